@@ -1,0 +1,26 @@
+//! The vocabulary every other sohoa crate speaks: validated identifiers (R4) and the metadata of a
+//! digitized document (R3).
+//!
+//! Main types: [`OwnerId`] (12-digit personal identifier or enterprise/tax code), [`DossierCode`]
+//! (`<unit>-YYMMDD-NNNN`), [`ResultCode`] (`<dossier>-KQ<n>`), [`DocumentCode`]
+//! (`<owner>.<type>[.<NN>]`), [`ProcedureCode`], [`BlobHash`] (BLAKE3 of stored content) and
+//! [`DocumentMetadata`]. Every value is checked in its constructor, so a value of one of these types is
+//! valid wherever it travels; their fields are private for that reason.
+//!
+//! This crate never does I/O, never reads the clock except where a function says so (`*_now`), and
+//! never depends on another sohoa crate: it is the shared kernel the others build on.
+#![deny(missing_docs)]
+
+mod codes;
+mod error;
+mod hash;
+mod metadata;
+mod owner;
+mod text;
+
+pub use codes::{DocumentCode, DocumentTypeCode, DossierCode, ProcedureCode, ResultCode, UnitCode};
+pub use error::DomainError;
+pub use hash::BlobHash;
+pub use metadata::{DocumentMetadata, MetadataDraft, Validity, vietnam_now, vietnam_offset};
+pub use owner::{OwnerId, OwnerKind};
+pub use text::clean_text;
