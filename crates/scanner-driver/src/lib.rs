@@ -1,1 +1,93 @@
-//! placeholder
+//! Where pages come from. This crate owns the page sources that feed capture: today the import of
+//! image files (PNG, JPEG), later SANE scanners and hot folders. Its main types are [`RawPage`] (the
+//! faithful original bytes of one page plus its decoded pixels and resolution) and [`FileImporter`]
+//! (reads files into pages with limits against malformed and oversized input).
+//!
+//! A source never alters what the scanner or file delivered: the original bytes travel on untouched,
+//! so the archive can keep the faithful copy (R8). This crate never runs OCR, never writes to the
+//! archive and never touches key material.
+#![deny(missing_docs)]
+
+mod error;
+mod import;
+
+pub use error::DriverError;
+pub use import::{FileImporter, ImportLimits};
+
+use image::{GrayImage, RgbImage};
+
+/// The encoding a page arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// PNG (lossless).
+    Png,
+    /// JPEG (baseline or progressive).
+    Jpeg,
+}
+
+impl SourceFormat {
+    /// The MIME type of the format.
+    pub fn mime(self) -> &'static str {
+        match self {
+            SourceFormat::Png => "image/png",
+            SourceFormat::Jpeg => "image/jpeg",
+        }
+    }
+}
+
+/// Decoded pixels of a page: 8-bit gray, or 8-bit RGB where the page is in colour (R1 keeps colour
+/// where the original has it).
+#[derive(Debug, Clone)]
+pub enum Pixels {
+    /// One 8-bit channel.
+    Gray(GrayImage),
+    /// Three 8-bit channels.
+    Rgb(RgbImage),
+}
+
+impl Pixels {
+    /// Width and height in pixels.
+    pub fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Pixels::Gray(g) => g.dimensions(),
+            Pixels::Rgb(c) => c.dimensions(),
+        }
+    }
+
+    /// A gray view for OCR: the page itself if gray, else its luma.
+    pub fn to_gray(&self) -> GrayImage {
+        match self {
+            Pixels::Gray(g) => g.clone(),
+            Pixels::Rgb(c) => image::DynamicImage::ImageRgb8(c.clone()).into_luma8(),
+        }
+    }
+}
+
+/// Resolution of a page in dots per inch, and whether the file stated it or a default was assumed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dpi {
+    /// Horizontal resolution.
+    pub x: f32,
+    /// Vertical resolution.
+    pub y: f32,
+    /// `true` when read from the file, `false` when the configured default was used.
+    pub stated: bool,
+}
+
+/// One page as a source delivered it.
+#[derive(Debug, Clone)]
+pub struct RawPage {
+    /// Where the page came from (a file path, later a device and sheet), for messages.
+    pub origin: String,
+    /// The bytes exactly as delivered; these are what the archive keeps.
+    pub original: Vec<u8>,
+    /// The encoding of `original`.
+    pub format: SourceFormat,
+    /// Number of colour components in `original` as encoded (1 gray, 3 colour), used to embed a JPEG
+    /// into a PDF as it is.
+    pub components: u8,
+    /// The decoded pixels.
+    pub pixels: Pixels,
+    /// The resolution.
+    pub dpi: Dpi,
+}

@@ -1,0 +1,28 @@
+use thiserror::Error;
+
+/// Why capture failed, naming the page where one is at fault.
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    /// Capture could not be set up (missing language data or font, engine start-up).
+    #[error("OCR setup: {what}")]
+    Setup {
+        /// What could not be done.
+        what: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// Tesseract failed on a page.
+    #[error("OCR of page {page} ({origin}) failed: {reason}")]
+    Ocr {
+        /// 1-based page number.
+        page: u32,
+        /// Where the page came from.
+        origin: String,
+        /// Tesseract's explanation.
+        reason: String,
+    },
+    /// The PDF could not be assembled.
+    #[error("PDF assembly failed: {0}")]
+    Pdf(String),
+}

@@ -1,0 +1,294 @@
+//! Assembles the document PDF: each page is its image, drawn at the scan's physical size, with the
+//! recognised words laid over it in invisible text (render mode 3) so that viewers can search and
+//! copy them and `pdftotext` reads them back.
+//!
+//! The text uses Tesseract's approach: a Type0 font over a CIDFontType2 whose every code maps to one
+//! empty glyph of the glyphless font, codes being the UTF-16 code units of the text and a ToUnicode
+//! map giving them back. Each word is stretched horizontally to cover its box, so that selection in a
+//! viewer lands on the printed word.
+
+use std::io::Write;
+
+use domain::{BlobHash, DocumentCode, DocumentMetadata};
+use flate2::{Compression, write::ZlibEncoder};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+use scanner_driver::{Pixels, RawPage, SourceFormat};
+
+use crate::{CaptureError, PageText};
+
+/// The key in the PDF's document information dictionary that carries the document code, so that a PDF
+/// file on its own can be matched to its archive record when it is verified.
+pub const DOCUMENT_CODE_KEY: &str = "SohoaDocumentCode";
+
+/// Advance of the glyphless font's single glyph, in thousandths of the font size.
+const GLYPH_ADVANCE: f32 = 500.0;
+
+pub(crate) struct BuiltPdf {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) stream_hashes: Vec<BlobHash>,
+}
+
+pub(crate) fn build(
+    code: &DocumentCode,
+    metadata: &DocumentMetadata,
+    pages: &[RawPage],
+    texts: &[PageText],
+    glyphless_font: &[u8],
+) -> Result<BuiltPdf, CaptureError> {
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font_id = add_font(&mut doc, glyphless_font)?;
+    let mut kids = Vec::new();
+    let mut stream_hashes = Vec::new();
+    for (page, text) in pages.iter().zip(texts) {
+        let (image, stream_hash) = image_xobject(page)?;
+        stream_hashes.push(stream_hash);
+        let image_id = doc.add_object(image);
+        let (w, h) = page.pixels.dimensions();
+        let (pt_w, pt_h) = (w as f32 * 72.0 / page.dpi.x, h as f32 * 72.0 / page.dpi.y);
+        let content = page_content(pt_w, pt_h, 72.0 / page.dpi.x, 72.0 / page.dpi.y, text);
+        let content_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&content)?));
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), real(pt_w), real(pt_h)],
+            "Contents" => content_id,
+            "Resources" => dictionary! {
+                "XObject" => dictionary! { "Im0" => image_id },
+                "Font" => dictionary! { "F0" => font_id },
+            },
+        });
+        kids.push(Object::Reference(page_id));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let info_id = doc.add_object(info(code, metadata));
+    doc.trailer.set("Root", catalog_id);
+    doc.trailer.set("Info", info_id);
+    let id = file_id(code, pages);
+    doc.trailer.set("ID", vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)]);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).map_err(|e| CaptureError::Pdf(e.to_string()))?;
+    Ok(BuiltPdf { bytes, stream_hashes })
+}
+
+/// The raw (still encoded) bytes of each page's image stream, in page order, for verification. Only
+/// PDFs that sohoa assembled have the layout this expects.
+pub fn image_streams(pdf: &[u8]) -> Result<Vec<Vec<u8>>, CaptureError> {
+    let doc = Document::load_mem(pdf).map_err(|e| CaptureError::Pdf(format!("cannot parse the PDF: {e}")))?;
+    let mut out = Vec::new();
+    for (number, page_id) in doc.get_pages() {
+        let missing = || CaptureError::Pdf(format!("page {number} has no image /Im0"));
+        let page = doc.get_dictionary(page_id).map_err(|_| missing())?;
+        let image_ref = page
+            .get(b"Resources")
+            .and_then(Object::as_dict)
+            .and_then(|r| r.get(b"XObject"))
+            .and_then(Object::as_dict)
+            .and_then(|x| x.get(b"Im0"))
+            .and_then(Object::as_reference)
+            .map_err(|_| missing())?;
+        let stream = doc.get_object(image_ref).and_then(Object::as_stream).map_err(|_| missing())?;
+        out.push(stream.content.clone());
+    }
+    Ok(out)
+}
+
+fn real(v: f32) -> Object {
+    Object::Real(v)
+}
+
+fn deflate(data: &[u8]) -> Result<Vec<u8>, CaptureError> {
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(data.len() / 4), Compression::new(6));
+    enc.write_all(data).and_then(|_| enc.finish()).map_err(|e| CaptureError::Pdf(format!("compression failed: {e}")))
+}
+
+/// A PDF text string in UTF-16BE with a byte-order mark, the form that carries Vietnamese.
+fn text_string(s: &str) -> Object {
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+    Object::String(bytes, StringFormat::Hexadecimal)
+}
+
+/// The page image. A JPEG goes in as it was delivered (no second lossy compression); anything else is
+/// stored losslessly as Flate-compressed 8-bit pixels.
+fn image_xobject(page: &RawPage) -> Result<(Stream, BlobHash), CaptureError> {
+    let (w, h) = page.pixels.dimensions();
+    let mut dict = dictionary! {
+        "Type" => "XObject",
+        "Subtype" => "Image",
+        "Width" => w as i64,
+        "Height" => h as i64,
+        "BitsPerComponent" => 8,
+    };
+    let data = if page.format == SourceFormat::Jpeg && matches!(page.components, 1 | 3) {
+        dict.set("ColorSpace", if page.components == 1 { "DeviceGray" } else { "DeviceRGB" });
+        dict.set("Filter", "DCTDecode");
+        page.original.clone()
+    } else {
+        let (space, raw) = match &page.pixels {
+            Pixels::Gray(g) => ("DeviceGray", g.as_raw()),
+            Pixels::Rgb(c) => ("DeviceRGB", c.as_raw()),
+        };
+        dict.set("ColorSpace", space);
+        dict.set("Filter", "FlateDecode");
+        deflate(raw)?
+    };
+    let hash = BlobHash::of(&data);
+    let mut stream = Stream::new(dict, data);
+    stream.allows_compression = false;
+    Ok((stream, hash))
+}
+
+/// The content stream of one page: the image over the whole page, then the words in invisible text.
+/// `sx` and `sy` convert pixels to points.
+fn page_content(pt_w: f32, pt_h: f32, sx: f32, sy: f32, text: &PageText) -> Vec<u8> {
+    let mut out = format!("q\n{pt_w:.3} 0 0 {pt_h:.3} 0 0 cm\n/Im0 Do\nQ\n");
+    if !text.lines.is_empty() {
+        out.push_str("BT\n3 Tr\n");
+        for line in &text.lines {
+            let size = (line.height as f32 * sy).max(1.0);
+            // The line box runs from ascender to descender; the baseline sits about a fifth of the
+            // height above its bottom.
+            let baseline = pt_h - (line.top + line.height) as f32 * sy + 0.2 * size;
+            out.push_str(&format!("/F0 {size:.2} Tf\n"));
+            for (i, word) in line.words.iter().enumerate() {
+                // A word carries the space that follows it, and stretches to reach the next word, so
+                // that text extraction sees one space between words and none inside them.
+                let next = line.words.get(i + 1);
+                let mut chars = word.text.clone();
+                let width_px = match next {
+                    Some(n) => {
+                        chars.push(' ');
+                        n.left.saturating_sub(word.left).max(word.width)
+                    }
+                    None => word.width,
+                };
+                let units: Vec<u16> = chars.chars().map(|c| if (c as u32) < 0x10000 { c as u16 } else { 0xFFFD }).collect();
+                let natural = units.len() as f32 * GLYPH_ADVANCE / 1000.0 * size;
+                let stretch = if natural > 0.0 { 100.0 * width_px as f32 * sx / natural } else { 100.0 };
+                let hex: String = units.iter().map(|u| format!("{u:04X}")).collect();
+                out.push_str(&format!("1 0 0 1 {:.2} {:.2} Tm\n{stretch:.2} Tz\n<{hex}> Tj\n", word.left as f32 * sx, baseline));
+            }
+        }
+        out.push_str("ET\n");
+    }
+    out.into_bytes()
+}
+
+/// The glyphless Type0 font of the text layer.
+fn add_font(doc: &mut Document, glyphless_font: &[u8]) -> Result<ObjectId, CaptureError> {
+    // Every CID maps to glyph 1, the font's one (empty) glyph.
+    let cid_to_gid: Vec<u8> = std::iter::repeat_n([0u8, 1u8], 65536).flatten().collect();
+    let cid_to_gid_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&cid_to_gid)?));
+    let font_file_id = doc.add_object(Stream::new(
+        dictionary! { "Length1" => glyphless_font.len() as i64, "Filter" => "FlateDecode" },
+        deflate(glyphless_font)?,
+    ));
+    let descriptor_id = doc.add_object(dictionary! {
+        "Type" => "FontDescriptor",
+        "FontName" => "GlyphLessFont",
+        "Flags" => 5,
+        "FontBBox" => vec![0.into(), 0.into(), (GLYPH_ADVANCE as i64).into(), 1000.into()],
+        "ItalicAngle" => 0,
+        "Ascent" => 1000,
+        "Descent" => 0,
+        "CapHeight" => 1000,
+        "StemV" => 80,
+        "FontFile2" => font_file_id,
+    });
+    let cid_font_id = doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "CIDFontType2",
+        "BaseFont" => "GlyphLessFont",
+        "CIDSystemInfo" => dictionary! {
+            "Registry" => Object::string_literal("Adobe"),
+            "Ordering" => Object::string_literal("Identity"),
+            "Supplement" => 0,
+        },
+        "FontDescriptor" => descriptor_id,
+        "DW" => GLYPH_ADVANCE as i64,
+        "CIDToGIDMap" => cid_to_gid_id,
+    });
+    let to_unicode_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(to_unicode_cmap().as_bytes())?));
+    Ok(doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type0",
+        "BaseFont" => "GlyphLessFont",
+        "Encoding" => "Identity-H",
+        "DescendantFonts" => vec![Object::Reference(cid_font_id)],
+        "ToUnicode" => to_unicode_id,
+    }))
+}
+
+/// Maps every two-byte code to the same UTF-16 code unit, in ranges of 256 codes (a range may only
+/// vary in its last byte) and blocks of at most 100 entries, as the CMap format requires.
+fn to_unicode_cmap() -> String {
+    let mut cmap = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    // Surrogate code units (D800-DFFF) never occur alone in the text layer, so they are left out.
+    let highs: Vec<u32> = (0u32..=0xFF).filter(|h| !(0xD8..=0xDF).contains(h)).collect();
+    for block in highs.chunks(100) {
+        cmap.push_str(&format!("{} beginbfrange\n", block.len()));
+        for h in block {
+            cmap.push_str(&format!("<{h:02X}00> <{h:02X}FF> <{h:02X}00>\n"));
+        }
+        cmap.push_str("endbfrange\n");
+    }
+    cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    cmap
+}
+
+fn pdf_date(t: chrono::DateTime<chrono::FixedOffset>) -> Object {
+    let offset = t.offset().local_minus_utc();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let (h, m) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
+    Object::string_literal(format!("D:{}{sign}{h:02}'{m:02}'", t.format("%Y%m%d%H%M%S")))
+}
+
+fn info(code: &DocumentCode, m: &DocumentMetadata) -> Dictionary {
+    let mut info = dictionary! {
+        "Title" => text_string(m.name()),
+        "Author" => text_string(m.operator()),
+        "Creator" => Object::string_literal("sohoa"),
+        "Producer" => Object::string_literal(concat!("sohoa ", env!("CARGO_PKG_VERSION"))),
+        "CreationDate" => pdf_date(m.captured_at()),
+        DOCUMENT_CODE_KEY => Object::string_literal(code.to_string()),
+    };
+    if let Some(summary) = m.summary() {
+        info.set("Subject", text_string(summary));
+    }
+    info
+}
+
+/// The trailer's file identifier: a digest of the code and the page contents, so that two different
+/// documents never share one.
+fn file_id(code: &DocumentCode, pages: &[RawPage]) -> Vec<u8> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(code.to_string().as_bytes());
+    for page in pages {
+        hasher.update(BlobHash::of(&page.original).as_bytes());
+    }
+    hasher.finalize().as_bytes()[..16].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmap_ranges_stay_within_one_high_byte_and_100_entries() {
+        let cmap = to_unicode_cmap();
+        assert!(cmap.contains("<1E00> <1EFF> <1E00>")); // Vietnamese precomposed letters
+        assert!(!cmap.contains("<D800>"));
+        for header in cmap.lines().filter(|l| l.ends_with("beginbfrange")) {
+            let n: usize = header.split(' ').next().unwrap().parse().unwrap();
+            assert!(n <= 100);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use crate::{DriverError, Dpi, Pixels, RawPage, SourceFormat};
+
+/// Bounds that keep a hostile or broken file from exhausting memory. Checked against the header before
+/// any pixel buffer is allocated.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimits {
+    /// Largest accepted file, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest accepted width or height, in pixels.
+    pub max_side: u32,
+    /// Largest accepted page area, in pixels (A3 at 600 dpi is about 70 million).
+    pub max_pixels: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits { max_file_bytes: 512 << 20, max_side: 20_000, max_pixels: 100_000_000 }
+    }
+}
+
+/// Reads image files into [`RawPage`]s.
+#[derive(Debug, Clone)]
+pub struct FileImporter {
+    limits: ImportLimits,
+    default_dpi: f32,
+}
+
+impl FileImporter {
+    /// An importer with these limits; `default_dpi` is assumed for files that do not state their
+    /// resolution.
+    pub fn new(limits: ImportLimits, default_dpi: f32) -> Self {
+        FileImporter { limits, default_dpi }
+    }
+
+    /// Reads and fully decodes one file. The whole image is decoded here, so a truncated or corrupt
+    /// file fails now, before anything downstream has started on the document.
+    pub fn import(&self, path: &Path) -> Result<RawPage, DriverError> {
+        let meta = std::fs::metadata(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
+        if meta.len() > self.limits.max_file_bytes {
+            return Err(DriverError::TooLarge {
+                path: path.into(),
+                reason: format!("file size {} bytes exceeds the limit of {}", meta.len(), self.limits.max_file_bytes),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
+        self.import_bytes(path, bytes)
+    }
+
+    /// Decodes bytes that came from `path` (used for messages only).
+    pub fn import_bytes(&self, path: &Path, bytes: Vec<u8>) -> Result<RawPage, DriverError> {
+        if bytes.is_empty() {
+            return Err(DriverError::Empty { path: path.into() });
+        }
+        let (format, image_format, name) = sniff(&bytes).ok_or_else(|| DriverError::UnsupportedFormat {
+            path: path.into(),
+            found: describe_magic(&bytes),
+        })?;
+        let corrupt = |e: image::ImageError| DriverError::Corrupt { path: path.into(), format: name, reason: e.to_string() };
+
+        let mut reader = ImageReader::with_format(Cursor::new(&bytes), image_format);
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(self.limits.max_side);
+        limits.max_image_height = Some(self.limits.max_side);
+        // Four bytes a pixel covers the largest buffer decoding may need (RGBA 8-bit); 16-bit images
+        // are rarer and are held to the same total.
+        limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(4));
+        reader.limits(limits);
+        let mut decoder = reader.into_decoder().map_err(|e| self.limit_error(path, e))?;
+        let (w, h) = decoder.dimensions();
+        self.check_dimensions(path, w, h)?;
+        let decoded_components = decoder.color_type().channel_count();
+        let image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+
+        let stated = match format {
+            SourceFormat::Png => png_dpi(&bytes),
+            SourceFormat::Jpeg => jpeg_dpi(&bytes),
+        };
+        let dpi = match stated {
+            Some((x, y)) => Dpi { x, y, stated: true },
+            None => Dpi { x: self.default_dpi, y: self.default_dpi, stated: false },
+        };
+        let components = match format {
+            SourceFormat::Jpeg => jpeg_components(&bytes).unwrap_or(decoded_components),
+            SourceFormat::Png => decoded_components,
+        };
+        Ok(RawPage {
+            origin: path.display().to_string(),
+            pixels: to_pixels(image),
+            original: bytes,
+            format,
+            components,
+            dpi,
+        })
+    }
+
+    fn check_dimensions(&self, path: &Path, w: u32, h: u32) -> Result<(), DriverError> {
+        let too_large = |what: &str, actual: u64, limit: u64| DriverError::TooLarge {
+            path: path.into(),
+            reason: format!("{what} {actual} exceeds the limit of {limit}"),
+        };
+        let side = u64::from(self.limits.max_side);
+        if u64::from(w) > side {
+            return Err(too_large("width in pixels", w.into(), side));
+        }
+        if u64::from(h) > side {
+            return Err(too_large("height in pixels", h.into(), side));
+        }
+        let area = u64::from(w) * u64::from(h);
+        if area > self.limits.max_pixels {
+            return Err(too_large("page area in pixels", area, self.limits.max_pixels));
+        }
+        if w == 0 || h == 0 {
+            return Err(DriverError::Corrupt { path: path.into(), format: "image", reason: "zero width or height".into() });
+        }
+        Ok(())
+    }
+
+    /// Turns a decoder's refusal at header time into the clearest error: a limit breach is reported as
+    /// such, anything else as damage.
+    fn limit_error(&self, path: &Path, e: image::ImageError) -> DriverError {
+        match e {
+            image::ImageError::Limits(l) => DriverError::TooLarge { path: path.into(), reason: l.to_string() },
+            other => DriverError::Corrupt { path: path.into(), format: "image", reason: other.to_string() },
+        }
+    }
+}
+
+fn sniff(bytes: &[u8]) -> Option<(SourceFormat, ImageFormat, &'static str)> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some((SourceFormat::Png, ImageFormat::Png, "PNG"))
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some((SourceFormat::Jpeg, ImageFormat::Jpeg, "JPEG"))
+    } else {
+        None
+    }
+}
+
+fn describe_magic(bytes: &[u8]) -> String {
+    if bytes.starts_with(b"%PDF") {
+        return "it is a PDF; PDF import is not supported yet".into();
+    }
+    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        return "it is a TIFF; TIFF import is not supported yet".into();
+    }
+    let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    format!("starts with bytes {head}")
+}
+
+/// Normalises decoded pixels to 8-bit gray or 8-bit RGB. Transparency is composited onto white paper,
+/// the way the page would print.
+fn to_pixels(image: DynamicImage) -> Pixels {
+    use image::ColorType::*;
+    match image.color() {
+        L8 | L16 => Pixels::Gray(image.into_luma8()),
+        La8 | La16 => {
+            let la = image.into_luma_alpha8();
+            let (w, h) = la.dimensions();
+            Pixels::Gray(image::GrayImage::from_fn(w, h, |x, y| {
+                let p = la.get_pixel(x, y);
+                image::Luma([composite(p[0], p[1])])
+            }))
+        }
+        Rgb8 | Rgb16 | Rgb32F => Pixels::Rgb(image.into_rgb8()),
+        _ => {
+            let rgba = image.into_rgba8();
+            let (w, h) = rgba.dimensions();
+            Pixels::Rgb(image::RgbImage::from_fn(w, h, |x, y| {
+                let p = rgba.get_pixel(x, y);
+                image::Rgb([composite(p[0], p[3]), composite(p[1], p[3]), composite(p[2], p[3])])
+            }))
+        }
+    }
+}
+
+fn composite(value: u8, alpha: u8) -> u8 {
+    let (v, a) = (u32::from(value), u32::from(alpha));
+    ((v * a + 255 * (255 - a) + 127) / 255) as u8
+}
+
+/// Resolution from a PNG's `pHYs` chunk (pixels per metre) when its unit is the metre.
+fn png_dpi(bytes: &[u8]) -> Option<(f32, f32)> {
+    let mut pos = 8;
+    while pos + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().ok()?) as usize;
+        let kind = &bytes[pos + 4..pos + 8];
+        let data = bytes.get(pos + 8..pos + 8 + len)?;
+        if kind == b"pHYs" && len == 9 && data[8] == 1 {
+            let x = u32::from_be_bytes(data[0..4].try_into().ok()?) as f32 * 0.0254;
+            let y = u32::from_be_bytes(data[4..8].try_into().ok()?) as f32 * 0.0254;
+            return (x > 0.0 && y > 0.0).then(|| (x.round(), y.round()));
+        }
+        if kind == b"IDAT" || kind == b"IEND" {
+            return None;
+        }
+        pos += 12 + len;
+    }
+    None
+}
+
+/// Walks a JPEG's marker segments up to the start of scan, calling `visit` with each marker and its
+/// payload; stops early when `visit` returns a value.
+fn jpeg_segments<T>(bytes: &[u8], mut visit: impl FnMut(u8, &[u8]) -> Option<T>) -> Option<T> {
+    let mut pos = 2;
+    while pos + 4 <= bytes.len() {
+        if bytes[pos] != 0xFF {
+            return None;
+        }
+        let marker = bytes[pos + 1];
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let len = u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]) as usize;
+        let payload = bytes.get(pos + 4..pos + 2 + len)?;
+        if let Some(found) = visit(marker, payload) {
+            return Some(found);
+        }
+        pos += 2 + len;
+    }
+    None
+}
+
+/// Resolution from a JFIF APP0 segment, in dots per inch or per centimetre.
+fn jpeg_dpi(bytes: &[u8]) -> Option<(f32, f32)> {
+    jpeg_segments(bytes, |marker, p| {
+        if marker != 0xE0 || p.len() < 12 || &p[0..5] != b"JFIF\0" {
+            return None;
+        }
+        let x = f32::from(u16::from_be_bytes([p[8], p[9]]));
+        let y = f32::from(u16::from_be_bytes([p[10], p[11]]));
+        let scale = match p[7] {
+            1 => 1.0,
+            2 => 2.54,
+            _ => return Some(None),
+        };
+        Some((x > 0.0 && y > 0.0).then_some((x * scale, y * scale)))
+    })
+    .flatten()
+}
+
+/// Number of colour components from a JPEG's start-of-frame segment.
+fn jpeg_components(bytes: &[u8]) -> Option<u8> {
+    jpeg_segments(bytes, |marker, p| {
+        let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        (is_sof && p.len() >= 6).then(|| p[5])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn importer() -> FileImporter {
+        FileImporter::new(ImportLimits::default(), 300.0)
+    }
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::GrayImage::from_pixel(w, h, image::Luma([200]));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_png_with_default_dpi() {
+        let page = importer().import_bytes(Path::new("a.png"), png(40, 30)).unwrap();
+        assert_eq!(page.pixels.dimensions(), (40, 30));
+        assert_eq!(page.format, SourceFormat::Png);
+        assert!(!page.dpi.stated);
+        assert_eq!(page.dpi.x, 300.0);
+    }
+
+    #[test]
+    fn refuses_empty_unknown_and_truncated() {
+        let e = importer().import_bytes(Path::new("e.png"), vec![]).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = importer().import_bytes(Path::new("t.txt"), b"hello world".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("not a PNG or JPEG"), "{e}");
+        let mut truncated = png(200, 200);
+        truncated.truncate(truncated.len() / 2);
+        let e = importer().import_bytes(Path::new("t.png"), truncated).unwrap_err();
+        assert!(e.to_string().contains("damaged"), "{e}");
+    }
+
+    #[test]
+    fn refuses_huge_declared_dimensions_before_decoding() {
+        // A valid PNG header declaring 40,000 x 40,000 pixels followed by almost no data: it must be
+        // refused on its header, not after allocating 1.6 GB.
+        let mut bytes = png(1, 1);
+        bytes[16..20].copy_from_slice(&40_000u32.to_be_bytes());
+        bytes[20..24].copy_from_slice(&40_000u32.to_be_bytes());
+        let e = importer().import_bytes(Path::new("huge.png"), bytes).unwrap_err().to_string();
+        assert!(e.contains("huge.png") && e.contains("refused before decoding"), "{e}");
+    }
+
+    #[test]
+    fn reads_corpus_dpi() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/ocr-dev");
+        let page = importer().import(&corpus.join("jpeg200-001.jpg")).unwrap();
+        assert_eq!(page.format, SourceFormat::Jpeg);
+        assert!(page.dpi.stated);
+        assert_eq!(page.dpi.x.round(), 200.0);
+        let page = importer().import(&corpus.join("clean300-001.png")).unwrap();
+        assert_eq!(page.dpi.x.round(), 300.0);
+    }
+}

@@ -1,0 +1,43 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::KeyId;
+
+/// Why a key could not be used or a seal did not verify.
+#[derive(Debug, Error)]
+pub enum SignerError {
+    /// A key file could not be read or written.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A private key file can be read by others; it is refused rather than used.
+    #[error("key file {path} has mode {mode:o}; private keys must be readable by their owner only (chmod 600)")]
+    LoosePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A key file does not hold a key.
+    #[error("key file {path} is malformed: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A seal names a key the ring does not know.
+    #[error("seal signed by unknown key {0}")]
+    UnknownKey(KeyId),
+    /// The signature does not match the manifest.
+    #[error("seal signature by key {0} does not match the manifest")]
+    BadSignature(KeyId),
+    /// A manifest's text is not in the canonical form.
+    #[error("manifest is malformed: {0}")]
+    BadManifest(String),
+}
