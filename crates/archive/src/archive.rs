@@ -1,0 +1,321 @@
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, vietnam_now};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{
+    ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RocksStore, Store, Table,
+    UserRecord,
+};
+
+/// The archive's operations over a [`Store`].
+pub struct Archive<S: Store = RocksStore> {
+    store: S,
+    /// Serialises the read-modify-write operations (counters, event and audit sequence numbers,
+    /// duplicate checks): one process owns the database, so one lock makes them atomic.
+    writer: Mutex<WriterState>,
+}
+
+struct WriterState {
+    next_event: u64,
+    next_audit: u64,
+    last_audit_hash: [u8; 32],
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).expect("archive records always serialise")
+}
+
+fn decode<T: DeserializeOwned>(what: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, ArchiveError> {
+    postcard::from_bytes(bytes).map_err(|e| ArchiveError::Corrupt {
+        what,
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn seq_from_key(key: &[u8]) -> u64 {
+    key.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+impl Archive<RocksStore> {
+    /// Opens the archive in `dir` (created if absent).
+    pub fn open(dir: &Path) -> Result<Self, ArchiveError> {
+        Self::with_store(RocksStore::open(dir)?)
+    }
+}
+
+impl<S: Store> Archive<S> {
+    /// Wraps a store, reading where the event and audit sequences stand.
+    pub fn with_store(store: S) -> Result<Self, ArchiveError> {
+        let next_event = store.last(Table::Events)?.map(|(k, _)| seq_from_key(&k) + 1).unwrap_or(1);
+        let (next_audit, last_audit_hash) = match store.last(Table::Audit)? {
+            Some((k, v)) => (seq_from_key(&k) + 1, decode::<AuditEntry>("audit entry", &k, &v)?.hash),
+            None => (1, [0; 32]),
+        };
+        Ok(Archive { store, writer: Mutex::new(WriterState { next_event, next_audit, last_audit_hash }) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        // A panic while holding the lock cannot leave the database half-written (batches are atomic),
+        // so the state behind a poisoned lock is still usable.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Allocates the next number of a counter, durably, under the writer lock.
+    fn next_number(&self, key: String, what: &'static str, scope: String, max: u32) -> Result<u32, ArchiveError> {
+        let _guard = self.lock();
+        let last = match self.store.get(Table::Counters, key.as_bytes())? {
+            Some(v) => u32::from_le_bytes(v.as_slice().try_into().map_err(|_| ArchiveError::Corrupt {
+                what: "counter",
+                key: key.clone(),
+                reason: format!("{} bytes instead of 4", v.len()),
+            })?),
+            None => 0,
+        };
+        if last >= max {
+            return Err(ArchiveError::CounterExhausted { what, scope, max });
+        }
+        let mut batch = Batch::default();
+        batch.put(Table::Counters, key.into_bytes(), (last + 1).to_le_bytes().to_vec());
+        self.store.apply(batch)?;
+        Ok(last + 1)
+    }
+
+    /// Allocates the next dossier code of `unit` for `date`. Numbers are never reused, survive
+    /// restarts, and concurrent callers never receive the same one.
+    pub fn allocate_dossier_code(&self, unit: &UnitCode, date: NaiveDate) -> Result<DossierCode, ArchiveError> {
+        let key = format!("dossier/{unit}/{}", date.format("%Y%m%d"));
+        let n = self.next_number(key, "dossier", format!("unit {unit} on {date}"), u32::from(DossierCode::MAX_NUMBER))?;
+        Ok(DossierCode::new(unit.clone(), date, n as u16)?)
+    }
+
+    /// Allocates the next document code `<owner>.<type>.<NN>` for this owner and type.
+    pub fn allocate_document_code(
+        &self,
+        owner: Option<&OwnerId>,
+        doc_type: &DocumentTypeCode,
+    ) -> Result<DocumentCode, ArchiveError> {
+        let owner_part = owner.map(OwnerId::as_str).unwrap_or_default();
+        let key = format!("document/{owner_part}.{doc_type}");
+        let n = self.next_number(key, "document", format!("owner {owner_part:?}, type {doc_type}"), 99)?;
+        Ok(DocumentCode::new(owner.cloned(), doc_type.clone(), Some(n as u8))?)
+    }
+
+    /// Commits a document: its content blobs (each stored once, reference-counted), its record and
+    /// keys, an event for search and an audit entry, in one synced batch. Declared hashes are checked
+    /// against the content first. Returns the event's sequence number.
+    pub fn commit(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
+        let NewDocument { mut record, page_images, pdf, actor } = doc;
+        let mut contents: Vec<(BlobHash, &[u8])> = record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
+        if contents.len() != page_images.len() || record.pages.len() != page_images.len() {
+            return Err(ArchiveError::Corrupt {
+                what: "new document",
+                key: record.code.to_string(),
+                reason: format!("{} page records but {} page images", record.pages.len(), page_images.len()),
+            });
+        }
+        contents.push((record.pdf, &pdf));
+        for (declared, bytes) in &contents {
+            let actual = BlobHash::of(bytes);
+            if actual != *declared {
+                return Err(ArchiveError::HashMismatch { declared: *declared, actual });
+            }
+        }
+        record.status = DocumentStatus::Active;
+        record.pdf_size = pdf.len() as u64;
+        let code_key = record.code.to_string().into_bytes();
+
+        let mut state = self.lock();
+        if self.store.get(Table::Documents, &code_key)?.is_some() {
+            return Err(ArchiveError::DuplicateDocument(record.code.clone()));
+        }
+        let mut batch = Batch::default();
+        for (hash, bytes) in &contents {
+            // Content-addressed: identical content is stored once; only its count goes up.
+            if self.store.get(Table::BlobRefs, hash.as_bytes())?.is_none() {
+                batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
+            }
+            batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), 1);
+        }
+        batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
+        if let Some(owner) = record.metadata.owner() {
+            batch.put(Table::ByOwner, [owner.as_str().as_bytes(), b"\0", &code_key].concat(), Vec::new());
+        }
+        let seq = state.next_event;
+        batch.put(Table::Events, seq.to_be_bytes().to_vec(), encode(&Event::Archived(record.code.clone())));
+        let detail = format!("{} pages, pdf {}", record.pages.len(), record.pdf);
+        let audit = self.chain_audit(&state, &actor, "ingest", &record.code.to_string(), &detail);
+        batch.put(Table::Audit, audit.seq.to_be_bytes().to_vec(), encode(&audit));
+        batch.put(Table::Documents, code_key, encode(&record));
+        self.store.apply(batch)?;
+        state.next_event += 1;
+        state.next_audit += 1;
+        state.last_audit_hash = audit.hash;
+        Ok(seq)
+    }
+
+    /// The record of a document.
+    pub fn record(&self, code: &DocumentCode) -> Result<Option<DocumentRecord>, ArchiveError> {
+        let key = code.to_string();
+        self.store.get(Table::Documents, key.as_bytes())?.map(|v| decode("document record", key.as_bytes(), &v)).transpose()
+    }
+
+    /// The document whose PDF has this hash.
+    pub fn find_by_pdf(&self, pdf: &BlobHash) -> Result<Option<DocumentCode>, ArchiveError> {
+        let Some(v) = self.store.get(Table::ByPdf, pdf.as_bytes())? else { return Ok(None) };
+        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt { what: "PDF key", key: pdf.to_hex(), reason: e.to_string() })?;
+        Ok(Some(text.parse()?))
+    }
+
+    /// The codes of an owner's documents, in code order.
+    pub fn documents_of(&self, owner: &OwnerId) -> Result<Vec<DocumentCode>, ArchiveError> {
+        let prefix = [owner.as_str().as_bytes(), b"\0"].concat();
+        let mut codes = Vec::new();
+        let mut bad = None;
+        self.store.scan(Table::ByOwner, &prefix, &prefix, &mut |k, _| {
+            match std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| s.parse().ok()) {
+                Some(code) => codes.push(code),
+                None => bad = Some(String::from_utf8_lossy(k).into_owned()),
+            }
+            ControlFlow::Continue(())
+        })?;
+        match bad {
+            Some(key) => Err(ArchiveError::Corrupt { what: "owner key", key, reason: "not an owner and document code".into() }),
+            None => Ok(codes),
+        }
+    }
+
+    /// Reads a blob and checks that it still hashes to its address.
+    pub fn read_blob(&self, hash: &BlobHash) -> Result<Vec<u8>, ArchiveError> {
+        let bytes = self.store.get(Table::Blobs, hash.as_bytes())?.ok_or(ArchiveError::MissingBlob(*hash))?;
+        let actual = BlobHash::of(&bytes);
+        if actual != *hash {
+            return Err(ArchiveError::AlteredBlob { expected: *hash, actual });
+        }
+        Ok(bytes)
+    }
+
+    /// Visits the events after sequence number `after`, in order, until `visit` breaks.
+    pub fn events_after(
+        &self,
+        after: u64,
+        visit: &mut dyn FnMut(u64, Event) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        self.store.scan(Table::Events, &[], &(after + 1).to_be_bytes(), &mut |k, v| match decode::<Event>("event", k, v) {
+            Ok(event) => visit(seq_from_key(k), event),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// The sequence number of the last event, 0 if none.
+    pub fn last_event(&self) -> u64 {
+        self.lock().next_event - 1
+    }
+
+    fn chain_audit(&self, state: &WriterState, actor: &str, action: &str, target: &str, detail: &str) -> AuditEntry {
+        let mut entry = AuditEntry {
+            seq: state.next_audit,
+            at: vietnam_now(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_owned(),
+            prev: state.last_audit_hash,
+            hash: [0; 32],
+        };
+        entry.hash = audit_hash(&entry);
+        entry
+    }
+
+    /// Appends an entry to the audit trail, durably.
+    pub fn audit(&self, actor: &str, action: &str, target: &str, detail: &str) -> Result<AuditEntry, ArchiveError> {
+        let mut state = self.lock();
+        let entry = self.chain_audit(&state, actor, action, target, detail);
+        let mut batch = Batch::default();
+        batch.put(Table::Audit, entry.seq.to_be_bytes().to_vec(), encode(&entry));
+        self.store.apply(batch)?;
+        state.next_audit += 1;
+        state.last_audit_hash = entry.hash;
+        Ok(entry)
+    }
+
+    /// The audit entries concerning `target` (every entry if `None`), oldest first, each checked
+    /// against the chain: an entry whose hash does not follow from its content and predecessor is an
+    /// error naming its sequence number.
+    pub fn audit_trail(&self, target: Option<&str>) -> Result<Vec<AuditEntry>, ArchiveError> {
+        let mut entries = Vec::new();
+        let mut prev = [0u8; 32];
+        let mut failure = None;
+        self.store.scan(Table::Audit, &[], &[], &mut |k, v| {
+            let entry: AuditEntry = match decode("audit entry", k, v) {
+                Ok(e) => e,
+                Err(e) => {
+                    failure = Some(e);
+                    return ControlFlow::Break(());
+                }
+            };
+            if entry.prev != prev || audit_hash(&entry) != entry.hash {
+                failure = Some(ArchiveError::Corrupt {
+                    what: "audit entry",
+                    key: entry.seq.to_string(),
+                    reason: "breaks the hash chain (rewritten, removed or reordered entries)".into(),
+                });
+                return ControlFlow::Break(());
+            }
+            prev = entry.hash;
+            if target.is_none_or(|t| t == entry.target) {
+                entries.push(entry);
+            }
+            ControlFlow::Continue(())
+        })?;
+        failure.map_or(Ok(entries), Err)
+    }
+
+    /// Number of archived documents.
+    pub fn document_count(&self) -> Result<u64, ArchiveError> {
+        let mut n = 0;
+        self.store.scan(Table::Documents, &[], &[], &mut |_, _| {
+            n += 1;
+            ControlFlow::Continue(())
+        })?;
+        Ok(n)
+    }
+
+    /// Creates or replaces a user account.
+    pub fn put_user(&self, user: &UserRecord) -> Result<(), ArchiveError> {
+        let mut batch = Batch::default();
+        batch.put(Table::Users, user.name.as_bytes().to_vec(), encode(user));
+        self.store.apply(batch)
+    }
+
+    /// A user account by name.
+    pub fn user(&self, name: &str) -> Result<Option<UserRecord>, ArchiveError> {
+        self.store.get(Table::Users, name.as_bytes())?.map(|v| decode("user", name.as_bytes(), &v)).transpose()
+    }
+
+    /// Whether any user account exists.
+    pub fn has_users(&self) -> Result<bool, ArchiveError> {
+        let mut any = false;
+        self.store.scan(Table::Users, &[], &[], &mut |_, _| {
+            any = true;
+            ControlFlow::Break(())
+        })?;
+        Ok(any)
+    }
+}
+
+fn audit_hash(entry: &AuditEntry) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&entry.prev);
+    hasher.update(&encode(&(entry.seq, entry.at, &entry.actor, &entry.action, &entry.target, &entry.detail)));
+    *hasher.finalize().as_bytes()
+}

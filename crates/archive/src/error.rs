@@ -1,0 +1,74 @@
+use std::path::PathBuf;
+
+use domain::{BlobHash, DocumentCode};
+use thiserror::Error;
+
+/// Why an archive operation failed. Nothing was written when one is returned.
+#[derive(Debug, Error)]
+pub enum ArchiveError {
+    /// Another process has the database open.
+    #[error("the archive at {path} is in use by another sohoa process (is `sohoa serve` running?)")]
+    InUse {
+        /// The database directory.
+        path: PathBuf,
+    },
+    /// RocksDB reported an error.
+    #[error("storage error ({context}): {message}")]
+    Storage {
+        /// What the archive was doing.
+        context: String,
+        /// RocksDB's message.
+        message: String,
+    },
+    /// A stored value could not be decoded: the database is damaged or from an incompatible version.
+    #[error("stored {what} {key} is unreadable: {reason}")]
+    Corrupt {
+        /// Which kind of value.
+        what: &'static str,
+        /// Its key, printable.
+        key: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A blob is missing although a record refers to it.
+    #[error("blob {0} is missing from the archive")]
+    MissingBlob(BlobHash),
+    /// A blob's bytes no longer hash to their address.
+    #[error("blob {expected} is altered: its content now hashes to {actual}")]
+    AlteredBlob {
+        /// The address (the hash it was stored under).
+        expected: BlobHash,
+        /// The hash of what is there now.
+        actual: BlobHash,
+    },
+    /// A document with this code is already archived.
+    #[error("document {0} is already archived")]
+    DuplicateDocument(DocumentCode),
+    /// The content handed to commit does not match the hash it was declared with.
+    #[error("content declared as {declared} hashes to {actual}")]
+    HashMismatch {
+        /// What the caller said.
+        declared: BlobHash,
+        /// What it is.
+        actual: BlobHash,
+    },
+    /// A counter ran out of numbers.
+    #[error("no {what} numbers left for {scope} (the last one, {max}, is used)")]
+    CounterExhausted {
+        /// Which counter.
+        what: &'static str,
+        /// For which unit and day, or owner and type.
+        scope: String,
+        /// The largest number.
+        max: u32,
+    },
+    /// A code could not be formed.
+    #[error(transparent)]
+    Domain(#[from] domain::DomainError),
+}
+
+impl ArchiveError {
+    pub(crate) fn storage(context: impl Into<String>, e: rocksdb::Error) -> Self {
+        ArchiveError::Storage { context: context.into(), message: e.into_string() }
+    }
+}

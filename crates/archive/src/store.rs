@@ -1,0 +1,197 @@
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch, WriteOptions};
+
+use crate::ArchiveError;
+
+/// The tables of the archive, one RocksDB column family each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// BLAKE3 hash → content. Write-once: a key is written with the content that hashes to it, and
+    /// is only ever removed whole (by disposition), never changed.
+    Blobs,
+    /// BLAKE3 hash → reference count (i64, little-endian), changed only by [`Batch::add`].
+    BlobRefs,
+    /// Document code → document record.
+    Documents,
+    /// PDF hash → document code.
+    ByPdf,
+    /// Owner ID, NUL, document code → empty.
+    ByOwner,
+    /// Counter name → last number used (u32, little-endian).
+    Counters,
+    /// Event sequence number (u64, big-endian) → event. Append-only.
+    Events,
+    /// Audit sequence number (u64, big-endian) → audit entry. Append-only.
+    Audit,
+    /// User name → user record.
+    Users,
+}
+
+impl Table {
+    const ALL: [Table; 9] = [
+        Table::Blobs,
+        Table::BlobRefs,
+        Table::Documents,
+        Table::ByPdf,
+        Table::ByOwner,
+        Table::Counters,
+        Table::Events,
+        Table::Audit,
+        Table::Users,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Blobs => "blobs",
+            Table::BlobRefs => "blob_refs",
+            Table::Documents => "documents",
+            Table::ByPdf => "by_pdf",
+            Table::ByOwner => "by_owner",
+            Table::Counters => "counters",
+            Table::Events => "events",
+            Table::Audit => "audit",
+            Table::Users => "users",
+        }
+    }
+}
+
+enum Op {
+    Put(Table, Vec<u8>, Vec<u8>),
+    Add(Table, Vec<u8>, i64),
+}
+
+/// A set of changes applied together by [`Store::apply`].
+#[derive(Default)]
+pub struct Batch {
+    ops: Vec<Op>,
+}
+
+impl Batch {
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, table: Table, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push(Op::Put(table, key.into(), value.into()));
+    }
+
+    /// Adds `delta` to the counter at `key` (absent counts as 0). Concurrent additions compose.
+    pub fn add(&mut self, table: Table, key: impl Into<Vec<u8>>, delta: i64) {
+        self.ops.push(Op::Add(table, key.into(), delta));
+    }
+}
+
+/// The storage the archive is written against.
+///
+/// Semantics every implementation keeps:
+/// - [`apply`](Store::apply) is atomic and durable: after it returns `Ok`, all of the batch survives a
+///   crash or power loss; after a crash during it, none of it is visible.
+/// - Reads see every batch whose `apply` has returned, and no part of one that has not.
+/// - Keys are ordered bytewise; [`scan`](Store::scan) visits them in that order.
+pub trait Store: Send + Sync {
+    /// The value at `key`, if any.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError>;
+    /// Visits keys from `from` (inclusive) upward that start with `prefix`, until `visit` breaks.
+    fn scan(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        from: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError>;
+    /// The last key and value of a table.
+    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
+    /// Applies a batch atomically and durably.
+    fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
+}
+
+/// The RocksDB implementation of [`Store`]: one column family per table, large blobs in RocksDB's
+/// blob files (so that compaction does not rewrite page images), every write synced.
+pub struct RocksStore {
+    db: DB,
+}
+
+fn add_counts(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
+    let decode = |b: &[u8]| b.try_into().map(i64::from_le_bytes).unwrap_or(0);
+    let total = operands.iter().fold(existing.map(decode).unwrap_or(0), |acc, op| acc + decode(op));
+    Some(total.to_le_bytes().to_vec())
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the database in `path`.
+    pub fn open(path: &Path) -> Result<Self, ArchiveError> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        let families = Table::ALL.iter().map(|t| {
+            let mut opts = Options::default();
+            match t {
+                Table::Blobs => {
+                    opts.set_enable_blob_files(true);
+                    opts.set_min_blob_size(4096);
+                    // Page images and PDFs are already compressed.
+                    opts.set_compression_type(rocksdb::DBCompressionType::None);
+                }
+                Table::BlobRefs => opts.set_merge_operator_associative("add_i64", add_counts),
+                _ => opts.set_compression_type(rocksdb::DBCompressionType::Lz4),
+            }
+            ColumnFamilyDescriptor::new(t.name(), opts)
+        });
+        let db = DB::open_cf_descriptors(&db_opts, path, families).map_err(|e| {
+            let message = e.clone().into_string();
+            if message.contains("lock") {
+                ArchiveError::InUse { path: path.to_owned() }
+            } else {
+                ArchiveError::storage(format!("opening {}", path.display()), e)
+            }
+        })?;
+        Ok(RocksStore { db })
+    }
+
+    fn cf(&self, table: Table) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(table.name()).expect("every table's column family is created at open")
+    }
+}
+
+impl Store for RocksStore {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError> {
+        self.db.get_cf(self.cf(table), key).map_err(|e| ArchiveError::storage(format!("reading {}", table.name()), e))
+    }
+
+    fn scan(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        from: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError> {
+        let start = if from > prefix { from } else { prefix };
+        for item in self.db.iterator_cf(self.cf(table), IteratorMode::From(start, Direction::Forward)) {
+            let (k, v) = item.map_err(|e| ArchiveError::storage(format!("scanning {}", table.name()), e))?;
+            if !k.starts_with(prefix) || visit(&k, &v).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+        match self.db.iterator_cf(self.cf(table), IteratorMode::End).next() {
+            None => Ok(None),
+            Some(Ok((k, v))) => Ok(Some((k.into_vec(), v.into_vec()))),
+            Some(Err(e)) => Err(ArchiveError::storage(format!("reading the end of {}", table.name()), e)),
+        }
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {
+        let mut wb = WriteBatch::default();
+        for op in batch.ops {
+            match op {
+                Op::Put(t, k, v) => wb.put_cf(self.cf(t), k, v),
+                Op::Add(t, k, d) => wb.merge_cf(self.cf(t), k, d.to_le_bytes()),
+            }
+        }
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(&wb, &opts).map_err(|e| ArchiveError::storage("committing a write batch", e))
+    }
+}

@@ -1,0 +1,24 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why the index could not be opened, updated or searched.
+#[derive(Debug, Error)]
+pub enum SearchError {
+    /// tantivy reported an error.
+    #[error("search index {path}: {source}")]
+    Index {
+        /// The index directory.
+        path: PathBuf,
+        /// tantivy's error.
+        source: tantivy::TantivyError,
+    },
+    /// The index directory could not be created.
+    #[error("search index {path}: {source}")]
+    Io {
+        /// The index directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
