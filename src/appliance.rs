@@ -1,0 +1,220 @@
+//! The operations of the appliance over one data directory, shared by the CLI and the HTTP server.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context;
+use archive::{Archive, DocumentRecord, Event, NewDocument, PageRecord, SealRecord};
+use capture::{Capture, OcrConfig};
+use domain::{DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
+use scanner_driver::{FileImporter, ImportLimits, RawPage};
+use search::{Hit, IndexDocument, SearchIndex};
+use signer::{KeyRing, Manifest, ManifestPage, metadata_digest};
+
+use crate::ApplianceError;
+
+/// Resolution assumed for image files that do not state theirs. 300 dpi is what counter scanners
+/// deliver by default; a page that is really lower is still caught by the OCR confidence check.
+const DEFAULT_DPI: f32 = 300.0;
+
+/// A document to capture: its metadata and its page files, in physical order.
+pub struct IngestRequest {
+    /// The metadata as entered.
+    pub metadata: MetadataDraft,
+    /// The pages: where each came from (for messages) and its bytes.
+    pub pages: Vec<(PathBuf, Vec<u8>)>,
+    /// Who is ingesting, for the audit trail.
+    pub actor: String,
+}
+
+/// What an ingest produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestReport {
+    /// The new document's code.
+    pub code: String,
+    /// BLAKE3 of the PDF.
+    pub pdf_hash: String,
+    /// Per page: number, image hash, and why it was flagged for review.
+    pub pages: Vec<PageReport>,
+}
+
+/// One page of an [`IngestReport`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageReport {
+    /// Page number from 1.
+    pub number: u32,
+    /// BLAKE3 of the page image.
+    pub image_hash: String,
+    /// Review flags, empty if none.
+    pub flags: Vec<String>,
+}
+
+/// The appliance opened on a data directory: `archive/` (RocksDB), `search/` (tantivy), `keys/`.
+pub struct Appliance {
+    data: PathBuf,
+    archive: Archive,
+    search: SearchIndex,
+    keys: KeyRing,
+    capture: Capture,
+    importer: FileImporter,
+    /// Serialises catching search up with the archive, so that events are applied in order and the
+    /// cursor only moves forward.
+    indexing: Mutex<()>,
+}
+
+impl Appliance {
+    /// Opens (creating on first use) the appliance's stores in `data`, generating the seal key on
+    /// first start, and brings the search index up to date with the archive.
+    pub fn open(data: &Path) -> Result<Self, ApplianceError> {
+        std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+        let archive = Archive::open(&data.join("archive"))?;
+        let search = SearchIndex::open(&data.join("search"))?;
+        let keys = KeyRing::open_or_create(&data.join("keys"))?;
+        let capture = Capture::new(OcrConfig::system_default())?;
+        let importer = FileImporter::new(ImportLimits::default(), DEFAULT_DPI);
+        let appliance = Appliance { data: data.to_owned(), archive, search, keys, capture, importer, indexing: Mutex::new(()) };
+        appliance.catch_up_search()?;
+        Ok(appliance)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
+    /// The archive, for operations not wrapped here (users, audit).
+    pub fn archive(&self) -> &Archive {
+        &self.archive
+    }
+
+    /// The seal keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Captures files as one document: import and check every page, OCR, allocate the code, build the
+    /// PDF, seal, commit to the archive in one synced batch, index. Every input is checked before
+    /// anything is written, so bad input leaves the archive as it was.
+    pub fn ingest(&self, request: IngestRequest) -> Result<IngestReport, ApplianceError> {
+        if request.pages.is_empty() {
+            return Err(ApplianceError::Input("no page files given".into()));
+        }
+        let metadata = DocumentMetadata::new(request.metadata)?;
+        let pages: Vec<RawPage> = request
+            .pages
+            .into_iter()
+            .map(|(path, bytes)| self.importer.import_bytes(&path, bytes))
+            .collect::<Result<_, _>>()?;
+        let texts = self.capture.recognize(&pages)?;
+        let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
+        let captured = self.capture.assemble(&code, &metadata, pages, texts)?;
+
+        let manifest = Manifest {
+            document: code.clone(),
+            metadata: metadata_digest(&metadata),
+            pages: captured.pages.iter().map(|p| ManifestPage { image: p.image_hash, stream: p.stream_hash }).collect(),
+            pdf: captured.pdf_hash,
+            operator: metadata.operator().to_owned(),
+            sealed_at: vietnam_now(),
+        };
+        let sealed = self.keys.seal(&manifest);
+        let report = IngestReport {
+            code: code.to_string(),
+            pdf_hash: captured.pdf_hash.to_hex(),
+            pages: captured
+                .pages
+                .iter()
+                .map(|p| PageReport { number: p.number, image_hash: p.image_hash.to_hex(), flags: p.flags.iter().map(ToString::to_string).collect() })
+                .collect(),
+        };
+        let record = DocumentRecord {
+            code,
+            pages: captured
+                .pages
+                .iter()
+                .map(|p| PageRecord {
+                    image: p.image_hash,
+                    stream: p.stream_hash,
+                    mime: p.format.mime().to_owned(),
+                    size: p.size,
+                    dpi: (p.dpi.x, p.dpi.y),
+                    text: p.text.plain(),
+                    flags: p.flags.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            metadata,
+            pdf: captured.pdf_hash,
+            pdf_size: captured.pdf.len() as u64,
+            seal: SealRecord { manifest: sealed.text, signature: sealed.signature.to_vec(), key: sealed.key.to_string() },
+            status: archive::DocumentStatus::Active,
+            archived_at: vietnam_now(),
+        };
+        let page_images = captured.pages.into_iter().map(|p| p.original).collect();
+        self.archive.commit(NewDocument { record, page_images, pdf: captured.pdf, actor: request.actor })?;
+        self.catch_up_search()?;
+        Ok(report)
+    }
+
+    /// Applies to the search index every archive event it has not seen, in order, and commits the
+    /// index with the new cursor. Called after each commit and at start-up, so that a crash between
+    /// an archive commit and an index commit is repaired on the next start.
+    pub fn catch_up_search(&self) -> Result<(), ApplianceError> {
+        let _guard = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        let cursor = self.search.cursor()?;
+        let mut pending = Vec::new();
+        self.archive.events_after(cursor, &mut |seq, event| {
+            pending.push((seq, event));
+            ControlFlow::Continue(())
+        })?;
+        let Some(&(last, _)) = pending.last() else { return Ok(()) };
+        for (_, event) in pending {
+            match event {
+                Event::Archived(code) => {
+                    let record = self.record(&code)?;
+                    self.search.add(&index_document(&record))?;
+                }
+            }
+        }
+        self.search.commit(last)?;
+        Ok(())
+    }
+
+    /// Full-text search, recorded in the audit trail.
+    pub fn search(&self, query: &str, limit: usize, actor: &str) -> Result<Vec<Hit>, ApplianceError> {
+        let hits = self.search.search(query, limit)?;
+        self.archive.audit(actor, "search", query, &format!("{} results", hits.len()))?;
+        Ok(hits)
+    }
+
+    /// The record of a document, or `NotFound`.
+    pub fn record(&self, code: &DocumentCode) -> Result<DocumentRecord, ApplianceError> {
+        self.archive.record(code)?.ok_or_else(|| ApplianceError::NotFound(format!("no archived document {code}")))
+    }
+
+    /// The archived PDF, its hash checked on read; the access is audited.
+    pub fn pdf(&self, code: &DocumentCode, actor: &str) -> Result<Vec<u8>, ApplianceError> {
+        let record = self.record(code)?;
+        let bytes = self.archive.read_blob(&record.pdf)?;
+        self.archive.audit(actor, "download", &code.to_string(), &format!("pdf {}", record.pdf))?;
+        Ok(bytes)
+    }
+
+    /// The OCR text, page by page; the access is audited.
+    pub fn text(&self, code: &DocumentCode, actor: &str) -> Result<Vec<String>, ApplianceError> {
+        let record = self.record(code)?;
+        self.archive.audit(actor, "view-text", &code.to_string(), "")?;
+        Ok(record.pages.into_iter().map(|p| p.text).collect())
+    }
+}
+
+/// What search indexes of an archived document.
+fn index_document(record: &DocumentRecord) -> IndexDocument {
+    IndexDocument {
+        code: record.code.clone(),
+        owner: record.metadata.owner().map(ToString::to_string),
+        doc_type: record.metadata.doc_type().to_string(),
+        name: record.metadata.name().to_owned(),
+        pages: record.pages.iter().map(|p| p.text.clone()).collect(),
+    }
+}

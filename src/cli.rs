@@ -1,0 +1,241 @@
+//! The command line: `sohoa [--data DIR] [--json] <command>` (DESIGN.md §5). Each command runs the
+//! same [`Appliance`] operation the HTTP API runs.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use domain::DocumentCode;
+
+use crate::input::MetadataFields;
+use crate::users::{self, Role};
+use crate::{Appliance, ApplianceError, IngestRequest, VerifyReport};
+
+/// sohoa: captures paper dossiers, OCRs, seals, archives and indexes them.
+#[derive(Debug, Parser)]
+#[command(name = "sohoa", version, about)]
+pub struct Cli {
+    /// The data directory (archive, search index, keys).
+    #[arg(long, global = true, default_value = "./var", env = "SOHOA_DATA")]
+    pub data: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the appliance: HTTP API under /api/ and the public /verify page.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "SOHOA_LISTEN")]
+        listen: SocketAddr,
+    },
+    /// Capture image files (PNG, JPEG) as one document, pages in the order given.
+    Ingest(IngestArgs),
+    /// Full-text search; diacritics are optional.
+    Search {
+        /// The words to find.
+        query: String,
+        /// Most documents to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Write a document's signed PDF, exactly as archived, to a file.
+    Get {
+        /// The document code.
+        code: String,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print a document's OCR text, page by page.
+    Text {
+        /// The document code.
+        code: String,
+    },
+    /// Verify a document (by code) or a PDF file: seals, hashes, status, each check by name.
+    Verify {
+        /// A document code or the path of a PDF file.
+        target: String,
+    },
+    /// Manage user accounts.
+    Users {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+/// User administration.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user, or reset an existing user's password and role. The password is read from
+    /// standard input.
+    Add {
+        /// Login name.
+        name: String,
+        /// operator, officer, archivist, auditor or admin.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// Metadata and files of `sohoa ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    fields: MetadataFields,
+    /// Scan operator; defaults to the login name.
+    #[arg(long)]
+    operator: Option<String>,
+    /// Page image files, in physical order.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
+fn actor() -> String {
+    format!("cli:{}", os_user())
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    for c in &report.checks {
+        println!("{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail);
+    }
+    println!("{}", if report.valid { "valid" } else { "INVALID" });
+    Ok(())
+}
+
+/// Runs a command. `Ok(false)` means the command ran but its answer is negative (verification
+/// failed), which the binary turns into a non-zero exit.
+pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
+    if let Command::Serve { listen } = cli.command {
+        let appliance = Appliance::open(&cli.data)?;
+        crate::server::serve(appliance, listen)?;
+        return Ok(true);
+    }
+    if let Command::Ingest(args) = &cli.command {
+        // Metadata is checked before the archive is even opened, so a typo costs nothing.
+        let draft = args.fields.draft(args.operator.clone().unwrap_or_else(os_user))?;
+        let pages = args
+            .files
+            .iter()
+            .map(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display()))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let appliance = Appliance::open(&cli.data)?;
+        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor() })?;
+        if cli.json {
+            print_json(&report)?;
+        } else {
+            for page in &report.pages {
+                for flag in &page.flags {
+                    eprintln!("page {} flagged for review: {flag}", page.number);
+                }
+            }
+            println!("{}", report.code);
+        }
+        return Ok(true);
+    }
+    let appliance = Appliance::open(&cli.data)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Serve { .. } | Command::Ingest(_) => unreachable!("handled above"),
+        Command::Search { query, limit } => {
+            let hits = appliance.search(&query, limit, &actor())?;
+            if json {
+                print_json(&hits.iter().map(hit_json).collect::<Vec<_>>())?;
+            } else {
+                for h in &hits {
+                    println!("{}\tpage {}\t{}", h.code, h.page, h.name);
+                }
+            }
+        }
+        Command::Get { code, output } => {
+            let code: DocumentCode = code.parse()?;
+            let bytes = appliance.pdf(&code, &actor())?;
+            write_file(&output, &bytes)?;
+            if json {
+                print_json(&serde_json::json!({ "code": code.to_string(), "path": output, "bytes": bytes.len() }))?;
+            }
+        }
+        Command::Text { code } => {
+            let code: DocumentCode = code.parse()?;
+            let pages = appliance.text(&code, &actor())?;
+            if json {
+                print_json(&pages)?;
+            } else {
+                for (i, text) in pages.iter().enumerate() {
+                    println!("--- page {} ---\n{text}", i + 1);
+                }
+            }
+        }
+        Command::Verify { target } => {
+            let path = Path::new(&target);
+            let report = if path.is_file() {
+                let bytes = std::fs::read(path).map_err(|e| ApplianceError::Input(format!("{target}: cannot read: {e}")))?;
+                appliance.verify_file(&target, &bytes, &actor())?
+            } else {
+                let code: DocumentCode = target.parse().map_err(|e| {
+                    ApplianceError::Input(format!("{target:?} is neither a file nor a document code ({e})"))
+                })?;
+                appliance.verify_code(&code, &actor())?
+            };
+            print_report(&report, json)?;
+            return Ok(report.valid);
+        }
+        Command::Users { command: UsersCommand::Add { name, role } } => {
+            let role: Role = role.parse()?;
+            let mut password = String::new();
+            if std::io::stdin().is_terminal() {
+                eprint!("password for {name}: ");
+            }
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            users::set_user(appliance.archive(), &name, role, password.trim_end_matches(['\r', '\n']))?;
+            appliance.archive().audit(&actor(), "user-set", &name, role.as_str())?;
+        }
+    }
+    Ok(true)
+}
+
+/// A search hit as JSON.
+pub fn hit_json(h: &search::Hit) -> serde_json::Value {
+    serde_json::json!({
+        "code": h.code.to_string(),
+        "name": h.name,
+        "owner": h.owner,
+        "page": h.page,
+        "score": h.score,
+        "snippet": h.snippet,
+    })
+}
+
+/// Writes a file so that a reader never sees half of it: temporary name, sync, rename.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApplianceError> {
+    use std::io::Write;
+    let tmp = path.with_extension("sohoa-tmp");
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ApplianceError::Input(format!("{}: cannot write: {e}", path.display()))
+    })
+}

@@ -1,0 +1,19 @@
+//! The `sohoa` appliance: wiring, configuration, the command line and the HTTP server. Library
+//! crates own the work (capture, signing, storage, search); this crate opens them on a data directory
+//! ([`Appliance`]), runs each operation through them the same way for the CLI and for HTTP, and is the
+//! only place that knows HTTP, JSON, users and roles.
+//!
+//! Main types: [`Appliance`] (the operations: ingest, search, get, text, verify), [`IngestRequest`],
+//! [`VerifyReport`], [`server::app`] (the axum router used by `serve` and by tests), [`cli::Cli`].
+
+pub mod appliance;
+pub mod cli;
+pub mod error;
+pub mod input;
+pub mod server;
+pub mod users;
+pub mod verify;
+
+pub use appliance::{Appliance, IngestReport, IngestRequest};
+pub use error::ApplianceError;
+pub use verify::{Check, VerifyReport};

@@ -1,0 +1,124 @@
+//! Ingest over HTTP (multipart form: metadata fields and page files) and reading archived documents.
+
+use std::path::PathBuf;
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::DocumentCode;
+
+use super::{AppError, AppState, AuthUser, blocking};
+use crate::input::MetadataFields;
+use crate::users::Role;
+use crate::{IngestReport, IngestRequest};
+
+/// Largest ingest request: a long dossier of colour pages.
+const MAX_INGEST_BYTES: usize = 1 << 30;
+
+/// Roles that may read archived documents.
+const READERS: &[Role] = &[Role::Officer, Role::Archivist, Role::Auditor, Role::Admin];
+
+fn code(raw: &str) -> Result<DocumentCode, AppError> {
+    raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))
+}
+
+/// `POST /api/documents`: form fields named as the `sohoa ingest` flags (`owner`, `type`, `name`,
+/// `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and one
+/// `page` file part per page, in order. The operator is the logged-in user.
+async fn ingest(State(state): State<AppState>, user: AuthUser, mut form: Multipart) -> Result<Json<IngestReport>, AppError> {
+    user.require(&[Role::Operator, Role::Admin], "ingest documents")?;
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("malformed form: {e}"));
+    let mut fields = MetadataFields::default();
+    let mut pages = Vec::new();
+    while let Some(part) = form.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "page" {
+            let file = part.file_name().map(str::to_owned).unwrap_or_else(|| format!("page {}", pages.len() + 1));
+            pages.push((PathBuf::from(file), part.bytes().await.map_err(bad)?.to_vec()));
+            continue;
+        }
+        let value = part.text().await.map_err(bad)?;
+        let slot = match name.as_str() {
+            "type" => {
+                fields.doc_type = value;
+                continue;
+            }
+            "name" => {
+                fields.name = value;
+                continue;
+            }
+            "owner" => &mut fields.owner,
+            "number" => &mut fields.number,
+            "issued" => &mut fields.issued,
+            "issuer" => &mut fields.issuer,
+            "summary" => &mut fields.summary,
+            "valid_until" => &mut fields.valid_until,
+            "scope" => &mut fields.scope,
+            "dossier" => &mut fields.dossier,
+            "procedure" => &mut fields.procedure,
+            other => return Err(AppError::BadRequest(format!("unknown form field {other:?}"))),
+        };
+        *slot = Some(value);
+    }
+    let metadata = fields.draft(user.name.clone())?;
+    let actor = user.name;
+    Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor })).await?))
+}
+
+/// `GET /api/documents/{code}`: the record's metadata, pages and seal, as JSON.
+async fn record(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+    user.require(READERS, "read documents")?;
+    let code = code(&raw)?;
+    let actor = user.name;
+    let record = blocking(&state, move |a| {
+        let record = a.record(&code)?;
+        a.archive().audit(&actor, "view", &code.to_string(), "record")?;
+        Ok(record)
+    })
+    .await?;
+    let m = &record.metadata;
+    Ok(Json(serde_json::json!({
+        "code": record.code.to_string(),
+        "status": format!("{:?}", record.status).to_lowercase(),
+        "archived_at": record.archived_at.to_rfc3339(),
+        "metadata": m.canonical_fields().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+        "pdf": { "blake3": record.pdf.to_hex(), "bytes": record.pdf_size },
+        "pages": record.pages.iter().enumerate().map(|(i, p)| serde_json::json!({
+            "number": i + 1, "blake3": p.image.to_hex(), "mime": p.mime,
+            "width": p.size.0, "height": p.size.1, "dpi": [p.dpi.0, p.dpi.1], "flags": p.flags,
+        })).collect::<Vec<_>>(),
+        "seal": { "key": record.seal.key, "manifest": record.seal.manifest },
+    })))
+}
+
+/// `GET /api/documents/{code}/pdf`: the archived PDF, exactly as sealed.
+async fn pdf(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<impl IntoResponse, AppError> {
+    user.require(READERS, "download documents")?;
+    let code = code(&raw)?;
+    let filename = format!("{code}.pdf");
+    let actor = user.name;
+    let bytes = blocking(&state, move |a| a.pdf(&code, &actor)).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
+        bytes,
+    ))
+}
+
+/// `GET /api/documents/{code}/text`: the OCR text, one string per page.
+async fn text(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Vec<String>>, AppError> {
+    user.require(READERS, "read documents")?;
+    let code = code(&raw)?;
+    let actor = user.name;
+    Ok(Json(blocking(&state, move |a| a.text(&code, &actor)).await?))
+}
+
+/// Ingest and document routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/documents", post(ingest).layer(DefaultBodyLimit::max(MAX_INGEST_BYTES)))
+        .route("/api/documents/{code}", get(record))
+        .route("/api/documents/{code}/pdf", get(pdf))
+        .route("/api/documents/{code}/text", get(text))
+}

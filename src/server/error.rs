@@ -1,0 +1,57 @@
+//! The one error type at the HTTP edge. Client errors (4xx) carry their message and are not logged;
+//! server errors (5xx) are logged in full and answered with a generic message, so that internals
+//! never reach a client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::ApplianceError;
+
+/// An HTTP error response.
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: the request is malformed or its content is invalid.
+    BadRequest(String),
+    /// 401: no valid session.
+    Unauthorized(String),
+    /// 403: the user's role may not do this.
+    Forbidden(String),
+    /// 404.
+    NotFound(String),
+    /// 503: the appliance cannot serve this now.
+    Unavailable(String),
+    /// 500: details are logged, not returned.
+    Internal(anyhow::Error),
+}
+
+impl From<ApplianceError> for AppError {
+    fn from(e: ApplianceError) -> Self {
+        match e {
+            ApplianceError::Input(m) => AppError::BadRequest(m),
+            ApplianceError::NotFound(m) => AppError::NotFound(m),
+            ApplianceError::Busy(m) => AppError::Unavailable(m),
+            ApplianceError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            AppError::Unavailable(m) => {
+                tracing::warn!(error = %m, "service unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, m)
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; the details are in the server log".to_owned())
+            }
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}

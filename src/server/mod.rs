@@ -1,0 +1,124 @@
+//! The HTTP surface: the API under `/api/` (every route authenticated and authorised by role) and the
+//! public verification page `/verify`. Each feature module exposes `router()`; [`app`] joins them and
+//! is used by `serve` and by the tests alike. Appliance operations block (RocksDB, OCR), so handlers
+//! run them on the blocking pool.
+
+mod auth;
+mod documents;
+mod error;
+mod search;
+mod verify;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+
+use crate::users::{self, Role};
+use crate::{Appliance, ApplianceError};
+pub use auth::{AuthUser, Sessions};
+pub use error::AppError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The appliance.
+    pub appliance: Arc<Appliance>,
+    /// Logged-in sessions.
+    pub sessions: Arc<Sessions>,
+}
+
+impl AppState {
+    /// State over an opened appliance, with no sessions yet.
+    pub fn new(appliance: Appliance) -> Self {
+        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()) }
+    }
+}
+
+/// Runs an appliance operation on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    op: impl FnOnce(&Appliance) -> Result<T, ApplianceError> + Send + 'static,
+) -> Result<T, AppError> {
+    let appliance = state.appliance.clone();
+    tokio::task::spawn_blocking(move || op(&appliance))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("worker task failed: {e}")))?
+        .map_err(AppError::from)
+}
+
+async fn health(user: AuthUser) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok", "user": user.name, "role": user.role }))
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .merge(auth::router())
+        .merge(documents::router())
+        .merge(search::router())
+        .merge(verify::router())
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Sets up `tracing` output for the server: `RUST_LOG` or `info`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// On first start there is no user to log in with: create `admin` with a random password and write
+/// it, readable by the owner only, to `<data>/initial-admin-password`. The password is never logged.
+fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
+    if appliance.archive().has_users()? {
+        return Ok(());
+    }
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let password = users::random_password()?;
+    let path = appliance.data_dir().join("initial-admin-password");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{password}"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    users::set_user(appliance.archive(), "admin", Role::Admin, &password)?;
+    appliance.archive().audit("system", "user-set", "admin", "first start: initial admin created")?;
+    tracing::info!(path = %path.display(), "first start: created user admin; its password is in this file");
+    Ok(())
+}
+
+/// Serves the appliance on `listen` until Ctrl-C or SIGTERM.
+pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceError> {
+    bootstrap_admin(&appliance)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let state = AppState::new(appliance);
+        println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
+        tracing::info!(%listen, "serving");
+        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

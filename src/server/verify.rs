@@ -1,0 +1,149 @@
+//! Verification over HTTP: the authenticated API (by code, or an uploaded PDF), and the public page
+//! `/verify?code=…` that the QR code on a printed copy leads to. The public page says whether the
+//! document is archived and intact and shows its name and status, nothing of its owner.
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::Html;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::DocumentCode;
+use serde::Deserialize;
+
+use super::{AppError, AppState, AuthUser, blocking};
+use crate::users::Role;
+use crate::{ApplianceError, VerifyReport};
+
+/// Largest PDF accepted for verification.
+const MAX_VERIFY_BYTES: usize = 1 << 30;
+
+/// `GET /api/verify/{code}`.
+async fn verify_code(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<VerifyReport>, AppError> {
+    user.require(&Role::ALL, "verify documents")?;
+    let code: DocumentCode = raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))?;
+    let actor = user.name;
+    Ok(Json(blocking(&state, move |a| a.verify_code(&code, &actor)).await?))
+}
+
+/// `POST /api/verify`: a multipart form with one `file` part, the PDF to check.
+async fn verify_file(State(state): State<AppState>, user: AuthUser, mut form: Multipart) -> Result<Json<VerifyReport>, AppError> {
+    user.require(&Role::ALL, "verify documents")?;
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("malformed form: {e}"));
+    while let Some(part) = form.next_field().await.map_err(bad)? {
+        if part.name() == Some("file") {
+            let name = part.file_name().unwrap_or("uploaded.pdf").to_owned();
+            let bytes = part.bytes().await.map_err(bad)?.to_vec();
+            let actor = user.name;
+            return Ok(Json(blocking(&state, move |a| a.verify_file(&name, &bytes, &actor)).await?));
+        }
+    }
+    Err(AppError::BadRequest("the form has no part named file".into()))
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    code: Option<String>,
+    lang: Option<String>,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The page's words in Vietnamese (default) and English.
+struct Words {
+    title: &'static str,
+    prompt: &'static str,
+    button: &'static str,
+    valid: &'static str,
+    invalid: &'static str,
+    unknown: &'static str,
+    name: &'static str,
+    status: &'static str,
+    other: (&'static str, &'static str),
+}
+
+const VI: Words = Words {
+    title: "Xác thực bản điện tử",
+    prompt: "Mã tài liệu",
+    button: "Kiểm tra",
+    valid: "HỢP LỆ: tài liệu được lưu trữ, chữ ký niêm phong và mã băm đều đúng.",
+    invalid: "KHÔNG HỢP LỆ: tài liệu không còn nguyên vẹn.",
+    unknown: "Không tìm thấy tài liệu có mã này.",
+    name: "Tên tài liệu",
+    status: "Trạng thái",
+    other: ("en", "English"),
+};
+
+const EN: Words = Words {
+    title: "Verify an electronic copy",
+    prompt: "Document code",
+    button: "Check",
+    valid: "VALID: the document is archived; its seal and hashes are intact.",
+    invalid: "INVALID: the document is not intact.",
+    unknown: "No document has this code.",
+    name: "Document name",
+    status: "Status",
+    other: ("vi", "Tiếng Việt"),
+};
+
+/// `GET /verify?code=…[&lang=en]`: public, no login.
+async fn page(State(state): State<AppState>, Query(params): Query<PageParams>) -> Result<Html<String>, AppError> {
+    let (w, lang) = if params.lang.as_deref() == Some("en") { (&EN, "en") } else { (&VI, "vi") };
+    let code_text = params.code.clone().unwrap_or_default();
+    let mut body = format!(
+        "<form method=get><label>{prompt} <input name=code value=\"{value}\" size=40></label>\
+         <input type=hidden name=lang value={lang}> <button>{button}</button></form>",
+        prompt = w.prompt,
+        value = escape(&code_text),
+        button = w.button,
+    );
+    if let Some(raw) = params.code.filter(|c| !c.trim().is_empty()) {
+        let result = match raw.trim().parse::<DocumentCode>() {
+            Err(e) => format!("<p class=bad>{}</p>", escape(&e.to_string())),
+            Ok(code) => {
+                let outcome = blocking(&state, move |a| match a.verify_code(&code, "public") {
+                    Ok(report) => Ok(Some((report, a.record(&code)?))),
+                    Err(ApplianceError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                })
+                .await?;
+                match outcome {
+                    None => format!("<p class=bad>{}</p>", w.unknown),
+                    Some((report, record)) => format!(
+                        "<p class={cls}>{verdict}</p><dl><dt>{name_label}</dt><dd>{name}</dd><dt>{status_label}</dt><dd>{status}</dd></dl><ul>{checks}</ul>",
+                        cls = if report.valid { "ok" } else { "bad" },
+                        verdict = if report.valid { w.valid } else { w.invalid },
+                        name_label = w.name,
+                        name = escape(record.metadata.name()),
+                        status_label = w.status,
+                        status = format!("{:?}", record.status).to_lowercase(),
+                        checks = report
+                            .checks
+                            .iter()
+                            .map(|c| format!("<li>{} {}</li>", if c.passed { "✔" } else { "✘" }, escape(&c.name)))
+                            .collect::<String>(),
+                    ),
+                }
+            }
+        };
+        body.push_str(&result);
+    }
+    Ok(Html(format!(
+        "<!doctype html><html lang={lang}><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+         <title>{title}</title><style>body{{font-family:sans-serif;max-width:46em;margin:2em auto}}\
+         .ok{{color:#064;font-weight:bold}}.bad{{color:#a00;font-weight:bold}}</style>\
+         <h1>{title}</h1><p><a href=\"?lang={other_lang}&code={code}\">{other_name}</a></p>{body}</html>",
+        title = w.title,
+        other_lang = w.other.0,
+        other_name = w.other.1,
+        code = escape(&code_text),
+    )))
+}
+
+/// Verification routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/verify", post(verify_file).layer(DefaultBodyLimit::max(MAX_VERIFY_BYTES)))
+        .route("/api/verify/{code}", get(verify_code))
+        .route("/verify", get(page))
+}

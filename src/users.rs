@@ -1,0 +1,117 @@
+//! User accounts and roles. Passwords are kept only as argon2id hashes in the archive.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use archive::{Archive, UserRecord};
+use domain::vietnam_now;
+use serde::{Deserialize, Serialize};
+
+use crate::ApplianceError;
+
+/// What a user does at the one-stop shop (DESIGN.md §1); each route allows some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Scans and ingests dossiers at the counter.
+    Operator,
+    /// Searches and reuses what citizens already submitted.
+    Officer,
+    /// Applies retention, holds and disposition.
+    Archivist,
+    /// Verifies signatures and reads the audit trail.
+    Auditor,
+    /// Manages users, keys and the appliance.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [Role::Operator, Role::Officer, Role::Archivist, Role::Auditor, Role::Admin];
+
+    /// The role's name as stored and typed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Officer => "officer",
+            Role::Archivist => "archivist",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = ApplianceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            ApplianceError::Input(format!("unknown role {s:?}; roles are operator, officer, archivist, auditor, admin"))
+        })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD: usize = 10;
+
+fn check_name(name: &str) -> Result<(), ApplianceError> {
+    let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApplianceError::Input(format!("user name {name:?} must be 1-64 ASCII letters, digits, '.', '_' or '-'")))
+    }
+}
+
+/// Creates (or replaces) a user with an argon2id-hashed password.
+pub fn set_user(archive: &Archive, name: &str, role: Role, password: &str) -> Result<(), ApplianceError> {
+    check_name(name)?;
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(ApplianceError::Input(format!("the password must have at least {MIN_PASSWORD} characters")));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("salt: {e}")))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?
+        .to_string();
+    archive.put_user(&UserRecord { name: name.to_owned(), role: role.to_string(), password_hash: hash, created_at: vietnam_now() })?;
+    Ok(())
+}
+
+/// The user's role if `password` is theirs. Unknown users and wrong passwords are not told apart.
+pub fn authenticate(archive: &Archive, name: &str, password: &str) -> Result<Option<Role>, ApplianceError> {
+    let Some(user) = archive.user(name)? else {
+        return Ok(None);
+    };
+    let parsed = PasswordHash::new(&user.password_hash)
+        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("stored password hash of {name} is malformed: {e}")))?;
+    if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
+        return Ok(None);
+    }
+    Ok(Some(user.role.parse()?))
+}
+
+/// A random password of 20 characters from an unambiguous alphabet, for the first admin.
+pub fn random_password() -> Result<String, ApplianceError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // Rejection sampling keeps every character equally likely: bytes past the largest multiple of
+    // the alphabet's size are drawn again.
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut out = String::new();
+    while out.len() < 20 {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+        out.extend(bytes.iter().filter(|b| (**b as usize) < limit).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char));
+    }
+    out.truncate(20);
+    Ok(out)
+}

@@ -1,0 +1,192 @@
+//! Verification of an archived document or of a PDF file claimed to be one: every check by name, each
+//! failure naming what failed (which page or the PDF), the hash found, the hash sealed and the key
+//! that sealed it.
+
+use archive::DocumentRecord;
+use domain::{BlobHash, DocumentCode};
+use serde::Serialize;
+use signer::{KeyId, Manifest, SealedManifest, metadata_digest};
+
+use crate::{Appliance, ApplianceError};
+
+/// One named check and its outcome.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Check {
+    /// What was checked, e.g. `seal signature`, `page 2 image`, `PDF file`.
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The outcome of verifying a document or a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// What was verified: a document code or a file name.
+    pub subject: String,
+    /// The document it was matched to, if any.
+    pub document: Option<String>,
+    /// Every check, in the order they ran.
+    pub checks: Vec<Check>,
+    /// True when there is at least one check and every check passed.
+    pub valid: bool,
+}
+
+fn check(name: impl Into<String>, passed: bool, detail: impl Into<String>) -> Check {
+    Check { name: name.into(), passed, detail: detail.into() }
+}
+
+fn report(subject: String, document: Option<String>, checks: Vec<Check>) -> VerifyReport {
+    let valid = !checks.is_empty() && checks.iter().all(|c| c.passed);
+    VerifyReport { subject, document, checks, valid }
+}
+
+/// The key named by a stored seal, for messages even when the seal is damaged.
+fn seal_key(record: &DocumentRecord) -> String {
+    record.seal.key.clone()
+}
+
+impl Appliance {
+    /// Verifies an archived document: its seal, that the seal covers the record, every stored page
+    /// image and the PDF against their sealed hashes, and its status.
+    pub fn verify_code(&self, code: &DocumentCode, actor: &str) -> Result<VerifyReport, ApplianceError> {
+        let record = self.record(code)?;
+        let checks = self.record_checks(&record);
+        let report = report(code.to_string(), Some(code.to_string()), checks);
+        self.archive().audit(actor, "verify", &code.to_string(), if report.valid { "valid" } else { "INVALID" })?;
+        Ok(report)
+    }
+
+    /// Verifies a PDF file: that it is, byte for byte, the sealed PDF of an archived document, and
+    /// that document's own checks. A file that differs is matched through the document code it
+    /// carries, and each page image in it is compared with the sealed one to say which page changed.
+    pub fn verify_file(&self, name: &str, bytes: &[u8], actor: &str) -> Result<VerifyReport, ApplianceError> {
+        let hash = BlobHash::of(bytes);
+        if let Some(code) = self.archive().find_by_pdf(&hash)? {
+            let record = self.record(&code)?;
+            let mut checks = vec![check(
+                "PDF file",
+                true,
+                format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)),
+            )];
+            checks.extend(self.record_checks(&record));
+            self.archive().audit(actor, "verify-file", &code.to_string(), name)?;
+            return Ok(report(name.to_owned(), Some(code.to_string()), checks));
+        }
+        let Some(code) = embedded_code(bytes) else {
+            return Ok(report(
+                name.to_owned(),
+                None,
+                vec![check(
+                    "PDF file",
+                    false,
+                    format!("not an archived document: no archived PDF has BLAKE3 {hash} and the file names no sohoa document code"),
+                )],
+            ));
+        };
+        let Some(record) = self.archive().record(&code)? else {
+            return Ok(report(
+                name.to_owned(),
+                None,
+                vec![check("PDF file", false, format!("the file names document {code}, which is not in this archive (BLAKE3 {hash})"))],
+            ));
+        };
+        let key = seal_key(&record);
+        let mut checks = vec![check(
+            "PDF file",
+            false,
+            format!("BLAKE3 of the file is {hash}, but the PDF sealed for {code} by key {key} has BLAKE3 {}", record.pdf),
+        )];
+        match capture::image_streams(bytes) {
+            Ok(streams) => {
+                if streams.len() != record.pages.len() {
+                    checks.push(check("page count", false, format!("the file has {} pages, the sealed PDF {}", streams.len(), record.pages.len())));
+                }
+                for (i, (stream, page)) in streams.iter().zip(&record.pages).enumerate() {
+                    let found = BlobHash::of(stream);
+                    let name = format!("page {} image", i + 1);
+                    checks.push(if found == page.stream {
+                        check(name, true, format!("image stream BLAKE3 {found} matches the seal"))
+                    } else {
+                        check(name, false, format!("image stream in the file has BLAKE3 {found}, sealed {} by key {key}", page.stream))
+                    });
+                }
+            }
+            Err(e) => checks.push(check("PDF structure", false, format!("{e}; the pages cannot be compared"))),
+        }
+        checks.extend(self.record_checks(&record));
+        self.archive().audit(actor, "verify-file", &code.to_string(), &format!("{name}: does not match"))?;
+        Ok(report(name.to_owned(), Some(code.to_string()), checks))
+    }
+
+    fn record_checks(&self, record: &DocumentRecord) -> Vec<Check> {
+        let mut checks = Vec::new();
+        let key = seal_key(record);
+        let sealed = KeyId::parse(&record.seal.key).and_then(|key| {
+            let signature: [u8; 64] = record.seal.signature.as_slice().try_into().map_err(|_| {
+                signer::SignerError::BadManifest(format!("signature has {} bytes, not 64", record.seal.signature.len()))
+            })?;
+            self.keys().verify_seal(&SealedManifest { text: record.seal.manifest.clone(), signature, key })
+        });
+        match sealed {
+            Ok(manifest) => {
+                checks.push(check("seal signature", true, format!("Ed25519 signature by key {key} is valid")));
+                checks.push(covers(&manifest, record, &key));
+            }
+            Err(e) => checks.push(check("seal signature", false, e.to_string())),
+        }
+        for (i, page) in record.pages.iter().enumerate() {
+            let name = format!("page {} image", i + 1);
+            checks.push(match self.archive().read_blob(&page.image) {
+                Ok(_) => check(name, true, format!("stored image BLAKE3 {} matches the seal", page.image)),
+                Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
+            });
+        }
+        checks.push(match self.archive().read_blob(&record.pdf) {
+            Ok(_) => check("PDF", true, format!("stored PDF BLAKE3 {} matches the seal", record.pdf)),
+            Err(e) => check("PDF", false, format!("{e} (sealed by key {key})")),
+        });
+        checks.push(check("status", record.status == archive::DocumentStatus::Active, format!("{:?}", record.status).to_lowercase()));
+        checks
+    }
+}
+
+/// Checks that a verified manifest covers exactly what the record says.
+fn covers(manifest: &Manifest, record: &DocumentRecord, key: &str) -> Check {
+    let mut problems = Vec::new();
+    if manifest.document != record.code {
+        problems.push(format!("the seal is for {}, not {}", manifest.document, record.code));
+    }
+    let digest = metadata_digest(&record.metadata);
+    if manifest.metadata != digest {
+        problems.push(format!("metadata digest is {digest}, sealed {}", manifest.metadata));
+    }
+    if manifest.pdf != record.pdf {
+        problems.push(format!("PDF hash is {}, sealed {}", record.pdf, manifest.pdf));
+    }
+    let sealed_pages: Vec<(BlobHash, BlobHash)> = manifest.pages.iter().map(|p| (p.image, p.stream)).collect();
+    let record_pages: Vec<(BlobHash, BlobHash)> = record.pages.iter().map(|p| (p.image, p.stream)).collect();
+    if sealed_pages != record_pages {
+        problems.push(format!("page hashes differ from the {} sealed pages", sealed_pages.len()));
+    }
+    if problems.is_empty() {
+        check("seal covers record", true, format!("{} pages, PDF and metadata as sealed by key {key}", record.pages.len()))
+    } else {
+        check("seal covers record", false, problems.join("; "))
+    }
+}
+
+/// The document code a sohoa PDF carries in its document information, read from the raw bytes so that
+/// it is found even in a file too damaged to parse.
+fn embedded_code(bytes: &[u8]) -> Option<DocumentCode> {
+    let key = format!("/{}", capture::DOCUMENT_CODE_KEY);
+    let at = bytes.windows(key.len()).position(|w| w == key.as_bytes())? + key.len();
+    let rest = &bytes[at..];
+    let open = rest.iter().position(|&b| b == b'(')?;
+    if rest[..open].iter().any(|b| !b.is_ascii_whitespace()) {
+        return None;
+    }
+    let close = rest[open..].iter().position(|&b| b == b')')? + open;
+    std::str::from_utf8(&rest[open + 1..close]).ok()?.parse().ok()
+}
