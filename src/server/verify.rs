@@ -45,6 +45,13 @@ struct PageParams {
     lang: Option<String>,
 }
 
+/// Percent-encodes a query parameter value.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -136,7 +143,7 @@ async fn page(State(state): State<AppState>, Query(params): Query<PageParams>) -
         title = w.title,
         other_lang = w.other.0,
         other_name = w.other.1,
-        code = escape(&code_text),
+        code = url_encode(&code_text),
     )))
 }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what sohoa needs on a Debian machine and is missing: the Debian packages of DESIGN.md §4
+# that the current features use. Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+
+packages=(
+  pkg-config clang libclang-dev          # bindgen for RocksDB's bindings
+  libtesseract-dev libleptonica-dev      # OCR engine, linked through tesseract-rs
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
+  poppler-utils qpdf                     # independent PDF checks in the tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "bootstrap: cargo is missing; install the Rust toolchain (rustup) first" >&2; exit 1; }

@@ -1,0 +1,177 @@
+//! The HTTP API, driven in process through `app()` with `oneshot`: authentication and roles on every
+//! route, ingest, search, download, verification, and the public verification page.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use sohoa::Appliance;
+use sohoa::server::{AppState, app};
+use sohoa::users::{Role, set_user};
+use tower::ServiceExt;
+
+use crate::util::corpus;
+
+const PASSWORD: &str = "mật-khẩu-thử-nghiệm";
+
+struct Api {
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let appliance = Appliance::open(dir.path()).unwrap();
+        for role in Role::ALL {
+            set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
+        }
+        Api { state: AppState::new(appliance), _dir: dir }
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let response = app(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    }
+
+    async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let (status, body) = self.send(request).await;
+        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    async fn login(&self, user: &str) -> String {
+        let body = serde_json::json!({ "username": user, "password": PASSWORD }).to_string();
+        let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        let (status, json) = self.json(request).await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        json["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn get(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()
+}
+
+const BOUNDARY: &str = "sohoa-test-boundary";
+
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+    }
+    for (name, file, bytes) in files {
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .bytes(),
+        );
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+    body
+}
+
+fn post_form(uri: &str, token: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_api_route_needs_a_session_and_the_right_role() {
+    let api = Api::new();
+    for uri in ["/api/health", "/api/search?q=a", "/api/documents/001099012345.GPXD.01", "/api/documents/001099012345.GPXD.01/pdf", "/api/verify/001099012345.GPXD.01"] {
+        let (status, json) = api.json(Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(json["error"].as_str().unwrap().contains("log in"), "{uri}: {json}");
+        let (status, _) = api.send(get(uri, "forged-token")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let bad_login = serde_json::json!({ "username": "officer", "password": "wrong password" }).to_string();
+    let (status, _) = api
+        .send(Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(bad_login)).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let trail = api.state.appliance.archive().audit_trail(Some("officer")).unwrap();
+    assert!(trail.iter().any(|e| e.action == "login-failed"));
+
+    let officer = api.login("officer").await;
+    let (status, json) = api.json(get("/api/health", &officer)).await;
+    assert_eq!((status, json["role"].as_str()), (StatusCode::OK, Some("officer")));
+    let form = multipart(&[("type", "GPXD"), ("name", "x")], &[]);
+    let (status, json) = api.json(post_form("/api/documents", &officer, form)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{json}");
+    let operator = api.login("operator").await;
+    let (status, _) = api.send(get("/api/documents/001099012345.GPXD.01/pdf", &operator)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, json) = api.json(get("/api/documents/not-a-code", &officer)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["error"].as_str().unwrap().contains("document code"), "{json}");
+    let (status, _) = api.send(get("/api/documents/001099012345.GPXD.01", &officer)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ingest_search_download_and_verify_over_http() {
+    let api = Api::new();
+    let operator = api.login("operator").await;
+    let page = std::fs::read(corpus("clean300-002.png")).unwrap();
+
+    // Bad metadata is refused with the field named, before any work is done.
+    let form = multipart(&[("type", "GPXD"), ("name", "Giấy phép"), ("owner", "12345")], &[("page", "p1.png", page.clone())]);
+    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["error"].as_str().unwrap().contains("owner ID"), "{json}");
+
+    let form = multipart(
+        &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345"), ("issued", "2024-03-01")],
+        &[("page", "p1.png", page)],
+    );
+    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let code = json["code"].as_str().unwrap().to_owned();
+    assert_eq!(code, "001099012345.GPXD.01");
+
+    let officer = api.login("officer").await;
+    let (status, json) = api.json(get("/api/search?q=cong%20dich%20vu%20cong", &officer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["hits"][0]["code"], code.as_str(), "{json}");
+    assert!(json["hits"][0]["snippet"].as_str().unwrap().contains("<b>"), "{json}");
+
+    let (status, record) = api.json(get(&format!("/api/documents/{code}"), &officer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(record["metadata"]["operator"], "operator");
+    let (status, pdf) = api.send(get(&format!("/api/documents/{code}/pdf"), &officer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(blake3::hash(&pdf).to_hex().as_str(), record["pdf"]["blake3"].as_str().unwrap());
+
+    let (status, report) = api.json(get(&format!("/api/verify/{code}"), &officer)).await;
+    assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");
+    let auditor = api.login("auditor").await;
+    let form = multipart(&[], &[("file", "copy.pdf", pdf.clone())]);
+    let (status, report) = api.json(post_form("/api/verify", &auditor, form)).await;
+    assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");
+    let mut tampered = pdf;
+    let last = tampered.len() - 40;
+    tampered[last] ^= 0x20;
+    let form = multipart(&[], &[("file", "copy.pdf", tampered)]);
+    let (_, report) = api.json(post_form("/api/verify", &auditor, form)).await;
+    assert_eq!(report["valid"].as_bool(), Some(false), "{report}");
+
+    // The public page needs no login, answers in Vietnamese, and does not show the owner.
+    let (status, html) = api.send(Request::get(format!("/verify?code={code}")).body(Body::empty()).unwrap()).await;
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("HỢP LỆ") && html.contains("Giấy phép xây dựng"), "{html}");
+    assert!(!html.contains("001099012345\u{3c}"), "the public page shows the owner: {html}");
+    let (_, html) = api.send(Request::get("/verify?code=001099012345.GPXD.09&lang=en").body(Body::empty()).unwrap()).await;
+    assert!(String::from_utf8(html).unwrap().contains("No document has this code"));
+
+    // Every access above is in the audit trail.
+    let actions: Vec<String> = api.state.appliance.archive().audit_trail(Some(&code)).unwrap().into_iter().map(|e| e.action).collect();
+    for expected in ["ingest", "view", "download", "verify", "verify-file"] {
+        assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
+    }
+}

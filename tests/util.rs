@@ -1,0 +1,89 @@
+//! Helpers shared by the themes: a data directory with the `sohoa` binary run on it, corpus pages,
+//! and the character error rate used to score OCR.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A page of the shared OCR corpus.
+pub fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ocr-dev").join(name)
+}
+
+/// The ground truth of a corpus page.
+pub fn ground_truth(page: &str) -> String {
+    let stem = page.rsplit_once('.').map(|(s, _)| s).unwrap_or(page);
+    std::fs::read_to_string(corpus(&format!("{stem}.gt.txt"))).expect("ground truth exists")
+}
+
+/// A fresh data directory and the `sohoa` binary.
+pub struct Sohoa {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sohoa {
+    pub fn new() -> Self {
+        Sohoa { dir: tempfile::tempdir().expect("temporary directory") }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("var")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .arg("--data")
+            .arg(self.data())
+            .args(args)
+            .output()
+            .expect("sohoa runs")
+    }
+
+    /// Runs a command that must succeed and returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "sohoa {args:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+}
+
+/// Character error rate: Levenshtein distance over the reference length, on NFC text with white
+/// space folded to single spaces (the scoring of ../shared/corpus/README.md).
+pub fn cer(reference: &str, hypothesis: &str) -> f64 {
+    let norm = |s: &str| -> Vec<char> { s.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").chars().collect() };
+    let (r, h) = (norm(reference), norm(hypothesis));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rc) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hc) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rc != hc)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// `pdftotext` of one page of a PDF.
+pub fn pdftotext(pdf: &Path, page: u32) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string(), "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (Debian poppler-utils, installed by the bootstrap)");
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+#[test]
+fn cer_counts_edits() {
+    assert_eq!(cer("abcd", "abcd"), 0.0);
+    assert_eq!(cer("abcd", "abxd"), 0.25);
+    assert_eq!(cer("a  b\nc", "a b c"), 0.0);
+}
