@@ -1,6 +1,7 @@
 //! Verification over HTTP: the authenticated API (by code, or an uploaded PDF), and the public page
 //! `/verify?code=…` that the QR code on a printed copy leads to. The public page says whether the
-//! document is archived and intact and shows its name and status, nothing of its owner.
+//! document is archived and intact and shows its name, status and the names of the checks; it shows
+//! no other metadata and no hashes.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::Html;

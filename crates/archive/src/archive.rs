@@ -319,3 +319,145 @@ fn audit_hash(entry: &AuditEntry) -> [u8; 32] {
     hasher.update(&encode(&(entry.seq, entry.at, &entry.actor, &entry.action, &entry.target, &entry.detail)));
     *hasher.finalize().as_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use domain::{DocumentMetadata, MetadataDraft, Validity};
+
+    use super::*;
+    use crate::{PageRecord, SealRecord};
+
+    fn unit() -> UnitCode {
+        UnitCode::parse("H56.14").unwrap()
+    }
+
+    #[test]
+    fn dossier_codes_are_unique_under_concurrency_and_survive_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = NaiveDate::from_ymd_opt(2024, 10, 11).unwrap();
+        let archive = Arc::new(Archive::open(dir.path()).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let archive = archive.clone();
+                std::thread::spawn(move || (0..25).map(|_| archive.allocate_dossier_code(&unit(), day).unwrap()).collect::<Vec<_>>())
+            })
+            .collect();
+        let codes: HashSet<DossierCode> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        assert_eq!(codes.len(), 100);
+        assert!(codes.contains(&"H56.14-241011-0100".parse().unwrap()));
+        drop(archive);
+
+        let archive = Archive::open(dir.path()).unwrap();
+        assert_eq!(archive.allocate_dossier_code(&unit(), day).unwrap().to_string(), "H56.14-241011-0101");
+        let next_day = day.succ_opt().unwrap();
+        assert_eq!(archive.allocate_dossier_code(&unit(), next_day).unwrap().to_string(), "H56.14-241012-0001");
+    }
+
+    fn new_document(archive: &Archive, pages: &[&[u8]]) -> NewDocument {
+        let owner = OwnerId::parse("001099012345").unwrap();
+        let doc_type = DocumentTypeCode::parse("GPXD").unwrap();
+        let code = archive.allocate_document_code(Some(&owner), &doc_type).unwrap();
+        let metadata = DocumentMetadata::new(MetadataDraft {
+            doc_type,
+            owner: Some(owner),
+            name: "Giấy phép xây dựng".into(),
+            number_symbol: None,
+            issue_date: None,
+            issuing_body: None,
+            summary: None,
+            validity: Validity::Permanent,
+            validity_scope: None,
+            dossier: None,
+            procedure: None,
+            operator: "op".into(),
+            captured_at: vietnam_now(),
+        })
+        .unwrap();
+        let pdf = format!("%PDF {code}").into_bytes();
+        NewDocument {
+            record: DocumentRecord {
+                code,
+                metadata,
+                pages: pages
+                    .iter()
+                    .map(|p| PageRecord {
+                        image: BlobHash::of(p),
+                        stream: BlobHash::of(p),
+                        mime: "image/png".into(),
+                        size: (1, 1),
+                        dpi: (300.0, 300.0),
+                        text: String::new(),
+                        flags: vec![],
+                    })
+                    .collect(),
+                pdf: BlobHash::of(&pdf),
+                pdf_size: 0,
+                seal: SealRecord { manifest: String::new(), signature: vec![0; 64], key: "0".repeat(16) },
+                status: DocumentStatus::Active,
+                archived_at: vietnam_now(),
+            },
+            page_images: pages.iter().map(|p| p.to_vec()).collect(),
+            pdf,
+            actor: "test".into(),
+        }
+    }
+
+    #[test]
+    fn commit_stores_shared_content_once_and_chains_the_audit() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        let first = new_document(&archive, &[b"page one", b"shared page"]);
+        let second = new_document(&archive, &[b"shared page"]);
+        let first_code = first.record.code.clone();
+        assert_eq!(archive.commit(first).unwrap(), 1);
+        assert_eq!(archive.commit(second).unwrap(), 2);
+        let refs = archive.store.get(Table::BlobRefs, BlobHash::of(b"shared page").as_bytes()).unwrap().unwrap();
+        assert_eq!(i64::from_le_bytes(refs.try_into().unwrap()), 2);
+        assert_eq!(archive.read_blob(&BlobHash::of(b"shared page")).unwrap(), b"shared page");
+        assert_eq!(archive.documents_of(&OwnerId::parse("001099012345").unwrap()).unwrap().len(), 2);
+        let record = archive.record(&first_code).unwrap().unwrap();
+        assert_eq!(archive.find_by_pdf(&record.pdf).unwrap(), Some(first_code.clone()));
+
+        // A document whose content does not match its declared hash is refused whole.
+        let mut bad = new_document(&archive, &[b"x"]);
+        bad.page_images[0] = b"y".to_vec();
+        assert!(matches!(archive.commit(bad), Err(ArchiveError::HashMismatch { .. })));
+        assert_eq!(archive.document_count().unwrap(), 2);
+
+        archive.audit("officer", "download", &first_code.to_string(), "").unwrap();
+        drop(archive);
+        let archive = Archive::open(dir.path()).unwrap();
+        archive.audit("officer", "view", &first_code.to_string(), "").unwrap();
+        let trail = archive.audit_trail(Some(&first_code.to_string())).unwrap();
+        let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["ingest", "download", "view"]);
+        assert_eq!(archive.last_event(), 2);
+        let mut events = Vec::new();
+        archive.events_after(1, &mut |seq, e| {
+            events.push((seq, e));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, 2);
+    }
+
+    #[test]
+    fn a_rewritten_audit_entry_breaks_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        for action in ["login", "download", "view"] {
+            archive.audit("officer", action, "x", "").unwrap();
+        }
+        let mut entry: AuditEntry = decode("audit entry", b"", &archive.store.get(Table::Audit, &2u64.to_be_bytes()).unwrap().unwrap()).unwrap();
+        entry.actor = "someone else".into();
+        let mut batch = Batch::default();
+        batch.put(Table::Audit, 2u64.to_be_bytes().to_vec(), encode(&entry));
+        archive.store.apply(batch).unwrap();
+        let e = archive.audit_trail(None).unwrap_err().to_string();
+        assert!(e.contains("audit entry 2") && e.contains("hash chain"), "{e}");
+    }
+}
