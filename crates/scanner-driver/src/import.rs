@@ -70,7 +70,7 @@ impl FileImporter {
         // are rarer and are held to the same total.
         limits.max_alloc = Some(self.limits.max_pixels.saturating_mul(4));
         reader.limits(limits);
-        let mut decoder = reader.into_decoder().map_err(|e| self.limit_error(path, e))?;
+        let decoder = reader.into_decoder().map_err(|e| self.limit_error(path, name, e))?;
         let (w, h) = decoder.dimensions();
         self.check_dimensions(path, w, h)?;
         let decoded_components = decoder.color_type().channel_count();
@@ -122,10 +122,10 @@ impl FileImporter {
 
     /// Turns a decoder's refusal at header time into the clearest error: a limit breach is reported as
     /// such, anything else as damage.
-    fn limit_error(&self, path: &Path, e: image::ImageError) -> DriverError {
+    fn limit_error(&self, path: &Path, format: &'static str, e: image::ImageError) -> DriverError {
         match e {
             image::ImageError::Limits(l) => DriverError::TooLarge { path: path.into(), reason: l.to_string() },
-            other => DriverError::Corrupt { path: path.into(), format: "image", reason: other.to_string() },
+            other => DriverError::Corrupt { path: path.into(), format, reason: other.to_string() },
         }
     }
 }
@@ -293,6 +293,8 @@ mod tests {
         let mut bytes = png(1, 1);
         bytes[16..20].copy_from_slice(&40_000u32.to_be_bytes());
         bytes[20..24].copy_from_slice(&40_000u32.to_be_bytes());
+        let crc = crc32fast::hash(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
         let e = importer().import_bytes(Path::new("huge.png"), bytes).unwrap_err().to_string();
         assert!(e.contains("huge.png") && e.contains("refused before decoding"), "{e}");
     }
