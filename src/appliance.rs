@@ -208,6 +208,18 @@ impl Appliance {
     }
 }
 
+/// A search hit as the CLI's `--json` and the HTTP API give it.
+pub fn hit_json(h: &Hit) -> serde_json::Value {
+    serde_json::json!({
+        "code": h.code.to_string(),
+        "name": h.name,
+        "owner": h.owner,
+        "page": h.page,
+        "score": h.score,
+        "snippet": h.snippet,
+    })
+}
+
 /// What search indexes of an archived document.
 fn index_document(record: &DocumentRecord) -> IndexDocument {
     IndexDocument {

@@ -11,6 +11,7 @@ use domain::DocumentCode;
 
 use crate::input::MetadataFields;
 use crate::users::{self, Role};
+use crate::appliance::hit_json;
 use crate::{Appliance, ApplianceError, IngestRequest, VerifyReport};
 
 /// sohoa: captures paper dossiers, OCRs, seals, archives and indexes them.
@@ -213,18 +214,6 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
     }
     Ok(true)
-}
-
-/// A search hit as JSON.
-pub fn hit_json(h: &search::Hit) -> serde_json::Value {
-    serde_json::json!({
-        "code": h.code.to_string(),
-        "name": h.name,
-        "owner": h.owner,
-        "page": h.page,
-        "score": h.score,
-        "snippet": h.snippet,
-    })
 }
 
 /// Writes a file so that a reader never sees half of it: temporary name, sync, rename.

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::{AppError, AppState, AuthUser, blocking};
-use crate::cli::hit_json;
+use crate::appliance::hit_json;
 use crate::users::Role;
 
 /// Most documents one query may return.
