@@ -192,6 +192,6 @@ impl Store for RocksStore {
         }
         let mut opts = WriteOptions::default();
         opts.set_sync(true);
-        self.db.write_opt(&wb, &opts).map_err(|e| ArchiveError::storage("committing a write batch", e))
+        self.db.write_opt(wb, &opts).map_err(|e| ArchiveError::storage("committing a write batch", e))
     }
 }
