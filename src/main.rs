@@ -1,4 +1,5 @@
-use std::process::ExitCode;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
 
 use clap::Parser;
 use sohoa::ApplianceError;
@@ -6,11 +7,15 @@ use sohoa::cli::{Cli, run};
 
 fn main() -> ExitCode {
     // Tesseract runs one engine per worker; OpenMP threads inside each would multiply wall time on a
-    // small machine (DESIGN.md §4). This must be set before any engine starts, while the process is
-    // still single-threaded.
+    // small machine (DESIGN.md §4: one page went from 2.3 s to 18 s). libgomp reads its environment
+    // when it is loaded, before `main`, so setting the variable here would be too late: instead the
+    // process starts itself again with the variable set. `exec` returns only if that fails, and then
+    // sohoa runs on with OpenMP's defaults rather than not at all.
     if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
-        // SAFETY: no other thread exists yet, so nothing can read the environment concurrently.
-        unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
+        if let Ok(exe) = std::env::current_exe() {
+            let error = Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+            eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
+        }
     }
     let cli = Cli::parse();
     if matches!(cli.command, sohoa::cli::Command::Serve { .. }) {

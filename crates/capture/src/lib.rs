@@ -8,8 +8,8 @@
 //!
 //! Capture never changes the page image it archives: the original bytes go on as they came. It never
 //! writes to the archive, never touches key material, and never sets process-wide state: the binary
-//! must set `OMP_THREAD_LIMIT=1` before the first engine starts, because OpenMP threads inside parallel
-//! workers multiply wall time on small machines.
+//! must start with `OMP_THREAD_LIMIT=1` in its environment (libgomp reads it when it is loaded, before
+//! `main`), because OpenMP threads inside parallel workers multiply wall time on small machines.
 #![deny(missing_docs)]
 
 mod error;
