@@ -124,10 +124,10 @@ impl DocumentMetadata {
                     format!("{issued} is after the capture date {captured_on}"),
                 ));
             }
-            if let Validity::Until(end) = d.validity {
-                if end < issued {
-                    return Err(DomainError::field("validity", format!("ends {end}, before the issue date {issued}")));
-                }
+            if let Validity::Until(end) = d.validity
+                && end < issued
+            {
+                return Err(DomainError::field("validity", format!("ends {end}, before the issue date {issued}")));
             }
         }
         Ok(DocumentMetadata {
