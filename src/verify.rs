@@ -51,10 +51,14 @@ impl Appliance {
     /// Verifies an archived document: its seal, that the seal covers the record, every stored page
     /// image and the PDF against their sealed hashes, and its status.
     pub fn verify_code(&self, code: &DocumentCode, actor: &str) -> Result<VerifyReport, ApplianceError> {
-        let record = self.record(code)?;
-        let checks = self.record_checks(&record);
-        let report = report(code.to_string(), Some(code.to_string()), checks);
-        self.archive().audit(actor, "verify", &code.to_string(), if report.valid { "valid" } else { "INVALID" })?;
+        self.verify_record(&self.record(code)?, actor)
+    }
+
+    /// [`verify_code`](Self::verify_code) for a record the caller has already read.
+    pub fn verify_record(&self, record: &DocumentRecord, actor: &str) -> Result<VerifyReport, ApplianceError> {
+        let code = record.code.to_string();
+        let report = report(code.clone(), Some(code.clone()), self.record_checks(record));
+        self.archive().audit(actor, "verify", &code, if report.valid { "valid" } else { "INVALID" })?;
         Ok(report)
     }
 

@@ -109,8 +109,8 @@ async fn page(State(state): State<AppState>, Query(params): Query<PageParams>) -
         let result = match raw.trim().parse::<DocumentCode>() {
             Err(e) => format!("<p class=bad>{}</p>", escape(&e.to_string())),
             Ok(code) => {
-                let outcome = blocking(&state, move |a| match a.verify_code(&code, "public") {
-                    Ok(report) => Ok(Some((report, a.record(&code)?))),
+                let outcome = blocking(&state, move |a| match a.record(&code) {
+                    Ok(record) => Ok(Some((a.verify_record(&record, "public")?, record))),
                     Err(ApplianceError::NotFound(_)) => Ok(None),
                     Err(e) => Err(e),
                 })

@@ -110,14 +110,14 @@ impl<S: Store> Archive<S> {
     /// against the content first. Returns the event's sequence number.
     pub fn commit(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
         let NewDocument { mut record, page_images, pdf, actor } = doc;
-        let mut contents: Vec<(BlobHash, &[u8])> = record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
-        if contents.len() != page_images.len() || record.pages.len() != page_images.len() {
+        if record.pages.len() != page_images.len() {
             return Err(ArchiveError::Corrupt {
                 what: "new document",
                 key: record.code.to_string(),
                 reason: format!("{} page records but {} page images", record.pages.len(), page_images.len()),
             });
         }
+        let mut contents: Vec<(BlobHash, &[u8])> = record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
         contents.push((record.pdf, &pdf));
         for (declared, bytes) in &contents {
             let actual = BlobHash::of(bytes);
