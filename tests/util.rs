@@ -8,7 +8,10 @@ use unicode_normalization::UnicodeNormalization;
 
 /// A page of the shared OCR corpus.
 pub fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ocr-dev").join(name)
+    // Read at run time: a build cache shared between checkouts keeps test binaries whose compile-time
+    // path points at the checkout that built them.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest).join("../shared/corpus/ocr-dev").join(name)
 }
 
 /// The ground truth of a corpus page.
