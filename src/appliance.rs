@@ -6,9 +6,9 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use archive::{Archive, DocumentRecord, Event, NewDocument, PageRecord, SealRecord};
-use capture::{Capture, OcrConfig};
+use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
-use scanner_driver::{FileImporter, ImportLimits, RawPage};
+use scanner_driver::{FileImporter, ImportLimits};
 use search::{Hit, IndexDocument, SearchIndex};
 use signer::{KeyRing, Manifest, ManifestPage, metadata_digest};
 
@@ -93,22 +93,27 @@ impl Appliance {
         &self.keys
     }
 
-    /// Captures files as one document: import and check every page, OCR, allocate the code, build the
-    /// PDF, seal, commit to the archive in one synced batch, index. Every input is checked before
-    /// anything is written, so bad input leaves the archive as it was.
-    pub fn ingest(&self, request: IngestRequest) -> Result<IngestReport, ApplianceError> {
+    /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
+    /// the code, build the PDF/A, seal, commit to the archive in one synced batch, index. Every page is
+    /// read and checked before anything is written, so bad input leaves the archive as it was.
+    ///
+    /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
+    pub fn ingest(&self, request: IngestRequest, progress: &mut dyn FnMut(PageProgress)) -> Result<IngestReport, ApplianceError> {
         if request.pages.is_empty() {
             return Err(ApplianceError::Input("no page files given".into()));
         }
         let metadata = DocumentMetadata::new(request.metadata)?;
-        let pages: Vec<RawPage> = request
+        let sources: Vec<PageSource> = request
             .pages
             .into_iter()
-            .map(|(path, bytes)| self.importer.import_bytes(&path, bytes))
-            .collect::<Result<_, _>>()?;
-        let texts = self.capture.recognize(&pages)?;
+            .map(|(path, bytes)| {
+                let importer = self.importer.clone();
+                Box::new(move || importer.import_bytes(&path, bytes)) as PageSource
+            })
+            .collect();
+        let pages = self.capture.capture(sources, progress)?;
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
-        let captured = self.capture.assemble(&code, &metadata, pages, texts)?;
+        let captured = self.capture.assemble(&code, &metadata, pages)?;
 
         let manifest = Manifest {
             document: code.clone(),
@@ -150,7 +155,7 @@ impl Appliance {
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
         };
-        let page_images = captured.pages.into_iter().map(|p| p.original).collect();
+        let page_images = captured.pages.into_iter().map(|p| p.image).collect();
         self.archive.commit(NewDocument { record, page_images, pdf: captured.pdf, actor: request.actor })?;
         self.catch_up_search()?;
         Ok(report)

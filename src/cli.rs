@@ -96,6 +96,9 @@ pub struct IngestArgs {
     /// Scan operator; defaults to the login name.
     #[arg(long)]
     operator: Option<String>,
+    /// Report each page's progress (queued, preprocessing, OCR, flagged, done) on standard error.
+    #[arg(long)]
+    progress: bool,
     /// Page image files, in physical order.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -142,7 +145,12 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             .map(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display()))))
             .collect::<Result<Vec<_>, _>>()?;
         let appliance = Appliance::open(&cli.data)?;
-        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor() })?;
+        let show = args.progress;
+        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor() }, &mut |p| {
+            if show {
+                eprintln!("page {}: {:?}", p.page, p.stage);
+            }
+        })?;
         if cli.json {
             print_json(&report)?;
         } else {

@@ -50,7 +50,10 @@ impl From<search::SearchError> for ApplianceError {
 
 impl From<capture::CaptureError> for ApplianceError {
     fn from(e: capture::CaptureError) -> Self {
-        ApplianceError::Internal(e.into())
+        match e {
+            capture::CaptureError::Input { .. } => ApplianceError::Input(e.to_string()),
+            other => ApplianceError::Internal(other.into()),
+        }
     }
 }
 

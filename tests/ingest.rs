@@ -45,12 +45,13 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let report = s.ok(&["verify", pdf.to_str().unwrap()]);
     assert!(report.contains("ok   PDF file") && report.trim_end().ends_with("valid"), "{report}");
 
-    // One byte changed in the middle of the file, inside a page image: verify fails, naming the file's
-    // hash, the sealed hash, the page and the key.
+    // One byte changed inside page 2's image: verify fails, naming the file's hash, the sealed hash,
+    // the page and the key.
     let key = std::fs::read_to_string(s.data().join("keys/current")).unwrap().trim().to_owned();
     let mut bytes = std::fs::read(&pdf).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x01;
+    let second_image = find_all(&bytes, b"/Subtype/Image").nth(1).expect("two page images");
+    let data = second_image + find_all(&bytes[second_image..], b"stream\n").next().expect("image stream") + 1000;
+    bytes[data] ^= 0x01;
     let tampered = s.dir.path().join("tampered.pdf");
     std::fs::write(&tampered, &bytes).unwrap();
     let out = s.run(&["verify", tampered.to_str().unwrap()]);
@@ -63,4 +64,9 @@ fn ingest_search_get_verify_and_detect_tampering() {
     assert_eq!(page_fail, 1, "exactly one page image should be named as changed:\n{report}");
     // The archived copy itself is untouched.
     assert!(s.ok(&["verify", &code]).trim_end().ends_with("\nvalid"));
+}
+
+/// Offsets of every occurrence of `needle` in `haystack`.
+fn find_all<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    haystack.windows(needle.len()).enumerate().filter(move |(_, w)| *w == needle).map(|(i, _)| i)
 }

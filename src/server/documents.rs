@@ -64,7 +64,7 @@ async fn ingest(State(state): State<AppState>, user: AuthUser, mut form: Multipa
     }
     let metadata = fields.draft(user.name.clone())?;
     let actor = user.name;
-    Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor })).await?))
+    Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |_| {})).await?))
 }
 
 /// `GET /api/documents/{code}`: the record's metadata, pages and seal, as JSON.

@@ -12,7 +12,16 @@ pub enum CaptureError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// Tesseract failed on a page.
+    /// A page could not be read.
+    #[error("page {page}: {source}")]
+    Input {
+        /// 1-based page number.
+        page: u32,
+        /// What was wrong with it.
+        #[source]
+        source: scanner_driver::DriverError,
+    },
+    /// Tesseract failed on a page, or its corrected image could not be encoded.
     #[error("OCR of page {page} ({origin}) failed: {reason}")]
     Ocr {
         /// 1-based page number.

@@ -1,12 +1,16 @@
-//! Turns raw pages into a captured document: OCR with Tesseract (`vie+eng`), a quality check per
-//! page, and one PDF of the page images with an invisible, searchable text layer, plus the BLAKE3
-//! hash of every stored page image and of the PDF for the signer.
+//! Turns raw pages into a captured document at scanner speed: each page is decoded, turned upright
+//! (Tesseract's orientation detection), deskewed (projection profile), cleaned for OCR (red seals
+//! dropped out, contrast stretched, specks removed, coarse scans upsampled), checked for blankness,
+//! recognised with Tesseract (`vie`, word boxes and confidences) and judged for operator review;
+//! then the pages become one PDF/A-2b with an invisible text layer, and BLAKE3 hashes of every page
+//! image and of the PDF go on to the signer.
 //!
-//! Main types: [`Capture`] (owns a pool of Tesseract engines, one per worker, and runs pages through
-//! them in parallel), [`PageText`] (words with boxes and confidences, in reading order),
-//! [`CapturedDocument`] (what goes on to sealing and the archive).
+//! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue),
+//! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
+//! [`CapturedPage`] and [`CapturedDocument`] (what goes on to sealing and the archive).
 //!
-//! Capture never changes the page image it archives: the original bytes go on as they came. It never
+//! The archived page image is the faithful scan: only orientation and deskew are ever applied to it,
+//! never the clean-up made for OCR, because seals and colour are part of the legal copy. Capture never
 //! writes to the archive, never touches key material, and never sets process-wide state: the binary
 //! must start with `OMP_THREAD_LIMIT=1` in its environment (libgomp reads it when it is loaded, before
 //! `main`), because OpenMP threads inside parallel workers multiply wall time on small machines.
@@ -14,72 +18,35 @@
 
 mod error;
 mod ocr;
+mod page;
 mod pdf;
+mod preprocess;
 
 pub use error::CaptureError;
-pub use ocr::{OcrConfig, PageText, Word};
+pub use ocr::{Line, OcrConfig, PageText, Word};
+pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE};
 pub use pdf::{DOCUMENT_CODE_KEY, image_streams};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use domain::{BlobHash, DocumentCode, DocumentMetadata};
-use scanner_driver::{Dpi, RawPage, SourceFormat};
+use scanner_driver::{DriverError, RawPage};
 
-/// Resolution below which a page does not meet the legal minimum (R1).
-pub const MIN_DPI: f32 = 200.0;
+/// A page waiting to be captured: how to obtain its pixels. Decoding runs on a worker, so that only
+/// as many pages are decoded at once as there are workers, whatever the size of the batch.
+pub type PageSource = Box<dyn FnOnce() -> Result<RawPage, DriverError> + Send>;
 
-/// Mean word confidence (0-100) below which a page is sent to an operator for review.
-pub const REVIEW_CONFIDENCE: f32 = 70.0;
-
-/// Why a page needs an operator's look. A flag never drops or alters a page.
+/// Progress of one page of a document being captured.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PageFlag {
-    /// The page is below the 200 dpi legal minimum (R1).
-    LowResolution {
-        /// The page's resolution.
-        dpi: f32,
-    },
-    /// OCR found text but is not confident of it.
-    LowConfidence {
-        /// Mean word confidence, 0-100.
-        mean: f32,
-    },
-    /// OCR found no text at all (a blank page, or a photo).
-    NoText,
-}
-
-impl std::fmt::Display for PageFlag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PageFlag::LowResolution { dpi } => write!(f, "{dpi:.0} dpi is below the legal minimum of {MIN_DPI:.0} dpi"),
-            PageFlag::LowConfidence { mean } => write!(f, "OCR confidence {mean:.0}% is below {REVIEW_CONFIDENCE:.0}%"),
-            PageFlag::NoText => f.write_str("no text recognised"),
-        }
-    }
-}
-
-/// One page of a captured document.
-#[derive(Debug, Clone)]
-pub struct CapturedPage {
-    /// 1-based page number in physical order.
-    pub number: u32,
-    /// The page image exactly as delivered.
-    pub original: Vec<u8>,
-    /// Its encoding.
-    pub format: SourceFormat,
-    /// BLAKE3 of `original`.
-    pub image_hash: BlobHash,
-    /// BLAKE3 of the page's image stream inside the PDF, so that a changed page can be named when a
-    /// PDF file is verified.
-    pub stream_hash: BlobHash,
-    /// Width and height in pixels.
-    pub size: (u32, u32),
-    /// Resolution.
-    pub dpi: Dpi,
-    /// The recognised text.
-    pub text: PageText,
-    /// Reasons for operator review.
-    pub flags: Vec<PageFlag>,
+pub struct PageProgress {
+    /// 1-based page number in the document.
+    pub page: u32,
+    /// Where the page is.
+    pub stage: PageStage,
 }
 
 /// A document ready to be sealed and archived.
@@ -87,109 +54,161 @@ pub struct CapturedPage {
 pub struct CapturedDocument {
     /// Pages in physical order.
     pub pages: Vec<CapturedPage>,
-    /// The PDF with the page images and the text layer.
+    /// The PDF/A-2b with the page images and the text layer.
     pub pdf: Vec<u8>,
     /// BLAKE3 of `pdf`.
     pub pdf_hash: BlobHash,
 }
 
-/// The capture stage: a pool of OCR engines and the PDF assembler.
+/// One page of work for the pool.
+struct Job {
+    number: u32,
+    source: PageSource,
+    reply: mpsc::Sender<Message>,
+    /// Set when another page of the same document failed: its remaining pages are skipped.
+    cancelled: Arc<AtomicBool>,
+}
+
+/// What a worker tells the document waiting on it.
+enum Message {
+    Stage(u32, PageStage),
+    Done(u32, Box<Result<CapturedPage, CaptureError>>),
+}
+
+/// The capture stage: a pool of OCR workers, one Tesseract engine each, fed through a bounded queue,
+/// and the PDF assembler. Pages of several documents are in flight at once; a caller whose pages do
+/// not fit in the queue waits (backpressure), so memory stays bounded by the queue, not the batch.
 pub struct Capture {
-    pool: ocr::EnginePool,
-    workers: usize,
+    jobs: Option<SyncSender<Job>>,
+    workers: Vec<JoinHandle<()>>,
     glyphless_font: Vec<u8>,
 }
 
 impl Capture {
-    /// Prepares capture: checks the language data and loads the glyphless font the text layer uses.
-    /// Engines start lazily, one per worker, and are kept for later documents.
+    /// Starts the worker pool: checks the language data and loads the glyphless font the text layer
+    /// uses. Each worker starts its engines on its first page and keeps them.
     pub fn new(config: OcrConfig) -> Result<Self, CaptureError> {
+        ocr::check_language_data(&config)?;
         let font_path = config.tessdata.join("pdf.ttf");
         let glyphless_font = std::fs::read(&font_path).map_err(|source| CaptureError::Setup {
             what: format!("cannot read Tesseract's glyphless font {}", font_path.display()),
             source: Some(Box::new(source)),
         })?;
-        let workers = config.workers.max(1);
-        Ok(Capture { pool: ocr::EnginePool::new(config)?, workers, glyphless_font })
-    }
-
-    /// Recognises the text of every page, several pages at once on separate engines, and returns the
-    /// texts in page order.
-    pub fn recognize(&self, pages: &[RawPage]) -> Result<Vec<PageText>, CaptureError> {
-        let next = AtomicUsize::new(0);
-        let workers = self.workers.min(pages.len()).max(1);
-        let mut done: Vec<(usize, Result<PageText, CaptureError>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut engine: Option<ocr::Engine> = None;
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            if i >= pages.len() {
-                                break;
-                            }
-                            let result = match engine.as_mut() {
-                                Some(e) => e.recognize(&pages[i], i as u32 + 1),
-                                None => self.pool.take().and_then(|e| engine.insert(e).recognize(&pages[i], i as u32 + 1)),
-                            };
-                            done.push((i, result));
-                        }
-                        if let Some(engine) = engine {
-                            self.pool.give_back(engine);
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("an OCR worker panicked")).collect()
-        });
-        done.sort_by_key(|(i, _)| *i);
-        done.into_iter().map(|(_, r)| r).collect()
-    }
-
-    /// Builds the captured document: the PDF under `code` with `metadata` in its document
-    /// information, the hashes, and the review flags of each page.
-    pub fn assemble(
-        &self,
-        code: &DocumentCode,
-        metadata: &DocumentMetadata,
-        pages: Vec<RawPage>,
-        texts: Vec<PageText>,
-    ) -> Result<CapturedDocument, CaptureError> {
-        let built = pdf::build(code, metadata, &pages, &texts, &self.glyphless_font)?;
-        let pages = pages
-            .into_iter()
-            .zip(texts)
-            .zip(built.stream_hashes)
-            .enumerate()
-            .map(|(i, ((page, text), stream_hash))| CapturedPage {
-                number: i as u32 + 1,
-                image_hash: BlobHash::of(&page.original),
-                stream_hash,
-                size: page.pixels.dimensions(),
-                dpi: page.dpi,
-                flags: review_flags(&page, &text),
-                text,
-                original: page.original,
-                format: page.format,
+        let count = config.workers.max(1);
+        // Two pages per worker: one being worked on, one ready, so a worker never waits for a feeder.
+        let (jobs, queue) = mpsc::sync_channel::<Job>(2 * count);
+        let queue = Arc::new(Mutex::new(queue));
+        let workers = (0..count)
+            .map(|i| {
+                let (queue, config) = (Arc::clone(&queue), config.clone());
+                std::thread::Builder::new()
+                    .name(format!("ocr-{i}"))
+                    .spawn(move || work(&queue, &config))
+                    .map_err(|e| CaptureError::Setup { what: "cannot start an OCR worker".into(), source: Some(Box::new(e)) })
             })
-            .collect();
-        let pdf_hash = BlobHash::of(&built.bytes);
-        Ok(CapturedDocument { pages, pdf: built.bytes, pdf_hash })
+            .collect::<Result<_, _>>()?;
+        Ok(Capture { jobs: Some(jobs), workers, glyphless_font })
+    }
+
+    /// Number of OCR workers.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Captures the pages of one document through the pool and returns them in page order; `progress`
+    /// hears every page's stages as they happen. The first page that fails stops the document's
+    /// remaining pages and its error is returned.
+    pub fn capture(&self, pages: Vec<PageSource>, progress: &mut dyn FnMut(PageProgress)) -> Result<Vec<CapturedPage>, CaptureError> {
+        let count = pages.len();
+        let jobs = self.jobs.as_ref().expect("the pool runs until the capture stage is dropped");
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (reply, replies) = mpsc::channel();
+        for page in 1..=count as u32 {
+            progress(PageProgress { page, stage: PageStage::Queued });
+        }
+        let mut done: Vec<Option<CapturedPage>> = vec![None; count];
+        let mut first_error = None;
+        std::thread::scope(|scope| {
+            let cancelled_feed = Arc::clone(&cancelled);
+            // The feeder blocks while the queue is full; replies keep flowing to this thread meanwhile.
+            scope.spawn(move || {
+                for (i, source) in pages.into_iter().enumerate() {
+                    if cancelled_feed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let job = Job { number: i as u32 + 1, source, reply: reply.clone(), cancelled: Arc::clone(&cancelled_feed) };
+                    if jobs.send(job).is_err() {
+                        break;
+                    }
+                }
+            });
+            for message in replies {
+                match message {
+                    Message::Stage(page, stage) => progress(PageProgress { page, stage }),
+                    Message::Done(page, result) => match *result {
+                        Ok(captured) => done[page as usize - 1] = Some(captured),
+                        Err(e) => {
+                            cancelled.store(true, Ordering::Relaxed);
+                            first_error.get_or_insert(e);
+                        }
+                    },
+                }
+            }
+        });
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        done.into_iter()
+            .enumerate()
+            .map(|(i, page)| page.ok_or_else(|| CaptureError::Setup { what: format!("page {} was not processed: the OCR pool stopped", i + 1), source: None }))
+            .collect()
+    }
+
+    /// Builds the captured document: the PDF/A-2b under `code` with `metadata` in its XMP and document
+    /// information, and its hash.
+    pub fn assemble(&self, code: &DocumentCode, metadata: &DocumentMetadata, pages: Vec<CapturedPage>) -> Result<CapturedDocument, CaptureError> {
+        let pdf = pdf::build(code, metadata, &pages, &self.glyphless_font)?;
+        Ok(CapturedDocument { pdf_hash: BlobHash::of(&pdf), pages, pdf })
     }
 }
 
-fn review_flags(page: &RawPage, text: &PageText) -> Vec<PageFlag> {
-    let mut flags = Vec::new();
-    let dpi = page.dpi.x.min(page.dpi.y);
-    if dpi < MIN_DPI {
-        flags.push(PageFlag::LowResolution { dpi });
+impl Drop for Capture {
+    fn drop(&mut self) {
+        // Closing the queue ends each worker after its current page.
+        self.jobs.take();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
     }
-    match text.mean_confidence() {
-        None => flags.push(PageFlag::NoText),
-        Some(mean) if mean < REVIEW_CONFIDENCE => flags.push(PageFlag::LowConfidence { mean }),
-        Some(_) => {}
+}
+
+/// A worker's life: take a page, run it on this worker's engines, reply; until the queue closes.
+fn work(queue: &Mutex<Receiver<Job>>, config: &OcrConfig) {
+    let mut engine: Option<ocr::Engine> = None;
+    loop {
+        let job = match queue.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        if job.cancelled.load(Ordering::Relaxed) {
+            continue;
+        }
+        let Job { number, source, reply, .. } = job;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let raw = source().map_err(|source| CaptureError::Input { page: number, source })?;
+            let engine = match engine.as_mut() {
+                Some(engine) => engine,
+                None => engine.insert(ocr::Engine::start(config)?),
+            };
+            page::process(engine, raw, number, &mut |stage| {
+                let _ = reply.send(Message::Stage(number, stage));
+            })
+        }));
+        let result = result.unwrap_or_else(|_| {
+            // An engine that was interrupted by a panic may be in any state: start a fresh one.
+            engine = None;
+            Err(CaptureError::Setup { what: format!("page {number}: the OCR worker failed unexpectedly"), source: None })
+        });
+        let _ = reply.send(Message::Done(number, Box::new(result)));
     }
-    flags
 }

@@ -9,44 +9,46 @@
 
 use std::io::Write;
 
-use domain::{BlobHash, DocumentCode, DocumentMetadata};
+use domain::{DocumentCode, DocumentMetadata};
 use flate2::{Compression, write::ZlibEncoder};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
-use scanner_driver::{Pixels, RawPage, SourceFormat};
+use scanner_driver::{Pixels, SourceFormat};
 
-use crate::{CaptureError, PageText};
+use crate::{CaptureError, CapturedPage, PageText};
 
 /// The key in the PDF's document information dictionary that carries the document code, so that a PDF
 /// file on its own can be matched to its archive record when it is verified.
 pub const DOCUMENT_CODE_KEY: &str = "SohoaDocumentCode";
 
+/// The producer named in the document information and the XMP, which must agree.
+const PRODUCER: &str = concat!("sohoa ", env!("CARGO_PKG_VERSION"));
+
 /// Advance of the glyphless font's single glyph, in thousandths of the font size.
 const GLYPH_ADVANCE: f32 = 500.0;
 
-pub(crate) struct BuiltPdf {
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) stream_hashes: Vec<BlobHash>,
-}
+/// The sRGB profile of the output intent: the ICC's own sRGB v2 profile, which may be embedded
+/// without restriction (see `data/sRGB2014.icc.LICENSE`).
+const SRGB_ICC: &[u8] = include_bytes!("../data/sRGB2014.icc");
 
+/// The XMP namespace of sohoa's document metadata (R3), declared in the XMP as a PDF/A extension schema.
+const SOHOA_NS: &str = "https://sohoa.vn/ns/document/1.0/";
+
+/// Builds the PDF/A-2b of `pages`, which carry their archival images and texts.
 pub(crate) fn build(
     code: &DocumentCode,
     metadata: &DocumentMetadata,
-    pages: &[RawPage],
-    texts: &[PageText],
+    pages: &[CapturedPage],
     glyphless_font: &[u8],
-) -> Result<BuiltPdf, CaptureError> {
+) -> Result<Vec<u8>, CaptureError> {
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let font_id = add_font(&mut doc, glyphless_font)?;
     let mut kids = Vec::new();
-    let mut stream_hashes = Vec::new();
-    for (page, text) in pages.iter().zip(texts) {
-        let (image, stream_hash) = image_xobject(page)?;
-        stream_hashes.push(stream_hash);
-        let image_id = doc.add_object(image);
-        let (w, h) = page.pixels.dimensions();
+    for page in pages {
+        let image_id = doc.add_object(image_xobject(page)?);
+        let (w, h) = page.size;
         let (pt_w, pt_h) = (w as f32 * 72.0 / page.dpi.x, h as f32 * 72.0 / page.dpi.y);
-        let content = page_content(pt_w, pt_h, 72.0 / page.dpi.x, 72.0 / page.dpi.y, text);
+        let content = page_content(pt_w, pt_h, 72.0 / page.dpi.x, 72.0 / page.dpi.y, &page.text);
         let content_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&content)?));
         let page_id = doc.add_object(dictionary! {
             "Type" => "Page",
@@ -62,7 +64,25 @@ pub(crate) fn build(
     }
     let count = kids.len() as i64;
     doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let mut xmp = Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp(code, metadata).into_bytes());
+    // PDF/A wants the XMP readable by tools that do not parse PDF filters.
+    xmp.allows_compression = false;
+    let xmp_id = doc.add_object(xmp);
+    let icc_id = doc.add_object(Stream::new(dictionary! { "N" => 3, "Filter" => "FlateDecode" }, deflate(SRGB_ICC)?));
+    let catalog_id = doc.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages_id,
+        "Metadata" => xmp_id,
+        "Lang" => Object::string_literal("vi-VN"),
+        "OutputIntents" => vec![Object::Dictionary(dictionary! {
+            "Type" => "OutputIntent",
+            "S" => "GTS_PDFA1",
+            "OutputConditionIdentifier" => Object::string_literal("sRGB IEC61966-2.1"),
+            "RegistryName" => Object::string_literal("http://www.color.org"),
+            "Info" => Object::string_literal("sRGB IEC61966-2.1"),
+            "DestOutputProfile" => icc_id,
+        })],
+    });
     let info_id = doc.add_object(info(code, metadata));
     doc.trailer.set("Root", catalog_id);
     doc.trailer.set("Info", info_id);
@@ -70,7 +90,7 @@ pub(crate) fn build(
     doc.trailer.set("ID", vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)]);
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes).map_err(|e| CaptureError::Pdf(e.to_string()))?;
-    Ok(BuiltPdf { bytes, stream_hashes })
+    Ok(bytes)
 }
 
 /// The raw (still encoded) bytes of each page's image stream, in page order, for verification. Only
@@ -111,34 +131,91 @@ fn text_string(s: &str) -> Object {
     Object::String(bytes, StringFormat::Hexadecimal)
 }
 
-/// The page image. A JPEG goes in as it was delivered (no second lossy compression); anything else is
-/// stored losslessly as Flate-compressed 8-bit pixels.
-fn image_xobject(page: &RawPage) -> Result<(Stream, BlobHash), CaptureError> {
-    let (w, h) = page.pixels.dimensions();
+/// Whether a delivered image can go into the PDF exactly as it is: a JPEG whose components match its
+/// pixels, or a plain PNG (8-bit gray or RGB, not interlaced) whose compressed data becomes the image
+/// stream. Anything else is re-encoded as such a PNG first.
+pub(crate) fn embeds_as_is(format: SourceFormat, bytes: &[u8], components: u8, pixels: &Pixels) -> bool {
+    let expected = match pixels {
+        Pixels::Gray(_) => 1,
+        Pixels::Rgb(_) => 3,
+    };
+    match format {
+        SourceFormat::Jpeg => components == expected,
+        SourceFormat::Png => png_layout(bytes).is_some_and(|l| l.components == expected),
+    }
+}
+
+/// The bytes of a page's image stream: a JPEG as it is (DCTDecode), a PNG's concatenated IDAT data
+/// (FlateDecode with the PNG predictors), so that the PDF holds the archived image's own compressed
+/// data, never a second compression of it.
+pub(crate) fn image_stream_data(format: SourceFormat, bytes: &[u8]) -> Result<Vec<u8>, CaptureError> {
+    match format {
+        SourceFormat::Jpeg => Ok(bytes.to_vec()),
+        SourceFormat::Png => {
+            png_layout(bytes).map(|l| l.data).ok_or_else(|| CaptureError::Pdf("a page PNG is not 8-bit gray or RGB without interlacing".into()))
+        }
+    }
+}
+
+/// What the PDF needs of a plain PNG.
+struct PngLayout {
+    components: u8,
+    data: Vec<u8>,
+}
+
+/// Reads the chunks of a PNG: `None` unless it is 8-bit gray (colour type 0) or RGB (2), not
+/// interlaced, with its IDAT data.
+fn png_layout(bytes: &[u8]) -> Option<PngLayout> {
+    let mut rest = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let mut components = None;
+    let mut data = Vec::new();
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        let kind = &rest[4..8];
+        let body = rest.get(8..8 + len)?;
+        match kind {
+            b"IHDR" if body.len() == 13 => {
+                let (depth, colour, interlace) = (body[8], body[9], body[12]);
+                components = match (depth, colour, interlace) {
+                    (8, 0, 0) => Some(1),
+                    (8, 2, 0) => Some(3),
+                    _ => return None,
+                };
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = rest.get(12 + len..)?;
+    }
+    Some(PngLayout { components: components?, data })
+}
+
+/// The page image as an image XObject over the archived image's own compressed data.
+fn image_xobject(page: &CapturedPage) -> Result<Stream, CaptureError> {
+    let (w, h) = page.size;
+    let space = if page.components == 1 { "DeviceGray" } else { "DeviceRGB" };
     let mut dict = dictionary! {
         "Type" => "XObject",
         "Subtype" => "Image",
         "Width" => w as i64,
         "Height" => h as i64,
         "BitsPerComponent" => 8,
+        "ColorSpace" => space,
     };
-    let data = if page.format == SourceFormat::Jpeg && matches!(page.components, 1 | 3) {
-        dict.set("ColorSpace", if page.components == 1 { "DeviceGray" } else { "DeviceRGB" });
-        dict.set("Filter", "DCTDecode");
-        page.original.clone()
-    } else {
-        let (space, raw) = match &page.pixels {
-            Pixels::Gray(g) => ("DeviceGray", g.as_raw()),
-            Pixels::Rgb(c) => ("DeviceRGB", c.as_raw()),
-        };
-        dict.set("ColorSpace", space);
-        dict.set("Filter", "FlateDecode");
-        deflate(raw)?
-    };
-    let hash = BlobHash::of(&data);
-    let mut stream = Stream::new(dict, data);
+    match page.format {
+        SourceFormat::Jpeg => dict.set("Filter", "DCTDecode"),
+        SourceFormat::Png => {
+            dict.set("Filter", "FlateDecode");
+            dict.set(
+                "DecodeParms",
+                dictionary! { "Predictor" => 15, "Colors" => page.components as i64, "BitsPerComponent" => 8, "Columns" => w as i64 },
+            );
+        }
+    }
+    let mut stream = Stream::new(dict, image_stream_data(page.format, &page.image)?);
     stream.allows_compression = false;
-    Ok((stream, hash))
+    Ok(stream)
 }
 
 /// The content stream of one page: the image over the whole page, then the words in invisible text.
@@ -256,8 +333,9 @@ fn info(code: &DocumentCode, m: &DocumentMetadata) -> Dictionary {
         "Title" => text_string(m.name()),
         "Author" => text_string(m.operator()),
         "Creator" => Object::string_literal("sohoa"),
-        "Producer" => Object::string_literal(concat!("sohoa ", env!("CARGO_PKG_VERSION"))),
+        "Producer" => Object::string_literal(PRODUCER),
         "CreationDate" => pdf_date(m.captured_at()),
+        "ModDate" => pdf_date(m.captured_at()),
         DOCUMENT_CODE_KEY => Object::string_literal(code.to_string()),
     };
     if let Some(summary) = m.summary() {
@@ -266,13 +344,65 @@ fn info(code: &DocumentCode, m: &DocumentMetadata) -> Dictionary {
     info
 }
 
+/// Escapes text for XML content.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The XMP metadata: PDF/A-2b identification, the Dublin Core and XMP properties that mirror the
+/// document information dictionary (PDF/A requires them to agree), and every R3 field under sohoa's
+/// namespace, declared by a PDF/A extension schema so that validators accept it.
+fn xmp(code: &DocumentCode, m: &DocumentMetadata) -> String {
+    let created = m.captured_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let lang_alt = |tag: &str, value: &str| format!("<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>", xml_escape(value));
+    let mut dc = format!(
+        "<dc:format>application/pdf</dc:format>{}<dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>",
+        lang_alt("dc:title", m.name()),
+        xml_escape(m.operator())
+    );
+    if let Some(summary) = m.summary() {
+        dc.push_str(&lang_alt("dc:description", summary));
+    }
+    let mut fields = vec![("document_code", code.to_string())];
+    fields.extend(m.canonical_fields());
+    let declarations: String = fields
+        .iter()
+        .map(|(name, _)| {
+            format!(
+                "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>{name}</pdfaProperty:name>\
+                 <pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category>\
+                 <pdfaProperty:description>R3 field {name}</pdfaProperty:description></rdf:li>"
+            )
+        })
+        .collect();
+    let values: String = fields.iter().map(|(name, value)| format!("<sohoa:{name}>{}</sohoa:{name}>", xml_escape(value))).collect();
+    format!(
+        "<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n\
+         <rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"><pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>\n\
+         <rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">{dc}</rdf:Description>\n\
+         <rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"><xmp:CreatorTool>sohoa</xmp:CreatorTool>\
+         <xmp:CreateDate>{created}</xmp:CreateDate><xmp:ModifyDate>{created}</xmp:ModifyDate><xmp:MetadataDate>{created}</xmp:MetadataDate></rdf:Description>\n\
+         <rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"><pdf:Producer>{producer}</pdf:Producer></rdf:Description>\n\
+         <rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\" \
+         xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\
+         <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">\
+         <pdfaSchema:schema>sohoa document metadata</pdfaSchema:schema><pdfaSchema:namespaceURI>{SOHOA_NS}</pdfaSchema:namespaceURI>\
+         <pdfaSchema:prefix>sohoa</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq>{declarations}</rdf:Seq></pdfaSchema:property>\
+         </rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>\n\
+         <rdf:Description rdf:about=\"\" xmlns:sohoa=\"{SOHOA_NS}\">{values}</rdf:Description>\n\
+         </rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>",
+        producer = PRODUCER,
+    )
+}
+
 /// The trailer's file identifier: a digest of the code and the page contents, so that two different
 /// documents never share one.
-fn file_id(code: &DocumentCode, pages: &[RawPage]) -> Vec<u8> {
+fn file_id(code: &DocumentCode, pages: &[CapturedPage]) -> Vec<u8> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(code.to_string().as_bytes());
     for page in pages {
-        hasher.update(BlobHash::of(&page.original).as_bytes());
+        hasher.update(page.image_hash.as_bytes());
     }
     hasher.finalize().as_bytes()[..16].to_vec()
 }

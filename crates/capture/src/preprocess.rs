@@ -1,0 +1,363 @@
+//! Page normalisation between decoding and OCR.
+//!
+//! Two images come out of a raw page. The *archival* image is the scan itself, only turned upright
+//! and deskewed: colour, seals and signatures stay, because they are part of the legal copy (R8). The
+//! *OCR* image is derived from it for the engine alone: red seals dropped out, contrast stretched,
+//! speckle removed, and pages under 300 dpi upsampled, since Tesseract's models are trained on text
+//! of about that size.
+//!
+//! Everything here works on plain 8-bit buffers and is deterministic, so the same scan always gives
+//! the same archived bytes.
+
+use image::{GrayImage, ImageBuffer, Luma, Pixel, Rgb, imageops};
+use scanner_driver::Pixels;
+
+/// The resolution Tesseract reads best; lower-resolution pages are upsampled to it for OCR.
+pub(crate) const OCR_DPI: f32 = 300.0;
+
+/// Skew angles searched, in degrees either side of level. Counter scanners with a feeder rarely skew
+/// more than a few degrees; 10 covers a sheet placed by hand on a flatbed.
+const MAX_SKEW: f32 = 10.0;
+
+/// Skew below this is left alone: resampling a page costs more fidelity than a tenth of a degree
+/// costs OCR.
+const MIN_CORRECTION: f32 = 0.1;
+
+/// Share of ink pixels (after speckle removal) under which a page counts as blank.
+const BLANK_INK_SHARE: f64 = 0.0005;
+
+/// The gray image that analysis and OCR read. A colour page is read through its red channel, the
+/// classic drop-out filter: red seals (con dấu) and red signatures become as light as the paper,
+/// while black, blue and green ink stay dark.
+pub(crate) fn analysis_gray(pixels: &Pixels) -> GrayImage {
+    match pixels {
+        Pixels::Gray(g) => g.clone(),
+        Pixels::Rgb(c) => {
+            let (w, h) = c.dimensions();
+            GrayImage::from_raw(w, h, c.as_raw().chunks_exact(3).map(|p| p[0]).collect()).expect("one byte per pixel")
+        }
+    }
+}
+
+/// Turns the page clockwise by `quarter_turns` quarter turns (0-3): exact, no resampling.
+pub(crate) fn turn(pixels: Pixels, quarter_turns: u8) -> Pixels {
+    fn apply<P: Pixel + 'static>(img: ImageBuffer<P, Vec<P::Subpixel>>, turns: u8) -> ImageBuffer<P, Vec<P::Subpixel>> {
+        match turns % 4 {
+            0 => img,
+            1 => imageops::rotate90(&img),
+            2 => imageops::rotate180(&img),
+            _ => imageops::rotate270(&img),
+        }
+    }
+    match pixels {
+        Pixels::Gray(g) => Pixels::Gray(apply(g, quarter_turns)),
+        Pixels::Rgb(c) => Pixels::Rgb(apply(c, quarter_turns)),
+    }
+}
+
+/// Histogram of an 8-bit image.
+fn histogram(data: &[u8]) -> [u64; 256] {
+    let mut hist = [0u64; 256];
+    for &v in data {
+        hist[v as usize] += 1;
+    }
+    hist
+}
+
+/// The value below which `share` of the pixels lie.
+fn percentile(hist: &[u64; 256], share: f64) -> u8 {
+    let total: u64 = hist.iter().sum();
+    let target = (total as f64 * share) as u64;
+    let mut seen = 0;
+    for (v, &n) in hist.iter().enumerate() {
+        seen += n;
+        if seen > target {
+            return v as u8;
+        }
+    }
+    255
+}
+
+/// Otsu's threshold: the split of the histogram that maximises the between-class variance.
+fn otsu(hist: &[u64; 256]) -> u8 {
+    let total: u64 = hist.iter().sum();
+    let sum_all: f64 = hist.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum();
+    let (mut weight_low, mut sum_low) = (0u64, 0f64);
+    let (mut best, mut best_var) = (128u8, -1f64);
+    for (v, &n) in hist.iter().enumerate() {
+        weight_low += n;
+        sum_low += v as f64 * n as f64;
+        let weight_high = total - weight_low;
+        if weight_low == 0 || weight_high == 0 {
+            continue;
+        }
+        let mean_low = sum_low / weight_low as f64;
+        let mean_high = (sum_all - sum_low) / weight_high as f64;
+        let var = weight_low as f64 * weight_high as f64 * (mean_low - mean_high).powi(2);
+        if var > best_var {
+            best_var = var;
+            best = v as u8;
+        }
+    }
+    best
+}
+
+/// The page's skew in degrees (positive: text lines fall to the right, so the page must be turned
+/// counter-clockwise by that much), found by the projection-profile method: the angle at which the
+/// rows of ink pixels give the sharpest profile, searched coarsely on a small copy and then to a
+/// twentieth of a degree on a larger one. Returns 0 for a page with too little ink to tell.
+pub(crate) fn estimate_skew(gray: &GrayImage) -> f32 {
+    let coarse = ink_points(gray, 600);
+    if coarse.points.len() < 200 {
+        return 0.0;
+    }
+    let steps = (2.0 * MAX_SKEW / 0.2) as i32;
+    let angles = (0..=steps).map(|i| -MAX_SKEW + i as f32 * 0.2);
+    let rough = best_angle(&coarse, angles);
+    let fine = ink_points(gray, 1600);
+    let angles = (-8..=8).map(|i| rough + i as f32 * 0.05);
+    best_angle(&fine, angles)
+}
+
+/// The ink pixels of a copy of the page at most `width` pixels wide.
+struct InkPoints {
+    points: Vec<(f32, f32)>,
+    height: u32,
+    width: u32,
+}
+
+fn ink_points(gray: &GrayImage, width: u32) -> InkPoints {
+    let small = if gray.width() > width {
+        let height = (gray.height() as u64 * width as u64 / gray.width() as u64).max(1) as u32;
+        imageops::thumbnail(gray, width, height)
+    } else {
+        gray.clone()
+    };
+    let threshold = otsu(&histogram(small.as_raw()));
+    let (w, h) = small.dimensions();
+    // A border strip is ignored: scanner edges and punched holes make long dark lines that are not text.
+    let margin_x = w / 20;
+    let margin_y = h / 40;
+    let mut points = Vec::new();
+    for y in margin_y..h - margin_y {
+        for x in margin_x..w - margin_x {
+            if small.get_pixel(x, y)[0] < threshold {
+                points.push((x as f32, y as f32));
+            }
+        }
+    }
+    InkPoints { points, height: h, width: w }
+}
+
+/// The angle among `angles` whose row profile has the largest sum of squared bin counts.
+fn best_angle(ink: &InkPoints, angles: impl Iterator<Item = f32>) -> f32 {
+    let extra = (ink.width as f32 * MAX_SKEW.to_radians().tan()).ceil() as usize + 2;
+    let mut bins = vec![0u32; ink.height as usize + 2 * extra];
+    let mut best = (0.0f32, 0u64);
+    for angle in angles {
+        let slope = angle.to_radians().tan();
+        bins.iter_mut().for_each(|b| *b = 0);
+        for &(x, y) in &ink.points {
+            let row = (y - x * slope).round() as isize + extra as isize;
+            if let Some(b) = bins.get_mut(row.max(0) as usize) {
+                *b += 1;
+            }
+        }
+        let score: u64 = bins.iter().map(|&b| b as u64 * b as u64).sum();
+        if score > best.1 {
+            best = (angle, score);
+        }
+    }
+    best.0
+}
+
+/// Turns the page counter-clockwise by `degrees` about its centre, keeping its size, with bilinear
+/// interpolation; corners that come from outside the page are white, like paper. Angles under a tenth
+/// of a degree leave the page untouched and return `None`.
+pub(crate) fn deskew(pixels: &Pixels, degrees: f32) -> Option<Pixels> {
+    if degrees.abs() < MIN_CORRECTION {
+        return None;
+    }
+    Some(match pixels {
+        Pixels::Gray(g) => Pixels::Gray(rotate_bilinear(g, degrees, Luma([255]))),
+        Pixels::Rgb(c) => Pixels::Rgb(rotate_bilinear(c, degrees, Rgb([255, 255, 255]))),
+    })
+}
+
+/// Rotation counter-clockwise by `degrees` with bilinear sampling, for gray or RGB pixels.
+fn rotate_bilinear<P>(src: &ImageBuffer<P, Vec<u8>>, degrees: f32, fill: P) -> ImageBuffer<P, Vec<u8>>
+where
+    P: Pixel<Subpixel = u8> + 'static,
+{
+    let (w, h) = src.dimensions();
+    let channels = P::CHANNEL_COUNT as usize;
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let raw = src.as_raw();
+    let stride = w as usize * channels;
+    let mut out = vec![0u8; raw.len()];
+    for y in 0..h {
+        let dy = y as f32 + 0.5 - cy;
+        let row = &mut out[y as usize * stride..(y as usize + 1) * stride];
+        for x in 0..w {
+            // Where this destination pixel comes from: the inverse rotation (clockwise).
+            let dx = x as f32 + 0.5 - cx;
+            let sx = cos * dx - sin * dy + cx - 0.5;
+            let sy = sin * dx + cos * dy + cy - 0.5;
+            let dst = &mut row[x as usize * channels..(x as usize + 1) * channels];
+            if sx < 0.0 || sy < 0.0 || sx > (w - 1) as f32 || sy > (h - 1) as f32 {
+                dst.copy_from_slice(fill.channels());
+                continue;
+            }
+            let (x0, y0) = (sx as usize, sy as usize);
+            let (x1, y1) = ((x0 + 1).min(w as usize - 1), (y0 + 1).min(h as usize - 1));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+            for c in 0..channels {
+                let at = |x: usize, y: usize| raw[y * stride + x * channels + c] as f32;
+                let top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * fx;
+                let bottom = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * fx;
+                dst[c] = (top + (bottom - top) * fy).round() as u8;
+            }
+        }
+    }
+    ImageBuffer::from_raw(w, h, out).expect("same size as the source")
+}
+
+/// 3×3 median filter: removes isolated specks while keeping stroke edges, which a blur would soften.
+fn median3(gray: &GrayImage) -> GrayImage {
+    let (w, h) = gray.dimensions();
+    let (w, h) = (w as usize, h as usize);
+    let src = gray.as_raw();
+    let mut out = src.clone();
+    if w < 3 || h < 3 {
+        return gray.clone();
+    }
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let mut v = [0u8; 9];
+            for (i, (dy, dx)) in (0..3).flat_map(|dy| (0..3).map(move |dx| (dy, dx))).enumerate() {
+                v[i] = src[(y + dy - 1) * w + x + dx - 1];
+            }
+            let (_, median, _) = v.select_nth_unstable(4);
+            out[y * w + x] = *median;
+        }
+    }
+    GrayImage::from_raw(w as u32, h as u32, out).expect("same size")
+}
+
+/// The OCR image and its facts.
+pub(crate) struct OcrImage {
+    /// What the engine reads.
+    pub(crate) gray: GrayImage,
+    /// Its resolution.
+    pub(crate) dpi: f32,
+    /// Page pixels per OCR pixel, to map word boxes back onto the archival image.
+    pub(crate) scale_back: f32,
+    /// No ink to speak of.
+    pub(crate) blank: bool,
+}
+
+/// Prepares the OCR image from the upright, deskewed analysis gray at `dpi`: contrast stretched so
+/// that the paper is white and the darkest ink black (faded pages), specks removed, and upsampled to
+/// 300 dpi when the scan is coarser.
+pub(crate) fn for_ocr(gray: GrayImage, dpi: f32) -> OcrImage {
+    let despeckled = median3(&gray);
+    let hist = histogram(despeckled.as_raw());
+    let paper = percentile(&hist, 0.90);
+    let ink = percentile(&hist, 0.005);
+    let blank = {
+        // Ink is anything clearly darker than the paper; a blank page has next to none of it.
+        let limit = paper.saturating_sub(60);
+        let dark: u64 = hist[..limit as usize].iter().sum();
+        (dark as f64) < BLANK_INK_SHARE * despeckled.as_raw().len() as f64
+    };
+    let mut stretched = despeckled;
+    if paper > ink.saturating_add(16) {
+        let (lo, hi) = (ink as f32, paper as f32);
+        let lut: Vec<u8> = (0..=255u32).map(|v| (((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+        stretched.iter_mut().for_each(|v| *v = lut[*v as usize]);
+    }
+    if dpi < OCR_DPI * 0.95 {
+        let factor = OCR_DPI / dpi;
+        let (w, h) = stretched.dimensions();
+        let (nw, nh) = ((w as f32 * factor).round() as u32, (h as f32 * factor).round() as u32);
+        let upsampled = imageops::resize(&stretched, nw, nh, imageops::FilterType::CatmullRom);
+        return OcrImage { gray: upsampled, dpi: OCR_DPI, scale_back: w as f32 / nw as f32, blank };
+    }
+    OcrImage { gray: stretched, dpi, scale_back: 1.0, blank }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::RgbImage;
+
+    /// A synthetic page: dark horizontal bars like text lines, turned by `degrees`.
+    fn lined_page(degrees: f32) -> GrayImage {
+        let mut page = GrayImage::from_pixel(1200, 1600, Luma([250]));
+        for line in 0..30 {
+            let y0 = 150 + line * 45;
+            for y in y0..y0 + 14 {
+                for x in 150..1050 {
+                    if (x / 9) % 5 != 4 {
+                        page.put_pixel(x, y, Luma([20]));
+                    }
+                }
+            }
+        }
+        match deskew(&Pixels::Gray(page.clone()), degrees) {
+            Some(Pixels::Gray(g)) => g,
+            _ => page,
+        }
+    }
+
+    #[test]
+    fn skew_is_found_to_a_tenth_of_a_degree_both_ways() {
+        for degrees in [-3.7f32, -0.6, 0.0, 1.3, 2.2, 7.5] {
+            // Turning counter-clockwise by `degrees` makes a skew of `-degrees`.
+            let found = estimate_skew(&lined_page(degrees));
+            assert!((found + degrees).abs() <= 0.1, "turned {degrees}°, found {found}°");
+        }
+    }
+
+    #[test]
+    fn deskew_below_a_tenth_of_a_degree_leaves_the_page_alone() {
+        assert!(deskew(&Pixels::Gray(GrayImage::new(10, 10)), 0.05).is_none());
+    }
+
+    #[test]
+    fn red_seals_drop_out_and_black_ink_stays() {
+        let mut page = RgbImage::from_pixel(4, 1, Rgb([255, 255, 255]));
+        page.put_pixel(1, 0, Rgb([220, 30, 40]));
+        page.put_pixel(2, 0, Rgb([10, 10, 10]));
+        page.put_pixel(3, 0, Rgb([20, 40, 160]));
+        let gray = analysis_gray(&Pixels::Rgb(page));
+        assert_eq!(gray.as_raw(), &vec![255, 220, 10, 20]);
+    }
+
+    #[test]
+    fn a_blank_page_with_specks_is_blank_and_a_text_page_is_not() {
+        let mut blank = GrayImage::from_pixel(800, 1000, Luma([240]));
+        for i in 0..300u32 {
+            blank.put_pixel((i * 37) % 800, (i * 91) % 1000, Luma([0]));
+        }
+        assert!(for_ocr(blank, 300.0).blank);
+        assert!(!for_ocr(lined_page(0.0), 300.0).blank);
+    }
+
+    #[test]
+    fn pages_under_300_dpi_are_upsampled_for_ocr() {
+        let ocr = for_ocr(GrayImage::from_pixel(1000, 1500, Luma([200])), 150.0);
+        assert_eq!(ocr.gray.dimensions(), (2000, 3000));
+        assert_eq!(ocr.dpi, 300.0);
+        assert_eq!(ocr.scale_back, 0.5);
+    }
+
+    #[test]
+    fn otsu_splits_two_populations() {
+        let mut data = vec![30u8; 100];
+        data.extend(vec![220u8; 300]);
+        let t = otsu(&histogram(&data));
+        assert!((30..220).contains(&t));
+    }
+}
