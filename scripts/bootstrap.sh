@@ -8,6 +8,8 @@ packages=(
   libtesseract-dev libleptonica-dev      # OCR engine, linked through tesseract-rs
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
   poppler-utils qpdf                     # independent PDF checks in the tests
+  ghostscript                            # OCRmyPDF's PDF/A output, the capture benchmark's peer
+  python3-venv
 )
 
 missing=()
@@ -24,3 +26,15 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "bootstrap: cargo is missing; install the Rust toolchain (rustup) first" >&2; exit 1; }
+
+# Python tools (pikepdf for the tests, OCRmyPDF for the benchmarks) live in ./.venv, reinstalled only
+# when scripts/requirements.txt changes.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.venv"
+stamp="$venv/.requirements"
+if ! cmp -s "$root/scripts/requirements.txt" "$stamp" 2>/dev/null; then
+  echo "bootstrap: installing Python tools into $venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/requirements.txt"
+  cp "$root/scripts/requirements.txt" "$stamp"
+fi

@@ -1,7 +1,7 @@
 //! The one real path: ingest two corpus pages → search with and without diacritics → get → verify
 //! (by code and as a file) → tamper → verify fails and names what failed.
 
-use crate::util::{Sohoa, cer, corpus, ground_truth, pdftotext};
+use crate::util::{Sohoa, assert_pdfa, cer, corpus, ground_truth, pdftotext};
 
 const PAGES: [&str; 2] = ["clean300-001.png", "clean300-002.png"];
 
@@ -32,8 +32,7 @@ fn ingest_search_get_verify_and_detect_tampering() {
         let rate = cer(&ground_truth(page), &text);
         assert!(rate < 0.02, "page {} text layer CER {:.2}% >= 2%:\n{text}", i + 1, rate * 100.0);
     }
-    let qpdf = std::process::Command::new("qpdf").arg("--check").arg(&pdf).output().expect("qpdf runs");
-    assert!(qpdf.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&qpdf.stdout));
+    assert_pdfa(&pdf);
 
     // The OCR text is kept in the archive, page by page.
     let text = s.ok(&["text", &code]);

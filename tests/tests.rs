@@ -1,8 +1,10 @@
 //! End-to-end tests of the whole appliance, by theme. They run the real components: Tesseract, RocksDB,
-//! tantivy, and poppler's `pdftotext` as an independent reader of the PDFs.
+//! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
+//! PDF/A validator.
 
 mod util;
 
 mod bad_input;
+mod capture;
 mod http;
 mod ingest;

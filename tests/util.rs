@@ -6,12 +6,46 @@ use std::process::{Command, Output};
 
 use unicode_normalization::UnicodeNormalization;
 
-/// A page of the shared OCR corpus.
-pub fn corpus(name: &str) -> PathBuf {
+/// The checkout's root directory.
+pub fn repo() -> PathBuf {
     // Read at run time: a build cache shared between checkouts keeps test binaries whose compile-time
     // path points at the checkout that built them.
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-    Path::new(&manifest).join("../shared/corpus/ocr-dev").join(name)
+    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()).into()
+}
+
+/// A page of the shared OCR corpus.
+pub fn corpus(name: &str) -> PathBuf {
+    repo().join("../shared/corpus/ocr-dev").join(name)
+}
+
+/// The page images of the shared OCR corpus, by name.
+pub fn corpus_pages() -> Vec<String> {
+    let mut pages: Vec<String> = std::fs::read_dir(corpus(""))
+        .expect("the shared corpus is at ../shared/corpus/ocr-dev")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// The Python of the project's venv (made by `scripts/bootstrap.sh`), for the independent checkers.
+pub fn venv_python() -> PathBuf {
+    let python = repo().join(".venv/bin/python");
+    assert!(python.is_file(), "{} is missing: run `make test` (its bootstrap makes the venv)", python.display());
+    python
+}
+
+/// `qpdf --check` and pikepdf's PDF/A-2b validator on a file; panics with their findings.
+pub fn assert_pdfa(pdf: &Path) {
+    let qpdf = Command::new("qpdf").arg("--check").arg(pdf).output().expect("qpdf runs");
+    assert!(qpdf.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&qpdf.stdout));
+    let check = "import sys, pikepdf, pikepdf.pdfa as a\n\
+                 r = a.check(pikepdf.open(sys.argv[1]), '2b')\n\
+                 print(r.verdict, r.findings, r.unsupported)\n\
+                 sys.exit(0 if r.passed else 1)";
+    let out = Command::new(venv_python()).args(["-c", check]).arg(pdf).output().expect("python runs");
+    assert!(out.status.success(), "pikepdf.pdfa.check 2b: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 /// The ground truth of a corpus page.
@@ -59,6 +93,12 @@ impl Sohoa {
 /// Character error rate: Levenshtein distance over the reference length, on NFC text with white
 /// space folded to single spaces (the scoring of ../shared/corpus/README.md).
 pub fn cer(reference: &str, hypothesis: &str) -> f64 {
+    let (edits, length) = edits(reference, hypothesis);
+    edits as f64 / length.max(1) as f64
+}
+
+/// The edit distance behind [`cer`] and the reference length, for rates over several pages.
+pub fn edits(reference: &str, hypothesis: &str) -> (usize, usize) {
     let norm = |s: &str| -> Vec<char> { s.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").chars().collect() };
     let (r, h) = (norm(reference), norm(hypothesis));
     let mut prev: Vec<usize> = (0..=h.len()).collect();
@@ -69,7 +109,7 @@ pub fn cer(reference: &str, hypothesis: &str) -> f64 {
         }
         prev = cur;
     }
-    prev[h.len()] as f64 / r.len().max(1) as f64
+    (prev[h.len()], r.len())
 }
 
 /// `pdftotext` of one page of a PDF.

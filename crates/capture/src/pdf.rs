@@ -20,6 +20,9 @@ use crate::{CaptureError, CapturedPage, PageText};
 /// file on its own can be matched to its archive record when it is verified.
 pub const DOCUMENT_CODE_KEY: &str = "SohoaDocumentCode";
 
+/// Prefix of the document information keys that carry the R3 fields.
+const INFO_FIELD_PREFIX: &str = "Sohoa_";
+
 /// The producer named in the document information and the XMP, which must agree.
 const PRODUCER: &str = concat!("sohoa ", env!("CARGO_PKG_VERSION"));
 
@@ -29,9 +32,6 @@ const GLYPH_ADVANCE: f32 = 500.0;
 /// The sRGB profile of the output intent: the ICC's own sRGB v2 profile, which may be embedded
 /// without restriction (see `data/sRGB2014.icc.LICENSE`).
 const SRGB_ICC: &[u8] = include_bytes!("../data/sRGB2014.icc");
-
-/// The XMP namespace of sohoa's document metadata (R3), declared in the XMP as a PDF/A extension schema.
-const SOHOA_NS: &str = "https://sohoa.vn/ns/document/1.0/";
 
 /// Builds the PDF/A-2b of `pages`, which carry their archival images and texts.
 pub(crate) fn build(
@@ -341,6 +341,12 @@ fn info(code: &DocumentCode, m: &DocumentMetadata) -> Dictionary {
     if let Some(summary) = m.summary() {
         info.set("Subject", text_string(summary));
     }
+    // Every R3 field under its canonical name, so that the file alone carries its whole record.
+    for (name, value) in m.canonical_fields() {
+        if !value.is_empty() {
+            info.set(format!("{INFO_FIELD_PREFIX}{name}"), text_string(&value));
+        }
+    }
     info
 }
 
@@ -349,33 +355,50 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The XMP metadata: PDF/A-2b identification, the Dublin Core and XMP properties that mirror the
-/// document information dictionary (PDF/A requires them to agree), and every R3 field under sohoa's
-/// namespace, declared by a PDF/A extension schema so that validators accept it.
+/// The XMP metadata: PDF/A-2b identification, the XMP properties that mirror the document information
+/// dictionary (PDF/A requires them to agree), and the R3 fields in Dublin Core terms: identifier (the
+/// document code), title, description (summary), publisher (issuing body), date (issue date), type
+/// (document type), source (number and symbol), coverage (validity), and relations to the owner, the
+/// dossier and the procedure. Only predefined schemas are used, since PDF/A validators reject or ignore
+/// extension schemas; every R3 field is also in the document information under its canonical name.
 fn xmp(code: &DocumentCode, m: &DocumentMetadata) -> String {
     let created = m.captured_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-    let lang_alt = |tag: &str, value: &str| format!("<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>", xml_escape(value));
-    let mut dc = format!(
-        "<dc:format>application/pdf</dc:format>{}<dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>",
-        lang_alt("dc:title", m.name()),
-        xml_escape(m.operator())
-    );
+    let e = xml_escape;
+    let lang_alt = |tag: &str, value: &str| format!("<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>", e(value));
+    let list = |tag: &str, kind: &str, values: &[String]| {
+        let items: String = values.iter().map(|v| format!("<rdf:li>{}</rdf:li>", e(v))).collect();
+        format!("<{tag}><rdf:{kind}>{items}</rdf:{kind}></{tag}>")
+    };
+    let mut dc = format!("<dc:format>application/pdf</dc:format><dc:identifier>{}</dc:identifier>", e(&code.to_string()));
+    dc.push_str(&lang_alt("dc:title", m.name()));
+    dc.push_str(&list("dc:creator", "Seq", &[m.operator().to_owned()]));
+    dc.push_str(&list("dc:type", "Bag", &[m.doc_type().to_string()]));
+    let fields = m.canonical_fields();
+    let validity = fields.iter().find(|(name, _)| *name == "validity").map(|(_, v)| v.as_str()).unwrap_or_default();
+    dc.push_str(&format!("<dc:coverage>{}</dc:coverage>", e(validity)));
     if let Some(summary) = m.summary() {
         dc.push_str(&lang_alt("dc:description", summary));
     }
-    let mut fields = vec![("document_code", code.to_string())];
-    fields.extend(m.canonical_fields());
-    let declarations: String = fields
-        .iter()
-        .map(|(name, _)| {
-            format!(
-                "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>{name}</pdfaProperty:name>\
-                 <pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category>\
-                 <pdfaProperty:description>R3 field {name}</pdfaProperty:description></rdf:li>"
-            )
-        })
-        .collect();
-    let values: String = fields.iter().map(|(name, value)| format!("<sohoa:{name}>{}</sohoa:{name}>", xml_escape(value))).collect();
+    if let Some(body) = m.issuing_body() {
+        dc.push_str(&list("dc:publisher", "Bag", &[body.to_owned()]));
+    }
+    if let Some(date) = m.issue_date() {
+        dc.push_str(&list("dc:date", "Seq", &[date.to_string()]));
+    }
+    if let Some(number) = m.number_symbol() {
+        dc.push_str(&format!("<dc:source>{}</dc:source>", e(number)));
+    }
+    let relations: Vec<String> = [
+        m.owner().map(|o| format!("owner:{o}")),
+        m.dossier().map(|d| format!("dossier:{d}")),
+        m.procedure().map(|p| format!("procedure:{p}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !relations.is_empty() {
+        dc.push_str(&list("dc:relation", "Bag", &relations));
+    }
     format!(
         "<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
          <x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n\
@@ -383,16 +406,8 @@ fn xmp(code: &DocumentCode, m: &DocumentMetadata) -> String {
          <rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">{dc}</rdf:Description>\n\
          <rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"><xmp:CreatorTool>sohoa</xmp:CreatorTool>\
          <xmp:CreateDate>{created}</xmp:CreateDate><xmp:ModifyDate>{created}</xmp:ModifyDate><xmp:MetadataDate>{created}</xmp:MetadataDate></rdf:Description>\n\
-         <rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"><pdf:Producer>{producer}</pdf:Producer></rdf:Description>\n\
-         <rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\" \
-         xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\
-         <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">\
-         <pdfaSchema:schema>sohoa document metadata</pdfaSchema:schema><pdfaSchema:namespaceURI>{SOHOA_NS}</pdfaSchema:namespaceURI>\
-         <pdfaSchema:prefix>sohoa</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq>{declarations}</rdf:Seq></pdfaSchema:property>\
-         </rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>\n\
-         <rdf:Description rdf:about=\"\" xmlns:sohoa=\"{SOHOA_NS}\">{values}</rdf:Description>\n\
-         </rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>",
-        producer = PRODUCER,
+         <rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"><pdf:Producer>{PRODUCER}</pdf:Producer></rdf:Description>\n\
+         </rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>"
     )
 }
 
