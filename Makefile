@@ -4,7 +4,7 @@ CARGO ?= cargo
 DATA ?= ./var
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: run test bootstrap build lint
+.PHONY: run test bench bootstrap build lint
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,6 +19,12 @@ run: build
 
 test: bootstrap
 	$(CARGO) test --workspace --no-fail-fast
+
+# Benchmarks against the peers measured in the same run (BENCHMARKS.md). Built with the dev profile,
+# whose dependencies are optimised, so that RocksDB is not compiled a second time for release.
+# `make bench BENCH=capture` runs one section.
+bench: bootstrap
+	$(CARGO) bench --profile dev --bench bench -- $(BENCH)
 
 lint: bootstrap
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

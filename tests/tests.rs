@@ -2,6 +2,7 @@
 //! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
 //! PDF/A validator.
 
+mod cer;
 mod util;
 
 mod bad_input;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use unicode_normalization::UnicodeNormalization;
+pub use crate::cer::{cer, edits};
 
 /// The checkout's root directory.
 pub fn repo() -> PathBuf {
@@ -90,28 +90,6 @@ impl Sohoa {
     }
 }
 
-/// Character error rate: Levenshtein distance over the reference length, on NFC text with white
-/// space folded to single spaces (the scoring of ../shared/corpus/README.md).
-pub fn cer(reference: &str, hypothesis: &str) -> f64 {
-    let (edits, length) = edits(reference, hypothesis);
-    edits as f64 / length.max(1) as f64
-}
-
-/// The edit distance behind [`cer`] and the reference length, for rates over several pages.
-pub fn edits(reference: &str, hypothesis: &str) -> (usize, usize) {
-    let norm = |s: &str| -> Vec<char> { s.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").chars().collect() };
-    let (r, h) = (norm(reference), norm(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rc) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hc) in h.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(rc != hc)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    (prev[h.len()], r.len())
-}
-
 /// `pdftotext` of one page of a PDF.
 pub fn pdftotext(pdf: &Path, page: u32) -> String {
     let out = Command::new("pdftotext")
@@ -122,11 +100,4 @@ pub fn pdftotext(pdf: &Path, page: u32) -> String {
         .expect("pdftotext runs (Debian poppler-utils, installed by the bootstrap)");
     assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8 text")
-}
-
-#[test]
-fn cer_counts_edits() {
-    assert_eq!(cer("abcd", "abcd"), 0.0);
-    assert_eq!(cer("abcd", "abxd"), 0.25);
-    assert_eq!(cer("a  b\nc", "a b c"), 0.0);
 }

@@ -148,6 +148,12 @@ pub(crate) struct Engine {
     osd: TesseractAPI,
 }
 
+#[link(name = "lept")]
+unsafe extern "C" {
+    /// Leptonica's setter of an image's stated resolution.
+    fn pixSetResolution(pix: *mut std::ffi::c_void, xres: i32, yres: i32) -> i32;
+}
+
 /// Orientation confidence (Tesseract's OSD score) under which a page is left as it is. Tesseract's own
 /// command line reports a turn from about 2; a wrong quarter turn ruins a page, so more is asked.
 const MIN_ORIENTATION_CONFIDENCE: f32 = 3.0;
@@ -176,7 +182,15 @@ impl Engine {
             .osd
             .set_image(gray.as_raw(), w as i32, h as i32, 1, w as i32)
             .and_then(|_| self.osd.set_source_resolution(dpi.round() as i32))
-            .and_then(|_| self.osd.detect_os());
+            .and_then(|_| self.osd.get_input_image())
+            .and_then(|pix| {
+                // Orientation detection sizes its line finding by the resolution stored in the image
+                // itself, which an image set from raw bytes lacks; without it Tesseract assumes 70 dpi
+                // and says so on standard error for every page.
+                // SAFETY: `pix` is the engine's own input image, alive until the next `clear`.
+                unsafe { pixSetResolution(pix, dpi.round() as i32, dpi.round() as i32) };
+                self.osd.detect_os()
+            });
         let _ = self.osd.clear();
         match detected {
             // `degrees` is how far the page is turned clockwise from upright, so the correction is the

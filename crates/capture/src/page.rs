@@ -4,10 +4,11 @@
 use std::io::Cursor;
 
 use domain::BlobHash;
-use image::{ImageEncoder, codecs::jpeg::JpegEncoder, codecs::png::PngEncoder};
+use image::{GrayImage, ImageEncoder, codecs::jpeg::JpegEncoder, codecs::png::PngEncoder};
 use scanner_driver::{Dpi, Pixels, RawPage, SourceFormat};
 
 use crate::ocr::Engine;
+use crate::preprocess::TextLines;
 use crate::{CaptureError, PageText, pdf, preprocess};
 
 /// Resolution below which a page does not meet the legal minimum (R1).
@@ -103,6 +104,11 @@ pub enum PageStage {
     Done,
 }
 
+/// Mean word confidence under which a page that looked upright is checked by Tesseract's orientation
+/// detection: text read upside down comes out as confident-looking garbage at about 40-60, while
+/// upright pages, even faded or noisy ones, read at 85 and more.
+const ORIENTATION_DOUBT: f32 = 75.0;
+
 /// Runs one page through every step on this worker's engine; `stage` hears where it is.
 pub(crate) fn process(
     engine: &mut Engine,
@@ -112,38 +118,30 @@ pub(crate) fn process(
 ) -> Result<CapturedPage, CaptureError> {
     stage(PageStage::Preprocessing);
     let RawPage { origin, original, format, components, pixels, dpi } = raw;
-    let mut gray = preprocess::analysis_gray(&pixels);
-    let quarter_turns = engine.orientation(&gray, dpi.y);
-    let mut pixels = pixels;
-    if quarter_turns != 0 {
-        pixels = preprocess::turn(pixels, quarter_turns);
-        gray = preprocess::analysis_gray(&pixels);
+    let gray = preprocess::analysis_gray(&pixels);
+    let lines = preprocess::text_lines(&gray);
+    // Orientation detection costs a third of an OCR pass, so it runs only for pages whose lines run
+    // vertically (on their side) and, below, for pages read with doubt (possibly upside down).
+    let turns = if lines.vertical { engine.orientation(&gray, dpi.y) } else { 0 };
+    let first_lines = (turns == 0).then_some(lines);
+    let mut reading = read(engine, &pixels, gray.clone(), dpi, turns, first_lines, stage).map_err(|e| ocr_error(number, &origin, e))?;
+    if turns == 0 && !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
+        let turns = engine.orientation(&gray, dpi.y);
+        if turns != 0 {
+            let second = read(engine, &pixels, gray, dpi, turns, None, stage).map_err(|e| ocr_error(number, &origin, e))?;
+            if second.text.mean_confidence() > reading.text.mean_confidence() {
+                reading = second;
+            }
+        }
     }
-    // Turning by a quarter swaps the axes, and with them the resolutions.
-    let dpi = if quarter_turns % 2 == 1 { Dpi { x: dpi.y, y: dpi.x, ..dpi } } else { dpi };
-    let skew = preprocess::estimate_skew(&gray);
-    let deskewed = preprocess::deskew(&pixels, skew);
-    let corrected = quarter_turns != 0 || deskewed.is_some();
-    if let Some(level) = deskewed {
-        pixels = level;
-        gray = preprocess::analysis_gray(&pixels);
-    }
-    let correction = Correction { quarter_turns, deskew_degrees: if corrected && skew.abs() > 0.0 { skew } else { 0.0 } };
+    let Reading { corrected, correction, dpi, text, blank } = reading;
+    let flags = review_flags(dpi, blank, &text);
 
-    let ocr = preprocess::for_ocr(gray, dpi.y.min(dpi.x));
-    let text = if ocr.blank {
-        PageText::default()
-    } else {
-        stage(PageStage::Ocr);
-        engine
-            .recognize(&ocr.gray, ocr.dpi)
-            .map_err(|e| CaptureError::Ocr { page: number, origin: origin.clone(), reason: e.to_string() })?
-            .scaled(ocr.scale_back)
+    let (image, format, pixels) = match corrected {
+        None if pdf::embeds_as_is(format, &original, components, &pixels) => (original, format, pixels),
+        None => (encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))?, format, pixels),
+        Some(page) => (encode(&page, format).map_err(|e| ocr_error(number, &origin, e))?, format, page),
     };
-    let flags = review_flags(dpi, ocr.blank, &text);
-
-    let passthrough = !corrected && pdf::embeds_as_is(format, &original, components, &pixels);
-    let (image, format) = if passthrough { (original, format) } else { encode(&pixels, format, number, &origin)? };
     let components = match pixels {
         Pixels::Gray(_) => 1,
         Pixels::Rgb(_) => 3,
@@ -165,9 +163,60 @@ pub(crate) fn process(
     })
 }
 
+fn ocr_error(page: u32, origin: &str, reason: impl std::fmt::Display) -> CaptureError {
+    CaptureError::Ocr { page, origin: origin.to_owned(), reason: reason.to_string() }
+}
+
+/// One reading of a page in one orientation.
+struct Reading {
+    /// The turned and deskewed page, or `None` when it needed neither.
+    corrected: Option<Pixels>,
+    correction: Correction,
+    /// The resolution, axes swapped by a quarter turn.
+    dpi: Dpi,
+    text: PageText,
+    blank: bool,
+}
+
+/// Turns the page by `quarter_turns`, deskews it, prepares the OCR image and reads it. `lines` is the
+/// page's line analysis when already made for this orientation.
+fn read(
+    engine: &mut Engine,
+    pixels: &Pixels,
+    gray: GrayImage,
+    dpi: Dpi,
+    quarter_turns: u8,
+    lines: Option<TextLines>,
+    stage: &mut dyn FnMut(PageStage),
+) -> Result<Reading, String> {
+    let (mut corrected, mut gray, dpi) = if quarter_turns == 0 {
+        (None, gray, dpi)
+    } else {
+        let Pixels::Gray(gray) = preprocess::turn(Pixels::Gray(gray), quarter_turns) else { unreachable!("gray stays gray") };
+        // A quarter turn swaps the axes, and with them the resolutions.
+        let dpi = if quarter_turns % 2 == 1 { Dpi { x: dpi.y, y: dpi.x, ..dpi } } else { dpi };
+        (Some(preprocess::turn(pixels.clone(), quarter_turns)), gray, dpi)
+    };
+    let lines = lines.unwrap_or_else(|| preprocess::text_lines(&gray));
+    let mut deskew_degrees = 0.0;
+    if let Some(level) = preprocess::deskew(corrected.as_ref().unwrap_or(pixels), lines.skew) {
+        gray = preprocess::analysis_gray(&level);
+        corrected = Some(level);
+        deskew_degrees = lines.skew;
+    }
+    let ocr = preprocess::for_ocr(gray, dpi.x.min(dpi.y));
+    let text = if ocr.blank {
+        PageText::default()
+    } else {
+        stage(PageStage::Ocr);
+        engine.recognize(&ocr.gray, ocr.dpi).map_err(|e| e.to_string())?.scaled(ocr.scale_back)
+    };
+    Ok(Reading { corrected, correction: Correction { quarter_turns, deskew_degrees }, dpi, text, blank: ocr.blank })
+}
+
 /// Encodes corrected pixels in the family of the source encoding: a lossy source stays lossy at high
 /// quality, a lossless one stays lossless.
-fn encode(pixels: &Pixels, source: SourceFormat, number: u32, origin: &str) -> Result<(Vec<u8>, SourceFormat), CaptureError> {
+fn encode(pixels: &Pixels, source: SourceFormat) -> Result<Vec<u8>, String> {
     let (w, h) = pixels.dimensions();
     let (raw, color) = match pixels {
         Pixels::Gray(g) => (g.as_raw(), image::ExtendedColorType::L8),
@@ -176,11 +225,11 @@ fn encode(pixels: &Pixels, source: SourceFormat, number: u32, origin: &str) -> R
     let mut out = Cursor::new(Vec::new());
     let written = match source {
         SourceFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, REENCODE_JPEG_QUALITY).write_image(raw, w, h, color),
-        SourceFormat::Png => PngEncoder::new_with_quality(&mut out, image::codecs::png::CompressionType::Best, image::codecs::png::FilterType::Adaptive)
+        SourceFormat::Png => PngEncoder::new_with_quality(&mut out, image::codecs::png::CompressionType::Default, image::codecs::png::FilterType::Adaptive)
             .write_image(raw, w, h, color),
     };
-    written.map_err(|e| CaptureError::Ocr { page: number, origin: origin.to_owned(), reason: format!("cannot encode the corrected page image: {e}") })?;
-    Ok((out.into_inner(), source))
+    written.map_err(|e| format!("cannot encode the corrected page image: {e}"))?;
+    Ok(out.into_inner())
 }
 
 fn review_flags(dpi: Dpi, blank: bool, text: &PageText) -> Vec<PageFlag> {
