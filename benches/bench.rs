@@ -3,8 +3,9 @@
 //! small shared machines are noisy; the side-by-side ratios are what count.
 //!
 //! Sections (all by default, or those named: `make bench BENCH=capture`):
-//! - `capture`: the pages of ../shared/corpus/ocr-dev through sohoa, OCRmyPDF and plain Tesseract, then a
-//!   batch of `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
+//! - `capture`: the pages of ../shared/corpus/ocr-dev through sohoa, OCRmyPDF and plain Tesseract, in
+//!   `SOHOA_BENCH_ROUNDS` interleaved rounds (default 3, the median counts), then a batch of
+//!   `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -145,67 +146,84 @@ fn pdf_edits(pdf: &Path, names: &[String]) -> Vec<(usize, usize)> {
     names.iter().enumerate().map(|(i, n)| cer::edits(&ground_truth(n), &pdftotext(pdf, i as u32 + 1))).collect()
 }
 
+/// The median run by wall time: on a shared machine single runs vary by a third.
+fn median(mut runs: Vec<Usage>) -> Usage {
+    runs.sort_by_key(|u| u.wall);
+    runs[runs.len() / 2]
+}
+
 fn capture() {
     let work = tempfile::tempdir().expect("temporary directory");
     let w = work.path();
     let names = corpus_pages();
     let files: Vec<PathBuf> = names.iter().map(|n| corpus(n)).collect();
     let jobs = cores();
-    println!("\n## capture: {} pages of ../shared/corpus/ocr-dev, {jobs} workers each", names.len());
+    let rounds: usize = std::env::var("SOHOA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    println!("\n## capture: {} pages of ../shared/corpus/ocr-dev, {jobs} workers each, median of {rounds} interleaved rounds", names.len());
 
-    // sohoa: the pages as one document, the whole path from files to sealed archive and index.
-    let data = w.join("sohoa");
-    let report = w.join("sohoa.json");
-    let usage = measure(
-        Command::new(sohoa_exe())
-            .arg("--data")
-            .arg(&data)
-            .args(["--json", "ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ"])
-            .args(&files)
-            .stdout(std::fs::File::create(&report).unwrap()),
-    );
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).expect("ingest JSON");
-    let pdf = w.join("sohoa.pdf");
-    let got = Command::new(sohoa_exe()).arg("--data").arg(&data).args(["get", report["code"].as_str().unwrap(), "-o"]).arg(&pdf).status();
-    assert!(got.is_ok_and(|s| s.success()), "sohoa get failed");
-    let sohoa = Row { name: "sohoa".into(), usage, output_bytes: std::fs::metadata(&pdf).unwrap().len(), edits: pdf_edits(&pdf, &names) };
-
-    // OCRmyPDF on the same pages as one multi-page input (made by img2pdf, which keeps each page's
-    // resolution and embeds the images as they are), with the options that match what sohoa does.
+    // OCRmyPDF reads the same pages as one multi-page input, made by img2pdf, which keeps each page's
+    // resolution and embeds the images as they are.
     let venv_bin = venv_python().parent().unwrap().to_owned();
     let input = w.join("input.pdf");
     let made = Command::new(venv_bin.join("img2pdf")).args(&files).arg("-o").arg(&input).status();
     assert!(made.is_ok_and(|s| s.success()), "img2pdf failed");
-    let out = w.join("ocrmypdf.pdf");
-    let usage = measure(
-        Command::new(venv_bin.join("ocrmypdf"))
-            .args(["--jobs", &jobs.to_string(), "-l", "vie", "--rotate-pages", "--deskew", "--output-type", "pdfa", "--quiet"])
-            .arg(&input)
-            .arg(&out)
-            .stdout(Stdio::null()),
-    );
+
+    let (mut sohoa_runs, mut ocrmypdf_runs, mut tesseract_runs) = (Vec::new(), Vec::new(), Vec::new());
+    let (sohoa_pdf, ocrmypdf_pdf) = (w.join("sohoa.pdf"), w.join("ocrmypdf.pdf"));
+    for round in 0..rounds {
+        // sohoa: the pages as one document, the whole path from files to sealed archive and index.
+        let data = w.join(format!("sohoa-{round}"));
+        let report = w.join("sohoa.json");
+        sohoa_runs.push(measure(
+            Command::new(sohoa_exe())
+                .arg("--data")
+                .arg(&data)
+                .args(["--json", "ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ"])
+                .args(&files)
+                .stdout(std::fs::File::create(&report).unwrap()),
+        ));
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).expect("ingest JSON");
+        let got = Command::new(sohoa_exe()).arg("--data").arg(&data).args(["get", report["code"].as_str().unwrap(), "-o"]).arg(&sohoa_pdf).status();
+        assert!(got.is_ok_and(|s| s.success()), "sohoa get failed");
+
+        // OCRmyPDF with the options that match what sohoa does.
+        ocrmypdf_runs.push(measure(
+            Command::new(venv_bin.join("ocrmypdf"))
+                .args(["--jobs", &jobs.to_string(), "-l", "vie", "--rotate-pages", "--deskew", "--output-type", "pdfa", "--quiet"])
+                .arg(&input)
+                .arg(&ocrmypdf_pdf)
+                .stdout(Stdio::null()),
+        ));
+
+        // Plain Tesseract, a page per process, as many at once as there are cores: the OCR-only limit.
+        let commands = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let mut c = Command::new("tesseract");
+                c.arg(f).arg(w.join(format!("tess-{i}"))).args(["-l", "vie"]).stdout(Stdio::null()).env("OMP_THREAD_LIMIT", "1");
+                c
+            })
+            .collect();
+        tesseract_runs.push(measure_parallel(commands, jobs));
+    }
+
+    let sohoa = Row {
+        name: "sohoa".into(),
+        usage: median(sohoa_runs),
+        output_bytes: std::fs::metadata(&sohoa_pdf).unwrap().len(),
+        edits: pdf_edits(&sohoa_pdf, &names),
+    };
     let ocrmypdf = Row {
         name: format!("OCRmyPDF {}", tool_version(&venv_bin.join("ocrmypdf"))),
-        usage,
-        output_bytes: std::fs::metadata(&out).unwrap().len(),
-        edits: pdf_edits(&out, &names),
+        usage: median(ocrmypdf_runs),
+        output_bytes: std::fs::metadata(&ocrmypdf_pdf).unwrap().len(),
+        edits: pdf_edits(&ocrmypdf_pdf, &names),
     };
-
-    // Plain Tesseract, a page per process, as many at once as there are cores: the OCR-only limit.
-    let commands = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut c = Command::new("tesseract");
-            c.arg(f).arg(w.join(format!("tess-{i}"))).args(["-l", "vie"]).stdout(Stdio::null()).env("OMP_THREAD_LIMIT", "1");
-            c
-        })
-        .collect();
-    let usage = measure_parallel(commands, jobs);
     let texts: Vec<String> = (0..names.len()).map(|i| std::fs::read_to_string(w.join(format!("tess-{i}.txt"))).unwrap()).collect();
     let tesseract = Row {
         name: "tesseract -l vie".into(),
-        usage,
+        usage: median(tesseract_runs),
         output_bytes: texts.iter().map(|t| t.len() as u64).sum(),
         edits: names.iter().zip(&texts).map(|(n, t)| cer::edits(&ground_truth(n), t)).collect(),
     };

@@ -141,11 +141,12 @@ impl PageText {
     }
 }
 
-/// The Tesseract engines of one worker: the text engine and the orientation (OSD) engine. Engines are
-/// not shared between threads: each worker holds its own.
+/// The Tesseract engines of one worker: the text engine, and the orientation (OSD) engine, started
+/// the first time a page needs it. Engines are not shared between threads: each worker holds its own.
 pub(crate) struct Engine {
     text: TesseractAPI,
-    osd: TesseractAPI,
+    osd: Option<TesseractAPI>,
+    tessdata: String,
 }
 
 #[link(name = "lept")]
@@ -154,50 +155,67 @@ unsafe extern "C" {
     fn pixSetResolution(pix: *mut std::ffi::c_void, xres: i32, yres: i32) -> i32;
 }
 
+/// Tesseract's engine mode for the LSTM recogniser alone: the language files also carry the legacy
+/// classifier, which the default mode loads (a second per engine) but never uses for these languages.
+const OEM_LSTM_ONLY: i32 = 1;
+
 /// Orientation confidence (Tesseract's OSD score) under which a page is left as it is. Tesseract's own
 /// command line reports a turn from about 2; a wrong quarter turn ruins a page, so more is asked.
 const MIN_ORIENTATION_CONFIDENCE: f32 = 3.0;
 
+fn setup_error(what: String) -> impl FnOnce(tesseract_rs::TesseractError) -> CaptureError {
+    move |e| CaptureError::Setup { what: format!("{what}: {e}"), source: None }
+}
+
 impl Engine {
     pub(crate) fn start(config: &OcrConfig) -> Result<Self, CaptureError> {
-        let setup = |what: String| move |e: tesseract_rs::TesseractError| CaptureError::Setup { what: format!("{what}: {e}"), source: None };
+        let tessdata = config
+            .tessdata
+            .to_str()
+            .ok_or_else(|| CaptureError::Setup { what: format!("the tessdata path {} is not UTF-8", config.tessdata.display()), source: None })?
+            .to_owned();
         let text = TesseractAPI::new();
-        text.init(&config.tessdata, &config.languages)
-            .map_err(setup(format!("cannot start Tesseract with {} from {}", config.languages, config.tessdata.display())))?;
-        text.set_page_seg_mode(TessPageSegMode::PSM_AUTO).map_err(setup("cannot set the page segmentation mode".into()))?;
+        text.init_2(&tessdata, &config.languages, OEM_LSTM_ONLY)
+            .map_err(setup_error(format!("cannot start Tesseract with {} from {tessdata}", config.languages)))?;
+        text.set_page_seg_mode(TessPageSegMode::PSM_AUTO).map_err(setup_error("cannot set the page segmentation mode".into()))?;
         // Tesseract retries every doubtful line as white-on-black text; scanned paper has none, and the
         // retries cost up to a third of the time on poor pages.
-        text.set_variable("tessedit_do_invert", "0").map_err(setup("cannot turn off inverted-text retries".into()))?;
-        let osd = TesseractAPI::new();
-        osd.init(&config.tessdata, "osd").map_err(setup(format!("cannot start Tesseract's orientation detection from {}", config.tessdata.display())))?;
-        osd.set_page_seg_mode(TessPageSegMode::PSM_OSD_ONLY).map_err(setup("cannot set orientation-only mode".into()))?;
-        Ok(Engine { text, osd })
+        text.set_variable("tessedit_do_invert", "0").map_err(setup_error("cannot turn off inverted-text retries".into()))?;
+        Ok(Engine { text, osd: None, tessdata })
     }
 
     /// How many quarter turns clockwise make the page upright, by Tesseract's orientation and script
     /// detection; 0 when it is not confident. A page with too little text to tell is left alone.
-    pub(crate) fn orientation(&mut self, gray: &GrayImage, dpi: f32) -> u8 {
+    pub(crate) fn orientation(&mut self, gray: &GrayImage, dpi: f32) -> Result<u8, CaptureError> {
+        let osd = match self.osd.as_mut() {
+            Some(osd) => osd,
+            None => {
+                let osd = TesseractAPI::new();
+                osd.init(&self.tessdata, "osd").map_err(setup_error(format!("cannot start Tesseract's orientation detection from {}", self.tessdata)))?;
+                osd.set_page_seg_mode(TessPageSegMode::PSM_OSD_ONLY).map_err(setup_error("cannot set orientation-only mode".into()))?;
+                self.osd.insert(osd)
+            }
+        };
         let (w, h) = gray.dimensions();
-        let detected = self
-            .osd
+        let detected = osd
             .set_image(gray.as_raw(), w as i32, h as i32, 1, w as i32)
-            .and_then(|_| self.osd.set_source_resolution(dpi.round() as i32))
-            .and_then(|_| self.osd.get_input_image())
+            .and_then(|_| osd.set_source_resolution(dpi.round() as i32))
+            .and_then(|_| osd.get_input_image())
             .and_then(|pix| {
                 // Orientation detection sizes its line finding by the resolution stored in the image
                 // itself, which an image set from raw bytes lacks; without it Tesseract assumes 70 dpi
                 // and says so on standard error for every page.
                 // SAFETY: `pix` is the engine's own input image, alive until the next `clear`.
                 unsafe { pixSetResolution(pix, dpi.round() as i32, dpi.round() as i32) };
-                self.osd.detect_os()
+                osd.detect_os()
             });
-        let _ = self.osd.clear();
-        match detected {
+        let _ = osd.clear();
+        Ok(match detected {
             // `degrees` is how far the page is turned clockwise from upright, so the correction is the
             // rest of the full turn.
             Ok((degrees, confidence, _, _)) if confidence >= MIN_ORIENTATION_CONFIDENCE => ((360 - degrees.rem_euclid(360)) / 90 % 4) as u8,
             _ => 0,
-        }
+        })
     }
 
     /// Recognises the words of an OCR image at `dpi`.

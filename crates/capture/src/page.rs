@@ -120,14 +120,15 @@ pub(crate) fn process(
     let RawPage { origin, original, format, components, pixels, dpi } = raw;
     let gray = preprocess::analysis_gray(&pixels);
     let lines = preprocess::text_lines(&gray);
-    // Orientation detection costs a third of an OCR pass, so it runs only for pages whose lines run
-    // vertically (on their side) and, below, for pages read with doubt (possibly upside down).
-    let turns = if lines.vertical { engine.orientation(&gray, dpi.y) } else { 0 };
+    // Tesseract's orientation detection costs a third of an OCR pass, so it runs only for pages on
+    // their side (lines run vertically) and for pages read with doubt; a page upside down is told by
+    // its ink alone in `read`.
+    let turns = if lines.vertical { engine.orientation(&gray, dpi.y)? } else { 0 };
     let first_lines = (turns == 0).then_some(lines);
     let mut reading = read(engine, &pixels, gray.clone(), dpi, turns, first_lines, stage).map_err(|e| ocr_error(number, &origin, e))?;
-    if turns == 0 && !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
-        let turns = engine.orientation(&gray, dpi.y);
-        if turns != 0 {
+    if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
+        let turns = engine.orientation(&gray, dpi.y)?;
+        if turns != reading.correction.quarter_turns {
             let second = read(engine, &pixels, gray, dpi, turns, None, stage).map_err(|e| ocr_error(number, &origin, e))?;
             if second.text.mean_confidence() > reading.text.mean_confidence() {
                 reading = second;
@@ -178,8 +179,9 @@ struct Reading {
     blank: bool,
 }
 
-/// Turns the page by `quarter_turns`, deskews it, prepares the OCR image and reads it. `lines` is the
-/// page's line analysis when already made for this orientation.
+/// Turns the page by `quarter_turns`, deskews it, turns it by a half when it is then seen to be upside
+/// down (only if `quarter_turns` is 0), prepares the OCR image and reads it. `lines` is the page's line
+/// analysis when already made for this orientation.
 fn read(
     engine: &mut Engine,
     pixels: &Pixels,
@@ -203,6 +205,15 @@ fn read(
         gray = preprocess::analysis_gray(&level);
         corrected = Some(level);
         deskew_degrees = lines.skew;
+    }
+    // A level page that came as it is may still be upside down; its ink tells. Turning by a half after
+    // deskewing is the same as before: rotations about the centre commute.
+    let mut quarter_turns = quarter_turns;
+    if quarter_turns == 0 && preprocess::upside_down(&gray) == Some(true) {
+        quarter_turns = 2;
+        let Pixels::Gray(turned) = preprocess::turn(Pixels::Gray(gray), 2) else { unreachable!("gray stays gray") };
+        gray = turned;
+        corrected = Some(preprocess::turn(corrected.unwrap_or_else(|| pixels.clone()), 2));
     }
     let ocr = preprocess::for_ocr(gray, dpi.x.min(dpi.y));
     let text = if ocr.blank {

@@ -228,6 +228,65 @@ fn best_angle(ink: &InkPoints, angles: impl Iterator<Item = f32>) -> (f32, f64) 
     (best.0, best.1 as f64 * ink.height.max(1) as f64 / (n * n))
 }
 
+/// How much more ink must lie on one side of the text lines' middle band than on the other to tell
+/// which way up a page is without asking Tesseract. The corpus pages show 3 to 3.8 either way.
+const UPRIGHT_MARGIN: f64 = 2.0;
+
+/// Whether a level page is upside down, from the ink above and below the middle band (x-height) of
+/// its text lines: Vietnamese puts most of its diacritics and all capitals and ascenders above that
+/// band and only descenders and the dot below (dấu nặng) under it, so upright text has clearly more
+/// ink above. `None` when the page does not say clearly (little text, tables, pictures).
+pub(crate) fn upside_down(gray: &GrayImage) -> Option<bool> {
+    // Specks would join the lines into one; the median removes them.
+    let small = median3(&shrink(gray, gray.width().div_ceil(1300)));
+    let threshold = otsu(&histogram(small.as_raw()));
+    let (w, h) = (small.width() as usize, small.height() as usize);
+    let (margin_x, margin_y) = (w / 20, h / 40);
+    let profile: Vec<u32> = (margin_y..h - margin_y)
+        .map(|y| small.as_raw()[y * w + margin_x..(y + 1) * w - margin_x].iter().filter(|&&v| v < threshold).count() as u32)
+        .collect();
+    // Text lines are runs of rows with ink; gaps of one or two rows (between a letter and its accent)
+    // do not end a line.
+    let mut lines = Vec::new();
+    let mut start = None;
+    let mut gap = 0;
+    for (y, &count) in profile.iter().enumerate() {
+        match (count > 0, start) {
+            (true, None) => (start, gap) = (Some(y), 0),
+            (true, Some(_)) => gap = 0,
+            (false, Some(s)) => {
+                gap += 1;
+                if gap > 2 {
+                    lines.push(s..y + 1 - gap);
+                    start = None;
+                }
+            }
+            (false, None) => {}
+        }
+    }
+    let (mut above, mut below) = (0u64, 0u64);
+    for line in lines.into_iter().filter(|l| l.len() >= 6) {
+        let rows = &profile[line];
+        let peak = *rows.iter().max().unwrap_or(&0);
+        let core = |r: &&u32| **r * 2 >= peak;
+        let top = rows.iter().position(|r| core(&r)).unwrap_or(0);
+        let bottom = rows.len() - 1 - rows.iter().rev().position(|r| core(&r)).unwrap_or(0);
+        above += rows[..top].iter().map(|&c| c as u64).sum::<u64>();
+        below += rows[bottom + 1..].iter().map(|&c| c as u64).sum::<u64>();
+    }
+    if above + below < 500 {
+        return None;
+    }
+    let (above, below) = (above as f64, below.max(1) as f64);
+    if above > below * UPRIGHT_MARGIN {
+        Some(false)
+    } else if below > above * UPRIGHT_MARGIN {
+        Some(true)
+    } else {
+        None
+    }
+}
+
 /// Turns the page counter-clockwise by `degrees` about its centre, keeping its size, with bilinear
 /// interpolation; corners that come from outside the page are white, like paper. Angles under a tenth
 /// of a degree leave the page untouched and return `None`.
@@ -443,6 +502,25 @@ mod tests {
             }
         }
         assert_eq!(filtered.get_pixel(0, 5), page.get_pixel(0, 5));
+    }
+
+    #[test]
+    fn corpus_pages_tell_which_way_up_they_are() {
+        // Read at run time: a build cache shared between checkouts keeps test binaries whose
+        // compile-time path points at the checkout that built them.
+        let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+        let corpus = std::path::Path::new(&manifest).join("../../../shared/corpus/ocr-dev");
+        let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
+        for name in ["clean300-001.png", "skew-001.png", "stamped-001.png", "faded150-001.png", "noisy-001.jpg", "upside-001.png"] {
+            let page = importer.import(&corpus.join(name)).unwrap();
+            let gray = analysis_gray(&page.pixels);
+            let lines = text_lines(&gray);
+            let level = match deskew(&Pixels::Gray(gray.clone()), lines.skew) {
+                Some(Pixels::Gray(g)) => g,
+                _ => gray,
+            };
+            assert_eq!(upside_down(&level), Some(name.starts_with("upside")), "{name}");
+        }
     }
 
     #[test]
