@@ -82,7 +82,15 @@ fn post_form(uri: &str, token: &str, body: Vec<u8>) -> Request<Body> {
 #[tokio::test]
 async fn every_api_route_needs_a_session_and_the_right_role() {
     let api = Api::new();
-    for uri in ["/api/health", "/api/search?q=a", "/api/documents/001099012345.GPXD.01", "/api/documents/001099012345.GPXD.01/pdf", "/api/verify/001099012345.GPXD.01"] {
+    let uris = [
+        "/api/health",
+        "/api/search?q=a",
+        "/api/documents/001099012345.GPXD.01",
+        "/api/documents/001099012345.GPXD.01/pdf",
+        "/api/documents/progress/job-1",
+        "/api/verify/001099012345.GPXD.01",
+    ];
+    for uri in uris {
         let (status, json) = api.json(Request::get(uri).body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
         assert!(json["error"].as_str().unwrap().contains("log in"), "{uri}: {json}");
@@ -129,10 +137,22 @@ async fn ingest_search_download_and_verify_over_http() {
         &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345"), ("issued", "2024-03-01")],
         &[("page", "p1.png", page)],
     );
-    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    let (status, json) = api.json(post_form("/api/documents?job=counter1-0001", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
     assert_eq!(code, "001099012345.GPXD.01");
+
+    // The operator's screen follows the pages by the job name it chose; nobody else sees the job.
+    let (status, progress) = api.json(get("/api/documents/progress/counter1-0001", &operator)).await;
+    assert_eq!(status, StatusCode::OK, "{progress}");
+    assert_eq!((progress["finished"].as_bool(), progress["code"].as_str()), (Some(true), Some(code.as_str())), "{progress}");
+    assert_eq!(progress["pages"], serde_json::json!([{ "page": 1, "stage": "done", "flags": [] }]));
+    set_user(api.state.appliance.archive(), "operator2", Role::Operator, PASSWORD).unwrap();
+    let other = api.login("operator2").await;
+    let (status, _) = api.json(get("/api/documents/progress/counter1-0001", &other)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, json) = api.json(get("/api/documents/progress/..%2Fetc", &operator)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
 
     let officer = api.login("officer").await;
     let (status, json) = api.json(get("/api/search?q=cong%20dich%20vu%20cong", &officer)).await;

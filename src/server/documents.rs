@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::DocumentCode;
 
+use super::progress::JobId;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::input::MetadataFields;
 use crate::users::Role;
@@ -24,11 +25,24 @@ fn code(raw: &str) -> Result<DocumentCode, AppError> {
     raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))
 }
 
-/// `POST /api/documents`: form fields named as the `sohoa ingest` flags (`owner`, `type`, `name`,
-/// `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and one
-/// `page` file part per page, in order. The operator is the logged-in user.
-async fn ingest(State(state): State<AppState>, user: AuthUser, mut form: Multipart) -> Result<Json<IngestReport>, AppError> {
+/// Query of `POST /api/documents`.
+#[derive(serde::Deserialize)]
+struct IngestQuery {
+    /// A name the client chose, to follow the pages at `/api/documents/progress/{job}`.
+    job: Option<String>,
+}
+
+/// `POST /api/documents[?job=ID]`: form fields named as the `sohoa ingest` flags (`owner`, `type`,
+/// `name`, `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and
+/// one `page` file part per page, in order. The operator is the logged-in user.
+async fn ingest(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<IngestQuery>,
+    mut form: Multipart,
+) -> Result<Json<IngestReport>, AppError> {
     user.require(&[Role::Operator, Role::Admin], "ingest documents")?;
+    let job = query.job.as_deref().map(JobId::parse).transpose()?;
     let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("malformed form: {e}"));
     let mut fields = MetadataFields::default();
     let mut pages = Vec::new();
@@ -64,7 +78,14 @@ async fn ingest(State(state): State<AppState>, user: AuthUser, mut form: Multipa
     }
     let metadata = fields.draft(user.name.clone())?;
     let actor = user.name;
-    Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |_| {})).await?))
+    let Some(job) = job else {
+        return Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |_| {})).await?));
+    };
+    state.progress.start(&job, &actor)?;
+    let (progress, id) = (state.progress.clone(), job.clone());
+    let result = blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |p| progress.update(&id, &p))).await;
+    state.progress.finish(&job, result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
+    Ok(Json(result?))
 }
 
 /// `GET /api/documents/{code}`: the record's metadata, pages and seal, as JSON.

@@ -36,6 +36,20 @@ impl From<ApplianceError> for AppError {
     }
 }
 
+/// What a client is told of a server error.
+const INTERNAL_MESSAGE: &str = "internal error; the details are in the server log";
+
+impl AppError {
+    /// What a client may be told of this error: the message of a 4xx or 503, nothing of a 500's
+    /// internals.
+    pub fn client_message(&self) -> String {
+        match self {
+            AppError::BadRequest(m) | AppError::Unauthorized(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Unavailable(m) => m.clone(),
+            AppError::Internal(_) => INTERNAL_MESSAGE.to_owned(),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
@@ -49,7 +63,7 @@ impl IntoResponse for AppError {
             }
             AppError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; the details are in the server log".to_owned())
+                (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE.to_owned())
             }
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()

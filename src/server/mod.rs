@@ -6,6 +6,7 @@
 mod auth;
 mod documents;
 mod error;
+mod progress;
 mod search;
 mod verify;
 
@@ -28,12 +29,14 @@ pub struct AppState {
     pub appliance: Arc<Appliance>,
     /// Logged-in sessions.
     pub sessions: Arc<Sessions>,
+    /// Per-page progress of ingests, for the operator's screen.
+    pub progress: Arc<progress::Progress>,
 }
 
 impl AppState {
     /// State over an opened appliance, with no sessions yet.
     pub fn new(appliance: Appliance) -> Self {
-        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()) }
+        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()), progress: Arc::default() }
     }
 }
 
@@ -59,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/health", get(health))
         .merge(auth::router())
         .merge(documents::router())
+        .merge(progress::router())
         .merge(search::router())
         .merge(verify::router())
         .with_state(state)

@@ -4,7 +4,7 @@
 //! (reads files into pages with limits against malformed and oversized input).
 //!
 //! A source never alters what the scanner or file delivered: the original bytes travel on untouched,
-//! so the archive can keep the faithful copy (R8). This crate never runs OCR, never writes to the
+//! so the archive can keep the faithful copy (R8); turning a page upright is capture's decision. This crate never runs OCR, never writes to the
 //! archive and never touches key material.
 #![deny(missing_docs)]
 
@@ -79,7 +79,8 @@ pub struct Dpi {
 pub struct RawPage {
     /// Where the page came from (a file path, later a device and sheet), for messages.
     pub origin: String,
-    /// The bytes exactly as delivered; these are what the archive keeps.
+    /// The bytes exactly as delivered; the archive keeps them as they are unless capture has to turn
+    /// the page upright.
     pub original: Vec<u8>,
     /// The encoding of `original`.
     pub format: SourceFormat,
