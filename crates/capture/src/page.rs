@@ -120,16 +120,16 @@ pub(crate) fn process(
     let RawPage { origin, original, format, components, pixels, dpi } = raw;
     let gray = preprocess::analysis_gray(&pixels);
     let lines = preprocess::text_lines(&gray);
-    // Tesseract's orientation detection costs a third of an OCR pass, so it runs only for pages on
-    // their side (lines run vertically) and for pages read with doubt; a page upside down is told by
-    // its ink alone in `read`.
-    let turns = if lines.vertical { engine.orientation(&gray, dpi.y)? } else { 0 };
-    let first_lines = (turns == 0).then_some(lines);
-    let mut reading = read(engine, &pixels, gray.clone(), dpi, turns, first_lines, stage).map_err(|e| ocr_error(number, &origin, e))?;
+    // Which way up the page is comes from its ink alone: a page on its side (vertical lines) is
+    // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
+    // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
+    let start = if lines.vertical { Start { quarter_turns: 1, lines: None, check_upside: true } } else { Start { quarter_turns: 0, lines: Some(lines), check_upside: true } };
+    let mut reading = read(engine, &pixels, gray.clone(), dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
         let turns = engine.orientation(&gray, dpi.y)?;
         if turns != reading.correction.quarter_turns {
-            let second = read(engine, &pixels, gray, dpi, turns, None, stage).map_err(|e| ocr_error(number, &origin, e))?;
+            let start = Start { quarter_turns: turns, lines: None, check_upside: false };
+            let second = read(engine, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
             if second.text.mean_confidence() > reading.text.mean_confidence() {
                 reading = second;
             }
@@ -179,18 +179,27 @@ struct Reading {
     blank: bool,
 }
 
-/// Turns the page by `quarter_turns`, deskews it, turns it by a half when it is then seen to be upside
-/// down (only if `quarter_turns` is 0), prepares the OCR image and reads it. `lines` is the page's line
-/// analysis when already made for this orientation.
+/// Where a reading starts.
+struct Start {
+    /// Quarter turns clockwise to apply first.
+    quarter_turns: u8,
+    /// The page's line analysis, when already made for this orientation.
+    lines: Option<TextLines>,
+    /// Whether to turn by a half more if the level page proves upside down.
+    check_upside: bool,
+}
+
+/// Turns the page as `start` says, deskews it, turns it by a half more when asked and it then proves
+/// upside down, prepares the OCR image and reads it.
 fn read(
     engine: &mut Engine,
     pixels: &Pixels,
     gray: GrayImage,
     dpi: Dpi,
-    quarter_turns: u8,
-    lines: Option<TextLines>,
+    start: Start,
     stage: &mut dyn FnMut(PageStage),
 ) -> Result<Reading, String> {
+    let Start { quarter_turns, lines, check_upside } = start;
     let (mut corrected, mut gray, dpi) = if quarter_turns == 0 {
         (None, gray, dpi)
     } else {
@@ -206,11 +215,11 @@ fn read(
         corrected = Some(level);
         deskew_degrees = lines.skew;
     }
-    // A level page that came as it is may still be upside down; its ink tells. Turning by a half after
-    // deskewing is the same as before: rotations about the centre commute.
+    // The level page may still be upside down; its ink tells. Turning by a half after deskewing is
+    // the same as before: rotations about the centre commute.
     let mut quarter_turns = quarter_turns;
-    if quarter_turns == 0 && preprocess::upside_down(&gray) == Some(true) {
-        quarter_turns = 2;
+    if check_upside && preprocess::upside_down(&gray) == Some(true) {
+        quarter_turns = (quarter_turns + 2) % 4;
         let Pixels::Gray(turned) = preprocess::turn(Pixels::Gray(gray), 2) else { unreachable!("gray stays gray") };
         gray = turned;
         corrected = Some(preprocess::turn(corrected.unwrap_or_else(|| pixels.clone()), 2));

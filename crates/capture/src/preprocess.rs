@@ -132,15 +132,17 @@ pub(crate) fn text_lines(gray: &GrayImage) -> TextLines {
     if coarse.points.len() < 200 {
         return TextLines { vertical: false, skew: 0.0 };
     }
-    let steps = (2.0 * MAX_SKEW / 0.2) as i32;
-    let angles = || (0..=steps).map(|i| -MAX_SKEW + i as f32 * 0.2);
-    let (rough, rows) = best_angle(&coarse, angles());
-    let (_, columns) = best_angle(&coarse.transposed(), angles());
+    // Whole degrees first, rows and columns alike; then fifths of a degree around the best row angle
+    // on the same small copy; then twentieths on a larger one.
+    let degrees = || (-MAX_SKEW as i32..=MAX_SKEW as i32).map(|d| d as f32);
+    let (whole, rows) = best_angle(&coarse, degrees());
+    let (_, columns) = best_angle(&coarse.transposed(), degrees());
     if columns > rows * VERTICAL_MARGIN {
         return TextLines { vertical: true, skew: 0.0 };
     }
+    let (rough, _) = best_angle(&coarse, (-5..=5).map(|i| whole + i as f32 * 0.2));
     let fine = ink_points(gray, 1300);
-    let (skew, _) = best_angle(&fine, (-8..=8).map(|i| rough + i as f32 * 0.05));
+    let (skew, _) = best_angle(&fine, (-4..=4).map(|i| rough + i as f32 * 0.05));
     TextLines { vertical: false, skew }
 }
 
@@ -185,18 +187,18 @@ fn shrink(gray: &GrayImage, factor: u32) -> GrayImage {
     let (w, h) = gray.dimensions();
     let (sw, sh) = (w / factor, h / factor);
     let src = gray.as_raw();
-    let mut sums = vec![0u32; sw as usize];
+    // Rows are first added column by column (a loop the compiler vectorises), then each block of
+    // `factor` columns of that sum is added once per output row.
+    let mut rows = vec![0u32; (sw * factor) as usize];
     let mut out = Vec::with_capacity((sw * sh) as usize);
+    let area = factor * factor;
     for sy in 0..sh {
-        sums.iter_mut().for_each(|s| *s = 0);
+        rows.iter_mut().for_each(|s| *s = 0);
         for y in sy * factor..(sy + 1) * factor {
             let row = &src[(y * w) as usize..(y * w + sw * factor) as usize];
-            for (sum, block) in sums.iter_mut().zip(row.chunks_exact(factor as usize)) {
-                *sum += block.iter().map(|&v| v as u32).sum::<u32>();
-            }
+            rows.iter_mut().zip(row).for_each(|(s, &v)| *s += v as u32);
         }
-        let area = factor * factor;
-        out.extend(sums.iter().map(|&s| (s / area) as u8));
+        out.extend(rows.chunks_exact(factor as usize).map(|block| (block.iter().sum::<u32>() / area) as u8));
     }
     GrayImage::from_raw(sw, sh, out).expect("size matches")
 }
@@ -391,30 +393,40 @@ pub(crate) struct OcrImage {
 /// stretched so that the paper is white and the darkest ink black (faded pages), and resampled to
 /// [`OCR_DPI`].
 pub(crate) fn for_ocr(gray: GrayImage, dpi: f32) -> OcrImage {
-    let despeckled = median3(&gray);
-    let hist = histogram(despeckled.as_raw());
+    // Clean-up runs on the smaller of the page and the OCR image: before upsampling, after reducing.
+    let target = if (dpi - OCR_DPI).abs() > OCR_DPI_TOLERANCE { Some(OCR_DPI / dpi) } else { None };
+    let (w, h) = gray.dimensions();
+    let resampled = |g: &GrayImage, factor: f32| resample(g, (w as f32 * factor).round() as u32, (h as f32 * factor).round() as u32);
+    let (cleaned, blank) = match target {
+        Some(factor) if factor < 1.0 => clean(resampled(&gray, factor)),
+        Some(factor) => {
+            let (cleaned, blank) = clean(gray);
+            (resampled(&cleaned, factor), blank)
+        }
+        None => clean(gray),
+    };
+    let (dpi, scale_back) = match target {
+        Some(_) => (OCR_DPI, w as f32 / cleaned.width() as f32),
+        None => (dpi, 1.0),
+    };
+    OcrImage { gray: cleaned, dpi, scale_back, blank }
+}
+
+/// Removes specks and stretches the contrast; also says whether the page is blank.
+fn clean(gray: GrayImage) -> (GrayImage, bool) {
+    let mut cleaned = median3(&gray);
+    let hist = histogram(cleaned.as_raw());
     let paper = percentile(&hist, 0.90);
     let ink = percentile(&hist, 0.005);
-    let blank = {
-        // Ink is anything clearly darker than the paper; a blank page has next to none of it.
-        let limit = paper.saturating_sub(60);
-        let dark: u64 = hist[..limit as usize].iter().sum();
-        (dark as f64) < BLANK_INK_SHARE * despeckled.as_raw().len() as f64
-    };
-    let mut stretched = despeckled;
+    // Ink is anything clearly darker than the paper; a blank page has next to none of it.
+    let dark: u64 = hist[..paper.saturating_sub(60) as usize].iter().sum();
+    let blank = (dark as f64) < BLANK_INK_SHARE * cleaned.as_raw().len() as f64;
     if paper > ink.saturating_add(16) {
         let (lo, hi) = (ink as f32, paper as f32);
         let lut: Vec<u8> = (0..=255u32).map(|v| (((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8).collect();
-        stretched.iter_mut().for_each(|v| *v = lut[*v as usize]);
+        cleaned.iter_mut().for_each(|v| *v = lut[*v as usize]);
     }
-    if (dpi - OCR_DPI).abs() > OCR_DPI_TOLERANCE {
-        let factor = OCR_DPI / dpi;
-        let (w, h) = stretched.dimensions();
-        let (nw, nh) = ((w as f32 * factor).round() as u32, (h as f32 * factor).round() as u32);
-        let resampled = resample(&stretched, nw, nh);
-        return OcrImage { gray: resampled, dpi: OCR_DPI, scale_back: w as f32 / nw as f32, blank };
-    }
-    OcrImage { gray: stretched, dpi, scale_back: 1.0, blank }
+    (cleaned, blank)
 }
 
 /// Bilinear resampling to `nw`×`nh` in 16.16 fixed point. Downscaling by less than two, the only
@@ -521,6 +533,16 @@ mod tests {
             };
             assert_eq!(upside_down(&level), Some(name.starts_with("upside")), "{name}");
         }
+        // A page on its side: its lines run vertically, and of its two quarter turns exactly one
+        // leaves it upside down.
+        let page = importer.import(&corpus.join("sideways-001.png")).unwrap();
+        let gray = analysis_gray(&page.pixels);
+        assert!(text_lines(&gray).vertical);
+        let upside = |turns| match turn(Pixels::Gray(gray.clone()), turns) {
+            Pixels::Gray(g) => upside_down(&g),
+            Pixels::Rgb(_) => unreachable!(),
+        };
+        assert_eq!((upside(1), upside(3)), (Some(true), Some(false)));
     }
 
     #[test]
