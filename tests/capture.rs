@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, edits, ground_truth, pdftotext};
+use crate::cer::edits;
+use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, ground_truth, pdftotext};
 
 fn ingest_json(s: &Sohoa, files: &[String]) -> Value {
     let mut args = vec!["--json", "ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ một cửa"];

@@ -1,7 +1,8 @@
 //! The one real path: ingest two corpus pages → search with and without diacritics → get → verify
 //! (by code and as a file) → tamper → verify fails and names what failed.
 
-use crate::util::{Sohoa, assert_pdfa, cer, corpus, ground_truth, pdftotext};
+use crate::cer::cer;
+use crate::util::{Sohoa, assert_pdfa, corpus, ground_truth, pdftotext};
 
 const PAGES: [&str; 2] = ["clean300-001.png", "clean300-002.png"];
 

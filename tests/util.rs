@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use crate::cer::{cer, edits};
-
 /// The checkout's root directory.
 pub fn repo() -> PathBuf {
     // Read at run time: a build cache shared between checkouts keeps test binaries whose compile-time

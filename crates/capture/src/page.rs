@@ -123,7 +123,7 @@ pub(crate) fn process(
     // Which way up the page is comes from its ink alone: a page on its side (vertical lines) is
     // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
     // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
-    let start = if lines.vertical { Start { quarter_turns: 1, lines: None, check_upside: true } } else { Start { quarter_turns: 0, lines: Some(lines), check_upside: true } };
+    let start = Start { quarter_turns: u8::from(lines.vertical), lines: (!lines.vertical).then_some(lines), check_upside: true };
     let mut reading = read(engine, &pixels, gray.clone(), dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
         let turns = engine.orientation(&gray, dpi.y)?;
