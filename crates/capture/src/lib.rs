@@ -1,7 +1,8 @@
 //! Turns raw pages into a captured document at scanner speed: each page is decoded, turned upright
-//! (Tesseract's orientation detection), deskewed (projection profile), cleaned for OCR (red seals
-//! dropped out, contrast stretched, specks removed, coarse scans upsampled), checked for blankness,
-//! recognised with Tesseract (`vie`, word boxes and confidences) and judged for operator review;
+//! (from its ink, Tesseract's orientation detection when in doubt), deskewed (projection profile),
+//! cleaned for OCR (red seals dropped out, specks removed, contrast stretched, resampled to 200 dpi,
+//! adaptively binarised), checked for blankness, recognised with Tesseract (`vie`, word boxes and
+//! confidences) and judged for operator review;
 //! then the pages become one PDF/A-2b with an invisible text layer, and BLAKE3 hashes of every page
 //! image and of the PDF go on to the signer.
 //!
