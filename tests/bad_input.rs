@@ -25,6 +25,12 @@ fn bad_input_is_refused_and_changes_nothing() {
         (ingest_args("001099012345", "2024-03-01", text_file.to_str().unwrap()), "not a PNG or JPEG"),
         (ingest_args("001099012345", "2024-03-01", empty.to_str().unwrap()), "empty"),
         (ingest_args("001099012345", "2024-03-01", truncated.to_str().unwrap()), "damaged PNG"),
+        // A damaged page in the middle of a document is named by its number, and nothing of the
+        // document is kept.
+        (
+            vec!["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "x", good, truncated.to_str().unwrap(), good],
+            "page 2: ",
+        ),
         (ingest_args("001099012345", "2024-03-01", missing.to_str().unwrap()), "cannot read"),
         (ingest_args("00109901234", "2024-03-01", good), "11 digits"),
         (ingest_args("001099012345", "2024-02-30", good), "not a real calendar date"),

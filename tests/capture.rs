@@ -3,7 +3,9 @@
 //! from the PDF's text layer within its CER bound; the PDF is PDF/A-2b to tools we did not write; and
 //! pages that need an operator's look are flagged, never dropped.
 
+use capture::PageStage;
 use serde_json::Value;
+use sohoa::{Appliance, IngestRequest};
 
 use crate::cer::edits;
 use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, ground_truth, pdftotext};
@@ -77,4 +79,58 @@ fn a_blank_page_is_flagged_and_kept() {
     s.ok(&["get", report["code"].as_str().unwrap(), "-o", pdf.to_str().unwrap()]);
     assert_pdfa(&pdf);
     assert_eq!(pdftotext(&pdf, 2).trim(), "");
+}
+
+#[test]
+fn documents_ingested_at_once_share_the_workers_and_report_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let appliance = Appliance::open(dir.path()).unwrap();
+    let documents = [["clean300-001.png", "upside-001.png"], ["stamped-001.png", "jpeg200-001.jpg"]];
+    let results: Vec<(String, Vec<(u32, PageStage)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = documents
+            .iter()
+            .map(|names| {
+                let appliance = &appliance;
+                scope.spawn(move || {
+                    let metadata = domain::MetadataDraft {
+                        doc_type: "HS".parse().unwrap(),
+                        owner: Some("001099012345".parse().unwrap()),
+                        name: "Hồ sơ".into(),
+                        number_symbol: None,
+                        issue_date: None,
+                        issuing_body: None,
+                        summary: None,
+                        validity: domain::Validity::Permanent,
+                        validity_scope: None,
+                        dossier: None,
+                        procedure: None,
+                        operator: "operator".into(),
+                        captured_at: domain::vietnam_now(),
+                    };
+                    let pages = names.iter().map(|n| (corpus(n), std::fs::read(corpus(n)).unwrap())).collect();
+                    let mut events = Vec::new();
+                    let report = appliance
+                        .ingest(IngestRequest { metadata, pages, actor: "operator".into() }, &mut |p| events.push((p.page, p.stage)))
+                        .unwrap();
+                    (report.code, events)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut codes: Vec<&str> = results.iter().map(|(c, _)| c.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, ["001099012345.HS.01", "001099012345.HS.02"]);
+    for (code, events) in &results {
+        // Every page goes queued, preprocessing, OCR, done, in that order.
+        for page in 1..=2 {
+            let stages: Vec<&PageStage> = events.iter().filter(|(p, _)| *p == page).map(|(_, s)| s).collect();
+            let first_three = [PageStage::Queued, PageStage::Preprocessing, PageStage::Ocr];
+            assert!(stages.len() >= 4 && stages[..3].iter().copied().eq(first_three.iter()), "{code} page {page}: {stages:?}");
+            assert_eq!(stages.last(), Some(&&PageStage::Done), "{code} page {page}: {stages:?}");
+        }
+        let record = appliance.record(&code.parse().unwrap()).unwrap();
+        assert_eq!(record.pages.len(), 2);
+        assert!(record.pages.iter().all(|p| p.text.contains("BPMC") || p.text.contains("một cửa")), "{code}");
+    }
 }
