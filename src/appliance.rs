@@ -10,7 +10,7 @@ use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
 use search::{Hit, IndexDocument, SearchIndex};
-use signer::{KeyRing, Manifest, ManifestPage, metadata_digest};
+use signer::{KeyId, KeyRing, Manifest, ManifestPage, metadata_digest};
 
 use crate::ApplianceError;
 
@@ -91,6 +91,32 @@ impl Appliance {
     /// The seal keys.
     pub fn keys(&self) -> &KeyRing {
         &self.keys
+    }
+
+    /// Replaces the seal key by a new one (the old private key is deleted, its public key kept so
+    /// that everything it sealed still verifies) and records the change in the audit trail.
+    pub fn rotate_key(&mut self, actor: &str) -> Result<KeyId, ApplianceError> {
+        let dir = self.data.join("keys");
+        let old = self.keys.current_id().clone();
+        let new = KeyRing::rotate(&dir)?;
+        self.keys = KeyRing::open(&dir)?;
+        self.archive.audit(actor, "key-change", new.as_str(), &format!("seal key {old} replaced by {new}"))?;
+        Ok(new)
+    }
+
+    /// The public seal keys, for verifiers outside the appliance: every key that ever sealed, the
+    /// current one marked. Reading them is audited like any export.
+    pub fn export_public_keys(&self, actor: &str) -> Result<serde_json::Value, ApplianceError> {
+        let current = self.keys.current_id();
+        let mut keys: Vec<serde_json::Value> = self
+            .keys
+            .public_keys()
+            .into_iter()
+            .map(|(id, key)| serde_json::json!({ "id": id.as_str(), "algorithm": "Ed25519", "public_key": key, "current": &id == current }))
+            .collect();
+        keys.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        self.archive.audit(actor, "key-export", current.as_str(), &format!("{} public keys", keys.len()))?;
+        Ok(serde_json::json!({ "current": current.as_str(), "keys": keys }))
     }
 
     /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate

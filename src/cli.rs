@@ -66,12 +66,29 @@ pub enum Command {
         /// A document code or the path of a PDF file.
         target: String,
     },
+    /// The appliance's seal keys.
+    Keys {
+        /// What to do with the keys.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage user accounts.
     Users {
         /// What to do with users.
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+/// Seal key administration.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print the public key set as JSON (every key that ever sealed, the current one marked), for
+    /// verifiers outside the appliance.
+    Export,
+    /// Generate a new seal key and make it current. The old private key is deleted; its public key
+    /// stays, so documents it sealed still verify.
+    Rotate,
 }
 
 /// User administration.
@@ -209,6 +226,11 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             };
             print_report(&report, json)?;
             return Ok(report.valid);
+        }
+        Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor())?)?,
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let mut appliance = appliance;
+            println!("{}", appliance.rotate_key(&actor())?);
         }
         Command::Users { command: UsersCommand::Add { name, role } } => {
             let role: Role = role.parse()?;

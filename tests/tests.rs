@@ -9,3 +9,4 @@ mod bad_input;
 mod capture;
 mod http;
 mod ingest;
+mod keys;
