@@ -10,7 +10,7 @@ use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
 use search::{Hit, IndexDocument, SearchIndex};
-use signer::{KeyId, KeyRing, Manifest, ManifestPage, metadata_digest};
+use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, Sealed, metadata_digest};
 
 use crate::ApplianceError;
 
@@ -141,13 +141,14 @@ impl Appliance {
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
         let captured = self.capture.assemble(&code, &metadata, pages)?;
 
+        let sealed_at = vietnam_now();
         let manifest = Manifest {
             document: code.clone(),
             metadata: metadata_digest(&metadata),
             pages: captured.pages.iter().map(|p| ManifestPage { image: p.image_hash, stream: p.stream_hash }).collect(),
             pdf: captured.pdf_hash,
             operator: metadata.operator().to_owned(),
-            sealed_at: vietnam_now(),
+            sealed_at,
         };
         let sealed = self.keys.seal(&manifest);
         let report = IngestReport {
@@ -159,25 +160,27 @@ impl Appliance {
                 .map(|p| PageReport { number: p.number, image_hash: p.image_hash.to_hex(), flags: p.flags.iter().map(ToString::to_string).collect() })
                 .collect(),
         };
+        let pages: Vec<PageRecord> = captured
+            .pages
+            .iter()
+            .map(|p| PageRecord {
+                image: p.image_hash,
+                stream: p.stream_hash,
+                mime: p.format.mime().to_owned(),
+                size: p.size,
+                dpi: (p.dpi.x, p.dpi.y),
+                text: p.text.plain(),
+                flags: p.flags.iter().map(ToString::to_string).collect(),
+                seal: seal_record(self.keys.seal_page(&PageSeal { document: code.clone(), page: p.number, image: p.image_hash, sealed_at })),
+            })
+            .collect();
         let record = DocumentRecord {
             code,
-            pages: captured
-                .pages
-                .iter()
-                .map(|p| PageRecord {
-                    image: p.image_hash,
-                    stream: p.stream_hash,
-                    mime: p.format.mime().to_owned(),
-                    size: p.size,
-                    dpi: (p.dpi.x, p.dpi.y),
-                    text: p.text.plain(),
-                    flags: p.flags.iter().map(ToString::to_string).collect(),
-                })
-                .collect(),
+            pages,
             metadata,
             pdf: captured.pdf_hash,
             pdf_size: captured.pdf.len() as u64,
-            seal: SealRecord { manifest: sealed.text, signature: sealed.signature.to_vec(), key: sealed.key.to_string() },
+            seal: seal_record(sealed),
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
         };
@@ -249,6 +252,11 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
         "score": h.score,
         "snippet": h.snippet,
     })
+}
+
+/// A seal as the archive keeps it.
+fn seal_record(sealed: Sealed) -> SealRecord {
+    SealRecord { text: sealed.text, signature: sealed.signature.to_vec(), key: sealed.key.to_string() }
 }
 
 /// What search indexes of an archived document.

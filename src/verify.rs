@@ -5,7 +5,7 @@
 use archive::DocumentRecord;
 use domain::{BlobHash, DocumentCode};
 use serde::Serialize;
-use signer::{KeyId, Manifest, SealedManifest, metadata_digest};
+use signer::{KeyId, Manifest, Sealed, metadata_digest};
 
 use crate::{Appliance, ApplianceError};
 
@@ -127,12 +127,7 @@ impl Appliance {
     fn record_checks(&self, record: &DocumentRecord) -> Vec<Check> {
         let mut checks = Vec::new();
         let key = seal_key(record);
-        let sealed = KeyId::parse(&record.seal.key).and_then(|key| {
-            let signature: [u8; 64] = record.seal.signature.as_slice().try_into().map_err(|_| {
-                signer::SignerError::BadManifest(format!("signature has {} bytes, not 64", record.seal.signature.len()))
-            })?;
-            self.keys().verify_seal(&SealedManifest { text: record.seal.manifest.clone(), signature, key })
-        });
+        let sealed = sealed(&record.seal).and_then(|s| self.keys().verify_seal(&s));
         match sealed {
             Ok(manifest) => {
                 checks.push(check("seal signature", true, format!("Ed25519 signature by key {key} is valid")));
@@ -141,7 +136,9 @@ impl Appliance {
             Err(e) => checks.push(check("seal signature", false, e.to_string())),
         }
         for (i, page) in record.pages.iter().enumerate() {
-            let name = format!("page {} image", i + 1);
+            let number = i as u32 + 1;
+            checks.push(page_seal_check(self, record, number, page));
+            let name = format!("page {number} image");
             checks.push(match self.archive().read_blob(&page.image) {
                 Ok(_) => check(name, true, format!("stored image BLAKE3 {} matches the seal", page.image)),
                 Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
@@ -153,6 +150,34 @@ impl Appliance {
         });
         checks.push(check("status", record.status == archive::DocumentStatus::Active, format!("{:?}", record.status).to_lowercase()));
         checks
+    }
+}
+
+/// A stored seal in the signer's form, or why it cannot be one.
+fn sealed(seal: &archive::SealRecord) -> Result<Sealed, signer::SignerError> {
+    let key = KeyId::parse(&seal.key)?;
+    let signature: [u8; 64] = seal
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| signer::SignerError::BadManifest(format!("signature has {} bytes, not 64", seal.signature.len())))?;
+    Ok(Sealed { text: seal.text.clone(), signature, key })
+}
+
+/// Checks a page's own seal: signed by a known key, and binding this page's image hash to this
+/// document and page number.
+fn page_seal_check(appliance: &Appliance, record: &DocumentRecord, number: u32, page: &archive::PageRecord) -> Check {
+    let name = format!("page {number} seal");
+    let key = &page.seal.key;
+    match sealed(&page.seal).and_then(|s| appliance.keys().verify_page_seal(&s)) {
+        Err(e) => check(name, false, e.to_string()),
+        Ok(seal) if seal.document != record.code || seal.page != number => {
+            check(name, false, format!("the seal by key {key} is for page {} of {}, not page {number} of {}", seal.page, seal.document, record.code))
+        }
+        Ok(seal) if seal.image != page.image => {
+            check(name, false, format!("page image BLAKE3 is {}, the seal by key {key} says {}", page.image, seal.image))
+        }
+        Ok(_) => check(name, true, format!("Ed25519 signature by key {key} binds image {} to page {number}", page.image)),
     }
 }
 

@@ -42,6 +42,7 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let report = s.ok(&["verify", &code]);
     assert!(report.trim_end().ends_with("\nvalid"), "{report}");
     assert!(report.contains("ok   seal signature") && report.contains("ok   page 2 image"), "{report}");
+    assert!(report.contains("ok   page 1 seal") && report.contains("ok   page 2 seal: Ed25519 signature by key"), "{report}");
     let report = s.ok(&["verify", pdf.to_str().unwrap()]);
     assert!(report.contains("ok   PDF file") && report.trim_end().ends_with("valid"), "{report}");
 

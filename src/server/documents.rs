@@ -110,7 +110,7 @@ async fn record(State(state): State<AppState>, user: AuthUser, Path(raw): Path<S
             "number": i + 1, "blake3": p.image.to_hex(), "mime": p.mime,
             "width": p.size.0, "height": p.size.1, "dpi": [p.dpi.0, p.dpi.1], "flags": p.flags,
         })).collect::<Vec<_>>(),
-        "seal": { "key": record.seal.key, "manifest": record.seal.manifest },
+        "seal": { "key": record.seal.key, "manifest": record.seal.text },
     })))
 }
 

@@ -391,11 +391,12 @@ mod tests {
                         dpi: (300.0, 300.0),
                         text: String::new(),
                         flags: vec![],
+                        seal: SealRecord { text: String::new(), signature: vec![0; 64], key: "0".repeat(16) },
                     })
                     .collect(),
                 pdf: BlobHash::of(&pdf),
                 pdf_size: 0,
-                seal: SealRecord { manifest: String::new(), signature: vec![0; 64], key: "0".repeat(16) },
+                seal: SealRecord { text: String::new(), signature: vec![0; 64], key: "0".repeat(16) },
                 status: DocumentStatus::Active,
                 archived_at: vietnam_now(),
             },

@@ -26,13 +26,16 @@ pub struct PageRecord {
     pub text: String,
     /// Why the page was flagged for review, as shown to the operator.
     pub flags: Vec<String>,
+    /// The page's own seal (its image hash bound to the document and page number).
+    pub seal: SealRecord,
 }
 
-/// The seal as it was made: the manifest text exactly as signed, the signature and the key id.
+/// A seal as it was made: the canonical text exactly as signed (a document manifest or a page seal),
+/// the signature and the key id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealRecord {
-    /// The canonical manifest text.
-    pub manifest: String,
+    /// The canonical text.
+    pub text: String,
     /// The Ed25519 signature, 64 bytes.
     pub signature: Vec<u8>,
     /// The id of the key that signed.

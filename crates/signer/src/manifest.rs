@@ -32,9 +32,10 @@ pub struct Manifest {
     pub sealed_at: DateTime<FixedOffset>,
 }
 
-/// A manifest as it was signed: the exact text, the signature and the key that made it.
+/// A canonical text as it was signed (a document manifest or a page seal): the exact text, the
+/// signature and the key that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SealedManifest {
+pub struct Sealed {
     /// The canonical text that was signed.
     pub text: String,
     /// The Ed25519 signature of `text`.
@@ -103,7 +104,7 @@ impl Manifest {
 }
 
 /// The value of the next line, which must be `name: value`.
-fn field<'a>(lines: &mut impl Iterator<Item = &'a str>, name: &str) -> Result<&'a str, SignerError> {
+pub(crate) fn field<'a>(lines: &mut impl Iterator<Item = &'a str>, name: &str) -> Result<&'a str, SignerError> {
     let line = lines.next().ok_or_else(|| SignerError::BadManifest(format!("ends before {name}")))?;
     line.strip_prefix(name)
         .and_then(|r| r.strip_prefix(": "))
@@ -112,13 +113,17 @@ fn field<'a>(lines: &mut impl Iterator<Item = &'a str>, name: &str) -> Result<&'
 
 impl KeyRing {
     /// Seals a manifest with the current key.
-    pub fn seal(&self, manifest: &Manifest) -> SealedManifest {
-        let text = manifest.to_text();
-        SealedManifest { signature: self.sign(text.as_bytes()), text, key: self.current_id().clone() }
+    pub fn seal(&self, manifest: &Manifest) -> Sealed {
+        self.sign_text(manifest.to_text())
+    }
+
+    /// Signs a canonical text with the current key.
+    pub(crate) fn sign_text(&self, text: String) -> Sealed {
+        Sealed { signature: self.sign(text.as_bytes()), text, key: self.current_id().clone() }
     }
 
     /// Checks a seal's signature with the key it names and returns the manifest it covers.
-    pub fn verify_seal(&self, sealed: &SealedManifest) -> Result<Manifest, SignerError> {
+    pub fn verify_seal(&self, sealed: &Sealed) -> Result<Manifest, SignerError> {
         self.verify(&sealed.key, sealed.text.as_bytes(), &sealed.signature)?;
         Manifest::parse(&sealed.text)
     }
