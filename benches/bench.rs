@@ -313,21 +313,7 @@ fn batch_child(data: &Path, pages: usize) {
                     let next = queue.lock().unwrap().pop();
                     let Some(files) = next else { break };
                     let pages = files.iter().map(|f| (f.clone(), std::fs::read(f).expect("corpus page"))).collect();
-                    let metadata = domain::MetadataDraft {
-                        doc_type: "HS".parse().expect("type code"),
-                        owner: Some("001099012345".parse().expect("owner ID")),
-                        name: "Hồ sơ một cửa".into(),
-                        number_symbol: None,
-                        issue_date: None,
-                        issuing_body: None,
-                        summary: None,
-                        validity: domain::Validity::Permanent,
-                        validity_scope: None,
-                        dossier: None,
-                        procedure: None,
-                        operator: "bench".into(),
-                        captured_at: domain::vietnam_now(),
-                    };
+                    let metadata = util::draft("bench");
                     appliance
                         .ingest(sohoa::IngestRequest { metadata, pages, actor: "bench".into() }, &mut |_| {})
                         .expect("batch ingest");

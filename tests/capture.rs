@@ -8,7 +8,7 @@ use serde_json::Value;
 use sohoa::{Appliance, IngestRequest};
 
 use crate::cer::edits;
-use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, ground_truth, pdftotext};
+use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, draft, ground_truth, pdftotext};
 
 fn ingest_json(s: &Sohoa, files: &[String]) -> Value {
     let mut args = vec!["--json", "ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ một cửa"];
@@ -92,21 +92,7 @@ fn documents_ingested_at_once_share_the_workers_and_report_every_page() {
             .map(|names| {
                 let appliance = &appliance;
                 scope.spawn(move || {
-                    let metadata = domain::MetadataDraft {
-                        doc_type: "HS".parse().unwrap(),
-                        owner: Some("001099012345".parse().unwrap()),
-                        name: "Hồ sơ".into(),
-                        number_symbol: None,
-                        issue_date: None,
-                        issuing_body: None,
-                        summary: None,
-                        validity: domain::Validity::Permanent,
-                        validity_scope: None,
-                        dossier: None,
-                        procedure: None,
-                        operator: "operator".into(),
-                        captured_at: domain::vietnam_now(),
-                    };
+                    let metadata = draft("operator");
                     let pages = names.iter().map(|n| (corpus(n), std::fs::read(corpus(n)).unwrap())).collect();
                     let mut events = Vec::new();
                     let report = appliance

@@ -27,6 +27,26 @@ pub fn corpus_pages() -> Vec<String> {
     pages
 }
 
+/// The metadata of a one-stop-shop dossier ("Hồ sơ", type HS) of a citizen, captured now by
+/// `operator`, for tests and benchmarks that ingest through the library.
+pub fn draft(operator: &str) -> domain::MetadataDraft {
+    domain::MetadataDraft {
+        doc_type: "HS".parse().unwrap(),
+        owner: Some("001099012345".parse().unwrap()),
+        name: "Hồ sơ".into(),
+        number_symbol: None,
+        issue_date: None,
+        issuing_body: None,
+        summary: None,
+        validity: domain::Validity::Permanent,
+        validity_scope: None,
+        dossier: None,
+        procedure: None,
+        operator: operator.into(),
+        captured_at: domain::vietnam_now(),
+    }
+}
+
 /// The Python of the project's venv (made by `scripts/bootstrap.sh`), for the independent checkers.
 pub fn venv_python() -> PathBuf {
     let python = repo().join(".venv/bin/python");

@@ -124,8 +124,13 @@ impl KeyRing {
 
     /// Checks a seal's signature with the key it names and returns the manifest it covers.
     pub fn verify_seal(&self, sealed: &Sealed) -> Result<Manifest, SignerError> {
+        Manifest::parse(self.verified_text(sealed)?)
+    }
+
+    /// The text of a seal, once its signature is checked with the key it names.
+    pub(crate) fn verified_text<'a>(&self, sealed: &'a Sealed) -> Result<&'a str, SignerError> {
         self.verify(&sealed.key, sealed.text.as_bytes(), &sealed.signature)?;
-        Manifest::parse(&sealed.text)
+        Ok(&sealed.text)
     }
 }
 

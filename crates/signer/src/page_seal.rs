@@ -55,8 +55,7 @@ impl KeyRing {
 
     /// Checks a page seal's signature with the key it names and returns what it covers.
     pub fn verify_page_seal(&self, sealed: &Sealed) -> Result<PageSeal, SignerError> {
-        self.verify(&sealed.key, sealed.text.as_bytes(), &sealed.signature)?;
-        PageSeal::parse(&sealed.text)
+        PageSeal::parse(self.verified_text(sealed)?)
     }
 }
 
