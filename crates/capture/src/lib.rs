@@ -2,9 +2,8 @@
 //! (from its ink, Tesseract's orientation detection when in doubt), deskewed (projection profile),
 //! cleaned for OCR (red seals dropped out, specks removed, contrast stretched, resampled to 200 dpi,
 //! adaptively binarised), checked for blankness, recognised with Tesseract (`vie`, word boxes and
-//! confidences) and judged for operator review;
-//! then the pages become one PDF/A-2b with an invisible text layer, and BLAKE3 hashes of every page
-//! image and of the PDF go on to the signer.
+//! confidences) and judged for operator review. Then the pages become one PDF/A-2b with an
+//! invisible text layer, and BLAKE3 hashes of every page image and of the PDF go on to the signer.
 //!
 //! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue),
 //! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
