@@ -89,6 +89,7 @@ async fn every_api_route_needs_a_session_and_the_right_role() {
         "/api/documents/001099012345.GPXD.01/pdf",
         "/api/documents/progress/job-1",
         "/api/verify/001099012345.GPXD.01",
+        "/api/keys",
     ];
     for uri in uris {
         let (status, json) = api.json(Request::get(uri).body(Body::empty()).unwrap()).await;
@@ -169,6 +170,13 @@ async fn ingest_search_download_and_verify_over_http() {
 
     let (status, report) = api.json(get(&format!("/api/verify/{code}"), &officer)).await;
     assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");
+    // Outside verifiers get the public key that sealed it.
+    let (status, keys) = api.json(get("/api/keys", &officer)).await;
+    assert_eq!(status, StatusCode::OK, "{keys}");
+    assert_eq!(keys["keys"][0]["id"], keys["current"]);
+    assert_eq!(keys["keys"][0]["public_key"].as_str().map(str::len), Some(64), "{keys}");
+    assert!(record["seal"]["manifest"].as_str().unwrap().contains("sohoa-manifest/1"));
+    assert_eq!(record["seal"]["key"], keys["current"]);
     let auditor = api.login("auditor").await;
     let form = multipart(&[], &[("file", "copy.pdf", pdf.clone())]);
     let (status, report) = api.json(post_form("/api/verify", &auditor, form)).await;

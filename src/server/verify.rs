@@ -25,6 +25,14 @@ async fn verify_code(State(state): State<AppState>, user: AuthUser, Path(raw): P
     Ok(Json(blocking(&state, move |a| a.verify_code(&code, &actor)).await?))
 }
 
+/// `GET /api/keys`: the public seal key set (every key that ever sealed, the current one marked), for
+/// verifiers outside the appliance. The same as `sohoa keys export`.
+async fn keys(State(state): State<AppState>, user: AuthUser) -> Result<Json<serde_json::Value>, AppError> {
+    user.require(&Role::ALL, "read the public seal keys")?;
+    let actor = user.name;
+    Ok(Json(blocking(&state, move |a| a.export_public_keys(&actor)).await?))
+}
+
 /// `POST /api/verify`: a multipart form with one `file` part, the PDF to check.
 async fn verify_file(State(state): State<AppState>, user: AuthUser, mut form: Multipart) -> Result<Json<VerifyReport>, AppError> {
     user.require(&Role::ALL, "verify documents")?;
@@ -153,5 +161,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/verify", post(verify_file).layer(DefaultBodyLimit::max(MAX_VERIFY_BYTES)))
         .route("/api/verify/{code}", get(verify_code))
+        .route("/api/keys", get(keys))
         .route("/verify", get(page))
 }
