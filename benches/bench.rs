@@ -252,7 +252,7 @@ fn capture() {
     let worst = names
         .iter()
         .zip(&sohoa.edits)
-        .map(|(n, (e, l))| (*e as f64 / *l as f64) / if n.starts_with("faded150") { 0.02 } else { 0.01 })
+        .map(|(n, (e, l))| (*e as f64 / *l as f64) / cer::page_bound(n))
         .fold(0.0, f64::max);
 
     println!("\n| ratio | value | target |");

@@ -7,7 +7,7 @@ use capture::PageStage;
 use serde_json::Value;
 use sohoa::{Appliance, IngestRequest};
 
-use crate::cer::edits;
+use crate::cer::{edits, page_bound};
 use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, draft, ground_truth, pdftotext};
 
 fn ingest_json(s: &Sohoa, files: &[String]) -> Value {
@@ -40,7 +40,7 @@ fn every_corpus_page_meets_its_cer_bound_in_a_valid_pdfa() {
         let (e, len) = edits(&ground_truth(name), &text);
         total_edits += e;
         total_len += len;
-        let bound = if name.starts_with("faded150") { 0.02 } else { 0.01 };
+        let bound = page_bound(name);
         let rate = e as f64 / len as f64;
         eprintln!("{name}: CER {:.2}%", rate * 100.0);
         if rate > bound {

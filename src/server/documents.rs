@@ -78,13 +78,21 @@ async fn ingest(
     }
     let metadata = fields.draft(user.name.clone())?;
     let actor = user.name;
-    let Some(job) = job else {
-        return Ok(Json(blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |_| {})).await?));
-    };
-    state.progress.start(&job, &actor)?;
-    let (progress, id) = (state.progress.clone(), job.clone());
-    let result = blocking(&state, move |a| a.ingest(IngestRequest { metadata, pages, actor }, &mut |p| progress.update(&id, &p))).await;
-    state.progress.finish(&job, result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
+    if let Some(job) = &job {
+        state.progress.start(job, &actor)?;
+    }
+    let (progress, followed) = (state.progress.clone(), job.clone());
+    let result = blocking(&state, move |a| {
+        a.ingest(IngestRequest { metadata, pages, actor }, &mut |p| {
+            if let Some(job) = &followed {
+                progress.update(job, &p);
+            }
+        })
+    })
+    .await;
+    if let Some(job) = &job {
+        state.progress.finish(job, result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
+    }
     Ok(Json(result?))
 }
 

@@ -124,8 +124,10 @@ pub(crate) fn process(
     // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
     // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
     let start = Start { quarter_turns: u8::from(lines.vertical), lines: (!lines.vertical).then_some(lines), check_upside: true };
-    let mut reading = read(engine, &pixels, gray.clone(), dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
+    let mut reading = read(engine, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
+        // Doubt is rare, so the page's gray is made again here rather than kept for every page.
+        let gray = preprocess::analysis_gray(&pixels);
         let turns = engine.orientation(&gray, dpi.y)?;
         if turns != reading.correction.quarter_turns {
             let start = Start { quarter_turns: turns, lines: None, check_upside: false };
@@ -138,15 +140,9 @@ pub(crate) fn process(
     let Reading { corrected, correction, dpi, text, blank } = reading;
     let flags = review_flags(dpi, blank, &text);
 
-    let (image, format, pixels) = match corrected {
-        None if pdf::embeds_as_is(format, &original, components, &pixels) => (original, format, pixels),
-        None => (encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))?, format, pixels),
-        Some(page) => (encode(&page, format).map_err(|e| ocr_error(number, &origin, e))?, format, page),
-    };
-    let components = match pixels {
-        Pixels::Gray(_) => 1,
-        Pixels::Rgb(_) => 3,
-    };
+    let as_delivered = corrected.is_none() && pdf::embeds_as_is(format, &original, components, &pixels);
+    let pixels = corrected.unwrap_or(pixels);
+    let image = if as_delivered { original } else { encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))? };
     let stream_hash = BlobHash::of(&pdf::image_stream_data(format, &image)?);
     stage(if flags.is_empty() { PageStage::Done } else { PageStage::Flagged(flags.clone()) });
     Ok(CapturedPage {
@@ -156,7 +152,7 @@ pub(crate) fn process(
         size: pixels.dimensions(),
         image,
         format,
-        components,
+        components: pixels.components(),
         dpi,
         correction,
         text,
@@ -203,7 +199,7 @@ fn read(
     let (mut corrected, mut gray, dpi) = if quarter_turns == 0 {
         (None, gray, dpi)
     } else {
-        let Pixels::Gray(gray) = preprocess::turn(Pixels::Gray(gray), quarter_turns) else { unreachable!("gray stays gray") };
+        let gray = preprocess::turn_gray(gray, quarter_turns);
         // A quarter turn swaps the axes, and with them the resolutions.
         let dpi = if quarter_turns % 2 == 1 { Dpi { x: dpi.y, y: dpi.x, ..dpi } } else { dpi };
         (Some(preprocess::turn(pixels.clone(), quarter_turns)), gray, dpi)
@@ -220,8 +216,7 @@ fn read(
     let mut quarter_turns = quarter_turns;
     if check_upside && preprocess::upside_down(&gray) == Some(true) {
         quarter_turns = (quarter_turns + 2) % 4;
-        let Pixels::Gray(turned) = preprocess::turn(Pixels::Gray(gray), 2) else { unreachable!("gray stays gray") };
-        gray = turned;
+        gray = preprocess::turn_gray(gray, 2);
         corrected = Some(preprocess::turn(corrected.unwrap_or_else(|| pixels.clone()), 2));
     }
     let ocr = preprocess::for_ocr(gray, dpi.x.min(dpi.y));

@@ -133,12 +133,9 @@ fn text_string(s: &str) -> Object {
 
 /// Whether a delivered image can go into the PDF exactly as it is: a JPEG whose components match its
 /// pixels, or a plain PNG (8-bit gray or RGB, not interlaced) whose compressed data becomes the image
-/// stream. Anything else is re-encoded as such a PNG first.
+/// stream. Anything else is re-encoded first, in the same family of encoding.
 pub(crate) fn embeds_as_is(format: SourceFormat, bytes: &[u8], components: u8, pixels: &Pixels) -> bool {
-    let expected = match pixels {
-        Pixels::Gray(_) => 1,
-        Pixels::Rgb(_) => 3,
-    };
+    let expected = pixels.components();
     match format {
         SourceFormat::Jpeg => components == expected,
         SourceFormat::Png => png_layout(bytes).is_some_and(|l| l.components == expected),

@@ -54,11 +54,11 @@ impl Pixels {
         }
     }
 
-    /// A gray view for OCR: the page itself if gray, else its luma.
-    pub fn to_gray(&self) -> GrayImage {
+    /// Colour components per pixel: 1 for gray, 3 for RGB.
+    pub fn components(&self) -> u8 {
         match self {
-            Pixels::Gray(g) => g.clone(),
-            Pixels::Rgb(c) => image::DynamicImage::ImageRgb8(c.clone()).into_luma8(),
+            Pixels::Gray(_) => 1,
+            Pixels::Rgb(_) => 3,
         }
     }
 }

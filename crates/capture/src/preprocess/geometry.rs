@@ -1,7 +1,7 @@
 //! Turning a page upright and level. Quarter turns are exact; deskewing resamples, so it is done only
 //! when the skew is worth it.
 
-use image::{ImageBuffer, Luma, Pixel, Rgb, imageops};
+use image::{GrayImage, ImageBuffer, Luma, Pixel, Rgb, imageops};
 use scanner_driver::Pixels;
 
 /// Skew below this is left alone: resampling a page costs more fidelity than a tenth of a degree
@@ -21,6 +21,14 @@ pub(crate) fn turn(pixels: Pixels, quarter_turns: u8) -> Pixels {
     match pixels {
         Pixels::Gray(g) => Pixels::Gray(apply(g, quarter_turns)),
         Pixels::Rgb(c) => Pixels::Rgb(apply(c, quarter_turns)),
+    }
+}
+
+/// [`turn`] for a gray image.
+pub(crate) fn turn_gray(gray: GrayImage, quarter_turns: u8) -> GrayImage {
+    match turn(Pixels::Gray(gray), quarter_turns) {
+        Pixels::Gray(g) => g,
+        Pixels::Rgb(_) => unreachable!("turning keeps the colour model"),
     }
 }
 
@@ -79,7 +87,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::GrayImage;
 
     #[test]
     fn deskew_below_a_tenth_of_a_degree_leaves_the_page_alone() {

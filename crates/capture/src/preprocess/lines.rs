@@ -195,7 +195,7 @@ pub(crate) fn upside_down(gray: &GrayImage) -> Option<bool> {
 mod tests {
     use super::*;
     use crate::preprocess::tests::lined_page;
-    use crate::preprocess::{analysis_gray, deskew, turn};
+    use crate::preprocess::{analysis_gray, deskew, turn_gray};
     use scanner_driver::Pixels;
 
     #[test]
@@ -211,8 +211,7 @@ mod tests {
     #[test]
     fn a_page_on_its_side_has_vertical_lines() {
         for turns in [1, 3] {
-            let Pixels::Gray(sideways) = turn(Pixels::Gray(lined_page(1.0)), turns) else { unreachable!() };
-            assert!(text_lines(&sideways).vertical, "{turns} quarter turns");
+            assert!(text_lines(&turn_gray(lined_page(1.0), turns)).vertical, "{turns} quarter turns");
         }
     }
 
@@ -238,10 +237,7 @@ mod tests {
         let page = importer.import(&corpus.join("sideways-001.png")).unwrap();
         let gray = analysis_gray(&page.pixels);
         assert!(text_lines(&gray).vertical);
-        let upside = |turns| match turn(Pixels::Gray(gray.clone()), turns) {
-            Pixels::Gray(g) => upside_down(&g),
-            Pixels::Rgb(_) => unreachable!(),
-        };
+        let upside = |turns| upside_down(&turn_gray(gray.clone(), turns));
         assert_eq!((upside(1), upside(3)), (Some(true), Some(false)));
     }
 }

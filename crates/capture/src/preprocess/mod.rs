@@ -14,7 +14,7 @@ mod geometry;
 mod lines;
 mod ocr_image;
 
-pub(crate) use geometry::{deskew, turn};
+pub(crate) use geometry::{deskew, turn, turn_gray};
 
 pub(crate) use lines::{TextLines, text_lines, upside_down};
 pub(crate) use ocr_image::for_ocr;
