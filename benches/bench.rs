@@ -6,6 +6,9 @@
 //! - `capture`: the pages of ../shared/corpus/ocr-dev through sohoa, OCRmyPDF and plain Tesseract, in
 //!   `SOHOA_BENCH_ROUNDS` interleaved rounds (default 3, the median counts), then a batch of
 //!   `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
+//! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
+//!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
+//!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -29,13 +32,14 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
             "capture" => capture(),
+            "signer" => signer_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture");
+                eprintln!("unknown bench section {other:?}; known: capture, signer");
                 std::process::exit(2);
             }
         }
@@ -321,4 +325,113 @@ fn batch_child(data: &Path, pages: usize) {
             });
         }
     });
+}
+
+/// Runs `work` repeatedly for at least [`SIGNER_BENCH_TIME`] on this thread and returns the rate per second.
+fn rate(mut work: impl FnMut()) -> f64 {
+    work(); // warm-up: first-use costs (font parsing, page tables) are not the steady rate
+    let start = Instant::now();
+    let mut n = 0u32;
+    while start.elapsed() < SIGNER_BENCH_TIME {
+        work();
+        n += 1;
+    }
+    f64::from(n) / start.elapsed().as_secs_f64()
+}
+
+const SIGNER_BENCH_TIME: Duration = Duration::from_secs(5);
+
+/// Runs a Python peer that prints its own in-process rate on its last line.
+fn python_rate(script: &str, args: &[&Path]) -> f64 {
+    let out = Command::new(venv_python()).arg("-c").arg(script).args(args).output().expect("python runs");
+    assert!(out.status.success(), "python peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().last().and_then(|l| l.trim().parse().ok()).expect("the peer prints its rate")
+}
+
+const PYHANKO_PEER: &str = r#"
+import io, sys, time
+from pyhanko.sign import signers, fields
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+key, cert, root, pdf, seconds = sys.argv[1:6]
+signer = signers.SimpleSigner.load(key, cert, ca_chain_files=(root,), prefer_pss=True)
+data = open(pdf, 'rb').read()
+meta = signers.PdfSignatureMetadata(field_name='Signature1', subfilter=fields.SigSeedSubFilter.PADES)
+def once():
+    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer).getvalue()
+once()
+n, start = 0, time.perf_counter()
+while time.perf_counter() - start < float(seconds):
+    once(); n += 1
+print(n / (time.perf_counter() - start))
+"#;
+
+const ED25519_PEER: &str = r#"
+import sys, time
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+key, text, seconds = Ed25519PrivateKey.generate(), open(sys.argv[1], 'rb').read(), float(sys.argv[2])
+n, start = 0, time.perf_counter()
+while time.perf_counter() - start < seconds:
+    key.sign(text); n += 1
+print(n / (time.perf_counter() - start))
+"#;
+
+fn signer_section() {
+    use signer::{KeyRing, Manifest, ManifestPage, SignatureRequest, SoftwareSigner, sign_pdf};
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = work.path();
+    let pki = w.join("pki");
+    let status = Command::new("bash").arg(util::repo().join("tests/pki.sh")).arg(&pki).status().expect("bash runs");
+    assert!(status.success(), "tests/pki.sh failed");
+    let seconds_arg = SIGNER_BENCH_TIME.as_secs().to_string();
+
+    // A document manifest of ten pages, sealed as ingest seals it.
+    let ring = KeyRing::open_or_create(&w.join("keys")).expect("seal key");
+    let hash = |i: u8| domain::BlobHash::of(&[i]);
+    let manifest = Manifest {
+        document: "001099012345.HS".parse().unwrap(),
+        metadata: hash(0),
+        pages: (1..=10).map(|i| ManifestPage { image: hash(i), stream: hash(i + 10) }).collect(),
+        pdf: hash(99),
+        operator: "Nguyễn Văn An".into(),
+        sealed_at: domain::vietnam_now(),
+    };
+    let text_file = w.join("manifest.txt");
+    std::fs::write(&text_file, &ring.seal(&manifest).text).unwrap();
+    let seals = rate(|| {
+        std::hint::black_box(ring.seal(&manifest));
+    });
+    let peer_seals = python_rate(ED25519_PEER, &[&text_file, Path::new(&seconds_arg)]);
+
+    // One corpus page captured into the PDF/A that ingest signs.
+    let capture = capture::Capture::new(capture::OcrConfig::system_default()).expect("capture starts");
+    let page = corpus(&corpus_pages()[0]);
+    let bytes = std::fs::read(&page).unwrap();
+    let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
+    let pages = capture.capture(vec![Box::new(move || importer.import_bytes(&page, bytes))], &mut |_| {}).expect("capture");
+    let metadata = domain::DocumentMetadata::new(util::draft("Nguyễn Văn An")).unwrap();
+    let pdf = capture.assemble(&manifest.document, &metadata, pages).expect("assemble").pdf;
+    let pdf_file = w.join("page.pdf");
+    std::fs::write(&pdf_file, &pdf).unwrap();
+    let time = domain::vietnam_now();
+    let request = SignatureRequest {
+        name: "UBND phường Bến Thành".into(),
+        reason: "Sao y bản chính".into(),
+        location: "Bộ phận Một cửa".into(),
+        time,
+        operator_block: vec!["Người số hoá: Nguyễn Văn An".into(), format!("Thời gian số hoá: {}", time.to_rfc3339())],
+        agency_block: vec!["SAO Y".into(), "UBND phường Bến Thành".into(), format!("Thời gian ký: {}", time.to_rfc3339())],
+        qr_payload: "Mã hồ sơ: H56.14-261122-0001\nMã thủ tục: 1.001234\nChủ sở hữu: 001099012345\nTài liệu: Hồ sơ\nhttp://127.0.0.1:8080/verify?code=001099012345.HS".into(),
+    };
+    println!("\n## signer (one core; PDF/A of one corpus page, {} bytes)", pdf.len());
+    println!("| what | sohoa /s | peer /s | ratio |\n|---|---:|---:|---:|");
+    println!("| Ed25519 document seal (peer: Python cryptography, same text) | {seals:.0} | {peer_seals:.0} | {:.2}× |", seals / peer_seals);
+    for (name, label) in [("rsa", "RSA-PSS 2048"), ("ec", "ECDSA P-256")] {
+        let (key, cert) = (pki.join(format!("{name}.key")), pki.join(format!("{name}.crt")));
+        let signer = SoftwareSigner::from_pem_files(&key, &cert).expect("software signer");
+        let ours = rate(|| {
+            std::hint::black_box(sign_pdf(&pdf, &request, &signer, None).expect("signs"));
+        });
+        let peer = python_rate(PYHANKO_PEER, &[&key, &cert, &pki.join("root.crt"), &pdf_file, Path::new(&seconds_arg)]);
+        println!("| PAdES B-B, {label} (peer: pyHanko, invisible signature) | {ours:.1} | {peer:.1} | {:.2}× |", ours / peer);
+    }
 }

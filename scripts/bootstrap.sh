@@ -9,6 +9,7 @@ packages=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
   poppler-utils qpdf                     # independent PDF checks in the tests
   ghostscript                            # OCRmyPDF's PDF/A output, the capture benchmark's peer
+  softhsm2 openssl                       # the PKCS #11 token, test PKI and local TSA of the signing tests
   python3-venv
 )
 

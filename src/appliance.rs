@@ -7,12 +7,14 @@ use std::sync::Mutex;
 use anyhow::Context;
 use archive::{Archive, DocumentRecord, Event, NewDocument, PageRecord, SealRecord};
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
-use domain::{DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
+use domain::{BlobHash, DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
 use search::{Hit, IndexDocument, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, Sealed, metadata_digest};
 
 use crate::ApplianceError;
+use crate::config::Config;
+use crate::signing::Signing;
 
 /// Resolution assumed for image files that do not state theirs. 300 dpi is what counter scanners
 /// deliver by default; a page that is really lower is still caught by the OCR confidence check.
@@ -58,22 +60,30 @@ pub struct Appliance {
     keys: KeyRing,
     capture: Capture,
     importer: FileImporter,
+    signing: Signing,
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
 }
 
 impl Appliance {
-    /// Opens (creating on first use) the appliance's stores in `data`, generating the seal key on
-    /// first start, and brings the search index up to date with the archive.
+    /// [`open_with`](Self::open_with) the default configuration: the development signer.
     pub fn open(data: &Path) -> Result<Self, ApplianceError> {
+        Self::open_with(data, &Config::default())
+    }
+
+    /// Opens (creating on first use) the appliance's stores in `data`, generating the seal key (and,
+    /// unless `config` names a signer, the development X.509 signer) on first start, and brings the
+    /// search index up to date with the archive.
+    pub fn open_with(data: &Path, config: &Config) -> Result<Self, ApplianceError> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
         let archive = Archive::open(&data.join("archive"))?;
         let search = SearchIndex::open(&data.join("search"))?;
         let keys = KeyRing::open_or_create(&data.join("keys"))?;
+        let signing = Signing::open(&data.join("keys"), &config.signature, config.agency.clone())?;
         let capture = Capture::new(OcrConfig::system_default())?;
         let importer = FileImporter::new(ImportLimits::default(), DEFAULT_DPI);
-        let appliance = Appliance { data: data.to_owned(), archive, search, keys, capture, importer, indexing: Mutex::new(()) };
+        let appliance = Appliance { data: data.to_owned(), archive, search, keys, capture, importer, signing, indexing: Mutex::new(()) };
         appliance.catch_up_search()?;
         Ok(appliance)
     }
@@ -91,6 +101,11 @@ impl Appliance {
     /// The seal keys.
     pub fn keys(&self) -> &KeyRing {
         &self.keys
+    }
+
+    /// The PDF signer and the trust anchors of verification.
+    pub fn signing(&self) -> &Signing {
+        &self.signing
     }
 
     /// Replaces the seal key by a new one (the old private key is deleted, its public key kept so
@@ -120,7 +135,7 @@ impl Appliance {
     }
 
     /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
-    /// the code, build the PDF/A, seal, commit to the archive in one synced batch, index. Every page is
+    /// the code, build the PDF/A, sign it (PAdES), seal, commit to the archive in one synced batch, index. Every page is
     /// read and checked before anything is written, so bad input leaves the archive as it was.
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
@@ -140,20 +155,22 @@ impl Appliance {
         let pages = self.capture.capture(sources, progress)?;
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
         let captured = self.capture.assemble(&code, &metadata, pages)?;
+        let pdf = self.signing.sign(&captured.pdf, &code, &metadata)?;
+        let pdf_hash = BlobHash::of(&pdf);
 
         let sealed_at = vietnam_now();
         let manifest = Manifest {
             document: code.clone(),
             metadata: metadata_digest(&metadata),
             pages: captured.pages.iter().map(|p| ManifestPage { image: p.image_hash, stream: p.stream_hash }).collect(),
-            pdf: captured.pdf_hash,
+            pdf: pdf_hash,
             operator: metadata.operator().to_owned(),
             sealed_at,
         };
         let sealed = self.keys.seal(&manifest);
         let report = IngestReport {
             code: code.to_string(),
-            pdf_hash: captured.pdf_hash.to_hex(),
+            pdf_hash: pdf_hash.to_hex(),
             pages: captured
                 .pages
                 .iter()
@@ -178,14 +195,14 @@ impl Appliance {
             code,
             pages,
             metadata,
-            pdf: captured.pdf_hash,
-            pdf_size: captured.pdf.len() as u64,
+            pdf: pdf_hash,
+            pdf_size: pdf.len() as u64,
             seal: seal_record(sealed),
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
         };
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        self.archive.commit(NewDocument { record, page_images, pdf: captured.pdf, actor: request.actor })?;
+        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor })?;
         self.catch_up_search()?;
         Ok(report)
     }

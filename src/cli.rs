@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
+use crate::config::Config;
 use crate::input::MetadataFields;
 use crate::users::{self, Role};
 use crate::appliance::hit_json;
@@ -21,6 +22,10 @@ pub struct Cli {
     /// The data directory (archive, search index, keys).
     #[arg(long, global = true, default_value = "./var", env = "SOHOA_DATA")]
     pub data: PathBuf,
+    /// The configuration file (TOML): agency, signer, TSA, trust anchors. Without one, a development
+    /// signer is made under the data directory.
+    #[arg(long, global = true, env = "SOHOA_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Print results as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -149,7 +154,7 @@ fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
 /// failed), which the binary turns into a non-zero exit.
 pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     if let Command::Serve { listen } = cli.command {
-        let appliance = Appliance::open(&cli.data)?;
+        let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         crate::server::serve(appliance, listen)?;
         return Ok(true);
     }
@@ -161,7 +166,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             .iter()
             .map(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display()))))
             .collect::<Result<Vec<_>, _>>()?;
-        let appliance = Appliance::open(&cli.data)?;
+        let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         let show = args.progress;
         let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor() }, &mut |p| {
             if show {
@@ -180,7 +185,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
         return Ok(true);
     }
-    let appliance = Appliance::open(&cli.data)?;
+    let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) => unreachable!("handled above"),

@@ -8,9 +8,11 @@
 
 pub mod appliance;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod input;
 pub mod server;
+pub mod signing;
 pub mod users;
 pub mod verify;
 

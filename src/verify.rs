@@ -79,15 +79,13 @@ impl Appliance {
             return Ok(report(name.to_owned(), Some(code.to_string()), checks));
         }
         let Some(code) = embedded_code(bytes) else {
-            return Ok(report(
-                name.to_owned(),
-                None,
-                vec![check(
-                    "PDF file",
-                    false,
-                    format!("not an archived document: no archived PDF has BLAKE3 {hash} and the file names no sohoa document code"),
-                )],
-            ));
+            let mut checks = vec![check(
+                "PDF file",
+                false,
+                format!("not an archived document: no archived PDF has BLAKE3 {hash} and the file names no sohoa document code"),
+            )];
+            checks.extend(self.signing().checks(bytes));
+            return Ok(report(name.to_owned(), None, checks));
         };
         let Some(record) = self.archive().record(&code)? else {
             return Ok(report(
@@ -102,6 +100,7 @@ impl Appliance {
             false,
             format!("BLAKE3 of the file is {hash}, but the PDF sealed for {code} by key {key} has BLAKE3 {}", record.pdf),
         )];
+        checks.extend(self.signing().checks(bytes));
         match capture::image_streams(bytes) {
             Ok(streams) => {
                 if streams.len() != record.pages.len() {
@@ -144,10 +143,13 @@ impl Appliance {
                 Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
             });
         }
-        checks.push(match self.archive().read_blob(&record.pdf) {
-            Ok(_) => check("PDF", true, format!("stored PDF BLAKE3 {} matches the seal", record.pdf)),
-            Err(e) => check("PDF", false, format!("{e} (sealed by key {key})")),
-        });
+        match self.archive().read_blob(&record.pdf) {
+            Ok(pdf) => {
+                checks.push(check("PDF", true, format!("stored PDF BLAKE3 {} matches the seal", record.pdf)));
+                checks.extend(self.signing().checks(&pdf));
+            }
+            Err(e) => checks.push(check("PDF", false, format!("{e} (sealed by key {key})"))),
+        }
         checks.push(check("status", record.status == archive::DocumentStatus::Active, format!("{:?}", record.status).to_lowercase()));
         checks
     }

@@ -10,3 +10,4 @@ mod capture;
 mod http;
 mod ingest;
 mod keys;
+mod signing;

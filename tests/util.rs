@@ -86,13 +86,15 @@ impl Sohoa {
         self.dir.path().join("var")
     }
 
+    /// `sohoa --data <this data directory>`, to add arguments and environment to.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sohoa"));
+        command.arg("--data").arg(self.data());
+        command
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sohoa"))
-            .arg("--data")
-            .arg(self.data())
-            .args(args)
-            .output()
-            .expect("sohoa runs")
+        self.command().args(args).output().expect("sohoa runs")
     }
 
     /// Runs a command that must succeed and returns its standard output.

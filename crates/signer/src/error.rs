@@ -40,4 +40,19 @@ pub enum SignerError {
     /// A manifest's text is not in the canonical form.
     #[error("manifest is malformed: {0}")]
     BadManifest(String),
+    /// A certificate cannot be used: malformed, wrong algorithm, or not the key's.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// The PKCS #11 token refused or failed.
+    #[error("token: {0}")]
+    Token(String),
+    /// The timestamp authority failed or answered wrongly.
+    #[error("timestamp authority {0}")]
+    Timestamp(String),
+    /// A CMS structure could not be encoded.
+    #[error("CMS encoding: {0}")]
+    Cms(String),
+    /// The PDF cannot be signed or read.
+    #[error("PDF signature: {0}")]
+    Pdf(String),
 }

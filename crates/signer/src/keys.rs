@@ -61,7 +61,7 @@ impl fmt::Debug for KeyRing {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SignerError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SignerError + '_ {
     move |source| SignerError::Io { path: path.to_owned(), source }
 }
 
@@ -148,12 +148,18 @@ fn generate(dir: &Path) -> Result<KeyId, SignerError> {
     Ok(id)
 }
 
-fn read_secret(path: &Path) -> Result<SigningKey, SignerError> {
+/// Reads a private key file, refusing it when anyone but its owner may read or write it: a key
+/// others could copy is no longer the appliance's own.
+pub(crate) fn read_private_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SignerError> {
     let mode = fs::metadata(path).map_err(io(path))?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(SignerError::LoosePermissions { path: path.to_owned(), mode });
     }
-    let bytes = Zeroizing::new(fs::read(path).map_err(io(path))?);
+    Ok(Zeroizing::new(fs::read(path).map_err(io(path))?))
+}
+
+fn read_secret(path: &Path) -> Result<SigningKey, SignerError> {
+    let bytes = read_private_file(path)?;
     let secret: &[u8; 32] = bytes.as_slice().try_into().map_err(|_| SignerError::Malformed {
         path: path.to_owned(),
         reason: format!("holds {} bytes, not 32", bytes.len()),
@@ -172,7 +178,7 @@ fn read_public(path: &Path) -> Result<VerifyingKey, SignerError> {
 
 /// Writes a file so that a crash leaves either the old content or the new, never a torn key: write to
 /// a temporary name with the final mode, sync, rename, sync the directory.
-fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignerError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignerError> {
     let tmp: PathBuf = path.with_extension("tmp");
     let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io(&tmp))?;

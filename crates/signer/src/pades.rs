@@ -1,0 +1,275 @@
+//! PAdES B-B and B-T signatures (ETSI EN 319 142-1) on a PDF/A, as one incremental update: the
+//! original bytes stay untouched, and the update adds page 1's visible blocks, the signature field
+//! and the signature itself, so the result is still PDF/A-2b.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+use sha2::{Digest, Sha256};
+
+use crate::appearance::{FontSubset, qr_code, text_block, text_string};
+use crate::{PdfSigner, SignerError, TimestampAuthority};
+
+/// Distance of the blocks from the page edges, in points.
+const MARGIN: f32 = 14.0;
+/// Width of the QR code, in points (about 25 mm).
+const QR_SIZE: f32 = 72.0;
+
+/// What a signature says and shows.
+#[derive(Debug, Clone)]
+pub struct SignatureRequest {
+    /// Who signs, as the signature dictionary's `/Name` (e.g. the agency's name).
+    pub name: String,
+    /// Why, e.g. "Chứng thực bản sao điện tử từ bản chính".
+    pub reason: String,
+    /// Where, e.g. the agency's address.
+    pub location: String,
+    /// When, written as `/M` (PAdES carries no signing-time attribute).
+    pub time: DateTime<FixedOffset>,
+    /// The operator's block, top-left of page 1 beside the QR code: name and scan time (R5).
+    pub operator_block: Vec<String>,
+    /// The agency's block, top-right of page 1, the signature's visible appearance: copy type,
+    /// agency, signing time (R5). Text only.
+    pub agency_block: Vec<String>,
+    /// The QR code's content, top-left of page 1 (R6).
+    pub qr_payload: String,
+}
+
+/// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature.
+pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, tsa: Option<&TimestampAuthority>) -> Result<Vec<u8>, SignerError> {
+    let doc = Document::load_mem(pdf).map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
+    let previous_xref = startxref(pdf)?;
+    let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| SignerError::Pdf("the trailer has no /Root".into()))?;
+    let page_id = *doc.get_pages().get(&1).ok_or_else(|| SignerError::Pdf("the PDF has no page".into()))?;
+    let (page_width, page_height) = media_box(&doc, page_id)?;
+
+    let mut next_id = doc.max_id + 1;
+    let mut take = || {
+        next_id += 1;
+        next_id - 1
+    };
+    let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id) = (take(), take(), take(), take(), take(), take());
+    let mut objects: Vec<(u32, Object)> = Vec::new();
+
+    // The QR code and the operator's block, drawn on page 1 as a form XObject.
+    let mut font = FontSubset::new();
+    let qr_y = page_height - MARGIN - QR_SIZE;
+    let mut stamp = qr_code(&request.qr_payload, MARGIN, qr_y, QR_SIZE)?;
+    let operator = text_block(&mut font, &request.operator_block);
+    let (x, y) = (MARGIN + QR_SIZE + 4.0, page_height - MARGIN - operator.height);
+    stamp.push_str(&format!("q 1 0 0 1 {x:.2} {y:.2} cm\n{}Q\n", operator.content));
+    // The agency's block: the signature widget's appearance, in its own coordinates.
+    let agency = text_block(&mut font, &request.agency_block);
+    let agency_rect = [page_width - MARGIN - agency.width, page_height - MARGIN - agency.height, page_width - MARGIN, page_height - MARGIN];
+    let mut font_next = next_id;
+    let font_id = font.into_objects(&mut font_next, &mut objects)?;
+    let font_resources = || dictionary! { "Font" => dictionary! { "F1" => Object::Reference((font_id, 0)) } };
+    objects.push((stamp_id, form(stamp, [0.0, 0.0, page_width, page_height], font_resources())));
+    objects.push((appearance_id, form(agency.content, [0.0, 0.0, agency.width, agency.height], font_resources())));
+
+    // Page 1: its content wrapped in q … Q so that nothing it leaves set moves the stamp, then the
+    // stamp; the widget joins its annotations.
+    let mut page = doc.get_dictionary(page_id).map_err(|e| SignerError::Pdf(format!("page 1: {e}")))?.clone();
+    let mut contents = vec![Object::Reference((open_id, 0))];
+    match page.get(b"Contents") {
+        Ok(Object::Array(parts)) => contents.extend(parts.iter().cloned()),
+        Ok(part) => contents.push(part.clone()),
+        Err(_) => {}
+    }
+    contents.push(Object::Reference((close_id, 0)));
+    page.set("Contents", contents);
+    objects.push((open_id, Object::Stream(Stream::new(Dictionary::new(), b"q\n".to_vec()))));
+    objects.push((close_id, Object::Stream(Stream::new(Dictionary::new(), b"Q q /SohoaStamp Do Q\n".to_vec()))));
+    let mut resources = match page.get(b"Resources") {
+        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 resources: {e}")))?.clone(),
+        Ok(Object::Dictionary(d)) => d.clone(),
+        _ => Dictionary::new(),
+    };
+    let mut xobjects = match resources.get(b"XObject") {
+        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 XObjects: {e}")))?.clone(),
+        Ok(Object::Dictionary(d)) => d.clone(),
+        _ => Dictionary::new(),
+    };
+    xobjects.set("SohoaStamp", Object::Reference((stamp_id, 0)));
+    resources.set("XObject", xobjects);
+    page.set("Resources", resources);
+    let mut annotations = match page.get(b"Annots") {
+        Ok(Object::Reference(id)) => doc.get_object(*id).and_then(Object::as_array).map_err(|e| SignerError::Pdf(format!("page 1 annotations: {e}")))?.clone(),
+        Ok(Object::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    annotations.push(Object::Reference((widget_id, 0)));
+    page.set("Annots", annotations);
+    objects.push((page_id.0, Object::Dictionary(page)));
+
+    // The signature field, merged with its widget; PDF/A wants the print flag and an appearance.
+    let field_name = format!("Signature{}", count_signature_fields(&doc) + 1);
+    objects.push((
+        widget_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Widget",
+            "FT" => "Sig",
+            "T" => Object::string_literal(field_name),
+            "V" => Object::Reference((signature_id, 0)),
+            "F" => 4,
+            "Rect" => agency_rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>(),
+            "P" => Object::Reference(page_id),
+            "AP" => dictionary! { "N" => Object::Reference((appearance_id, 0)) },
+        }),
+    ));
+    let mut catalog = doc.get_dictionary(root_id).map_err(|e| SignerError::Pdf(format!("catalog: {e}")))?.clone();
+    let mut form = match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("AcroForm: {e}")))?.clone(),
+        Ok(Object::Dictionary(d)) => d.clone(),
+        _ => Dictionary::new(),
+    };
+    let mut fields = form.get(b"Fields").and_then(Object::as_array).cloned().unwrap_or_default();
+    fields.push(Object::Reference((widget_id, 0)));
+    form.set("Fields", fields);
+    form.set("SigFlags", 3);
+    catalog.set("AcroForm", form);
+    objects.push((root_id.0, Object::Dictionary(catalog)));
+
+    // The signature dictionary, with placeholders for /ByteRange and /Contents sized for the worst case.
+    let reserved = signer.chain().iter().map(|c| der::Encode::encoded_len(c).map(u32::from).unwrap_or(4096) as usize).sum::<usize>()
+        + 4096
+        + if tsa.is_some() { 12288 } else { 0 };
+    let placeholder_range = Object::Array(vec![Object::Integer(0), Object::Integer(9_999_999_999), Object::Integer(9_999_999_999), Object::Integer(9_999_999_999)]);
+    let placeholder_contents = Object::String(vec![0; reserved], StringFormat::Hexadecimal);
+    objects.push((
+        signature_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Sig",
+            "Filter" => "Adobe.PPKLite",
+            "SubFilter" => "ETSI.CAdES.detached",
+            "ByteRange" => placeholder_range.clone(),
+            "Contents" => placeholder_contents.clone(),
+            "M" => Object::string_literal(pdf_date(&request.time)),
+            "Name" => text_string(&request.name),
+            "Reason" => text_string(&request.reason),
+            "Location" => text_string(&request.location),
+        }),
+    ));
+
+    let mut out = pdf.to_vec();
+    if out.last() != Some(&b'\n') {
+        out.push(b'\n');
+    }
+    let objects: BTreeMap<u32, Object> = objects.into_iter().collect();
+    let size = objects.keys().max().map_or(doc.max_id, |m| (*m).max(doc.max_id)) + 1;
+    let mut offsets = BTreeMap::new();
+    for (id, object) in &objects {
+        offsets.insert(*id, out.len());
+        write!(out, "{id} 0 obj\n").expect("writing to memory");
+        lopdf::Writer::write_object(&mut out, object).map_err(|e| SignerError::Pdf(e.to_string()))?;
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n");
+    let ids: Vec<u32> = offsets.keys().copied().collect();
+    for run in ids.chunk_by(|a, b| b == &(a + 1)) {
+        write!(out, "{} {}\n", run[0], run.len()).expect("writing to memory");
+        for id in run {
+            write!(out, "{:010} 00000 n \n", offsets[id]).expect("writing to memory");
+        }
+    }
+    let mut trailer = dictionary! { "Size" => i64::from(size), "Root" => Object::Reference(root_id), "Prev" => previous_xref as i64 };
+    for key in [&b"Info"[..], b"ID"] {
+        if let Ok(value) = doc.trailer.get(key) {
+            trailer.set(key, value.clone());
+        }
+    }
+    out.extend_from_slice(b"trailer\n");
+    lopdf::Writer::write_object(&mut out, &Object::Dictionary(trailer)).map_err(|e| SignerError::Pdf(e.to_string()))?;
+    write!(out, "\nstartxref\n{xref}\n%%EOF\n").expect("writing to memory");
+
+    // Fill in the byte range, hash everything but /Contents, sign, and write the CMS in.
+    let contents_at = find_after(&out, &serialized(&placeholder_contents)?, pdf.len())?;
+    let contents_end = contents_at + 2 + 2 * reserved;
+    let range_text = serialized(&placeholder_range)?;
+    let range_at = find_after(&out, &range_text, pdf.len())?;
+    let range = format!("[0 {contents_at} {contents_end} {}", out.len() - contents_end);
+    let mut filled = range.into_bytes();
+    filled.resize(range_text.len() - 1, b' ');
+    filled.push(b']');
+    out[range_at..range_at + range_text.len()].copy_from_slice(&filled);
+    let mut hasher = Sha256::new();
+    hasher.update(&out[..contents_at]);
+    hasher.update(&out[contents_end..]);
+    let cms = crate::cms::sign_digest(&hasher.finalize().into(), signer, tsa)?;
+    if cms.len() > reserved {
+        return Err(SignerError::Pdf(format!("the signature ({} bytes) is larger than the {reserved} bytes reserved for it", cms.len())));
+    }
+    let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
+    out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(out)
+}
+
+fn form(content: String, bbox: [f32; 4], resources: Dictionary) -> Object {
+    Object::Stream(
+        Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Form",
+                "BBox" => bbox.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>(),
+                "Resources" => resources,
+            },
+            content.into_bytes(),
+        )
+        .with_compression(true),
+    )
+}
+
+fn serialized(object: &Object) -> Result<Vec<u8>, SignerError> {
+    let mut bytes = Vec::new();
+    lopdf::Writer::write_object(&mut bytes, object).map_err(|e| SignerError::Pdf(e.to_string()))?;
+    Ok(bytes)
+}
+
+fn find_after(haystack: &[u8], needle: &[u8], from: usize) -> Result<usize, SignerError> {
+    haystack[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+        .ok_or_else(|| SignerError::Pdf("the signature placeholder was not written as expected".into()))
+}
+
+/// The offset of the last cross-reference section, from the `startxref` at the end of the file.
+pub(crate) fn startxref(pdf: &[u8]) -> Result<usize, SignerError> {
+    let tail = &pdf[pdf.len().saturating_sub(1024)..];
+    let at = tail.windows(9).rposition(|w| w == b"startxref").ok_or_else(|| SignerError::Pdf("no startxref at the end of the file".into()))?;
+    std::str::from_utf8(&tail[at + 9..])
+        .ok()
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| SignerError::Pdf("startxref is not followed by an offset".into()))
+}
+
+fn media_box(doc: &Document, page: ObjectId) -> Result<(f32, f32), SignerError> {
+    let mut node = doc.get_dictionary(page).map_err(|e| SignerError::Pdf(format!("page 1: {e}")))?;
+    loop {
+        if let Ok(Object::Array(b)) = node.get(b"MediaBox") {
+            let v: Vec<f32> = b.iter().filter_map(|o| o.as_float().ok()).collect();
+            if let [x0, y0, x1, y1] = v[..] {
+                return Ok((x1 - x0, y1 - y0));
+            }
+        }
+        let parent = node.get(b"Parent").and_then(Object::as_reference).map_err(|_| SignerError::Pdf("page 1 has no MediaBox".into()))?;
+        node = doc.get_dictionary(parent).map_err(|e| SignerError::Pdf(format!("page tree: {e}")))?;
+    }
+}
+
+fn count_signature_fields(doc: &Document) -> usize {
+    doc.objects.values().filter(|o| o.as_dict().is_ok_and(|d| d.get(b"FT").and_then(Object::as_name).is_ok_and(|n| n == b"Sig"))).count()
+}
+
+/// `D:YYYYMMDDHHmmSS+07'00'`, the PDF date form.
+fn pdf_date(time: &DateTime<FixedOffset>) -> String {
+    let offset = time.offset().local_minus_utc();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let offset = offset.abs();
+    format!("D:{}{sign}{:02}'{:02}'", time.format("%Y%m%d%H%M%S"), offset / 3600, offset % 3600 / 60)
+}

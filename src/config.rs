@@ -1,0 +1,104 @@
+//! The appliance's configuration file (`--config FILE`, TOML). Every part has a default, so a fresh
+//! appliance runs without one: a development signer is made under the data directory and the
+//! verification links point at the local server.
+//!
+//! ```toml
+//! [agency]
+//! name = "UBND phường Bến Thành"
+//! location = "Bộ phận Một cửa, 120 Lê Lợi, Quận 1, TP. Hồ Chí Minh"
+//! public_url = "https://motcua.example.gov.vn"
+//!
+//! [signature]
+//! # One of: a PKCS #8 key and its chain; a PKCS #12 bundle; a PKCS #11 token.
+//! key = "/etc/sohoa/agency.key"
+//! chain = "/etc/sohoa/agency-chain.pem"
+//! # pkcs12 = "/etc/sohoa/agency.p12"      (password in $SOHOA_PKCS12_PASSWORD)
+//! # pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+//! # token = "VNPT-CA"  key_label = "agency"  (PIN in $SOHOA_TOKEN_PIN)
+//! tsa_url = "http://tsa.example.vn"
+//! trust_anchors = ["/etc/sohoa/root-ca.pem"]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who signs, and where the verification page is.
+    #[serde(default)]
+    pub agency: AgencyConfig,
+    /// The X.509 signer of the PDF signature.
+    #[serde(default)]
+    pub signature: SignatureConfig,
+}
+
+/// The agency the appliance serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyConfig {
+    /// Its name, as the agency's signature block shows it.
+    pub name: String,
+    /// Where it signs (the signature's `/Location`).
+    pub location: String,
+    /// The address under which the public `/verify` page is reachable, for the QR code.
+    pub public_url: String,
+}
+
+impl Default for AgencyConfig {
+    fn default() -> Self {
+        AgencyConfig {
+            name: "Cơ quan thử nghiệm sohoa".into(),
+            location: "Bộ phận Một cửa".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// Where the signing key is. With none of `key`, `pkcs12` and `pkcs11_module`, the development
+/// signer under the data directory is used.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureConfig {
+    /// A PKCS #8 PEM private key (mode 0600).
+    pub key: Option<PathBuf>,
+    /// The PEM chain of the key's certificate (with `key` or `pkcs11_module`).
+    pub chain: Option<PathBuf>,
+    /// A PKCS #12 bundle (mode 0600); its password is in `$SOHOA_PKCS12_PASSWORD`.
+    pub pkcs12: Option<PathBuf>,
+    /// A PKCS #11 module; the PIN is in `$SOHOA_TOKEN_PIN`.
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token's label.
+    pub token: Option<String>,
+    /// The private key's label on the token.
+    pub key_label: Option<String>,
+    /// An RFC 3161 timestamp authority; without one, signatures are PAdES B-B.
+    pub tsa_url: Option<String>,
+    /// PEM files of the CAs whose certificates `verify` trusts.
+    #[serde(default)]
+    pub trust_anchors: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Reads the file, or the defaults when there is none.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let Some(path) = path else { return Ok(Config::default()) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration {}", path.display()))?;
+        let config: Config = toml::from_str(&text).with_context(|| format!("configuration {}", path.display()))?;
+        let s = &config.signature;
+        let kinds = [s.key.is_some(), s.pkcs12.is_some(), s.pkcs11_module.is_some()].iter().filter(|k| **k).count();
+        if kinds > 1 {
+            bail!("configuration {}: [signature] names more than one of key, pkcs12 and pkcs11_module", path.display());
+        }
+        if (s.key.is_some() || s.pkcs11_module.is_some()) && s.chain.is_none() {
+            bail!("configuration {}: [signature] needs `chain`, the PEM certificate chain of the key", path.display());
+        }
+        if s.pkcs11_module.is_some() && (s.token.is_none() || s.key_label.is_none()) {
+            bail!("configuration {}: [signature] pkcs11_module needs `token` and `key_label`", path.display());
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,110 @@
+//! The PDF signature as this appliance makes it: which signer (from the configuration, or the
+//! development signer made on first start), the TSA, the trust anchors that verification uses, and
+//! the texts of page 1's blocks (R5, R6).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::{DocumentCode, DocumentMetadata, vietnam_now};
+use signer::{
+    Certificate, DevelopmentSigner, PdfSigner, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner,
+    read_pem_certificates, sign_pdf, verify_pdf_signatures,
+};
+
+use crate::config::{AgencyConfig, SignatureConfig};
+use crate::verify::Check;
+
+/// How long a timestamp request may take before ingest gives up on it.
+const TSA_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The signer, the TSA and the trust anchors of the appliance's PDF signatures.
+pub struct Signing {
+    signer: Box<dyn PdfSigner>,
+    tsa: Option<TimestampAuthority>,
+    anchors: Vec<Certificate>,
+    agency: AgencyConfig,
+}
+
+fn secret_from_env(name: &str, what: &str) -> anyhow::Result<String> {
+    std::env::var(name).with_context(|| format!("{what}: set ${name}"))
+}
+
+impl Signing {
+    /// Opens the configured signer, or the development signer under `keys` when none is configured.
+    pub fn open(keys: &Path, config: &SignatureConfig, agency: AgencyConfig) -> anyhow::Result<Self> {
+        let mut anchors = Vec::new();
+        for path in &config.trust_anchors {
+            anchors.extend(read_pem_certificates(path)?);
+        }
+        let signer: Box<dyn PdfSigner> = match (&config.key, &config.pkcs12, &config.pkcs11_module) {
+            (Some(key), _, _) => Box::new(SoftwareSigner::from_pem_files(key, config.chain.as_deref().context("[signature] key needs chain")?)?),
+            (_, Some(bundle), _) => {
+                let password = secret_from_env("SOHOA_PKCS12_PASSWORD", "the PKCS #12 bundle's password")?;
+                Box::new(SoftwareSigner::from_pkcs12(bundle, &password)?)
+            }
+            (_, _, Some(module)) => Box::new(TokenSigner::open(&TokenConfig {
+                module: module.clone(),
+                token: config.token.clone().context("[signature] pkcs11_module needs token")?,
+                key: config.key_label.clone().context("[signature] pkcs11_module needs key_label")?,
+                pin: secret_from_env("SOHOA_TOKEN_PIN", "the token's user PIN")?,
+                chain: config.chain.clone().context("[signature] pkcs11_module needs chain")?,
+            })?),
+            (None, None, None) => {
+                let development = DevelopmentSigner::open_or_create(&keys.join("x509"), &agency.name)?;
+                anchors.extend(read_pem_certificates(&development.anchor)?);
+                Box::new(SoftwareSigner::from_pem_files(&development.key, &development.chain)?)
+            }
+        };
+        anyhow::ensure!(!anchors.is_empty(), "[signature] trust_anchors is empty: name the PEM file of the CA that issued the signing certificate");
+        let tsa = config.tsa_url.as_ref().map(|url| TimestampAuthority::new(url.clone(), TSA_TIMEOUT)).transpose()?;
+        Ok(Signing { signer, tsa, anchors, agency })
+    }
+
+    /// Signs a document's PDF/A as the agency: PAdES with the operator's block and the QR code
+    /// top-left and the agency's block top-right of page 1.
+    pub fn sign(&self, pdf: &[u8], code: &DocumentCode, metadata: &DocumentMetadata) -> anyhow::Result<Vec<u8>> {
+        let time = vietnam_now();
+        let iso = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        let or_none = |v: Option<String>| v.unwrap_or_else(|| "không có".into());
+        let request = SignatureRequest {
+            name: self.agency.name.clone(),
+            reason: format!("Sao y bản chính {}", metadata.name()),
+            location: self.agency.location.clone(),
+            time,
+            operator_block: vec![format!("Người số hoá: {}", metadata.operator()), format!("Thời gian số hoá: {}", iso(metadata.captured_at()))],
+            // Decree 30/2020 App. I: the form of copy, the copying agency, and the signing time.
+            agency_block: vec!["SAO Y".into(), self.agency.name.clone(), format!("Thời gian ký: {}", iso(time))],
+            qr_payload: [
+                format!("Mã hồ sơ: {}", or_none(metadata.dossier().map(ToString::to_string))),
+                format!("Mã thủ tục: {}", or_none(metadata.procedure().map(ToString::to_string))),
+                format!("Chủ sở hữu: {}", or_none(metadata.owner().map(ToString::to_string))),
+                format!("Tài liệu: {}", metadata.name()),
+                format!("{}/verify?code={code}", self.agency.public_url.trim_end_matches('/')),
+            ]
+            .join("\n"),
+        };
+        Ok(sign_pdf(pdf, &request, self.signer.as_ref(), self.tsa.as_ref())?)
+    }
+
+    /// Every check of every PDF signature in `pdf`, named `PDF signature: <check>` (with the field's
+    /// name when there are several); a file without a signature fails one check saying so.
+    pub fn checks(&self, pdf: &[u8]) -> Vec<Check> {
+        let fail = |detail: String| vec![Check { name: "PDF signature".into(), passed: false, detail }];
+        let reports = match verify_pdf_signatures(pdf, &self.anchors, chrono::Utc::now()) {
+            Ok(r) => r,
+            Err(e) => return fail(e.to_string()),
+        };
+        if reports.is_empty() {
+            return fail("the PDF carries no signature".into());
+        }
+        let several = reports.len() > 1;
+        reports
+            .into_iter()
+            .flat_map(|r| {
+                let prefix = if several { format!("PDF signature {}", r.field) } else { "PDF signature".to_owned() };
+                r.checks.into_iter().map(move |c| Check { name: format!("{prefix}: {}", c.name), passed: c.passed, detail: c.detail })
+            })
+            .collect()
+    }
+}
