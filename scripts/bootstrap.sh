@@ -10,6 +10,7 @@ packages=(
   poppler-utils qpdf                     # independent PDF checks in the tests
   ghostscript                            # OCRmyPDF's PDF/A output, the capture benchmark's peer
   softhsm2 openssl                       # the PKCS #11 token, test PKI and local TSA of the signing tests
+  zbar-tools                             # reads the QR code of signed copies back in the tests
   python3-venv
 )
 

@@ -95,7 +95,7 @@ fn server_logs_at_trace_level_hold_no_key_material() {
     let mut logs = String::from_utf8_lossy(&out.stderr).into_owned();
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = sohoa(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+    let server = sohoa(&["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

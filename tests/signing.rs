@@ -193,6 +193,32 @@ fn assert_valid_everywhere(name: &str, pdf: &[u8], timestamped: bool) {
     assert!(report.contains("The signature covers the entire file"), "{name}: {report}");
     assert_eq!(report.contains("The signature is timestamped") || report.contains("timestamp token"), timestamped, "{name}: {report}");
     assert_pdfa(&path);
+    assert_signature_widget_is_pdfa(pdf);
+}
+
+/// The PDF/A-2 rules for the signature widget that pikepdf's validator leaves unchecked (ISO
+/// 19005-2 6.3.2, 6.4.1): printable and visible, a normal appearance only, no form that asks the
+/// viewer to make appearances, no XFA; and every font of the appearances embedded.
+fn assert_signature_widget_is_pdfa(pdf: &[u8]) {
+    use lopdf::Object;
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let catalog = doc.catalog().unwrap();
+    let form = doc.dereference(catalog.get(b"AcroForm").unwrap()).unwrap().1.as_dict().unwrap();
+    assert!(form.get(b"NeedAppearances").is_err() && form.get(b"XFA").is_err(), "{form:?}");
+    let widgets: Vec<_> = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Widget"))
+        .collect();
+    assert_eq!(widgets.len(), 1);
+    let widget = widgets[0];
+    assert_eq!(widget.get(b"F").unwrap().as_i64().unwrap() & 0b1_0000_0110, 0b100, "Print set; Hidden, Invisible and NoView clear");
+    let appearance = widget.get(b"AP").unwrap().as_dict().unwrap();
+    assert_eq!(appearance.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), vec![b"N".to_vec()]);
+    for font in doc.objects.values().filter_map(|o| o.as_dict().ok()).filter(|d| d.get(b"Type").and_then(Object::as_name).is_ok_and(|n| n == b"FontDescriptor")) {
+        assert!(font.get(b"FontFile2").is_ok() || font.get(b"FontFile").is_ok() || font.get(b"FontFile3").is_ok(), "font not embedded: {font:?}");
+    }
 }
 
 #[test]
@@ -360,4 +386,72 @@ fn loose_key_file_permissions_are_refused() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let e = SoftwareSigner::from_pem_files(&key, &pki().join("rsa.crt")).unwrap_err().to_string();
     assert!(e.contains("no certificate in the chain is for this private key"), "{e}");
+}
+
+/// The text of the QR code on page 1 of a PDF, read from a 200 dpi rendering by zbar.
+fn qr_text(pdf: &Path) -> String {
+    let root = pdf.with_extension("page-1");
+    let render = Command::new("pdftoppm").args(["-f", "1", "-l", "1", "-r", "200", "-png", "-singlefile"]).arg(pdf).arg(&root).output().unwrap();
+    assert!(render.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&render.stderr));
+    let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(format!("{}.png", root.display())).output().expect("zbarimg runs (Debian zbar-tools)");
+    assert!(out.status.success(), "zbar found no QR code on page 1");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn an_ingested_copy_shows_both_blocks_and_the_qr_code_and_verifies_by_name() {
+    let s = crate::util::Sohoa::new();
+    let page = corpus("noisy-001.jpg");
+    let args = [
+        "ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép xây dựng", "--dossier", "H56.14-261122-0007",
+        "--procedure", "1.003560.000.00.00.H56", "--operator", "Trần Thị Bình", page.to_str().unwrap(),
+    ];
+    let code = s.ok(&args).trim().to_owned();
+    let pdf = s.dir.path().join("copy.pdf");
+    s.ok(&["get", &code, "-o", pdf.to_str().unwrap()]);
+
+    // R6: the QR code carries the dossier, procedure, owner, document name and the verification link.
+    let qr = qr_text(&pdf);
+    for expected in ["H56.14-261122-0007", "1.003560.000.00.00.H56", "001099012345", "Giấy phép xây dựng", &format!("/verify?code={code}")] {
+        assert!(qr.contains(expected), "QR code lacks {expected:?}: {qr}");
+    }
+    // R5: the operator's name and scan time, and the agency's block with the ISO 8601 +07:00 time.
+    let text = crate::util::pdftotext(&pdf, 1);
+    for expected in ["Người số hoá: Trần Thị Bình", "Thời gian số hoá: 20", "SAO Y", "Thời gian ký: 20"] {
+        assert!(text.contains(expected), "page 1 lacks {expected:?}: {text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("Thời gian ký: ") && l.trim_end().ends_with("+07:00")), "{text}");
+    assert_pdfa(&pdf);
+
+    // The development signer's root is the trust anchor pyHanko is given.
+    let (ok, report) = {
+        let pyhanko = venv_python().with_file_name("pyhanko");
+        let out = Command::new(pyhanko)
+            .args(["sign", "validate", "--pretty-print", "--no-revocation-check", "--trust-replace", "--trust"])
+            .arg(s.data().join("keys/x509/development-root.pem"))
+            .arg(&pdf)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert!(ok && report.contains("judged VALID"), "{report}");
+
+    // `sohoa verify` names every signature check, for the code and for the file.
+    for target in [code.as_str(), pdf.to_str().unwrap()] {
+        let report = s.ok(&["verify", target]);
+        for check in ["PDF signature: byte range", "PDF signature: digest", "PDF signature: signature", "PDF signature: certificate chain", "PDF signature: timestamp"] {
+            assert!(report.contains(&format!("ok   {check}:")), "{target}: no passing {check:?} in\n{report}");
+        }
+        assert!(report.trim_end().ends_with("\nvalid"), "{report}");
+    }
+    // A copy altered inside the signed bytes fails, and says where.
+    let mut altered = std::fs::read(&pdf).unwrap();
+    let middle = altered.len() / 3;
+    altered[middle] ^= 0x20;
+    let altered_path = s.dir.path().join("altered.pdf");
+    std::fs::write(&altered_path, &altered).unwrap();
+    let out = s.run(&["verify", altered_path.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert!(report.contains("FAIL PDF signature: digest"), "{report}");
 }
