@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{corpus, corpus_pages, ground_truth, pdftotext, venv_python};
+use util::{corpus, corpus_pages, ground_truth, ocr_layer, venv_python};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -148,7 +148,7 @@ impl Row {
 
 /// Per-page scores of a PDF's text layer against the corpus ground truth.
 fn pdf_edits(pdf: &Path, names: &[String]) -> Vec<(usize, usize)> {
-    names.iter().enumerate().map(|(i, n)| cer::edits(&ground_truth(n), &pdftotext(pdf, i as u32 + 1))).collect()
+    names.iter().enumerate().map(|(i, n)| cer::edits(&ground_truth(n), &ocr_layer(pdf, i as u32 + 1))).collect()
 }
 
 /// The median run by wall time: on a shared machine single runs vary by a third.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sohoa::{Appliance, IngestRequest};
 
 use crate::cer::{edits, page_bound};
-use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, draft, ground_truth, pdftotext};
+use crate::util::{Sohoa, assert_pdfa, corpus, corpus_pages, draft, ground_truth, ocr_layer, pdftotext};
 
 fn ingest_json(s: &Sohoa, files: &[String]) -> Value {
     let mut args = vec!["--json", "ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ một cửa"];
@@ -36,7 +36,7 @@ fn every_corpus_page_meets_its_cer_bound_in_a_valid_pdfa() {
     let mut failures = Vec::new();
     for (i, name) in names.iter().enumerate() {
         // pdftotext reads the text layer in its own order, so this also checks the reading order.
-        let text = pdftotext(&pdf, i as u32 + 1);
+        let text = ocr_layer(&pdf, i as u32 + 1);
         let (e, len) = edits(&ground_truth(name), &text);
         total_edits += e;
         total_len += len;

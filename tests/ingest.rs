@@ -2,7 +2,7 @@
 //! (by code and as a file) → tamper → verify fails and names what failed.
 
 use crate::cer::cer;
-use crate::util::{Sohoa, assert_pdfa, corpus, ground_truth, pdftotext};
+use crate::util::{Sohoa, assert_pdfa, corpus, ground_truth, ocr_layer};
 
 const PAGES: [&str; 2] = ["clean300-001.png", "clean300-002.png"];
 
@@ -29,7 +29,7 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let pdf = s.dir.path().join("out.pdf");
     s.ok(&["get", &code, "-o", pdf.to_str().unwrap()]);
     for (i, page) in PAGES.iter().enumerate() {
-        let text = pdftotext(&pdf, i as u32 + 1);
+        let text = ocr_layer(&pdf, i as u32 + 1);
         let rate = cer(&ground_truth(page), &text);
         assert!(rate < 0.02, "page {} text layer CER {:.2}% >= 2%:\n{text}", i + 1, rate * 100.0);
     }

@@ -126,3 +126,16 @@ pub fn pdftotext(pdf: &Path, page: u32) -> String {
     assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8 text")
 }
+
+/// The OCR text layer of one page: `pdftotext` without the lines of the signature blocks that
+/// signing draws on page 1 (the operator's and the agency's, default configuration), which are not
+/// the page's own text and would count as OCR errors.
+pub fn ocr_layer(pdf: &Path, page: u32) -> String {
+    const BLOCK_PREFIXES: [&str; 3] = ["Người số hoá: ", "Thời gian số hoá: ", "Thời gian ký: "];
+    const BLOCK_LINES: [&str; 2] = ["SAO Y", "Cơ quan thử nghiệm sohoa"];
+    pdftotext(pdf, page)
+        .lines()
+        .filter(|l| !BLOCK_PREFIXES.iter().any(|p| l.starts_with(p)) && !BLOCK_LINES.contains(&l.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
