@@ -138,7 +138,7 @@ pub(crate) fn parse_signed_data(bytes: &[u8]) -> Result<(SignedData, usize), Str
     Ok((signed, used))
 }
 
-fn attribute_value<'a>(attributes: &'a [Attribute], oid: ObjectIdentifier) -> Option<&'a AttributeValue> {
+fn attribute_value(attributes: &[Attribute], oid: ObjectIdentifier) -> Option<&AttributeValue> {
     attributes.iter().find(|a| a.oid == oid).and_then(|a| a.values.iter().next())
 }
 

@@ -163,7 +163,7 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     let mut offsets = BTreeMap::new();
     for (id, object) in &objects {
         offsets.insert(*id, out.len());
-        write!(out, "{id} 0 obj\n").expect("writing to memory");
+        writeln!(out, "{id} 0 obj").expect("writing to memory");
         lopdf::Writer::write_object(&mut out, object).map_err(|e| SignerError::Pdf(e.to_string()))?;
         out.extend_from_slice(b"\nendobj\n");
     }
@@ -171,9 +171,9 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     out.extend_from_slice(b"xref\n");
     let ids: Vec<u32> = offsets.keys().copied().collect();
     for run in ids.chunk_by(|a, b| b == &(a + 1)) {
-        write!(out, "{} {}\n", run[0], run.len()).expect("writing to memory");
+        writeln!(out, "{} {}", run[0], run.len()).expect("writing to memory");
         for id in run {
-            write!(out, "{:010} 00000 n \n", offsets[id]).expect("writing to memory");
+            writeln!(out, "{:010} 00000 n ", offsets[id]).expect("writing to memory");
         }
     }
     let mut trailer = dictionary! { "Size" => i64::from(size), "Root" => Object::Reference(root_id), "Prev" => previous_xref as i64 };

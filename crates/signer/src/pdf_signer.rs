@@ -33,8 +33,10 @@ pub trait PdfSigner: Send + Sync {
     }
 }
 
+/// The private key of a [`SoftwareSigner`]. The RSA key (modulus, exponents, primes and CRT values)
+/// is boxed, so that the enum is the size of a P-256 key.
 enum SoftwareKey {
-    Rsa(rsa::pss::SigningKey<Sha256>),
+    Rsa(Box<rsa::pss::SigningKey<Sha256>>),
     Ec(p256::ecdsa::SigningKey),
 }
 
@@ -97,7 +99,7 @@ impl SoftwareSigner {
             RSA_ENCRYPTION => {
                 let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|e| SignerError::Certificate(format!("bad RSA private key: {e}")))?;
                 let public = key.to_public_key().to_public_key_der().map_err(|e| SignerError::Certificate(e.to_string()))?;
-                (SoftwareKey::Rsa(rsa::pss::SigningKey::<Sha256>::new(key)), public)
+                (SoftwareKey::Rsa(Box::new(rsa::pss::SigningKey::<Sha256>::new(key))), public)
             }
             EC_PUBLIC_KEY => {
                 let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8_der)
