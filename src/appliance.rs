@@ -2,18 +2,19 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLockReadGuard};
 
 use anyhow::Context;
-use archive::{Archive, DocumentRecord, Event, NewDocument, PageRecord, SealRecord};
+use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocument, PageRecord};
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{BlobHash, DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
 use search::{Hit, IndexDocument, SearchIndex};
-use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, Sealed, metadata_digest};
+use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::Config;
+use crate::config::{ArchiveConfig, Config};
+use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
 
 /// Resolution assumed for image files that do not state theirs. 300 dpi is what counter scanners
@@ -57,7 +58,8 @@ pub struct Appliance {
     data: PathBuf,
     archive: Archive,
     search: SearchIndex,
-    keys: KeyRing,
+    keys: Arc<SealKeys>,
+    archive_config: ArchiveConfig,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -77,13 +79,24 @@ impl Appliance {
     /// search index up to date with the archive.
     pub fn open_with(data: &Path, config: &Config) -> Result<Self, ApplianceError> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
-        let archive = Archive::open(&data.join("archive"))?;
+        let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
+        let options = ArchiveOptions { sealer: keys.clone(), schedule: config.retention.load()?, origin: config.archive.origin.clone() };
+        let archive = Archive::open(&data.join("archive"), options)?;
         let search = SearchIndex::open(&data.join("search"))?;
-        let keys = KeyRing::open_or_create(&data.join("keys"))?;
         let signing = Signing::open(&data.join("keys"), &config.signature, config.agency.clone())?;
         let capture = Capture::new(OcrConfig::system_default())?;
         let importer = FileImporter::new(ImportLimits::default(), DEFAULT_DPI);
-        let appliance = Appliance { data: data.to_owned(), archive, search, keys, capture, importer, signing, indexing: Mutex::new(()) };
+        let appliance = Appliance {
+            data: data.to_owned(),
+            archive,
+            search,
+            keys,
+            archive_config: config.archive.clone(),
+            capture,
+            importer,
+            signing,
+            indexing: Mutex::new(()),
+        };
         appliance.catch_up_search()?;
         Ok(appliance)
     }
@@ -98,9 +111,19 @@ impl Appliance {
         &self.archive
     }
 
-    /// The seal keys.
-    pub fn keys(&self) -> &KeyRing {
+    /// The seal keys as they are now.
+    pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
+        self.keys.ring()
+    }
+
+    /// The seal keys, to add another appliance's public key.
+    pub fn seal_keys(&self) -> &SealKeys {
         &self.keys
+    }
+
+    /// The archive's log and scrub settings.
+    pub fn archive_config(&self) -> &ArchiveConfig {
+        &self.archive_config
     }
 
     /// The PDF signer and the trust anchors of verification.
@@ -110,11 +133,9 @@ impl Appliance {
 
     /// Replaces the seal key by a new one (the old private key is deleted, its public key kept so
     /// that everything it sealed still verifies) and records the change in the audit trail.
-    pub fn rotate_key(&mut self, actor: &str) -> Result<KeyId, ApplianceError> {
-        let dir = self.data.join("keys");
-        let old = self.keys.current_id().clone();
-        let new = KeyRing::rotate(&dir)?;
-        self.keys = KeyRing::open(&dir)?;
+    pub fn rotate_key(&self, actor: &str) -> Result<KeyId, ApplianceError> {
+        let old = self.keys().current_id().clone();
+        let new = self.keys.rotate()?;
         self.archive.audit(actor, "key-change", new.as_str(), &format!("seal key {old} replaced by {new}"))?;
         Ok(new)
     }
@@ -122,9 +143,9 @@ impl Appliance {
     /// The public seal keys, for verifiers outside the appliance: every key that ever sealed, the
     /// current one marked. Reading them is audited like any export.
     pub fn export_public_keys(&self, actor: &str) -> Result<serde_json::Value, ApplianceError> {
-        let current = self.keys.current_id();
-        let mut keys: Vec<serde_json::Value> = self
-            .keys
+        let ring = self.keys();
+        let current = ring.current_id();
+        let mut keys: Vec<serde_json::Value> = ring
             .public_keys()
             .into_iter()
             .map(|(id, key)| serde_json::json!({ "id": id.as_str(), "algorithm": "Ed25519", "public_key": key, "current": &id == current }))
@@ -167,7 +188,8 @@ impl Appliance {
             operator: metadata.operator().to_owned(),
             sealed_at,
         };
-        let sealed = self.keys.seal(&manifest);
+        let ring = self.keys();
+        let sealed = ring.seal(&manifest);
         let report = IngestReport {
             code: code.to_string(),
             pdf_hash: pdf_hash.to_hex(),
@@ -188,7 +210,7 @@ impl Appliance {
                 dpi: (p.dpi.x, p.dpi.y),
                 text: p.text.plain(),
                 flags: p.flags.iter().map(ToString::to_string).collect(),
-                seal: seal_record(self.keys.seal_page(&PageSeal { document: code.clone(), page: p.number, image: p.image_hash, sealed_at })),
+                seal: seal_record(ring.seal_page(&PageSeal { document: code.clone(), page: p.number, image: p.image_hash, sealed_at })),
             })
             .collect();
         let record = DocumentRecord {
@@ -200,7 +222,9 @@ impl Appliance {
             seal: seal_record(sealed),
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
+            lifecycle: Lifecycle::default(),
         };
+        drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
         self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor })?;
         self.catch_up_search()?;
@@ -221,14 +245,56 @@ impl Appliance {
         let Some(&(last, _)) = pending.last() else { return Ok(()) };
         for (_, event) in pending {
             match event {
-                Event::Archived(code) => {
+                Event::Archived(code) | Event::Changed(code) => {
                     let record = self.record(&code)?;
-                    self.search.add(&index_document(&record))?;
+                    if matches!(record.status, archive::DocumentStatus::Destroyed(_)) {
+                        self.search.remove(&code)?;
+                    } else {
+                        self.search.add(&index_document(&record))?;
+                    }
                 }
+                Event::Destroyed(code) => self.search.remove(&code)?,
             }
         }
         self.search.commit(last)?;
         Ok(())
+    }
+
+    /// Writes a consistent copy of the archive (a RocksDB checkpoint) and the public seal keys into
+    /// `dir`, which must not exist, while the appliance stays in use. Private keys are not copied: a
+    /// restored appliance makes its own seal key and verifies the old seals with the public ones.
+    pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ApplianceError> {
+        if dir.exists() {
+            return Err(ApplianceError::Input(format!("{}: already exists; a backup is written to a new directory", dir.display())));
+        }
+        std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (id, key) in self.keys().public_keys() {
+            std::fs::write(dir.join("keys").join(format!("{id}.hex")), key).with_context(|| format!("cannot write to {}", dir.display()))?;
+        }
+        self.archive.backup(&dir.join("archive"), actor)?;
+        Ok(())
+    }
+
+    /// Restores a backup made by [`backup`](Self::backup) into the data directory `data`, which
+    /// must hold no archive yet: the public keys join the (new) key ring, the archive is copied and
+    /// must pass fixity, or nothing is kept. The search index is rebuilt from the archive on the next
+    /// open.
+    pub fn restore(data: &Path, backup: &Path, config: &Config, actor: &str) -> Result<archive::FixityReport, ApplianceError> {
+        if data.join("archive").exists() {
+            return Err(ApplianceError::Input(format!("{} already holds an archive; restore into a new data directory", data.display())));
+        }
+        let key_dir = backup.join("keys");
+        let entries = std::fs::read_dir(&key_dir).map_err(|e| ApplianceError::Input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
+        std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+        let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
+        for entry in entries {
+            let path = entry.with_context(|| key_dir.display().to_string())?.path();
+            let hex = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            keys.import_public(hex.trim()).map_err(|e| ApplianceError::Input(format!("{}: {e}", path.display())))?;
+        }
+        let options = ArchiveOptions { sealer: keys, schedule: config.retention.load()?, origin: config.archive.origin.clone() };
+        let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), options, actor)?;
+        Ok(report)
     }
 
     /// Full-text search, recorded in the audit trail.
@@ -269,11 +335,6 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
         "score": h.score,
         "snippet": h.snippet,
     })
-}
-
-/// A seal as the archive keeps it.
-fn seal_record(sealed: Sealed) -> SealRecord {
-    SealRecord { text: sealed.text, signature: sealed.signature.to_vec(), key: sealed.key.to_string() }
 }
 
 /// What search indexes of an archived document.

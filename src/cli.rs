@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
+use crate::archive_cli::ArchiveCommand;
 use crate::config::Config;
 use crate::input::MetadataFields;
 use crate::users::{self, Role};
@@ -83,6 +84,9 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// The archive's commands.
+    #[command(flatten)]
+    Archive(ArchiveCommand),
 }
 
 /// Seal key administration.
@@ -185,6 +189,11 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
         return Ok(true);
     }
+    if let Command::Archive(ArchiveCommand::Restore { dir }) = &cli.command {
+        let report = Appliance::restore(&cli.data, dir, &Config::load(cli.config.as_deref())?, &actor())?;
+        println!("restored {} documents from {}; fixity: intact", report.documents, dir.display());
+        return Ok(true);
+    }
     let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
     match cli.command {
@@ -233,10 +242,8 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             return Ok(report.valid);
         }
         Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor())?)?,
-        Command::Keys { command: KeysCommand::Rotate } => {
-            let mut appliance = appliance;
-            println!("{}", appliance.rotate_key(&actor())?);
-        }
+        Command::Keys { command: KeysCommand::Rotate } => println!("{}", appliance.rotate_key(&actor())?),
+        Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor(), json),
         Command::Users { command: UsersCommand::Add { name, role } } => {
             let role: Role = role.parse()?;
             let mut password = String::new();
@@ -252,7 +259,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
 }
 
 /// Writes a file so that a reader never sees half of it: temporary name, sync, rename.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApplianceError> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApplianceError> {
     use std::io::Write;
     let tmp = path.with_extension("sohoa-tmp");
     let result = std::fs::File::create(&tmp)

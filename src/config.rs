@@ -17,6 +17,15 @@
 //! # token = "VNPT-CA"  key_label = "agency"  (PIN in $SOHOA_TOKEN_PIN)
 //! tsa_url = "http://tsa.example.vn"
 //! trust_anchors = ["/etc/sohoa/root-ca.pem"]
+//!
+//! [archive]
+//! origin = "motcua.example.gov.vn/sohoa"   # the archive log's name in its checkpoints
+//! checkpoint_seconds = 300                  # a signed checkpoint at most this often
+//! scrub_bytes_per_second = 20000000         # fixity re-reads blobs at most this fast
+//! scrub_hours = 24                          # a full fixity run this often
+//!
+//! [retention]
+//! schedule = "/etc/sohoa/retention.toml"    # replaces the built-in schedule
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -34,6 +43,53 @@ pub struct Config {
     /// The X.509 signer of the PDF signature.
     #[serde(default)]
     pub signature: SignatureConfig,
+    /// The archive's log and scrub.
+    #[serde(default)]
+    pub archive: ArchiveConfig,
+    /// The retention schedule.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// The archive's background work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveConfig {
+    /// The archive log's origin line.
+    pub origin: String,
+    /// Seconds between signed checkpoints (while the log or the audit trail grows).
+    pub checkpoint_seconds: u64,
+    /// The scrub's read rate.
+    pub scrub_bytes_per_second: u64,
+    /// Hours between full fixity runs while serving.
+    pub scrub_hours: u64,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        ArchiveConfig { origin: "sohoa/archive".into(), checkpoint_seconds: 300, scrub_bytes_per_second: 20_000_000, scrub_hours: 24 }
+    }
+}
+
+/// Where the retention schedule comes from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// A TOML schedule replacing the built-in one (`src/retention.toml`).
+    pub schedule: Option<PathBuf>,
+}
+
+impl RetentionConfig {
+    /// The schedule: the configured file, or the built-in one; checked either way.
+    pub fn load(&self) -> anyhow::Result<archive::RetentionSchedule> {
+        let (text, name) = match &self.schedule {
+            Some(path) => (std::fs::read_to_string(path).with_context(|| format!("cannot read the retention schedule {}", path.display()))?, path.display().to_string()),
+            None => (include_str!("retention.toml").to_owned(), "the built-in retention schedule".to_owned()),
+        };
+        let schedule: archive::RetentionSchedule = toml::from_str(&text).with_context(|| name.clone())?;
+        schedule.validate().with_context(|| name)?;
+        Ok(schedule)
+    }
 }
 
 /// The agency the appliance serves.

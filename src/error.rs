@@ -37,6 +37,12 @@ impl From<archive::ArchiveError> for ApplianceError {
         match e {
             archive::ArchiveError::InUse { .. } => ApplianceError::Busy(e.to_string()),
             archive::ArchiveError::Domain(d) => d.into(),
+            archive::ArchiveError::UnknownDocument(_) => ApplianceError::NotFound(e.to_string()),
+            archive::ArchiveError::Refused { .. }
+            | archive::ArchiveError::Retention(_)
+            | archive::ArchiveError::DuplicateDocument(_)
+            | archive::ArchiveError::Log(_)
+            | archive::ArchiveError::RestoreFailed { .. } => ApplianceError::Input(e.to_string()),
             other => ApplianceError::Internal(other.into()),
         }
     }

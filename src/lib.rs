@@ -3,14 +3,19 @@
 //! ([`Appliance`]), runs each operation through them the same way for the CLI and for HTTP, and is the
 //! only place that knows HTTP, JSON, users and roles.
 //!
-//! Main types: [`Appliance`] (the operations: ingest, search, get, text, verify), [`IngestRequest`],
+//! Main types: [`Appliance`] (the operations: ingest, search, get, text, verify, backup, restore,
+//! BagIt export and import), [`seals::SealKeys`] (the seal keys as the archive's sealer), [`IngestRequest`],
 //! [`VerifyReport`], [`server::app`] (the axum router used by `serve` and by tests), [`cli::Cli`].
 
 pub mod appliance;
+pub mod archive_cli;
+mod bag;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod jobs;
+pub mod seals;
 pub mod server;
 pub mod signing;
 pub mod users;

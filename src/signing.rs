@@ -61,6 +61,11 @@ impl Signing {
         Ok(Signing { signer, tsa, anchors, agency })
     }
 
+    /// The agency the appliance signs for.
+    pub fn agency(&self) -> &AgencyConfig {
+        &self.agency
+    }
+
     /// Signs a document's PDF/A as the agency: PAdES with the operator's block and the QR code
     /// top-left and the agency's block top-right of page 1.
     pub fn sign(&self, pdf: &[u8], code: &DocumentCode, metadata: &DocumentMetadata) -> anyhow::Result<Vec<u8>> {

@@ -2,10 +2,12 @@
 //! failure naming what failed (which page or the PDF), the hash found, the hash sealed and the key
 //! that sealed it.
 
-use archive::DocumentRecord;
+use archive::{DocumentRecord, DocumentStatus, Sealer};
 use domain::{BlobHash, DocumentCode};
 use serde::Serialize;
-use signer::{KeyId, Manifest, Sealed, metadata_digest};
+use signer::{Manifest, metadata_digest};
+
+use crate::seals::sealed;
 
 use crate::{Appliance, ApplianceError};
 
@@ -134,36 +136,66 @@ impl Appliance {
             }
             Err(e) => checks.push(check("seal signature", false, e.to_string())),
         }
-        for (i, page) in record.pages.iter().enumerate() {
-            let number = i as u32 + 1;
-            checks.push(page_seal_check(self, record, number, page));
-            let name = format!("page {number} image");
-            checks.push(match self.archive().read_blob(&page.image) {
-                Ok(_) => check(name, true, format!("stored image BLAKE3 {} matches the seal", page.image)),
-                Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
+        if let DocumentStatus::Destroyed(d) = &record.status {
+            // A tombstone: its content is gone by decision; what remains to check is the seal above,
+            // the signed destruction report and the log.
+            checks.push(match self.seal_keys().check(&d.report) {
+                Ok(()) => check("destruction report", true, format!("sealed by key {}", d.report.key)),
+                Err(e) => check("destruction report", false, e),
             });
-        }
-        match self.archive().read_blob(&record.pdf) {
-            Ok(pdf) => {
-                checks.push(check("PDF", true, format!("stored PDF BLAKE3 {} matches the seal", record.pdf)));
-                checks.extend(self.signing().checks(&pdf));
+        } else {
+            for (i, page) in record.pages.iter().enumerate() {
+                let number = i as u32 + 1;
+                checks.push(page_seal_check(self, record, number, page));
+                let name = format!("page {number} image");
+                checks.push(match self.archive().read_blob(&page.image) {
+                    Ok(_) => check(name, true, format!("stored image BLAKE3 {} matches the seal", page.image)),
+                    Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
+                });
             }
-            Err(e) => checks.push(check("PDF", false, format!("{e} (sealed by key {key})"))),
+            match self.archive().read_blob(&record.pdf) {
+                Ok(pdf) => {
+                    checks.push(check("PDF", true, format!("stored PDF BLAKE3 {} matches the seal", record.pdf)));
+                    checks.extend(self.signing().checks(&pdf));
+                }
+                Err(e) => checks.push(check("PDF", false, format!("{e} (sealed by key {key})"))),
+            }
         }
-        checks.push(check("status", record.status == archive::DocumentStatus::Active, format!("{:?}", record.status).to_lowercase()));
+        checks.push(self.log_check(record));
+        checks.push(status_check(record));
         checks
     }
 }
 
-/// A stored seal in the signer's form, or why it cannot be one.
-fn sealed(seal: &archive::SealRecord) -> Result<Sealed, signer::SignerError> {
-    let key = KeyId::parse(&seal.key)?;
-    let signature: [u8; 64] = seal
-        .signature
-        .as_slice()
-        .try_into()
-        .map_err(|_| signer::SignerError::BadManifest(format!("signature has {} bytes, not 64", seal.signature.len())))?;
-    Ok(Sealed { text: seal.text.clone(), signature, key })
+impl Appliance {
+    /// Checks that the archive log holds the document's latest leaf under a checkpoint whose seal
+    /// verifies: proof that the record was not slipped in or changed outside the log.
+    fn log_check(&self, record: &DocumentRecord) -> Check {
+        let name = "archive log";
+        match self.archive().prove(&record.code) {
+            Err(e) => check(name, false, e.to_string()),
+            Ok(proof) if !proof.verifies() => check(name, false, format!("the inclusion proof of leaf {} does not lead to the checkpoint's root", proof.index)),
+            Ok(proof) => match self.seal_keys().check(&proof.checkpoint.seal) {
+                Err(e) => check(name, false, format!("checkpoint {}: {e}", proof.checkpoint.size)),
+                Ok(()) if !proof.checkpoint.body_matches() => check(name, false, format!("checkpoint {} is not what its seal signed", proof.checkpoint.size)),
+                Ok(()) => check(name, true, format!("leaf {} is in the log of {} leaves signed by key {}", proof.index, proof.checkpoint.size, proof.checkpoint.seal.key)),
+            },
+        }
+    }
+}
+
+/// The status check: only an active document passes; a revoked or destroyed one says when, by whom
+/// and why.
+fn status_check(record: &DocumentRecord) -> Check {
+    match &record.status {
+        DocumentStatus::Active => check("status", true, "active"),
+        DocumentStatus::Revoked(r) => check("status", false, format!("revoked on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason)),
+        DocumentStatus::Destroyed(d) => check(
+            "status",
+            false,
+            format!("destroyed on {} under council decision {} of {} (requested by {}, confirmed by {})", d.at.to_rfc3339(), d.decision.number, d.decision.date, d.requested_by, d.approved_by),
+        ),
+    }
 }
 
 /// Checks a page's own seal: signed by a known key, and binding this page's image hash to this

@@ -106,6 +106,7 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let state = AppState::new(appliance);
+        crate::jobs::spawn(state.appliance.clone());
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
         tracing::info!(%listen, "serving");
         axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("server failed")?;

@@ -75,7 +75,31 @@ struct Words {
     unknown: &'static str,
     name: &'static str,
     status: &'static str,
+    /// Names of the statuses: active, revoked, destroyed.
+    statuses: [&'static str; 3],
+    revoked: &'static str,
+    destroyed: &'static str,
     other: (&'static str, &'static str),
+}
+
+impl Words {
+    fn status(&self, status: &archive::DocumentStatus) -> &'static str {
+        match status {
+            archive::DocumentStatus::Active => self.statuses[0],
+            archive::DocumentStatus::Revoked(_) => self.statuses[1],
+            archive::DocumentStatus::Destroyed(_) => self.statuses[2],
+        }
+    }
+
+    /// The verdict: a revoked or destroyed document is named as such, whatever else holds.
+    fn verdict(&self, status: &archive::DocumentStatus, valid: bool) -> &'static str {
+        match status {
+            archive::DocumentStatus::Revoked(_) => self.revoked,
+            archive::DocumentStatus::Destroyed(_) => self.destroyed,
+            archive::DocumentStatus::Active if valid => self.valid,
+            archive::DocumentStatus::Active => self.invalid,
+        }
+    }
 }
 
 const VI: Words = Words {
@@ -87,6 +111,9 @@ const VI: Words = Words {
     unknown: "Không tìm thấy tài liệu có mã này.",
     name: "Tên tài liệu",
     status: "Trạng thái",
+    statuses: ["còn hiệu lực", "đã thu hồi", "đã tiêu huỷ"],
+    revoked: "ĐÃ THU HỒI: bản điện tử này đã bị thu hồi và không còn giá trị sử dụng.",
+    destroyed: "ĐÃ TIÊU HUỶ: tài liệu đã được tiêu huỷ theo quyết định của Hội đồng xác định giá trị tài liệu.",
     other: ("en", "English"),
 };
 
@@ -99,6 +126,9 @@ const EN: Words = Words {
     unknown: "No document has this code.",
     name: "Document name",
     status: "Status",
+    statuses: ["active", "revoked", "destroyed"],
+    revoked: "REVOKED: this electronic copy was revoked and is no longer valid.",
+    destroyed: "DESTROYED: the document was destroyed under a decision of the valuation council.",
     other: ("vi", "Tiếng Việt"),
 };
 
@@ -128,11 +158,11 @@ async fn page(State(state): State<AppState>, Query(params): Query<PageParams>) -
                     Some((report, record)) => format!(
                         "<p class={cls}>{verdict}</p><dl><dt>{name_label}</dt><dd>{name}</dd><dt>{status_label}</dt><dd>{status}</dd></dl><ul>{checks}</ul>",
                         cls = if report.valid { "ok" } else { "bad" },
-                        verdict = if report.valid { w.valid } else { w.invalid },
+                        verdict = w.verdict(&record.status, report.valid),
                         name_label = w.name,
                         name = escape(record.metadata.name()),
                         status_label = w.status,
-                        status = format!("{:?}", record.status).to_lowercase(),
+                        status = w.status(&record.status),
                         checks = report
                             .checks
                             .iter()

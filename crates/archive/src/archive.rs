@@ -1,35 +1,84 @@
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, vietnam_now};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::lifecycle::{Hold, HoldScope};
+use crate::log::{Checkpoint, LeafKind, LogLeaf};
+use crate::merkle::{self, Frontier};
 use crate::{
-    ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RocksStore, Store, Table,
-    UserRecord,
+    ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RetentionSchedule, RocksStore,
+    Sealer, Store, Table, UserRecord,
 };
 
-/// The archive's operations over a [`Store`].
-pub struct Archive<S: Store = RocksStore> {
-    store: S,
-    /// Serialises the read-modify-write operations (counters, event and audit sequence numbers,
-    /// duplicate checks): one process owns the database, so one lock makes them atomic.
-    writer: Mutex<WriterState>,
+/// What an archive is opened with besides its store.
+#[derive(Clone)]
+pub struct ArchiveOptions {
+    /// Seals audit entries, checkpoints and destruction reports; checks every seal on fixity.
+    pub sealer: Arc<dyn Sealer>,
+    /// The retention schedule (validated at open).
+    pub schedule: RetentionSchedule,
+    /// The archive log's origin line, e.g. `sohoa/<unit>`.
+    pub origin: String,
 }
 
-struct WriterState {
+/// The archive's operations over a [`Store`].
+///
+/// Writes go through one writer. Commits and audit entries are *grouped*: each caller prepares its
+/// changes under the writer lock (taking its sequence numbers, chaining its audit entry, appending its
+/// log leaf) and joins the open group; one caller at a time applies a whole group in one synced write
+/// while the others prepare the next, so that N concurrent committers pay for far fewer than N
+/// fsyncs. A caller returns only once its group is on disk. Operations that read what commits change
+/// (disposition, holds, revocation, backup) run *exclusively*: they wait until no group is open or
+/// being written and hold the lock through their own write.
+pub struct Archive<S: Store = RocksStore> {
+    pub(crate) store: S,
+    pub(crate) sealer: Arc<dyn Sealer>,
+    pub(crate) schedule: RetentionSchedule,
+    origin: String,
+    writer: Mutex<Writer>,
+    resolved: Condvar,
+}
+
+/// What the writer knows beyond the store: the next sequence numbers, the audit chain's head, the
+/// log's right edge, the counters it has read, the active holds. Everything here also includes the
+/// changes of groups not yet written; when a write fails it is read again from the store.
+pub(crate) struct WriterState {
     next_event: u64,
     next_audit: u64,
     last_audit_hash: [u8; 32],
+    pub(crate) log: Frontier,
+    last_checkpoint: Option<(u64, u64)>,
+    counters: HashMap<String, u32>,
+    pub(crate) holds: Vec<Hold>,
+    /// Codes of documents in groups not yet written, so that a second commit of one is refused.
+    in_flight: HashSet<String>,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+struct Group {
+    id: u64,
+    batch: Batch,
+    codes: Vec<String>,
+}
+
+struct Writer {
+    state: WriterState,
+    open: Option<Group>,
+    next_group: u64,
+    applying: Option<Group>,
+    resolved_upto: u64,
+    failures: HashMap<u64, String>,
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("archive records always serialise")
 }
 
-fn decode<T: DeserializeOwned>(what: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, ArchiveError> {
+pub(crate) fn decode<T: DeserializeOwned>(what: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, ArchiveError> {
     postcard::from_bytes(bytes).map_err(|e| ArchiveError::Corrupt {
         what,
         key: String::from_utf8_lossy(key).into_owned(),
@@ -37,59 +86,280 @@ fn decode<T: DeserializeOwned>(what: &'static str, key: &[u8], bytes: &[u8]) -> 
     })
 }
 
-fn seq_from_key(key: &[u8]) -> u64 {
-    key.try_into().map(u64::from_be_bytes).unwrap_or(0)
+pub(crate) fn seq_from_key(key: &[u8]) -> u64 {
+    key.get(..8).and_then(|k| k.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// Which audit entries to list. Every field narrows; an empty query lists the whole trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Only entries about this target (a document code, a user, a hold id).
+    pub target: Option<String>,
+    /// Only entries by this actor.
+    pub actor: Option<String>,
+    /// Only entries at or after this time.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Only entries before this time.
+    pub until: Option<DateTime<FixedOffset>>,
+}
+
+impl AuditQuery {
+    fn matches(&self, e: &AuditEntry) -> bool {
+        self.target.as_ref().is_none_or(|t| *t == e.target)
+            && self.actor.as_ref().is_none_or(|a| *a == e.actor)
+            && self.from.is_none_or(|f| e.at >= f)
+            && self.until.is_none_or(|u| e.at < u)
+    }
 }
 
 impl Archive<RocksStore> {
     /// Opens the archive in `dir` (created if absent).
-    pub fn open(dir: &Path) -> Result<Self, ArchiveError> {
-        Self::with_store(RocksStore::open(dir)?)
+    pub fn open(dir: &Path, options: ArchiveOptions) -> Result<Self, ArchiveError> {
+        Self::with_store(RocksStore::open(dir)?, options)
+    }
+
+    /// Restores a backup made by [`backup`](Self::backup) into `target` (which must not exist) and
+    /// runs fixity on it; a restore that does not verify is removed again and refused. The restore is
+    /// recorded in the restored archive's audit trail.
+    pub fn restore(backup: &Path, target: &Path, options: ArchiveOptions, actor: &str) -> Result<(Archive, crate::FixityReport), ArchiveError> {
+        if target.exists() {
+            return Err(ArchiveError::Io { path: target.to_owned(), source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the restore target exists") });
+        }
+        let copied = copy_dir(backup, target).and_then(|_| {
+            let archive = Archive::open(target, options)?;
+            let report = archive.fixity(None, actor)?;
+            Ok((archive, report))
+        });
+        match copied {
+            Ok((archive, report)) if report.is_clean() => {
+                archive.audit(actor, "restore", &backup.display().to_string(), &format!("{} documents verified", report.documents))?;
+                Ok((archive, report))
+            }
+            other => {
+                let problems = match other {
+                    Ok((archive, report)) => {
+                        drop(archive);
+                        report.problems.iter().map(ToString::to_string).collect()
+                    }
+                    Err(e) => vec![e.to_string()],
+                };
+                let _ = std::fs::remove_dir_all(target);
+                Err(ArchiveError::RestoreFailed { path: backup.to_owned(), problems })
+            }
+        }
+    }
+}
+
+/// The staging area of one write: the batch, and the changes to the writer state that go with it.
+/// Preparations do every fallible read first and stage through these methods last, so that a failed
+/// preparation leaves the writer state as it was.
+pub(crate) struct Staged<'a> {
+    pub(crate) state: &'a mut WriterState,
+    pub(crate) batch: Batch,
+    sealer: &'a dyn Sealer,
+    codes: Vec<String>,
+}
+
+impl Staged<'_> {
+    /// Appends an event for search.
+    pub(crate) fn event(&mut self, event: &Event) {
+        self.batch.put(Table::Events, self.state.next_event.to_be_bytes().to_vec(), encode(event));
+        self.state.next_event += 1;
+    }
+
+    /// Appends a sealed, chained audit entry.
+    pub(crate) fn audit(&mut self, actor: &str, action: &str, target: &str, detail: &str) -> AuditEntry {
+        let mut entry = AuditEntry {
+            seq: self.state.next_audit,
+            at: vietnam_now(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_owned(),
+            prev: self.state.last_audit_hash,
+            hash: [0; 32],
+            seal: crate::SealRecord { text: String::new(), signature: Vec::new(), key: String::new() },
+        };
+        entry.hash = audit_hash(&entry);
+        entry.seal = self.sealer.seal(AuditEntry::seal_text(entry.seq, &entry.hash));
+        self.batch.put(Table::Audit, entry.seq.to_be_bytes().to_vec(), encode(&entry));
+        self.state.next_audit += 1;
+        self.state.last_audit_hash = entry.hash;
+        entry
+    }
+
+    /// Appends a leaf to the archive log; returns its index.
+    pub(crate) fn leaf(&mut self, kind: LeafKind, record: &DocumentRecord) -> u64 {
+        let leaf = LogLeaf {
+            kind,
+            document: record.code.clone(),
+            pdf: record.pdf,
+            seal: BlobHash::of(record.seal.text.as_bytes()),
+            at: vietnam_now(),
+        };
+        let text = leaf.to_text();
+        let index = self.state.log.size();
+        self.batch.put(Table::LogLeaves, index.to_be_bytes().to_vec(), text.as_bytes().to_vec());
+        self.state.log.push(merkle::leaf_hash(text.as_bytes()));
+        index
+    }
+
+    /// Writes a document record.
+    pub(crate) fn record(&mut self, record: &DocumentRecord) {
+        self.batch.put(Table::Documents, record.code.to_string().into_bytes(), encode(record));
+    }
+
+    /// Seals a text.
+    pub(crate) fn seal(&self, text: String) -> crate::SealRecord {
+        self.sealer.seal(text)
     }
 }
 
 impl<S: Store> Archive<S> {
-    /// Wraps a store, reading where the event and audit sequences stand.
-    pub fn with_store(store: S) -> Result<Self, ArchiveError> {
-        let next_event = store.last(Table::Events)?.map(|(k, _)| seq_from_key(&k) + 1).unwrap_or(1);
-        let (next_audit, last_audit_hash) = match store.last(Table::Audit)? {
-            Some((k, v)) => (seq_from_key(&k) + 1, decode::<AuditEntry>("audit entry", &k, &v)?.hash),
-            None => (1, [0; 32]),
-        };
-        Ok(Archive { store, writer: Mutex::new(WriterState { next_event, next_audit, last_audit_hash }) })
+    /// Wraps a store, reading where the event, audit and log sequences stand.
+    pub fn with_store(store: S, options: ArchiveOptions) -> Result<Self, ArchiveError> {
+        options.schedule.validate()?;
+        let state = read_state(&store)?;
+        Ok(Archive {
+            store,
+            sealer: options.sealer,
+            schedule: options.schedule,
+            origin: options.origin,
+            writer: Mutex::new(Writer { state, open: None, next_group: 1, applying: None, resolved_upto: 0, failures: HashMap::new() }),
+            resolved: Condvar::new(),
+        })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
-        // A panic while holding the lock cannot leave the database half-written (batches are atomic),
-        // so the state behind a poisoned lock is still usable.
+    /// The retention schedule.
+    pub fn schedule(&self) -> &RetentionSchedule {
+        &self.schedule
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // A panic while holding the lock cannot leave the database half-written (batches are atomic);
+        // the state is read again from the store after any failed write.
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Allocates the next number of a counter, durably, under the writer lock.
-    fn next_number(&self, key: String, what: &'static str, scope: String, max: u32) -> Result<u32, ArchiveError> {
-        let _guard = self.lock();
-        let last = match self.store.get(Table::Counters, key.as_bytes())? {
-            Some(v) => u32::from_le_bytes(v.as_slice().try_into().map_err(|_| ArchiveError::Corrupt {
-                what: "counter",
-                key: key.clone(),
-                reason: format!("{} bytes instead of 4", v.len()),
-            })?),
-            None => 0,
+    /// Runs `prepare` under the writer lock and writes what it staged as part of a group (see
+    /// [`Archive`]). Returns once the group is durable.
+    pub(crate) fn grouped<T>(&self, prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+        let mut w = self.lock();
+        let (value, staged_batch, codes) = {
+            let mut staged = Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
+            let value = prepare(self, &mut staged)?;
+            (value, staged.batch, staged.codes)
+        };
+        let id = match &mut w.open {
+            Some(group) => {
+                group.batch.extend(staged_batch);
+                group.codes.extend(codes);
+                group.id
+            }
+            None => {
+                let id = w.next_group;
+                w.next_group += 1;
+                w.open = Some(Group { id, batch: staged_batch, codes });
+                id
+            }
+        };
+        if w.applying.is_none() {
+            // Leader: write groups until none is open, releasing the lock during each write so that
+            // the next group fills meanwhile.
+            while let Some(mut group) = w.open.take() {
+                let batch = std::mem::take(&mut group.batch);
+                let gid = group.id;
+                w.applying = Some(group);
+                drop(w);
+                let result = self.store.apply(batch);
+                w = self.lock();
+                if let Some(done) = w.applying.take() {
+                    for code in &done.codes {
+                        w.state.in_flight.remove(code);
+                    }
+                }
+                if let Err(e) = result {
+                    self.fail_pending(&mut w, gid, e.to_string());
+                }
+                w.resolved_upto = gid;
+                self.resolved.notify_all();
+            }
+        } else {
+            while w.resolved_upto < id {
+                w = self.resolved.wait(w).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        match w.failures.remove(&id) {
+            Some(message) => Err(ArchiveError::Storage { context: "committing a write group".into(), message }),
+            None => Ok(value),
+        }
+    }
+
+    /// After group `failed` could not be written: fails the open group too (it was prepared on top of
+    /// the failed one) and reads the writer state again from the store.
+    fn fail_pending(&self, w: &mut Writer, failed: u64, message: String) {
+        w.failures.insert(failed, message.clone());
+        if let Some(open) = w.open.take() {
+            w.failures.insert(open.id, format!("an earlier write in the same sequence failed: {message}"));
+            w.resolved_upto = open.id;
+        }
+        if let Ok(state) = read_state(&self.store) {
+            w.state = state;
+        }
+    }
+
+    /// Runs `prepare` alone: after every group is written, holding the lock through its own write.
+    pub(crate) fn exclusive<T>(&self, prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+        let mut w = self.lock();
+        while w.open.is_some() || w.applying.is_some() {
+            w = self.resolved.wait(w).unwrap_or_else(|p| p.into_inner());
+        }
+        let mut staged = Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
+        let value = prepare(self, &mut staged)?;
+        let batch = staged.batch;
+        if !batch.is_empty() {
+            if let Err(e) = self.store.apply(batch) {
+                if let Ok(state) = read_state(&self.store) {
+                    w.state = state;
+                }
+                return Err(e);
+            }
+        }
+        Ok(value)
+    }
+
+    /// The next number of a counter (kept in memory once read, so grouped writers never hand out
+    /// the same number twice), staged durably.
+    fn next_number(&self, staged: &mut Staged<'_>, key: String, what: &'static str, scope: String, max: u32) -> Result<u32, ArchiveError> {
+        let last = match staged.state.counters.get(&key) {
+            Some(n) => *n,
+            None => match self.store.get(Table::Counters, key.as_bytes())? {
+                Some(v) => u32::from_le_bytes(v.as_slice().try_into().map_err(|_| ArchiveError::Corrupt {
+                    what: "counter",
+                    key: key.clone(),
+                    reason: format!("{} bytes instead of 4", v.len()),
+                })?),
+                None => 0,
+            },
         };
         if last >= max {
             return Err(ArchiveError::CounterExhausted { what, scope, max });
         }
-        let mut batch = Batch::default();
-        batch.put(Table::Counters, key.into_bytes(), (last + 1).to_le_bytes().to_vec());
-        self.store.apply(batch)?;
+        staged.batch.put(Table::Counters, key.clone().into_bytes(), (last + 1).to_le_bytes().to_vec());
+        staged.state.counters.insert(key, last + 1);
         Ok(last + 1)
+    }
+
+    pub(crate) fn next_hold_id(&self, staged: &mut Staged<'_>) -> Result<u64, ArchiveError> {
+        Ok(u64::from(self.next_number(staged, "hold".into(), "hold", "the archive".into(), u32::MAX)?))
     }
 
     /// Allocates the next dossier code of `unit` for `date`. Numbers are never reused, survive
     /// restarts, and concurrent callers never receive the same one.
     pub fn allocate_dossier_code(&self, unit: &UnitCode, date: NaiveDate) -> Result<DossierCode, ArchiveError> {
         let key = format!("dossier/{unit}/{}", date.format("%Y%m%d"));
-        let n = self.next_number(key, "dossier", format!("unit {unit} on {date}"), u32::from(DossierCode::MAX_NUMBER))?;
+        let scope = format!("unit {unit} on {date}");
+        let n = self.grouped(|a, s| a.next_number(s, key, "dossier", scope, u32::from(DossierCode::MAX_NUMBER)))?;
         Ok(DossierCode::new(unit.clone(), date, n as u16)?)
     }
 
@@ -101,13 +371,16 @@ impl<S: Store> Archive<S> {
     ) -> Result<DocumentCode, ArchiveError> {
         let owner_part = owner.map(OwnerId::as_str).unwrap_or_default();
         let key = format!("document/{owner_part}.{doc_type}");
-        let n = self.next_number(key, "document", format!("owner {owner_part:?}, type {doc_type}"), 99)?;
+        let scope = format!("owner {owner_part:?}, type {doc_type}");
+        let n = self.grouped(|a, s| a.next_number(s, key, "document", scope, 99))?;
         Ok(DocumentCode::new(owner.cloned(), doc_type.clone(), Some(n as u8))?)
     }
 
     /// Commits a document: its content blobs (each stored once, reference-counted), its record and
-    /// keys, an event for search and an audit entry, in one synced batch. Declared hashes are checked
-    /// against the content first. Returns the event's sequence number.
+    /// secondary keys, an event for search, a log leaf and an audit entry, in one synced write (shared
+    /// with concurrent commits). Declared hashes are checked against the content first; the retention
+    /// class comes from the document type unless the record names one; holds placed by query on its
+    /// owner, dossier or type apply to it at once. Returns the event's sequence number.
     pub fn commit(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
         let NewDocument { mut record, page_images, pdf, actor } = doc;
         if record.pages.len() != page_images.len() {
@@ -127,35 +400,49 @@ impl<S: Store> Archive<S> {
         }
         record.status = DocumentStatus::Active;
         record.pdf_size = pdf.len() as u64;
-        let code_key = record.code.to_string().into_bytes();
+        if record.lifecycle.retention_class.is_empty() {
+            record.lifecycle.retention_class = self.schedule.class_for_type(record.metadata.doc_type().as_str()).to_owned();
+        } else if self.schedule.class(&record.lifecycle.retention_class).is_none() {
+            return Err(ArchiveError::Retention(format!("unknown retention class {:?}", record.lifecycle.retention_class)));
+        }
+        let code = record.code.to_string();
+        self.commit_prepared(record, &contents, &actor, &code)
+    }
 
-        let mut state = self.lock();
-        if self.store.get(Table::Documents, &code_key)?.is_some() {
-            return Err(ArchiveError::DuplicateDocument(record.code.clone()));
-        }
-        let mut batch = Batch::default();
-        for (hash, bytes) in &contents {
-            // Content-addressed: identical content is stored once; only its count goes up.
-            if self.store.get(Table::BlobRefs, hash.as_bytes())?.is_none() {
-                batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
+    fn commit_prepared(&self, mut record: DocumentRecord, contents: &[(BlobHash, &[u8])], actor: &str, code: &str) -> Result<u64, ArchiveError> {
+        let code_key = code.as_bytes().to_vec();
+        self.grouped(|this, s| {
+            if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
+                return Err(ArchiveError::DuplicateDocument(record.code.clone()));
             }
-            batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), 1);
-        }
-        batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
-        if let Some(owner) = record.metadata.owner() {
-            batch.put(Table::ByOwner, [owner.as_str().as_bytes(), b"\0", &code_key].concat(), Vec::new());
-        }
-        let seq = state.next_event;
-        batch.put(Table::Events, seq.to_be_bytes().to_vec(), encode(&Event::Archived(record.code.clone())));
-        let detail = format!("{} pages, pdf {}", record.pages.len(), record.pdf);
-        let audit = self.chain_audit(&state, &actor, "ingest", &record.code.to_string(), &detail);
-        batch.put(Table::Audit, audit.seq.to_be_bytes().to_vec(), encode(&audit));
-        batch.put(Table::Documents, code_key, encode(&record));
-        self.store.apply(batch)?;
-        state.next_event += 1;
-        state.next_audit += 1;
-        state.last_audit_hash = audit.hash;
-        Ok(seq)
+            let mut existing = Vec::with_capacity(contents.len());
+            for (hash, _) in contents {
+                existing.push(this.store.get(Table::BlobRefs, hash.as_bytes())?.is_some());
+            }
+            record.lifecycle.holds = s.state.holds.iter().filter(|h| h.scope.matches(&record)).map(|h| h.id).collect();
+            let seq = s.state.next_event;
+            let mut new_blobs = Vec::new();
+            for ((hash, bytes), exists) in contents.iter().zip(existing) {
+                // Content-addressed: identical content is stored once; only its count goes up.
+                if !exists && !new_blobs.contains(hash) {
+                    s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
+                    new_blobs.push(*hash);
+                }
+                s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), 1);
+            }
+            s.batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
+            for (table, key) in index_keys(&record) {
+                s.batch.put(table, key, Vec::new());
+            }
+            s.event(&Event::Archived(record.code.clone()));
+            s.leaf(LeafKind::Archived, &record);
+            let detail = format!("{} pages, pdf {}, retention {}", record.pages.len(), record.pdf, record.lifecycle.retention_class);
+            s.audit(actor, "ingest", code, &detail);
+            s.record(&record);
+            s.codes.push(code.to_owned());
+            s.state.in_flight.insert(code.to_owned());
+            Ok(seq)
+        })
     }
 
     /// The record of a document.
@@ -173,10 +460,24 @@ impl<S: Store> Archive<S> {
 
     /// The codes of an owner's documents, in code order.
     pub fn documents_of(&self, owner: &OwnerId) -> Result<Vec<DocumentCode>, ArchiveError> {
-        let prefix = [owner.as_str().as_bytes(), b"\0"].concat();
+        self.codes_by(Table::ByOwner, owner.as_str())
+    }
+
+    /// The codes of a dossier's documents, in code order.
+    pub fn documents_of_dossier(&self, dossier: &DossierCode) -> Result<Vec<DocumentCode>, ArchiveError> {
+        self.codes_by(Table::ByDossier, &dossier.to_string())
+    }
+
+    /// The codes of the documents of a type, in code order.
+    pub fn documents_of_type(&self, doc_type: &DocumentTypeCode) -> Result<Vec<DocumentCode>, ArchiveError> {
+        self.codes_by(Table::ByType, doc_type.as_str())
+    }
+
+    fn codes_by(&self, table: Table, value: &str) -> Result<Vec<DocumentCode>, ArchiveError> {
+        let prefix = [value.as_bytes(), b"\0"].concat();
         let mut codes = Vec::new();
         let mut bad = None;
-        self.store.scan(Table::ByOwner, &prefix, &prefix, &mut |k, _| {
+        self.store.scan(table, &prefix, &prefix, &mut |k, _| {
             match std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|s| s.parse().ok()) {
                 Some(code) => codes.push(code),
                 None => bad = Some(String::from_utf8_lossy(k).into_owned()),
@@ -184,9 +485,22 @@ impl<S: Store> Archive<S> {
             ControlFlow::Continue(())
         })?;
         match bad {
-            Some(key) => Err(ArchiveError::Corrupt { what: "owner key", key, reason: "not an owner and document code".into() }),
+            Some(key) => Err(ArchiveError::Corrupt { what: "secondary key", key, reason: "not a value and document code".into() }),
             None => Ok(codes),
         }
+    }
+
+    /// Visits every document record in code order until `visit` breaks.
+    pub fn each_record(&self, visit: &mut dyn FnMut(DocumentRecord) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        self.store.scan(Table::Documents, &[], &[], &mut |k, v| match decode("document record", k, v) {
+            Ok(record) => visit(record),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failure.map_or(Ok(()), Err)
     }
 
     /// Reads a blob and checks that it still hashes to its address.
@@ -218,69 +532,71 @@ impl<S: Store> Archive<S> {
 
     /// The sequence number of the last event, 0 if none.
     pub fn last_event(&self) -> u64 {
-        self.lock().next_event - 1
+        self.lock().state.next_event - 1
     }
 
-    fn chain_audit(&self, state: &WriterState, actor: &str, action: &str, target: &str, detail: &str) -> AuditEntry {
-        let mut entry = AuditEntry {
-            seq: state.next_audit,
-            at: vietnam_now(),
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail: detail.to_owned(),
-            prev: state.last_audit_hash,
-            hash: [0; 32],
-        };
-        entry.hash = audit_hash(&entry);
-        entry
-    }
-
-    /// Appends an entry to the audit trail, durably.
+    /// Appends a sealed entry to the audit trail, durably.
     pub fn audit(&self, actor: &str, action: &str, target: &str, detail: &str) -> Result<AuditEntry, ArchiveError> {
-        let mut state = self.lock();
-        let entry = self.chain_audit(&state, actor, action, target, detail);
-        let mut batch = Batch::default();
-        batch.put(Table::Audit, entry.seq.to_be_bytes().to_vec(), encode(&entry));
-        self.store.apply(batch)?;
-        state.next_audit += 1;
-        state.last_audit_hash = entry.hash;
-        Ok(entry)
+        self.grouped(|_, s| Ok(s.audit(actor, action, target, detail)))
     }
 
-    /// The audit entries concerning `target` (every entry if `None`), oldest first, each checked
-    /// against the chain: an entry whose hash does not follow from its content and predecessor is an
-    /// error naming its sequence number.
+    /// The audit entries concerning `target` (every entry if `None`), oldest first; see
+    /// [`audit_query`](Self::audit_query).
     pub fn audit_trail(&self, target: Option<&str>) -> Result<Vec<AuditEntry>, ArchiveError> {
+        self.audit_query(&AuditQuery { target: target.map(str::to_owned), ..AuditQuery::default() })
+    }
+
+    /// The audit entries matching `query`, oldest first. The whole trail is checked on the way: an
+    /// entry whose hash does not follow from its content and predecessor, or whose seal does not
+    /// verify, is an error naming its sequence number.
+    pub fn audit_query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, ArchiveError> {
         let mut entries = Vec::new();
-        let mut prev = [0u8; 32];
         let mut failure = None;
-        self.store.scan(Table::Audit, &[], &[], &mut |k, v| {
-            let entry: AuditEntry = match decode("audit entry", k, v) {
-                Ok(e) => e,
-                Err(e) => {
-                    failure = Some(e);
-                    return ControlFlow::Break(());
+        self.walk_audit(&mut |entry| match entry {
+            Ok(entry) => {
+                if query.matches(&entry) {
+                    entries.push(entry);
                 }
-            };
-            if entry.prev != prev || audit_hash(&entry) != entry.hash {
-                failure = Some(ArchiveError::Corrupt {
-                    what: "audit entry",
-                    key: entry.seq.to_string(),
-                    reason: "breaks the hash chain (rewritten, removed or reordered entries)".into(),
-                });
-                return ControlFlow::Break(());
+                ControlFlow::Continue(())
             }
-            prev = entry.hash;
-            if target.is_none_or(|t| t == entry.target) {
-                entries.push(entry);
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
             }
-            ControlFlow::Continue(())
         })?;
         failure.map_or(Ok(entries), Err)
     }
 
-    /// Number of archived documents.
+    /// Visits the audit trail in order, each entry checked against the chain and its seal.
+    pub(crate) fn walk_audit(&self, visit: &mut dyn FnMut(Result<AuditEntry, ArchiveError>) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        let mut prev = [0u8; 32];
+        let mut expected_seq = 1;
+        self.store.scan(Table::Audit, &[], &[], &mut |k, v| {
+            let broken = |seq: u64, reason: String| Err(ArchiveError::Corrupt { what: "audit entry", key: seq.to_string(), reason });
+            let entry: AuditEntry = match decode("audit entry", k, v) {
+                Ok(e) => e,
+                Err(e) => return visit(Err(e)),
+            };
+            let checked = if entry.seq != expected_seq {
+                broken(expected_seq, format!("is missing: the trail goes on at {}", entry.seq))
+            } else if entry.prev != prev || audit_hash(&entry) != entry.hash {
+                broken(entry.seq, "breaks the hash chain (rewritten, removed or reordered entries)".into())
+            } else if entry.seal.text != AuditEntry::seal_text(entry.seq, &entry.hash) {
+                broken(entry.seq, "its seal covers another entry".into())
+            } else if let Err(reason) = self.sealer.check(&entry.seal) {
+                broken(entry.seq, format!("seal: {reason}"))
+            } else {
+                Ok(entry)
+            };
+            if let Ok(e) = &checked {
+                prev = e.hash;
+                expected_seq = e.seq + 1;
+            }
+            visit(checked)
+        })
+    }
+
+    /// Number of document records (tombstones included).
     pub fn document_count(&self) -> Result<u64, ArchiveError> {
         let mut n = 0;
         self.store.scan(Table::Documents, &[], &[], &mut |_, _| {
@@ -292,9 +608,10 @@ impl<S: Store> Archive<S> {
 
     /// Creates or replaces a user account.
     pub fn put_user(&self, user: &UserRecord) -> Result<(), ArchiveError> {
-        let mut batch = Batch::default();
-        batch.put(Table::Users, user.name.as_bytes().to_vec(), encode(user));
-        self.store.apply(batch)
+        self.grouped(|_, s| {
+            s.batch.put(Table::Users, user.name.as_bytes().to_vec(), encode(user));
+            Ok(())
+        })
     }
 
     /// A user account by name.
@@ -311,9 +628,202 @@ impl<S: Store> Archive<S> {
         })?;
         Ok(any)
     }
+
+    /// Signs a checkpoint of the archive log (its size and root) and of the audit trail's head, and
+    /// stores it. When neither has moved since the last checkpoint, that one is returned instead.
+    pub fn checkpoint(&self) -> Result<Checkpoint, ArchiveError> {
+        let made = self.grouped(|a, s| {
+            let size = s.state.log.size();
+            if s.state.last_checkpoint == Some((size, s.state.next_audit)) {
+                return Ok(None);
+            }
+            let root = s.state.log.root();
+            let audit_seq = s.state.next_audit - 1;
+            let at = vietnam_now();
+            let body = Checkpoint::body(&a.origin, size, &root, audit_seq, &s.state.last_audit_hash, at);
+            let checkpoint = Checkpoint { origin: a.origin.clone(), size, root, audit_seq, audit_hash: s.state.last_audit_hash, at, seal: s.seal(body) };
+            s.batch.put(Table::Checkpoints, checkpoint_key(size, audit_seq), encode(&checkpoint));
+            s.state.last_checkpoint = Some((size, s.state.next_audit));
+            Ok(Some(checkpoint))
+        })?;
+        match made {
+            Some(c) => Ok(c),
+            None => self.latest_checkpoint()?.ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was recorded".into())),
+        }
+    }
+
+    /// The most recent checkpoint, if any.
+    pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, ArchiveError> {
+        self.store.last(Table::Checkpoints)?.map(|(k, v)| decode("checkpoint", &k, &v)).transpose()
+    }
+
+    /// Every checkpoint, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, ArchiveError> {
+        let mut all = Vec::new();
+        let mut failure = None;
+        self.store.scan(Table::Checkpoints, &[], &[], &mut |k, v| match decode("checkpoint", k, v) {
+            Ok(c) => {
+                all.push(c);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failure.map_or(Ok(all), Err)
+    }
+
+    /// The log's leaves as stored, in order: (index, text).
+    pub(crate) fn log_leaves(&self, visit: &mut dyn FnMut(u64, &str) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        self.store.scan(Table::LogLeaves, &[], &[], &mut |k, v| visit(seq_from_key(k), &String::from_utf8_lossy(v)))
+    }
+
+    fn leaf_hashes(&self, upto: u64) -> Result<Vec<(String, merkle::Hash)>, ArchiveError> {
+        let mut leaves = Vec::new();
+        self.log_leaves(&mut |i, text| {
+            if i >= upto {
+                return ControlFlow::Break(());
+            }
+            leaves.push((text.to_owned(), merkle::leaf_hash(text.as_bytes())));
+            ControlFlow::Continue(())
+        })?;
+        if (leaves.len() as u64) < upto {
+            return Err(ArchiveError::Log(format!("the log holds {} leaves, fewer than the {upto} a checkpoint signed", leaves.len())));
+        }
+        Ok(leaves)
+    }
+
+    /// Proves that the latest leaf about `code` (the one of its current status) is in the log as of
+    /// the latest checkpoint (one is made if the leaf is newer).
+    pub fn prove(&self, code: &DocumentCode) -> Result<crate::InclusionProof, ArchiveError> {
+        let mut checkpoint = self.latest_checkpoint()?;
+        let wanted = code.to_string();
+        let mut found = None;
+        self.log_leaves(&mut |i, text| {
+            if LogLeaf::document_of(text).is_some_and(|(_, c)| c == wanted) {
+                found = Some(i);
+            }
+            ControlFlow::Continue(())
+        })?;
+        let index = found.ok_or_else(|| ArchiveError::Log(format!("no log leaf names document {code}")))?;
+        if checkpoint.as_ref().is_none_or(|c| c.size <= index) {
+            checkpoint = Some(self.checkpoint()?);
+        }
+        let checkpoint = checkpoint.expect("made above");
+        let leaves = self.leaf_hashes(checkpoint.size)?;
+        let hashes: Vec<merkle::Hash> = leaves.iter().map(|(_, h)| *h).collect();
+        Ok(crate::InclusionProof {
+            index,
+            leaf: leaves[index as usize].0.clone(),
+            path: merkle::inclusion_proof(index as usize, &hashes),
+            checkpoint,
+        })
+    }
+
+    /// Proves that the log at the checkpoint of size `from` is a prefix of the log at the latest
+    /// checkpoint.
+    pub fn prove_consistency(&self, from: u64) -> Result<crate::ConsistencyProof, ArchiveError> {
+        let all = self.checkpoints()?;
+        let older = all.iter().find(|c| c.size == from).cloned().ok_or_else(|| ArchiveError::Log(format!("no checkpoint of size {from}")))?;
+        let newer = all.last().cloned().expect("found one above");
+        let leaves = self.leaf_hashes(newer.size)?;
+        let hashes: Vec<merkle::Hash> = leaves.iter().map(|(_, h)| *h).collect();
+        Ok(crate::ConsistencyProof { path: merkle::consistency_proof(from as usize, &hashes), from: older, to: newer })
+    }
+
+    /// Writes a consistent copy of the archive into `dir` (which must not exist) while it stays in
+    /// use, and records the backup in the audit trail.
+    pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ArchiveError> {
+        self.exclusive(|_, s| {
+            s.audit(actor, "backup", &dir.display().to_string(), "RocksDB checkpoint");
+            Ok(())
+        })?;
+        self.exclusive(|a, _| a.store.snapshot_to(dir))
+    }
 }
 
-fn audit_hash(entry: &AuditEntry) -> [u8; 32] {
+/// Copies a directory of plain files (a RocksDB checkpoint), syncing each file.
+fn copy_dir(from: &Path, to: &Path) -> Result<(), ArchiveError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ArchiveError::Io { path, source }
+    };
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type().map_err(io(&entry.path()))?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest).map_err(io(&dest))?;
+            std::fs::File::open(&dest).and_then(|f| f.sync_all()).map_err(io(&dest))?;
+        }
+    }
+    Ok(())
+}
+
+/// The key of a checkpoint: log size, then audit sequence, both big-endian, so the last key is the
+/// latest checkpoint.
+fn checkpoint_key(size: u64, audit_seq: u64) -> Vec<u8> {
+    [size.to_be_bytes(), audit_seq.to_be_bytes()].concat()
+}
+
+/// The secondary keys of a record: owner, dossier and type.
+pub(crate) fn index_keys(record: &DocumentRecord) -> Vec<(Table, Vec<u8>)> {
+    let code = record.code.to_string();
+    let key = |value: &str| [value.as_bytes(), b"\0", code.as_bytes()].concat();
+    let mut keys = vec![(Table::ByType, key(record.metadata.doc_type().as_str()))];
+    if let Some(owner) = record.metadata.owner() {
+        keys.push((Table::ByOwner, key(owner.as_str())));
+    }
+    if let Some(dossier) = record.metadata.dossier() {
+        keys.push((Table::ByDossier, key(&dossier.to_string())));
+    }
+    keys
+}
+
+/// Reads the writer state from the store: sequence numbers, the audit head, the log's frontier (one
+/// pass over the leaves), the last checkpoint and the active holds.
+fn read_state<S: Store>(store: &S) -> Result<WriterState, ArchiveError> {
+    let next_event = store.last(Table::Events)?.map(|(k, _)| seq_from_key(&k) + 1).unwrap_or(1);
+    let (next_audit, last_audit_hash) = match store.last(Table::Audit)? {
+        Some((k, v)) => (seq_from_key(&k) + 1, decode::<AuditEntry>("audit entry", &k, &v)?.hash),
+        None => (1, [0; 32]),
+    };
+    let mut log = Frontier::default();
+    store.scan(Table::LogLeaves, &[], &[], &mut |_, v| {
+        log.push(merkle::leaf_hash(v));
+        ControlFlow::Continue(())
+    })?;
+    let last_checkpoint = match store.last(Table::Checkpoints)? {
+        Some((k, v)) => {
+            let c: Checkpoint = decode("checkpoint", &k, &v)?;
+            Some((c.size, c.audit_seq + 1))
+        }
+        None => None,
+    };
+    let mut holds = Vec::new();
+    let mut failure = None;
+    store.scan(Table::Holds, &[], &[], &mut |k, v| match decode::<Hold>("hold", k, v) {
+        Ok(h) => {
+            if h.released.is_none() {
+                holds.push(h);
+            }
+            ControlFlow::Continue(())
+        }
+        Err(e) => {
+            failure = Some(e);
+            ControlFlow::Break(())
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(WriterState { next_event, next_audit, last_audit_hash, log, last_checkpoint, counters: HashMap::new(), holds, in_flight: HashSet::new() })
+}
+
+pub(crate) fn audit_hash(entry: &AuditEntry) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(&entry.prev);
     hasher.update(&encode(&(entry.seq, entry.at, &entry.actor, &entry.action, &entry.target, &entry.detail)));
@@ -328,7 +838,40 @@ mod tests {
     use domain::{DocumentMetadata, MetadataDraft, Validity};
 
     use super::*;
-    use crate::{PageRecord, SealRecord};
+    use crate::{Lifecycle, PageRecord, SealRecord};
+
+    /// The signer's real key ring as the archive's sealer.
+    pub(crate) struct RingSealer(pub signer::KeyRing);
+
+    impl Sealer for RingSealer {
+        fn seal(&self, text: String) -> SealRecord {
+            let s = self.0.sign_text(text);
+            SealRecord { text: s.text, signature: s.signature.to_vec(), key: s.key.to_string() }
+        }
+
+        fn check(&self, seal: &SealRecord) -> Result<(), String> {
+            let signature = seal.signature.as_slice().try_into().map_err(|_| "the signature is not 64 bytes".to_owned())?;
+            let key = signer::KeyId::parse(&seal.key).map_err(|e| e.to_string())?;
+            let sealed = signer::Sealed { text: seal.text.clone(), signature, key };
+            self.0.verified_text(&sealed).map(|_| ()).map_err(|e| e.to_string())
+        }
+    }
+
+    fn open(dir: &Path) -> Archive {
+        let ring = signer::KeyRing::open_or_create(&dir.join("keys")).unwrap();
+        let schedule = RetentionSchedule {
+            default_class: "permanent".into(),
+            classes: vec![crate::RetentionClass {
+                id: "permanent".into(),
+                name: "Vĩnh viễn".into(),
+                legal_basis: "test".into(),
+                period: crate::RetentionPeriod::Permanent,
+                clock: crate::ClockStart::IssueDate,
+            }],
+            types: Default::default(),
+        };
+        Archive::open(&dir.join("db"), ArchiveOptions { sealer: Arc::new(RingSealer(ring)), schedule, origin: "sohoa/test".into() }).unwrap()
+    }
 
     fn unit() -> UnitCode {
         UnitCode::parse("H56.14").unwrap()
@@ -338,7 +881,7 @@ mod tests {
     fn dossier_codes_are_unique_under_concurrency_and_survive_restart() {
         let dir = tempfile::tempdir().unwrap();
         let day = NaiveDate::from_ymd_opt(2024, 10, 11).unwrap();
-        let archive = Arc::new(Archive::open(dir.path()).unwrap());
+        let archive = Arc::new(open(dir.path()));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let archive = archive.clone();
@@ -350,7 +893,7 @@ mod tests {
         assert!(codes.contains(&"H56.14-241011-0100".parse().unwrap()));
         drop(archive);
 
-        let archive = Archive::open(dir.path()).unwrap();
+        let archive = open(dir.path());
         assert_eq!(archive.allocate_dossier_code(&unit(), day).unwrap().to_string(), "H56.14-241011-0101");
         let next_day = day.succ_opt().unwrap();
         assert_eq!(archive.allocate_dossier_code(&unit(), next_day).unwrap().to_string(), "H56.14-241012-0001");
@@ -399,6 +942,7 @@ mod tests {
                 seal: SealRecord { text: String::new(), signature: vec![0; 64], key: "0".repeat(16) },
                 status: DocumentStatus::Active,
                 archived_at: vietnam_now(),
+                lifecycle: Lifecycle::default(),
             },
             page_images: pages.iter().map(|p| p.to_vec()).collect(),
             pdf,
@@ -409,7 +953,7 @@ mod tests {
     #[test]
     fn commit_stores_shared_content_once_and_chains_the_audit() {
         let dir = tempfile::tempdir().unwrap();
-        let archive = Archive::open(dir.path()).unwrap();
+        let archive = open(dir.path());
         let first = new_document(&archive, &[b"page one", b"shared page"]);
         let second = new_document(&archive, &[b"shared page"]);
         let first_code = first.record.code.clone();
@@ -430,7 +974,7 @@ mod tests {
 
         archive.audit("officer", "download", &first_code.to_string(), "").unwrap();
         drop(archive);
-        let archive = Archive::open(dir.path()).unwrap();
+        let archive = open(dir.path());
         archive.audit("officer", "view", &first_code.to_string(), "").unwrap();
         let trail = archive.audit_trail(Some(&first_code.to_string())).unwrap();
         let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
@@ -449,7 +993,7 @@ mod tests {
     #[test]
     fn a_rewritten_audit_entry_breaks_the_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let archive = Archive::open(dir.path()).unwrap();
+        let archive = open(dir.path());
         for action in ["login", "download", "view"] {
             archive.audit("officer", action, "x", "").unwrap();
         }

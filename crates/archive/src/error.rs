@@ -62,6 +62,39 @@ pub enum ArchiveError {
         /// The largest number.
         max: u32,
     },
+    /// There is no document with this code.
+    #[error("there is no archived document {0}")]
+    UnknownDocument(DocumentCode),
+    /// A lifecycle step is not allowed for this document now.
+    #[error("document {code}: refused because {reason}")]
+    Refused {
+        /// The document.
+        code: DocumentCode,
+        /// Why.
+        reason: String,
+    },
+    /// A retention, hold or disposition request is malformed.
+    #[error("{0}")]
+    Retention(String),
+    /// The archive log cannot answer.
+    #[error("archive log: {0}")]
+    Log(String),
+    /// A restored archive did not pass fixity; nothing was kept.
+    #[error("the backup in {path} did not verify ({} problems, the first: {})", problems.len(), problems.first().map(String::as_str).unwrap_or(""))]
+    RestoreFailed {
+        /// The backup.
+        path: PathBuf,
+        /// What fixity found.
+        problems: Vec<String>,
+    },
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// A code could not be formed.
     #[error(transparent)]
     Domain(#[from] domain::DomainError),

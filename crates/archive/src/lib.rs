@@ -5,21 +5,39 @@
 //! the hash-chained audit trail and the user accounts.
 //!
 //! Main types: [`Archive`] (the operations, each one atomic), [`Store`] (the storage contract it is
-//! written against, with [`RocksStore`] the implementation), [`DocumentRecord`], [`NewDocument`],
-//! [`AuditEntry`], [`Event`].
+//! written against, with [`RocksStore`] the implementation), [`DocumentRecord`] with its
+//! [`Lifecycle`], [`NewDocument`], [`AuditEntry`] and [`AuditQuery`], [`Event`]; the archive log's
+//! [`Checkpoint`], [`InclusionProof`] and [`ConsistencyProof`] (RFC 9162 hashing, in [`merkle`]);
+//! the [`RetentionSchedule`]; [`Hold`]s; [`FixityReport`]; the [`Sealer`] it is handed.
 //!
 //! A document is committed in one synced write batch: when [`Archive::commit`] returns, every blob,
 //! the record, its keys, its event and its audit entry are on disk together, or none of them is. Reads
 //! of content verify its hash. The archive never decodes images, never parses PDFs and never holds
-//! key material: it stores the seal it is given and leaves checking it to the signer.
+//! key material: it asks the [`Sealer`] it is given to seal its own texts (audit entries, checkpoints,
+//! destruction reports) and to check seals. It never deletes anything on its own: destruction is a
+//! two-person step under a council decision.
 #![deny(missing_docs)]
 
 mod archive;
 mod error;
+mod fixity;
+mod lifecycle;
+mod log;
+pub mod merkle;
 mod records;
+mod retention;
+mod sealer;
 mod store;
 
-pub use archive::Archive;
+pub use archive::{Archive, ArchiveOptions, AuditQuery};
 pub use error::ArchiveError;
-pub use records::{AuditEntry, DocumentRecord, DocumentStatus, Event, NewDocument, PageRecord, SealRecord, UserRecord};
+pub use fixity::{FixityProblem, FixityReport, ProblemKind};
+pub use lifecycle::{DestructionReport, Hold, HoldScope, Review};
+pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
+pub use records::{
+    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Lifecycle, NewDocument,
+    PageRecord, Revocation, SealRecord, UserRecord,
+};
+pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
+pub use sealer::Sealer;
 pub use store::{Batch, RocksStore, Store, Table};

@@ -1,12 +1,109 @@
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use domain::{BlobHash, DocumentCode, DocumentMetadata};
 use serde::{Deserialize, Serialize};
 
-/// Where a document stands in its life (R7, R9).
+/// Where a document stands in its life (R7, R9). Whether it is held is not a status of its own: a
+/// document is held while [`Lifecycle::holds`] is not empty, whatever its status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DocumentStatus {
     /// Archived and in force.
     Active,
+    /// Revoked (R7): the content is kept, verification says revoked.
+    Revoked(Revocation),
+    /// Destroyed by disposition: the record is a tombstone keeping metadata, hashes and the decision;
+    /// the content blobs are released and the OCR text is gone.
+    Destroyed(Destruction),
+}
+
+impl DocumentStatus {
+    /// The status's name as commands and search show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DocumentStatus::Active => "active",
+            DocumentStatus::Revoked(_) => "revoked",
+            DocumentStatus::Destroyed(_) => "destroyed",
+        }
+    }
+}
+
+/// Why and by whom a document was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// Who.
+    pub by: String,
+    /// Why, as entered.
+    pub reason: String,
+}
+
+/// The decision of the valuation council (Hội đồng xác định giá trị tài liệu) that allows destruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouncilDecision {
+    /// The decision's number, e.g. `12/QĐ-HĐXĐGTTL`.
+    pub number: String,
+    /// The decision's date.
+    pub date: NaiveDate,
+}
+
+/// How a document was destroyed: the decision, the two people and the signed report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destruction {
+    /// The council's decision.
+    pub decision: CouncilDecision,
+    /// Who requested the destruction.
+    pub requested_by: String,
+    /// The second person, who confirmed it.
+    pub approved_by: String,
+    /// When the content was removed.
+    pub at: DateTime<FixedOffset>,
+    /// The destruction report (JSON) as sealed.
+    pub report: SealRecord,
+}
+
+/// Where a document stands in disposition (R9). Nothing moves it on by itself beyond `Eligible`:
+/// every later step is a person's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Disposition {
+    /// Its retention period has not ended (or it is permanent).
+    #[default]
+    Retained,
+    /// Its retention period ended on this date; it awaits review.
+    Eligible(NaiveDate),
+    /// Reviewed: kept longer, until a date, for a reason.
+    KeptUntil {
+        /// Until when.
+        until: NaiveDate,
+        /// Why.
+        reason: String,
+        /// Who decided.
+        by: String,
+    },
+    /// Reviewed: approved for destruction, pending a council decision.
+    Approved {
+        /// Who approved.
+        by: String,
+    },
+    /// Destruction requested under a council decision; a second person must confirm it.
+    Requested {
+        /// The decision.
+        decision: CouncilDecision,
+        /// Who requested it.
+        by: String,
+    },
+}
+
+/// The retention and hold state of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// The retention class (an id of the schedule); set from the document type at commit when empty.
+    pub retention_class: String,
+    /// Why the class differs from the type's default, if it was overridden.
+    pub retention_reason: Option<String>,
+    /// The ids of the holds on the document; held while not empty.
+    pub holds: Vec<u64>,
+    /// Where it stands in disposition.
+    pub disposition: Disposition,
 }
 
 /// One page as the archive keeps it.
@@ -61,6 +158,20 @@ pub struct DocumentRecord {
     pub status: DocumentStatus,
     /// When the archive committed it.
     pub archived_at: DateTime<FixedOffset>,
+    /// Retention, holds and disposition.
+    pub lifecycle: Lifecycle,
+}
+
+impl DocumentRecord {
+    /// Whether any hold is on the document.
+    pub fn is_held(&self) -> bool {
+        !self.lifecycle.holds.is_empty()
+    }
+
+    /// The content blobs the record refers to: every page image and the PDF (a hash once per use).
+    pub fn blobs(&self) -> impl Iterator<Item = BlobHash> + '_ {
+        self.pages.iter().map(|p| p.image).chain(std::iter::once(self.pdf))
+    }
 }
 
 /// A document to commit: its record and the content the record refers to.
@@ -81,6 +192,10 @@ pub struct NewDocument {
 pub enum Event {
     /// A document was archived.
     Archived(DocumentCode),
+    /// A document's status, holds or retention changed; its content did not.
+    Changed(DocumentCode),
+    /// A document was destroyed: its text must leave every index.
+    Destroyed(DocumentCode),
 }
 
 /// One entry of the audit trail. Each entry's hash covers its content and the previous entry's hash,
@@ -103,6 +218,16 @@ pub struct AuditEntry {
     pub prev: [u8; 32],
     /// Hash of this entry: BLAKE3 of `prev` and the encoded fields above.
     pub hash: [u8; 32],
+    /// The appliance's seal over `seq` and `hash` (see [`AuditEntry::seal_text`]).
+    pub seal: SealRecord,
+}
+
+impl AuditEntry {
+    /// The canonical text an audit entry's seal signs: its position and hash, which covers the
+    /// entry and, through `prev`, the whole trail before it.
+    pub fn seal_text(seq: u64, hash: &[u8; 32]) -> String {
+        format!("sohoa-audit/1\nseq: {seq}\nhash: {}\n", BlobHash::from_bytes(*hash))
+    }
 }
 
 /// A user account. The password is kept only as an argon2 hash (PHC string).

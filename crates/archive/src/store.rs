@@ -19,6 +19,10 @@ pub enum Table {
     ByPdf,
     /// Owner ID, NUL, document code → empty.
     ByOwner,
+    /// Dossier code, NUL, document code → empty.
+    ByDossier,
+    /// Document type code, NUL, document code → empty.
+    ByType,
     /// Counter name → last number used (u32, little-endian).
     Counters,
     /// Event sequence number (u64, big-endian) → event. Append-only.
@@ -27,19 +31,30 @@ pub enum Table {
     Audit,
     /// User name → user record.
     Users,
+    /// Archive log leaf index (u64, big-endian) → the leaf's canonical text. Append-only.
+    LogLeaves,
+    /// Archive log size (u64, big-endian) → signed checkpoint at that size. Append-only.
+    Checkpoints,
+    /// Hold id (u64, big-endian) → hold. Written when a hold is placed and when it is released.
+    Holds,
 }
 
 impl Table {
-    const ALL: [Table; 9] = [
+    const ALL: [Table; 14] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
         Table::ByPdf,
         Table::ByOwner,
+        Table::ByDossier,
+        Table::ByType,
         Table::Counters,
         Table::Events,
         Table::Audit,
         Table::Users,
+        Table::LogLeaves,
+        Table::Checkpoints,
+        Table::Holds,
     ];
 
     fn name(self) -> &'static str {
@@ -49,10 +64,15 @@ impl Table {
             Table::Documents => "documents",
             Table::ByPdf => "by_pdf",
             Table::ByOwner => "by_owner",
+            Table::ByDossier => "by_dossier",
+            Table::ByType => "by_type",
             Table::Counters => "counters",
             Table::Events => "events",
             Table::Audit => "audit",
             Table::Users => "users",
+            Table::LogLeaves => "log_leaves",
+            Table::Checkpoints => "checkpoints",
+            Table::Holds => "holds",
         }
     }
 }
@@ -60,6 +80,7 @@ impl Table {
 enum Op {
     Put(Table, Vec<u8>, Vec<u8>),
     Add(Table, Vec<u8>, i64),
+    Delete(Table, Vec<u8>),
 }
 
 /// A set of changes applied together by [`Store::apply`].
@@ -77,6 +98,22 @@ impl Batch {
     /// Adds `delta` to the counter at `key` (absent counts as 0). Concurrent additions compose.
     pub fn add(&mut self, table: Table, key: impl Into<Vec<u8>>, delta: i64) {
         self.ops.push(Op::Add(table, key.into(), delta));
+    }
+
+    /// Removes `key`. Used only by disposition (blobs whose last reference went) and by the tests
+    /// that damage an archive on purpose.
+    pub fn delete(&mut self, table: Table, key: impl Into<Vec<u8>>) {
+        self.ops.push(Op::Delete(table, key.into()));
+    }
+
+    /// Appends another batch's changes after this one's.
+    pub fn extend(&mut self, other: Batch) {
+        self.ops.extend(other.ops);
+    }
+
+    /// Whether the batch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
     }
 }
 
@@ -102,6 +139,9 @@ pub trait Store: Send + Sync {
     fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
+    /// Writes a consistent copy of the whole store, as of one instant, into `dir` (which must not
+    /// exist), while the store stays in use.
+    fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError>;
 }
 
 /// The RocksDB implementation of [`Store`]: one column family per table, large blobs in RocksDB's
@@ -188,10 +228,18 @@ impl Store for RocksStore {
             match op {
                 Op::Put(t, k, v) => wb.put_cf(self.cf(t), k, v),
                 Op::Add(t, k, d) => wb.merge_cf(self.cf(t), k, d.to_le_bytes()),
+                Op::Delete(t, k) => wb.delete_cf(self.cf(t), k),
             }
         }
         let mut opts = WriteOptions::default();
         opts.set_sync(true);
         self.db.write_opt(wb, &opts).map_err(|e| ArchiveError::storage("committing a write batch", e))
+    }
+
+    fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
+        // A RocksDB checkpoint: SST and blob files hard-linked (copied across file systems), the WAL
+        // flushed first, so the copy opens as the database stood at one instant.
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(|e| ArchiveError::storage("preparing a backup", e))?;
+        checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
     }
 }

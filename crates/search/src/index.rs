@@ -127,6 +127,14 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Stages the removal of a document's every page (a destroyed document's text must leave the
+    /// index); it takes effect at the next [`commit`](Self::commit).
+    pub fn remove(&self, code: &DocumentCode) -> Result<(), SearchError> {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.delete_term(Term::from_field_text(self.fields.code, &code.to_string()));
+        Ok(())
+    }
+
     /// Makes staged documents durable and searchable, recording `cursor` (the last archive event
     /// applied) in the same commit.
     pub fn commit(&self, cursor: u64) -> Result<(), SearchError> {

@@ -118,6 +118,24 @@ impl KeyRing {
         Ok(id)
     }
 
+    /// Adds another appliance's public seal key (hex, as [`public_keys`](Self::public_keys) exports
+    /// it) to the ring in `dir`, so that what it sealed verifies here (documents imported from it).
+    /// Returns its id.
+    pub fn import_public(dir: &Path, hex: &str) -> Result<KeyId, SignerError> {
+        let bad = || SignerError::Malformed { path: dir.to_owned(), reason: format!("{hex:?} is not a hex Ed25519 public key") };
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let mut raw = [0u8; 32];
+        for (i, b) in raw.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        let key = VerifyingKey::from_bytes(&raw).map_err(|_| bad())?;
+        let id = KeyId::of(&key);
+        write_atomically(&dir.join(format!("seal-{id}.pub")), key.as_bytes(), 0o644)?;
+        Ok(id)
+    }
+
     /// The id of the key that signs.
     pub fn current_id(&self) -> &KeyId {
         &self.current_id

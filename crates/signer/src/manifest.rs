@@ -118,7 +118,7 @@ impl KeyRing {
     }
 
     /// Signs a canonical text with the current key.
-    pub(crate) fn sign_text(&self, text: String) -> Sealed {
+    pub fn sign_text(&self, text: String) -> Sealed {
         Sealed { signature: self.sign(text.as_bytes()), text, key: self.current_id().clone() }
     }
 
@@ -128,7 +128,7 @@ impl KeyRing {
     }
 
     /// The text of a seal, once its signature is checked with the key it names.
-    pub(crate) fn verified_text<'a>(&self, sealed: &'a Sealed) -> Result<&'a str, SignerError> {
+    pub fn verified_text<'a>(&self, sealed: &'a Sealed) -> Result<&'a str, SignerError> {
         self.verify(&sealed.key, sealed.text.as_bytes(), &sealed.signature)?;
         Ok(&sealed.text)
     }

@@ -1,0 +1,323 @@
+//! Fixity: proof, not belief, that nothing in the archive was altered or silently removed. One run
+//! re-hashes every blob (at a configurable rate), checks every reference count against the records,
+//! every seal, every secondary key, the archive log against its signed checkpoints and the audit
+//! chain against the heads those checkpoints signed, and names each object that is wrong.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use domain::{BlobHash, DocumentCode};
+use serde::Serialize;
+
+use crate::archive::{decode, seq_from_key};
+use crate::log::{Checkpoint, LogLeaf};
+use crate::merkle::{self, Frontier};
+use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Store, Table};
+
+/// What kind of problem fixity found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// Something a record, key, event or log leaf refers to is not there.
+    Missing,
+    /// Something's content no longer matches its hash, seal or chain.
+    Altered,
+    /// Something is stored that nothing refers to.
+    Unreferenced,
+    /// The log or the audit trail is shorter than a checkpoint signed.
+    Truncated,
+}
+
+/// One problem, naming the exact object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixityProblem {
+    /// Its kind.
+    pub kind: ProblemKind,
+    /// The object: `blob <hash>`, `document <code>`, `audit entry <seq>`, `log leaf <index>`, `archive log`, ...
+    pub object: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+impl std::fmt::Display for FixityProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} {}: {}", self.kind, self.object, self.detail)
+    }
+}
+
+/// The result of a fixity run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FixityReport {
+    /// Records checked (tombstones included).
+    pub documents: u64,
+    /// Blobs re-hashed.
+    pub blobs: u64,
+    /// Bytes re-hashed.
+    pub bytes: u64,
+    /// Log leaves checked.
+    pub log_leaves: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Audit entries checked.
+    pub audit_entries: u64,
+    /// What is wrong; empty when the archive is intact.
+    pub problems: Vec<FixityProblem>,
+}
+
+impl FixityReport {
+    /// Whether nothing is wrong.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, kind: ProblemKind, object: impl Into<String>, detail: impl Into<String>) {
+        self.problems.push(FixityProblem { kind, object: object.into(), detail: detail.into() });
+    }
+}
+
+/// Limits the rate at which blobs are read, so that a scrub while serving leaves the disk to users.
+struct Throttle {
+    bytes_per_second: Option<u64>,
+    started: Instant,
+    bytes: u64,
+}
+
+impl Throttle {
+    fn account(&mut self, n: usize) {
+        self.bytes += n as u64;
+        if let Some(rate) = self.bytes_per_second.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(self.bytes as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(self.started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+/// Whether a seal text contains `line` as a whole line.
+fn has_line(text: &str, line: &str) -> bool {
+    text.lines().any(|l| l == line)
+}
+
+impl<S: Store> Archive<S> {
+    /// Runs fixity over the whole archive, reading blobs at most `bytes_per_second` (unlimited when
+    /// `None`), and records the run in the audit trail.
+    pub fn fixity(&self, bytes_per_second: Option<u64>, actor: &str) -> Result<FixityReport, ArchiveError> {
+        let mut report = FixityReport::default();
+        let mut expected_refs: BTreeMap<BlobHash, i64> = BTreeMap::new();
+        let mut codes: HashSet<String> = HashSet::new();
+        self.check_records(&mut report, &mut expected_refs, &mut codes)?;
+        self.check_blobs(&mut report, &expected_refs, bytes_per_second)?;
+        self.check_keys(&mut report, &codes)?;
+        self.check_log(&mut report, &codes)?;
+        self.check_audit(&mut report)?;
+        let summary = format!(
+            "{} documents, {} blobs ({} bytes), {} log leaves, {} audit entries: {} problems",
+            report.documents,
+            report.blobs,
+            report.bytes,
+            report.log_leaves,
+            report.audit_entries,
+            report.problems.len()
+        );
+        self.audit(actor, "fixity", "archive", &summary)?;
+        Ok(report)
+    }
+
+    fn check_records(&self, report: &mut FixityReport, refs: &mut BTreeMap<BlobHash, i64>, codes: &mut HashSet<String>) -> Result<(), ArchiveError> {
+        let mut records = Vec::new();
+        self.store.scan(Table::Documents, &[], &[], &mut |k, v| {
+            match decode::<DocumentRecord>("document record", k, v) {
+                Ok(r) => records.push(r),
+                Err(e) => report.problem(ProblemKind::Altered, format!("document {}", String::from_utf8_lossy(k)), e.to_string()),
+            }
+            ControlFlow::Continue(())
+        })?;
+        for record in records {
+            report.documents += 1;
+            let code = record.code.to_string();
+            codes.insert(code.clone());
+            self.check_seals(report, &record);
+            if !matches!(record.status, DocumentStatus::Destroyed(_)) {
+                for hash in record.blobs() {
+                    *refs.entry(hash).or_default() += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_seals(&self, report: &mut FixityReport, record: &DocumentRecord) {
+        let object = format!("document {}", record.code);
+        let seal = &record.seal;
+        if let Err(reason) = self.sealer.check(seal) {
+            report.problem(ProblemKind::Altered, &object, format!("document seal: {reason}"));
+        } else if !has_line(&seal.text, &format!("document: {}", record.code)) || !has_line(&seal.text, &format!("pdf: {}", record.pdf)) {
+            report.problem(ProblemKind::Altered, &object, "the document seal does not cover this record's code and PDF hash");
+        }
+        for (i, page) in record.pages.iter().enumerate() {
+            let n = i + 1;
+            if let Err(reason) = self.sealer.check(&page.seal) {
+                report.problem(ProblemKind::Altered, format!("{object} page {n}"), format!("page seal: {reason}"));
+            } else if !has_line(&page.seal.text, &format!("page: {n}")) || !has_line(&page.seal.text, &format!("image: {}", page.image)) {
+                report.problem(ProblemKind::Altered, format!("{object} page {n}"), "the page seal does not cover this page's number and image hash");
+            }
+        }
+        if let DocumentStatus::Destroyed(d) = &record.status {
+            if let Err(reason) = self.sealer.check(&d.report) {
+                report.problem(ProblemKind::Altered, &object, format!("destruction report seal: {reason}"));
+            } else if !d.report.text.contains(&format!("\"pdf\":\"{}\"", record.pdf)) {
+                report.problem(ProblemKind::Altered, &object, "the destruction report does not name this record's PDF");
+            }
+        }
+    }
+
+    fn check_blobs(&self, report: &mut FixityReport, expected: &BTreeMap<BlobHash, i64>, rate: Option<u64>) -> Result<(), ArchiveError> {
+        let mut throttle = Throttle { bytes_per_second: rate, started: Instant::now(), bytes: 0 };
+        let mut seen = HashSet::new();
+        self.store.scan(Table::Blobs, &[], &[], &mut |k, v| {
+            throttle.account(v.len());
+            report.blobs += 1;
+            report.bytes += v.len() as u64;
+            let Ok(key) = <[u8; 32]>::try_from(k) else {
+                report.problem(ProblemKind::Unreferenced, format!("blob key {k:02x?}"), "is not a 32-byte hash");
+                return ControlFlow::Continue(());
+            };
+            let hash = BlobHash::from_bytes(key);
+            seen.insert(hash);
+            let actual = BlobHash::of(v);
+            if actual != hash {
+                report.problem(ProblemKind::Altered, format!("blob {hash}"), format!("its content now hashes to {actual}"));
+            }
+            if !expected.contains_key(&hash) {
+                report.problem(ProblemKind::Unreferenced, format!("blob {hash}"), "no document refers to it");
+            }
+            ControlFlow::Continue(())
+        })?;
+        for (hash, n) in expected {
+            if !seen.contains(hash) {
+                report.problem(ProblemKind::Missing, format!("blob {hash}"), format!("{n} references, no content"));
+            }
+        }
+        let mut stored = BTreeMap::new();
+        self.store.scan(Table::BlobRefs, &[], &[], &mut |k, v| {
+            if let (Ok(key), Ok(count)) = (<[u8; 32]>::try_from(k), <[u8; 8]>::try_from(v)) {
+                stored.insert(BlobHash::from_bytes(key), i64::from_le_bytes(count));
+            }
+            ControlFlow::Continue(())
+        })?;
+        for hash in expected.keys().chain(stored.keys()).collect::<HashSet<_>>() {
+            let (want, have) = (expected.get(hash).copied().unwrap_or(0), stored.get(hash).copied().unwrap_or(0));
+            if want != have {
+                report.problem(ProblemKind::Altered, format!("blob {hash}"), format!("reference count {have}, but {want} uses in records"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_keys(&self, report: &mut FixityReport, codes: &HashSet<String>) -> Result<(), ArchiveError> {
+        for table in [Table::ByOwner, Table::ByDossier, Table::ByType] {
+            self.store.scan(table, &[], &[], &mut |k, _| {
+                let code = k.rsplit(|b| *b == 0).next().map(String::from_utf8_lossy).unwrap_or_default();
+                if !codes.contains(code.as_ref()) {
+                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but the {table:?} key remains"));
+                }
+                ControlFlow::Continue(())
+            })?;
+        }
+        self.store.scan(Table::ByPdf, &[], &[], &mut |_, v| {
+            let code = String::from_utf8_lossy(v);
+            if !codes.contains(code.as_ref()) {
+                report.problem(ProblemKind::Missing, format!("document {code}"), "its record is gone, but its PDF key remains");
+            }
+            ControlFlow::Continue(())
+        })?;
+        self.events_after(0, &mut |seq, event| {
+            let code: &DocumentCode = match &event {
+                Event::Archived(c) | Event::Changed(c) | Event::Destroyed(c) => c,
+            };
+            if !codes.contains(&code.to_string()) {
+                report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but event {seq} names it"));
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(())
+    }
+
+    fn check_log(&self, report: &mut FixityReport, codes: &HashSet<String>) -> Result<(), ArchiveError> {
+        let checkpoints = self.checkpoints()?;
+        let mut by_size: BTreeMap<u64, Vec<&Checkpoint>> = BTreeMap::new();
+        for c in &checkpoints {
+            report.checkpoints += 1;
+            let object = format!("checkpoint {} (audit {})", c.size, c.audit_seq);
+            if !c.body_matches() {
+                report.problem(ProblemKind::Altered, &object, "its seal covers another body");
+            } else if let Err(reason) = self.sealer.check(&c.seal) {
+                report.problem(ProblemKind::Altered, &object, format!("seal: {reason}"));
+            }
+            by_size.entry(c.size).or_default().push(c);
+        }
+        let mut frontier = Frontier::default();
+        let check_roots = |frontier: &Frontier, report: &mut FixityReport| {
+            for c in by_size.get(&frontier.size()).into_iter().flatten() {
+                if frontier.root() != c.root {
+                    report.problem(ProblemKind::Altered, "archive log", format!("the first {} leaves no longer hash to the root checkpoint {} signed", c.size, c.size));
+                }
+            }
+        };
+        check_roots(&frontier, report);
+        let mut expected = 0u64;
+        let mut gap = false;
+        self.log_leaves(&mut |i, text| {
+            if i != expected && !gap {
+                report.problem(ProblemKind::Missing, format!("log leaf {expected}"), format!("the log goes on at leaf {i}"));
+                gap = true;
+            }
+            expected = i + 1;
+            report.log_leaves += 1;
+            match LogLeaf::document_of(text) {
+                Some((_, code)) if !codes.contains(code) => {
+                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it"));
+                }
+                Some(_) => {}
+                None => report.problem(ProblemKind::Altered, format!("log leaf {i}"), "is not a sohoa log leaf"),
+            }
+            frontier.push(merkle::leaf_hash(text.as_bytes()));
+            check_roots(&frontier, report);
+            ControlFlow::Continue(())
+        })?;
+        if let Some(max) = checkpoints.iter().map(|c| c.size).max().filter(|m| *m > frontier.size()) {
+            report.problem(ProblemKind::Truncated, "archive log", format!("holds {} leaves, but a checkpoint signed {max}", frontier.size()));
+        }
+        Ok(())
+    }
+
+    fn check_audit(&self, report: &mut FixityReport) -> Result<(), ArchiveError> {
+        let heads: BTreeMap<u64, [u8; 32]> = self.checkpoints()?.into_iter().map(|c| (c.audit_seq, c.audit_hash)).collect();
+        self.walk_audit(&mut |entry| {
+            match entry {
+                Ok(e) => {
+                    report.audit_entries += 1;
+                    if heads.get(&e.seq).is_some_and(|h| *h != e.hash) {
+                        report.problem(ProblemKind::Altered, format!("audit entry {}", e.seq), "differs from the head a checkpoint signed");
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(ArchiveError::Corrupt { key, reason, .. }) => {
+                    report.problem(ProblemKind::Altered, format!("audit entry {key}"), reason);
+                    ControlFlow::Break(())
+                }
+                Err(e) => {
+                    report.problem(ProblemKind::Altered, "audit trail", e.to_string());
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        let stored_last = self.store.last(Table::Audit)?.map(|(k, _)| seq_from_key(&k)).unwrap_or(0);
+        if let Some((&head, _)) = heads.iter().next_back().filter(|(h, _)| **h > stored_last) {
+            report.problem(ProblemKind::Truncated, "audit trail", format!("ends at entry {stored_last}, but a checkpoint signed entry {head}"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! The archive's background work while serving: a signed checkpoint of the log at the configured
+//! interval, the daily eligibility mark (which deletes nothing), and the fixity scrub at its rate.
+//! Each runs on its own thread and logs what it found; a failure is logged and retried at the next
+//! turn, never fatal to the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::vietnam_now;
+
+use crate::Appliance;
+
+const ACTOR: &str = "system";
+
+/// Starts the jobs for an appliance that is being served.
+pub fn spawn(appliance: Arc<Appliance>) {
+    let config = appliance.archive_config().clone();
+    let a = appliance.clone();
+    let interval = Duration::from_secs(config.checkpoint_seconds.max(1));
+    every(interval, interval, move || match a.archive().checkpoint() {
+        Ok(c) => tracing::debug!(size = c.size, audit = c.audit_seq, "archive log checkpoint"),
+        Err(e) => tracing::error!("archive log checkpoint failed: {e}"),
+    });
+    let a = appliance.clone();
+    let mut last_day = None;
+    every(Duration::ZERO, Duration::from_secs(600), move || {
+        let today = vietnam_now().date_naive();
+        if last_day == Some(today) {
+            return;
+        }
+        match a.archive().mark_eligible(today, ACTOR).map_err(crate::ApplianceError::from).and_then(|codes| a.catch_up_search().map(|_| codes)) {
+            Ok(codes) => {
+                last_day = Some(today);
+                if !codes.is_empty() {
+                    tracing::info!("{} documents became eligible for disposition review", codes.len());
+                }
+            }
+            Err(e) => tracing::error!("eligibility mark failed: {e}"),
+        }
+    });
+    let a = appliance;
+    let scrub = Duration::from_secs(config.scrub_hours.max(1) * 3600);
+    every(scrub, scrub, move || match a.archive().fixity(Some(config.scrub_bytes_per_second), ACTOR) {
+        Ok(report) if report.is_clean() => tracing::info!(documents = report.documents, blobs = report.blobs, "fixity: intact"),
+        Ok(report) => {
+            for p in &report.problems {
+                tracing::error!("fixity: {p}");
+            }
+        }
+        Err(e) => tracing::error!("fixity run failed: {e}"),
+    });
+}
+
+/// Runs `job` after `first`, then every `period`, on a thread of its own.
+fn every(first: Duration, period: Duration, mut job: impl FnMut() + Send + 'static) {
+    std::thread::spawn(move || {
+        std::thread::sleep(first);
+        loop {
+            job();
+            std::thread::sleep(period);
+        }
+    });
+}
