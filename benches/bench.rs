@@ -9,6 +9,10 @@
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
 //!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
 //!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
+//! - `archive`: synced ingest of already-OCRed documents (10 pages, 200 KB each; two clients;
+//!   `SOHOA_BENCH_ARCHIVE_DOCS`, default 2000) beside plain files with fsync, bytes on disk per
+//!   logical byte with 20% duplicate pages, and random reads with hash verification at
+//!   `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000) beside one file per page.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -19,6 +23,8 @@ mod cer;
 #[path = "../tests/util.rs"]
 #[allow(dead_code)]
 mod util;
+#[path = "sections/archive.rs"]
+mod archive_section;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -32,14 +38,15 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
             "capture" => capture(),
             "signer" => signer_section(),
+            "archive" => archive_section::archive_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer");
+                eprintln!("unknown bench section {other:?}; known: capture, signer, archive");
                 std::process::exit(2);
             }
         }

@@ -80,8 +80,7 @@ impl Appliance {
     pub fn open_with(data: &Path, config: &Config) -> Result<Self, ApplianceError> {
         std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
         let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
-        let options = ArchiveOptions { sealer: keys.clone(), schedule: config.retention.load()?, origin: config.archive.origin.clone() };
-        let archive = Archive::open(&data.join("archive"), options)?;
+        let archive = Archive::open(&data.join("archive"), archive_options(keys.clone(), config)?)?;
         let search = SearchIndex::open(&data.join("search"))?;
         let signing = Signing::open(&data.join("keys"), &config.signature, config.agency.clone())?;
         let capture = Capture::new(OcrConfig::system_default())?;
@@ -292,8 +291,7 @@ impl Appliance {
             let hex = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             keys.import_public(hex.trim()).map_err(|e| ApplianceError::Input(format!("{}: {e}", path.display())))?;
         }
-        let options = ArchiveOptions { sealer: keys, schedule: config.retention.load()?, origin: config.archive.origin.clone() };
-        let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), options, actor)?;
+        let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
         Ok(report)
     }
 
@@ -323,6 +321,12 @@ impl Appliance {
         self.archive.audit(actor, "view-text", &code.to_string(), "")?;
         Ok(record.pages.into_iter().map(|p| p.text).collect())
     }
+}
+
+/// What the archive is opened with: the seal keys as its sealer, the configured retention schedule
+/// and log origin.
+pub fn archive_options(keys: Arc<SealKeys>, config: &Config) -> Result<ArchiveOptions, ApplianceError> {
+    Ok(ArchiveOptions { sealer: keys, schedule: config.retention.load()?, origin: config.archive.origin.clone() })
 }
 
 /// A search hit as the CLI's `--json` and the HTTP API give it.

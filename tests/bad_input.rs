@@ -48,7 +48,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         assert!(out.stdout.is_empty(), "{args:?} printed {:?}", String::from_utf8_lossy(&out.stdout));
     }
     if s.data().join("archive").exists() {
-        let archive = archive::Archive::open(&s.data().join("archive")).unwrap();
+        let archive = crate::util::open_archive(&s.data());
         assert_eq!(archive.document_count().unwrap(), 0);
         assert_eq!(archive.last_event(), 0);
         assert!(archive.audit_trail(None).unwrap().iter().all(|e| e.action != "ingest"));

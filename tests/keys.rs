@@ -49,7 +49,7 @@ fn rotation_keeps_old_documents_verifiable_and_no_output_shows_a_private_key() {
         assert!(!printed.to_lowercase().contains(&hex), "a private key was printed");
         assert!(!printed.as_bytes().windows(secret.len()).any(|w| w == secret.as_slice()), "a private key was printed");
     }
-    let trail = archive::Archive::open(&s.data().join("archive")).unwrap().audit_trail(None).unwrap();
+    let trail = crate::util::open_archive(&s.data()).audit_trail(None).unwrap();
     assert!(trail.iter().any(|e| e.action == "key-change" && e.detail.contains(&old_id) && e.detail.contains(&new_id)));
     assert!(trail.iter().any(|e| e.action == "key-export"));
 }

@@ -5,6 +5,7 @@
 mod cer;
 mod util;
 
+mod archive_commands;
 mod bad_input;
 mod capture;
 mod http;

@@ -47,6 +47,14 @@ pub fn draft(operator: &str) -> domain::MetadataDraft {
     }
 }
 
+/// The archive of a data directory, opened as the appliance opens it (default configuration), for
+/// tests that look behind the commands.
+pub fn open_archive(data: &Path) -> archive::Archive {
+    let keys = std::sync::Arc::new(sohoa::seals::SealKeys::open_or_create(&data.join("keys")).unwrap());
+    let options = sohoa::appliance::archive_options(keys, &sohoa::config::Config::default()).unwrap();
+    archive::Archive::open(&data.join("archive"), options).unwrap()
+}
+
 /// The Python of the project's venv (made by `scripts/bootstrap.sh`), for the independent checkers.
 pub fn venv_python() -> PathBuf {
     let python = repo().join(".venv/bin/python");

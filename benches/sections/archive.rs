@@ -1,0 +1,270 @@
+//! The archive section of `make bench`: synced ingest of already-OCRed documents from two clients,
+//! bytes on disk per logical byte under a 20%-duplicate workload, and random reads with hash
+//! verification at `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000). The peer is what an
+//! archive of plain files does with the same bytes on the same disk: one file per page and PDF,
+//! each fsynced, read back and hashed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use archive::{Archive, DocumentRecord, DocumentStatus, Lifecycle, NewDocument, PageRecord};
+use domain::{BlobHash, DocumentCode, DocumentMetadata, vietnam_now};
+use signer::{Manifest, ManifestPage, PageSeal};
+use sohoa::seals::{SealKeys, seal_record};
+
+/// Incompressible bytes, fast: page images are already compressed.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn fill(&mut self, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            let word = self.next();
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+}
+
+fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
+    let keys = Arc::new(SealKeys::open_or_create(&dir.join("keys")).expect("seal key"));
+    let options = sohoa::appliance::archive_options(keys.clone(), &sohoa::config::Config::default()).expect("options");
+    (Archive::open(&dir.join("archive"), options).expect("archive opens"), keys)
+}
+
+/// A sealed document of `pages`, as capture hands it to the archive.
+fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u8>) -> NewDocument {
+    let metadata = DocumentMetadata::new(crate::util::draft("Nguyễn Văn An")).expect("metadata");
+    let ring = keys.ring();
+    let sealed_at = vietnam_now();
+    let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
+    let manifest = Manifest {
+        document: code.clone(),
+        metadata: signer::metadata_digest(&metadata),
+        pages: hashes.iter().map(|h| ManifestPage { image: *h, stream: *h }).collect(),
+        pdf: BlobHash::of(&pdf),
+        operator: "Nguyễn Văn An".into(),
+        sealed_at,
+    };
+    let records = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| PageRecord {
+            image: *h,
+            stream: *h,
+            mime: "image/jpeg".into(),
+            size: (2480, 3508),
+            dpi: (300.0, 300.0),
+            text: "Cộng hoà xã hội chủ nghĩa Việt Nam".into(),
+            flags: vec![],
+            seal: seal_record(ring.seal_page(&PageSeal { document: code.clone(), page: i as u32 + 1, image: *h, sealed_at })),
+        })
+        .collect();
+    NewDocument {
+        record: DocumentRecord {
+            code,
+            metadata,
+            pages: records,
+            pdf: BlobHash::of(&pdf),
+            pdf_size: pdf.len() as u64,
+            seal: seal_record(ring.seal(&manifest)),
+            status: DocumentStatus::Active,
+            archived_at: vietnam_now(),
+            lifecycle: Lifecycle::default(),
+        },
+        page_images: pages,
+        pdf,
+        actor: "bench".into(),
+    }
+}
+
+/// `du`: bytes of the files under `dir`, in allocated blocks.
+fn disk_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let entry = entry.expect("entry");
+        let meta = entry.metadata().expect("metadata");
+        total += if meta.is_dir() { disk_bytes(&entry.path()) } else { meta.blocks() * 512 };
+    }
+    total
+}
+
+/// Writes a file and fsyncs it and its directory, as an archive of plain files must to acknowledge.
+fn write_synced(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).expect("create");
+    f.write_all(bytes).expect("write");
+    f.sync_all().expect("fsync");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+const PAGES_PER_DOC: usize = 10;
+const DOC_BYTES: usize = 200 * 1024;
+const CLIENTS: usize = 2;
+
+/// The owner of the `i`th bench document: 50 documents per owner, so no code counter runs out.
+fn owner(i: usize) -> domain::OwnerId {
+    format!("001099{:06}", i / 50).parse().expect("valid owner id")
+}
+
+pub fn archive_section() {
+    let docs: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let read_pages: usize = std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let work = tempfile::tempdir_in(crate::util::repo()).expect("temporary directory beside the checkout (same disk as ./var)");
+    let w = work.path();
+
+    // The workload: documents of 10 pages, 200 KB each; one page in five repeats an earlier one.
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let page_bytes = DOC_BYTES / (PAGES_PER_DOC + 1);
+    let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
+    let mut workload = Vec::with_capacity(docs);
+    let mut logical = 0u64;
+    for i in 0..docs {
+        let pages: Vec<Arc<Vec<u8>>> = (0..PAGES_PER_DOC)
+            .map(|p| {
+                if (i * PAGES_PER_DOC + p) % 5 == 4 && !pool.is_empty() {
+                    pool[noise.next() as usize % pool.len()].clone()
+                } else {
+                    let page = Arc::new(noise.fill(page_bytes));
+                    pool.push(page.clone());
+                    page
+                }
+            })
+            .collect();
+        let pdf = noise.fill(page_bytes);
+        logical += (pages.iter().map(|p| p.len()).sum::<usize>() + pdf.len()) as u64;
+        workload.push((pages, pdf));
+    }
+    let workload = Arc::new(workload);
+
+    // sohoa: allocate the code, seal, commit (synced, grouped), from two clients.
+    let (archive, keys) = open(&w.join("sohoa"));
+    let archive = Arc::new(archive);
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (archive, keys, workload, next) = (archive.clone(), keys.clone(), workload.clone(), next.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((pages, pdf)) = workload.get(i) else { break };
+                    let code = archive.allocate_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
+                    let pages = pages.iter().map(|p| p.as_ref().clone()).collect();
+                    archive.commit(document(code, &keys, pages, pdf.clone())).expect("commit");
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("client");
+    }
+    let ours = start.elapsed();
+    drop(archive);
+    let ours_disk = disk_bytes(&w.join("sohoa/archive"));
+
+    // The peer: each page and PDF a file, fsynced, the document's directory fsynced.
+    let files = w.join("files");
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (workload, next, files) = (workload.clone(), next.clone(), files.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((pages, pdf)) = workload.get(i) else { break };
+                    let dir = files.join(i.to_string());
+                    std::fs::create_dir_all(&dir).expect("mkdir");
+                    for (n, page) in pages.iter().enumerate() {
+                        write_synced(&dir.join(format!("page-{n}.jpg")), page);
+                    }
+                    write_synced(&dir.join("document.pdf"), pdf);
+                    std::fs::File::open(&dir).and_then(|d| d.sync_all()).expect("fsync dir");
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("client");
+    }
+    let peer = start.elapsed();
+    let peer_disk = disk_bytes(&files);
+    let mb = logical as f64 / 1e6;
+    println!("\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)", DOC_BYTES / 1024);
+    println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
+    let (our_rate, peer_rate) = (docs as f64 / ours.as_secs_f64(), docs as f64 / peer.as_secs_f64());
+    println!("| ingest, documents/s (target ≥ 200) | {our_rate:.0} | {peer_rate:.0} | {:.2}× |", our_rate / peer_rate);
+    println!("| ingest, MB/s | {:.1} | {:.1} | {:.2}× |", mb / ours.as_secs_f64(), mb / peer.as_secs_f64(), our_rate / peer_rate);
+    println!(
+        "| bytes on disk per logical byte | {:.3} | {:.3} | {:.2}× less |",
+        ours_disk as f64 / logical as f64,
+        peer_disk as f64 / logical as f64,
+        peer_disk as f64 / ours_disk as f64
+    );
+    std::fs::remove_dir_all(&files).ok();
+    std::fs::remove_dir_all(w.join("sohoa")).ok();
+    read_latency(w, read_pages);
+}
+
+/// Random reads with hash verification at `total` stored pages of 4 KiB, beside the same reads from
+/// one file per page (hashed the same way).
+fn read_latency(w: &Path, total: usize) {
+    const PAGE: usize = 4096;
+    const PER_DOC: usize = 100;
+    let (archive, keys) = open(&w.join("reads"));
+    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    let mut hashes = Vec::with_capacity(total);
+    let files = w.join("read-files");
+    let load = Instant::now();
+    for d in 0..total.div_ceil(PER_DOC) {
+        let pages: Vec<Vec<u8>> = (0..PER_DOC.min(total - d * PER_DOC)).map(|_| noise.fill(PAGE)).collect();
+        let dir: PathBuf = files.join(format!("{:03}", d % 1000));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for p in &pages {
+            let h = BlobHash::of(p);
+            std::fs::write(dir.join(h.to_hex()), p).expect("write");
+            hashes.push((h, dir.clone()));
+        }
+        let code = archive.allocate_document_code(Some(&owner(d)), &"HS".parse().unwrap()).expect("code");
+        let pdf = noise.fill(64);
+        archive.commit(document(code, &keys, pages, pdf)).expect("commit");
+    }
+    eprintln!("loaded {total} pages into sohoa and {} in {:.0} s", files.display(), load.elapsed().as_secs_f64());
+    let reads = 200_000.min(total * 2);
+    let mut ours = Vec::with_capacity(reads);
+    let mut peer = Vec::with_capacity(reads);
+    for _ in 0..reads {
+        let (hash, dir) = &hashes[noise.next() as usize % hashes.len()];
+        let t = Instant::now();
+        std::hint::black_box(archive.read_blob(hash).expect("read"));
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        let bytes = std::fs::read(dir.join(hash.to_hex())).expect("read");
+        assert_eq!(BlobHash::of(&bytes), *hash);
+        peer.push(t.elapsed());
+    }
+    ours.sort();
+    peer.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("\n## archive reads ({total} stored pages of 4 KiB, {reads} random reads, BLAKE3 verified on every read, page cache warm)");
+    println!("| what | sohoa µs | peer: one file per page µs | ratio |\n|---|---:|---:|---:|");
+    for (name, p) in [("p50", 0.5), ("p99 (target < 5000)", 0.99)] {
+        let (a, b) = (percentile(&ours, p), percentile(&peer, p));
+        println!("| read {name} | {:.1} | {:.1} | {:.2}× |", us(a), us(b), us(b) / us(a));
+    }
+}
