@@ -22,12 +22,32 @@ pub enum ArchiveCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Holds: a held document cannot be revoked, destroyed or changed.
+    /// Place a hold on a document, or on all documents of an owner, dossier or type (including
+    /// those archived later). A held document cannot be revoked, destroyed or changed.
     Hold {
-        /// What to do.
-        #[command(subcommand)]
-        command: HoldCommand,
+        /// One document.
+        #[arg(long, group = "scope")]
+        document: Option<String>,
+        /// All documents of an owner ID.
+        #[arg(long, group = "scope")]
+        owner: Option<String>,
+        /// All documents of a dossier.
+        #[arg(long, group = "scope")]
+        dossier: Option<String>,
+        /// All documents of a type.
+        #[arg(long = "type", group = "scope")]
+        doc_type: Option<String>,
+        /// Why (the case, the inspection).
+        #[arg(long)]
+        reason: String,
     },
+    /// Release a hold from every document it is on.
+    Release {
+        /// The hold's id.
+        id: u64,
+    },
+    /// List the holds, active and released.
+    Holds,
     /// Retention classes and per-document overrides.
     Retention {
         /// What to do.
@@ -84,7 +104,7 @@ pub enum ArchiveCommand {
         /// A document code or a dossier code.
         code: String,
         /// The bag directory to create.
-        #[arg(long)]
+        #[arg(short, long)]
         out: PathBuf,
     },
     /// Import a bag exported by a sohoa appliance, after verifying everything in it.
@@ -92,37 +112,6 @@ pub enum ArchiveCommand {
         /// The bag directory.
         dir: PathBuf,
     },
-}
-
-/// Hold commands.
-#[derive(Debug, Subcommand)]
-pub enum HoldCommand {
-    /// Place a hold on a document, or on all documents of an owner, dossier or type (including
-    /// those archived later).
-    Place {
-        /// One document.
-        #[arg(long, group = "scope")]
-        document: Option<String>,
-        /// All documents of an owner ID.
-        #[arg(long, group = "scope")]
-        owner: Option<String>,
-        /// All documents of a dossier.
-        #[arg(long, group = "scope")]
-        dossier: Option<String>,
-        /// All documents of a type.
-        #[arg(long = "type", group = "scope")]
-        doc_type: Option<String>,
-        /// Why (the case, the inspection).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Release a hold from every document it is on.
-    Release {
-        /// The hold's id.
-        id: u64,
-    },
-    /// List the holds.
-    List,
 }
 
 /// Retention commands.
@@ -231,7 +220,7 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             appliance.catch_up_search()?;
             print(json, serde_json::json!({ "code": code, "status": record.status.name() }), || format!("{code} revoked"))?;
         }
-        ArchiveCommand::Hold { command: HoldCommand::Place { document, owner, dossier, doc_type, reason } } => {
+        ArchiveCommand::Hold { document, owner, dossier, doc_type, reason } => {
             let scope = match (document, owner, dossier, doc_type) {
                 (Some(c), ..) => HoldScope::Document(parse_code(&c)?),
                 (_, Some(o), ..) => HoldScope::Owner(o.parse()?),
@@ -244,14 +233,14 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
             print(json, serde_json::json!({ "hold": hold.id, "documents": codes }), || format!("hold {} on {} documents", hold.id, codes.len()))?;
         }
-        ArchiveCommand::Hold { command: HoldCommand::Release { id } } => {
+        ArchiveCommand::Release { id } => {
             let codes = archive.release_hold(id, actor)?;
             appliance.catch_up_search()?;
             print(json, serde_json::json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() }), || {
                 format!("hold {id} released from {} documents", codes.len())
             })?;
         }
-        ArchiveCommand::Hold { command: HoldCommand::List } => {
+        ArchiveCommand::Holds => {
             let holds = archive.holds()?;
             let rows: Vec<_> = holds
                 .iter()

@@ -30,11 +30,11 @@ fn revocation_holds_disposition_log_audit_and_fixity_from_the_command_line() {
     assert!(s.ok(&["verify", &kept]).contains("ok   archive log: leaf 0 is in the log"), "verify names the log check");
 
     // A hold on the owner blocks revocation; released, the revocation goes through and verify says so.
-    let hold = s.ok(&["--json", "hold", "place", "--owner", "001099012345", "--reason", "vụ án 12/2026"]);
+    let hold = s.ok(&["--json", "hold", "--owner", "001099012345", "--reason", "vụ án 12/2026"]);
     let hold: serde_json::Value = serde_json::from_str(&hold).unwrap();
     assert_eq!(hold["documents"][0], kept.as_str());
     fails(&s, &["revoke", &kept, "--reason", "cấp sai"], "held");
-    s.ok(&["hold", "release", &hold["hold"].to_string()]);
+    s.ok(&["release", &hold["hold"].to_string()]);
     s.ok(&["revoke", &kept, "--reason", "cấp sai đối tượng"]);
     let out = s.run(&["verify", &kept]);
     assert!(!out.status.success());
@@ -126,7 +126,7 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
 
     // Export the dossier as a bag; Python's bagit validates it.
     let bag = a.dir.path().join("bag");
-    a.ok(&["export", dossier, "--out", bag.to_str().unwrap()]);
+    a.ok(&["export", dossier, "-o", bag.to_str().unwrap()]);
     let validate = |bag: &std::path::Path| {
         Command::new(venv_python()).args(["-m", "bagit", "--validate"]).arg(bag).output().expect("python runs")
     };
@@ -146,7 +146,7 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
 
     // A bag altered after export is refused by bagit and by the import, naming the file.
     let altered = a.dir.path().join("bag-altered");
-    a.ok(&["export", &first, "--out", altered.to_str().unwrap()]);
+    a.ok(&["export", &first, "-o", altered.to_str().unwrap()]);
     let metadata = altered.join("data").join(&first).join("metadata.xml");
     let text = std::fs::read_to_string(&metadata).unwrap().replace("Quyết định", "Quyết đinh");
     std::fs::write(&metadata, text).unwrap();

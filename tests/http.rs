@@ -90,6 +90,11 @@ async fn every_api_route_needs_a_session_and_the_right_role() {
         "/api/documents/progress/job-1",
         "/api/verify/001099012345.GPXD.01",
         "/api/keys",
+        "/api/holds",
+        "/api/disposition",
+        "/api/audit",
+        "/api/log/proof/001099012345.GPXD.01",
+        "/api/log/consistency/1",
     ];
     for uri in uris {
         let (status, json) = api.json(Request::get(uri).body(Body::empty()).unwrap()).await;
@@ -201,4 +206,69 @@ async fn ingest_search_download_and_verify_over_http() {
     for expected in ["ingest", "view", "download", "verify", "verify-file"] {
         assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
     }
+}
+
+fn post_json(uri: &str, token: &str, body: serde_json::Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn archive_operations_over_http_each_for_its_roles() {
+    let api = Api::new();
+    let operator = api.login("operator").await;
+    let page = std::fs::read(corpus("clean300-002.png")).unwrap();
+    let form = multipart(&[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345")], &[("page", "p1.png", page)]);
+    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let code = json["code"].as_str().unwrap().to_owned();
+    let (officer, archivist, auditor) = (api.login("officer").await, api.login("archivist").await, api.login("auditor").await);
+
+    // Holds are the archivist's; a held document cannot be revoked.
+    let hold = serde_json::json!({ "owner": "001099012345", "reason": "vụ án 12/2026" });
+    let (status, _) = api.json(post_json("/api/holds", &officer, hold.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, json) = api.json(post_json("/api/holds", &archivist, serde_json::json!({ "owner": "12", "reason": "x" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    let (status, json) = api.json(post_json("/api/holds", &archivist, hold)).await;
+    assert_eq!((status, json["documents"][0].as_str()), (StatusCode::OK, Some(code.as_str())), "{json}");
+    let revoke = serde_json::json!({ "reason": "cấp sai đối tượng" });
+    let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, revoke.clone())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["error"].as_str().unwrap().contains("held"), "{json}");
+    let (status, _) = api.json(post_json(&format!("/api/holds/{}/release", json_id(&api, &auditor).await), &archivist, serde_json::json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, serde_json::json!({ "why": "x" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json["error"].as_str().unwrap().contains("reason"), "{json}");
+    let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, revoke)).await;
+    assert_eq!((status, json["status"].as_str()), (StatusCode::OK, Some("revoked")), "{json}");
+    let (_, report) = api.json(get(&format!("/api/verify/{code}"), &officer)).await;
+    assert_eq!(report["valid"].as_bool(), Some(false), "{report}");
+
+    // Fixity, the trail and the log are the auditor's.
+    let fixity = Request::post("/api/fixity").header(header::AUTHORIZATION, format!("Bearer {officer}")).body(Body::empty()).unwrap();
+    assert_eq!(api.send(fixity).await.0, StatusCode::FORBIDDEN);
+    let fixity = Request::post("/api/fixity").header(header::AUTHORIZATION, format!("Bearer {auditor}")).body(Body::empty()).unwrap();
+    let (status, report) = api.json(fixity).await;
+    assert_eq!((status, report["problems"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{report}");
+    let (status, trail) = api.json(get(&format!("/api/audit?target={code}"), &auditor)).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<&str> = trail["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| ["ingest", "hold", "release", "revoke"].contains(a)).count(), 4, "{actions:?}");
+    assert_eq!(api.json(get("/api/audit?from=yesterday", &auditor)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(api.json(get("/api/audit", &officer)).await.0, StatusCode::FORBIDDEN);
+    let (status, proof) = api.json(get(&format!("/api/log/proof/{code}"), &auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+    assert!(proof["leaf"].as_str().unwrap().contains("kind: revoked"), "{proof}");
+}
+
+/// The id of the only hold, as the auditor lists it.
+async fn json_id(api: &Api, auditor: &str) -> u64 {
+    let (status, holds) = api.json(get("/api/holds", auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{holds}");
+    holds["holds"][0]["id"].as_u64().unwrap()
 }

@@ -110,7 +110,9 @@ async fn record(State(state): State<AppState>, user: AuthUser, Path(raw): Path<S
     let m = &record.metadata;
     Ok(Json(serde_json::json!({
         "code": record.code.to_string(),
-        "status": format!("{:?}", record.status).to_lowercase(),
+        "status": record.status.name(),
+        "held": record.is_held(),
+        "retention_class": record.lifecycle.retention_class,
         "archived_at": record.archived_at.to_rfc3339(),
         "metadata": m.canonical_fields().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
         "pdf": { "blake3": record.pdf.to_hex(), "bytes": record.pdf_size },

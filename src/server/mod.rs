@@ -3,6 +3,7 @@
 //! is used by `serve` and by the tests alike. Appliance operations block (RocksDB, OCR), so handlers
 //! run them on the blocking pool.
 
+mod archive;
 mod auth;
 mod documents;
 mod error;
@@ -60,6 +61,7 @@ async fn health(user: AuthUser) -> axum::Json<serde_json::Value> {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
+        .merge(archive::router())
         .merge(auth::router())
         .merge(documents::router())
         .merge(progress::router())

@@ -281,7 +281,7 @@ impl<S: Store> Archive<S> {
                 if let Err(e) = result {
                     self.fail_pending(&mut w, gid, e.to_string());
                 }
-                w.resolved_upto = gid;
+                w.resolved_upto = w.resolved_upto.max(gid);
                 self.resolved.notify_all();
             }
         } else {

@@ -80,7 +80,7 @@ pub enum ArchiveError {
     #[error("archive log: {0}")]
     Log(String),
     /// A restored archive did not pass fixity; nothing was kept.
-    #[error("the backup in {path} did not verify ({} problems, the first: {})", problems.len(), problems.first().map(String::as_str).unwrap_or(""))]
+    #[error("the backup in {path} did not verify: {}", problems.join("; "))]
     RestoreFailed {
         /// The backup.
         path: PathBuf,

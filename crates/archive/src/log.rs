@@ -8,7 +8,7 @@ use domain::{BlobHash, DocumentCode};
 use serde::{Deserialize, Serialize};
 
 use crate::merkle::{self, Hash};
-use crate::{ArchiveError, SealRecord};
+use crate::SealRecord;
 
 /// What a log leaf records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,12 +150,4 @@ impl ConsistencyProof {
     pub fn verifies(&self) -> bool {
         merkle::verify_consistency(self.from.size, self.to.size, &self.from.root, &self.to.root, &self.path)
     }
-}
-
-pub(crate) fn hex(hash: &Hash) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn corrupt_checkpoint(key: &[u8], reason: impl Into<String>) -> ArchiveError {
-    ArchiveError::Corrupt { what: "checkpoint", key: format!("{:?}", key), reason: reason.into() }
 }
