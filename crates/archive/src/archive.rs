@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, vietnam_now};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::lifecycle::{Hold, HoldScope};
+use crate::lifecycle::Hold;
 use crate::log::{Checkpoint, LeafKind, LogLeaf};
 use crate::merkle::{self, Frontier};
 use crate::{

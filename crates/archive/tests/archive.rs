@@ -461,12 +461,14 @@ fn eligibility_follows_each_class_and_permanent_records_are_never_eligible() {
     assert!(f.archive.mark_eligible(day(2030, 3, 15), "system").unwrap().is_empty());
     assert_eq!(f.archive.mark_eligible(day(2030, 3, 16), "system").unwrap(), [decision.clone()]);
     assert_eq!(disposition(&f, &decision), Disposition::Eligible(day(2030, 3, 16)));
-    // Validity end 2031-06-30 + 5 years; the dossier's receipt date 2024-10-11 + 10 years.
-    assert!(f.archive.mark_eligible(day(2034, 10, 11), "system").unwrap().is_empty());
-    assert_eq!(f.archive.mark_eligible(day(2034, 10, 12), "system").unwrap(), [dossier.clone()]);
-    assert_eq!(f.archive.mark_eligible(day(2036, 7, 1), "system").unwrap(), [card]);
+    // The capture date + 5 years (today + 1827 or 1828 days); the dossier's receipt date
+    // 2024-10-11 + 10 years; the validity end 2031-06-30 + 5 years.
     let slip_due = today.checked_add_days(Days::new(5 * 366)).unwrap();
     assert_eq!(f.archive.mark_eligible(slip_due, "system").unwrap(), [slip]);
+    assert!(f.archive.mark_eligible(day(2034, 10, 11), "system").unwrap().is_empty());
+    assert_eq!(f.archive.mark_eligible(day(2034, 10, 12), "system").unwrap(), [dossier.clone()]);
+    assert!(f.archive.mark_eligible(day(2036, 6, 30), "system").unwrap().is_empty());
+    assert_eq!(f.archive.mark_eligible(day(2036, 7, 1), "system").unwrap(), [card]);
     assert!(f.archive.mark_eligible(day(2500, 1, 1), "system").unwrap().is_empty(), "permanent records are never eligible");
     assert_eq!(disposition(&f, &permanent), Disposition::Retained);
 
