@@ -15,7 +15,7 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 use crate::ApplianceError;
 use crate::config::{ArchiveConfig, Config};
 use crate::seals::{SealKeys, seal_record};
-use crate::signing::Signing;
+use crate::signing::{Signing, TRUSTED_DIR};
 
 /// Resolution assumed for image files that do not state theirs. 300 dpi is what counter scanners
 /// deliver by default; a page that is really lower is still caught by the OCR confidence check.
@@ -259,9 +259,10 @@ impl Appliance {
         Ok(())
     }
 
-    /// Writes a consistent copy of the archive (a RocksDB checkpoint) and the public seal keys into
-    /// `dir`, which must not exist, while the appliance stays in use. Private keys are not copied: a
-    /// restored appliance makes its own seal key and verifies the old seals with the public ones.
+    /// Writes a consistent copy of the archive (a RocksDB checkpoint), the public seal keys and the
+    /// trust anchors of the PDF signatures into `dir`, which must not exist, while the appliance stays
+    /// in use. Private keys are not copied: a restored appliance makes its own keys and verifies the
+    /// old seals and signatures with the public keys and anchors.
     pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ApplianceError> {
         if dir.exists() {
             return Err(ApplianceError::Input(format!("{}: already exists; a backup is written to a new directory", dir.display())));
@@ -270,6 +271,10 @@ impl Appliance {
         for (id, key) in self.keys().public_keys() {
             std::fs::write(dir.join("keys").join(format!("{id}.hex")), key).with_context(|| format!("cannot write to {}", dir.display()))?;
         }
+        let anchors = dir.join(TRUSTED_DIR);
+        std::fs::create_dir_all(&anchors).with_context(|| format!("cannot create {}", anchors.display()))?;
+        std::fs::write(anchors.join("anchors.pem"), signer::certificates_to_pem(self.signing.anchors()))
+            .with_context(|| format!("cannot write to {}", anchors.display()))?;
         self.archive.backup(&dir.join("archive"), actor)?;
         Ok(())
     }
@@ -291,6 +296,9 @@ impl Appliance {
             let hex = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             keys.import_public(hex.trim()).map_err(|e| ApplianceError::Input(format!("{}: {e}", path.display())))?;
         }
+        let (from, to) = (backup.join(TRUSTED_DIR), data.join("keys").join(TRUSTED_DIR));
+        std::fs::create_dir_all(&to).with_context(|| format!("cannot create {}", to.display()))?;
+        std::fs::copy(from.join("anchors.pem"), to.join("restored-anchors.pem")).with_context(|| format!("cannot copy the trust anchors of {}", backup.display()))?;
         let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
         Ok(report)
     }

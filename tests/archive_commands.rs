@@ -136,12 +136,17 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
         assert!(bag.join("data").join(&first).join(file).is_file(), "{file} missing");
     }
 
-    // A second appliance imports it after verifying seals and proofs; the documents verify there.
+    // A second appliance, which trusts the first one's CA as agencies trust each other's, imports it
+    // after verifying seals and proofs; the documents verify there.
     let b = Sohoa::new();
-    let imported = b.ok(&["import", bag.to_str().unwrap()]);
+    let config = b.dir.path().join("sohoa.toml");
+    let anchor = a.data().join("keys/x509/development-root.pem");
+    std::fs::write(&config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
+    let config = config.to_str().unwrap();
+    let imported = b.ok(&["--config", config, "import", bag.to_str().unwrap()]);
     assert!(imported.contains(&first) && imported.contains(&second), "{imported}");
-    assert!(b.ok(&["verify", &second]).trim_end().ends_with("valid"));
-    let again = b.run(&["import", bag.to_str().unwrap()]);
+    assert!(b.ok(&["--config", config, "verify", &second]).trim_end().ends_with("valid"));
+    let again = b.run(&["--config", config, "import", bag.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already in this archive"));
 
     // A bag altered after export is refused by bagit and by the import, naming the file.
