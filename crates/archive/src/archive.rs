@@ -659,19 +659,7 @@ impl<S: Store> Archive<S> {
 
     /// Every checkpoint, oldest first.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, ArchiveError> {
-        let mut all = Vec::new();
-        let mut failure = None;
-        self.store.scan(Table::Checkpoints, &[], &[], &mut |k, v| match decode("checkpoint", k, v) {
-            Ok(c) => {
-                all.push(c);
-                ControlFlow::Continue(())
-            }
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
-        })?;
-        failure.map_or(Ok(all), Err)
+        decode_all(&self.store, Table::Checkpoints, "checkpoint")
     }
 
     /// The log's leaves as stored, in order: (index, text).
@@ -763,6 +751,23 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), ArchiveError> {
     Ok(())
 }
 
+/// Every value of a table, decoded, in key order.
+pub(crate) fn decode_all<S: Store, T: DeserializeOwned>(store: &S, table: Table, what: &'static str) -> Result<Vec<T>, ArchiveError> {
+    let mut all = Vec::new();
+    let mut failure = None;
+    store.scan(table, &[], &[], &mut |k, v| match decode(what, k, v) {
+        Ok(value) => {
+            all.push(value);
+            ControlFlow::Continue(())
+        }
+        Err(e) => {
+            failure = Some(e);
+            ControlFlow::Break(())
+        }
+    })?;
+    failure.map_or(Ok(all), Err)
+}
+
 /// The key of a checkpoint: log size, then audit sequence, both big-endian, so the last key is the
 /// latest checkpoint.
 fn checkpoint_key(size: u64, audit_seq: u64) -> Vec<u8> {
@@ -803,23 +808,7 @@ fn read_state<S: Store>(store: &S) -> Result<WriterState, ArchiveError> {
         }
         None => None,
     };
-    let mut holds = Vec::new();
-    let mut failure = None;
-    store.scan(Table::Holds, &[], &[], &mut |k, v| match decode::<Hold>("hold", k, v) {
-        Ok(h) => {
-            if h.released.is_none() {
-                holds.push(h);
-            }
-            ControlFlow::Continue(())
-        }
-        Err(e) => {
-            failure = Some(e);
-            ControlFlow::Break(())
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let holds = decode_all::<S, Hold>(store, Table::Holds, "hold")?.into_iter().filter(|h| h.released.is_none()).collect();
     Ok(WriterState { next_event, next_audit, last_audit_hash, log, last_checkpoint, counters: HashMap::new(), holds, in_flight: HashSet::new() })
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, vietnam_now};
 use serde::{Deserialize, Serialize};
 
-use crate::archive::{Staged, decode, encode};
+use crate::archive::{Staged, decode, decode_all, encode};
 use crate::log::LeafKind;
 use crate::{
     Archive, ArchiveError, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Revocation,
@@ -235,19 +235,7 @@ impl<S: Store> Archive<S> {
 
     /// The holds, active and released.
     pub fn holds(&self) -> Result<Vec<Hold>, ArchiveError> {
-        let mut holds = Vec::new();
-        let mut failure = None;
-        self.store.scan(Table::Holds, &[], &[], &mut |k, v| match decode("hold", k, v) {
-            Ok(h) => {
-                holds.push(h);
-                ControlFlow::Continue(())
-            }
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
-        })?;
-        failure.map_or(Ok(holds), Err)
+        decode_all(&self.store, Table::Holds, "hold")
     }
 
     /// The daily job: marks *eligible* every document whose retention period ended by `today` (and

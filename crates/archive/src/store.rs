@@ -1,7 +1,13 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch, WriteOptions};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch, WriteOptions,
+};
+
+/// The block cache shared by all tables: index and filter blocks of tens of millions of pages, and
+/// the small records, stay in memory; page images themselves are read from blob files.
+const BLOCK_CACHE_BYTES: usize = 256 << 20;
 
 use crate::ArchiveError;
 
@@ -162,12 +168,24 @@ impl RocksStore {
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
         db_opts.create_missing_column_families(true);
+        // One block cache for every table, with bloom filters and cached index blocks: a read of a
+        // page among millions is then one index probe in memory and one read of its blob file.
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let mut table_options = BlockBasedOptions::default();
+        table_options.set_block_cache(&cache);
+        table_options.set_bloom_filter(10.0, false);
+        table_options.set_cache_index_and_filter_blocks(true);
+        table_options.set_pin_l0_filter_and_index_blocks_in_cache(true);
         let families = Table::ALL.iter().map(|t| {
             let mut opts = Options::default();
+            opts.set_block_based_table_factory(&table_options);
             match t {
                 Table::Blobs => {
                     opts.set_enable_blob_files(true);
                     opts.set_min_blob_size(4096);
+                    // Blobs released by disposition leave garbage in blob files; compaction
+                    // rewrites the oldest blob files to reclaim it.
+                    opts.set_enable_blob_gc(true);
                     // Page images and PDFs are already compressed.
                     opts.set_compression_type(rocksdb::DBCompressionType::None);
                 }
@@ -189,6 +207,16 @@ impl RocksStore {
 
     fn cf(&self, table: Table) -> &rocksdb::ColumnFamily {
         self.db.cf_handle(table.name()).expect("every table's column family is created at open")
+    }
+}
+
+impl Drop for RocksStore {
+    /// Flushes the memtables on close, so that the write-ahead log (which holds every blob a second
+    /// time until then) is released and the next open has nothing to replay. Every write is already
+    /// durable; a failed flush loses nothing.
+    fn drop(&mut self) {
+        let families: Vec<_> = Table::ALL.iter().map(|t| self.cf(*t)).collect();
+        let _ = self.db.flush_cfs_opt(&families, &rocksdb::FlushOptions::default());
     }
 }
 
