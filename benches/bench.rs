@@ -9,8 +9,8 @@
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
 //!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
 //!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
-//! - `archive`: synced ingest of already-OCRed documents (10 pages, 200 KB each; two clients;
-//!   `SOHOA_BENCH_ARCHIVE_DOCS`, default 2000) beside plain files with fsync, bytes on disk per
+//! - `archive`: synced ingest of already-OCRed documents (10 pages, 200 KB each, or
+//!   `SOHOA_BENCH_ARCHIVE_DOC_KB`; two clients; `SOHOA_BENCH_ARCHIVE_DOCS`, default 2000) beside plain files with fsync, bytes on disk per
 //!   logical byte with 20% duplicate pages, and random reads with hash verification at
 //!   `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000) beside one file per page.
 //!

@@ -113,7 +113,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 const PAGES_PER_DOC: usize = 10;
-const DOC_BYTES: usize = 200 * 1024;
 const CLIENTS: usize = 2;
 
 /// The owner of the `i`th bench document: 50 documents per owner, so no code counter runs out.
@@ -123,13 +122,15 @@ fn owner(i: usize) -> domain::OwnerId {
 
 pub fn archive_section() {
     let docs: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let doc_bytes: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB").ok().and_then(|v| v.parse().ok()).unwrap_or(200) * 1024;
     let read_pages: usize = std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let work = tempfile::tempdir_in(crate::util::repo()).expect("temporary directory beside the checkout (same disk as ./var)");
     let w = work.path();
 
-    // The workload: documents of 10 pages, 200 KB each; one page in five repeats an earlier one.
+    // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
+    // one page in five repeats an earlier one.
     let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
-    let page_bytes = DOC_BYTES / (PAGES_PER_DOC + 1);
+    let page_bytes = doc_bytes / (PAGES_PER_DOC + 1);
     let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
     let mut workload = Vec::with_capacity(docs);
     let mut logical = 0u64;
@@ -205,7 +206,7 @@ pub fn archive_section() {
     let peer = start.elapsed();
     let peer_disk = disk_bytes(&files);
     let mb = logical as f64 / 1e6;
-    println!("\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)", DOC_BYTES / 1024);
+    println!("\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)", doc_bytes / 1024);
     println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
     let (our_rate, peer_rate) = (docs as f64 / ours.as_secs_f64(), docs as f64 / peer.as_secs_f64());
     println!("| ingest, documents/s (target ≥ 200) | {our_rate:.0} | {peer_rate:.0} | {:.2}× |", our_rate / peer_rate);
