@@ -215,7 +215,14 @@ async fn checkpoint(State(state): State<AppState>, user: AuthUser) -> Result<Jso
 async fn proof(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Value>, AppError> {
     user.require(INSPECTORS, "read log proofs")?;
     let code = code(&raw)?;
-    to_json(blocking(&state, move |a| Ok(a.archive().prove(&code)?)).await?)
+    to_json(
+        blocking(&state, move |a| {
+            let proof = a.archive().prove(&code)?;
+            a.archive().audit(&user.name, "log-prove", &code.to_string(), &format!("leaf {}", proof.index))?;
+            Ok(proof)
+        })
+        .await?,
+    )
 }
 
 /// `GET /api/log/consistency/{size}`: the proof that the checkpoint of this size is a prefix of the latest.
