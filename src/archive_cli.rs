@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::Subcommand;
 use domain::{DocumentCode, vietnam_now};
 
+use crate::progress_bar::Progress;
 use crate::{Appliance, ApplianceError};
 
 /// The archive's commands, flattened into the CLI's command list.
@@ -265,7 +266,9 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
         }
         ArchiveCommand::Dispose { command } => dispose(appliance, command, actor, json)?,
         ArchiveCommand::Fixity { rate } => {
-            let report = archive.fixity(rate, actor)?;
+            let mut progress = Progress::new("fixity", "blobs");
+            let report = archive.fixity_with_progress(rate, actor, &mut |done, total| progress.update(done, total))?;
+            drop(progress);
             print(json, serde_json::to_value(&report).map_err(anyhow::Error::from)?, || {
                 let mut out = format!(
                     "{} documents, {} blobs ({} bytes), {} log leaves, {} checkpoints, {} audit entries checked",
@@ -331,7 +334,9 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
         }
         ArchiveCommand::Restore { .. } => unreachable!("restore runs before the appliance is opened"),
         ArchiveCommand::Export { code, out } => {
-            let codes = appliance.export_bag(&code, &out, actor)?;
+            let mut progress = Progress::new("export", "documents");
+            let codes = appliance.export_bag(&code, &out, actor, &mut |done, total| progress.update(done, total))?;
+            drop(progress);
             print(json, serde_json::json!({ "bag": out, "documents": codes }), || format!("{} documents exported to {}", codes.len(), out.display()))?;
         }
         ArchiveCommand::Import { dir } => {

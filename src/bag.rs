@@ -134,9 +134,9 @@ fn collect_files(dir: &Path, relative: &str, out: &mut Vec<String>) -> Result<()
 
 impl Appliance {
     /// Exports a document (by document code) or all documents of a dossier (by dossier code) as a
-    /// BagIt bag in `out`, which must not exist. The export is audited per document. Returns the
-    /// exported codes.
-    pub fn export_bag(&self, code: &str, out: &Path, actor: &str) -> Result<Vec<String>, ApplianceError> {
+    /// BagIt bag in `out`, which must not exist. The export is audited per document; `progress`
+    /// hears (documents written, documents in all). Returns the exported codes.
+    pub fn export_bag(&self, code: &str, out: &Path, actor: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Vec<String>, ApplianceError> {
         let codes: Vec<DocumentCode> = match code.parse::<DocumentCode>() {
             Ok(c) => vec![c],
             Err(_) => {
@@ -169,6 +169,7 @@ impl Appliance {
             bag.payload(&format!("{base}/proof.json"), pretty(&self.archive().prove(code)?).as_bytes())?;
             self.archive().audit(actor, "export", &code.to_string(), &format!("BagIt bag {}", out.display()))?;
             names.push(code.to_string());
+            progress(names.len() as u64, codes.len() as u64);
         }
         let keys: Vec<serde_json::Value> =
             self.keys().public_keys().into_iter().map(|(id, key)| serde_json::json!({ "id": id.as_str(), "algorithm": "Ed25519", "public_key": key })).collect();

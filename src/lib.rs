@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod input;
 pub mod jobs;
+mod progress_bar;
 pub mod seals;
 pub mod server;
 pub mod signing;

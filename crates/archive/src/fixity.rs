@@ -104,11 +104,21 @@ impl<S: Store> Archive<S> {
     /// Runs fixity over the whole archive, reading blobs at most `bytes_per_second` (unlimited when
     /// `None`), and records the run in the audit trail.
     pub fn fixity(&self, bytes_per_second: Option<u64>, actor: &str) -> Result<FixityReport, ArchiveError> {
+        self.fixity_with_progress(bytes_per_second, actor, &mut |_, _| {})
+    }
+
+    /// [`fixity`](Self::fixity), telling `progress` (blobs re-hashed, blobs in all) after each blob.
+    pub fn fixity_with_progress(
+        &self,
+        bytes_per_second: Option<u64>,
+        actor: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<FixityReport, ArchiveError> {
         let mut report = FixityReport::default();
         let mut expected_refs: BTreeMap<BlobHash, i64> = BTreeMap::new();
         let mut codes: HashSet<String> = HashSet::new();
         self.check_records(&mut report, &mut expected_refs, &mut codes)?;
-        self.check_blobs(&mut report, &expected_refs, bytes_per_second)?;
+        self.check_blobs(&mut report, &expected_refs, bytes_per_second, progress)?;
         self.check_keys(&mut report, &codes)?;
         self.check_log(&mut report, &codes)?;
         self.check_audit(&mut report)?;
@@ -173,12 +183,25 @@ impl<S: Store> Archive<S> {
         }
     }
 
-    fn check_blobs(&self, report: &mut FixityReport, expected: &BTreeMap<BlobHash, i64>, rate: Option<u64>) -> Result<(), ArchiveError> {
+    fn check_blobs(
+        &self,
+        report: &mut FixityReport,
+        expected: &BTreeMap<BlobHash, i64>,
+        rate: Option<u64>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), ArchiveError> {
         let mut throttle = Throttle { bytes_per_second: rate, started: Instant::now(), bytes: 0 };
         let mut seen = HashSet::new();
+        // The reference counts (small values) say how many blobs there are, for the progress.
+        let mut total = 0;
+        self.store.scan(Table::BlobRefs, &[], &[], &mut |_, _| {
+            total += 1;
+            ControlFlow::Continue(())
+        })?;
         self.store.scan(Table::Blobs, &[], &[], &mut |k, v| {
             throttle.account(v.len());
             report.blobs += 1;
+            progress(report.blobs, total.max(report.blobs));
             report.bytes += v.len() as u64;
             let Ok(key) = <[u8; 32]>::try_from(k) else {
                 report.problem(ProblemKind::Unreferenced, format!("blob key {k:02x?}"), "is not a 32-byte hash");
