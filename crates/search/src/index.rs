@@ -10,10 +10,11 @@ use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFiel
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::{SearchError, VietnameseTokenizer};
+use crate::{SearchError, analyzer};
 
 const EXACT: &str = "vi_exact";
 const FOLDED: &str = "vi_folded";
+const CODES: &str = "vi_codes";
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_BUDGET: usize = 50 << 20;
 
@@ -59,6 +60,7 @@ struct Fields {
     page: Field,
     text: Field,
     text_folded: Field,
+    numbers: Field,
 }
 
 /// The search index in a directory.
@@ -91,11 +93,22 @@ impl SearchIndex {
             page: schema.add_u64_field("page", STORED),
             text: schema.add_text_field("text", text_options(EXACT, true)),
             text_folded: schema.add_text_field("text_folded", text_options(FOLDED, false)),
+            numbers: schema.add_text_field("numbers", text_options(CODES, false)),
         };
+        let schema = schema.build();
         let directory = MmapDirectory::open(dir).map_err(|e| err(e.into()))?;
-        let index = Index::open_or_create(directory, schema.build()).map_err(err)?;
-        index.tokenizers().register(EXACT, VietnameseTokenizer::exact());
-        index.tokenizers().register(FOLDED, VietnameseTokenizer::folded());
+        let index = match Index::open_or_create(directory, schema.clone()) {
+            // An index of an earlier schema is rebuilt, not migrated: search is derived data, and
+            // an empty index (cursor 0) catches up from the archive's first event.
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                std::fs::remove_dir_all(dir).and_then(|_| std::fs::create_dir_all(dir)).map_err(|source| SearchError::Io { path: dir.to_owned(), source })?;
+                Index::open_or_create(MmapDirectory::open(dir).map_err(|e| err(e.into()))?, schema).map_err(err)?
+            }
+            other => other.map_err(err)?,
+        };
+        index.tokenizers().register(EXACT, analyzer::exact());
+        index.tokenizers().register(FOLDED, analyzer::folded());
+        index.tokenizers().register(CODES, analyzer::codes());
         let writer = index.writer(WRITER_BUDGET).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
         Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(writer), reader, fields })
@@ -122,6 +135,8 @@ impl SearchIndex {
             d.add_u64(f.page, i as u64 + 1);
             d.add_text(f.text, text);
             d.add_text(f.text_folded, text);
+            d.add_text(f.numbers, &doc.name);
+            d.add_text(f.numbers, text);
             writer.add_document(d).map_err(self.err())?;
         }
         Ok(())
@@ -155,8 +170,10 @@ impl SearchIndex {
     /// best first, at most `limit`.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
         let f = self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.name_folded, f.text, f.text_folded]);
+        let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.name_folded, f.text, f.text_folded, f.numbers]);
         parser.set_conjunction_by_default();
+        // A whole document number is one rare term: it ranks above the same parts elsewhere.
+        parser.set_field_boost(f.numbers, 4.0);
         // Exact spellings outrank folded ones, and a match in the name outranks one in the text.
         parser.set_field_boost(f.name, 3.0);
         parser.set_field_boost(f.name_folded, 1.5);
@@ -235,5 +252,37 @@ mod tests {
         index.commit(8).unwrap();
         assert!(index.search("nguyen", 10).unwrap().is_empty());
         assert_eq!(index.search("tran thi", 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn numbers_symbols_and_ids_are_found_whole_and_in_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let text = "Căn cứ Quyết định số 123/QĐ-UBND ngày 11/10/2024; hồ sơ H56.14-241011-0001 của ông An, CCCD 001099012345.";
+        index.add(&doc("001099012345.QD.01", "Quyết định", &[text])).unwrap();
+        index.add(&doc("001099012345.QD.02", "Quyết định khác", &["Quyết định số 124/QĐ-UBND, hồ sơ H56.14-241011-0002"])).unwrap();
+        index.commit(1).unwrap();
+        let codes = |q: &str| index.search(q, 10).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
+        for query in ["123/QĐ-UBND", "123/qd-ubnd", "số 123/QĐ-UBND", "H56.14-241011-0001", "001099012345", "11/10/2024"] {
+            assert_eq!(codes(query), ["001099012345.QD.01"], "{query}");
+        }
+        assert_eq!(codes("QĐ-UBND").len(), 2, "a part of a number finds every number that has it");
+        let hit = &index.search("123/QĐ-UBND", 10).unwrap()[0];
+        assert!(hit.snippet.contains("<b>123</b>/<b>QĐ</b>-<b>UBND</b>"), "{}", hit.snippet);
+    }
+
+    #[test]
+    fn an_index_of_another_schema_is_rebuilt_from_scratch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = Schema::builder();
+        old.add_text_field("code", STRING | STORED);
+        let index = Index::create_in_dir(dir.path(), old.build()).unwrap();
+        let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
+        let mut prepared = writer.prepare_commit().unwrap();
+        prepared.set_payload("42");
+        prepared.commit().unwrap();
+        drop((writer, index));
+        let index = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(index.cursor().unwrap(), 0, "the rebuilt index catches up from the first event");
     }
 }

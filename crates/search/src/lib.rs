@@ -3,9 +3,10 @@
 //! beside the page's OCR text.
 //!
 //! Main types: [`SearchIndex`] (open, add, commit with a cursor, search), [`IndexDocument`] (what is
-//! indexed of one archived document), [`Hit`], and the [`VietnameseTokenizer`], which indexes every
+//! indexed of one archived document), [`Hit`], and the Vietnamese [`analyzer`], which indexes every
 //! text twice: exact (NFC, lower case) and folded (tone marks and vowel marks removed, đ→d), so that
-//! "giay phep" finds "Giấy phép" and an exact query ranks exact spellings first.
+//! "giay phep" finds "Giấy phép" and an exact query ranks exact spellings first; document numbers
+//! and codes (`123/QĐ-UBND`) are indexed whole and in parts.
 //!
 //! Search never opens RocksDB: it is fed from the archive's events, remembers in each commit the last
 //! event it has applied (its cursor), and can be rebuilt from the archive at any time. Adding a
@@ -13,9 +14,9 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod analyzer;
 mod index;
-mod tokenizer;
 
 pub use error::SearchError;
 pub use index::{Hit, IndexDocument, SearchIndex};
-pub use tokenizer::{VietnameseTokenizer, fold};
+
