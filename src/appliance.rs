@@ -9,7 +9,7 @@ use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocu
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{BlobHash, DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
-use search::{Hit, IndexDocument, SearchIndex};
+use search::{Hit, IndexDocument, IndexStatus, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
@@ -244,15 +244,11 @@ impl Appliance {
         let Some(&(last, _)) = pending.last() else { return Ok(()) };
         for (_, event) in pending {
             match event {
-                Event::Archived(code) | Event::Changed(code) => {
-                    let record = self.record(&code)?;
-                    if matches!(record.status, archive::DocumentStatus::Destroyed(_)) {
-                        self.search.remove(&code)?;
-                    } else {
-                        self.search.add(&index_document(&record))?;
-                    }
+                Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code) => {
+                    // The record as it is now: a destroyed one keeps its metadata in the index,
+                    // without any text.
+                    self.search.add(&index_document(&self.record(&code)?))?;
                 }
-                Event::Destroyed(code) => self.search.remove(&code)?,
             }
         }
         self.search.commit(last)?;
@@ -351,11 +347,29 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
 
 /// What search indexes of an archived document.
 fn index_document(record: &DocumentRecord) -> IndexDocument {
+    let m = &record.metadata;
+    let status = match record.status {
+        archive::DocumentStatus::Active if record.is_held() => IndexStatus::Held,
+        archive::DocumentStatus::Active => IndexStatus::Active,
+        archive::DocumentStatus::Revoked(_) => IndexStatus::Revoked,
+        archive::DocumentStatus::Destroyed(_) => IndexStatus::Destroyed,
+    };
     IndexDocument {
         code: record.code.clone(),
-        owner: record.metadata.owner().map(ToString::to_string),
-        doc_type: record.metadata.doc_type().to_string(),
-        name: record.metadata.name().to_owned(),
+        owner: m.owner().map(ToString::to_string),
+        dossier: m.dossier().map(ToString::to_string),
+        procedure: m.procedure().map(ToString::to_string),
+        doc_type: m.doc_type().to_string(),
+        name: m.name().to_owned(),
+        number: m.number_symbol().map(str::to_owned),
+        issuing_body: m.issuing_body().map(str::to_owned),
+        issue_date: m.issue_date(),
+        valid_until: match m.validity() {
+            domain::Validity::Permanent => None,
+            domain::Validity::Until(day) => Some(day),
+        },
+        status,
+        captured_at: m.captured_at().timestamp(),
         pages: record.pages.iter().map(|p| p.text.clone()).collect(),
     }
 }

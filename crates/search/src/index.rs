@@ -2,11 +2,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use chrono::{Datelike, NaiveDate};
 use domain::DocumentCode;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -15,22 +17,102 @@ use crate::{SearchError, analyzer};
 const EXACT: &str = "vi_exact";
 const FOLDED: &str = "vi_folded";
 const CODES: &str = "vi_codes";
+/// The `kind` of the index document that carries a document's metadata.
+const KIND_DOCUMENT: &str = "document";
+/// The `kind` of the index documents that carry one page's text each.
+const KIND_PAGE: &str = "page";
+/// `valid_until` of documents valid without end: after every real date.
+const PERMANENT: u64 = 99_991_231;
+/// Most documents a reuse lookup returns: more than any one citizen has.
+const MAX_REUSE: usize = 1000;
+
+/// A day as the number `yyyymmdd`, which orders as the days do.
+fn day_number(day: NaiveDate) -> u64 {
+    (day.year() as u64) * 10_000 + u64::from(day.month()) * 100 + u64::from(day.day())
+}
+
+fn from_day_number(n: u64) -> Option<NaiveDate> {
+    (n != PERMANENT).then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32)).flatten()
+}
+
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_BUDGET: usize = 50 << 20;
 
-/// What is indexed of one archived document.
+/// Where a document stands, as search filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexStatus {
+    /// In force.
+    Active,
+    /// In force and under a hold.
+    Held,
+    /// Revoked.
+    Revoked,
+    /// Destroyed (its text is not indexed).
+    Destroyed,
+}
+
+impl IndexStatus {
+    /// The status's name in the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexStatus::Active => "active",
+            IndexStatus::Held => "held",
+            IndexStatus::Revoked => "revoked",
+            IndexStatus::Destroyed => "destroyed",
+        }
+    }
+}
+
+/// What is indexed of one archived document: its metadata once, and its OCR text page by page.
 #[derive(Debug, Clone)]
 pub struct IndexDocument {
     /// The document code.
     pub code: DocumentCode,
     /// The owner's identifier, if any.
     pub owner: Option<String>,
+    /// The dossier it was received in, if any.
+    pub dossier: Option<String>,
+    /// The procedure code, if any.
+    pub procedure: Option<String>,
     /// The document type code.
     pub doc_type: String,
     /// The document name.
     pub name: String,
+    /// The number and symbol, e.g. `123/QĐ-UBND`.
+    pub number: Option<String>,
+    /// The issuing body.
+    pub issuing_body: Option<String>,
+    /// The issue date.
+    pub issue_date: Option<NaiveDate>,
+    /// The last day of validity; `None` when valid without end.
+    pub valid_until: Option<NaiveDate>,
+    /// Its status.
+    pub status: IndexStatus,
+    /// When it was captured, seconds since the Unix epoch.
+    pub captured_at: i64,
     /// The OCR text of each page, in page order.
     pub pages: Vec<String>,
+}
+
+/// A document a citizen already handed in or was issued, found by [`SearchIndex::reuse`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReuseHit {
+    /// The document code.
+    pub code: DocumentCode,
+    /// The document name.
+    pub name: String,
+    /// The type code.
+    pub doc_type: String,
+    /// The number and symbol, empty if none.
+    pub number: String,
+    /// The issuing body, empty if none.
+    pub issuing_body: String,
+    /// The issue date.
+    pub issue_date: Option<NaiveDate>,
+    /// The last day of validity; `None` when valid without end.
+    pub valid_until: Option<NaiveDate>,
+    /// `active` or `held`.
+    pub status: String,
 }
 
 /// One document found by a query: its best-matching page and a snippet of it.
@@ -52,7 +134,17 @@ pub struct Hit {
 
 #[derive(Clone, Copy)]
 struct Fields {
+    kind: Field,
     code: Field,
+    dossier: Field,
+    procedure: Field,
+    number: Field,
+    issuing_body: Field,
+    issue_date: Field,
+    valid_until: Field,
+    status: Field,
+    captured: Field,
+    facets: Field,
     owner: Field,
     doc_type: Field,
     name: Field,
@@ -85,7 +177,17 @@ impl SearchIndex {
         std::fs::create_dir_all(dir).map_err(|source| SearchError::Io { path: dir.to_owned(), source })?;
         let mut schema = Schema::builder();
         let fields = Fields {
+            kind: schema.add_text_field("kind", STRING),
             code: schema.add_text_field("code", STRING | STORED),
+            dossier: schema.add_text_field("dossier", STRING | STORED),
+            procedure: schema.add_text_field("procedure", STRING | STORED),
+            number: schema.add_text_field("number", STORED),
+            issuing_body: schema.add_text_field("issuing_body", STORED),
+            issue_date: schema.add_u64_field("issue_date", INDEXED | FAST | STORED),
+            valid_until: schema.add_u64_field("valid_until", INDEXED | FAST | STORED),
+            status: schema.add_text_field("status", STRING | STORED),
+            captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
+            facets: schema.add_facet_field("facets", FacetOptions::default()),
             owner: schema.add_text_field("owner", STRING | STORED),
             doc_type: schema.add_text_field("doc_type", STRING | STORED),
             name: schema.add_text_field("name", text_options(EXACT, true)),
@@ -125,29 +227,99 @@ impl SearchIndex {
         let code = doc.code.to_string();
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.delete_term(Term::from_field_text(f.code, &code));
+        // The metadata once per document, for reuse lookups and facets.
+        let mut d = TantivyDocument::default();
+        d.add_text(f.kind, KIND_DOCUMENT);
+        d.add_text(f.code, &code);
+        d.add_text(f.owner, doc.owner.as_deref().unwrap_or_default());
+        d.add_text(f.dossier, doc.dossier.as_deref().unwrap_or_default());
+        d.add_text(f.procedure, doc.procedure.as_deref().unwrap_or_default());
+        d.add_text(f.doc_type, &doc.doc_type);
+        d.add_text(f.name, &doc.name);
+        d.add_text(f.number, doc.number.as_deref().unwrap_or_default());
+        d.add_text(f.issuing_body, doc.issuing_body.as_deref().unwrap_or_default());
+        if let Some(day) = doc.issue_date {
+            d.add_u64(f.issue_date, day_number(day));
+        }
+        d.add_u64(f.valid_until, doc.valid_until.map_or(PERMANENT, day_number));
+        d.add_text(f.status, doc.status.as_str());
+        d.add_i64(f.captured, doc.captured_at);
+        d.add_facet(f.facets, Facet::from_path(["type", doc.doc_type.as_str()]));
+        d.add_facet(f.facets, Facet::from_path(["status", doc.status.as_str()]));
+        if let Some(body) = doc.issuing_body.as_deref().filter(|b| !b.is_empty()) {
+            d.add_facet(f.facets, Facet::from_path(["issuer", body]));
+        }
+        if let Some(day) = doc.issue_date {
+            d.add_facet(f.facets, Facet::from_path(["year", &day.year().to_string()]));
+        }
+        writer.add_document(d).map_err(self.err())?;
+        if doc.status == IndexStatus::Destroyed {
+            return Ok(());
+        }
         for (i, text) in doc.pages.iter().enumerate() {
             let mut d = TantivyDocument::default();
+            d.add_text(f.kind, KIND_PAGE);
             d.add_text(f.code, &code);
             d.add_text(f.owner, doc.owner.as_deref().unwrap_or_default());
             d.add_text(f.doc_type, &doc.doc_type);
+            d.add_text(f.status, doc.status.as_str());
             d.add_text(f.name, &doc.name);
             d.add_text(f.name_folded, &doc.name);
             d.add_u64(f.page, i as u64 + 1);
             d.add_text(f.text, text);
             d.add_text(f.text_folded, text);
             d.add_text(f.numbers, &doc.name);
+            d.add_text(f.numbers, doc.number.as_deref().unwrap_or_default());
             d.add_text(f.numbers, text);
             writer.add_document(d).map_err(self.err())?;
         }
         Ok(())
     }
 
-    /// Stages the removal of a document's every page (a destroyed document's text must leave the
-    /// index); it takes effect at the next [`commit`](Self::commit).
-    pub fn remove(&self, code: &DocumentCode) -> Result<(), SearchError> {
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        writer.delete_term(Term::from_field_text(self.fields.code, &code.to_string()));
-        Ok(())
+    /// Reuse lookup (R10): the documents of `owner` (of `doc_type` if given) that are in force on
+    /// `valid_on`: active or held, neither revoked nor destroyed, valid on that day (documents valid
+    /// without end always are), newest issue first.
+    pub fn reuse(&self, owner: &str, doc_type: Option<&str>, valid_on: NaiveDate) -> Result<Vec<ReuseHit>, SearchError> {
+        let f = self.fields;
+        let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
+        let mut must = vec![
+            (Occur::Must, term(f.kind, KIND_DOCUMENT)),
+            (Occur::Must, term(f.owner, owner)),
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, term(f.status, IndexStatus::Active.as_str())),
+                    (Occur::Should, term(f.status, IndexStatus::Held.as_str())),
+                ])) as Box<dyn Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(std::ops::Bound::Included(Term::from_field_u64(f.valid_until, day_number(valid_on))), std::ops::Bound::Unbounded)),
+            ),
+        ];
+        if let Some(t) = doc_type {
+            must.push((Occur::Must, term(f.doc_type, t)));
+        }
+        let searcher = self.reader.searcher();
+        let found = searcher.search(&BooleanQuery::new(must), &TopDocs::with_limit(MAX_REUSE).order_by_u64_field("issue_date", tantivy::Order::Desc)).map_err(self.err())?;
+        let mut hits = Vec::with_capacity(found.len());
+        for (_, address) in found {
+            let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
+            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let day_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).and_then(from_day_number);
+            let Ok(code) = text_of(f.code).parse() else { continue };
+            hits.push(ReuseHit {
+                code,
+                name: text_of(f.name),
+                doc_type: text_of(f.doc_type),
+                number: text_of(f.number),
+                issuing_body: text_of(f.issuing_body),
+                issue_date: day_of(f.issue_date),
+                valid_until: day_of(f.valid_until),
+                status: text_of(f.status),
+            });
+        }
+        Ok(hits)
     }
 
     /// Makes staged documents durable and searchable, recording `cursor` (the last archive event
@@ -180,6 +352,10 @@ impl SearchIndex {
         parser.set_field_boost(f.text, 2.0);
         // Users type free text, not query syntax: whatever does not parse is taken as plain words.
         let (parsed, _) = parser.parse_query_lenient(query);
+        // Only pages carry text; the restriction adds nothing to the score.
+        let pages = TermQuery::new(Term::from_field_text(f.kind, KIND_PAGE), IndexRecordOption::Basic);
+        let kind: Box<dyn Query> = Box::new(ConstScoreQuery::new(Box::new(pages), 0.0));
+        let parsed: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::Must, parsed), (Occur::Must, kind)]));
         let searcher = self.reader.searcher();
         // Several pages of one document may match; fetch enough page hits to fill `limit` documents.
         let top = searcher.search(&parsed, &TopDocs::with_limit(limit.max(1) * 8).order_by_score()).map_err(self.err())?;
@@ -217,13 +393,52 @@ mod tests {
     use super::*;
 
     fn doc(code: &str, name: &str, pages: &[&str]) -> IndexDocument {
+        let code: DocumentCode = code.parse().unwrap();
         IndexDocument {
-            code: code.parse().unwrap(),
-            owner: Some("001099012345".into()),
-            doc_type: "GPXD".into(),
+            owner: code.owner().map(ToString::to_string),
+            doc_type: code.doc_type().to_string(),
+            code,
+            dossier: None,
+            procedure: None,
             name: name.into(),
+            number: None,
+            issuing_body: Some("UBND quận 1".into()),
+            issue_date: None,
+            valid_until: None,
+            status: IndexStatus::Active,
+            captured_at: 1_763_000_000,
             pages: pages.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn reuse_finds_what_is_in_force_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let with = |code: &str, status, valid_until, issued| IndexDocument { status, valid_until, issue_date: Some(issued), ..doc(code, "Giấy tờ", &["trang"]) };
+        index.add(&with("001099012345.GKS.01", IndexStatus::Active, None, day(1999, 5, 1))).unwrap();
+        index.add(&with("001099012345.CCCD.01", IndexStatus::Active, Some(day(2031, 6, 30)), day(2021, 6, 30))).unwrap();
+        index.add(&with("001099012345.CCCD.02", IndexStatus::Active, Some(day(2021, 6, 29)), day(2011, 6, 30))).unwrap();
+        index.add(&with("001099012345.GPXD.01", IndexStatus::Revoked, None, day(2020, 1, 1))).unwrap();
+        index.add(&with("001099012345.GPXD.02", IndexStatus::Destroyed, None, day(2001, 1, 1))).unwrap();
+        index.add(&with("001099012345.GPXD.03", IndexStatus::Held, None, day(2022, 2, 2))).unwrap();
+        index.add(&with("001099054321.GKS.01", IndexStatus::Active, None, day(1999, 5, 1))).unwrap();
+        index.commit(1).unwrap();
+        let codes = |t: Option<&str>, on: NaiveDate| index.reuse("001099012345", t, on).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
+        // Newest issue first; permanent and still-valid documents, held ones too; not revoked,
+        // destroyed or expired ones, nor another owner's.
+        assert_eq!(codes(None, day(2026, 11, 23)), ["001099012345.GPXD.03", "001099012345.CCCD.01", "001099012345.GKS.01"]);
+        assert_eq!(codes(Some("CCCD"), day(2026, 11, 23)), ["001099012345.CCCD.01"]);
+        assert_eq!(codes(Some("CCCD"), day(2021, 6, 29)), ["001099012345.CCCD.01", "001099012345.CCCD.02"], "valid on its last day");
+        assert_eq!(codes(Some("CCCD"), day(2031, 7, 1)), Vec::<String>::new());
+        let hit = &index.reuse("001099012345", Some("GKS"), day(2026, 1, 1)).unwrap()[0];
+        assert_eq!((hit.issue_date, hit.valid_until, hit.status.as_str()), (Some(day(1999, 5, 1)), None, "active"));
+        // A destroyed document's text is not searchable; its metadata stays for the record.
+        assert!(index.search("trang", 10).unwrap().iter().all(|h| h.code.to_string() != "001099012345.GPXD.02"));
     }
 
     #[test]
