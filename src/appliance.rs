@@ -110,6 +110,24 @@ impl Appliance {
         &self.archive
     }
 
+    /// The search index.
+    pub fn search_index(&self) -> &SearchIndex {
+        &self.search
+    }
+
+    /// Rebuilds the search index from the archive alone: empties it and replays every event.
+    /// Returns the number of documents indexed.
+    pub fn reindex(&self, actor: &str) -> Result<u64, ApplianceError> {
+        {
+            let _guard = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+            self.search.clear()?;
+        }
+        self.catch_up_search()?;
+        let documents = self.archive.document_count()?;
+        self.archive.audit(actor, "reindex", "search", &format!("{documents} documents"))?;
+        Ok(documents)
+    }
+
     /// The seal keys as they are now.
     pub fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
         self.keys.ring()

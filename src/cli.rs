@@ -84,9 +84,44 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Reuse (R10): look up an owner's documents in force, record that a dossier reuses one, or
+    /// report the reuse rate per month.
+    Reuse(ReuseArgs),
+    /// Rebuild the search index from the archive alone.
+    Reindex,
     /// The archive's commands.
     #[command(flatten)]
     Archive(ArchiveCommand),
+}
+
+/// What `sohoa reuse` does: one of `--owner`, `--record`, `--report`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["owner", "record", "report"])))]
+pub struct ReuseArgs {
+    /// Look up this owner's documents in force.
+    #[arg(long)]
+    owner: Option<String>,
+    /// With --owner: only documents of this type.
+    #[arg(long = "type", requires = "owner")]
+    doc_type: Option<String>,
+    /// With --owner: in force on this day (default: today).
+    #[arg(long, requires = "owner")]
+    valid_on: Option<chrono::NaiveDate>,
+    /// Record that --dossier reuses this document.
+    #[arg(long, requires = "dossier")]
+    record: Option<String>,
+    /// With --record: the dossier that reuses it.
+    #[arg(long, requires = "record")]
+    dossier: Option<String>,
+    /// Report the reuse rate per month.
+    #[arg(long)]
+    report: bool,
+    /// With --report: from this day.
+    #[arg(long, requires = "report")]
+    from: Option<chrono::NaiveDate>,
+    /// With --report: up to this day, excluded.
+    #[arg(long, requires = "report")]
+    until: Option<chrono::NaiveDate>,
 }
 
 /// Seal key administration.
@@ -244,6 +279,15 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor())?)?,
         Command::Keys { command: KeysCommand::Rotate } => println!("{}", appliance.rotate_key(&actor())?),
         Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor(), json),
+        Command::Reuse(args) => reuse(&appliance, args, json)?,
+        Command::Reindex => {
+            let documents = appliance.reindex(&actor())?;
+            if json {
+                print_json(&serde_json::json!({ "documents": documents }))?;
+            } else {
+                println!("search index rebuilt: {documents} documents");
+            }
+        }
         Command::Users { command: UsersCommand::Add { name, role } } => {
             let role: Role = role.parse()?;
             let mut password = String::new();
@@ -256,6 +300,39 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
     }
     Ok(true)
+}
+
+fn reuse(appliance: &Appliance, args: ReuseArgs, json: bool) -> Result<(), ApplianceError> {
+    let start_of = |day: chrono::NaiveDate| day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(domain::vietnam_offset()).single());
+    if let Some(owner) = args.owner {
+        let owner = owner.parse()?;
+        let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
+        let valid_on = args.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
+        let found = appliance.reuse(&owner, doc_type.as_ref(), valid_on, &actor())?;
+        if json {
+            return print_json(&found).map_err(Into::into);
+        }
+        for c in &found {
+            let until = c.valid_until.map_or("permanent".to_owned(), |d| format!("until {d}"));
+            let verdict = if c.verified { "verified".to_owned() } else { format!("NOT VERIFIED ({})", c.failed_checks.join(", ")) };
+            println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", c.code, c.name, c.number, c.status);
+        }
+    } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
+        appliance.record_reuse(&code.parse()?, &dossier.parse()?, &actor())?;
+        if json {
+            print_json(&serde_json::json!({ "code": code, "dossier": dossier, "reused": true }))?;
+        }
+    } else {
+        let rates = appliance.reuse_report(args.from.and_then(start_of), args.until.and_then(start_of), &actor())?;
+        if json {
+            return print_json(&rates).map_err(Into::into);
+        }
+        for r in &rates {
+            let percent = if r.dossiers == 0 { 0.0 } else { 100.0 * r.with_reuse as f64 / r.dossiers as f64 };
+            println!("{}\t{} dossiers\t{} with reuse\t{percent:.1}%", r.month, r.dossiers, r.with_reuse);
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file so that a reader never sees half of it: temporary name, sync, rename.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod input;
 pub mod jobs;
 mod progress_bar;
+pub mod reuse;
 pub mod seals;
 pub mod server;
 pub mod signing;

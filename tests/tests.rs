@@ -11,4 +11,5 @@ mod capture;
 mod http;
 mod ingest;
 mod keys;
+mod reuse;
 mod signing;

@@ -322,6 +322,16 @@ impl SearchIndex {
         Ok(hits)
     }
 
+    /// Empties the index and sets its cursor to 0, durably, so that catching up rebuilds it from the
+    /// archive's first event.
+    pub fn clear(&self) -> Result<(), SearchError> {
+        {
+            let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            writer.delete_all_documents().map_err(self.err())?;
+        }
+        self.commit(0)
+    }
+
     /// Makes staged documents durable and searchable, recording `cursor` (the last archive event
     /// applied) in the same commit.
     pub fn commit(&self, cursor: u64) -> Result<(), SearchError> {
@@ -380,10 +390,11 @@ impl SearchIndex {
                 score,
                 snippet: snippets.snippet(&page_text).to_html(),
             });
-            if hits.len() == limit {
-                break;
-            }
         }
+        // Equal scores (the same text in several documents) are ordered by code, so that the order
+        // does not depend on where documents happen to sit in the index.
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.code.to_string().cmp(&b.code.to_string())));
+        hits.truncate(limit);
         Ok(hits)
     }
 }

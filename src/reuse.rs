@@ -1,0 +1,130 @@
+//! Reuse (R10): finding what a citizen already handed in or was issued, checking that it is still in
+//! force and intact, recording that a new dossier reuses it instead of a resubmitted copy, and the
+//! reuse rate per month.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use archive::{AuditQuery, DocumentStatus};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use domain::{DocumentCode, DocumentTypeCode, DossierCode, OwnerId};
+use search::ReuseHit;
+use serde::Serialize;
+
+use crate::{Appliance, ApplianceError};
+
+/// A document found for reuse, with the outcome of verifying it now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReuseCandidate {
+    /// The document code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its type code.
+    pub doc_type: String,
+    /// Its number and symbol.
+    pub number: String,
+    /// Its issuing body.
+    pub issuing_body: String,
+    /// Its issue date.
+    pub issue_date: Option<NaiveDate>,
+    /// Its last day of validity; `None` when valid without end.
+    pub valid_until: Option<NaiveDate>,
+    /// `active` or `held`.
+    pub status: String,
+    /// Whether every verification check passed (seals, hashes, PDF signature, archive log).
+    pub verified: bool,
+    /// The names of the checks that failed, if any.
+    pub failed_checks: Vec<String>,
+}
+
+/// The reuse rate of one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReuseRate {
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// Dossiers received that month (named by an ingested or a reused document).
+    pub dossiers: usize,
+    /// Of those, the dossiers in which at least one document was reused.
+    pub with_reuse: usize,
+}
+
+const REUSE: &str = "reuse";
+
+impl Appliance {
+    /// The owner's documents in force on `valid_on` (of `doc_type` if given), each verified now.
+    /// The lookup and each verification are audited.
+    pub fn reuse(&self, owner: &OwnerId, doc_type: Option<&DocumentTypeCode>, valid_on: NaiveDate, actor: &str) -> Result<Vec<ReuseCandidate>, ApplianceError> {
+        let hits = self.search_index().reuse(owner.as_str(), doc_type.map(DocumentTypeCode::as_str), valid_on)?;
+        self.archive().audit(actor, "reuse-lookup", owner.as_str(), &format!("valid on {valid_on}: {} documents", hits.len()))?;
+        hits.into_iter()
+            .map(|hit: ReuseHit| {
+                let report = self.verify_code(&hit.code, actor)?;
+                Ok(ReuseCandidate {
+                    code: hit.code.to_string(),
+                    name: hit.name,
+                    doc_type: hit.doc_type,
+                    number: hit.number,
+                    issuing_body: hit.issuing_body,
+                    issue_date: hit.issue_date,
+                    valid_until: hit.valid_until,
+                    status: hit.status,
+                    verified: report.valid,
+                    failed_checks: report.checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records that dossier `dossier` reuses document `code` instead of a resubmitted copy. The
+    /// document must be in force: active (held or not) and valid today.
+    pub fn record_reuse(&self, code: &DocumentCode, dossier: &DossierCode, actor: &str) -> Result<(), ApplianceError> {
+        let record = self.record(code)?;
+        if record.status != DocumentStatus::Active {
+            return Err(ApplianceError::Input(format!("document {code} is {} and cannot be reused", record.status.name())));
+        }
+        let today = domain::vietnam_now().date_naive();
+        if let domain::Validity::Until(end) = record.metadata.validity() {
+            if end < today {
+                return Err(ApplianceError::Input(format!("document {code} was valid until {end} and cannot be reused")));
+            }
+        }
+        self.archive().audit(actor, REUSE, &code.to_string(), &dossier.to_string())?;
+        Ok(())
+    }
+
+    /// The reuse rate per month between `from` and `until` (audit times, `until` excluded): of the
+    /// dossiers received, how many reused at least one document. A dossier counts in the month of
+    /// its first ingest or reuse.
+    pub fn reuse_report(&self, from: Option<DateTime<FixedOffset>>, until: Option<DateTime<FixedOffset>>, actor: &str) -> Result<Vec<ReuseRate>, ApplianceError> {
+        let entries = self.archive().audit_query(&AuditQuery { from, until, ..AuditQuery::default() })?;
+        let mut first_seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut reusing: BTreeSet<String> = BTreeSet::new();
+        for e in entries {
+            let month = e.at.format("%Y-%m").to_string();
+            let dossier = match e.action.as_str() {
+                REUSE => {
+                    reusing.insert(e.detail.clone());
+                    Some(e.detail)
+                }
+                "ingest" => e
+                    .target
+                    .parse::<DocumentCode>()
+                    .ok()
+                    .and_then(|code| self.archive().record(&code).ok().flatten())
+                    .and_then(|r| r.metadata.dossier().map(ToString::to_string)),
+                _ => None,
+            };
+            if let Some(d) = dossier {
+                first_seen.entry(d).or_insert(month);
+            }
+        }
+        let mut months: BTreeMap<String, ReuseRate> = BTreeMap::new();
+        for (dossier, month) in first_seen {
+            let rate = months.entry(month.clone()).or_insert(ReuseRate { month, dossiers: 0, with_reuse: 0 });
+            rate.dossiers += 1;
+            rate.with_reuse += usize::from(reusing.contains(&dossier));
+        }
+        self.archive().audit(actor, "reuse-report", "", &format!("{} months", months.len()))?;
+        Ok(months.into_values().collect())
+    }
+}
