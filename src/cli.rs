@@ -303,7 +303,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
 }
 
 fn reuse(appliance: &Appliance, args: ReuseArgs, json: bool) -> Result<(), ApplianceError> {
-    let start_of = |day: chrono::NaiveDate| day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(domain::vietnam_offset()).single());
+    let start_of = crate::reuse::start_of_day;
     if let Some(owner) = args.owner {
         let owner = owner.parse()?;
         let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;

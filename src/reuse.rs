@@ -50,6 +50,11 @@ pub struct ReuseRate {
 
 const REUSE: &str = "reuse";
 
+/// Midnight at the start of `day`, Vietnam time: the bounds of report periods.
+pub fn start_of_day(day: NaiveDate) -> Option<DateTime<FixedOffset>> {
+    day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(domain::vietnam_offset()).single())
+}
+
 impl Appliance {
     /// The owner's documents in force on `valid_on` (of `doc_type` if given), each verified now.
     /// The lookup and each verification are audited.

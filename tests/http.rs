@@ -95,6 +95,8 @@ async fn every_api_route_needs_a_session_and_the_right_role() {
         "/api/audit",
         "/api/log/proof/001099012345.GPXD.01",
         "/api/log/consistency/1",
+        "/api/reuse?owner=001099012345",
+        "/api/reuse/report",
     ];
     for uri in uris {
         let (status, json) = api.json(Request::get(uri).body(Body::empty()).unwrap()).await;
@@ -271,4 +273,30 @@ async fn json_id(api: &Api, auditor: &str) -> u64 {
     let (status, holds) = api.json(get("/api/holds", auditor)).await;
     assert_eq!(status, StatusCode::OK, "{holds}");
     holds["holds"][0]["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn reuse_over_http_at_the_counter() {
+    let api = Api::new();
+    let operator = api.login("operator").await;
+    let page = std::fs::read(corpus("clean300-002.png")).unwrap();
+    let form = multipart(&[("type", "GKS"), ("name", "Giấy khai sinh"), ("owner", "001099012345"), ("issued", "1999-05-01")], &[("page", "p1.png", page)]);
+    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let code = json["code"].as_str().unwrap().to_owned();
+
+    let (status, found) = api.json(get("/api/reuse?owner=001099012345&valid_on=2026-01-01", &operator)).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!((found["documents"][0]["code"].as_str(), found["documents"][0]["verified"].as_bool()), (Some(code.as_str()), Some(true)), "{found}");
+    let (status, json) = api.json(get("/api/reuse?owner=123", &operator)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    let auditor = api.login("auditor").await;
+    assert_eq!(api.json(get("/api/reuse?owner=001099012345", &auditor)).await.0, StatusCode::FORBIDDEN);
+
+    let reuse = serde_json::json!({ "code": code, "dossier": "H56.14-261123-0007" });
+    let (status, json) = api.json(post_json("/api/reuse", &operator, reuse)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (status, report) = api.json(get("/api/reuse/report", &auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!((report["months"][0]["dossiers"].as_u64(), report["months"][0]["with_reuse"].as_u64()), (Some(1), Some(1)), "{report}");
 }

@@ -8,6 +8,7 @@ mod auth;
 mod documents;
 mod error;
 mod progress;
+mod reuse;
 mod search;
 mod verify;
 
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(documents::router())
         .merge(progress::router())
+        .merge(reuse::router())
         .merge(search::router())
         .merge(verify::router())
         .with_state(state)
