@@ -9,7 +9,7 @@ use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocu
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{BlobHash, DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
-use search::{Hit, IndexDocument, IndexStatus, SearchIndex};
+use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, SearchResults};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
@@ -318,10 +318,10 @@ impl Appliance {
     }
 
     /// Full-text search, recorded in the audit trail.
-    pub fn search(&self, query: &str, limit: usize, actor: &str) -> Result<Vec<Hit>, ApplianceError> {
-        let hits = self.search.search(query, limit)?;
-        self.archive.audit(actor, "search", query, &format!("{} results", hits.len()))?;
-        Ok(hits)
+    pub fn search(&self, request: &SearchRequest, actor: &str) -> Result<SearchResults, ApplianceError> {
+        let results = self.search.search(request)?;
+        self.archive.audit(actor, "search", &request.text, &format!("{} results", results.total))?;
+        Ok(results)
     }
 
     /// The record of a document, or `NotFound`.
@@ -360,6 +360,9 @@ pub fn hit_json(h: &Hit) -> serde_json::Value {
         "page": h.page,
         "score": h.score,
         "snippet": h.snippet,
+        "type": h.doc_type,
+        "status": h.status,
+        "captured_at": h.captured_at,
     })
 }
 

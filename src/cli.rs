@@ -47,13 +47,7 @@ pub enum Command {
     /// Capture image files (PNG, JPEG) as one document, pages in the order given.
     Ingest(IngestArgs),
     /// Full-text search; diacritics are optional.
-    Search {
-        /// The words to find.
-        query: String,
-        /// Most documents to list.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-    },
+    Search(SearchArgs),
     /// Write a document's signed PDF, exactly as archived, to a file.
     Get {
         /// The document code.
@@ -92,6 +86,51 @@ pub enum Command {
     /// The archive's commands.
     #[command(flatten)]
     Archive(ArchiveCommand),
+}
+
+/// The words and filters of `sohoa search`.
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// The words to find; diacritics and case do not matter, numbers match whole or in parts.
+    query: String,
+    /// Most documents to list.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Documents to skip (the next page of results).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Only this type code.
+    #[arg(long = "type")]
+    doc_type: Option<String>,
+    /// Only this issuing body, exactly as recorded.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Only documents issued this year.
+    #[arg(long)]
+    year: Option<i32>,
+    /// Order: relevance, newest, oldest.
+    #[arg(long, default_value = "relevance", value_parser = ["relevance", "newest", "oldest"])]
+    sort: String,
+}
+
+impl SearchArgs {
+    fn request(self) -> search::SearchRequest {
+        let sort = match self.sort.as_str() {
+            "newest" => search::SortOrder::Newest,
+            "oldest" => search::SortOrder::Oldest,
+            _ => search::SortOrder::Relevance,
+        };
+        search::SearchRequest {
+            text: self.query,
+            doc_type: self.doc_type,
+            issuing_body: self.issuer,
+            year: self.year,
+            statuses: Vec::new(),
+            sort,
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
 }
 
 /// What `sohoa reuse` does: one of `--owner`, `--record`, `--report`.
@@ -233,8 +272,8 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let json = cli.json;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) => unreachable!("handled above"),
-        Command::Search { query, limit } => {
-            let hits = appliance.search(&query, limit, &actor())?;
+        Command::Search(args) => {
+            let hits = appliance.search(&args.request(), &actor())?.hits;
             if json {
                 print_json(&hits.iter().map(hit_json).collect::<Vec<_>>())?;
             } else {

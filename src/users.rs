@@ -43,6 +43,17 @@ impl Role {
     }
 }
 
+impl Role {
+    /// The document statuses this role may find in search; empty for all. Scan operators work with
+    /// what is in force; revoked documents are for officers and the records room.
+    pub fn visible_statuses(self) -> &'static [search::IndexStatus] {
+        match self {
+            Role::Operator => &[search::IndexStatus::Active, search::IndexStatus::Held],
+            Role::Officer | Role::Archivist | Role::Auditor | Role::Admin => &[],
+        }
+    }
+}
+
 impl FromStr for Role {
     type Err = ApplianceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -250,6 +250,13 @@ async fn archive_operations_over_http_each_for_its_roles() {
     assert_eq!((status, json["status"].as_str()), (StatusCode::OK, Some("revoked")), "{json}");
     let (_, report) = api.json(get(&format!("/api/verify/{code}"), &officer)).await;
     assert_eq!(report["valid"].as_bool(), Some(false), "{report}");
+    // Search applies each role's view: the counter no longer finds the revoked document, officers do.
+    let (_, found) = api.json(get("/api/search?q=cong%20dich%20vu", &operator)).await;
+    assert_eq!(found["total"].as_u64(), Some(0), "{found}");
+    let (_, found) = api.json(get("/api/search?q=cong%20dich%20vu&sort=newest", &officer)).await;
+    assert_eq!((found["total"].as_u64(), found["hits"][0]["status"].as_str()), (Some(1), Some("revoked")), "{found}");
+    assert_eq!(found["facets"]["/status/revoked"].as_u64(), Some(1), "{found}");
+    assert_eq!(api.json(get("/api/search?q=a&sort=best", &officer)).await.0, StatusCode::BAD_REQUEST);
 
     // Fixity, the trail and the log are the auditor's.
     let fixity = Request::post("/api/fixity").header(header::AUTHORIZATION, format!("Bearer {officer}")).body(Body::empty()).unwrap();

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::appliance::hit_json;
 use crate::users::Role;
+use search::{SearchRequest, SortOrder};
 
 /// Most documents one query may return.
 const MAX_LIMIT: usize = 200;
@@ -16,23 +17,49 @@ const MAX_LIMIT: usize = 200;
 struct SearchParams {
     q: String,
     limit: Option<usize>,
+    offset: Option<usize>,
+    #[serde(rename = "type")]
+    doc_type: Option<String>,
+    issuer: Option<String>,
+    year: Option<i32>,
+    sort: Option<String>,
 }
 
-/// `GET /api/search?q=…&limit=…`.
+/// `GET /api/search?q=…[&type=…][&issuer=…][&year=…][&sort=relevance|newest|oldest][&offset=…][&limit=…]`:
+/// one page of documents, the total, and facet counts. Each role sees only the statuses it may.
 async fn search(
     State(state): State<AppState>,
     user: AuthUser,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     user.require(&Role::ALL, "search")?;
-    let Query(params) = params.map_err(|e| AppError::BadRequest(format!("expected ?q=<words>[&limit=N]: {e}")))?;
-    if params.q.trim().is_empty() {
+    let Query(p) = params.map_err(|e| AppError::BadRequest(format!("expected ?q=<words>[&type=&issuer=&year=&sort=&offset=&limit=]: {e}")))?;
+    if p.q.trim().is_empty() {
         return Err(AppError::BadRequest("the query q is empty".into()));
     }
-    let limit = params.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
+    let sort = match p.sort.as_deref() {
+        None | Some("relevance") => SortOrder::Relevance,
+        Some("newest") => SortOrder::Newest,
+        Some("oldest") => SortOrder::Oldest,
+        Some(other) => return Err(AppError::BadRequest(format!("sort {other:?}: expected relevance, newest or oldest"))),
+    };
+    let request = SearchRequest {
+        text: p.q,
+        doc_type: p.doc_type,
+        issuing_body: p.issuer,
+        year: p.year,
+        statuses: user.role.visible_statuses().to_vec(),
+        sort,
+        offset: p.offset.unwrap_or(0),
+        limit: p.limit.unwrap_or(20).clamp(1, MAX_LIMIT),
+    };
     let actor = user.name;
-    let hits = blocking(&state, move |a| a.search(&params.q, limit, &actor)).await?;
-    Ok(Json(serde_json::json!({ "hits": hits.iter().map(hit_json).collect::<Vec<_>>() })))
+    let results = blocking(&state, move |a| a.search(&request, &actor)).await?;
+    Ok(Json(serde_json::json!({
+        "total": results.total,
+        "hits": results.hits.iter().map(hit_json).collect::<Vec<_>>(),
+        "facets": results.facets,
+    })))
 }
 
 /// Search routes.

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -130,7 +130,62 @@ pub struct Hit {
     pub score: f32,
     /// A fragment of the page with the matches marked `<b>…</b>` (HTML-escaped).
     pub snippet: String,
+    /// The type code.
+    pub doc_type: String,
+    /// The status (`active`, `held`, `revoked`).
+    pub status: String,
+    /// When it was captured, seconds since the Unix epoch.
+    pub captured_at: i64,
 }
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Most recently captured first.
+    Newest,
+    /// Earliest captured first.
+    Oldest,
+}
+
+/// A full-text search: words (with or without diacritics, numbers whole or in parts), filters, the
+/// order and the page of results wanted.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The words.
+    pub text: String,
+    /// Only this type.
+    pub doc_type: Option<String>,
+    /// Only this issuing body (exactly as recorded).
+    pub issuing_body: Option<String>,
+    /// Only documents issued this year.
+    pub year: Option<i32>,
+    /// Only these statuses; empty for every status that has text. The server narrows this by role.
+    pub statuses: Vec<IndexStatus>,
+    /// The order.
+    pub sort: SortOrder,
+    /// Documents to skip (for the next page of results).
+    pub offset: usize,
+    /// Documents wanted.
+    pub limit: usize,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    /// Matching documents, up to [`MAX_MATCHES`] pages considered.
+    pub total: usize,
+    /// The requested page of documents.
+    pub hits: Vec<Hit>,
+    /// Counts of the matching documents by facet (`/type/GPXD`, `/status/active`, `/year/2024`,
+    /// `/issuer/…`), over the same documents as `total`.
+    pub facets: BTreeMap<String, usize>,
+}
+
+/// Most matching pages a search considers for ranking, counting and facets.
+pub const MAX_MATCHES: usize = 2000;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -145,6 +200,8 @@ struct Fields {
     status: Field,
     captured: Field,
     facets: Field,
+    issuer: Field,
+    year: Field,
     owner: Field,
     doc_type: Field,
     name: Field,
@@ -188,6 +245,8 @@ impl SearchIndex {
             status: schema.add_text_field("status", STRING | STORED),
             captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
             facets: schema.add_facet_field("facets", FacetOptions::default()),
+            issuer: schema.add_text_field("issuer", STRING | STORED),
+            year: schema.add_u64_field("year", INDEXED | STORED),
             owner: schema.add_text_field("owner", STRING | STORED),
             doc_type: schema.add_text_field("doc_type", STRING | STORED),
             name: schema.add_text_field("name", text_options(EXACT, true)),
@@ -263,6 +322,11 @@ impl SearchIndex {
             d.add_text(f.owner, doc.owner.as_deref().unwrap_or_default());
             d.add_text(f.doc_type, &doc.doc_type);
             d.add_text(f.status, doc.status.as_str());
+            d.add_text(f.issuer, doc.issuing_body.as_deref().unwrap_or_default());
+            if let Some(day) = doc.issue_date {
+                d.add_u64(f.year, day.year() as u64);
+            }
+            d.add_i64(f.captured, doc.captured_at);
             d.add_text(f.name, &doc.name);
             d.add_text(f.name_folded, &doc.name);
             d.add_u64(f.page, i as u64 + 1);
@@ -348,9 +412,9 @@ impl SearchIndex {
         Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
-    /// Documents matching every word of `query` (with or without diacritics) in their name or text,
-    /// best first, at most `limit`.
-    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+    /// Documents matching every word of the request (with or without diacritics) in their name,
+    /// number or text, filtered, ordered and paged as asked; one hit per document, at its best page.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.name_folded, f.text, f.text_folded, f.numbers]);
         parser.set_conjunction_by_default();
@@ -361,41 +425,85 @@ impl SearchIndex {
         parser.set_field_boost(f.name_folded, 1.5);
         parser.set_field_boost(f.text, 2.0);
         // Users type free text, not query syntax: whatever does not parse is taken as plain words.
-        let (parsed, _) = parser.parse_query_lenient(query);
-        // Only pages carry text; the restriction adds nothing to the score.
-        let pages = TermQuery::new(Term::from_field_text(f.kind, KIND_PAGE), IndexRecordOption::Basic);
-        let kind: Box<dyn Query> = Box::new(ConstScoreQuery::new(Box::new(pages), 0.0));
-        let parsed: Box<dyn Query> = Box::new(BooleanQuery::new(vec![(Occur::Must, parsed), (Occur::Must, kind)]));
+        let (words, _) = parser.parse_query_lenient(&request.text);
+        // Only pages carry text; filters add nothing to the score.
+        let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
+        let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
+        let mut clauses = vec![(Occur::Must, words.box_clone()), filter(term(f.kind, KIND_PAGE))];
+        if let Some(t) = &request.doc_type {
+            clauses.push(filter(term(f.doc_type, t)));
+        }
+        if let Some(body) = &request.issuing_body {
+            clauses.push(filter(term(f.issuer, body)));
+        }
+        if let Some(year) = request.year {
+            let year = TermQuery::new(Term::from_field_u64(f.year, year.max(0) as u64), IndexRecordOption::Basic);
+            clauses.push(filter(Box::new(year)));
+        }
+        if !request.statuses.is_empty() {
+            let any = request.statuses.iter().map(|s| (Occur::Should, term(f.status, s.as_str()))).collect();
+            clauses.push(filter(Box::new(BooleanQuery::new(any))));
+        }
+        let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        // Several pages of one document may match; fetch enough page hits to fill `limit` documents.
-        let top = searcher.search(&parsed, &TopDocs::with_limit(limit.max(1) * 8).order_by_score()).map_err(self.err())?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*parsed, f.text_folded).map_err(self.err())?;
-        snippets.set_max_num_chars(200);
-        let mut hits: Vec<Hit> = Vec::new();
+        let top = searcher.search(&query, &TopDocs::with_limit(MAX_MATCHES).order_by_score()).map_err(self.err())?;
+        // One entry per document, at its best page (pages come best first).
+        let mut documents: Vec<(f32, TantivyDocument)> = Vec::new();
         let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut facets: BTreeMap<String, usize> = BTreeMap::new();
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
             let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let code = text_of(f.code);
-            if seen.insert(code.clone(), ()).is_some() {
+            if seen.insert(text_of(f.code), ()).is_some() {
                 continue;
             }
-            let Ok(parsed_code) = code.parse() else { continue };
-            let page_text = text_of(f.text);
-            hits.push(Hit {
-                code: parsed_code,
-                name: text_of(f.name),
-                owner: text_of(f.owner),
-                page: doc.get_first(f.page).and_then(|v| v.as_u64()).unwrap_or(1) as u32,
-                score,
-                snippet: snippets.snippet(&page_text).to_html(),
-            });
+            let mut count = |facet: String| *facets.entry(facet).or_default() += 1;
+            count(format!("/type/{}", text_of(f.doc_type)));
+            count(format!("/status/{}", text_of(f.status)));
+            if let Some(year) = doc.get_first(f.year).and_then(|v| v.as_u64()) {
+                count(format!("/year/{year}"));
+            }
+            let issuer = text_of(f.issuer);
+            if !issuer.is_empty() {
+                count(format!("/issuer/{issuer}"));
+            }
+            documents.push((score, doc));
         }
-        // Equal scores (the same text in several documents) are ordered by code, so that the order
-        // does not depend on where documents happen to sit in the index.
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.code.to_string().cmp(&b.code.to_string())));
-        hits.truncate(limit);
-        Ok(hits)
+        let captured = |doc: &TantivyDocument| doc.get_first(f.captured).and_then(|v| v.as_i64()).unwrap_or(0);
+        let code = |doc: &TantivyDocument| doc.get_first(f.code).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        // Ties are ordered by code, so that the order does not depend on where documents happen to
+        // sit in the index.
+        documents.sort_by(|(sa, a), (sb, b)| {
+            let primary = match request.sort {
+                SortOrder::Relevance => sb.total_cmp(sa),
+                SortOrder::Newest => captured(b).cmp(&captured(a)),
+                SortOrder::Oldest => captured(a).cmp(&captured(b)),
+            };
+            primary.then_with(|| code(a).cmp(&code(b)))
+        });
+        let total = documents.len();
+        let mut snippets = SnippetGenerator::create(&searcher, &*words, f.text_folded).map_err(self.err())?;
+        snippets.set_max_num_chars(200);
+        let hits = documents
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .filter_map(|(score, doc)| {
+                let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                Some(Hit {
+                    code: text_of(f.code).parse().ok()?,
+                    name: text_of(f.name),
+                    owner: text_of(f.owner),
+                    page: doc.get_first(f.page).and_then(|v| v.as_u64()).unwrap_or(1) as u32,
+                    score,
+                    snippet: snippets.snippet(&text_of(f.text)).to_html(),
+                    doc_type: text_of(f.doc_type),
+                    status: text_of(f.status),
+                    captured_at: captured(&doc),
+                })
+            })
+            .collect();
+        Ok(SearchResults { total, hits, facets })
     }
 }
 
@@ -419,6 +527,13 @@ mod tests {
             status: IndexStatus::Active,
             captured_at: 1_763_000_000,
             pages: pages.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    impl SearchIndex {
+        /// The hits of a plain query, for tests.
+        fn find(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+            Ok(self.search(&SearchRequest { text: text.into(), limit, ..SearchRequest::default() })?.hits)
         }
     }
 
@@ -449,7 +564,7 @@ mod tests {
         let hit = &index.reuse("001099012345", Some("GKS"), day(2026, 1, 1)).unwrap()[0];
         assert_eq!((hit.issue_date, hit.valid_until, hit.status.as_str()), (Some(day(1999, 5, 1)), None, "active"));
         // A destroyed document's text is not searchable; its metadata stays for the record.
-        assert!(index.search("trang", 10).unwrap().iter().all(|h| h.code.to_string() != "001099012345.GPXD.02"));
+        assert!(index.find("trang", 10).unwrap().iter().all(|h| h.code.to_string() != "001099012345.GPXD.02"));
     }
 
     #[test]
@@ -460,15 +575,15 @@ mod tests {
         index.add(&doc("001099012345.GKS.01", "Giấy khai sinh", &["Họ và tên: Nguyễn Văn A"])).unwrap();
         index.commit(7).unwrap();
 
-        let hits = index.search("giấy phép", 10).unwrap();
+        let hits = index.find("giấy phép", 10).unwrap();
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(hits[0].code.to_string(), "001099012345.GPXD.01");
         assert_eq!(hits[0].page, 2);
         assert!(hits[0].snippet.contains("<b>Giấy</b>"), "{}", hits[0].snippet);
-        assert_eq!(index.search("giay phep", 10).unwrap()[0].code, hits[0].code);
-        assert_eq!(index.search("NGUYEN van", 10).unwrap()[0].code.to_string(), "001099012345.GKS.01");
-        assert!(index.search("không có", 10).unwrap().is_empty());
-        assert!(index.search("\"unbalanced (", 10).is_ok());
+        assert_eq!(index.find("giay phep", 10).unwrap()[0].code, hits[0].code);
+        assert_eq!(index.find("NGUYEN van", 10).unwrap()[0].code.to_string(), "001099012345.GKS.01");
+        assert!(index.find("không có", 10).unwrap().is_empty());
+        assert!(index.find("\"unbalanced (", 10).is_ok());
 
         drop(index);
         let index = SearchIndex::open(dir.path()).unwrap();
@@ -476,8 +591,8 @@ mod tests {
         // Re-adding a document replaces it rather than duplicating it.
         index.add(&doc("001099012345.GKS.01", "Giấy khai sinh", &["Họ và tên: Trần Thị B"])).unwrap();
         index.commit(8).unwrap();
-        assert!(index.search("nguyen", 10).unwrap().is_empty());
-        assert_eq!(index.search("tran thi", 10).unwrap().len(), 1);
+        assert!(index.find("nguyen", 10).unwrap().is_empty());
+        assert_eq!(index.find("tran thi", 10).unwrap().len(), 1);
     }
 
     #[test]
@@ -488,12 +603,12 @@ mod tests {
         index.add(&doc("001099012345.QD.01", "Quyết định", &[text])).unwrap();
         index.add(&doc("001099012345.QD.02", "Quyết định khác", &["Quyết định số 124/QĐ-UBND, hồ sơ H56.14-241011-0002"])).unwrap();
         index.commit(1).unwrap();
-        let codes = |q: &str| index.search(q, 10).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
+        let codes = |q: &str| index.find(q, 10).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
         for query in ["123/QĐ-UBND", "123/qd-ubnd", "số 123/QĐ-UBND", "H56.14-241011-0001", "001099012345", "11/10/2024"] {
             assert_eq!(codes(query), ["001099012345.QD.01"], "{query}");
         }
         assert_eq!(codes("QĐ-UBND").len(), 2, "a part of a number finds every number that has it");
-        let hit = &index.search("123/QĐ-UBND", 10).unwrap()[0];
+        let hit = &index.find("123/QĐ-UBND", 10).unwrap()[0];
         assert!(hit.snippet.contains("<b>123</b>/<b>QĐ</b>-<b>UBND</b>"), "{}", hit.snippet);
     }
 
@@ -510,5 +625,40 @@ mod tests {
         drop((writer, index));
         let index = SearchIndex::open(dir.path()).unwrap();
         assert_eq!(index.cursor().unwrap(), 0, "the rebuilt index catches up from the first event");
+    }
+
+    #[test]
+    fn filters_facets_order_and_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let page = ["Đơn đề nghị cấp giấy phép xây dựng nhà ở riêng lẻ"];
+        let docs = [
+            ("001099012345.GPXD.01", IndexStatus::Active, "UBND quận 1", 2023, 100),
+            ("001099012345.GPXD.02", IndexStatus::Revoked, "UBND quận 1", 2024, 300),
+            ("001099054321.GPXD.01", IndexStatus::Held, "UBND quận 3", 2024, 200),
+            ("001099054321.HS.01", IndexStatus::Active, "UBND quận 3", 2024, 400),
+        ];
+        for (code, status, issuer, year, captured) in docs {
+            let d = IndexDocument { status, issuing_body: Some(issuer.into()), issue_date: Some(day(year, 1, 2)), captured_at: captured, ..doc(code, "Giấy phép", &page) };
+            index.add(&d).unwrap();
+        }
+        index.commit(1).unwrap();
+        let run = |r: SearchRequest| index.search(&SearchRequest { text: "giay phep xay dung".into(), limit: if r.limit == 0 { 10 } else { r.limit }, ..r }).unwrap();
+        let codes = |r: &SearchResults| r.hits.iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
+
+        let all = run(SearchRequest::default());
+        assert_eq!(all.total, 4);
+        assert_eq!(all.facets["/type/GPXD"], 3);
+        assert_eq!(all.facets["/status/revoked"], 1);
+        assert_eq!(all.facets["/year/2024"], 3);
+        assert_eq!(all.facets["/issuer/UBND quận 3"], 2);
+        assert_eq!(codes(&run(SearchRequest { sort: SortOrder::Newest, ..SearchRequest::default() })), ["001099054321.HS.01", "001099012345.GPXD.02", "001099054321.GPXD.01", "001099012345.GPXD.01"]);
+        let oldest = run(SearchRequest { sort: SortOrder::Oldest, offset: 1, limit: 2, ..SearchRequest::default() });
+        assert_eq!((oldest.total, codes(&oldest)), (4, vec!["001099054321.GPXD.01".to_owned(), "001099012345.GPXD.02".to_owned()]));
+        let filtered = run(SearchRequest { doc_type: Some("GPXD".into()), year: Some(2024), issuing_body: Some("UBND quận 1".into()), ..SearchRequest::default() });
+        assert_eq!(codes(&filtered), ["001099012345.GPXD.02"]);
+        let in_force = run(SearchRequest { statuses: vec![IndexStatus::Active, IndexStatus::Held], ..SearchRequest::default() });
+        assert_eq!(in_force.total, 3);
+        assert!(in_force.hits.iter().all(|h| h.status != "revoked"));
     }
 }

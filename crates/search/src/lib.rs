@@ -18,5 +18,5 @@ pub mod analyzer;
 mod index;
 
 pub use error::SearchError;
-pub use index::{Hit, IndexDocument, IndexStatus, ReuseHit, SearchIndex};
+pub use index::{Hit, IndexDocument, IndexStatus, MAX_MATCHES, ReuseHit, SearchIndex, SearchRequest, SearchResults, SortOrder};
 
