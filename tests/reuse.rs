@@ -84,3 +84,33 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     assert_eq!(before[0].as_array().unwrap().len(), 3, "{:?}", before[0]);
     assert!(!before[0].to_string().contains(&decision), "a destroyed document's text is not searchable");
 }
+
+#[test]
+fn search_agrees_with_the_archive_after_ingests_killed_at_random_points() {
+    let s = Sohoa::new();
+    ingest(&s, "GKS", &[]);
+    let page = corpus("clean300-002.png");
+    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
+    for round in 0..8 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut child = s
+            .command()
+            .args(["ingest", "--owner", OWNER, "--type", "PT", "--name", &format!("Phiếu {round}"), page.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From start-up through OCR to the archive's and the index's commits (about 2 s here).
+        std::thread::sleep(std::time::Duration::from_millis(300 + (seed >> 33) % 2500));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    // Whatever the archive holds, search finds; nothing else. (Opening the appliance catches up.)
+    let listed: Vec<String> = codes(&s.ok(&["reuse", "--owner", OWNER])).into_iter().map(str::to_owned).collect();
+    let mut archived: Vec<String> = open_archive(&s.data()).documents_of(&OWNER.parse().unwrap()).unwrap().iter().map(ToString::to_string).collect();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    archived.sort();
+    assert_eq!(listed_sorted, archived);
+    assert_eq!(s.ok(&["search", "cong dich vu", "--limit", "100"]).lines().count(), archived.len());
+}
