@@ -352,9 +352,10 @@ fn reuse(appliance: &Appliance, args: ReuseArgs, json: bool) -> Result<(), Appli
             return print_json(&found).map_err(Into::into);
         }
         for c in &found {
-            let until = c.valid_until.map_or("permanent".to_owned(), |d| format!("until {d}"));
+            let d = &c.document;
+            let until = d.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
             let verdict = if c.verified { "verified".to_owned() } else { format!("NOT VERIFIED ({})", c.failed_checks.join(", ")) };
-            println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", c.code, c.name, c.number, c.status);
+            println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status);
         }
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
         appliance.record_reuse(&code.parse()?, &dossier.parse()?, &actor())?;

@@ -15,22 +15,9 @@ use crate::{Appliance, ApplianceError};
 /// A document found for reuse, with the outcome of verifying it now.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReuseCandidate {
-    /// The document code.
-    pub code: String,
-    /// Its name.
-    pub name: String,
-    /// Its type code.
-    pub doc_type: String,
-    /// Its number and symbol.
-    pub number: String,
-    /// Its issuing body.
-    pub issuing_body: String,
-    /// Its issue date.
-    pub issue_date: Option<NaiveDate>,
-    /// Its last day of validity; `None` when valid without end.
-    pub valid_until: Option<NaiveDate>,
-    /// `active` or `held`.
-    pub status: String,
+    /// The document as search found it.
+    #[serde(flatten)]
+    pub document: ReuseHit,
     /// Whether every verification check passed (seals, hashes, PDF signature, archive log).
     pub verified: bool,
     /// The names of the checks that failed, if any.
@@ -62,20 +49,10 @@ impl Appliance {
         let hits = self.search_index().reuse(owner.as_str(), doc_type.map(DocumentTypeCode::as_str), valid_on)?;
         self.archive().audit(actor, "reuse-lookup", owner.as_str(), &format!("valid on {valid_on}: {} documents", hits.len()))?;
         hits.into_iter()
-            .map(|hit: ReuseHit| {
-                let report = self.verify_code(&hit.code, actor)?;
-                Ok(ReuseCandidate {
-                    code: hit.code.to_string(),
-                    name: hit.name,
-                    doc_type: hit.doc_type,
-                    number: hit.number,
-                    issuing_body: hit.issuing_body,
-                    issue_date: hit.issue_date,
-                    valid_until: hit.valid_until,
-                    status: hit.status,
-                    verified: report.valid,
-                    failed_checks: report.checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect(),
-                })
+            .map(|document: ReuseHit| {
+                let report = self.verify_code(&document.code, actor)?;
+                let failed_checks = report.checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect();
+                Ok(ReuseCandidate { document, verified: report.valid, failed_checks })
             })
             .collect()
     }

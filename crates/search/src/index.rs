@@ -95,7 +95,7 @@ pub struct IndexDocument {
 }
 
 /// A document a citizen already handed in or was issued, found by [`SearchIndex::reuse`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReuseHit {
     /// The document code.
     pub code: DocumentCode,
