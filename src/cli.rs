@@ -109,24 +109,19 @@ pub struct SearchArgs {
     #[arg(long)]
     year: Option<i32>,
     /// Order: relevance, newest, oldest.
-    #[arg(long, default_value = "relevance", value_parser = ["relevance", "newest", "oldest"])]
-    sort: String,
+    #[arg(long, default_value = "relevance")]
+    sort: search::SortOrder,
 }
 
 impl SearchArgs {
     fn request(self) -> search::SearchRequest {
-        let sort = match self.sort.as_str() {
-            "newest" => search::SortOrder::Newest,
-            "oldest" => search::SortOrder::Oldest,
-            _ => search::SortOrder::Relevance,
-        };
         search::SearchRequest {
             text: self.query,
             doc_type: self.doc_type,
             issuing_body: self.issuer,
             year: self.year,
             statuses: Vec::new(),
-            sort,
+            sort: self.sort,
             offset: self.offset,
             limit: self.limit,
         }

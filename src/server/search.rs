@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::appliance::hit_json;
 use crate::users::Role;
-use search::{SearchRequest, SortOrder};
+use search::SearchRequest;
 
 /// Most documents one query may return.
 const MAX_LIMIT: usize = 200;
@@ -37,12 +37,7 @@ async fn search(
     if p.q.trim().is_empty() {
         return Err(AppError::BadRequest("the query q is empty".into()));
     }
-    let sort = match p.sort.as_deref() {
-        None | Some("relevance") => SortOrder::Relevance,
-        Some("newest") => SortOrder::Newest,
-        Some("oldest") => SortOrder::Oldest,
-        Some(other) => return Err(AppError::BadRequest(format!("sort {other:?}: expected relevance, newest or oldest"))),
-    };
+    let sort = p.sort.as_deref().map(str::parse).transpose().map_err(AppError::BadRequest)?.unwrap_or_default();
     let request = SearchRequest {
         text: p.q,
         doc_type: p.doc_type,

@@ -150,6 +150,19 @@ pub enum SortOrder {
     Oldest,
 }
 
+impl std::str::FromStr for SortOrder {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "relevance" => Ok(SortOrder::Relevance),
+            "newest" => Ok(SortOrder::Newest),
+            "oldest" => Ok(SortOrder::Oldest),
+            other => Err(format!("sort {other:?}: expected relevance, newest or oldest")),
+        }
+    }
+}
+
 /// A full-text search: words (with or without diacritics, numbers whole or in parts), filters, the
 /// order and the page of results wanted.
 #[derive(Debug, Clone, Default)]
