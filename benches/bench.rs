@@ -13,6 +13,9 @@
 //!   `SOHOA_BENCH_ARCHIVE_DOC_KB`; two clients; `SOHOA_BENCH_ARCHIVE_DOCS`, default 2000) beside plain files with fsync, bytes on disk per
 //!   logical byte with 20% duplicate pages, and random reads with hash verification at
 //!   `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000) beside one file per page.
+//! - `search`: `SOHOA_BENCH_SEARCH_PAGES` generated pages (default 1,000,000) indexed by sohoa and
+//!   loaded into PostgreSQL (`unaccent` + GIN) in a private cluster; build rate, size per page, and
+//!   reuse and full-text latency under 8 concurrent clients on both.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -25,6 +28,8 @@ mod cer;
 mod util;
 #[path = "sections/archive.rs"]
 mod archive_section;
+#[path = "sections/search.rs"]
+mod search_section;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,15 +43,16 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
             "capture" => capture(),
             "signer" => signer_section(),
             "archive" => archive_section::archive_section(),
+            "search" => search_section::search_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer, archive");
+                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search");
                 std::process::exit(2);
             }
         }

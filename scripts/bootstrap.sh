@@ -12,6 +12,7 @@ packages=(
   softhsm2 openssl                       # the PKCS #11 token, test PKI and local TSA of the signing tests
   zbar-tools                             # reads the QR code of signed copies back in the tests
   python3-venv
+  postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
 )
 
 missing=()

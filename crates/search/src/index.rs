@@ -10,6 +10,7 @@ use tantivy::query::QueryParser;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::{SearchError, analyzer};
@@ -33,6 +34,42 @@ fn day_number(day: NaiveDate) -> u64 {
 
 fn from_day_number(n: u64) -> Option<NaiveDate> {
     (n != PERMANENT).then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32)).flatten()
+}
+
+/// The columns a search reads for every match, of one segment.
+struct SegmentColumns {
+    code: Option<StrColumn>,
+    doc_type: Option<StrColumn>,
+    status: Option<StrColumn>,
+    issuer: Option<StrColumn>,
+    year: Column<u64>,
+    captured: Column<i64>,
+}
+
+impl SegmentColumns {
+    fn of(reader: &tantivy::SegmentReader) -> tantivy::Result<Self> {
+        let fast = reader.fast_fields();
+        Ok(SegmentColumns {
+            code: fast.str("code")?,
+            doc_type: fast.str("doc_type")?,
+            status: fast.str("status")?,
+            issuer: fast.str("issuer")?,
+            year: fast.u64("year")?,
+            captured: fast.i64("captured")?,
+        })
+    }
+}
+
+/// The text of a string column at a document, empty if it has none.
+fn text_at(column: &Option<StrColumn>, doc: u32) -> String {
+    let mut text = String::new();
+    if let Some(column) = column {
+        if let Some(ord) = column.term_ords(doc).next() {
+            // A failed read leaves the text empty: the hit is still returned, unlabelled.
+            let _ = column.ord_to_str(ord, &mut text);
+        }
+    }
+    text
 }
 
 /// Memory the index writer may use before it flushes a segment.
@@ -248,20 +285,20 @@ impl SearchIndex {
         let mut schema = Schema::builder();
         let fields = Fields {
             kind: schema.add_text_field("kind", STRING),
-            code: schema.add_text_field("code", STRING | STORED),
+            code: schema.add_text_field("code", STRING | STORED | FAST),
             dossier: schema.add_text_field("dossier", STRING | STORED),
             procedure: schema.add_text_field("procedure", STRING | STORED),
             number: schema.add_text_field("number", STORED),
             issuing_body: schema.add_text_field("issuing_body", STORED),
             issue_date: schema.add_u64_field("issue_date", INDEXED | FAST | STORED),
             valid_until: schema.add_u64_field("valid_until", INDEXED | FAST | STORED),
-            status: schema.add_text_field("status", STRING | STORED),
+            status: schema.add_text_field("status", STRING | STORED | FAST),
             captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
             facets: schema.add_facet_field("facets", FacetOptions::default()),
-            issuer: schema.add_text_field("issuer", STRING | STORED),
-            year: schema.add_u64_field("year", INDEXED | STORED),
+            issuer: schema.add_text_field("issuer", STRING | STORED | FAST),
+            year: schema.add_u64_field("year", INDEXED | STORED | FAST),
             owner: schema.add_text_field("owner", STRING | STORED),
-            doc_type: schema.add_text_field("doc_type", STRING | STORED),
+            doc_type: schema.add_text_field("doc_type", STRING | STORED | FAST),
             name: schema.add_text_field("name", text_options(EXACT, true)),
             name_folded: schema.add_text_field("name_folded", text_options(FOLDED, false)),
             page: schema.add_u64_field("page", STORED),
@@ -460,62 +497,61 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(MAX_MATCHES).order_by_score()).map_err(self.err())?;
-        // One entry per document, at its best page (pages come best first).
-        let mut documents: Vec<(f32, TantivyDocument)> = Vec::new();
+        // Grouping by document, counting facets and sorting read only columns (fast fields); stored
+        // pages are read for the hits returned, not for every match.
+        let columns = searcher.segment_readers().iter().map(SegmentColumns::of).collect::<Result<Vec<_>, _>>().map_err(self.err())?;
+        let mut documents: Vec<(f32, tantivy::DocAddress, String, i64)> = Vec::new();
         let mut seen: HashMap<String, ()> = HashMap::new();
         let mut facets: BTreeMap<String, usize> = BTreeMap::new();
         for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
-            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            if seen.insert(text_of(f.code), ()).is_some() {
+            let c = &columns[address.segment_ord as usize];
+            let doc = address.doc_id;
+            let code = text_at(&c.code, doc);
+            if seen.insert(code.clone(), ()).is_some() {
                 continue;
             }
             let mut count = |facet: String| *facets.entry(facet).or_default() += 1;
-            count(format!("/type/{}", text_of(f.doc_type)));
-            count(format!("/status/{}", text_of(f.status)));
-            if let Some(year) = doc.get_first(f.year).and_then(|v| v.as_u64()) {
+            count(format!("/type/{}", text_at(&c.doc_type, doc)));
+            count(format!("/status/{}", text_at(&c.status, doc)));
+            if let Some(year) = c.year.first(doc) {
                 count(format!("/year/{year}"));
             }
-            let issuer = text_of(f.issuer);
+            let issuer = text_at(&c.issuer, doc);
             if !issuer.is_empty() {
                 count(format!("/issuer/{issuer}"));
             }
-            documents.push((score, doc));
+            documents.push((score, address, code, c.captured.first(doc).unwrap_or(0)));
         }
-        let captured = |doc: &TantivyDocument| doc.get_first(f.captured).and_then(|v| v.as_i64()).unwrap_or(0);
-        let code = |doc: &TantivyDocument| doc.get_first(f.code).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         // Ties are ordered by code, so that the order does not depend on where documents happen to
         // sit in the index.
-        documents.sort_by(|(sa, a), (sb, b)| {
+        documents.sort_by(|a, b| {
             let primary = match request.sort {
-                SortOrder::Relevance => sb.total_cmp(sa),
-                SortOrder::Newest => captured(b).cmp(&captured(a)),
-                SortOrder::Oldest => captured(a).cmp(&captured(b)),
+                SortOrder::Relevance => b.0.total_cmp(&a.0),
+                SortOrder::Newest => b.3.cmp(&a.3),
+                SortOrder::Oldest => a.3.cmp(&b.3),
             };
-            primary.then_with(|| code(a).cmp(&code(b)))
+            primary.then_with(|| a.2.cmp(&b.2))
         });
         let total = documents.len();
         let mut snippets = SnippetGenerator::create(&searcher, &*words, f.text_folded).map_err(self.err())?;
         snippets.set_max_num_chars(200);
-        let hits = documents
-            .into_iter()
-            .skip(request.offset)
-            .take(request.limit)
-            .filter_map(|(score, doc)| {
-                let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-                Some(Hit {
-                    code: text_of(f.code).parse().ok()?,
-                    name: text_of(f.name),
-                    owner: text_of(f.owner),
-                    page: doc.get_first(f.page).and_then(|v| v.as_u64()).unwrap_or(1) as u32,
-                    score,
-                    snippet: snippets.snippet(&text_of(f.text)).to_html(),
-                    doc_type: text_of(f.doc_type),
-                    status: text_of(f.status),
-                    captured_at: captured(&doc),
-                })
-            })
-            .collect();
+        let mut hits = Vec::new();
+        for (score, address, code, captured_at) in documents.into_iter().skip(request.offset).take(request.limit) {
+            let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
+            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let Ok(code) = code.parse() else { continue };
+            hits.push(Hit {
+                code,
+                name: text_of(f.name),
+                owner: text_of(f.owner),
+                page: doc.get_first(f.page).and_then(|v| v.as_u64()).unwrap_or(1) as u32,
+                score,
+                snippet: snippets.snippet(&text_of(f.text)).to_html(),
+                doc_type: text_of(f.doc_type),
+                status: text_of(f.status),
+                captured_at,
+            });
+        }
         Ok(SearchResults { total, hits, facets })
     }
 }

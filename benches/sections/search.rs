@@ -1,0 +1,314 @@
+//! The search section of `make bench`: a generated corpus of `SOHOA_BENCH_SEARCH_PAGES` pages
+//! (default 1,000,000; Vietnamese text chained from the words of the shared corpus' ground truth,
+//! realistic owner IDs, numbers and dates), indexed by sohoa's `SearchIndex` and loaded into
+//! PostgreSQL (Debian's server in a private cluster, `unaccent` + GIN over a `tsvector`) in the same
+//! run; then reuse lookups and 2–4 word full-text queries from 8 concurrent clients against both.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use search::{IndexDocument, IndexStatus, SearchIndex, SearchRequest};
+
+const PAGES_PER_DOC: usize = 10;
+const WORDS_PER_PAGE: usize = 250;
+const CLIENTS: usize = 8;
+const QUERIES_PER_CLIENT: usize = 250;
+const TYPES: [&str; 6] = ["GKS", "CCCD", "GPXD", "QD", "HS", "GCNQSDD"];
+const ISSUERS: [&str; 4] = ["UBND quận 1", "UBND quận 3", "Công an TP. Hồ Chí Minh", "Sở Xây dựng"];
+
+/// A small deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Text chained from the corpus words: each next word is one that follows the current one somewhere
+/// in the ground truth, so that word pairs (and phrase queries) are as real as the corpus makes them.
+struct Chain {
+    words: Vec<String>,
+    next: Vec<Vec<u32>>,
+}
+
+impl Chain {
+    fn from_corpus() -> Chain {
+        let dir = crate::util::corpus("");
+        let mut text = String::new();
+        for entry in std::fs::read_dir(&dir).expect("the shared corpus") {
+            let path = entry.expect("entry").path();
+            if path.to_string_lossy().ends_with(".gt.txt") {
+                text.push_str(&std::fs::read_to_string(&path).expect("ground truth"));
+                text.push('\n');
+            }
+        }
+        let tokens: Vec<&str> = text.split_whitespace().collect();
+        let mut index = std::collections::HashMap::new();
+        let mut words = Vec::new();
+        let ids: Vec<u32> = tokens
+            .iter()
+            .map(|w| {
+                *index.entry(*w).or_insert_with(|| {
+                    words.push((*w).to_owned());
+                    (words.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut next = vec![Vec::new(); words.len()];
+        for pair in ids.windows(2) {
+            next[pair[0] as usize].push(pair[1]);
+        }
+        Chain { words, next }
+    }
+
+    fn page(&self, rng: &mut Rng) -> String {
+        let mut w = rng.below(self.words.len());
+        let mut out = String::with_capacity(WORDS_PER_PAGE * 7);
+        for i in 0..WORDS_PER_PAGE {
+            out.push_str(&self.words[w]);
+            out.push(if i % 14 == 13 { '\n' } else { ' ' });
+            let followers = &self.next[w];
+            w = if followers.is_empty() || rng.below(20) == 0 { rng.below(self.words.len()) } else { followers[rng.below(followers.len())] as usize };
+        }
+        out
+    }
+
+    /// 2–4 consecutive words of a page, as someone remembers a phrase.
+    fn query(&self, rng: &mut Rng) -> String {
+        let page = self.page(rng);
+        let words: Vec<&str> = page.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).collect();
+        let n = 2 + rng.below(3);
+        let start = rng.below(words.len() - n);
+        words[start..start + n].join(" ")
+    }
+}
+
+fn owner(i: usize) -> String {
+    format!("0010{:08}", 99_000_000 + i / 5)
+}
+
+/// The `i`th generated document.
+fn document(i: usize, chain: &Chain, rng: &mut Rng) -> IndexDocument {
+    let doc_type = TYPES[i % TYPES.len()];
+    let issued = NaiveDate::from_ymd_opt(1990 + (i % 35) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32).unwrap();
+    let status = match i % 50 {
+        0 => IndexStatus::Revoked,
+        1 => IndexStatus::Held,
+        _ => IndexStatus::Active,
+    };
+    IndexDocument {
+        // Five documents per owner, each of another type: every code ends in 01.
+        code: format!("{}.{doc_type}.01", owner(i)).parse().expect("a valid code"),
+        owner: Some(owner(i)),
+        dossier: Some(format!("H56.14-{}-{:04}", issued.format("%y%m%d"), 1 + i % 9999)),
+        procedure: None,
+        doc_type: doc_type.to_owned(),
+        name: format!("{doc_type} của công dân"),
+        number: Some(format!("{}/QĐ-UBND", 1 + i % 9000)),
+        issuing_body: Some(ISSUERS[i % ISSUERS.len()].to_owned()),
+        issue_date: Some(issued),
+        valid_until: (doc_type == "CCCD").then(|| issued.checked_add_days(chrono::Days::new(15 * 365)).unwrap()),
+        status,
+        captured_at: 1_700_000_000 + i as i64 * 60,
+        pages: (0..PAGES_PER_DOC).map(|_| chain.page(rng)).collect(),
+    }
+}
+
+fn disk_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .expect("readable")
+        .map(|e| {
+            let e = e.expect("entry");
+            let m = e.metadata().expect("metadata");
+            if m.is_dir() { disk_bytes(&e.path()) } else { m.blocks() * 512 }
+        })
+        .sum()
+}
+
+/// Runs `query` from [`CLIENTS`] threads, [`QUERIES_PER_CLIENT`] times each; returns p50 and p99.
+fn concurrent<C: Send + 'static>(connect: impl Fn() -> C + Send + Sync + 'static, query: impl Fn(&mut C, usize) + Send + Sync + 'static) -> (Duration, Duration) {
+    let connect = Arc::new(connect);
+    let query = Arc::new(query);
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|t| {
+            let (connect, query) = (connect.clone(), query.clone());
+            std::thread::spawn(move || {
+                let mut client = connect();
+                (0..QUERIES_PER_CLIENT)
+                    .map(|i| {
+                        let start = Instant::now();
+                        query(&mut client, t * QUERIES_PER_CLIENT + i);
+                        start.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().expect("client")).collect();
+    all.sort();
+    (all[all.len() / 2], all[all.len() * 99 / 100])
+}
+
+/// A private PostgreSQL cluster, run as the `postgres` user on a socket in its directory.
+struct Postgres {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+}
+
+impl Postgres {
+    fn start(dir: &Path) -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Debian's PostgreSQL server (installed by the bootstrap)")
+            .filter_map(|e| Some(e.ok()?.path().join("bin")))
+            .max()
+            .expect("a PostgreSQL version");
+        std::fs::create_dir_all(dir).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new("runuser").args(["-u", "postgres", "--"]).args(args).output().expect("runuser");
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let status = Command::new("chown").args(["postgres:postgres"]).arg(dir).status().unwrap();
+        assert!(status.success());
+        let data = dir.join("data");
+        run(&[bin.join("initdb").to_str().unwrap(), "-D", data.to_str().unwrap(), "-E", "UTF8", "--locale", "C.UTF-8", "-A", "trust"]);
+        let options = format!("-k {} -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB -c fsync=off", dir.display());
+        run(&[bin.join("pg_ctl").to_str().unwrap(), "-D", data.to_str().unwrap(), "-o", &options, "-w", "-l", dir.join("log").to_str().unwrap(), "start"]);
+        Postgres { dir: dir.to_owned(), bin }
+    }
+
+    fn connect(dir: &Path) -> postgres::Client {
+        postgres::Config::new().host_path(dir).user("postgres").dbname("postgres").connect(postgres::NoTls).expect("connects to the private cluster")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D"])
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+pub fn search_section() {
+    let pages: usize = std::env::var("SOHOA_BENCH_SEARCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let docs = pages / PAGES_PER_DOC;
+    let work = tempfile::tempdir_in(crate::util::repo()).expect("temporary directory");
+    // The PostgreSQL server runs as its own user and must reach its directory inside.
+    std::fs::set_permissions(work.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let chain = Chain::from_corpus();
+
+    // sohoa: index, commit every 10,000 documents as catching up with the archive does.
+    let index = SearchIndex::open(&work.path().join("tantivy")).expect("index opens");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let start = Instant::now();
+    for i in 0..docs {
+        index.add(&document(i, &chain, &mut rng)).expect("add");
+        if i % 10_000 == 9_999 {
+            index.commit(i as u64).expect("commit");
+        }
+    }
+    index.commit(docs as u64).expect("commit");
+    let ours_build = start.elapsed();
+    let ours_bytes = disk_bytes(&work.path().join("tantivy"));
+
+    // PostgreSQL: the same documents, one row per page, tsvector of the unaccented text.
+    let pg_dir = work.path().join("pg");
+    let _server = Postgres::start(&pg_dir);
+    let mut pg = Postgres::connect(&pg_dir);
+    pg.batch_execute(
+        "CREATE EXTENSION unaccent;
+         CREATE TABLE documents (code text PRIMARY KEY, owner text, doc_type text, status text, valid_until date, name text, number text, issue_date date);
+         CREATE TABLE pages (code text, page int, body text, tsv tsvector);",
+    )
+    .unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let start = Instant::now();
+    for chunk in (0..docs).collect::<Vec<_>>().chunks(2_000) {
+        let mut docs_copy = pg.copy_in("COPY documents FROM STDIN").unwrap();
+        let mut pages_rows = String::new();
+        use std::io::Write;
+        for &i in chunk {
+            let d = document(i, &chain, &mut rng);
+            let until = d.valid_until.map_or("9999-12-31".to_owned(), |u| u.to_string());
+            writeln!(docs_copy, "{}\t{}\t{}\t{}\t{until}\t{}\t{}\t{}", d.code, d.owner.unwrap(), d.doc_type, d.status.as_str(), d.name, d.number.unwrap(), d.issue_date.unwrap()).unwrap();
+            for (p, text) in d.pages.iter().enumerate() {
+                let escaped = text.replace('\\', "\\\\").replace('\n', "\\n").replace('\t', " ");
+                pages_rows.push_str(&format!("{}\t{}\t{escaped}\n", d.code, p + 1));
+            }
+        }
+        docs_copy.finish().unwrap();
+        let mut pages_copy = pg.copy_in("COPY pages (code, page, body) FROM STDIN").unwrap();
+        pages_copy.write_all(pages_rows.as_bytes()).unwrap();
+        pages_copy.finish().unwrap();
+    }
+    pg.batch_execute(
+        "UPDATE pages SET tsv = to_tsvector('simple', unaccent(body));
+         CREATE INDEX pages_tsv ON pages USING gin (tsv);
+         CREATE INDEX documents_owner ON documents (owner);",
+    )
+    .unwrap();
+    pg.batch_execute("VACUUM ANALYZE").unwrap();
+    let peer_build = start.elapsed();
+    let peer_bytes: i64 = pg.query_one("SELECT pg_total_relation_size('pages') + pg_total_relation_size('documents')", &[]).unwrap().get(0);
+    let peer_bytes = peer_bytes as u64;
+
+    println!("\n## search ({pages} generated pages in {docs} documents; {CLIENTS} concurrent clients, {} queries each side)", CLIENTS * QUERIES_PER_CLIENT);
+    println!("| what | sohoa (tantivy) | PostgreSQL (unaccent + GIN) | ratio |\n|---|---:|---:|---:|");
+    let (ours_rate, peer_rate) = (pages as f64 / ours_build.as_secs_f64(), pages as f64 / peer_build.as_secs_f64());
+    println!("| index build, pages/s | {ours_rate:.0} | {peer_rate:.0} | {:.2}× |", ours_rate / peer_rate);
+    println!("| index size per page, bytes | {:.0} | {:.0} | {:.2}× smaller |", ours_bytes as f64 / pages as f64, peer_bytes as f64 / pages as f64, peer_bytes as f64 / ours_bytes as f64);
+
+    let index = Arc::new(index);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let owners = move |i: usize| owner((i * 7919) % docs);
+    let ours = {
+        let index = index.clone();
+        concurrent(move || (), move |_, i| {
+            std::hint::black_box(index.reuse(&owners(i), None, today).unwrap());
+        })
+    };
+    let dir = pg_dir.clone();
+    let peer = concurrent(move || Postgres::connect(&dir), move |c: &mut postgres::Client, i| {
+        let rows = c
+            .query("SELECT code, name, number FROM documents WHERE owner = $1 AND status IN ('active', 'held') AND valid_until >= $2 ORDER BY issue_date DESC", &[&owners(i), &today])
+            .unwrap();
+        std::hint::black_box(rows);
+    });
+    println!("| reuse lookup p50 / p99, ms (target p99 < 10, no slower than PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |", ms(ours.0), ms(ours.1), ms(peer.0), ms(peer.1), ms(peer.1) / ms(ours.1));
+
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let queries: Arc<Vec<String>> = Arc::new((0..CLIENTS * QUERIES_PER_CLIENT).map(|_| chain.query(&mut rng)).collect());
+    let q = queries.clone();
+    let ours = concurrent(move || (), move |_, i| {
+        let request = SearchRequest { text: q[i].clone(), limit: 20, ..SearchRequest::default() };
+        std::hint::black_box(index.search(&request).unwrap());
+    });
+    let dir = pg_dir.clone();
+    let peer = concurrent(move || Postgres::connect(&dir), move |c: &mut postgres::Client, i| {
+        let rows = c
+            .query(
+                "SELECT code, page, ts_rank(tsv, q) AS r FROM pages, plainto_tsquery('simple', unaccent($1)) q WHERE tsv @@ q ORDER BY r DESC LIMIT 20",
+                &[&queries[i]],
+            )
+            .unwrap();
+        std::hint::black_box(rows);
+    });
+    println!("| full text, 2–4 words, p50 / p99, ms (target p99 < 50, ≥ 5× PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |", ms(ours.0), ms(ours.1), ms(peer.0), ms(peer.1), ms(peer.1) / ms(ours.1));
+}
