@@ -7,7 +7,7 @@ use domain::DocumentCode;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::columnar::{Column, StrColumn};
@@ -291,7 +291,7 @@ impl SearchIndex {
             number: schema.add_text_field("number", STORED),
             issuing_body: schema.add_text_field("issuing_body", STORED),
             issue_date: schema.add_u64_field("issue_date", INDEXED | FAST | STORED),
-            valid_until: schema.add_u64_field("valid_until", INDEXED | FAST | STORED),
+            valid_until: schema.add_u64_field("valid_until", STORED),
             status: schema.add_text_field("status", STRING | STORED | FAST),
             captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
             facets: schema.add_facet_field("facets", FacetOptions::default()),
@@ -406,10 +406,6 @@ impl SearchIndex {
                     (Occur::Should, term(f.status, IndexStatus::Held.as_str())),
                 ])) as Box<dyn Query>,
             ),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(std::ops::Bound::Included(Term::from_field_u64(f.valid_until, day_number(valid_on))), std::ops::Bound::Unbounded)),
-            ),
         ];
         if let Some(t) = doc_type {
             must.push((Occur::Must, term(f.doc_type, t)));
@@ -417,8 +413,14 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let found = searcher.search(&BooleanQuery::new(must), &TopDocs::with_limit(MAX_REUSE).order_by_u64_field("issue_date", tantivy::Order::Desc)).map_err(self.err())?;
         let mut hits = Vec::with_capacity(found.len());
+        // An owner has a handful of documents: validity is checked on them rather than by a range
+        // query, which would scan the validity column of the whole index.
+        let day = day_number(valid_on);
         for (_, address) in found {
             let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
+            if doc.get_first(f.valid_until).and_then(|v| v.as_u64()).is_some_and(|until| until < day) {
+                continue;
+            }
             let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let day_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).and_then(from_day_number);
             let Ok(code) = text_of(f.code).parse() else { continue };
