@@ -59,6 +59,48 @@ fn main() {
     }
 }
 
+/// A small deterministic generator (xorshift64) for the generated workloads: fast, and the same
+/// sequence in every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Incompressible bytes, as page images are (already compressed).
+    fn fill(&mut self, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            let word = self.next();
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+}
+
+/// `du`: bytes of the files under `dir`, in allocated blocks.
+fn disk_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .expect("readable")
+        .map(|e| {
+            let e = e.expect("entry");
+            let m = e.metadata().expect("metadata");
+            if m.is_dir() { disk_bytes(&e.path()) } else { m.blocks() * 512 }
+        })
+        .sum()
+}
+
 /// What the kernel says a finished child (and the children it waited for) used.
 #[derive(Debug, Clone, Copy, Default)]
 struct Usage {

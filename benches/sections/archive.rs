@@ -14,28 +14,6 @@ use domain::{BlobHash, DocumentCode, DocumentMetadata, vietnam_now};
 use signer::{Manifest, ManifestPage, PageSeal};
 use sohoa::seals::{SealKeys, seal_record};
 
-/// Incompressible bytes, fast: page images are already compressed.
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn fill(&mut self, len: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(len + 8);
-        while out.len() < len {
-            let word = self.next();
-            out.extend_from_slice(&word.to_le_bytes());
-        }
-        out.truncate(len);
-        out
-    }
-}
-
 fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
     let keys = Arc::new(SealKeys::open_or_create(&dir.join("keys")).expect("seal key"));
     let options = sohoa::appliance::archive_options(keys.clone(), &sohoa::config::Config::default()).expect("options");
@@ -88,18 +66,6 @@ fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u
     }
 }
 
-/// `du`: bytes of the files under `dir`, in allocated blocks.
-fn disk_bytes(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).expect("readable") {
-        let entry = entry.expect("entry");
-        let meta = entry.metadata().expect("metadata");
-        total += if meta.is_dir() { disk_bytes(&entry.path()) } else { meta.blocks() * 512 };
-    }
-    total
-}
-
 /// Writes a file and fsyncs it and its directory, as an archive of plain files must to acknowledge.
 fn write_synced(path: &Path, bytes: &[u8]) {
     use std::io::Write;
@@ -129,7 +95,7 @@ pub fn archive_section() {
 
     // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
     // one page in five repeats an earlier one.
-    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut noise = crate::Rng(0x9e37_79b9_7f4a_7c15);
     let page_bytes = doc_bytes / (PAGES_PER_DOC + 1);
     let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
     let mut workload = Vec::with_capacity(docs);
@@ -176,7 +142,7 @@ pub fn archive_section() {
     }
     let ours = start.elapsed();
     drop(archive);
-    let ours_disk = disk_bytes(&w.join("sohoa/archive"));
+    let ours_disk = crate::disk_bytes(&w.join("sohoa/archive"));
 
     // The peer: each page and PDF a file, fsynced, the document's directory fsynced.
     let files = w.join("files");
@@ -204,7 +170,7 @@ pub fn archive_section() {
         c.join().expect("client");
     }
     let peer = start.elapsed();
-    let peer_disk = disk_bytes(&files);
+    let peer_disk = crate::disk_bytes(&files);
     let mb = logical as f64 / 1e6;
     println!("\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)", doc_bytes / 1024);
     println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
@@ -228,7 +194,7 @@ fn read_latency(w: &Path, total: usize) {
     const PAGE: usize = 4096;
     const PER_DOC: usize = 100;
     let (archive, keys) = open(&w.join("reads"));
-    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    let mut noise = crate::Rng(0x2545_f491_4f6c_dd1d);
     let mut hashes = Vec::with_capacity(total);
     let files = w.join("read-files");
     let load = Instant::now();

@@ -19,22 +19,6 @@ const QUERIES_PER_CLIENT: usize = 250;
 const TYPES: [&str; 6] = ["GKS", "CCCD", "GPXD", "QD", "HS", "GCNQSDD"];
 const ISSUERS: [&str; 4] = ["UBND quận 1", "UBND quận 3", "Công an TP. Hồ Chí Minh", "Sở Xây dựng"];
 
-/// A small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Text chained from the corpus words: each next word is one that follows the current one somewhere
 /// in the ground truth, so that word pairs (and phrase queries) are as real as the corpus makes them.
 struct Chain {
@@ -72,7 +56,7 @@ impl Chain {
         Chain { words, next }
     }
 
-    fn page(&self, rng: &mut Rng) -> String {
+    fn page(&self, rng: &mut crate::Rng) -> String {
         let mut w = rng.below(self.words.len());
         let mut out = String::with_capacity(WORDS_PER_PAGE * 7);
         for i in 0..WORDS_PER_PAGE {
@@ -85,7 +69,7 @@ impl Chain {
     }
 
     /// 2–4 consecutive words of a page, as someone remembers a phrase.
-    fn query(&self, rng: &mut Rng) -> String {
+    fn query(&self, rng: &mut crate::Rng) -> String {
         let page = self.page(rng);
         let words: Vec<&str> = page.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).collect();
         let n = 2 + rng.below(3);
@@ -99,7 +83,7 @@ fn owner(i: usize) -> String {
 }
 
 /// The `i`th generated document.
-fn document(i: usize, chain: &Chain, rng: &mut Rng) -> IndexDocument {
+fn document(i: usize, chain: &Chain, rng: &mut crate::Rng) -> IndexDocument {
     let doc_type = TYPES[i % TYPES.len()];
     let issued = NaiveDate::from_ymd_opt(1990 + (i % 35) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32).unwrap();
     let status = match i % 50 {
@@ -123,18 +107,6 @@ fn document(i: usize, chain: &Chain, rng: &mut Rng) -> IndexDocument {
         captured_at: 1_700_000_000 + i as i64 * 60,
         pages: (0..PAGES_PER_DOC).map(|_| chain.page(rng)).collect(),
     }
-}
-
-fn disk_bytes(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(dir)
-        .expect("readable")
-        .map(|e| {
-            let e = e.expect("entry");
-            let m = e.metadata().expect("metadata");
-            if m.is_dir() { disk_bytes(&e.path()) } else { m.blocks() * 512 }
-        })
-        .sum()
 }
 
 /// Runs `query` from [`CLIENTS`] threads, [`QUERIES_PER_CLIENT`] times each; returns p50 and p99.
@@ -215,7 +187,7 @@ pub fn search_section() {
 
     // sohoa: index, commit every 10,000 documents as catching up with the archive does.
     let index = SearchIndex::open(&work.path().join("tantivy")).expect("index opens");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = crate::Rng(0x9e37_79b9_7f4a_7c15);
     let start = Instant::now();
     for i in 0..docs {
         index.add(&document(i, &chain, &mut rng)).expect("add");
@@ -225,7 +197,7 @@ pub fn search_section() {
     }
     index.commit(docs as u64).expect("commit");
     let ours_build = start.elapsed();
-    let ours_bytes = disk_bytes(&work.path().join("tantivy"));
+    let ours_bytes = crate::disk_bytes(&work.path().join("tantivy"));
 
     // PostgreSQL: the same documents, one row per page, tsvector of the unaccented text.
     let pg_dir = work.path().join("pg");
@@ -237,7 +209,7 @@ pub fn search_section() {
          CREATE TABLE pages (code text, page int, body text, tsv tsvector);",
     )
     .unwrap();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = crate::Rng(0x9e37_79b9_7f4a_7c15);
     let start = Instant::now();
     for chunk in (0..docs).collect::<Vec<_>>().chunks(2_000) {
         let mut docs_copy = pg.copy_in("COPY documents FROM STDIN").unwrap();
@@ -293,7 +265,7 @@ pub fn search_section() {
     });
     println!("| reuse lookup p50 / p99, ms (target p99 < 10, no slower than PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |", ms(ours.0), ms(ours.1), ms(peer.0), ms(peer.1), ms(peer.1) / ms(ours.1));
 
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = crate::Rng(0x2545_f491_4f6c_dd1d);
     let queries: Arc<Vec<String>> = Arc::new((0..CLIENTS * QUERIES_PER_CLIENT).map(|_| chain.query(&mut rng)).collect());
     let q = queries.clone();
     let ours = concurrent(move || (), move |_, i| {
