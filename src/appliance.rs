@@ -25,7 +25,9 @@ const DEFAULT_DPI: f32 = 300.0;
 pub struct IngestRequest {
     /// The metadata as entered.
     pub metadata: MetadataDraft,
-    /// The pages: where each came from (for messages) and its bytes.
+    /// The page files, in physical order: where each came from (for messages) and its bytes. A
+    /// file is an image (PNG, JPEG), a multi-page TIFF or a scanned PDF; a scanned page arrives as
+    /// its lossless PNG.
     pub pages: Vec<(PathBuf, Vec<u8>)>,
     /// Who is ingesting, for the audit trail.
     pub actor: String,
@@ -182,14 +184,14 @@ impl Appliance {
             return Err(ApplianceError::Input("no page files given".into()));
         }
         let metadata = DocumentMetadata::new(request.metadata)?;
-        let sources: Vec<PageSource> = request
-            .pages
-            .into_iter()
-            .map(|(path, bytes)| {
-                let importer = self.importer.clone();
-                Box::new(move || importer.import_bytes(&path, bytes)) as PageSource
-            })
-            .collect();
+        // A file may hold several pages (TIFF, PDF): each is split out and checked here, and decoded
+        // by capture's workers.
+        let mut sources: Vec<PageSource> = Vec::new();
+        for (path, bytes) in request.pages {
+            for page in self.importer.pages(&path, bytes)? {
+                sources.push(Box::new(move || page.decode()));
+            }
+        }
         let pages = self.capture.capture(sources, progress)?;
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
         let captured = self.capture.assemble(&code, &metadata, pages)?;

@@ -128,7 +128,8 @@ fn unsigned_pdfa() -> &'static [u8] {
         let path = corpus(&corpus_pages()[0]);
         let bytes = std::fs::read(&path).unwrap();
         let importer = FileImporter::new(ImportLimits::default(), 300.0);
-        let pages = capture.capture(vec![Box::new(move || importer.import_bytes(&path, bytes))], &mut |_| {}).unwrap();
+        let page = importer.pages(&path, bytes).unwrap().remove(0);
+        let pages = capture.capture(vec![Box::new(move || page.decode())], &mut |_| {}).unwrap();
         let metadata = DocumentMetadata::new(draft("Nguyễn Văn An")).unwrap();
         let code = DocumentCode::new(metadata.owner().cloned(), metadata.doc_type().clone(), None).unwrap();
         capture.assemble(&code, &metadata, pages).unwrap().pdf

@@ -20,7 +20,7 @@ pub enum DriverError {
         path: PathBuf,
     },
     /// The file is not in a format sohoa imports.
-    #[error("{path}: not a PNG or JPEG image ({found})")]
+    #[error("{path}: not a PNG, JPEG, TIFF or PDF file ({found})")]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,
@@ -44,5 +44,85 @@ pub enum DriverError {
         format: &'static str,
         /// The decoder's explanation.
         reason: String,
+    },
+    /// A page of a PDF is not a scanned image and cannot be taken as one.
+    #[error("{path}: page {page}: {reason}")]
+    NotScanned {
+        /// The file.
+        path: PathBuf,
+        /// The page, from 1.
+        page: usize,
+        /// What the page holds instead of one image.
+        reason: String,
+    },
+    /// No scanner of that name.
+    #[error("no scanner named {name:?}{}", if known.is_empty() { " (SANE sees no scanner)".to_owned() } else { format!(" (SANE sees: {})", known.join(", ")) })]
+    NoDevice {
+        /// The name asked for.
+        name: String,
+        /// The names SANE offers.
+        known: Vec<String>,
+    },
+    /// An option could not be set.
+    #[error("{device}: option {option}: {reason}")]
+    Option {
+        /// The scanner.
+        device: String,
+        /// The option's SANE name.
+        option: String,
+        /// Why not, with the values allowed.
+        reason: String,
+    },
+    /// Paper jammed; the sheets before it were delivered.
+    #[error("{device}: paper jammed at sheet {sheet}; the sheets before it were kept; clear the jam and rescan from sheet {sheet}")]
+    Jammed {
+        /// The scanner.
+        device: String,
+        /// The sheet that jammed, from 1.
+        sheet: u32,
+    },
+    /// The scanner's cover is open.
+    #[error("{device}: the cover is open; close it and scan again")]
+    CoverOpen {
+        /// The scanner.
+        device: String,
+    },
+    /// Another program is using the scanner.
+    #[error("{device}: the scanner is busy (in use by another program or scan)")]
+    Busy {
+        /// The scanner.
+        device: String,
+    },
+    /// The feeder had no paper when the batch started.
+    #[error("{device}: the document feeder is empty")]
+    FeederEmpty {
+        /// The scanner.
+        device: String,
+    },
+    /// The batch was cancelled; the pages before were delivered.
+    #[error("{device}: cancelled after {pages} pages")]
+    Cancelled {
+        /// The scanner.
+        device: String,
+        /// Pages delivered before the cancellation.
+        pages: u32,
+    },
+    /// Any other SANE failure, with SANE's own words.
+    #[error("{device}: cannot {operation}: {reason}")]
+    Sane {
+        /// The scanner.
+        device: String,
+        /// What was being done.
+        operation: &'static str,
+        /// SANE's explanation.
+        reason: String,
+    },
+    /// A hot folder could not be read or a file in it moved.
+    #[error("hot folder {path}: {source}")]
+    HotFolder {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
     },
 }

@@ -1,5 +1,6 @@
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -15,11 +16,13 @@ pub struct ImportLimits {
     pub max_side: u32,
     /// Largest accepted page area, in pixels (A3 at 600 dpi is about 70 million).
     pub max_pixels: u64,
+    /// Most pages accepted from one multi-page file (TIFF, PDF).
+    pub max_pages: usize,
 }
 
 impl Default for ImportLimits {
     fn default() -> Self {
-        ImportLimits { max_file_bytes: 512 << 20, max_side: 20_000, max_pixels: 100_000_000 }
+        ImportLimits { max_file_bytes: 512 << 20, max_side: 20_000, max_pixels: 100_000_000, max_pages: 2_000 }
     }
 }
 
@@ -30,6 +33,51 @@ pub struct FileImporter {
     default_dpi: f32,
 }
 
+/// Where one page of a file is, found by [`FileImporter::pages`] and decoded by
+/// [`PendingPage::decode`]: splitting a file is quick and checks its structure, decoding is the
+/// expensive part and can run on another thread.
+#[derive(Debug, Clone)]
+pub struct PendingPage {
+    importer: FileImporter,
+    path: PathBuf,
+    bytes: Arc<Vec<u8>>,
+    at: PageAt,
+}
+
+#[derive(Debug, Clone)]
+enum PageAt {
+    /// The whole file is one image (PNG, JPEG).
+    Image,
+    /// The image file directory of this index.
+    Tiff(usize),
+    /// The one image of a scanned PDF page.
+    Pdf(crate::pdf::PdfPage),
+}
+
+impl PendingPage {
+    /// The file and, for a multi-page file, the page: for messages.
+    pub fn origin(&self) -> String {
+        match &self.at {
+            PageAt::Image => self.path.display().to_string(),
+            PageAt::Tiff(i) => format!("{} page {}", self.path.display(), i + 1),
+            PageAt::Pdf(p) => format!("{} page {}", self.path.display(), p.number),
+        }
+    }
+
+    /// Decodes the page fully, so that a damaged page fails now, before anything downstream has
+    /// started on the document.
+    pub fn decode(&self) -> Result<RawPage, DriverError> {
+        let importer = &self.importer;
+        let mut page = match &self.at {
+            PageAt::Image => importer.decode_image(&self.path, (*self.bytes).clone())?,
+            PageAt::Tiff(index) => crate::tiff::decode(importer, &self.path, &self.bytes, *index)?,
+            PageAt::Pdf(p) => crate::pdf::decode(importer, &self.path, &self.bytes, p)?,
+        };
+        page.origin = self.origin();
+        Ok(page)
+    }
+}
+
 impl FileImporter {
     /// An importer with these limits; `default_dpi` is assumed for files that do not state their
     /// resolution.
@@ -37,9 +85,16 @@ impl FileImporter {
         FileImporter { limits, default_dpi }
     }
 
-    /// Reads and fully decodes one file. The whole image is decoded here, so a truncated or corrupt
-    /// file fails now, before anything downstream has started on the document.
-    pub fn import(&self, path: &Path) -> Result<RawPage, DriverError> {
+    pub(crate) fn limits(&self) -> &ImportLimits {
+        &self.limits
+    }
+
+    pub(crate) fn default_dpi(&self) -> f32 {
+        self.default_dpi
+    }
+
+    /// Reads a file and decodes all its pages.
+    pub fn import(&self, path: &Path) -> Result<Vec<RawPage>, DriverError> {
         let meta = std::fs::metadata(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
         if meta.len() > self.limits.max_file_bytes {
             return Err(DriverError::TooLarge {
@@ -48,19 +103,56 @@ impl FileImporter {
             });
         }
         let bytes = std::fs::read(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
-        self.import_bytes(path, bytes)
+        self.pages(path, bytes)?.iter().map(PendingPage::decode).collect()
     }
 
-    /// Decodes bytes that came from `path` (used for messages only).
-    pub fn import_bytes(&self, path: &Path, bytes: Vec<u8>) -> Result<RawPage, DriverError> {
+    /// Splits the bytes of a file (`path` names it in messages) into its pages: one for PNG and
+    /// JPEG, one per image file directory of a TIFF, one per page of a scanned PDF. The structure is
+    /// checked here: a file with no pages, too many, or a PDF page that is not one scanned image is
+    /// refused before any page is decoded.
+    pub fn pages(&self, path: &Path, bytes: Vec<u8>) -> Result<Vec<PendingPage>, DriverError> {
         if bytes.is_empty() {
             return Err(DriverError::Empty { path: path.into() });
         }
+        if bytes.len() as u64 > self.limits.max_file_bytes {
+            return Err(DriverError::TooLarge {
+                path: path.into(),
+                reason: format!("file size {} bytes exceeds the limit of {}", bytes.len(), self.limits.max_file_bytes),
+            });
+        }
+        let at: Vec<PageAt> = if sniff(&bytes).is_some() {
+            vec![PageAt::Image]
+        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
+            (0..crate::tiff::count(self, path, &bytes)?).map(PageAt::Tiff).collect()
+        } else if bytes.starts_with(b"%PDF-") {
+            crate::pdf::pages(self, path, &bytes)?.into_iter().map(PageAt::Pdf).collect()
+        } else {
+            return Err(DriverError::UnsupportedFormat { path: path.into(), found: describe_magic(&bytes) });
+        };
+        if at.is_empty() {
+            return Err(DriverError::Corrupt { path: path.into(), format: "file", reason: "it holds no pages".into() });
+        }
+        let bytes = Arc::new(bytes);
+        Ok(at.into_iter().map(|at| PendingPage { importer: self.clone(), path: path.to_owned(), bytes: bytes.clone(), at }).collect())
+    }
+
+    /// The refusal for a file of more pages than the limit.
+    pub(crate) fn too_many_pages(&self, path: &Path, found: usize) -> DriverError {
+        DriverError::TooLarge { path: path.into(), reason: format!("{found} or more pages exceed the limit of {}", self.limits.max_pages) }
+    }
+
+    /// Decodes one PNG or JPEG image, kept as it is as the original.
+    pub(crate) fn decode_image(&self, path: &Path, bytes: Vec<u8>) -> Result<RawPage, DriverError> {
         let (format, image_format, name) = sniff(&bytes).ok_or_else(|| DriverError::UnsupportedFormat {
             path: path.into(),
             found: describe_magic(&bytes),
         })?;
         let corrupt = |e: image::ImageError| DriverError::Corrupt { path: path.into(), format: name, reason: e.to_string() };
+        // The JPEG decoder fills a cut-off scan with grey rather than failing; a scan that lost its
+        // end is damaged all the same.
+        if format == SourceFormat::Jpeg && !bytes[bytes.len().saturating_sub(64)..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+            return Err(DriverError::Corrupt { path: path.into(), format: name, reason: "truncated: the end-of-image marker is missing".into() });
+        }
 
         let mut reader = ImageReader::with_format(Cursor::new(&bytes), image_format);
         // Width and height are checked below against the header, with a message that names them;
@@ -98,7 +190,7 @@ impl FileImporter {
         })
     }
 
-    fn check_dimensions(&self, path: &Path, w: u32, h: u32) -> Result<(), DriverError> {
+    pub(crate) fn check_dimensions(&self, path: &Path, w: u32, h: u32) -> Result<(), DriverError> {
         let too_large = |what: &str, actual: u64, limit: u64| DriverError::TooLarge {
             path: path.into(),
             reason: format!("{what} {actual} exceeds the limit of {limit}"),
@@ -141,12 +233,6 @@ fn sniff(bytes: &[u8]) -> Option<(SourceFormat, ImageFormat, &'static str)> {
 }
 
 fn describe_magic(bytes: &[u8]) -> String {
-    if bytes.starts_with(b"%PDF") {
-        return "it is a PDF; PDF import is not supported yet".into();
-    }
-    if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        return "it is a TIFF; TIFF import is not supported yet".into();
-    }
     let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
     format!("starts with bytes {head}")
 }
@@ -267,7 +353,7 @@ mod tests {
 
     #[test]
     fn decodes_png_with_default_dpi() {
-        let page = importer().import_bytes(Path::new("a.png"), png(40, 30)).unwrap();
+        let page = importer().decode_image(Path::new("a.png"), png(40, 30)).unwrap();
         assert_eq!(page.pixels.dimensions(), (40, 30));
         assert_eq!(page.format, SourceFormat::Png);
         assert!(!page.dpi.stated);
@@ -276,13 +362,13 @@ mod tests {
 
     #[test]
     fn refuses_empty_unknown_and_truncated() {
-        let e = importer().import_bytes(Path::new("e.png"), vec![]).unwrap_err();
+        let e = importer().pages(Path::new("e.png"), vec![]).unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
-        let e = importer().import_bytes(Path::new("t.txt"), b"hello world".to_vec()).unwrap_err();
-        assert!(e.to_string().contains("not a PNG or JPEG"), "{e}");
+        let e = importer().pages(Path::new("t.txt"), b"hello world".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("not a PNG, JPEG, TIFF or PDF"), "{e}");
         let mut truncated = png(200, 200);
         truncated.truncate(truncated.len() / 2);
-        let e = importer().import_bytes(Path::new("t.png"), truncated).unwrap_err();
+        let e = importer().pages(Path::new("t.png"), truncated).unwrap()[0].decode().unwrap_err();
         assert!(e.to_string().contains("damaged"), "{e}");
     }
 
@@ -292,11 +378,11 @@ mod tests {
         // compile-time path points at the checkout that built them.
         let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
         let corpus = Path::new(&manifest).join("../../../shared/corpus/ocr-dev");
-        let page = importer().import(&corpus.join("jpeg200-001.jpg")).unwrap();
+        let page = importer().import(&corpus.join("jpeg200-001.jpg")).unwrap().remove(0);
         assert_eq!(page.format, SourceFormat::Jpeg);
         assert!(page.dpi.stated);
         assert_eq!(page.dpi.x.round(), 200.0);
-        let page = importer().import(&corpus.join("clean300-001.png")).unwrap();
+        let page = importer().import(&corpus.join("clean300-001.png")).unwrap().remove(0);
         assert_eq!(page.dpi.x.round(), 300.0);
     }
 }

@@ -1,21 +1,38 @@
-//! Where pages come from. This crate owns the page sources that feed capture: today the import of
-//! image files (PNG, JPEG), later SANE scanners and hot folders. Its main types are [`RawPage`] (the
-//! faithful original bytes of one page plus its decoded pixels and resolution) and [`FileImporter`]
-//! (reads files into pages with limits against malformed and oversized input).
+//! Where pages come from. This crate owns the page sources that feed capture: scanners through
+//! SANE ([`Sane`], [`Scanner`], [`ScannedPage`]), hot folders that network scanners write to
+//! ([`HotFolder`]), and the import of files: PNG, JPEG, multi-page TIFF (CCITT Group 4 included) and
+//! scanned PDF ([`FileImporter`], [`PendingPage`]). Scanners deliver through a [`PageStream`], a
+//! bounded channel from a thread of its own, so a slow consumer holds the scanner back instead of
+//! filling memory, and a batch can be cancelled. Every page ends up as a [`RawPage`]: the faithful
+//! original bytes plus decoded pixels and resolution.
 //!
-//! A source never alters what the scanner or file delivered: the original bytes travel on untouched,
-//! so the archive can keep the faithful copy (R8); turning a page upright is capture's decision. This crate never runs OCR, never writes to the
-//! archive and never touches key material.
+//! A source never alters what the scanner or file delivered beyond what is lossless: originals are
+//! kept as they came (a JPEG byte for byte) or as a lossless PNG of the same depth where a page
+//! cannot be cut out of its container (TIFF, raw PDF images, scanner samples). Turning a page upright
+//! is capture's decision, except for a scanner model listed in the quirks table as delivering back
+//! sides upside down. This crate never runs OCR, never writes to the archive and never touches key
+//! material.
 #![deny(missing_docs)]
 
 mod error;
+mod hotfolder;
 mod import;
+mod pdf;
+mod quirks;
+mod sane;
+mod scanned;
+mod stream;
+mod tiff;
 
 pub use error::DriverError;
-pub use import::{FileImporter, ImportLimits};
+pub use hotfolder::{Claimed, HotFolder};
+pub use import::{FileImporter, ImportLimits, PendingPage};
+pub use quirks::{QuirkRule, Quirks, quirks_for};
+pub use sane::{ColorMode, Constraint, DeviceInfo, OptionKind, Sane, ScanOption, ScanSettings, Scanner, Source};
+pub use scanned::{Samples, ScannedPage, Side};
+pub use stream::{Canceller, PageStream, Sink};
 
 use image::{GrayImage, RgbImage};
-
 /// The encoding a page arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceFormat {
