@@ -374,7 +374,7 @@ fn batch_child(data: &Path, pages: usize) {
                     let pages = files.iter().map(|f| (f.clone(), std::fs::read(f).expect("corpus page"))).collect();
                     let metadata = util::draft("bench");
                     appliance
-                        .ingest(sohoa::IngestRequest { metadata, pages, actor: "bench".into() }, &mut |_| {})
+                        .ingest(sohoa::IngestRequest { metadata, pages, actor: "bench".into(), source: None }, &mut |_| {})
                         .expect("batch ingest");
                 }
             });

@@ -13,13 +13,9 @@ use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, Search
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::{ArchiveConfig, Config};
+use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::{Signing, TRUSTED_DIR};
-
-/// Resolution assumed for image files that do not state theirs. 300 dpi is what counter scanners
-/// deliver by default; a page that is really lower is still caught by the OCR confidence check.
-const DEFAULT_DPI: f32 = 300.0;
 
 /// A document to capture: its metadata and its page files, in physical order.
 pub struct IngestRequest {
@@ -31,6 +27,9 @@ pub struct IngestRequest {
     pub pages: Vec<(PathBuf, Vec<u8>)>,
     /// Who is ingesting, for the audit trail.
     pub actor: String,
+    /// What the document is made from, when a retry must be able to tell it was already archived
+    /// (the content hash of a hot-folder file); see [`Archive::find_by_source`].
+    pub source: Option<String>,
 }
 
 /// What an ingest produced.
@@ -62,6 +61,8 @@ pub struct Appliance {
     search: SearchIndex,
     keys: Arc<SealKeys>,
     archive_config: ArchiveConfig,
+    scanner_config: ScannerConfig,
+    hot_folder_config: HotFolderConfig,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -86,13 +87,16 @@ impl Appliance {
         let search = SearchIndex::open(&data.join("search"))?;
         let signing = Signing::open(&data.join("keys"), &config.signature, config.agency.clone())?;
         let capture = Capture::new(OcrConfig::system_default())?;
-        let importer = FileImporter::new(ImportLimits::default(), DEFAULT_DPI);
+        let importer = FileImporter::new(ImportLimits::default(), config.scanner.default_dpi);
+        let importer = if config.scanner.refuse_low_dpi { importer.refusing_below(capture::MIN_DPI) } else { importer };
         let appliance = Appliance {
             data: data.to_owned(),
             archive,
             search,
             keys,
             archive_config: config.archive.clone(),
+            scanner_config: config.scanner.clone(),
+            hot_folder_config: config.hot_folder.clone(),
             capture,
             importer,
             signing,
@@ -143,6 +147,16 @@ impl Appliance {
     /// The archive's log and scrub settings.
     pub fn archive_config(&self) -> &ArchiveConfig {
         &self.archive_config
+    }
+
+    /// The scanner settings (quirks, resolution rule).
+    pub fn scanner_config(&self) -> &ScannerConfig {
+        &self.scanner_config
+    }
+
+    /// The hot folder settings.
+    pub fn hot_folder_config(&self) -> &HotFolderConfig {
+        &self.hot_folder_config
     }
 
     /// The PDF signer and the trust anchors of verification.
@@ -245,7 +259,7 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor })?;
+        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source })?;
         self.catch_up_search()?;
         Ok(report)
     }

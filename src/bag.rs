@@ -222,7 +222,7 @@ impl Appliance {
             let status = std::mem::replace(&mut record.status, DocumentStatus::Active);
             record.lifecycle = Lifecycle::default();
             let code = record.code.clone();
-            self.archive().commit(NewDocument { record, page_images, pdf, actor: actor.to_owned() })?;
+            self.archive().commit(NewDocument { record, page_images, pdf, actor: actor.to_owned(), source: None })?;
             self.archive().audit(actor, "import", &code.to_string(), &format!("from BagIt bag {}", dir.display()))?;
             if let DocumentStatus::Revoked(r) = status {
                 self.archive().revoke(&code, &format!("revoked at the source on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason), actor)?;

@@ -44,8 +44,16 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080", env = "SOHOA_LISTEN")]
         listen: SocketAddr,
     },
-    /// Capture image files (PNG, JPEG) as one document, pages in the order given.
+    /// Capture files (PNG, JPEG, multi-page TIFF, scanned PDF) as one document, pages in the order given.
     Ingest(IngestArgs),
+    /// List the scanners SANE sees; with --options, one scanner's options and their values.
+    Scanners {
+        /// Show this scanner's options.
+        #[arg(long, value_name = "DEVICE")]
+        options: Option<String>,
+    },
+    /// Scan a batch (the flatbed page, or the feeder until it is empty) and capture it as one document.
+    Scan(ScanArgs),
     /// Full-text search; diacritics are optional.
     Search(SearchArgs),
     /// Write a document's signed PDF, exactly as archived, to a file.
@@ -183,6 +191,45 @@ pub enum UsersCommand {
     },
 }
 
+/// Device, scan settings and metadata of `sohoa scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// The SANE device, as `sohoa scanners` lists it (e.g. `test:0`, `fujitsu:fi-8170:12345`).
+    #[arg(long)]
+    device: String,
+    /// flatbed, adf or adf-duplex.
+    #[arg(long)]
+    source: Option<scanner_driver::Source>,
+    /// color, gray or lineart.
+    #[arg(long)]
+    mode: Option<scanner_driver::ColorMode>,
+    /// Resolution in dpi (R1: at least 200).
+    #[arg(long, default_value_t = 300)]
+    resolution: u32,
+    /// Paper size: a4, a5, a3, letter, legal, or WIDTHxHEIGHT in mm.
+    #[arg(long, value_parser = crate::scan::page_size)]
+    page_size: Option<(f64, f64)>,
+    /// Any other SANE option, as NAME=VALUE (repeatable).
+    #[arg(long = "option", value_name = "NAME=VALUE")]
+    options: Vec<String>,
+    #[command(flatten)]
+    fields: MetadataFields,
+    /// Scan operator; defaults to the login name.
+    #[arg(long)]
+    operator: Option<String>,
+}
+
+impl ScanArgs {
+    fn settings(&self) -> Result<scanner_driver::ScanSettings, ApplianceError> {
+        let options = self
+            .options
+            .iter()
+            .map(|o| o.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.to_owned())).ok_or_else(|| ApplianceError::Input(format!("--option {o:?}: expected NAME=VALUE"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(scanner_driver::ScanSettings { resolution: Some(self.resolution), mode: self.mode, source: self.source, page_mm: self.page_size, options })
+    }
+}
+
 /// Metadata and files of `sohoa ingest`.
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -241,7 +288,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             .collect::<Result<Vec<_>, _>>()?;
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         let show = args.progress;
-        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor() }, &mut |p| {
+        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor(), source: None }, &mut |p| {
             if show {
                 eprintln!("page {}: {:?}", p.page, p.stage);
             }
@@ -267,6 +314,58 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let json = cli.json;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) => unreachable!("handled above"),
+        Command::Scanners { options } => {
+            let sane = scanner_driver::Sane::get()?;
+            match options {
+                None => {
+                    let devices = sane.devices()?;
+                    if json {
+                        print_json(&devices.iter().map(|d| serde_json::json!({ "name": d.name, "vendor": d.vendor, "model": d.model, "kind": d.kind })).collect::<Vec<_>>())?;
+                    } else if devices.is_empty() {
+                        eprintln!("no scanner found (SANE backends are configured in {})", std::env::var("SANE_CONFIG_DIR").unwrap_or_else(|_| "/etc/sane.d".into()));
+                    } else {
+                        for d in &devices {
+                            println!("{}\t{} {} ({})", d.name, d.vendor, d.model, d.kind);
+                        }
+                    }
+                }
+                Some(device) => {
+                    let scanner = sane.open(&device, &appliance.scanner_config().quirk_rules())?;
+                    let options = scanner.options();
+                    if json {
+                        print_json(&options.iter().map(|o| serde_json::json!({ "name": o.name, "title": o.title, "value": o.value, "settable": o.settable, "allowed": format!("{:?}", o.constraint) })).collect::<Vec<_>>())?;
+                    } else {
+                        for o in options.iter().filter(|o| o.settable) {
+                            let allowed = match &o.constraint {
+                                scanner_driver::Constraint::Strings(list) => list.join("|"),
+                                scanner_driver::Constraint::Numbers(list) => list.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("|"),
+                                scanner_driver::Constraint::Range { min, max, .. } => format!("{min}..{max}"),
+                                scanner_driver::Constraint::None => String::new(),
+                            };
+                            println!("{}\t{}\t{}\t{}", o.name, o.value.as_deref().unwrap_or("-"), allowed, o.title);
+                        }
+                    }
+                }
+            }
+        }
+        Command::Scan(args) => {
+            let draft = args.fields.draft(args.operator.clone().unwrap_or_else(os_user))?;
+            let settings = args.settings()?;
+            // A feeder delivers about a page a second: a line per page is the progress.
+            let report = crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor(), &mut |page| {
+                eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
+            })?;
+            if json {
+                print_json(&report)?;
+            } else {
+                for page in &report.pages {
+                    for flag in &page.flags {
+                        eprintln!("page {} flagged for review: {flag}", page.number);
+                    }
+                }
+                println!("{}", report.code);
+            }
+        }
         Command::Search(args) => {
             let hits = appliance.search(&args.request(), &actor())?.hits;
             if json {

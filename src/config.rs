@@ -26,6 +26,19 @@
 //!
 //! [retention]
 //! schedule = "/etc/sohoa/retention.toml"    # replaces the built-in schedule
+//!
+//! [scanner]
+//! test_scanner = false                      # SANE's virtual `test` scanner (on by default, for trying sohoa out)
+//! refuse_low_dpi = false                    # R1: pages below 200 dpi are flagged for review, or with this refused
+//! [[scanner.quirks]]                        # models whose SANE backend delivers duplex backs upside down
+//! vendor = "Canon"
+//! model_prefix = "DR-C"
+//! back_rotated_180 = true
+//!
+//! [hot_folder]
+//! path = "/srv/scans/counter-1"             # default: DATA/hotfolder; `enabled = false` turns it off
+//! settle_seconds = 2                        # a file is taken once unchanged this long
+//! doc_type = "KHAC"                         # for files not named OWNER_TYPE_name.ext
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -49,6 +62,77 @@ pub struct Config {
     /// The retention schedule.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Scanners through SANE.
+    #[serde(default)]
+    pub scanner: ScannerConfig,
+    /// The hot folder that network scanners write to.
+    #[serde(default)]
+    pub hot_folder: HotFolderConfig,
+}
+
+/// Scanners and the scan-quality rule R1.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScannerConfig {
+    /// Offer SANE's virtual `test` scanner beside the real ones (for trying the appliance out).
+    pub test_scanner: bool,
+    /// Refuse pages below the legal 200 dpi (R1) instead of flagging them for review.
+    pub refuse_low_dpi: bool,
+    /// Resolution assumed for image files that do not state theirs.
+    pub default_dpi: f32,
+    /// Per-model corrections.
+    pub quirks: Vec<QuirkConfig>,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        ScannerConfig { test_scanner: true, refuse_low_dpi: false, default_dpi: 300.0, quirks: Vec::new() }
+    }
+}
+
+/// One line of the quirks table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuirkConfig {
+    /// The vendor as SANE reports it.
+    pub vendor: String,
+    /// The start of the model name as SANE reports it.
+    pub model_prefix: String,
+    /// The back side of a duplex sheet arrives upside down.
+    #[serde(default)]
+    pub back_rotated_180: bool,
+}
+
+impl ScannerConfig {
+    /// The quirks table in the driver's terms.
+    pub fn quirk_rules(&self) -> Vec<scanner_driver::QuirkRule> {
+        self.quirks
+            .iter()
+            .map(|q| scanner_driver::QuirkRule { vendor: q.vendor.clone(), model_prefix: q.model_prefix.clone(), quirks: scanner_driver::Quirks { back_rotated_180: q.back_rotated_180 } })
+            .collect()
+    }
+}
+
+/// The hot folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HotFolderConfig {
+    /// Whether `serve` watches it.
+    pub enabled: bool,
+    /// The folder; `hotfolder` under the data directory when not given.
+    pub path: Option<PathBuf>,
+    /// A file is taken once its size and time have not changed for this long.
+    pub settle_seconds: f64,
+    /// How often the folder is looked at.
+    pub poll_milliseconds: u64,
+    /// The document type of files not named `OWNER_TYPE_name.ext`.
+    pub doc_type: String,
+}
+
+impl Default for HotFolderConfig {
+    fn default() -> Self {
+        HotFolderConfig { enabled: true, path: None, settle_seconds: 2.0, poll_milliseconds: 500, doc_type: "KHAC".into() }
+    }
 }
 
 /// The archive's background work.

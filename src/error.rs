@@ -28,7 +28,13 @@ impl From<domain::DomainError> for ApplianceError {
 
 impl From<scanner_driver::DriverError> for ApplianceError {
     fn from(e: scanner_driver::DriverError) -> Self {
-        ApplianceError::Input(e.to_string())
+        use scanner_driver::DriverError as D;
+        match e {
+            D::Busy { .. } => ApplianceError::Busy(e.to_string()),
+            D::HotFolder { .. } => ApplianceError::Internal(anyhow::Error::new(e)),
+            D::NoDevice { .. } => ApplianceError::NotFound(e.to_string()),
+            _ => ApplianceError::Input(e.to_string()),
+        }
     }
 }
 

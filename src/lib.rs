@@ -17,6 +17,7 @@ pub mod input;
 pub mod jobs;
 mod progress_bar;
 pub mod reuse;
+pub mod scan;
 pub mod seals;
 pub mod server;
 pub mod signing;

@@ -96,7 +96,7 @@ fn documents_ingested_at_once_share_the_workers_and_report_every_page() {
                     let pages = names.iter().map(|n| (corpus(n), std::fs::read(corpus(n)).unwrap())).collect();
                     let mut events = Vec::new();
                     let report = appliance
-                        .ingest(IngestRequest { metadata, pages, actor: "operator".into() }, &mut |p| events.push((p.page, p.stage)))
+                        .ingest(IngestRequest { metadata, pages, actor: "operator".into(), source: None }, &mut |p| events.push((p.page, p.stage)))
                         .unwrap();
                     (report.code, events)
                 })

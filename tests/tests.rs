@@ -12,4 +12,5 @@ mod http;
 mod ingest;
 mod keys;
 mod reuse;
+mod scanning;
 mod signing;

@@ -63,6 +63,7 @@ fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u
         page_images: pages,
         pdf,
         actor: "bench".into(),
+        source: None,
     }
 }
 

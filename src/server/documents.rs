@@ -83,7 +83,7 @@ async fn ingest(
     }
     let (progress, followed) = (state.progress.clone(), job.clone());
     let result = blocking(&state, move |a| {
-        a.ingest(IngestRequest { metadata, pages, actor }, &mut |p| {
+        a.ingest(IngestRequest { metadata, pages, actor, source: None }, &mut |p| {
             if let Some(job) = &followed {
                 progress.update(job, &p);
             }

@@ -111,7 +111,11 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
+        let hot_folder = crate::scan::spawn_hot_folder(state.appliance.clone())?;
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
+        if let Some(path) = hot_folder {
+            println!("hot folder: files dropped into {} are captured (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
+        }
         tracing::info!(%listen, "serving");
         axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("server failed")?;
         Ok::<(), anyhow::Error>(())

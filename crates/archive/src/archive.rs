@@ -382,7 +382,7 @@ impl<S: Store> Archive<S> {
     /// class comes from the document type unless the record names one; holds placed by query on its
     /// owner, dossier or type apply to it at once. Returns the event's sequence number.
     pub fn commit(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
-        let NewDocument { mut record, page_images, pdf, actor } = doc;
+        let NewDocument { mut record, page_images, pdf, actor, source } = doc;
         if record.pages.len() != page_images.len() {
             return Err(ArchiveError::Corrupt {
                 what: "new document",
@@ -406,10 +406,10 @@ impl<S: Store> Archive<S> {
             return Err(ArchiveError::Retention(format!("unknown retention class {:?}", record.lifecycle.retention_class)));
         }
         let code = record.code.to_string();
-        self.commit_prepared(record, &contents, &actor, &code)
+        self.commit_prepared(record, &contents, &actor, &code, source.as_deref())
     }
 
-    fn commit_prepared(&self, mut record: DocumentRecord, contents: &[(BlobHash, &[u8])], actor: &str, code: &str) -> Result<u64, ArchiveError> {
+    fn commit_prepared(&self, mut record: DocumentRecord, contents: &[(BlobHash, &[u8])], actor: &str, code: &str, source: Option<&str>) -> Result<u64, ArchiveError> {
         let code_key = code.as_bytes().to_vec();
         self.grouped(|this, s| {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
@@ -431,6 +431,9 @@ impl<S: Store> Archive<S> {
                 s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), 1);
             }
             s.batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
+            if let Some(source) = source {
+                s.batch.put(Table::BySource, source.as_bytes().to_vec(), code_key.clone());
+            }
             for (table, key) in index_keys(&record) {
                 s.batch.put(table, key, Vec::new());
             }
@@ -455,6 +458,13 @@ impl<S: Store> Archive<S> {
     pub fn find_by_pdf(&self, pdf: &BlobHash) -> Result<Option<DocumentCode>, ArchiveError> {
         let Some(v) = self.store.get(Table::ByPdf, pdf.as_bytes())? else { return Ok(None) };
         let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt { what: "PDF key", key: pdf.to_hex(), reason: e.to_string() })?;
+        Ok(Some(text.parse()?))
+    }
+
+    /// The document made from `source` (the key its [`NewDocument`] carried), if one was archived.
+    pub fn find_by_source(&self, source: &str) -> Result<Option<DocumentCode>, ArchiveError> {
+        let Some(v) = self.store.get(Table::BySource, source.as_bytes())? else { return Ok(None) };
+        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt { what: "source key", key: source.to_owned(), reason: e.to_string() })?;
         Ok(Some(text.parse()?))
     }
 
@@ -936,6 +946,7 @@ mod tests {
             page_images: pages.iter().map(|p| p.to_vec()).collect(),
             pdf,
             actor: "test".into(),
+            source: None,
         }
     }
 

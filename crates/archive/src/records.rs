@@ -185,6 +185,9 @@ pub struct NewDocument {
     pub pdf: Vec<u8>,
     /// Who committed it, for the audit trail.
     pub actor: String,
+    /// What it was made from, if the caller must be able to tell later whether that was archived
+    /// (a hot-folder file after a crash); see [`Archive::find_by_source`](crate::Archive::find_by_source).
+    pub source: Option<String>,
 }
 
 /// Something that happened to the archive's content, in commit order; search follows these.

@@ -23,6 +23,9 @@ pub enum Table {
     Documents,
     /// PDF hash → document code.
     ByPdf,
+    /// Source key (what the document was made from, e.g. the BLAKE3 of a hot-folder file) →
+    /// document code; written in the document's own batch, so a source is archived once or not at all.
+    BySource,
     /// Owner ID, NUL, document code → empty.
     ByOwner,
     /// Dossier code, NUL, document code → empty.
@@ -46,11 +49,12 @@ pub enum Table {
 }
 
 impl Table {
-    const ALL: [Table; 14] = [
+    const ALL: [Table; 15] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
         Table::ByPdf,
+        Table::BySource,
         Table::ByOwner,
         Table::ByDossier,
         Table::ByType,
@@ -69,6 +73,7 @@ impl Table {
             Table::BlobRefs => "blob_refs",
             Table::Documents => "documents",
             Table::ByPdf => "by_pdf",
+            Table::BySource => "by_source",
             Table::ByOwner => "by_owner",
             Table::ByDossier => "by_dossier",
             Table::ByType => "by_type",

@@ -164,6 +164,7 @@ fn document(f: &Fixture, doc: &Doc, pages: &[&[u8]]) -> NewDocument {
         page_images: pages.iter().map(|p| p.to_vec()).collect(),
         pdf,
         actor: "operator".into(),
+        source: None,
     }
 }
 

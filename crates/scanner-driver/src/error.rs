@@ -125,4 +125,14 @@ pub enum DriverError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A page is below the required resolution and the appliance is set to refuse such pages.
+    #[error("{origin}: {dpi:.0} dpi is below the required {min:.0} dpi; scan it again at {min:.0} dpi or more")]
+    LowResolution {
+        /// The file and page.
+        origin: String,
+        /// The page's resolution.
+        dpi: f32,
+        /// The minimum.
+        min: f32,
+    },
 }

@@ -31,6 +31,7 @@ impl Default for ImportLimits {
 pub struct FileImporter {
     limits: ImportLimits,
     default_dpi: f32,
+    refuse_below_dpi: Option<f32>,
 }
 
 /// Where one page of a file is, found by [`FileImporter::pages`] and decoded by
@@ -74,6 +75,12 @@ impl PendingPage {
             PageAt::Pdf(p) => crate::pdf::decode(importer, &self.path, &self.bytes, p)?,
         };
         page.origin = self.origin();
+        if let Some(min) = importer.refuse_below_dpi {
+            let dpi = page.dpi.x.min(page.dpi.y);
+            if page.dpi.stated && dpi < min {
+                return Err(DriverError::LowResolution { origin: page.origin, dpi, min });
+            }
+        }
         Ok(page)
     }
 }
@@ -82,7 +89,13 @@ impl FileImporter {
     /// An importer with these limits; `default_dpi` is assumed for files that do not state their
     /// resolution.
     pub fn new(limits: ImportLimits, default_dpi: f32) -> Self {
-        FileImporter { limits, default_dpi }
+        FileImporter { limits, default_dpi, refuse_below_dpi: None }
+    }
+
+    /// The same importer refusing pages that state a resolution below `min` dpi (R1 made strict;
+    /// by default such pages are only flagged for review downstream).
+    pub fn refusing_below(self, min: f32) -> Self {
+        FileImporter { refuse_below_dpi: Some(min), ..self }
     }
 
     pub(crate) fn limits(&self) -> &ImportLimits {
