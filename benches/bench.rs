@@ -16,6 +16,8 @@
 //! - `search`: `SOHOA_BENCH_SEARCH_PAGES` generated pages (default 1,000,000) indexed by sohoa and
 //!   loaded into PostgreSQL (`unaccent` + GIN) in a private cluster; build rate, size per page, and
 //!   reuse and full-text latency under 8 concurrent clients on both.
+//! - `scanner`: pages per minute through the SANE driver from SANE's `test` backend (A4, 300 dpi,
+//!   gray, feeder) beside `scanimage --batch` on the same backend.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -28,6 +30,8 @@ mod cer;
 mod util;
 #[path = "sections/archive.rs"]
 mod archive_section;
+#[path = "sections/scanner.rs"]
+mod scanner_section;
 #[path = "sections/search.rs"]
 mod search_section;
 
@@ -43,7 +47,7 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
@@ -51,8 +55,9 @@ fn main() {
             "signer" => signer_section(),
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
+            "scanner" => scanner_section::scanner_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search");
+                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner");
                 std::process::exit(2);
             }
         }

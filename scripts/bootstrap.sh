@@ -13,6 +13,7 @@ packages=(
   zbar-tools                             # reads the QR code of signed copies back in the tests
   python3-venv
   postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
+  libsane-dev libsane1 sane-utils        # scanners through libsane (bindgen reads sane.h); the test backend; scanimage
 )
 
 missing=()

@@ -54,7 +54,8 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
 
 /// A small gray PNG, different for each `i`.
 fn page_png(i: usize) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(96, 64, |x, y| image::Luma([if (x as usize + y as usize * 3 + i) % 17 == 0 { 0 } else { 255 }]));
+    let (x0, y0) = ((i % 96) as u32, (i / 96) as u32);
+    let img = image::GrayImage::from_fn(96, 64, |x, y| image::Luma([if (y < 40 && (x + y * 3) % 17 == 0) || (x, y) == (x0, 40 + y0) { 0 } else { 255 }]));
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
