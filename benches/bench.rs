@@ -467,7 +467,8 @@ fn signer_section() {
     let page = corpus(&corpus_pages()[0]);
     let bytes = std::fs::read(&page).unwrap();
     let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
-    let pages = capture.capture(vec![Box::new(move || importer.import_bytes(&page, bytes))], &mut |_| {}).expect("capture");
+    let page = importer.pages(&page, bytes).expect("a corpus page").remove(0);
+    let pages = capture.capture(vec![Box::new(move || page.decode())], &mut |_| {}).expect("capture");
     let metadata = domain::DocumentMetadata::new(util::draft("Nguyễn Văn An")).unwrap();
     let pdf = capture.assemble(&manifest.document, &metadata, pages).expect("assemble").pdf;
     let pdf_file = w.join("page.pdf");

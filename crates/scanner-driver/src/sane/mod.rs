@@ -456,11 +456,13 @@ impl Scanner {
         let source = self.options().into_iter().find(|o| o.name == "source").and_then(|o| o.value).unwrap_or_default();
         let feeder = settings.source.map_or_else(|| source_matches(Source::Adf, &source) || source_matches(Source::AdfDuplex, &source), |s| s != Source::Flatbed);
         let duplex = settings.source == Some(Source::AdfDuplex) || source_matches(Source::AdfDuplex, &source);
+        // Options hold still during a batch: the resolution is read once, not per page.
+        let dpi = self.resolution();
         let name = format!("scan {}", self.device);
-        Ok(PageStream::spawn(&name, CHANNEL_PAGES, move |sink| self.run_batch(feeder, duplex, sink)))
+        Ok(PageStream::spawn(&name, CHANNEL_PAGES, move |sink| self.run_batch(feeder, duplex, dpi, sink)))
     }
 
-    fn run_batch(self, feeder: bool, duplex: bool, sink: &Sink<ScannedPage>) {
+    fn run_batch(self, feeder: bool, duplex: bool, dpi: Dpi, sink: &Sink<ScannedPage>) {
         let mut index: u32 = 0;
         loop {
             let (sheet, side) = if duplex { (index / 2 + 1, if index % 2 == 0 { Side::Front } else { Side::Back }) } else { (index + 1, Side::Front) };
@@ -477,7 +479,7 @@ impl Scanner {
                 sink.send(Err(status_error(&self.device, sheet, "start", status)));
                 return;
             }
-            match self.read_page(sheet, side, sink) {
+            match self.read_page(sheet, side, dpi, sink) {
                 Ok(mut page) => {
                     if side == Side::Back && self.quirks.back_rotated_180 {
                         page.rotate_180();
@@ -499,7 +501,7 @@ impl Scanner {
     }
 
     /// Reads one page: one frame, or three (red, green, blue) from a three-pass scanner.
-    fn read_page(&self, sheet: u32, side: Side, sink: &Sink<ScannedPage>) -> Result<ScannedPage, DriverError> {
+    fn read_page(&self, sheet: u32, side: Side, dpi: Dpi, sink: &Sink<ScannedPage>) -> Result<ScannedPage, DriverError> {
         let mut planes: [Option<Vec<u8>>; 3] = [None, None, None];
         loop {
             let mut p = ffi::SANE_Parameters { format: 0, last_frame: 0, bytes_per_line: 0, pixels_per_line: 0, lines: 0, depth: 0 };
@@ -517,9 +519,14 @@ impl Scanner {
             // Lines may be unknown in advance (hand scanners, sheet-fed scanners that detect the
             // page end): the height is whatever arrived, whole lines only.
             let height = data.len() / stride;
-            let dpi = self.resolution();
             let page = |samples| ScannedPage { device: self.device.clone(), sheet, side, width: width as u32, height: height as u32, dpi, samples };
             match p.format {
+                // The common case, 8-bit gray without line padding, keeps the buffer as read.
+                ffi::SANE_FRAME_GRAY if p.depth == 8 && stride == width => {
+                    let mut data = data;
+                    data.truncate(stride * height);
+                    return Ok(page(Samples::Gray8(data)));
+                }
                 ffi::SANE_FRAME_GRAY => return Ok(page(unpad(&data, stride, height, width, 1, p.depth).map_err(bad)?)),
                 ffi::SANE_FRAME_RGB => return Ok(page(unpad(&data, stride, height, width, 3, p.depth).map_err(bad)?)),
                 ffi::SANE_FRAME_RED | ffi::SANE_FRAME_GREEN | ffi::SANE_FRAME_BLUE => {
