@@ -21,4 +21,8 @@ pub enum SearchError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The writer could not be reopened after waiting for merges; nothing can be indexed until the
+    /// index is opened again.
+    #[error("the search index writer was not reopened after merging; restart the appliance")]
+    WriterGone,
 }

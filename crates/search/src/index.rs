@@ -255,7 +255,6 @@ struct Fields {
     owner: Field,
     doc_type: Field,
     name: Field,
-    name_folded: Field,
     page: Field,
     text: Field,
     text_folded: Field,
@@ -266,7 +265,8 @@ struct Fields {
 pub struct SearchIndex {
     path: PathBuf,
     index: Index,
-    writer: Mutex<IndexWriter>,
+    /// `None` only while [`SearchIndex::wait_for_merges`] swaps it.
+    writer: Mutex<Option<IndexWriter>>,
     reader: IndexReader,
     fields: Fields,
 }
@@ -300,7 +300,6 @@ impl SearchIndex {
             owner: schema.add_text_field("owner", STRING | STORED),
             doc_type: schema.add_text_field("doc_type", STRING | STORED | FAST),
             name: schema.add_text_field("name", text_options(EXACT, true)),
-            name_folded: schema.add_text_field("name_folded", text_options(FOLDED, false)),
             page: schema.add_u64_field("page", STORED),
             text: schema.add_text_field("text", text_options(EXACT, true)),
             text_folded: schema.add_text_field("text_folded", text_options(FOLDED, false)),
@@ -322,7 +321,7 @@ impl SearchIndex {
         index.tokenizers().register(CODES, analyzer::codes());
         let writer = index.writer(WRITER_BUDGET).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
-        Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(writer), reader, fields })
+        Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(Some(writer)), reader, fields })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
@@ -334,7 +333,8 @@ impl SearchIndex {
     pub fn add(&self, doc: &IndexDocument) -> Result<(), SearchError> {
         let f = self.fields;
         let code = doc.code.to_string();
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let writer = guard.as_ref().ok_or(SearchError::WriterGone)?;
         writer.delete_term(Term::from_field_text(f.code, &code));
         // The metadata once per document, for reuse lookups and facets.
         let mut d = TantivyDocument::default();
@@ -378,10 +378,13 @@ impl SearchIndex {
             }
             d.add_i64(f.captured, doc.captured_at);
             d.add_text(f.name, &doc.name);
-            d.add_text(f.name_folded, &doc.name);
             d.add_u64(f.page, i as u64 + 1);
             d.add_text(f.text, text);
+            // The folded field holds everything a search must match, name and number included,
+            // so that the required part of a query is one term (or phrase) per word in one field.
             d.add_text(f.text_folded, text);
+            d.add_text(f.text_folded, &doc.name);
+            d.add_text(f.text_folded, doc.number.as_deref().unwrap_or_default());
             d.add_text(f.numbers, &doc.name);
             d.add_text(f.numbers, doc.number.as_deref().unwrap_or_default());
             d.add_text(f.numbers, text);
@@ -442,8 +445,8 @@ impl SearchIndex {
     /// archive's first event.
     pub fn clear(&self) -> Result<(), SearchError> {
         {
-            let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            writer.delete_all_documents().map_err(self.err())?;
+            let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            guard.as_ref().ok_or(SearchError::WriterGone)?.delete_all_documents().map_err(self.err())?;
         }
         self.commit(0)
     }
@@ -451,10 +454,24 @@ impl SearchIndex {
     /// Makes staged documents durable and searchable, recording `cursor` (the last archive event
     /// applied) in the same commit.
     pub fn commit(&self, cursor: u64) -> Result<(), SearchError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let writer = guard.as_mut().ok_or(SearchError::WriterGone)?;
         let mut prepared = writer.prepare_commit().map_err(self.err())?;
         prepared.set_payload(&cursor.to_string());
         prepared.commit().map_err(self.err())?;
+        self.reader.reload().map_err(self.err())
+    }
+
+    /// Waits until the background merges of committed segments have finished, so that what follows
+    /// (a benchmark, a backup of the directory) sees the index at rest. Staged, uncommitted documents
+    /// are dropped: call it after [`commit`](Self::commit).
+    pub fn wait_for_merges(&self) -> Result<(), SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(writer) = guard.take() {
+            writer.wait_merging_threads().map_err(self.err())?;
+        }
+        *guard = Some(self.index.writer(WRITER_BUDGET).map_err(self.err())?);
+        drop(guard);
         self.reader.reload().map_err(self.err())
     }
 
@@ -468,20 +485,24 @@ impl SearchIndex {
     /// number or text, filtered, ordered and paged as asked; one hit per document, at its best page.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.name, f.name_folded, f.text, f.text_folded, f.numbers]);
-        parser.set_conjunction_by_default();
-        // A whole document number is one rare term: it ranks above the same parts elsewhere.
-        parser.set_field_boost(f.numbers, 4.0);
-        // Exact spellings outrank folded ones, and a match in the name outranks one in the text.
-        parser.set_field_boost(f.name, 3.0);
-        parser.set_field_boost(f.name_folded, 1.5);
-        parser.set_field_boost(f.text, 2.0);
+        // Every word must be on the page, with or without diacritics: one term (or, for a number in
+        // parts, one phrase) per word in the folded field, which is a cheap intersection.
+        let mut required = QueryParser::for_index(&self.index, vec![f.text_folded]);
+        required.set_conjunction_by_default();
         // Users type free text, not query syntax: whatever does not parse is taken as plain words.
-        let (words, _) = parser.parse_query_lenient(&request.text);
-        // Only pages carry text; filters add nothing to the score.
+        let (words, _) = required.parse_query_lenient(&request.text);
+        // What ranks a page higher is scored on the pages that match only: exact spellings, words of
+        // the document's name, and a whole document number (one rare term).
+        let mut ranking = QueryParser::for_index(&self.index, vec![f.text, f.name, f.numbers]);
+        ranking.set_field_boost(f.numbers, 4.0);
+        ranking.set_field_boost(f.name, 3.0);
+        ranking.set_field_boost(f.text, 2.0);
+        let (bonus, _) = ranking.parse_query_lenient(&request.text);
+        // Filters add nothing to the score.
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
         let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
-        let mut clauses = vec![(Occur::Must, words.box_clone()), filter(term(f.kind, KIND_PAGE))];
+        // Only pages have a folded field, so the words select pages without a filter on the kind.
+        let mut clauses = vec![(Occur::Must, words.box_clone()), (Occur::Should, bonus)];
         if let Some(t) = &request.doc_type {
             clauses.push(filter(term(f.doc_type, t)));
         }

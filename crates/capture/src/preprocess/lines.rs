@@ -223,7 +223,7 @@ mod tests {
         let corpus = std::path::Path::new(&manifest).join("../../../shared/corpus/ocr-dev");
         let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
         for name in ["clean300-001.png", "skew-001.png", "stamped-001.png", "faded150-001.png", "noisy-001.jpg", "upside-001.png"] {
-            let page = importer.import(&corpus.join(name)).unwrap();
+            let page = importer.import(&corpus.join(name)).unwrap().remove(0);
             let gray = analysis_gray(&page.pixels);
             let lines = text_lines(&gray);
             let level = match deskew(&Pixels::Gray(gray.clone()), lines.skew) {
@@ -234,7 +234,7 @@ mod tests {
         }
         // A page on its side: its lines run vertically, and of its two quarter turns exactly one
         // leaves it upside down.
-        let page = importer.import(&corpus.join("sideways-001.png")).unwrap();
+        let page = importer.import(&corpus.join("sideways-001.png")).unwrap().remove(0);
         let gray = analysis_gray(&page.pixels);
         assert!(text_lines(&gray).vertical);
         let upside = |turns| upside_down(&turn_gray(gray.clone(), turns));
