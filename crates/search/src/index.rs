@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -8,6 +8,7 @@ use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::DocSet;
 use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::columnar::{Column, StrColumn};
@@ -60,17 +61,6 @@ impl SegmentColumns {
     }
 }
 
-/// The text of a string column at a document, empty if it has none.
-fn text_at(column: &Option<StrColumn>, doc: u32) -> String {
-    let mut text = String::new();
-    if let Some(column) = column {
-        if let Some(ord) = column.term_ords(doc).next() {
-            // A failed read leaves the text empty: the hit is still returned, unlabelled.
-            let _ = column.ord_to_str(ord, &mut text);
-        }
-    }
-    text
-}
 
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_BUDGET: usize = 50 << 20;
@@ -236,6 +226,9 @@ pub struct SearchResults {
 
 /// Most matching pages a search considers for ranking, counting and facets.
 pub const MAX_MATCHES: usize = 2000;
+
+/// The best pages whose order the ranking bonus (exact spellings, names, whole numbers) refines.
+const RERANKED: usize = 200;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -475,6 +468,30 @@ impl SearchIndex {
         self.reader.reload().map_err(self.err())
     }
 
+    /// Adds the ranking bonus (exact spellings, words of the name, whole numbers) to the best
+    /// [`RERANKED`] of `top` and sorts them again. The bonus is scored on those pages alone, by
+    /// seeking its scorer to each in document order, rather than over every page with the words.
+    fn rank(&self, searcher: &tantivy::Searcher, bonus: &dyn Query, top: &mut [(f32, tantivy::DocAddress)]) -> Result<(), SearchError> {
+        let n = top.len().min(RERANKED);
+        let weight = bonus.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| top[i].1);
+        let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
+        for i in order {
+            let address = top[i].1;
+            if current.as_ref().map(|(segment, _)| *segment) != Some(address.segment_ord) {
+                let reader = searcher.segment_reader(address.segment_ord);
+                current = Some((address.segment_ord, weight.scorer(reader, 1.0).map_err(self.err())?));
+            }
+            let (_, scorer) = current.as_mut().expect("set above");
+            if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
+                top[i].0 += scorer.score();
+            }
+        }
+        top[..n].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(())
+    }
+
     /// The last archive event whose effect is committed in the index (0 for a new index).
     pub fn cursor(&self) -> Result<u64, SearchError> {
         let metas = self.index.load_metas().map_err(self.err())?;
@@ -501,8 +518,7 @@ impl SearchIndex {
         // Filters add nothing to the score.
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
         let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
-        // Only pages have a folded field, so the words select pages without a filter on the kind.
-        let mut clauses = vec![(Occur::Must, words.box_clone()), (Occur::Should, bonus)];
+        let mut clauses = Vec::new();
         if let Some(t) = &request.doc_type {
             clauses.push(filter(term(f.doc_type, t)));
         }
@@ -513,38 +529,100 @@ impl SearchIndex {
             let year = TermQuery::new(Term::from_field_u64(f.year, year.max(0) as u64), IndexRecordOption::Basic);
             clauses.push(filter(Box::new(year)));
         }
-        if !request.statuses.is_empty() {
+        // Statuses that include the active ones select almost every page: they are checked on the
+        // best pages below. Only a search for the rare ones (revoked, held) needs them in the query.
+        let status_in_query = !request.statuses.is_empty() && !request.statuses.contains(&IndexStatus::Active);
+        if status_in_query {
             let any = request.statuses.iter().map(|s| (Occur::Should, term(f.status, s.as_str()))).collect();
             clauses.push(filter(Box::new(BooleanQuery::new(any))));
         }
-        let query = BooleanQuery::new(clauses);
+        // Without filters the query is the words alone, an intersection of terms that tantivy
+        // searches with block-max pruning: it skips the blocks of postings that cannot reach the best
+        // pages instead of scoring every page that has the words.
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            words.box_clone()
+        } else {
+            clauses.push((Occur::Must, words.box_clone()));
+            Box::new(BooleanQuery::new(clauses))
+        };
         let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(MAX_MATCHES).order_by_score()).map_err(self.err())?;
+        let mut top = searcher.search(&*query, &TopDocs::with_limit(MAX_MATCHES).order_by_score()).map_err(self.err())?;
+        self.rank(&searcher, &*bonus, &mut top)?;
         // Grouping by document, counting facets and sorting read only columns (fast fields); stored
         // pages are read for the hits returned, not for every match.
         let columns = searcher.segment_readers().iter().map(SegmentColumns::of).collect::<Result<Vec<_>, _>>().map_err(self.err())?;
-        let mut documents: Vec<(f32, tantivy::DocAddress, String, i64)> = Vec::new();
-        let mut seen: HashMap<String, ()> = HashMap::new();
+        // Everything here works on term ordinals; strings are looked up once per distinct value
+        // (a dictionary lookup per page and column would cost more than the search itself).
+        let ord = |column: &Option<StrColumn>, doc: u32| column.as_ref().and_then(|c| c.term_ords(doc).next());
+        let allowed: Vec<Option<Vec<u64>>> = columns
+            .iter()
+            .map(|c| {
+                (!status_in_query && !request.statuses.is_empty()).then(|| {
+                    let dictionary = c.status.as_ref().map(|s| s.dictionary());
+                    request.statuses.iter().filter_map(|s| dictionary?.term_ord(s.as_str()).ok().flatten()).collect()
+                })
+            })
+            .collect();
+        let mut seen: HashSet<(u32, u64)> = HashSet::new();
+        let mut picked: Vec<(f32, tantivy::DocAddress, u64, i64)> = Vec::new();
+        // (segment, column, ordinal) → documents, for the string facets; years are numbers already.
+        let mut counted: HashMap<(u32, u8, u64), usize> = HashMap::new();
         let mut facets: BTreeMap<String, usize> = BTreeMap::new();
         for (score, address) in top {
-            let c = &columns[address.segment_ord as usize];
-            let doc = address.doc_id;
-            let code = text_at(&c.code, doc);
-            if seen.insert(code.clone(), ()).is_some() {
+            let (segment, doc) = (address.segment_ord, address.doc_id);
+            let c = &columns[segment as usize];
+            if let Some(allowed) = &allowed[segment as usize] {
+                if !ord(&c.status, doc).is_some_and(|o| allowed.contains(&o)) {
+                    continue;
+                }
+            }
+            let Some(code) = ord(&c.code, doc) else { continue };
+            if !seen.insert((segment, code)) {
                 continue;
             }
-            let mut count = |facet: String| *facets.entry(facet).or_default() += 1;
-            count(format!("/type/{}", text_at(&c.doc_type, doc)));
-            count(format!("/status/{}", text_at(&c.status, doc)));
+            for (column, value) in [(0u8, ord(&c.doc_type, doc)), (1, ord(&c.status, doc)), (2, ord(&c.issuer, doc))] {
+                if let Some(value) = value {
+                    *counted.entry((segment, column, value)).or_default() += 1;
+                }
+            }
             if let Some(year) = c.year.first(doc) {
-                count(format!("/year/{year}"));
+                *facets.entry(format!("/year/{year}")).or_default() += 1;
             }
-            let issuer = text_at(&c.issuer, doc);
-            if !issuer.is_empty() {
-                count(format!("/issuer/{issuer}"));
-            }
-            documents.push((score, address, code, c.captured.first(doc).unwrap_or(0)));
+            picked.push((score, address, code, c.captured.first(doc).unwrap_or(0)));
         }
+        for ((segment, column, value), n) in counted {
+            let c = &columns[segment as usize];
+            let (name, source) = match column {
+                0 => ("type", &c.doc_type),
+                1 => ("status", &c.status),
+                _ => ("issuer", &c.issuer),
+            };
+            let mut label = String::new();
+            if let Some(source) = source {
+                let _ = source.ord_to_str(value, &mut label);
+            }
+            if !label.is_empty() {
+                *facets.entry(format!("/{name}/{label}")).or_default() += n;
+            }
+        }
+        // The codes of the picked documents, read from each segment's dictionary in one ordered pass.
+        let mut codes: HashMap<(u32, u64), String> = HashMap::new();
+        for (segment, c) in columns.iter().enumerate() {
+            let Some(column) = &c.code else { continue };
+            let mut ords: Vec<u64> = picked.iter().filter(|p| p.1.segment_ord == segment as u32).map(|p| p.2).collect();
+            ords.sort_unstable();
+            let mut next = ords.iter();
+            column
+                .dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    if let Some(&o) = next.next() {
+                        codes.insert((segment as u32, o), String::from_utf8_lossy(bytes).into_owned());
+                    }
+                })
+                .map_err(|e| SearchError::Io { path: self.path.clone(), source: e })?;
+        }
+        let mut documents: Vec<(f32, tantivy::DocAddress, String, i64)> =
+            picked.into_iter().map(|(score, address, code, captured)| (score, address, codes.remove(&(address.segment_ord, code)).unwrap_or_default(), captured)).collect();
         // Ties are ordered by code, so that the order does not depend on where documents happen to
         // sit in the index.
         documents.sort_by(|a, b| {
