@@ -22,7 +22,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let missing = dir.join("missing.png");
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (ingest_args("001099012345", "2024-03-01", text_file.to_str().unwrap()), "not a PNG or JPEG"),
+        (ingest_args("001099012345", "2024-03-01", text_file.to_str().unwrap()), "not a PNG, JPEG, TIFF or PDF"),
         (ingest_args("001099012345", "2024-03-01", empty.to_str().unwrap()), "empty"),
         (ingest_args("001099012345", "2024-03-01", truncated.to_str().unwrap()), "damaged PNG"),
         // A damaged page in the middle of a document is named by its number, and nothing of the
