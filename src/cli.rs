@@ -259,6 +259,21 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new document as `ingest` and `scan` print it: its code on a line of its own, each page flagged
+/// for review on standard error; or the whole report as JSON.
+fn print_ingest_report(report: &crate::IngestReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    for page in &report.pages {
+        for flag in &page.flags {
+            eprintln!("page {} flagged for review: {flag}", page.number);
+        }
+    }
+    println!("{}", report.code);
+    Ok(())
+}
+
 fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(report);
@@ -293,16 +308,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 eprintln!("page {}: {:?}", p.page, p.stage);
             }
         })?;
-        if cli.json {
-            print_json(&report)?;
-        } else {
-            for page in &report.pages {
-                for flag in &page.flags {
-                    eprintln!("page {} flagged for review: {flag}", page.number);
-                }
-            }
-            println!("{}", report.code);
-        }
+        print_ingest_report(&report, cli.json)?;
         return Ok(true);
     }
     if let Command::Archive(ArchiveCommand::Restore { dir }) = &cli.command {
@@ -355,16 +361,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             let report = crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor(), &mut |page| {
                 eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
             })?;
-            if json {
-                print_json(&report)?;
-            } else {
-                for page in &report.pages {
-                    for flag in &page.flags {
-                        eprintln!("page {} flagged for review: {flag}", page.number);
-                    }
-                }
-                println!("{}", report.code);
-            }
+            print_ingest_report(&report, json)?;
         }
         Command::Search(args) => {
             let hits = appliance.search(&args.request(), &actor())?.hits;

@@ -72,7 +72,7 @@ impl PendingPage {
         let mut page = match &self.at {
             PageAt::Image => importer.decode_image(&self.path, (*self.bytes).clone())?,
             PageAt::Tiff(index) => crate::tiff::decode(importer, &self.path, &self.bytes, *index)?,
-            PageAt::Pdf(p) => crate::pdf::decode(importer, &self.path, &self.bytes, p)?,
+            PageAt::Pdf(p) => crate::pdf::decode(importer, &self.path, p)?,
         };
         page.origin = self.origin();
         if let Some(min) = importer.refuse_below_dpi {
@@ -109,12 +109,7 @@ impl FileImporter {
     /// Reads a file and decodes all its pages.
     pub fn import(&self, path: &Path) -> Result<Vec<RawPage>, DriverError> {
         let meta = std::fs::metadata(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
-        if meta.len() > self.limits.max_file_bytes {
-            return Err(DriverError::TooLarge {
-                path: path.into(),
-                reason: format!("file size {} bytes exceeds the limit of {}", meta.len(), self.limits.max_file_bytes),
-            });
-        }
+        self.check_file_size(path, meta.len())?;
         let bytes = std::fs::read(path).map_err(|source| DriverError::Read { path: path.into(), source })?;
         self.pages(path, bytes)?.iter().map(PendingPage::decode).collect()
     }
@@ -127,12 +122,7 @@ impl FileImporter {
         if bytes.is_empty() {
             return Err(DriverError::Empty { path: path.into() });
         }
-        if bytes.len() as u64 > self.limits.max_file_bytes {
-            return Err(DriverError::TooLarge {
-                path: path.into(),
-                reason: format!("file size {} bytes exceeds the limit of {}", bytes.len(), self.limits.max_file_bytes),
-            });
-        }
+        self.check_file_size(path, bytes.len() as u64)?;
         let at: Vec<PageAt> = if sniff(&bytes).is_some() {
             vec![PageAt::Image]
         } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
@@ -147,6 +137,15 @@ impl FileImporter {
         }
         let bytes = Arc::new(bytes);
         Ok(at.into_iter().map(|at| PendingPage { importer: self.clone(), path: path.to_owned(), bytes: bytes.clone(), at }).collect())
+    }
+
+    /// Refuses a file larger than the limit: checked on the file's size before reading it, and on
+    /// the bytes of a file that arrived another way.
+    fn check_file_size(&self, path: &Path, size: u64) -> Result<(), DriverError> {
+        if size > self.limits.max_file_bytes {
+            return Err(DriverError::TooLarge { path: path.into(), reason: format!("file size {size} bytes exceeds the limit of {}", self.limits.max_file_bytes) });
+        }
+        Ok(())
     }
 
     /// The refusal for a file of more pages than the limit.
@@ -276,7 +275,8 @@ fn to_pixels(image: DynamicImage) -> Pixels {
     }
 }
 
-fn composite(value: u8, alpha: u8) -> u8 {
+/// `value` over white paper at opacity `alpha`.
+pub(crate) fn composite(value: u8, alpha: u8) -> u8 {
     let (v, a) = (u32::from(value), u32::from(alpha));
     ((v * a + 255 * (255 - a) + 127) / 255) as u8
 }

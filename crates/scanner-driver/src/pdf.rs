@@ -146,7 +146,7 @@ fn components(doc_dict: &Dictionary) -> Result<usize, String> {
 }
 
 /// Decodes a page's image.
-pub(crate) fn decode(importer: &FileImporter, path: &Path, _bytes: &[u8], page: &PdfPage) -> Result<RawPage, DriverError> {
+pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Result<RawPage, DriverError> {
     let refuse = |reason: String| DriverError::NotScanned { path: path.into(), page: page.number, reason };
     let dict = &page.image.dict;
     let (w, h) = (int(dict, b"Width").unwrap_or(0), int(dict, b"Height").unwrap_or(0));

@@ -9,6 +9,7 @@ use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::{ResolutionUnit, Tag};
 use tiff::ColorType;
 
+use crate::import::composite;
 use crate::scanned::{Samples, raw_page};
 use crate::{DriverError, Dpi, FileImporter, RawPage};
 
@@ -59,8 +60,8 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, bytes: &[u8], index: 
         (ColorType::RGB(8), DecodingResult::U8(v)) => Samples::Rgb8(v),
         (ColorType::RGB(16), DecodingResult::U16(v)) => Samples::Rgb16(v),
         // Alpha is composited onto white paper, the way the page would print.
-        (ColorType::RGBA(8), DecodingResult::U8(v)) => Samples::Rgb8(v.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|c| onto_white(p[c], p[3]))).collect()),
-        (ColorType::GrayA(8), DecodingResult::U8(v)) => Samples::Gray8(v.chunks_exact(2).map(|p| onto_white(p[0], p[1])).collect()),
+        (ColorType::RGBA(8), DecodingResult::U8(v)) => Samples::Rgb8(v.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|c| composite(p[c], p[3]))).collect()),
+        (ColorType::GrayA(8), DecodingResult::U8(v)) => Samples::Gray8(v.chunks_exact(2).map(|p| composite(p[0], p[1])).collect()),
         (other, _) => return Err(unsupported(format!("colour type {other:?}"))),
     };
     let expected = match &samples {
@@ -74,11 +75,6 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, bytes: &[u8], index: 
         return Err(DriverError::Corrupt { path: path.into(), format: "TIFF", reason: format!("page {} decodes to fewer samples than {w}×{h}", index + 1) });
     }
     Ok(raw_page(path.display().to_string(), w, h, dpi, samples))
-}
-
-fn onto_white(value: u8, alpha: u8) -> u8 {
-    let (v, a) = (u32::from(value), u32::from(alpha));
-    ((v * a + 255 * (255 - a) + 127) / 255) as u8
 }
 
 /// Resolution from XResolution/YResolution and ResolutionUnit, in dots per inch.
