@@ -211,22 +211,33 @@ impl Sane {
 
     /// Opens the scanner `name`, applying the first of `quirks` that matches its vendor and model.
     pub fn open(&self, name: &str, quirks: &[QuirkRule]) -> Result<Scanner, DriverError> {
-        let info = self.devices()?.into_iter().find(|d| d.name == name);
-        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let c_name = CString::new(name).map_err(|_| DriverError::NoDevice { name: name.into(), known: vec![] })?;
         let mut handle: ffi::SANE_Handle = std::ptr::null_mut();
-        // SAFETY: a NUL-terminated name and a valid place for the handle.
-        let status = unsafe { ffi::sane_open(c_name.as_ptr(), &mut handle) };
+        let status = {
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            // SAFETY: a NUL-terminated name and a valid place for the handle.
+            unsafe { ffi::sane_open(c_name.as_ptr(), &mut handle) }
+        };
+        // Listing devices can take seconds (network backends discover scanners on the LAN), so it
+        // is done only when its answer is needed: to name the scanners there are, or to find this
+        // one's vendor and model in a quirks table that has rules.
         if status != ffi::SANE_STATUS_GOOD {
-            drop(_guard);
-            if status == ffi::SANE_STATUS_INVAL && info.is_none() {
-                let known = self.devices().map(|d| d.into_iter().map(|d| d.name).collect()).unwrap_or_default();
-                return Err(DriverError::NoDevice { name: name.into(), known });
+            if status == ffi::SANE_STATUS_INVAL {
+                let known: Vec<String> = self.devices().map(|d| d.into_iter().map(|d| d.name).collect()).unwrap_or_default();
+                if !known.iter().any(|k| k == name) {
+                    return Err(DriverError::NoDevice { name: name.into(), known });
+                }
             }
             return Err(status_error(name, 0, "open", status));
         }
-        let quirks = info.as_ref().map(|d| quirks_for(quirks, &d.vendor, &d.model)).unwrap_or_default();
-        Ok(Scanner { handle, device: name.to_owned(), quirks })
+        // The handle is owned from here, so that an error below still closes it.
+        let mut scanner = Scanner { handle, device: name.to_owned(), quirks: Quirks::default() };
+        if !quirks.is_empty() {
+            if let Some(d) = self.devices()?.into_iter().find(|d| d.name == name) {
+                scanner.quirks = quirks_for(quirks, &d.vendor, &d.model);
+            }
+        }
+        Ok(scanner)
     }
 }
 
