@@ -1,10 +1,11 @@
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use domain::DocumentCode;
-use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -37,7 +38,32 @@ fn from_day_number(n: u64) -> Option<NaiveDate> {
     (n != PERMANENT).then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32)).flatten()
 }
 
-/// The columns a search reads for every match, of one segment.
+/// A page and its score, ordered by score (then by address, so that ties order the same way in every
+/// run).
+struct Scored(f32, tantivy::DocAddress);
+
+impl PartialEq for Scored {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Scored {}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
+    }
+}
+
+/// The columns of one segment that searches and reuse lookups read instead of stored documents (a
+/// stored document is read from a compressed block that mostly holds page text).
 struct SegmentColumns {
     code: Option<StrColumn>,
     doc_type: Option<StrColumn>,
@@ -45,6 +71,11 @@ struct SegmentColumns {
     issuer: Option<StrColumn>,
     year: Column<u64>,
     captured: Column<i64>,
+    name: Option<StrColumn>,
+    number: Option<StrColumn>,
+    issuing_body: Option<StrColumn>,
+    issue_date: Column<u64>,
+    valid_until: Column<u64>,
 }
 
 impl SegmentColumns {
@@ -57,8 +88,27 @@ impl SegmentColumns {
             issuer: fast.str("issuer")?,
             year: fast.u64("year")?,
             captured: fast.i64("captured")?,
+            name: fast.str("name")?,
+            number: fast.str("number")?,
+            issuing_body: fast.str("issuing_body")?,
+            issue_date: fast.u64("issue_date")?,
+            valid_until: fast.u64("valid_until")?,
         })
     }
+}
+
+/// The first term ordinal of `doc` in a string column.
+fn ord_of(column: &Option<StrColumn>, doc: u32) -> Option<u64> {
+    column.as_ref().and_then(|c| c.term_ords(doc).next())
+}
+
+/// The first string of `doc` in a string column, empty if none.
+fn str_of(column: &Option<StrColumn>, doc: u32) -> Result<String, std::io::Error> {
+    let mut out = String::new();
+    if let (Some(column), Some(ord)) = (column, ord_of(column, doc)) {
+        column.ord_to_str(ord, &mut out)?;
+    }
+    Ok(out)
 }
 
 
@@ -262,6 +312,8 @@ pub struct SearchIndex {
     writer: Mutex<Option<IndexWriter>>,
     reader: IndexReader,
     fields: Fields,
+    /// The columns of the segments searched lately, by segment.
+    columns: Mutex<HashMap<tantivy::index::SegmentId, Arc<SegmentColumns>>>,
 }
 
 fn text_options(tokenizer: &str, stored: bool) -> TextOptions {
@@ -281,10 +333,10 @@ impl SearchIndex {
             code: schema.add_text_field("code", STRING | STORED | FAST),
             dossier: schema.add_text_field("dossier", STRING | STORED),
             procedure: schema.add_text_field("procedure", STRING | STORED),
-            number: schema.add_text_field("number", STORED),
-            issuing_body: schema.add_text_field("issuing_body", STORED),
+            number: schema.add_text_field("number", TextOptions::default().set_stored().set_fast("raw")),
+            issuing_body: schema.add_text_field("issuing_body", TextOptions::default().set_stored().set_fast("raw")),
             issue_date: schema.add_u64_field("issue_date", INDEXED | FAST | STORED),
-            valid_until: schema.add_u64_field("valid_until", STORED),
+            valid_until: schema.add_u64_field("valid_until", FAST | STORED),
             status: schema.add_text_field("status", STRING | STORED | FAST),
             captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
             facets: schema.add_facet_field("facets", FacetOptions::default()),
@@ -292,7 +344,7 @@ impl SearchIndex {
             year: schema.add_u64_field("year", INDEXED | STORED | FAST),
             owner: schema.add_text_field("owner", STRING | STORED),
             doc_type: schema.add_text_field("doc_type", STRING | STORED | FAST),
-            name: schema.add_text_field("name", text_options(EXACT, true)),
+            name: schema.add_text_field("name", text_options(EXACT, true).set_fast("raw")),
             page: schema.add_u64_field("page", STORED),
             text: schema.add_text_field("text", text_options(EXACT, true)),
             text_folded: schema.add_text_field("text_folded", text_options(FOLDED, false)),
@@ -314,7 +366,7 @@ impl SearchIndex {
         index.tokenizers().register(CODES, analyzer::codes());
         let writer = index.writer(WRITER_BUDGET).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
-        Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(Some(writer)), reader, fields })
+        Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(Some(writer)), reader, fields, columns: Mutex::default() })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
@@ -389,48 +441,56 @@ impl SearchIndex {
     /// Reuse lookup (R10): the documents of `owner` (of `doc_type` if given) that are in force on
     /// `valid_on`: active or held, neither revoked nor destroyed, valid on that day (documents valid
     /// without end always are), newest issue first.
+    ///
+    /// The owner's documents are found by their terms; status, validity and everything returned are
+    /// read from columns. (A status in the query would be a union of postings that cover nearly the
+    /// whole index, and a stored document is a block of page text to decompress: each cost more
+    /// than the lookup itself.)
     pub fn reuse(&self, owner: &str, doc_type: Option<&str>, valid_on: NaiveDate) -> Result<Vec<ReuseHit>, SearchError> {
         let f = self.fields;
         let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
-        let mut must = vec![
-            (Occur::Must, term(f.kind, KIND_DOCUMENT)),
-            (Occur::Must, term(f.owner, owner)),
-            (
-                Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, term(f.status, IndexStatus::Active.as_str())),
-                    (Occur::Should, term(f.status, IndexStatus::Held.as_str())),
-                ])) as Box<dyn Query>,
-            ),
-        ];
+        let mut must = vec![(Occur::Must, term(f.kind, KIND_DOCUMENT)), (Occur::Must, term(f.owner, owner))];
         if let Some(t) = doc_type {
             must.push((Occur::Must, term(f.doc_type, t)));
         }
         let searcher = self.reader.searcher();
-        let found = searcher.search(&BooleanQuery::new(must), &TopDocs::with_limit(MAX_REUSE).order_by_u64_field("issue_date", tantivy::Order::Desc)).map_err(self.err())?;
-        let mut hits = Vec::with_capacity(found.len());
-        // An owner has a handful of documents: validity is checked on them rather than by a range
-        // query, which would scan the validity column of the whole index.
+        let columns = self.columns(&searcher)?;
+        let weight = BooleanQuery::new(must).weight(tantivy::query::EnableScoring::disabled_from_searcher(&searcher)).map_err(self.err())?;
         let day = day_number(valid_on);
-        for (_, address) in found {
-            let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
-            if doc.get_first(f.valid_until).and_then(|v| v.as_u64()).is_some_and(|until| until < day) {
-                continue;
+        let io = |source| SearchError::Io { path: self.path.clone(), source };
+        let mut hits = Vec::new();
+        for (segment, reader) in searcher.segment_readers().iter().enumerate() {
+            let c = &columns[segment];
+            let in_force: Vec<u64> = [IndexStatus::Active, IndexStatus::Held]
+                .iter()
+                .filter_map(|s| c.status.as_ref()?.dictionary().term_ord(s.as_str()).ok().flatten())
+                .collect();
+            let mut found = Vec::new();
+            weight.for_each_no_score(reader, &mut |docs| found.extend_from_slice(docs)).map_err(self.err())?;
+            for doc in found {
+                if reader.alive_bitset().is_some_and(|a| a.is_deleted(doc))
+                    || !ord_of(&c.status, doc).is_some_and(|o| in_force.contains(&o))
+                    || c.valid_until.first(doc).is_some_and(|until| until < day)
+                {
+                    continue;
+                }
+                let Ok(code) = str_of(&c.code, doc).map_err(io)?.parse() else { continue };
+                hits.push(ReuseHit {
+                    code,
+                    name: str_of(&c.name, doc).map_err(io)?,
+                    doc_type: str_of(&c.doc_type, doc).map_err(io)?,
+                    number: str_of(&c.number, doc).map_err(io)?,
+                    issuing_body: str_of(&c.issuing_body, doc).map_err(io)?,
+                    issue_date: c.issue_date.first(doc).and_then(from_day_number),
+                    valid_until: c.valid_until.first(doc).and_then(from_day_number),
+                    status: str_of(&c.status, doc).map_err(io)?,
+                });
             }
-            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let day_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).and_then(from_day_number);
-            let Ok(code) = text_of(f.code).parse() else { continue };
-            hits.push(ReuseHit {
-                code,
-                name: text_of(f.name),
-                doc_type: text_of(f.doc_type),
-                number: text_of(f.number),
-                issuing_body: text_of(f.issuing_body),
-                issue_date: day_of(f.issue_date),
-                valid_until: day_of(f.valid_until),
-                status: text_of(f.status),
-            });
         }
+        // Newest issue first; documents without an issue date last; ties by code, so that the order
+        // does not depend on where documents sit in the index.
+        hits.sort_by(|a, b| b.issue_date.cmp(&a.issue_date).then_with(|| a.code.to_string().cmp(&b.code.to_string())));
+        hits.truncate(MAX_REUSE);
         Ok(hits)
     }
 
@@ -468,29 +528,93 @@ impl SearchIndex {
         self.reader.reload().map_err(self.err())
     }
 
+    /// The columns of each segment of `searcher`. They are opened once per segment and kept: opening
+    /// a string column reads its dictionary's index, which costs more per search than grouping the
+    /// matches does. Segments merged away are forgotten.
+    fn columns(&self, searcher: &tantivy::Searcher) -> Result<Vec<Arc<SegmentColumns>>, SearchError> {
+        let mut cache = self.columns.lock().unwrap_or_else(|p| p.into_inner());
+        let readers = searcher.segment_readers();
+        if readers.iter().any(|r| !cache.contains_key(&r.segment_id())) {
+            let live: HashSet<tantivy::index::SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
+            cache.retain(|id, _| live.contains(id));
+        }
+        readers
+            .iter()
+            .map(|reader| match cache.entry(reader.segment_id()) {
+                Entry::Occupied(columns) => Ok(columns.get().clone()),
+                Entry::Vacant(slot) => Ok(slot.insert(Arc::new(SegmentColumns::of(reader).map_err(self.err())?)).clone()),
+            })
+            .collect()
+    }
+
+    /// The `k` best-scoring pages matching `query`, best first. Segments are searched one after the
+    /// other with the k-th best score so far as the threshold below which block-max pruning skips
+    /// postings: tantivy's `TopDocs` starts every segment from nothing, so each segment would fully
+    /// score its own first k pages. Scores are comparable across segments because the weight takes
+    /// its statistics from the whole searcher.
+    fn top_pages(&self, searcher: &tantivy::Searcher, query: &dyn Query, k: usize) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+        let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
+        // A min-heap of the best pages: its top is the score a page must beat.
+        let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
+        // The largest segments first: they raise the threshold soonest.
+        let mut segments: Vec<(u32, &tantivy::SegmentReader)> = searcher.segment_readers().iter().enumerate().map(|(i, r)| (i as u32, r)).collect();
+        segments.sort_by_key(|(_, r)| Reverse(r.num_docs()));
+        for (ord, reader) in segments {
+            let alive = reader.alive_bitset();
+            let mut threshold = if best.len() == k { best.peek().map_or(f32::MIN, |b| b.0.0) } else { f32::MIN };
+            weight
+                .for_each_pruning(threshold, reader, &mut |doc, score| {
+                    if score > threshold && !alive.is_some_and(|a| a.is_deleted(doc)) {
+                        best.push(Reverse(Scored(score, tantivy::DocAddress::new(ord, doc))));
+                        if best.len() > k {
+                            best.pop();
+                        }
+                        if best.len() == k {
+                            threshold = best.peek().map_or(f32::MIN, |b| b.0.0);
+                        }
+                    }
+                    threshold
+                })
+                .map_err(self.err())?;
+        }
+        let mut top: Vec<(f32, tantivy::DocAddress)> = best.into_iter().map(|Reverse(Scored(score, address))| (score, address)).collect();
+        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(top)
+    }
+
     /// Adds the ranking bonus (exact spellings, words of the name, whole numbers) to the best
-    /// [`RERANKED`] of `top` and sorts them again. The bonus is scored on those pages alone, by
-    /// seeking its scorer to each in document order, rather than over every page with the words.
-    fn rank(&self, searcher: &tantivy::Searcher, bonus: &dyn Query, top: &mut [(f32, tantivy::DocAddress)]) -> Result<(), SearchError> {
+    /// [`RERANKED`] of `top` and sorts them again. The bonus is the sum of each of its terms' scores,
+    /// boosted by field, on those pages alone: each term's postings are sought to the pages in
+    /// document order, which skips whole blocks, rather than scoring every page with the words (or
+    /// seeking a union of all the terms, which refills its window at every seek).
+    fn rank(&self, searcher: &tantivy::Searcher, bonus: &[(Term, f32)], top: &mut [(f32, tantivy::DocAddress)]) -> Result<(), SearchError> {
         let n = top.len().min(RERANKED);
-        let weight = bonus.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
+        let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
+        let weights = bonus
+            .iter()
+            .map(|(term, boost)| Ok((TermQuery::new(term.clone(), IndexRecordOption::WithFreqs).weight(scoring).map_err(self.err())?, *boost)))
+            .collect::<Result<Vec<_>, SearchError>>()?;
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| top[i].1);
-        let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
+        let mut current: Option<(u32, Vec<Box<dyn tantivy::query::Scorer>>)> = None;
         for i in order {
             let address = top[i].1;
             if current.as_ref().map(|(segment, _)| *segment) != Some(address.segment_ord) {
                 let reader = searcher.segment_reader(address.segment_ord);
-                current = Some((address.segment_ord, weight.scorer(reader, 1.0).map_err(self.err())?));
+                let scorers = weights.iter().map(|(w, boost)| w.scorer(reader, *boost)).collect::<Result<_, _>>().map_err(self.err())?;
+                current = Some((address.segment_ord, scorers));
             }
-            let (_, scorer) = current.as_mut().expect("set above");
-            if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
-                top[i].0 += scorer.score();
+            let (_, scorers) = current.as_mut().expect("set above");
+            for scorer in scorers {
+                if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
+                    top[i].0 += scorer.score();
+                }
             }
         }
         top[..n].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         Ok(())
     }
+
 
     /// The last archive event whose effect is committed in the index (0 for a new index).
     pub fn cursor(&self) -> Result<u64, SearchError> {
@@ -508,13 +632,21 @@ impl SearchIndex {
         required.set_conjunction_by_default();
         // Users type free text, not query syntax: whatever does not parse is taken as plain words.
         let (words, _) = required.parse_query_lenient(&request.text);
-        // What ranks a page higher is scored on the pages that match only: exact spellings, words of
-        // the document's name, and a whole document number (one rare term).
-        let mut ranking = QueryParser::for_index(&self.index, vec![f.text, f.name, f.numbers]);
-        ranking.set_field_boost(f.numbers, 4.0);
-        ranking.set_field_boost(f.name, 3.0);
-        ranking.set_field_boost(f.text, 2.0);
-        let (bonus, _) = ranking.parse_query_lenient(&request.text);
+        // What ranks a page higher is scored on the best pages only: exact spellings, words of the
+        // document's name, and a whole document number (one rare term), each term boosted by field.
+        let ranking = QueryParser::for_index(&self.index, vec![f.text, f.name, f.numbers]);
+        let (parsed, _) = ranking.parse_query_lenient(&request.text);
+        let mut bonus: Vec<(Term, f32)> = Vec::new();
+        parsed.query_terms(&mut |term, _| {
+            let boost = match term.field() {
+                field if field == f.numbers => 4.0,
+                field if field == f.name => 3.0,
+                _ => 2.0,
+            };
+            if !bonus.iter().any(|(t, _)| t == term) {
+                bonus.push((term.clone(), boost));
+            }
+        });
         // Filters add nothing to the score.
         let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
         let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
@@ -546,14 +678,13 @@ impl SearchIndex {
             Box::new(BooleanQuery::new(clauses))
         };
         let searcher = self.reader.searcher();
-        let mut top = searcher.search(&*query, &TopDocs::with_limit(MAX_MATCHES).order_by_score()).map_err(self.err())?;
-        self.rank(&searcher, &*bonus, &mut top)?;
+        let mut top = self.top_pages(&searcher, &*query, MAX_MATCHES)?;
+        self.rank(&searcher, &bonus, &mut top)?;
         // Grouping by document, counting facets and sorting read only columns (fast fields); stored
         // pages are read for the hits returned, not for every match.
-        let columns = searcher.segment_readers().iter().map(SegmentColumns::of).collect::<Result<Vec<_>, _>>().map_err(self.err())?;
+        let columns = self.columns(&searcher)?;
         // Everything here works on term ordinals; strings are looked up once per distinct value
         // (a dictionary lookup per page and column would cost more than the search itself).
-        let ord = |column: &Option<StrColumn>, doc: u32| column.as_ref().and_then(|c| c.term_ords(doc).next());
         let allowed: Vec<Option<Vec<u64>>> = columns
             .iter()
             .map(|c| {
@@ -567,29 +698,30 @@ impl SearchIndex {
         let mut picked: Vec<(f32, tantivy::DocAddress, u64, i64)> = Vec::new();
         // (segment, column, ordinal) → documents, for the string facets; years are numbers already.
         let mut counted: HashMap<(u32, u8, u64), usize> = HashMap::new();
-        let mut facets: BTreeMap<String, usize> = BTreeMap::new();
+        let mut years: HashMap<u64, usize> = HashMap::new();
         for (score, address) in top {
             let (segment, doc) = (address.segment_ord, address.doc_id);
             let c = &columns[segment as usize];
             if let Some(allowed) = &allowed[segment as usize] {
-                if !ord(&c.status, doc).is_some_and(|o| allowed.contains(&o)) {
+                if !ord_of(&c.status, doc).is_some_and(|o| allowed.contains(&o)) {
                     continue;
                 }
             }
-            let Some(code) = ord(&c.code, doc) else { continue };
+            let Some(code) = ord_of(&c.code, doc) else { continue };
             if !seen.insert((segment, code)) {
                 continue;
             }
-            for (column, value) in [(0u8, ord(&c.doc_type, doc)), (1, ord(&c.status, doc)), (2, ord(&c.issuer, doc))] {
+            for (column, value) in [(0u8, ord_of(&c.doc_type, doc)), (1, ord_of(&c.status, doc)), (2, ord_of(&c.issuer, doc))] {
                 if let Some(value) = value {
                     *counted.entry((segment, column, value)).or_default() += 1;
                 }
             }
             if let Some(year) = c.year.first(doc) {
-                *facets.entry(format!("/year/{year}")).or_default() += 1;
+                *years.entry(year).or_default() += 1;
             }
             picked.push((score, address, code, c.captured.first(doc).unwrap_or(0)));
         }
+        let mut facets: BTreeMap<String, usize> = years.into_iter().map(|(year, n)| (format!("/year/{year}"), n)).collect();
         for ((segment, column, value), n) in counted {
             let c = &columns[segment as usize];
             let (name, source) = match column {
@@ -760,6 +892,30 @@ mod tests {
         assert_eq!(codes("QĐ-UBND").len(), 2, "a part of a number finds every number that has it");
         let hit = &index.find("123/QĐ-UBND", 10).unwrap()[0];
         assert!(hit.snippet.contains("<b>123</b>/<b>QĐ</b>-<b>UBND</b>"), "{}", hit.snippet);
+    }
+
+    #[test]
+    fn the_best_pages_across_segments_are_tantivys_top_docs() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let words = ["giấy", "phép", "xây", "dựng", "nhà", "ở", "đất", "cấp"];
+        // Several commits make several segments; re-adding documents deletes their earlier pages.
+        for round in 0..4u64 {
+            for i in 0..60usize {
+                let text: Vec<&str> = (0..40).map(|j| words[(i * 7 + j * (j + round as usize)) % words.len()]).collect();
+                index.add(&doc(&format!("0010990{:05}.GPXD.01", i + 60 * (round as usize % 2)), "Giấy phép", &[&text.join(" ")])).unwrap();
+            }
+            index.commit(round).unwrap();
+        }
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        let query = QueryParser::for_index(&index.index, vec![index.fields.text_folded]).parse_query("+giay +phep +dat").unwrap();
+        for k in [1, 5, 50, 1000] {
+            let ours = index.top_pages(&searcher, &*query, k).unwrap();
+            let theirs = searcher.search(&*query, &tantivy::collector::TopDocs::with_limit(k).order_by_score()).unwrap();
+            assert_eq!(ours.iter().map(|t| t.0).collect::<Vec<_>>(), theirs.iter().map(|t| t.0).collect::<Vec<_>>(), "scores, k = {k}");
+            assert!(ours.iter().all(|(_, a)| !searcher.segment_reader(a.segment_ord).is_deleted(a.doc_id)));
+        }
     }
 
     #[test]
