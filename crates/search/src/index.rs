@@ -1,6 +1,8 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -62,6 +64,39 @@ impl Ord for Scored {
     }
 }
 
+/// A document found by a search, at its best page.
+struct Picked {
+    score: f32,
+    address: tantivy::DocAddress,
+    captured: i64,
+    /// Read only for the documents whose order needs it (see [`order_window`]).
+    code: String,
+}
+
+/// Sorts `picked` as `sort` asks, ties by code, as far as the documents in `window` need it, and
+/// returns those. The codes, which cost a dictionary lookup each, are read only for the documents in
+/// the window and those tied with its first or last: everything before them is strictly better
+/// and everything after strictly worse, whatever their codes.
+fn order_window<E>(picked: &mut Vec<Picked>, sort: SortOrder, window: std::ops::Range<usize>, mut code_of: impl FnMut(&Picked) -> Result<String, E>) -> Result<Vec<Picked>, E> {
+    let primary = |a: &Picked, b: &Picked| match sort {
+        SortOrder::Relevance => b.score.total_cmp(&a.score),
+        SortOrder::Newest => b.captured.cmp(&a.captured),
+        SortOrder::Oldest => a.captured.cmp(&b.captured),
+    };
+    if window.is_empty() {
+        return Ok(Vec::new());
+    }
+    picked.sort_unstable_by(primary);
+    let (first, last) = (window.start, window.end - 1);
+    let from = picked[..first].partition_point(|p| primary(p, &picked[first]).is_lt());
+    let to = last + 1 + picked[last + 1..].partition_point(|p| primary(p, &picked[last]).is_eq());
+    for p in &mut picked[from..to] {
+        p.code = code_of(p)?;
+    }
+    picked[from..to].sort_by(|a, b| primary(a, b).then_with(|| a.code.cmp(&b.code)));
+    Ok(picked.drain(window).collect())
+}
+
 /// The columns of one segment that searches and reuse lookups read instead of stored documents (a
 /// stored document is read from a compressed block that mostly holds page text).
 struct SegmentColumns {
@@ -76,6 +111,7 @@ struct SegmentColumns {
     issuing_body: Option<StrColumn>,
     issue_date: Column<u64>,
     valid_until: Column<u64>,
+    code_key: Column<u64>,
 }
 
 impl SegmentColumns {
@@ -93,8 +129,17 @@ impl SegmentColumns {
             issuing_body: fast.str("issuing_body")?,
             issue_date: fast.u64("issue_date")?,
             valid_until: fast.u64("valid_until")?,
+            code_key: fast.u64("code_key")?,
         })
     }
+}
+
+/// A number that tells documents apart without reading their codes: the first 8 bytes of the code's
+/// BLAKE3. A document's pages may sit in different segments (the writer's threads each fill their
+/// own), where their code ordinals differ; equal keys are confirmed by comparing the codes.
+fn code_key(code: &str) -> u64 {
+    let hash = blake3::hash(code.as_bytes());
+    u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
 /// The first term ordinal of `doc` in a string column.
@@ -284,6 +329,7 @@ const RERANKED: usize = 200;
 struct Fields {
     kind: Field,
     code: Field,
+    code_key: Field,
     dossier: Field,
     procedure: Field,
     number: Field,
@@ -331,6 +377,7 @@ impl SearchIndex {
         let fields = Fields {
             kind: schema.add_text_field("kind", STRING),
             code: schema.add_text_field("code", STRING | STORED | FAST),
+            code_key: schema.add_u64_field("code_key", FAST),
             dossier: schema.add_text_field("dossier", STRING | STORED),
             procedure: schema.add_text_field("procedure", STRING | STORED),
             number: schema.add_text_field("number", TextOptions::default().set_stored().set_fast("raw")),
@@ -378,6 +425,7 @@ impl SearchIndex {
     pub fn add(&self, doc: &IndexDocument) -> Result<(), SearchError> {
         let f = self.fields;
         let code = doc.code.to_string();
+        let code_key = code_key(&code);
         let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let writer = guard.as_ref().ok_or(SearchError::WriterGone)?;
         writer.delete_term(Term::from_field_text(f.code, &code));
@@ -385,6 +433,7 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.kind, KIND_DOCUMENT);
         d.add_text(f.code, &code);
+        d.add_u64(f.code_key, code_key);
         d.add_text(f.owner, doc.owner.as_deref().unwrap_or_default());
         d.add_text(f.dossier, doc.dossier.as_deref().unwrap_or_default());
         d.add_text(f.procedure, doc.procedure.as_deref().unwrap_or_default());
@@ -414,6 +463,7 @@ impl SearchIndex {
             let mut d = TantivyDocument::default();
             d.add_text(f.kind, KIND_PAGE);
             d.add_text(f.code, &code);
+            d.add_u64(f.code_key, code_key);
             d.add_text(f.owner, doc.owner.as_deref().unwrap_or_default());
             d.add_text(f.doc_type, &doc.doc_type);
             d.add_text(f.status, doc.status.as_str());
@@ -694,11 +744,15 @@ impl SearchIndex {
                 })
             })
             .collect();
-        let mut seen: HashSet<(u32, u64)> = HashSet::new();
-        let mut picked: Vec<(f32, tantivy::DocAddress, u64, i64)> = Vec::new();
+        let io = |source| SearchError::Io { path: self.path.clone(), source };
+        // Each document once, at its best page: pages of one segment share the code's ordinal, and
+        // pages in other segments are recognised by the code's key (confirmed on the codes).
+        let mut taken: FxHashSet<(u32, u64)> = FxHashSet::default();
+        let mut first_of_key: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
+        let mut picked: Vec<Picked> = Vec::new();
         // (segment, column, ordinal) → documents, for the string facets; years are numbers already.
-        let mut counted: HashMap<(u32, u8, u64), usize> = HashMap::new();
-        let mut years: HashMap<u64, usize> = HashMap::new();
+        let mut counted: FxHashMap<(u32, u8, u64), usize> = FxHashMap::default();
+        let mut years: FxHashMap<u64, usize> = FxHashMap::default();
         for (score, address) in top {
             let (segment, doc) = (address.segment_ord, address.doc_id);
             let c = &columns[segment as usize];
@@ -708,8 +762,21 @@ impl SearchIndex {
                 }
             }
             let Some(code) = ord_of(&c.code, doc) else { continue };
-            if !seen.insert((segment, code)) {
+            if !taken.insert((segment, code)) {
                 continue;
+            }
+            let key = c.code_key.first(doc).unwrap_or_default();
+            match first_of_key.get(&key) {
+                Some(&(other, other_doc)) if other != segment => {
+                    let theirs = str_of(&columns[other as usize].code, other_doc).map_err(io)?;
+                    if theirs == str_of(&c.code, doc).map_err(io)? {
+                        continue;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    first_of_key.insert(key, (segment, doc));
+                }
             }
             for (column, value) in [(0u8, ord_of(&c.doc_type, doc)), (1, ord_of(&c.status, doc)), (2, ord_of(&c.issuer, doc))] {
                 if let Some(value) = value {
@@ -719,7 +786,7 @@ impl SearchIndex {
             if let Some(year) = c.year.first(doc) {
                 *years.entry(year).or_default() += 1;
             }
-            picked.push((score, address, code, c.captured.first(doc).unwrap_or(0)));
+            picked.push(Picked { score, address, captured: c.captured.first(doc).unwrap_or(0), code: String::new() });
         }
         let mut facets: BTreeMap<String, usize> = years.into_iter().map(|(year, n)| (format!("/year/{year}"), n)).collect();
         for ((segment, column, value), n) in counted {
@@ -731,45 +798,19 @@ impl SearchIndex {
             };
             let mut label = String::new();
             if let Some(source) = source {
-                let _ = source.ord_to_str(value, &mut label);
+                source.ord_to_str(value, &mut label).map_err(io)?;
             }
             if !label.is_empty() {
                 *facets.entry(format!("/{name}/{label}")).or_default() += n;
             }
         }
-        // The codes of the picked documents, read from each segment's dictionary in one ordered pass.
-        let mut codes: HashMap<(u32, u64), String> = HashMap::new();
-        for (segment, c) in columns.iter().enumerate() {
-            let Some(column) = &c.code else { continue };
-            let mut ords: Vec<u64> = picked.iter().filter(|p| p.1.segment_ord == segment as u32).map(|p| p.2).collect();
-            ords.sort_unstable();
-            let mut next = ords.iter();
-            column
-                .dictionary()
-                .sorted_ords_to_term_cb(&ords, |bytes| {
-                    if let Some(&o) = next.next() {
-                        codes.insert((segment as u32, o), String::from_utf8_lossy(bytes).into_owned());
-                    }
-                })
-                .map_err(|e| SearchError::Io { path: self.path.clone(), source: e })?;
-        }
-        let mut documents: Vec<(f32, tantivy::DocAddress, String, i64)> =
-            picked.into_iter().map(|(score, address, code, captured)| (score, address, codes.remove(&(address.segment_ord, code)).unwrap_or_default(), captured)).collect();
-        // Ties are ordered by code, so that the order does not depend on where documents happen to
-        // sit in the index.
-        documents.sort_by(|a, b| {
-            let primary = match request.sort {
-                SortOrder::Relevance => b.0.total_cmp(&a.0),
-                SortOrder::Newest => b.3.cmp(&a.3),
-                SortOrder::Oldest => a.3.cmp(&b.3),
-            };
-            primary.then_with(|| a.2.cmp(&b.2))
-        });
-        let total = documents.len();
+        let total = picked.len();
+        let window = request.offset.min(total)..request.offset.saturating_add(request.limit).min(total);
+        let wanted = order_window(&mut picked, request.sort, window, |p| str_of(&columns[p.address.segment_ord as usize].code, p.address.doc_id).map_err(io))?;
         let mut snippets = SnippetGenerator::create(&searcher, &*words, f.text_folded).map_err(self.err())?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::new();
-        for (score, address, code, captured_at) in documents.into_iter().skip(request.offset).take(request.limit) {
+        for Picked { score, address, captured: captured_at, code } in wanted {
             let doc: TantivyDocument = searcher.doc(address).map_err(self.err())?;
             let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let Ok(code) = code.parse() else { continue };
@@ -915,6 +956,41 @@ mod tests {
             let theirs = searcher.search(&*query, &tantivy::collector::TopDocs::with_limit(k).order_by_score()).unwrap();
             assert_eq!(ours.iter().map(|t| t.0).collect::<Vec<_>>(), theirs.iter().map(|t| t.0).collect::<Vec<_>>(), "scores, k = {k}");
             assert!(ours.iter().all(|(_, a)| !searcher.segment_reader(a.segment_ord).is_deleted(a.doc_id)));
+        }
+    }
+
+    #[test]
+    fn a_document_whose_pages_are_in_several_segments_is_one_hit() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        // The writer's threads each fill a segment of their own: a document's pages land in both.
+        let pages: Vec<String> = (0..40).map(|i| format!("Trang {i} của giấy phép xây dựng")).collect();
+        let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+        index.add(&doc("001099012345.GPXD.01", "Giấy phép", &pages)).unwrap();
+        index.add(&doc("001099054321.GPXD.01", "Giấy phép", &pages)).unwrap();
+        index.commit(1).unwrap();
+        let found = index.search(&SearchRequest { text: "giay phep".into(), limit: 10, ..SearchRequest::default() }).unwrap();
+        assert_eq!(found.total, 2, "{:?}", found.hits);
+        assert_eq!(found.facets["/type/GPXD"], 2);
+    }
+
+    #[test]
+    fn the_window_of_results_is_ordered_as_a_full_sort_would_order_it() {
+        let picked = |n: usize| -> Vec<Picked> {
+            (0..n)
+                .map(|i| Picked { score: (i * 7 % 5) as f32, address: tantivy::DocAddress::new(0, i as u32), captured: (i % 3) as i64, code: String::new() })
+                .collect()
+        };
+        let code = |p: &Picked| Ok::<_, ()>(format!("{:03}", (p.address.doc_id * 37) % 101));
+        for sort in [SortOrder::Relevance, SortOrder::Newest, SortOrder::Oldest] {
+            let mut all = picked(40);
+            let full = order_window(&mut all, sort, 0..40, code).unwrap();
+            for window in [0..1, 0..10, 3..17, 8..9, 20..40, 39..40, 5..5] {
+                let mut some = picked(40);
+                let got: Vec<u32> = order_window(&mut some, sort, window.clone(), code).unwrap().iter().map(|p| p.address.doc_id).collect();
+                let want: Vec<u32> = full[window.clone()].iter().map(|p| p.address.doc_id).collect();
+                assert_eq!(got, want, "{sort:?} {window:?}");
+            }
         }
     }
 

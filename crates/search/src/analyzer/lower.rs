@@ -8,7 +8,9 @@ pub struct Lower;
 
 impl TextMap for Lower {
     fn map(&self, text: &mut String) {
-        if text.chars().any(char::is_uppercase) {
+        if text.is_ascii() {
+            text.make_ascii_lowercase();
+        } else if text.chars().any(char::is_uppercase) {
             *text = text.chars().flat_map(char::to_lowercase).collect();
         }
     }

@@ -11,8 +11,8 @@ pub struct Nfc;
 
 impl TextMap for Nfc {
     fn map(&self, text: &mut String) {
-        // Nearly every token is NFC already; the quick check spares the copy.
-        if is_nfc_quick(text.chars()) != unicode_normalization::IsNormalized::Yes {
+        // ASCII is NFC, and nearly every other token is NFC already: the quick check spares the copy.
+        if !text.is_ascii() && is_nfc_quick(text.chars()) != unicode_normalization::IsNormalized::Yes {
             *text = text.nfc().collect();
         }
     }

@@ -27,7 +27,8 @@ impl Syllables {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    // ASCII first: most characters of a Vietnamese page are, and the Unicode tables are slow.
+    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() || is_combining_mark(c) }
 }
 
 fn is_joiner(c: char) -> bool {
