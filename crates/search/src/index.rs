@@ -1,6 +1,6 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ use crate::{SearchError, analyzer};
 const EXACT: &str = "vi_exact";
 const FOLDED: &str = "vi_folded";
 const CODES: &str = "vi_codes";
+const CODE_RUNS: &str = "vi_code_runs";
 /// The `kind` of the index document that carries a document's metadata.
 const KIND_DOCUMENT: &str = "document";
 /// The `kind` of the index documents that carry one page's text each.
@@ -38,30 +39,6 @@ fn day_number(day: NaiveDate) -> u64 {
 
 fn from_day_number(n: u64) -> Option<NaiveDate> {
     (n != PERMANENT).then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32)).flatten()
-}
-
-/// A page and its score, ordered by score (then by address, so that ties order the same way in every
-/// run).
-struct Scored(f32, tantivy::DocAddress);
-
-impl PartialEq for Scored {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
-    }
-}
-
-impl Eq for Scored {}
-
-impl PartialOrd for Scored {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Scored {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then_with(|| other.1.cmp(&self.1))
-    }
 }
 
 /// A document found by a search, at its best page.
@@ -320,7 +297,7 @@ pub struct SearchResults {
 }
 
 /// Most matching pages a search considers for ranking, counting and facets.
-pub const MAX_MATCHES: usize = 2000;
+pub const MAX_MATCHES: usize = 1000;
 
 /// The best pages whose order the ranking bonus (exact spellings, names, whole numbers) refines.
 const RERANKED: usize = 200;
@@ -348,6 +325,7 @@ struct Fields {
     text: Field,
     text_folded: Field,
     numbers: Field,
+    code_runs: Field,
 }
 
 /// The search index in a directory.
@@ -396,6 +374,7 @@ impl SearchIndex {
             text: schema.add_text_field("text", text_options(EXACT, true)),
             text_folded: schema.add_text_field("text_folded", text_options(FOLDED, false)),
             numbers: schema.add_text_field("numbers", text_options(CODES, false)),
+            code_runs: schema.add_text_field("code_runs", TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(CODE_RUNS).set_index_option(IndexRecordOption::WithFreqs))),
         };
         let schema = schema.build();
         let directory = MmapDirectory::open(dir).map_err(|e| err(e.into()))?;
@@ -411,6 +390,7 @@ impl SearchIndex {
         index.tokenizers().register(EXACT, analyzer::exact());
         index.tokenizers().register(FOLDED, analyzer::folded());
         index.tokenizers().register(CODES, analyzer::codes());
+        index.tokenizers().register(CODE_RUNS, analyzer::code_runs());
         let writer = index.writer(WRITER_BUDGET).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
         Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(Some(writer)), reader, fields, columns: Mutex::default() })
@@ -483,6 +463,9 @@ impl SearchIndex {
             d.add_text(f.numbers, &doc.name);
             d.add_text(f.numbers, doc.number.as_deref().unwrap_or_default());
             d.add_text(f.numbers, text);
+            d.add_text(f.code_runs, text);
+            d.add_text(f.code_runs, &doc.name);
+            d.add_text(f.code_runs, doc.number.as_deref().unwrap_or_default());
             writer.add_document(d).map_err(self.err())?;
         }
         Ok(())
@@ -603,33 +586,76 @@ impl SearchIndex {
     /// score its own first k pages. Scores are comparable across segments because the weight takes
     /// its statistics from the whole searcher.
     fn top_pages(&self, searcher: &tantivy::Searcher, query: &dyn Query, k: usize) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+        if k == 0 {
+            return Ok(Vec::new());
+        }
         let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
-        // A min-heap of the best pages: its top is the score a page must beat.
-        let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
+        // The best pages so far, in a buffer of twice k that is cut back to the best k when full;
+        // the k-th best score then becomes the threshold a page must beat. (A heap keeps the
+        // threshold exact at every page, but costs a logarithmic pop for each page that enters.)
+        let mut best: Vec<(f32, tantivy::DocAddress)> = Vec::with_capacity(2 * k.max(1));
+        let mut threshold = f32::MIN;
+        let by_score = |a: &(f32, tantivy::DocAddress), b: &(f32, tantivy::DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         // The largest segments first: they raise the threshold soonest.
         let mut segments: Vec<(u32, &tantivy::SegmentReader)> = searcher.segment_readers().iter().enumerate().map(|(i, r)| (i as u32, r)).collect();
         segments.sort_by_key(|(_, r)| Reverse(r.num_docs()));
         for (ord, reader) in segments {
             let alive = reader.alive_bitset();
-            let mut threshold = if best.len() == k { best.peek().map_or(f32::MIN, |b| b.0.0) } else { f32::MIN };
             weight
                 .for_each_pruning(threshold, reader, &mut |doc, score| {
                     if score > threshold && !alive.is_some_and(|a| a.is_deleted(doc)) {
-                        best.push(Reverse(Scored(score, tantivy::DocAddress::new(ord, doc))));
-                        if best.len() > k {
-                            best.pop();
+                        if best.len() == best.capacity() {
+                            best.select_nth_unstable_by(k - 1, by_score);
+                            threshold = best[k - 1].0;
+                            best.truncate(k);
                         }
-                        if best.len() == k {
-                            threshold = best.peek().map_or(f32::MIN, |b| b.0.0);
+                        if score > threshold {
+                            best.push((score, tantivy::DocAddress::new(ord, doc)));
                         }
                     }
                     threshold
                 })
                 .map_err(self.err())?;
         }
-        let mut top: Vec<(f32, tantivy::DocAddress)> = best.into_iter().map(|Reverse(Scored(score, address))| (score, address)).collect();
-        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        Ok(top)
+        best.sort_unstable_by(by_score);
+        best.truncate(k);
+        Ok(best)
+    }
+
+    /// What a page must hold to match `text` (users type free text, not query syntax), and the terms
+    /// its snippet highlights. Every word is required in the folded field, with or without
+    /// diacritics. A number or code typed with its joiners (`123/QĐ-UBND`, or a run of its parts such
+    /// as `QĐ-UBND`) is required as one term of the code runs rather than as a phrase of its parts,
+    /// which each occur on most pages (`2018`, `nd`, `cp`) and would be intersected position by
+    /// position; its parts are still highlighted.
+    fn required_terms(&self, text: &str) -> (Vec<Term>, Vec<Term>) {
+        let f = self.fields;
+        let mut required: Vec<Term> = Vec::new();
+        let mut highlighted: Vec<Term> = Vec::new();
+        let mut codes: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut runs = analyzer::code_runs();
+        let mut stream = runs.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            // The whole code comes first; its shorter runs lie inside it.
+            if !codes.iter().any(|c| c.start <= token.offset_from && token.offset_to <= c.end) {
+                codes.push(token.offset_from..token.offset_to);
+                required.push(Term::from_field_text(f.code_runs, &token.text));
+            }
+        }
+        let mut folded = analyzer::folded();
+        let mut stream = folded.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            let term = Term::from_field_text(f.text_folded, &token.text);
+            if !codes.iter().any(|c| c.contains(&token.offset_from)) && !required.contains(&term) {
+                required.push(term.clone());
+            }
+            if !highlighted.contains(&term) {
+                highlighted.push(term);
+            }
+        }
+        (required, highlighted)
     }
 
     /// Adds the ranking bonus (exact spellings, words of the name, whole numbers) to the best
@@ -676,12 +702,15 @@ impl SearchIndex {
     /// number or text, filtered, ordered and paged as asked; one hit per document, at its best page.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = self.fields;
-        // Every word must be on the page, with or without diacritics: one term (or, for a number in
-        // parts, one phrase) per word in the folded field, which is a cheap intersection.
-        let mut required = QueryParser::for_index(&self.index, vec![f.text_folded]);
-        required.set_conjunction_by_default();
-        // Users type free text, not query syntax: whatever does not parse is taken as plain words.
-        let (words, _) = required.parse_query_lenient(&request.text);
+        let (required, highlighted) = self.required_terms(&request.text);
+        if required.is_empty() {
+            return Ok(SearchResults { total: 0, hits: Vec::new(), facets: BTreeMap::new() });
+        }
+        let as_query = |terms: &[Term]| -> Box<dyn Query> {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms.iter().map(|t| (Occur::Must, Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)) as Box<dyn Query>)).collect();
+            if clauses.len() == 1 { clauses.pop().expect("one clause").1 } else { Box::new(BooleanQuery::new(clauses)) }
+        };
+        let words = as_query(&required);
         // What ranks a page higher is scored on the best pages only: exact spellings, words of the
         // document's name, and a whole document number (one rare term), each term boosted by field.
         let ranking = QueryParser::for_index(&self.index, vec![f.text, f.name, f.numbers]);
@@ -807,7 +836,7 @@ impl SearchIndex {
         let total = picked.len();
         let window = request.offset.min(total)..request.offset.saturating_add(request.limit).min(total);
         let wanted = order_window(&mut picked, request.sort, window, |p| str_of(&columns[p.address.segment_ord as usize].code, p.address.doc_id).map_err(io))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*words, f.text_folded).map_err(self.err())?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*as_query(&highlighted), f.text_folded).map_err(self.err())?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::new();
         for Picked { score, address, captured: captured_at, code } in wanted {
@@ -927,7 +956,7 @@ mod tests {
         index.add(&doc("001099012345.QD.02", "Quyết định khác", &["Quyết định số 124/QĐ-UBND, hồ sơ H56.14-241011-0002"])).unwrap();
         index.commit(1).unwrap();
         let codes = |q: &str| index.find(q, 10).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
-        for query in ["123/QĐ-UBND", "123/qd-ubnd", "số 123/QĐ-UBND", "H56.14-241011-0001", "001099012345", "11/10/2024"] {
+        for query in ["123/QĐ-UBND", "123/qd-ubnd", "123-QĐ-UBND", "số 123/QĐ-UBND", "H56.14-241011-0001", "001099012345", "11/10/2024", "\"số 123/qđ-ubnd\""] {
             assert_eq!(codes(query), ["001099012345.QD.01"], "{query}");
         }
         assert_eq!(codes("QĐ-UBND").len(), 2, "a part of a number finds every number that has it");
@@ -957,6 +986,7 @@ mod tests {
             assert_eq!(ours.iter().map(|t| t.0).collect::<Vec<_>>(), theirs.iter().map(|t| t.0).collect::<Vec<_>>(), "scores, k = {k}");
             assert!(ours.iter().all(|(_, a)| !searcher.segment_reader(a.segment_ord).is_deleted(a.doc_id)));
         }
+        assert!(index.top_pages(&searcher, &*query, 0).unwrap().is_empty());
     }
 
     #[test]

@@ -34,6 +34,12 @@ pub fn codes() -> TextAnalyzer {
     TextAnalyzer::builder(Syllables::codes()).filter(MapFilter(Nfc)).filter(MapFilter(Lower)).filter(MapFilter(Fold)).build()
 }
 
+/// The code runs analyzer: every run of parts of every code ([`Syllables::runs`]), folded, so that a
+/// number typed whole or in part, with any joiners, is one term.
+pub fn code_runs() -> TextAnalyzer {
+    TextAnalyzer::builder(Syllables::runs()).filter(MapFilter(Nfc)).filter(MapFilter(Lower)).filter(MapFilter(Fold)).build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

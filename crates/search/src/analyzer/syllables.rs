@@ -11,24 +11,48 @@ use unicode_normalization::char::is_combining_mark;
 /// The syllable and code tokenizer.
 #[derive(Clone, Copy, Debug)]
 pub struct Syllables {
-    whole_codes: bool,
+    mode: Mode,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Words,
+    Codes,
+    Runs,
+}
+
+/// Codes of more parts than this give only their whole in [`Syllables::runs`]: the runs of a code
+/// grow with the square of its parts.
+const MAX_RUN_PARTS: usize = 8;
 
 impl Syllables {
     /// Every syllable, codes in parts.
     pub fn words() -> Self {
-        Syllables { whole_codes: false }
+        Syllables { mode: Mode::Words }
     }
 
     /// Only the codes, each whole.
     pub fn codes() -> Self {
-        Syllables { whole_codes: true }
+        Syllables { mode: Mode::Codes }
+    }
+
+    /// Every run of two or more consecutive parts of each code, the parts joined by `/` whatever
+    /// joined them, the whole code first: `123/QĐ-UBND` gives `123/QĐ/UBND`, `123/QĐ` and `QĐ/UBND`.
+    /// A number typed whole or in part is then one term to look up, not a phrase of parts that
+    /// each occur on most pages; and `123-QĐ-UBND` finds `123/QĐ-UBND`.
+    pub fn runs() -> Self {
+        Syllables { mode: Mode::Runs }
     }
 }
 
 fn is_word_char(c: char) -> bool {
-    // ASCII first: most characters of a Vietnamese page are, and the Unicode tables are slow.
-    if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() || is_combining_mark(c) }
+    // ASCII and the Latin letters Vietnamese is written in first: the Unicode tables are slow.
+    match c {
+        c if c.is_ascii() => c.is_ascii_alphanumeric(),
+        '×' | '÷' => false,
+        '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}' => true,
+        c => c.is_alphanumeric() || is_combining_mark(c),
+    }
 }
 
 fn is_joiner(c: char) -> bool {
@@ -52,11 +76,25 @@ impl Tokenizer for Syllables {
             let Some(&(first, _)) = parts.first() else { continue };
             let (last_start, last) = parts[parts.len() - 1];
             let (from, to) = (first, last_start + last.len());
-            if self.whole_codes {
+            if self.mode != Mode::Words {
                 let joined = parts.len() > 1 && chunk[from..to].chars().all(|c| is_word_char(c) || is_joiner(c)) && !chunk[from..to].contains("..");
-                if joined {
+                if !joined {
+                    continue;
+                }
+                if self.mode == Mode::Codes {
                     tokens.push(token(chunk_start + from, &chunk[from..to], position, 1));
                     position += 1;
+                    continue;
+                }
+                let n = parts.len();
+                let longest = if n > MAX_RUN_PARTS { n } else { 2 };
+                for len in (longest..=n).rev() {
+                    for run in parts.windows(len) {
+                        let (start, last) = (run[0].0, run[len - 1]);
+                        let text = run.iter().map(|p| p.1).collect::<Vec<_>>().join("/");
+                        tokens.push(Token { offset_from: chunk_start + start, offset_to: chunk_start + last.0 + last.1.len(), position, text, position_length: 1 });
+                        position += 1;
+                    }
                 }
                 continue;
             }
@@ -135,6 +173,13 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_paths_agree_with_the_unicode_tables() {
+        for c in ('\0'..='\u{2FF}').chain('\u{1E00}'..='\u{1EFF}') {
+            assert_eq!(is_word_char(c), c.is_alphanumeric() || is_combining_mark(c), "{c:?}");
+        }
+    }
+
+    #[test]
     fn syllables_take_consecutive_positions() {
         let t = tokens(Syllables::words(), "Họ và tên:  Nguyễn Văn\tAn.");
         let words: Vec<(&str, usize)> = t.iter().map(|(w, p)| (w.as_str(), *p)).collect();
@@ -149,6 +194,32 @@ mod tests {
             texts(Syllables::words(), TEXT),
             ["Quyết", "định", "số", "123", "QĐ", "UBND", "hồ", "sơ", "H56", "14", "241011", "0001", "CCCD", "001099012345"]
         );
+    }
+
+    #[test]
+    fn runs_are_every_run_of_parts_of_a_code_the_whole_first() {
+        fn runs(text: &str) -> Vec<(String, &str)> {
+            let mut stream = Syllables::runs().token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                out.push((t.text.clone(), &text[t.offset_from..t.offset_to]));
+            }
+            out
+        }
+        let found = runs("số 123/QĐ-UBND, H56.14-241011 ngày");
+        let expected = [
+            ("123/QĐ/UBND", "123/QĐ-UBND"),
+            ("123/QĐ", "123/QĐ"),
+            ("QĐ/UBND", "QĐ-UBND"),
+            ("H56/14/241011", "H56.14-241011"),
+            ("H56/14", "H56.14"),
+            ("14/241011", "14-241011"),
+        ];
+        assert_eq!(found.iter().map(|(t, o)| (t.as_str(), *o)).collect::<Vec<_>>(), expected, "text, and the characters its offsets cover");
+        assert_eq!(runs("123-QĐ-UBND")[0].0, "123/QĐ/UBND", "the joiners do not matter");
+        let long = (1..=12).map(|i| i.to_string()).collect::<Vec<_>>().join("-");
+        assert_eq!(runs(&long).len(), 1, "a code of many parts gives its whole alone");
     }
 
     #[test]
