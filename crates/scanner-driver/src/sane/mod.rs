@@ -581,6 +581,13 @@ impl Scanner {
                 ffi::SANE_STATUS_EOF => return Ok(data),
                 ffi::SANE_STATUS_CANCELLED => return Err(DriverError::Cancelled { device: self.device.clone(), pages: sheet.saturating_sub(1) }),
                 other => {
+                    // Backends that read in a thread of their own (`sanei_thread`: the test backend and
+                    // many USB ones) cancel it asynchronously in `sane_cancel`. A reader cancelled
+                    // inside malloc leaves its arena locked and the process hangs in the join; an error
+                    // right after `sane_start` catches the reader exactly there, allocating its
+                    // buffers. A pause lets it reach its blocking write first (a jam waits for a
+                    // person anyway).
+                    std::thread::sleep(std::time::Duration::from_millis(100));
                     // SAFETY: valid handle; the backend is reset for the next batch.
                     unsafe { ffi::sane_cancel(self.handle) };
                     return Err(status_error(&self.device, sheet, "read", other));
