@@ -256,6 +256,7 @@ async fn archive_operations_over_http_each_for_its_roles() {
     let (_, found) = api.json(get("/api/search?q=cong%20dich%20vu&sort=newest", &officer)).await;
     assert_eq!((found["total"].as_u64(), found["hits"][0]["status"].as_str()), (Some(1), Some("revoked")), "{found}");
     assert_eq!(found["facets"]["/status/revoked"].as_u64(), Some(1), "{found}");
+    assert_eq!(found["truncated"].as_bool(), Some(false), "{found}");
     assert_eq!(api.json(get("/api/search?q=a&sort=best", &officer)).await.0, StatusCode::BAD_REQUEST);
 
     // Fixity, the trail and the log are the auditor's.

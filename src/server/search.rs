@@ -52,6 +52,7 @@ async fn search(
     let results = blocking(&state, move |a| a.search(&request, &actor)).await?;
     Ok(Json(serde_json::json!({
         "total": results.total,
+        "truncated": results.truncated,
         "hits": results.hits.iter().map(hit_json).collect::<Vec<_>>(),
         "facets": results.facets,
     })))
