@@ -21,7 +21,7 @@ impl TextMap for Fold {
 ///
 /// This is NFD without its combining marks, computed character by character: the canonical
 /// reordering NFD does only moves marks, which are all dropped, so it is skipped (it would buffer
-/// and sort every run of marks, the most costly part of indexing a page).
+/// and sort every run of marks of every syllable).
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -1,8 +1,8 @@
 //! The Vietnamese analyzers, built on `tantivy-tokenizer-api`: [`Syllables`] splits text into
-//! syllables, or picks out the whole document numbers and codes; then filters rewrite each
-//! token's text: [`Nfc`], [`Lower`], and for the folded field [`Fold`]. Every filter is a [`TextMap`]
-//! run by [`MapFilter`], which can only change a token's text, so no filter can move an offset or a
-//! position: snippets always highlight the original characters.
+//! syllables, or picks out the whole document numbers and codes, or every run of their parts; then
+//! filters rewrite each token's text: [`Nfc`], [`Lower`], and for the folded fields [`Fold`]. Every
+//! filter is a [`TextMap`] run by [`MapFilter`], which can only change a token's text, so no filter
+//! can move an offset or a position: snippets always highlight the original characters.
 
 mod filter;
 mod fold;

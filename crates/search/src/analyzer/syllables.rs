@@ -1,9 +1,10 @@
 //! Splitting Vietnamese text into tokens. Words are syllables: runs of letters, digits and combining
 //! marks. A run of syllables joined by `/`, `.`, `-` or `_` with nothing else between them is a
 //! document number or a code (`123/QĐ-UBND`, `H56.14-241011-0001`, `001099012345.GPXD.01`).
-//! [`Syllables::words`] gives every syllable, codes in parts, so that any part or run of parts of a
-//! number is found as a phrase; [`Syllables::codes`] gives only the whole codes, for a field of
-//! their own where a whole number matches as one rare term and ranks first.
+//! [`Syllables::words`] gives every syllable, codes in parts, so that each part is a word of the page
+//! (and is highlighted); [`Syllables::codes`] gives only the whole codes, for a field of
+//! their own where a whole number matches as one rare term and ranks first; [`Syllables::runs`] gives
+//! every run of a code's parts, so that a number typed whole or in part is one term to find.
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::char::is_combining_mark;
