@@ -108,6 +108,19 @@ impl SegmentColumns {
             code_key: fast.u64("code_key")?,
         })
     }
+
+    /// The ordinals of `statuses` in this segment's status column (a status no page of the segment
+    /// has is left out).
+    fn status_ords(&self, statuses: &[IndexStatus]) -> Vec<u64> {
+        let Some(column) = &self.status else { return Vec::new() };
+        statuses.iter().filter_map(|s| column.dictionary().term_ord(s.as_str()).ok().flatten()).collect()
+    }
+}
+
+/// Orders scored pages best first, ties by address, so that equal scores order the same way in
+/// every run.
+fn best_first(a: &(f32, tantivy::DocAddress), b: &(f32, tantivy::DocAddress)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 /// A number that tells documents apart without reading their codes: the first 8 bytes of the code's
@@ -357,21 +370,24 @@ impl SearchIndex {
         let err = |source| SearchError::Index { path: dir.to_owned(), source };
         std::fs::create_dir_all(dir).map_err(|source| SearchError::Io { path: dir.to_owned(), source })?;
         let mut schema = Schema::builder();
+        // Stored are only what a hit shows of its page (name, owner, type, status, page number and
+        // text); everything else searches, groups and reuse lookups read comes from columns, and
+        // stored copies would only make every block of the doc store larger.
         let fields = Fields {
             kind: schema.add_text_field("kind", STRING),
-            code: schema.add_text_field("code", STRING | STORED | FAST),
+            code: schema.add_text_field("code", STRING | FAST),
             code_key: schema.add_u64_field("code_key", FAST),
-            dossier: schema.add_text_field("dossier", STRING | STORED),
-            procedure: schema.add_text_field("procedure", STRING | STORED),
-            number: schema.add_text_field("number", TextOptions::default().set_stored().set_fast("raw")),
-            issuing_body: schema.add_text_field("issuing_body", TextOptions::default().set_stored().set_fast("raw")),
-            issue_date: schema.add_u64_field("issue_date", INDEXED | FAST | STORED),
-            valid_until: schema.add_u64_field("valid_until", FAST | STORED),
+            dossier: schema.add_text_field("dossier", STRING),
+            procedure: schema.add_text_field("procedure", STRING),
+            number: schema.add_text_field("number", TextOptions::default().set_fast("raw")),
+            issuing_body: schema.add_text_field("issuing_body", TextOptions::default().set_fast("raw")),
+            issue_date: schema.add_u64_field("issue_date", INDEXED | FAST),
+            valid_until: schema.add_u64_field("valid_until", FAST),
             status: schema.add_text_field("status", STRING | STORED | FAST),
-            captured: schema.add_i64_field("captured", INDEXED | FAST | STORED),
+            captured: schema.add_i64_field("captured", INDEXED | FAST),
             facets: schema.add_facet_field("facets", FacetOptions::default()),
-            issuer: schema.add_text_field("issuer", STRING | STORED | FAST),
-            year: schema.add_u64_field("year", INDEXED | STORED | FAST),
+            issuer: schema.add_text_field("issuer", STRING | FAST),
+            year: schema.add_u64_field("year", INDEXED | FAST),
             owner: schema.add_text_field("owner", STRING | STORED),
             doc_type: schema.add_text_field("doc_type", STRING | STORED | FAST),
             name: schema.add_text_field("name", text_options(EXACT, true).set_fast("raw")),
@@ -499,10 +515,7 @@ impl SearchIndex {
         let mut hits = Vec::new();
         for (segment, reader) in searcher.segment_readers().iter().enumerate() {
             let c = &columns[segment];
-            let in_force: Vec<u64> = [IndexStatus::Active, IndexStatus::Held]
-                .iter()
-                .filter_map(|s| c.status.as_ref()?.dictionary().term_ord(s.as_str()).ok().flatten())
-                .collect();
+            let in_force = c.status_ords(&[IndexStatus::Active, IndexStatus::Held]);
             let mut found = Vec::new();
             weight.for_each_no_score(reader, &mut |docs| found.extend_from_slice(docs)).map_err(self.err())?;
             for doc in found {
@@ -598,9 +611,8 @@ impl SearchIndex {
         // The best pages so far, in a buffer of twice k that is cut back to the best k when full;
         // the k-th best score then becomes the threshold a page must beat. (A heap keeps the
         // threshold exact at every page, but costs a logarithmic pop for each page that enters.)
-        let mut best: Vec<(f32, tantivy::DocAddress)> = Vec::with_capacity(2 * k.max(1));
+        let mut best: Vec<(f32, tantivy::DocAddress)> = Vec::with_capacity(2 * k);
         let mut threshold = f32::MIN;
-        let by_score = |a: &(f32, tantivy::DocAddress), b: &(f32, tantivy::DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         // The largest segments first: they raise the threshold soonest.
         let mut segments: Vec<(u32, &tantivy::SegmentReader)> = searcher.segment_readers().iter().enumerate().map(|(i, r)| (i as u32, r)).collect();
         segments.sort_by_key(|(_, r)| Reverse(r.num_docs()));
@@ -610,7 +622,7 @@ impl SearchIndex {
                 .for_each_pruning(threshold, reader, &mut |doc, score| {
                     if score > threshold && !alive.is_some_and(|a| a.is_deleted(doc)) {
                         if best.len() == best.capacity() {
-                            best.select_nth_unstable_by(k - 1, by_score);
+                            best.select_nth_unstable_by(k - 1, best_first);
                             threshold = best[k - 1].0;
                             best.truncate(k);
                         }
@@ -622,7 +634,7 @@ impl SearchIndex {
                 })
                 .map_err(self.err())?;
         }
-        best.sort_unstable_by(by_score);
+        best.sort_unstable_by(best_first);
         best.truncate(k);
         Ok(best)
     }
@@ -692,7 +704,7 @@ impl SearchIndex {
                 }
             }
         }
-        top[..n].sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        top[..n].sort_by(best_first);
         Ok(())
     }
 
@@ -769,15 +781,7 @@ impl SearchIndex {
         let columns = self.columns(&searcher)?;
         // Everything here works on term ordinals; strings are looked up once per distinct value
         // (a dictionary lookup per page and column would cost more than the search itself).
-        let allowed: Vec<Option<Vec<u64>>> = columns
-            .iter()
-            .map(|c| {
-                (!status_in_query && !request.statuses.is_empty()).then(|| {
-                    let dictionary = c.status.as_ref().map(|s| s.dictionary());
-                    request.statuses.iter().filter_map(|s| dictionary?.term_ord(s.as_str()).ok().flatten()).collect()
-                })
-            })
-            .collect();
+        let allowed: Vec<Option<Vec<u64>>> = columns.iter().map(|c| (!status_in_query && !request.statuses.is_empty()).then(|| c.status_ords(&request.statuses))).collect();
         let io = |source| SearchError::Io { path: self.path.clone(), source };
         // Each document once, at its best page: pages of one segment share the code's ordinal, and
         // pages in other segments are recognised by the code's key (confirmed on the codes).
