@@ -569,8 +569,7 @@ impl Scanner {
         loop {
             if !cancelling && sink.cancelled() {
                 // SANE's way to stop mid-page: cancel, then read until the backend says so.
-                // SAFETY: valid handle.
-                unsafe { ffi::sane_cancel(self.handle) };
+                self.cancel_frame();
                 cancelling = true;
             }
             let mut len: ffi::SANE_Int = 0;
@@ -581,19 +580,24 @@ impl Scanner {
                 ffi::SANE_STATUS_EOF => return Ok(data),
                 ffi::SANE_STATUS_CANCELLED => return Err(DriverError::Cancelled { device: self.device.clone(), pages: sheet.saturating_sub(1) }),
                 other => {
-                    // Backends that read in a thread of their own (`sanei_thread`: the test backend and
-                    // many USB ones) cancel it asynchronously in `sane_cancel`. A reader cancelled
-                    // inside malloc leaves its arena locked and the process hangs in the join; an error
-                    // right after `sane_start` catches the reader exactly there, allocating its
-                    // buffers. A pause lets it reach its blocking write first (a jam waits for a
-                    // person anyway).
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                    // SAFETY: valid handle; the backend is reset for the next batch.
-                    unsafe { ffi::sane_cancel(self.handle) };
+                    // The backend is reset for the next batch.
+                    self.cancel_frame();
                     return Err(status_error(&self.device, sheet, "read", other));
                 }
             }
         }
+    }
+
+    /// Cancels the frame being read. Backends that read in a thread of their own (`sanei_thread`:
+    /// the test backend and many USB ones) cancel it asynchronously in `sane_cancel`; a reader
+    /// cancelled inside malloc leaves its arena locked and the process hangs in the join. A cancel
+    /// soon after `sane_start` (a jam reported by the first read, a person pressing stop) catches
+    /// the reader exactly there, allocating its buffers: a pause lets it reach its blocking write
+    /// first. Both wait for a person anyway.
+    fn cancel_frame(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // SAFETY: valid handle, used by this thread alone.
+        unsafe { ffi::sane_cancel(self.handle) };
     }
 
     fn resolution(&self) -> Dpi {
