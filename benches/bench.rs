@@ -18,6 +18,9 @@
 //!   reuse and full-text latency under 8 concurrent clients on both.
 //! - `scanner`: pages per minute through the SANE driver from SANE's `test` backend (A4, 300 dpi,
 //!   gray, feeder) beside `scanimage --batch` on the same backend.
+//! - `load`: the served appliance under 200 concurrent clients mixing password guessing, searches and
+//!   verifications for 60 s while a batch is captured; every legitimate request must succeed, and the
+//!   server's memory is sampled (`benches/sections/load.rs`).
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -30,6 +33,8 @@ mod cer;
 mod util;
 #[path = "sections/archive.rs"]
 mod archive_section;
+#[path = "sections/load.rs"]
+mod load_section;
 #[path = "sections/scanner.rs"]
 mod scanner_section;
 #[path = "sections/search.rs"]
@@ -47,7 +52,7 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned(), "load".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
@@ -56,8 +61,9 @@ fn main() {
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
             "scanner" => scanner_section::scanner_section(),
+            "load" => load_section::load_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner");
+                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner, load");
                 std::process::exit(2);
             }
         }

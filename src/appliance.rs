@@ -54,6 +54,18 @@ pub struct PageReport {
     pub flags: Vec<String>,
 }
 
+/// Creates the data directory (and its missing parents) readable by the appliance's user only: it holds
+/// citizens' documents and the seal key.
+fn create_data_dir(data: &Path) -> Result<(), ApplianceError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    Ok(())
+}
+
 /// The appliance opened on a data directory: `archive/` (RocksDB), `search/` (tantivy), `keys/`.
 pub struct Appliance {
     data: PathBuf,
@@ -81,7 +93,7 @@ impl Appliance {
     /// unless `config` names a signer, the development X.509 signer) on first start, and brings the
     /// search index up to date with the archive.
     pub fn open_with(data: &Path, config: &Config) -> Result<Self, ApplianceError> {
-        std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+        create_data_dir(data)?;
         let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
         let archive = Archive::open(&data.join("archive"), archive_options(keys.clone(), config)?)?;
         let search = SearchIndex::open(&data.join("search"))?;
@@ -319,7 +331,7 @@ impl Appliance {
         }
         let key_dir = backup.join("keys");
         let entries = std::fs::read_dir(&key_dir).map_err(|e| ApplianceError::Input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
-        std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+        create_data_dir(data)?;
         let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
         for entry in entries {
             let path = entry.with_context(|| key_dir.display().to_string())?.path();

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -72,43 +73,113 @@ impl fmt::Display for Role {
 /// Shortest accepted password.
 pub const MIN_PASSWORD: usize = 10;
 
-fn check_name(name: &str) -> Result<(), ApplianceError> {
+/// Longest accepted password, in bytes: Argon2 hashes any length, but a login request has no reason to
+/// carry more, and its body is bounded to match.
+pub const MAX_PASSWORD: usize = 256;
+
+/// Checks a login name's form: 1-64 ASCII letters, digits, '.', '_' or '-'. Done before a name is
+/// looked up, stored or written to the audit trail, so that what an anonymous client types can neither
+/// grow the trail nor carry a password typed into the wrong field into it.
+pub fn check_name(name: &str) -> Result<(), ApplianceError> {
     let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(ApplianceError::Input(format!("user name {name:?} must be 1-64 ASCII letters, digits, '.', '_' or '-'")))
+        Err(ApplianceError::Input("a user name has 1-64 ASCII letters, digits, '.', '_' or '-'".into()))
     }
 }
 
-/// Creates (or replaces) a user with an argon2id-hashed password.
-pub fn set_user(archive: &Archive, name: &str, role: Role, password: &str) -> Result<(), ApplianceError> {
-    check_name(name)?;
+fn check_password(password: &str) -> Result<(), ApplianceError> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(ApplianceError::Input(format!("the password must have at least {MIN_PASSWORD} characters")));
     }
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a salt: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("salt: {e}")))?;
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?
-        .to_string();
-    archive.put_user(&UserRecord { name: name.to_owned(), role: role.to_string(), password_hash: hash, created_at: vietnam_now() })?;
+    if password.len() > MAX_PASSWORD {
+        return Err(ApplianceError::Input(format!("the password must have at most {MAX_PASSWORD} bytes")));
+    }
     Ok(())
 }
 
-/// The user's role if `password` is theirs. Unknown users and wrong passwords are not told apart.
-pub fn authenticate(archive: &Archive, name: &str, password: &str) -> Result<Option<Role>, ApplianceError> {
-    let Some(user) = archive.user(name)? else {
-        return Ok(None);
-    };
-    let parsed = PasswordHash::new(&user.password_hash)
+fn hash_password(password: &str) -> Result<String, ApplianceError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("salt: {e}")))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?
+        .to_string())
+}
+
+/// Creates (or replaces, enabled) a user with an argon2id-hashed password.
+pub fn set_user(archive: &Archive, name: &str, role: Role, password: &str) -> Result<(), ApplianceError> {
+    check_name(name)?;
+    check_password(password)?;
+    let hash = hash_password(password)?;
+    archive.put_user(&UserRecord { name: name.to_owned(), role: role.to_string(), password_hash: hash, created_at: vietnam_now(), disabled_at: None })?;
+    Ok(())
+}
+
+/// Replaces a user's password, keeping the account's role and state.
+pub fn set_password(archive: &Archive, name: &str, password: &str) -> Result<(), ApplianceError> {
+    check_password(password)?;
+    let mut user = existing(archive, name)?;
+    user.password_hash = hash_password(password)?;
+    archive.put_user(&user)?;
+    Ok(())
+}
+
+/// Disables (`disabled`) or enables a user's account. Ending its open sessions is the caller's part.
+pub fn set_disabled(archive: &Archive, name: &str, disabled: bool) -> Result<(), ApplianceError> {
+    let mut user = existing(archive, name)?;
+    user.disabled_at = disabled.then(vietnam_now);
+    archive.put_user(&user)?;
+    Ok(())
+}
+
+fn existing(archive: &Archive, name: &str) -> Result<UserRecord, ApplianceError> {
+    check_name(name)?;
+    archive.user(name)?.ok_or_else(|| ApplianceError::NotFound(format!("there is no user {name:?}")))
+}
+
+/// What a login attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    /// The password is the user's, and the account is enabled.
+    Accepted(Role),
+    /// The name is an account, but the password is wrong or the account is disabled.
+    RefusedKnownUser,
+    /// No account has this name.
+    UnknownUser,
+}
+
+/// Checks `password` against `name`'s account. Every outcome costs one Argon2 verification: an unknown
+/// name is checked against a dummy hash of the same parameters, so that the time of the answer does not
+/// tell which names exist. The caller tells the client the same for every refusal.
+pub fn authenticate(archive: &Archive, name: &str, password: &str) -> Result<Login, ApplianceError> {
+    check_name(name)?;
+    let user = archive.user(name)?;
+    let stored = user.as_ref().map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let parsed = PasswordHash::new(stored)
         .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("stored password hash of {name} is malformed: {e}")))?;
-    if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
-        return Ok(None);
-    }
-    Ok(Some(user.role.parse()?))
+    let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+    Ok(match user {
+        None => Login::UnknownUser,
+        Some(u) if matches && u.disabled_at.is_none() => Login::Accepted(u.role.parse()?),
+        Some(_) => Login::RefusedKnownUser,
+    })
+}
+
+/// The hash unknown names are checked against: of a random password nobody knows, made once per
+/// process with the parameters real accounts use.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        // The first half salts, the second is the password. Without randomness the dummy's password is all zeros, which is no account's password either:
+        // no name reaches it, so knowing it gains nothing.
+        let _ = getrandom::fill(&mut secret);
+        let salt = SaltString::encode_b64(&secret[..16]).expect("16 bytes encode as a salt");
+        Argon2::default().hash_password(&secret[16..], &salt).expect("argon2 hashes a 32-byte password").to_string()
+    })
 }
 
 /// A random password of 20 characters from an unambiguous alphabet, for the first admin.

@@ -3,81 +3,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use sohoa::Appliance;
-use sohoa::server::{AppState, app};
 use sohoa::users::{Role, set_user};
-use tower::ServiceExt;
 
+use crate::api::{Api, PASSWORD, get, multipart, post_form, post_json};
 use crate::util::corpus;
-
-const PASSWORD: &str = "mật-khẩu-thử-nghiệm";
-
-struct Api {
-    state: AppState,
-    _dir: tempfile::TempDir,
-}
-
-impl Api {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let appliance = Appliance::open(dir.path()).unwrap();
-        for role in Role::ALL {
-            set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
-        }
-        Api { state: AppState::new(appliance), _dir: dir }
-    }
-
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
-        let response = app(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
-    }
-
-    async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
-        let (status, body) = self.send(request).await;
-        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
-    }
-
-    async fn login(&self, user: &str) -> String {
-        let body = serde_json::json!({ "username": user, "password": PASSWORD }).to_string();
-        let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
-        let (status, json) = self.json(request).await;
-        assert_eq!(status, StatusCode::OK, "{json}");
-        json["token"].as_str().unwrap().to_owned()
-    }
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()
-}
-
-const BOUNDARY: &str = "sohoa-test-boundary";
-
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
-    }
-    for (name, file, bytes) in files {
-        body.extend(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .bytes(),
-        );
-        body.extend(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
-    body
-}
-
-fn post_form(uri: &str, token: &str, body: Vec<u8>) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(Body::from(body))
-        .unwrap()
-}
 
 #[tokio::test]
 async fn every_api_route_needs_a_session_and_the_right_role() {
@@ -110,6 +39,7 @@ async fn every_api_route_needs_a_session_and_the_right_role() {
         .send(Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(bad_login)).unwrap())
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    api.state.audit_failed_logins().unwrap();
     let trail = api.state.appliance.archive().audit_trail(Some("officer")).unwrap();
     assert!(trail.iter().any(|e| e.action == "login-failed"));
 
@@ -208,14 +138,6 @@ async fn ingest_search_download_and_verify_over_http() {
     for expected in ["ingest", "view", "download", "verify", "verify-file"] {
         assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
     }
-}
-
-fn post_json(uri: &str, token: &str, body: serde_json::Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
 }
 
 #[tokio::test]

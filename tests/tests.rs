@@ -2,6 +2,7 @@
 //! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
 //! PDF/A validator.
 
+mod api;
 mod cer;
 mod util;
 
@@ -11,6 +12,8 @@ mod capture;
 mod http;
 mod ingest;
 mod keys;
+mod lan_auth;
+mod lan_routes;
 mod reuse;
 mod scanning;
 mod signing;

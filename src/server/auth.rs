@@ -1,18 +1,24 @@
 //! Login and sessions. A user logs in with name and password (checked against the argon2id hash) and
 //! receives a random bearer token; the server keeps only the token's BLAKE3 hash, with the user, role
 //! and expiry. Every protected handler takes an [`AuthUser`] and checks its role with
-//! [`AuthUser::require`].
+//! [`AuthUser::require`]. Logins pass the [`LoginThrottle`](super::throttle::LoginThrottle) first;
+//! successful ones are audited one by one, failed ones in aggregate.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
+use tokio::sync::SemaphorePermit;
 
+use super::client_ip::ClientIp;
+use super::throttle::Admission;
 use super::{AppError, AppState, blocking};
 use crate::users::{self, Role};
 
@@ -38,16 +44,36 @@ impl Sessions {
         getrandom::fill(&mut token).map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness for a token: {e}")))?;
         let token = blake3::Hash::from_bytes(token).to_hex().to_string();
         let session = Session { user: user.to_owned(), role, expires: Instant::now() + SESSION_LIFETIME };
-        let mut map = self.by_token_hash.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.sessions();
         map.retain(|_, s| s.expires > Instant::now());
         map.insert(*blake3::hash(token.as_bytes()).as_bytes(), session);
         Ok(token)
     }
 
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
+        self.by_token_hash.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn find(&self, token: &str) -> Option<AuthUser> {
-        let map = self.by_token_hash.lock().unwrap_or_else(|p| p.into_inner());
-        let session = map.get(blake3::hash(token.as_bytes()).as_bytes())?;
-        (session.expires > Instant::now()).then(|| AuthUser { name: session.user.clone(), role: session.role })
+        let session_id = *blake3::hash(token.as_bytes()).as_bytes();
+        let map = self.sessions();
+        let session = map.get(&session_id)?;
+        (session.expires > Instant::now()).then(|| AuthUser { name: session.user.clone(), role: session.role, session_id })
+    }
+
+    /// Ends the session `user` came with.
+    pub fn close(&self, user: &AuthUser) {
+        self.sessions().remove(&user.session_id);
+    }
+
+    /// Ends every session of the user `name` (disabled, or given a new role or password by an admin).
+    pub fn end_user(&self, name: &str) {
+        self.sessions().retain(|_, s| s.user != name);
+    }
+
+    /// Ends the user's other sessions, keeping the one `user` came with.
+    pub fn end_all_but(&self, user: &AuthUser) {
+        self.sessions().retain(|id, s| s.user != user.name || *id == user.session_id);
     }
 }
 
@@ -58,6 +84,8 @@ pub struct AuthUser {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// The hash of the session's token, which identifies the session without being it.
+    session_id: [u8; 32],
 }
 
 impl AuthUser {
@@ -94,25 +122,102 @@ struct Login {
     password: String,
 }
 
+/// The largest login body: a name of 64 bytes and a password of `users::MAX_PASSWORD`, as JSON.
+const MAX_LOGIN_BODY: usize = 1024;
+
+/// Lets a password check of `name` from `address` go ahead: refused while either is closed after
+/// repeated failures, it then waits for one of the bounded Argon2 slots, which it holds while the
+/// returned permit lives.
+async fn password_check_slot<'a>(state: &'a AppState, address: IpAddr, name: &str) -> Result<SemaphorePermit<'a>, AppError> {
+    if let Admission::Closed(wait) = state.login_throttle.admit(address, name) {
+        return Err(AppError::TooManyRequests { message: "too many failed logins; try again later".into(), retry_after: wait });
+    }
+    state.login_throttle.argon2_slot().await.ok_or_else(|| AppError::Unavailable("too many logins at once; try again in a moment".into()))
+}
+
+/// What every refused login is told, whatever the reason, so that no answer tells which names exist.
+const REFUSED: &str = "wrong user name or password";
+
 async fn login(
     State(state): State<AppState>,
+    ClientIp(address): ClientIp,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let Json(login) = body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"username\", \"password\"}}: {e}")))?;
+    let Json(login) = body.map_err(|e| {
+        let message = format!("expected JSON {{\"username\", \"password\"}} of at most {MAX_LOGIN_BODY} bytes: {e}");
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge(message) } else { AppError::BadRequest(message) }
+    })?;
+    // The name's form is checked before anything else is done with it: what an anonymous client typed
+    // reaches neither the throttle's tables nor the audit trail unless it could be an account's name.
+    users::check_name(&login.username)?;
+    if login.password.len() > users::MAX_PASSWORD {
+        return Err(AppError::Unauthorized(REFUSED.into()));
+    }
+    let _slot = password_check_slot(&state, address, &login.username).await?;
     let name = login.username.clone();
-    let role = blocking(&state, move |a| {
-        let role = users::authenticate(a.archive(), &login.username, &login.password)?;
-        let action = if role.is_some() { "login" } else { "login-failed" };
-        a.archive().audit(&login.username, action, &login.username, "")?;
-        Ok(role)
-    })
-    .await?
-    .ok_or_else(|| AppError::Unauthorized("wrong user name or password".into()))?;
+    let outcome = blocking(&state, move |a| users::authenticate(a.archive(), &login.username, &login.password)).await?;
+    let role = match outcome {
+        users::Login::Accepted(role) => role,
+        refused => {
+            state.login_throttle.failed(address, &name, refused == users::Login::RefusedKnownUser);
+            return Err(AppError::Unauthorized(REFUSED.into()));
+        }
+    };
+    state.login_throttle.succeeded(address, &name);
+    let audited = name.clone();
+    blocking(&state, move |a| Ok(a.archive().audit(&audited, "login", &audited, &format!("from {address}"))?)).await?;
     let token = state.sessions.open(&name, role)?;
     Ok(Json(serde_json::json!({ "token": token, "user": name, "role": role })))
 }
 
-/// `POST /api/login`: the one API route open without a session, since it is how a session begins.
+/// `POST /api/logout`: ends the session the request was made with.
+async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Json<serde_json::Value>, AppError> {
+    state.sessions.close(&user);
+    let name = user.name.clone();
+    blocking(&state, move |a| Ok(a.archive().audit(&name, "logout", &name, "")?)).await?;
+    Ok(Json(serde_json::json!({ "logged_out": user.name })))
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/account/password`: a user replaces their own password, giving the current one. The other
+/// sessions of the user end; the first admin's password file goes once that password is replaced.
+async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(address): ClientIp,
+    user: AuthUser,
+    body: Result<Json<PasswordChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let Json(change) = body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
+    let _slot = password_check_slot(&state, address, &user.name).await?;
+    let name = user.name.clone();
+    let accepted = blocking(&state, move |a| {
+        if !matches!(users::authenticate(a.archive(), &name, &change.current)?, users::Login::Accepted(_)) {
+            return Ok(false);
+        }
+        users::set_password(a.archive(), &name, &change.new)?;
+        super::remove_initial_admin_password(a, &name)?;
+        a.archive().audit(&name, "password-changed", &name, "")?;
+        Ok(true)
+    })
+    .await?;
+    if !accepted {
+        state.login_throttle.failed(address, &user.name, true);
+        return Err(AppError::Unauthorized("the current password is wrong".into()));
+    }
+    state.sessions.end_all_but(&user);
+    Ok(Json(serde_json::json!({ "user": user.name, "password_changed": true })))
+}
+
+/// `POST /api/login` (the one API route open without a session, since it is how a session begins),
+/// `POST /api/logout` and `POST /api/account/password`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/login", post(login))
+    Router::new()
+        .route("/api/login", post(login).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
+        .route("/api/logout", post(logout))
+        .route("/api/account/password", post(change_password).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
 }

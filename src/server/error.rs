@@ -3,7 +3,7 @@
 //! never reach a client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::ApplianceError;
@@ -19,6 +19,15 @@ pub enum AppError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 413: the request's body is larger than the route takes.
+    TooLarge(String),
+    /// 429: the client asked too often; it may ask again after `retry_after`.
+    TooManyRequests {
+        /// What was limited.
+        message: String,
+        /// How long the client should wait.
+        retry_after: std::time::Duration,
+    },
     /// 503: the appliance cannot serve this now.
     Unavailable(String),
     /// 500: details are logged, not returned.
@@ -44,7 +53,13 @@ impl AppError {
     /// internals.
     pub fn client_message(&self) -> String {
         match self {
-            AppError::BadRequest(m) | AppError::Unauthorized(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Unavailable(m) => m.clone(),
+            AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::TooLarge(m)
+            | AppError::Unavailable(m)
+            | AppError::TooManyRequests { message: m, .. } => m.clone(),
             AppError::Internal(_) => INTERNAL_MESSAGE.to_owned(),
         }
     }
@@ -57,6 +72,13 @@ impl IntoResponse for AppError {
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            AppError::TooManyRequests { message, retry_after } => {
+                // Whole seconds, rounded up, as Retry-After counts them: a client told 0 would come back at once.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                let body = Json(serde_json::json!({ "error": message, "retry_after_seconds": seconds }));
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], body).into_response();
+            }
             AppError::Unavailable(m) => {
                 tracing::warn!(error = %m, "service unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, m)

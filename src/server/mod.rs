@@ -5,11 +5,15 @@
 
 mod archive;
 mod auth;
+mod client_ip;
 mod documents;
 mod error;
+mod headers;
 mod progress;
 mod reuse;
 mod search;
+pub mod throttle;
+mod accounts;
 mod verify;
 
 use std::net::SocketAddr;
@@ -33,14 +37,34 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Per-page progress of ingests, for the operator's screen.
     pub progress: Arc<progress::Progress>,
+    /// Failed logins: back-off and their aggregate for the audit trail.
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 impl AppState {
     /// State over an opened appliance, with no sessions yet.
     pub fn new(appliance: Appliance) -> Self {
-        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()), progress: Arc::default() }
+        // The dummy hash that unknown names are checked against is made now, so that the first login
+        // of an unknown name does not take a second hash's time and stand out.
+        users::dummy_hash();
+        AppState { appliance: Arc::new(appliance), sessions: Arc::default(), progress: Arc::default(), login_throttle: Arc::default() }
+    }
+
+    /// Writes the failed logins gathered since the last call to the audit trail: one entry per account
+    /// name, and one for every name that is no account. Blocks on the archive's writer.
+    pub fn audit_failed_logins(&self) -> Result<(), ApplianceError> {
+        for f in self.login_throttle.take_failures() {
+            self.appliance.archive().audit("anonymous", "login-failed", f.user.as_deref().unwrap_or(UNKNOWN_USERS), &f.detail())?;
+        }
+        Ok(())
     }
 }
+
+/// The audit target of failed logins under names that are no account.
+pub const UNKNOWN_USERS: &str = "(unknown user names)";
+
+/// How often failed logins are written to the audit trail while serving.
+const FAILED_LOGINS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Runs an appliance operation on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -68,8 +92,10 @@ pub fn app(state: AppState) -> Router {
         .merge(progress::router())
         .merge(reuse::router())
         .merge(search::router())
+        .merge(accounts::router())
         .merge(verify::router())
         .with_state(state)
+        .layer(axum::middleware::map_response(headers::secure))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -81,14 +107,14 @@ pub fn init_tracing() {
 
 /// On first start there is no user to log in with: create `admin` with a random password and write
 /// it, readable by the owner only, to `<data>/initial-admin-password`. The password is never logged.
-fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
+pub fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
     if appliance.archive().has_users()? {
         return Ok(());
     }
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let password = users::random_password()?;
-    let path = appliance.data_dir().join("initial-admin-password");
+    let path = initial_admin_password(appliance);
     std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -103,21 +129,59 @@ fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
     Ok(())
 }
 
+/// The file the first admin's password is written to, until that admin replaces it.
+fn initial_admin_password(appliance: &Appliance) -> std::path::PathBuf {
+    appliance.data_dir().join("initial-admin-password")
+}
+
+/// Removes the first admin's password file once `user`, the first admin, has replaced that password:
+/// a password kept in a file is one more copy to steal, and from then on a wrong one.
+pub(crate) fn remove_initial_admin_password(appliance: &Appliance, user: &str) -> Result<(), ApplianceError> {
+    let path = initial_admin_password(appliance);
+    if user != "admin" {
+        return Ok(());
+    }
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow::anyhow!("cannot remove {}: {e}", path.display()).into()),
+        _ => Ok(()),
+    }
+}
+
 /// Serves the appliance on `listen` until Ctrl-C or SIGTERM.
 pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceError> {
     bootstrap_admin(&appliance)?;
+    let first_password = initial_admin_password(&appliance);
+    if first_password.exists() {
+        println!("the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes", first_password.display());
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
+        let auditor = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(FAILED_LOGINS_INTERVAL);
+            loop {
+                every.tick().await;
+                let state = auditor.clone();
+                match tokio::task::spawn_blocking(move || state.audit_failed_logins()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "cannot write failed logins to the audit trail"),
+                    Err(e) => tracing::error!(error = %e, "the audit of failed logins stopped"),
+                }
+            }
+        });
         let hot_folder = crate::scan::spawn_hot_folder(state.appliance.clone())?;
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
         if let Some(path) = hot_folder {
             println!("hot folder: files dropped into {} are captured (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
         }
         tracing::info!(%listen, "serving");
-        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+        let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+        // Failures since the last interval are not lost with the process.
+        tokio::task::spawn_blocking(move || state.audit_failed_logins()).await.context("the audit of failed logins stopped")??;
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(())

@@ -626,7 +626,15 @@ impl<S: Store> Archive<S> {
 
     /// A user account by name.
     pub fn user(&self, name: &str) -> Result<Option<UserRecord>, ArchiveError> {
-        self.store.get(Table::Users, name.as_bytes())?.map(|v| decode("user", name.as_bytes(), &v)).transpose()
+        let Some(bytes) = self.store.get(Table::Users, name.as_bytes())? else {
+            return Ok(None);
+        };
+        // A record of the older form ends where the current one has its `disabled_at`, so reading it as
+        // the current form fails at the end of its bytes, and it is read as what it is.
+        match postcard::from_bytes::<UserRecord>(&bytes) {
+            Ok(user) => Ok(Some(user)),
+            Err(_) => decode::<crate::records::UserRecordV1>("user", name.as_bytes(), &bytes).map(|v1| Some(v1.into())),
+        }
     }
 
     /// Whether any user account exists.

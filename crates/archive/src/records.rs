@@ -244,4 +244,23 @@ pub struct UserRecord {
     pub password_hash: String,
     /// When the account was created.
     pub created_at: DateTime<FixedOffset>,
+    /// When an admin disabled the account, if it is disabled: its sessions end and it cannot log in,
+    /// but the account stays, so that the audit trail's names keep meaning someone.
+    pub disabled_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A user account as the first versions stored it, before accounts could be disabled. postcard has
+/// no optional trailing fields, so such a record is read as this and upgraded.
+#[derive(Deserialize)]
+pub(crate) struct UserRecordV1 {
+    name: String,
+    role: String,
+    password_hash: String,
+    created_at: DateTime<FixedOffset>,
+}
+
+impl From<UserRecordV1> for UserRecord {
+    fn from(v1: UserRecordV1) -> Self {
+        UserRecord { name: v1.name, role: v1.role, password_hash: v1.password_hash, created_at: v1.created_at, disabled_at: None }
+    }
 }
