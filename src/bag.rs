@@ -102,6 +102,7 @@ fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
             if path.contains("..") || path.starts_with('/') || (payload && !path.starts_with("data/")) {
                 return Err(input(format!("{manifest}: path {path:?} points outside the bag's payload")));
             }
+            regular_file(dir, path).map_err(|e| input(format!("{path}: listed in {manifest}, but {e}")))?;
             let bytes = fs::read(dir.join(path)).map_err(|e| input(format!("{path}: listed in {manifest} but unreadable: {e}")))?;
             if sha256_hex(&bytes) != hash {
                 return Err(input(format!("{path}: its SHA-256 differs from {manifest} (the bag was altered)")));
@@ -124,13 +125,34 @@ fn collect_files(dir: &Path, relative: &str, out: &mut Vec<String>) -> Result<()
     for entry in fs::read_dir(dir).map_err(|e| input(format!("{}: {e}", dir.display())))? {
         let entry = entry.map_err(|e| input(format!("{}: {e}", dir.display())))?;
         let name = format!("{relative}/{}", entry.file_name().to_string_lossy());
-        if entry.path().is_dir() {
+        let kind = entry.file_type().map_err(|e| input(format!("{name}: {e}")))?;
+        if kind.is_symlink() {
+            return Err(input(format!("{name}: is a symbolic link; a bag holds regular files only")));
+        } else if kind.is_dir() {
             collect_files(&entry.path(), &name, out)?;
         } else {
             out.push(name);
         }
     }
     Ok(())
+}
+
+/// Checks that `path` under `dir` is a regular file reached through directories only: a symbolic
+/// link in a bag would make the import read a file outside it.
+fn regular_file(dir: &Path, path: &str) -> Result<(), String> {
+    let mut at = dir.to_owned();
+    for part in path.split('/') {
+        at.push(part);
+        let meta = fs::symlink_metadata(&at).map_err(|e| e.to_string())?;
+        if meta.file_type().is_symlink() {
+            return Err(format!("{} is a symbolic link; a bag holds regular files only", at.display()));
+        }
+    }
+    match fs::symlink_metadata(&at) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err("it is not a regular file".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl Appliance {

@@ -123,27 +123,29 @@ fn archive_sealed_by(data: &Path, keys: &Path) -> archive::Archive {
     archive::Archive::open(&data.join("archive"), options).unwrap()
 }
 
-/// `GET /api/keys` as the admin, through the server's router.
+/// One request through the server's router; the answer must be a success, in JSON.
+async fn call(state: &sohoa::server::AppState, request: axum::http::Request<axum::body::Body>) -> serde_json::Value {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = sohoa::server::app(state.clone()).oneshot(request).await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+/// The key ids `GET /api/keys` lists, asked as the admin through the server's router.
 fn api_keys(data: &Path, config: &str) -> BTreeSet<String> {
     use axum::body::Body;
     use axum::http::{Request, header};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let config = sohoa::config::Config::load(Some(Path::new(config))).unwrap();
     let appliance = sohoa::Appliance::open_with(data, &config).unwrap();
-    sohoa::users::set_user(appliance.archive(), "admin", sohoa::users::Role::Admin, "mật-khẩu-thử-nghiệm").unwrap();
+    let password = "mật-khẩu-thử-nghiệm";
+    sohoa::users::set_user(appliance.archive(), "admin", sohoa::users::Role::Admin, password).unwrap();
     let state = sohoa::server::AppState::new(appliance);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let send = |request: Request<Body>| async {
-            let response = sohoa::server::app(state.clone()).oneshot(request).await.unwrap();
-            assert!(response.status().is_success(), "{}", response.status());
-            serde_json::from_slice::<serde_json::Value>(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
-        };
-        let login = serde_json::json!({ "username": "admin", "password": "mật-khẩu-thử-nghiệm" }).to_string();
-        let token = send(Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(login)).unwrap()).await;
-        let token = token["token"].as_str().unwrap().to_owned();
-        let keys = send(Request::get("/api/keys").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let login = serde_json::json!({ "username": "admin", "password": password }).to_string();
+        let login = call(&state, Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(login)).unwrap()).await;
+        let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+        let keys = call(&state, Request::get("/api/keys").header(header::AUTHORIZATION, bearer).body(Body::empty()).unwrap()).await;
         keys["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect()
     })
 }
@@ -248,6 +250,14 @@ fn hole01_bags_with_a_tampered_key_or_seal_or_an_anchor_of_their_own_are_refused
         edit_json(&b.join("data").join(&doc).join("record.json"), |r| r["metadata"]["name"] = "Giấy phép khác".into())
     });
     import(&renamed, &x_key, &[&doc, "the seal does not cover this record"]);
+    // A page that is a symbolic link to a file outside the bag (here one with the same bytes).
+    let linked = altered_bag(&bag, "linked-page", |b| {
+        let page = b.join("data").join(&doc).join("page-001.png");
+        let outside = b.with_file_name("outside.png");
+        std::fs::rename(&page, &outside).unwrap();
+        std::os::unix::fs::symlink(&outside, &page).unwrap();
+    });
+    import(&linked, &x_key, &["page-001.png", "symbolic link"]);
 
     // An appliance that does not trust X's CA refuses X's PDF signature, even with X's seal key
     // pinned and X's root shipped in the bag.

@@ -772,13 +772,17 @@ impl<S: Store> Archive<S> {
     }
 
     /// Writes a consistent copy of the archive into `dir` (which must not exist) while it stays in
-    /// use, and records the backup in the audit trail.
+    /// use, in files of its own (none shared with the live archive, even on its file system), and
+    /// records the backup in the audit trail.
     pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ArchiveError> {
         self.exclusive(|_, s| {
             s.audit(actor, "backup", &dir.display().to_string(), "RocksDB checkpoint");
             Ok(())
         })?;
-        self.exclusive(|a, _| a.store.snapshot_to(dir))
+        self.exclusive(|a, _| a.store.snapshot_to(dir))?;
+        // Outside the exclusive section: copying the page images must not hold commits up, and the
+        // files the snapshot shares never change.
+        crate::store::unshare_files(dir)
     }
 }
 

@@ -151,8 +151,8 @@ pub trait Store: Send + Sync {
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
     /// Writes a consistent copy of the whole store, as of one instant, into `dir` (which must not
-    /// exist), while the store stays in use. The copy shares no file with the store, so that it
-    /// survives whatever damages the store's own files.
+    /// exist), while the store stays in use. Files that never change may be shared with the store
+    /// (hard links); [`Archive::backup`](crate::Archive::backup) then makes them copies.
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError>;
 }
 
@@ -272,18 +272,16 @@ impl Store for RocksStore {
 
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
         // A RocksDB checkpoint: SST and blob files hard-linked (copied across file systems), the WAL
-        // flushed first, so the copy opens as the database stood at one instant; the links are then
-        // replaced by copies.
+        // flushed first, so the copy opens as the database stood at one instant.
         let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(|e| ArchiveError::storage("preparing a backup", e))?;
-        checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))?;
-        unshare_files(dir)
+        checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
     }
 }
 
 /// Replaces every file in `dir` that has other hard links by a copy of its own. A checkpoint on the
 /// store's file system hard-links the store's SST and blob files: one inode, so a bit flipped in a
 /// live file, or a file truncated by a failing disk, would be in the backup too.
-fn unshare_files(dir: &Path) -> Result<(), ArchiveError> {
+pub(crate) fn unshare_files(dir: &Path) -> Result<(), ArchiveError> {
     use std::os::unix::fs::MetadataExt;
     let io = |path: &Path| {
         let path = path.to_owned();
