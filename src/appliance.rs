@@ -15,7 +15,9 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 use crate::ApplianceError;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
 use crate::seals::{SealKeys, seal_record};
-use crate::signing::{Signing, TRUSTED_DIR};
+use crate::config::ImportConfig;
+use crate::seals::FOREIGN_DIR;
+use crate::signing::Signing;
 
 /// A document to capture: its metadata and its page files, in physical order.
 pub struct IngestRequest {
@@ -75,6 +77,7 @@ pub struct Appliance {
     archive_config: ArchiveConfig,
     scanner_config: ScannerConfig,
     hot_folder_config: HotFolderConfig,
+    import_config: ImportConfig,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -109,6 +112,7 @@ impl Appliance {
             archive_config: config.archive.clone(),
             scanner_config: config.scanner.clone(),
             hot_folder_config: config.hot_folder.clone(),
+            import_config: config.import.clone(),
             capture,
             importer,
             signing,
@@ -169,6 +173,11 @@ impl Appliance {
     /// The hot folder settings.
     pub fn hot_folder_config(&self) -> &HotFolderConfig {
         &self.hot_folder_config
+    }
+
+    /// Whose bags are taken: the pinned seal keys of sending appliances.
+    pub fn import_config(&self) -> &ImportConfig {
+        &self.import_config
     }
 
     /// The PDF signer and the trust anchors of verification.
@@ -301,46 +310,89 @@ impl Appliance {
         Ok(())
     }
 
-    /// Writes a consistent copy of the archive (a RocksDB checkpoint), the public seal keys and the
-    /// trust anchors of the PDF signatures into `dir`, which must not exist, while the appliance stays
-    /// in use. Private keys are not copied: a restored appliance makes its own keys and verifies the
-    /// old seals and signatures with the public keys and anchors.
-    pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ApplianceError> {
+    /// Writes a consistent copy of the archive (a RocksDB checkpoint in files of its own), the public
+    /// seal keys, the pinned foreign keys and, for the administrator's reference, the trust anchors of
+    /// the PDF signatures into `dir`, which must not exist, while the appliance stays in use. Private
+    /// keys are not copied: a restored appliance makes its own keys and verifies the old seals with
+    /// the public keys. Returns the keys the backup carries, which the administrator records: a
+    /// restore takes only keys it is told to expect.
+    pub fn backup(&self, dir: &Path, actor: &str) -> Result<BackupKeys, ApplianceError> {
         if dir.exists() {
             return Err(ApplianceError::Input(format!("{}: already exists; a backup is written to a new directory", dir.display())));
         }
         std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut carried = BackupKeys::default();
         for (id, key) in self.keys().public_keys() {
             std::fs::write(dir.join("keys").join(format!("{id}.hex")), key).with_context(|| format!("cannot write to {}", dir.display()))?;
+            carried.own.push(id);
         }
-        let anchors = dir.join(TRUSTED_DIR);
-        std::fs::create_dir_all(&anchors).with_context(|| format!("cannot create {}", anchors.display()))?;
-        std::fs::write(anchors.join("anchors.pem"), signer::certificates_to_pem(self.signing.anchors()))
-            .with_context(|| format!("cannot write to {}", anchors.display()))?;
+        let mut foreign = signer::ForeignKeys::open(&dir.join("keys").join(FOREIGN_DIR))?;
+        for key in self.keys.foreign().iter() {
+            foreign.pin(key.key(), key.sender(), key.pinned(), key.seals().map(|(code, hash)| (code, *hash)))?;
+            carried.foreign.push((key.key().id().clone(), key.sender().to_owned()));
+        }
+        std::fs::write(dir.join(ANCHORS_FILE), signer::certificates_to_pem(self.signing.anchors())).with_context(|| format!("cannot write to {}", dir.display()))?;
         self.archive.backup(&dir.join("archive"), actor)?;
-        Ok(())
+        Ok(carried)
     }
 
     /// Restores a backup made by [`backup`](Self::backup) into the data directory `data`, which
-    /// must hold no archive yet: the public keys join the (new) key ring, the archive is copied and
-    /// must pass fixity, or nothing is kept. The search index is rebuilt from the archive on the next
-    /// open.
-    pub fn restore(data: &Path, backup: &Path, config: &Config, actor: &str) -> Result<archive::FixityReport, ApplianceError> {
+    /// must hold no archive yet. Nothing in the backup is trusted on its word: every seal key it
+    /// carries must be named in `expected` (the ids the administrator recorded from `sohoa keys
+    /// export` or the backup's output) or, for another appliance's key, be pinned in `[import]
+    /// trusted_keys`; only those keys check the restored seals, and the archive must pass fixity
+    /// with them, or nothing is kept. The backup's trust anchors are not taken: PDF signatures are
+    /// verified against the configured ones. The search index is rebuilt on the next open.
+    pub fn restore(data: &Path, backup: &Path, expected: &[KeyId], config: &Config, actor: &str) -> Result<archive::FixityReport, ApplianceError> {
         if data.join("archive").exists() {
             return Err(ApplianceError::Input(format!("{} already holds an archive; restore into a new data directory", data.display())));
         }
+        let input = |what: String| ApplianceError::Input(what);
         let key_dir = backup.join("keys");
-        let entries = std::fs::read_dir(&key_dir).map_err(|e| ApplianceError::Input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
-        create_data_dir(data)?;
-        let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
+        let entries = std::fs::read_dir(&key_dir).map_err(|e| input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
+        let mut own = Vec::new();
         for entry in entries {
             let path = entry.with_context(|| key_dir.display().to_string())?.path();
+            let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hex")) else { continue };
             let hex = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            keys.import_public(hex.trim()).map_err(|e| ApplianceError::Input(format!("{}: {e}", path.display())))?;
+            let key = signer::PublicSealKey::from_hex(hex.trim()).map_err(|e| input(format!("{}: {e}", path.display())))?;
+            if key.id().as_str() != id {
+                return Err(input(format!("{}: holds key {}, not key {id} (the backup was altered)", path.display(), key.id())));
+            }
+            own.push(key);
         }
-        let (from, to) = (backup.join(TRUSTED_DIR), data.join("keys").join(TRUSTED_DIR));
-        std::fs::create_dir_all(&to).with_context(|| format!("cannot create {}", to.display()))?;
-        std::fs::copy(from.join("anchors.pem"), to.join("restored-anchors.pem")).with_context(|| format!("cannot copy the trust anchors of {}", backup.display()))?;
+        let foreign = signer::ForeignKeys::open(&key_dir.join(FOREIGN_DIR)).map_err(|e| input(e.to_string()))?;
+        let unnamed: Vec<String> = own
+            .iter()
+            .map(|k| k.id())
+            .filter(|id| !expected.contains(id))
+            .map(ToString::to_string)
+            .chain(
+                foreign
+                    .iter()
+                    .filter(|k| !expected.contains(k.key().id()) && config.import.sender(k.key().id()).is_none())
+                    .map(|k| format!("{} (another appliance's, of {})", k.key().id(), k.sender())),
+            )
+            .collect();
+        if !unnamed.is_empty() {
+            return Err(input(format!(
+                "{}: the backup carries seal keys that were not named: {}; compare each with the key ids recorded from `sohoa keys export` and name those that are this appliance's with --expect-key ID",
+                backup.display(),
+                unnamed.join(", ")
+            )));
+        }
+        if let Some(absent) = expected.iter().find(|id| !own.iter().any(|k| k.id() == *id) && foreign.get(id).is_none()) {
+            return Err(input(format!("{}: --expect-key {absent} names a key the backup does not carry (is it the right backup?)", backup.display())));
+        }
+        create_data_dir(data)?;
+        let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
+        for key in &own {
+            keys.import_own_public(key)?;
+        }
+        for key in foreign.iter() {
+            let pinned = format!("restored from {} by {actor} ({})", backup.display(), key.pinned());
+            keys.pin_foreign(key.key(), key.sender(), &pinned, key.seals().map(|(code, hash)| (code, *hash)))?;
+        }
         let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
         Ok(report)
     }
@@ -371,6 +423,19 @@ impl Appliance {
         self.archive.audit(actor, "view-text", &code.to_string(), "")?;
         Ok(record.pages.into_iter().map(|p| p.text).collect())
     }
+}
+
+/// The file of a backup that holds the trust anchors the appliance had, for the administrator to
+/// compare and configure: a restore never trusts it.
+const ANCHORS_FILE: &str = "anchors.pem";
+
+/// The seal keys a backup carries.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BackupKeys {
+    /// The appliance's own public keys.
+    pub own: Vec<KeyId>,
+    /// The pinned keys of other appliances, with their senders.
+    pub foreign: Vec<(KeyId, String)>,
 }
 
 /// What the archive is opened with: the seal keys as its sealer, the configured retention schedule

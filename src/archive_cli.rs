@@ -8,6 +8,7 @@ use archive::{AuditQuery, CouncilDecision, HoldScope, Review};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::Subcommand;
 use domain::{DocumentCode, vietnam_now};
+use signer::KeyId;
 
 use crate::progress_bar::Progress;
 use crate::{Appliance, ApplianceError};
@@ -89,16 +90,20 @@ pub enum ArchiveCommand {
         until: Option<DateTime<FixedOffset>>,
     },
     /// Write a consistent copy of the archive and the public seal keys to a new directory, while
-    /// the appliance is in use.
+    /// the appliance is in use; prints the ids of the seal keys it carries, to record for a restore.
     Backup {
         /// The directory to create.
         dir: PathBuf,
     },
-    /// Restore a backup into the data directory (which must hold no archive); refused unless it
-    /// passes fixity.
+    /// Restore a backup into the data directory (which must hold no archive); refused unless every
+    /// seal key the backup carries is named and it passes fixity with those keys alone.
     Restore {
         /// The backup directory.
         dir: PathBuf,
+        /// A seal key id of this appliance (as `sohoa keys export` or `backup` showed it), or of
+        /// another appliance whose documents it imported; repeat for each.
+        #[arg(long = "expect-key", value_name = "KEY_ID")]
+        expect_keys: Vec<KeyId>,
     },
     /// Export a document or a dossier as a BagIt bag (R8, Circular 13/2023).
     Export {
@@ -108,10 +113,16 @@ pub enum ArchiveCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Import a bag exported by a sohoa appliance, after verifying everything in it.
+    /// Import a bag exported by a sohoa appliance, after verifying everything in it. A bag sealed by
+    /// another appliance's key is refused, naming the key, unless `[import] trusted_keys` pins it or
+    /// --trust-key names it.
     Import {
         /// The bag directory.
         dir: PathBuf,
+        /// Trust this seal key of the sending appliance for the documents of this bag, after
+        /// comparing its id with the sender's `sohoa keys export` out of band; repeat for each key.
+        #[arg(long = "trust-key", value_name = "KEY_ID")]
+        trust_keys: Vec<KeyId>,
     },
 }
 
@@ -206,6 +217,10 @@ fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) ->
         println!("{}", text());
     }
     Ok(())
+}
+
+fn join(ids: &[KeyId]) -> String {
+    ids.iter().map(KeyId::as_str).collect::<Vec<_>>().join(" ")
 }
 
 fn hex(h: &[u8]) -> String {
@@ -329,8 +344,14 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             })?;
         }
         ArchiveCommand::Backup { dir } => {
-            appliance.backup(&dir, actor)?;
-            print(json, serde_json::json!({ "backup": dir }), || format!("backup written to {}", dir.display()))?;
+            let keys = appliance.backup(&dir, actor)?;
+            print(json, serde_json::json!({ "backup": dir, "keys": keys }), || {
+                let mut out = format!("backup written to {}\nseal keys of this appliance (a restore must name them): {}", dir.display(), join(&keys.own));
+                for (id, sender) in &keys.foreign {
+                    out.push_str(&format!("\nforeign seal key {id} of {sender}"));
+                }
+                out
+            })?;
         }
         ArchiveCommand::Restore { .. } => unreachable!("restore runs before the appliance is opened"),
         ArchiveCommand::Export { code, out } => {
@@ -339,8 +360,8 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             drop(progress);
             print(json, serde_json::json!({ "bag": out, "documents": codes }), || format!("{} documents exported to {}", codes.len(), out.display()))?;
         }
-        ArchiveCommand::Import { dir } => {
-            let codes = appliance.import_bag(&dir, actor)?;
+        ArchiveCommand::Import { dir, trust_keys } => {
+            let codes = appliance.import_bag(&dir, &trust_keys, actor)?;
             print(json, serde_json::json!({ "imported": codes }), || format!("{} documents imported: {}", codes.len(), codes.join(" ")))?;
         }
     }

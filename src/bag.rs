@@ -3,23 +3,24 @@
 //! everything another appliance or an archive needs to verify it without trusting the sender: the
 //! signed PDF, the page images, the record with its seals, the metadata as XML and JSON, the
 //! document's audit events, its inclusion proof in the archive log with the signed checkpoint, and
-//! the public seal keys.
+//! the public seal keys, which the receiving appliance trusts only once they are pinned out of band
+//! (a bag cannot vouch for itself).
 //!
 //! Layout: `data/<document code>/{document.pdf, page-NNN.<ext>, record.json, metadata.xml,
 //! audit.json, proof.json}`, `data/keys.json`, with `manifest-sha256.txt` and
 //! `tagmanifest-sha256.txt`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use archive::{DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, NewDocument, Sealer};
+use archive::{DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, LogLeaf, NewDocument, Revocation};
 use domain::{BlobHash, DocumentCode, DossierCode};
 use sha2::{Digest, Sha256};
-use signer::{KeyRing, metadata_digest};
+use signer::{KeyId, KeyRing, Manifest, PageSeal, PublicSealKey, Sealed, SignerError, metadata_digest};
 
-use crate::seals::{SealKeys, sealed};
+use crate::seals::sealed;
 use crate::{Appliance, ApplianceError};
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -101,6 +102,7 @@ fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
             if path.contains("..") || path.starts_with('/') || (payload && !path.starts_with("data/")) {
                 return Err(input(format!("{manifest}: path {path:?} points outside the bag's payload")));
             }
+            regular_file(dir, path).map_err(|e| input(format!("{path}: listed in {manifest}, but {e}")))?;
             let bytes = fs::read(dir.join(path)).map_err(|e| input(format!("{path}: listed in {manifest} but unreadable: {e}")))?;
             if sha256_hex(&bytes) != hash {
                 return Err(input(format!("{path}: its SHA-256 differs from {manifest} (the bag was altered)")));
@@ -123,13 +125,34 @@ fn collect_files(dir: &Path, relative: &str, out: &mut Vec<String>) -> Result<()
     for entry in fs::read_dir(dir).map_err(|e| input(format!("{}: {e}", dir.display())))? {
         let entry = entry.map_err(|e| input(format!("{}: {e}", dir.display())))?;
         let name = format!("{relative}/{}", entry.file_name().to_string_lossy());
-        if entry.path().is_dir() {
+        let kind = entry.file_type().map_err(|e| input(format!("{name}: {e}")))?;
+        if kind.is_symlink() {
+            return Err(input(format!("{name}: is a symbolic link; a bag holds regular files only")));
+        } else if kind.is_dir() {
             collect_files(&entry.path(), &name, out)?;
         } else {
             out.push(name);
         }
     }
     Ok(())
+}
+
+/// Checks that `path` under `dir` is a regular file reached through directories only: a symbolic
+/// link in a bag would make the import read a file outside it.
+fn regular_file(dir: &Path, path: &str) -> Result<(), String> {
+    let mut at = dir.to_owned();
+    for part in path.split('/') {
+        at.push(part);
+        let meta = fs::symlink_metadata(&at).map_err(|e| e.to_string())?;
+        if meta.file_type().is_symlink() {
+            return Err(format!("{} is a symbolic link; a bag holds regular files only", at.display()));
+        }
+    }
+    match fs::symlink_metadata(&at) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err("it is not a regular file".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl Appliance {
@@ -153,11 +176,13 @@ impl Appliance {
         }
         let mut bag = BagWriter { root: out.to_owned(), manifest: BTreeMap::new() };
         let mut names = Vec::new();
+        let mut sealed_by = BTreeSet::new();
         for code in &codes {
             let record = self.record(code)?;
             if matches!(record.status, DocumentStatus::Destroyed(_)) {
                 return Err(input(format!("document {code} is destroyed; only its tombstone remains")));
             }
+            sealed_by.extend(std::iter::once(&record.seal).chain(record.pages.iter().map(|p| &p.seal)).map(|s| s.key.clone()));
             let base = format!("data/{code}");
             bag.payload(&format!("{base}/document.pdf"), &self.archive().read_blob(&record.pdf)?)?;
             for (i, page) in record.pages.iter().enumerate() {
@@ -171,8 +196,13 @@ impl Appliance {
             names.push(code.to_string());
             progress(names.len() as u64, codes.len() as u64);
         }
-        let keys: Vec<serde_json::Value> =
-            self.keys().public_keys().into_iter().map(|(id, key)| serde_json::json!({ "id": id.as_str(), "algorithm": "Ed25519", "public_key": key })).collect();
+        let mut keys: Vec<CarriedKey> =
+            self.keys().public_keys().into_iter().map(|(id, key)| CarriedKey { id, algorithm: "Ed25519".into(), public_key: key, sender: None }).collect();
+        // A document imported here and exported again is sealed by its sender's key: the bag carries
+        // that key too, named as the sender's, for the receiver to pin or refuse.
+        for foreign in self.seal_keys().foreign().iter().filter(|k| sealed_by.contains(k.key().id().as_str())) {
+            keys.push(CarriedKey { id: foreign.key().id().clone(), algorithm: "Ed25519".into(), public_key: foreign.key().to_hex(), sender: Some(foreign.sender().to_owned()) });
+        }
         bag.payload("data/keys.json", serde_json::to_string_pretty(&keys).map_err(anyhow::Error::from)?.as_bytes())?;
         bag.finish(&[
             ("Source-Organization", self.signing().agency().name.clone()),
@@ -185,105 +215,240 @@ impl Appliance {
     }
 
     /// Imports a bag written by [`export_bag`](Self::export_bag), verifying everything before
-    /// anything is written: the bag's manifests, each document's seals with the bag's public keys,
-    /// that the seals cover the record and content, and each inclusion proof against its signed
-    /// checkpoint. Then the sender's public keys join this appliance's ring and each document is
-    /// committed (a revoked one is revoked here too). Returns the imported codes.
-    pub fn import_bag(&self, dir: &Path, actor: &str) -> Result<Vec<String>, ApplianceError> {
+    /// anything is written: the bag's manifests; that every key that sealed what the bag holds is
+    /// this appliance's own or pinned (in `[import] trusted_keys`, or in `trust` once the
+    /// administrator compared it out of band), an unpinned one being refused by its id; each
+    /// document's seals with those keys and that they cover the record and content; its PDF
+    /// signature against this appliance's trust anchors (never anchors that came with the bag); and
+    /// its inclusion proof against the sender's signed checkpoint, whose leaf must name the
+    /// document, its PDF, its seal and its status. The sender's keys are then pinned apart from this
+    /// appliance's ring, each for exactly the seals of the documents it came with, and each document
+    /// is committed in one batch with its status: a revoked one arrives revoked. Returns the
+    /// imported codes.
+    pub fn import_bag(&self, dir: &Path, trust: &[KeyId], actor: &str) -> Result<Vec<String>, ApplianceError> {
         let files = read_bag(dir)?;
-        let keys_json = files.get("data/keys.json").ok_or_else(|| input("the bag has no data/keys.json (public seal keys)"))?;
-        let keys: Vec<serde_json::Value> = serde_json::from_slice(keys_json).map_err(|e| input(format!("data/keys.json: {e}")))?;
-        let hexes: Vec<String> = keys.iter().filter_map(|k| k["public_key"].as_str().map(str::to_owned)).collect();
-        // The sender's keys verify in a throw-away ring first, so that a bag that fails leaves this
-        // appliance's keys as they were.
-        let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
-        let sender = SealKeys::open_or_create(scratch.path())?;
-        for hex in &hexes {
-            sender.import_public(hex).map_err(|e| input(format!("data/keys.json: {e}")))?;
-        }
-        let mut documents = Vec::new();
-        let dirs: Vec<&str> = files.keys().filter_map(|p| p.strip_suffix("/record.json")).collect();
-        if dirs.is_empty() {
+        let carried = carried_keys(&files)?;
+        let bases: Vec<&str> = files.keys().filter_map(|p| p.strip_suffix("/record.json")).collect();
+        if bases.is_empty() {
             return Err(input("the bag holds no document (no data/<code>/record.json)"));
         }
-        for base in dirs {
-            documents.push(verify_bagged(&files, base, &sender.ring(), &sender)?);
+        let documents = bases.into_iter().map(|base| read_document(&files, base)).collect::<Result<Vec<_>, _>>()?;
+        let ring = self.keys();
+        let mut keys = BagKeys { own: &ring, pinned: BTreeMap::new() };
+        let mut unpinned = Vec::new();
+        for (code, id) in documents.iter().flat_map(|d| d.seal_keys().map(move |id| (&d.record.code, id))) {
+            if ring.knows(&id) || keys.pinned.contains_key(&id) || unpinned.contains(&id) {
+                continue;
+            }
+            let key = carried.get(&id).ok_or_else(|| input(format!("document {code} is sealed by key {id}, which data/keys.json does not carry")))?;
+            let pin = match (self.import_config().sender(&id), trust.contains(&id)) {
+                (Some(sender), _) => Pin { key: key.clone(), sender: sender.to_owned(), how: "[import] trusted_keys".to_owned() },
+                (None, true) => Pin { key: key.clone(), sender: format!("the sender of bag {}", dir.display()), how: format!("--trust-key by {actor}") },
+                (None, false) => {
+                    unpinned.push(id);
+                    continue;
+                }
+            };
+            keys.pinned.insert(id, pin);
         }
-        for (record, _, _) in &documents {
-            if self.archive().record(&record.code)?.is_some() {
-                return Err(input(format!("document {} is already in this archive", record.code)));
+        if !unpinned.is_empty() {
+            let ids: Vec<&str> = unpinned.iter().map(KeyId::as_str).collect();
+            return Err(input(format!(
+                "{}: sealed by another appliance's key {}, which this appliance does not trust; compare the id with the sending appliance's `sohoa keys export` \
+                 (out of band, not from the bag), then pin it in [import] trusted_keys or import again with --trust-key {}",
+                dir.display(),
+                ids.join(", "),
+                ids.join(" --trust-key ")
+            )));
+        }
+        for document in &documents {
+            document.verify(&keys)?;
+            let failed: Vec<String> = self.signing().checks(&document.pdf).into_iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.name, c.detail)).collect();
+            if !failed.is_empty() {
+                return Err(input(format!(
+                    "document {}: its PDF signature does not verify against this appliance's trust anchors (anchors that come with a bag are never trusted): {}",
+                    document.record.code,
+                    failed.join("; ")
+                )));
+            }
+            if self.archive().record(&document.record.code)?.is_some() {
+                return Err(input(format!("document {} is already in this archive", document.record.code)));
             }
         }
-        for hex in &hexes {
-            self.seal_keys().import_public(hex)?;
+        for (id, pin) in &keys.pinned {
+            let seals: Vec<(&DocumentCode, BlobHash)> = documents.iter().flat_map(|d| d.seals_by(id)).collect();
+            if !seals.is_empty() {
+                self.seal_keys().pin_foreign(&pin.key, &pin.sender, &pin.how, seals)?;
+            }
         }
+        drop(ring);
+        let from = format!("BagIt bag {}", dir.display());
         let mut codes = Vec::new();
-        for (mut record, page_images, pdf) in documents {
-            let status = std::mem::replace(&mut record.status, DocumentStatus::Active);
+        for BaggedDocument { mut record, pages, pdf, .. } in documents {
+            let revocation = match std::mem::replace(&mut record.status, DocumentStatus::Active) {
+                DocumentStatus::Revoked(r) => Some(Revocation {
+                    at: domain::vietnam_now(),
+                    by: actor.to_owned(),
+                    reason: format!("revoked at the source on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason),
+                }),
+                _ => None,
+            };
             record.lifecycle = Lifecycle::default();
-            let code = record.code.clone();
-            self.archive().commit(NewDocument { record, page_images, pdf, actor: actor.to_owned(), source: None })?;
-            self.archive().audit(actor, "import", &code.to_string(), &format!("from BagIt bag {}", dir.display()))?;
-            if let DocumentStatus::Revoked(r) = status {
-                self.archive().revoke(&code, &format!("revoked at the source on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason), actor)?;
-            }
-            codes.push(code.to_string());
+            let code = record.code.to_string();
+            self.archive().import(NewDocument { record, page_images: pages, pdf, actor: actor.to_owned(), source: None }, &from, revocation)?;
+            codes.push(code);
         }
         self.catch_up_search()?;
         Ok(codes)
     }
 }
 
-/// Verifies one bagged document; returns its record, page images and PDF.
-fn verify_bagged(files: &BTreeMap<String, Vec<u8>>, base: &str, ring: &KeyRing, sealer: &SealKeys) -> Result<(DocumentRecord, Vec<Vec<u8>>, Vec<u8>), ApplianceError> {
+/// How one of the sender's keys came to be trusted for a bag.
+struct Pin {
+    key: PublicSealKey,
+    sender: String,
+    how: String,
+}
+
+/// The keys a bag's seals are checked with: this appliance's own, and the sender's pinned keys.
+struct BagKeys<'a> {
+    own: &'a KeyRing,
+    pinned: BTreeMap<KeyId, Pin>,
+}
+
+impl BagKeys<'_> {
+    /// The text of a seal, checked with the key it names.
+    fn text<'s>(&self, seal: &'s Sealed) -> Result<&'s str, SignerError> {
+        match self.pinned.get(&seal.key) {
+            Some(pin) => pin.key.verified_text(seal),
+            None => self.own.verified_text(seal),
+        }
+    }
+}
+
+/// The public keys in a bag's `data/keys.json`, each checked to hash to the id it is listed under.
+fn carried_keys(files: &BTreeMap<String, Vec<u8>>) -> Result<BTreeMap<KeyId, PublicSealKey>, ApplianceError> {
+    let json = files.get("data/keys.json").ok_or_else(|| input("the bag has no data/keys.json (public seal keys)"))?;
+    let listed: Vec<CarriedKey> = serde_json::from_slice(json).map_err(|e| input(format!("data/keys.json: {e}")))?;
+    let mut keys = BTreeMap::new();
+    for entry in listed {
+        if entry.algorithm != "Ed25519" {
+            return Err(input(format!("data/keys.json: key {} is {}, not an Ed25519 seal key", entry.id, entry.algorithm)));
+        }
+        let key = PublicSealKey::from_hex(&entry.public_key).map_err(|e| input(format!("data/keys.json: key {}: {e}", entry.id)))?;
+        if *key.id() != entry.id {
+            return Err(input(format!("data/keys.json: the key listed as {} hashes to id {} (the key or its id was altered)", entry.id, key.id())));
+        }
+        keys.insert(entry.id, key);
+    }
+    Ok(keys)
+}
+
+/// One entry of a bag's `data/keys.json`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CarriedKey {
+    id: KeyId,
+    algorithm: String,
+    public_key: String,
+    /// The appliance whose key it is, for another appliance's key that sealed a document imported
+    /// here and exported again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sender: Option<String>,
+}
+
+/// One document as a bag holds it, read but not yet verified.
+struct BaggedDocument {
+    record: DocumentRecord,
+    pages: Vec<Vec<u8>>,
+    pdf: Vec<u8>,
+    proof: InclusionProof,
+}
+
+/// Reads one bagged document: its record, page images, PDF and proof.
+fn read_document(files: &BTreeMap<String, Vec<u8>>, base: &str) -> Result<BaggedDocument, ApplianceError> {
     let file = |name: &str| files.get(&format!("{base}/{name}")).ok_or_else(|| input(format!("{base}/{name} is missing from the bag")));
     let record: DocumentRecord = serde_json::from_slice(file("record.json")?).map_err(|e| input(format!("{base}/record.json: {e}")))?;
     let code = &record.code;
     if *base != format!("data/{code}") {
         return Err(input(format!("{base}/record.json describes document {code}")));
     }
-    let bad = |what: String| input(format!("document {code}: {what}"));
     if matches!(record.status, DocumentStatus::Destroyed(_)) {
-        return Err(bad("is destroyed".into()));
+        return Err(input(format!("document {code}: is destroyed")));
     }
     let pdf = file("document.pdf")?.clone();
-    if BlobHash::of(&pdf) != record.pdf {
-        return Err(bad(format!("document.pdf has BLAKE3 {}, the record says {}", BlobHash::of(&pdf), record.pdf)));
-    }
-    let mut pages = Vec::new();
-    for (i, page) in record.pages.iter().enumerate() {
-        let name = format!("page-{:03}.{}", i + 1, extension(&page.mime));
-        let bytes = file(&name)?.clone();
-        if BlobHash::of(&bytes) != page.image {
-            return Err(bad(format!("{name} has BLAKE3 {}, the record says {}", BlobHash::of(&bytes), page.image)));
-        }
-        let seal = sealed(&page.seal).and_then(|s| ring.verify_page_seal(&s)).map_err(|e| bad(format!("page {} seal: {e}", i + 1)))?;
-        if seal.document != *code || seal.page != i as u32 + 1 || seal.image != page.image {
-            return Err(bad(format!("the seal of page {} does not cover this page", i + 1)));
-        }
-        pages.push(bytes);
-    }
-    let manifest = sealed(&record.seal).and_then(|s| ring.verify_seal(&s)).map_err(|e| bad(format!("seal: {e}")))?;
-    let sealed_pages: Vec<BlobHash> = manifest.pages.iter().map(|p| p.image).collect();
-    let record_pages: Vec<BlobHash> = record.pages.iter().map(|p| p.image).collect();
-    if manifest.document != *code || manifest.pdf != record.pdf || manifest.metadata != metadata_digest(&record.metadata) || sealed_pages != record_pages {
-        return Err(bad("the seal does not cover this record (code, PDF, metadata or pages differ)".into()));
-    }
+    let pages = (0..record.pages.len()).map(|i| file(&format!("page-{:03}.{}", i + 1, extension(&record.pages[i].mime))).cloned()).collect::<Result<_, _>>()?;
     let proof: InclusionProof = serde_json::from_slice(file("proof.json")?).map_err(|e| input(format!("{base}/proof.json: {e}")))?;
-    if !proof.verifies() {
-        return Err(bad("its inclusion proof does not lead to the checkpoint's root".into()));
-    }
-    if !proof.checkpoint.body_matches() {
-        return Err(bad("the checkpoint is not what its seal signed".into()));
-    }
-    sealer.check(&proof.checkpoint.seal).map_err(|e| bad(format!("checkpoint seal: {e}")))?;
-    let leaf_names = proof.leaf.lines().any(|l| l == format!("document: {code}")) && proof.leaf.lines().any(|l| l == format!("pdf: {}", record.pdf));
-    if !leaf_names {
-        return Err(bad("the proven log leaf is about another document or PDF".into()));
-    }
-    Ok((record, pages, pdf))
+    Ok(BaggedDocument { record, pages, pdf, proof })
 }
 
+impl BaggedDocument {
+    /// The ids of the keys that sealed the document, its pages and its checkpoint (unparsable ids
+    /// are left to [`verify`](Self::verify), which names them).
+    fn seal_keys(&self) -> impl Iterator<Item = KeyId> + '_ {
+        let seals = std::iter::once(&self.record.seal).chain(self.record.pages.iter().map(|p| &p.seal)).chain(std::iter::once(&self.proof.checkpoint.seal));
+        seals.filter_map(|s| KeyId::parse(&s.key).ok())
+    }
+
+    /// The (document, BLAKE3 of the seal text) of each of the document's own seals made by `key`:
+    /// what that key is pinned for.
+    fn seals_by<'a>(&'a self, key: &'a KeyId) -> impl Iterator<Item = (&'a DocumentCode, BlobHash)> + 'a {
+        std::iter::once(&self.record.seal)
+            .chain(self.record.pages.iter().map(|p| &p.seal))
+            .filter(move |s| s.key == key.as_str())
+            .map(|s| (&self.record.code, BlobHash::of(s.text.as_bytes())))
+    }
+
+    /// Verifies the document with `keys`: content against the record's hashes, every seal and that
+    /// it covers the record, and the inclusion proof.
+    fn verify(&self, keys: &BagKeys<'_>) -> Result<(), ApplianceError> {
+        let record = &self.record;
+        let code = &record.code;
+        let bad = |what: String| input(format!("document {code}: {what}"));
+        if BlobHash::of(&self.pdf) != record.pdf {
+            return Err(bad(format!("document.pdf has BLAKE3 {}, the record says {}", BlobHash::of(&self.pdf), record.pdf)));
+        }
+        for (i, (page, bytes)) in record.pages.iter().zip(&self.pages).enumerate() {
+            if BlobHash::of(bytes) != page.image {
+                return Err(bad(format!("page-{:03} has BLAKE3 {}, the record says {}", i + 1, BlobHash::of(bytes), page.image)));
+            }
+            let seal = sealed(&page.seal).and_then(|s| PageSeal::parse(keys.text(&s)?)).map_err(|e| bad(format!("page {} seal: {e}", i + 1)))?;
+            if seal.document != *code || seal.page != i as u32 + 1 || seal.image != page.image {
+                return Err(bad(format!("the seal of page {} does not cover this page", i + 1)));
+            }
+        }
+        let manifest = sealed(&record.seal).and_then(|s| Manifest::parse(keys.text(&s)?)).map_err(|e| bad(format!("seal: {e}")))?;
+        let sealed_pages: Vec<BlobHash> = manifest.pages.iter().map(|p| p.image).collect();
+        let record_pages: Vec<BlobHash> = record.pages.iter().map(|p| p.image).collect();
+        if manifest.document != *code || manifest.pdf != record.pdf || manifest.metadata != metadata_digest(&record.metadata) || sealed_pages != record_pages {
+            return Err(bad("the seal does not cover this record (code, PDF, metadata or pages differ)".into()));
+        }
+        let proof = &self.proof;
+        if !proof.verifies() {
+            return Err(bad("its inclusion proof does not lead to the checkpoint's root".into()));
+        }
+        if !proof.checkpoint.body_matches() {
+            return Err(bad("the checkpoint is not what its seal signed".into()));
+        }
+        sealed(&proof.checkpoint.seal).and_then(|s| keys.text(&s).map(|_| ())).map_err(|e| bad(format!("checkpoint seal: {e}")))?;
+        let leaf_has = |line: String| proof.leaf.lines().any(|l| l == line);
+        if LogLeaf::document_of(&proof.leaf).is_none_or(|(_, c)| c != code.to_string())
+            || !leaf_has(format!("pdf: {}", record.pdf))
+            || !leaf_has(format!("seal: {}", BlobHash::of(record.seal.text.as_bytes())))
+        {
+            return Err(bad("the proven log leaf is about another document, PDF or seal".into()));
+        }
+        // The status is not sealed, but the kind of the document's latest leaf is: a revocation
+        // cannot be dropped from record.json without the proof saying so.
+        let kind = match record.status {
+            DocumentStatus::Revoked(_) => "revoked",
+            _ => "archived",
+        };
+        if !leaf_has(format!("kind: {kind}")) {
+            return Err(bad(format!("record.json says {}, but the document's latest log leaf is not of kind {kind}", record.status.name())));
+        }
+        Ok(())
+    }
+}
 /// Pretty JSON of an archive value.
 fn pretty<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("archive values serialise to JSON")

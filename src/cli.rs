@@ -311,8 +311,8 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         print_ingest_report(&report, cli.json)?;
         return Ok(true);
     }
-    if let Command::Archive(ArchiveCommand::Restore { dir }) = &cli.command {
-        let report = Appliance::restore(&cli.data, dir, &Config::load(cli.config.as_deref())?, &actor())?;
+    if let Command::Archive(ArchiveCommand::Restore { dir, expect_keys }) = &cli.command {
+        let report = Appliance::restore(&cli.data, dir, expect_keys, &Config::load(cli.config.as_deref())?, &actor())?;
         println!("restored {} documents from {}; fixity: intact", report.documents, dir.display());
         return Ok(true);
     }

@@ -39,6 +39,11 @@
 //! path = "/srv/scans/counter-1"             # default: DATA/hotfolder; `enabled = false` turns it off
 //! settle_seconds = 2                        # a file is taken once unchanged this long
 //! doc_type = "KHAC"                         # for files not named OWNER_TYPE_name.ext
+//!
+//! [import]                                  # bags from other appliances: whose seal keys to trust,
+//! trusted_keys = [                          # each id compared with the sender's `sohoa keys export`
+//!     { id = "0123456789abcdef", sender = "UBND phường Bến Nghé" },
+//! ]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -68,6 +73,36 @@ pub struct Config {
     /// The hot folder that network scanners write to.
     #[serde(default)]
     pub hot_folder: HotFolderConfig,
+    /// Bags imported from other appliances.
+    #[serde(default)]
+    pub import: ImportConfig,
+}
+
+/// Bags from other appliances.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// The seal keys of the appliances whose bags this one takes, pinned after comparing each id out
+    /// of band; a bag sealed by any other key is refused unless `sohoa import --trust-key` names it.
+    #[serde(default)]
+    pub trusted_keys: Vec<TrustedKey>,
+}
+
+/// One sending appliance's seal key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKey {
+    /// The key's id, as the sender's `sohoa keys export` shows it.
+    pub id: signer::KeyId,
+    /// Who the sender is, e.g. the agency the appliance serves.
+    pub sender: String,
+}
+
+impl ImportConfig {
+    /// The configured sender of a key, if it is pinned.
+    pub fn sender(&self, id: &signer::KeyId) -> Option<&str> {
+        self.trusted_keys.iter().find(|k| k.id == *id).map(|k| k.sender.as_str())
+    }
 }
 
 /// Scanners and the scan-quality rule R1.

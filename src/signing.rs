@@ -18,9 +18,6 @@ use crate::verify::Check;
 /// How long a timestamp request may take before ingest gives up on it.
 const TSA_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The folder under the key directory whose PEM files are trusted as anchors besides the configured ones.
-pub const TRUSTED_DIR: &str = "trusted";
-
 /// The signer, the TSA and the trust anchors of the appliance's PDF signatures.
 pub struct Signing {
     signer: Box<dyn PdfSigner>,
@@ -35,17 +32,11 @@ fn secret_from_env(name: &str, what: &str) -> anyhow::Result<String> {
 
 impl Signing {
     /// Opens the configured signer, or the development signer under `keys` when none is configured.
-    /// The trust anchors are the configured ones, the development root when it signs, and the PEM
-    /// files in `keys/trusted/` (the anchors a restored backup brought along).
+    /// The trust anchors are the configured ones and the development root when it signs: never
+    /// certificates that came with data (a backup, a bag), whose sender could name any CA.
     pub fn open(keys: &Path, config: &SignatureConfig, agency: AgencyConfig) -> anyhow::Result<Self> {
         let mut anchors = Vec::new();
-        let trusted = keys.join(TRUSTED_DIR);
-        let mut carried: Vec<_> = match std::fs::read_dir(&trusted) {
-            Ok(entries) => entries.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().with_context(|| trusted.display().to_string())?,
-            Err(_) => Vec::new(),
-        };
-        carried.sort();
-        for path in config.trust_anchors.iter().chain(&carried) {
+        for path in &config.trust_anchors {
             anchors.extend(read_pem_certificates(path)?);
         }
         let signer: Box<dyn PdfSigner> = match (&config.key, &config.pkcs12, &config.pkcs11_module) {

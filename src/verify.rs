@@ -7,8 +7,6 @@ use domain::{BlobHash, DocumentCode};
 use serde::Serialize;
 use signer::{Manifest, metadata_digest};
 
-use crate::seals::sealed;
-
 use crate::{Appliance, ApplianceError};
 
 /// One named check and its outcome.
@@ -128,10 +126,9 @@ impl Appliance {
     fn record_checks(&self, record: &DocumentRecord) -> Vec<Check> {
         let mut checks = Vec::new();
         let key = seal_key(record);
-        let sealed = sealed(&record.seal).and_then(|s| self.keys().verify_seal(&s));
-        match sealed {
-            Ok(manifest) => {
-                checks.push(check("seal signature", true, format!("Ed25519 signature by key {key} is valid")));
+        match self.seal_keys().verify_manifest(&record.code, &record.seal) {
+            Ok((manifest, origin)) => {
+                checks.push(check("seal signature", true, format!("Ed25519 signature by {origin} is valid")));
                 checks.push(covers(&manifest, record, &key));
             }
             Err(e) => checks.push(check("seal signature", false, e.to_string())),
@@ -203,15 +200,15 @@ fn status_check(record: &DocumentRecord) -> Check {
 fn page_seal_check(appliance: &Appliance, record: &DocumentRecord, number: u32, page: &archive::PageRecord) -> Check {
     let name = format!("page {number} seal");
     let key = &page.seal.key;
-    match sealed(&page.seal).and_then(|s| appliance.keys().verify_page_seal(&s)) {
+    match appliance.seal_keys().verify_page(&record.code, &page.seal) {
         Err(e) => check(name, false, e.to_string()),
-        Ok(seal) if seal.document != record.code || seal.page != number => {
+        Ok((seal, _)) if seal.document != record.code || seal.page != number => {
             check(name, false, format!("the seal by key {key} is for page {} of {}, not page {number} of {}", seal.page, seal.document, record.code))
         }
-        Ok(seal) if seal.image != page.image => {
+        Ok((seal, _)) if seal.image != page.image => {
             check(name, false, format!("page image BLAKE3 is {}, the seal by key {key} says {}", page.image, seal.image))
         }
-        Ok(_) => check(name, true, format!("Ed25519 signature by key {key} binds image {} to page {number}", page.image)),
+        Ok((_, origin)) => check(name, true, format!("Ed25519 signature by {origin} binds image {} to page {number}", page.image)),
     }
 }
 

@@ -113,15 +113,20 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
     let first = ingest(&a, "001099012345", "GPXD", &["--dossier", dossier]);
     let second = ingest(&a, "001099012345", "HS", &["--dossier", dossier]);
 
-    // Backup while the appliance is in use, restore into a fresh data directory: fixity-verified,
-    // and the restored documents verify there.
+    // Backup while the appliance is in use, restore into a fresh data directory with the seal key
+    // the administrator recorded: fixity-verified, and the restored documents verify there once the
+    // agency's CA is configured (a restore takes no anchor from the backup).
     let backup = a.dir.path().join("backup");
     a.ok(&["backup", backup.to_str().unwrap()]);
+    let a_key = std::fs::read_to_string(a.data().join("keys/current")).unwrap().trim().to_owned();
+    let anchor = a.data().join("keys/x509/development-root.pem");
     let restored = Sohoa::new();
-    assert!(restored.ok(&["restore", backup.to_str().unwrap()]).contains("restored 2 documents"));
-    assert!(restored.ok(&["verify", &first]).trim_end().ends_with("valid"));
+    assert!(restored.ok(&["restore", "--expect-key", &a_key, backup.to_str().unwrap()]).contains("restored 2 documents"));
+    let restored_config = restored.dir.path().join("sohoa.toml");
+    std::fs::write(&restored_config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
+    assert!(restored.ok(&["--config", restored_config.to_str().unwrap(), "verify", &first]).trim_end().ends_with("valid"));
     assert_eq!(restored.ok(&["search", "quyết định"]).lines().count(), 2, "the index is rebuilt from the restored archive");
-    let again = restored.run(&["restore", backup.to_str().unwrap()]);
+    let again = restored.run(&["restore", "--expect-key", &a_key, backup.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds an archive"));
 
     // Export the dossier as a bag; Python's bagit validates it.
@@ -136,17 +141,17 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
         assert!(bag.join("data").join(&first).join(file).is_file(), "{file} missing");
     }
 
-    // A second appliance, which trusts the first one's CA as agencies trust each other's, imports it
-    // after verifying seals and proofs; the documents verify there.
+    // A second appliance, which trusts the first one's CA as agencies trust each other's and pins
+    // its seal key, imports it after verifying seals, PDF signatures and proofs; the documents
+    // verify there.
     let b = Sohoa::new();
     let config = b.dir.path().join("sohoa.toml");
-    let anchor = a.data().join("keys/x509/development-root.pem");
     std::fs::write(&config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
     let config = config.to_str().unwrap();
-    let imported = b.ok(&["--config", config, "import", bag.to_str().unwrap()]);
+    let imported = b.ok(&["--config", config, "import", "--trust-key", &a_key, bag.to_str().unwrap()]);
     assert!(imported.contains(&first) && imported.contains(&second), "{imported}");
     assert!(b.ok(&["--config", config, "verify", &second]).trim_end().ends_with("valid"));
-    let again = b.run(&["--config", config, "import", bag.to_str().unwrap()]);
+    let again = b.run(&["--config", config, "import", "--trust-key", &a_key, bag.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already in this archive"));
 
     // A bag altered after export is refused by bagit and by the import, naming the file.

@@ -13,6 +13,7 @@ mod http;
 mod ingest;
 mod keys;
 mod lan_auth;
+mod lan_bag;
 mod lan_routes;
 mod reuse;
 mod scanning;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::lifecycle::Hold;
 use crate::log::{Checkpoint, LeafKind, LogLeaf};
 use crate::merkle::{self, Frontier};
+use crate::Revocation;
 use crate::{
     ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RetentionSchedule, RocksStore,
     Sealer, Store, Table, UserRecord,
@@ -148,6 +149,13 @@ impl Archive<RocksStore> {
             }
         }
     }
+}
+
+/// How a document comes into the archive: captured here, or imported with the status it had at its
+/// source.
+enum Arrival<'a> {
+    Ingest,
+    Import { from: &'a str, revocation: Option<Revocation> },
 }
 
 /// The staging area of one write: the batch, and the changes to the writer state that go with it.
@@ -382,6 +390,18 @@ impl<S: Store> Archive<S> {
     /// class comes from the document type unless the record names one; holds placed by query on its
     /// owner, dossier or type apply to it at once. Returns the event's sequence number.
     pub fn commit(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
+        self.commit_as(doc, Arrival::Ingest)
+    }
+
+    /// Commits a document verified elsewhere (a bag from another appliance) as [`commit`](Self::commit)
+    /// does, recorded as an import from `from`. A document revoked at its source arrives revoked: the
+    /// revocation's log leaf and audit entry are in the same batch, so that it is never active here,
+    /// not even for a moment, and a hold on it cannot leave it half-imported.
+    pub fn import(&self, doc: NewDocument, from: &str, revocation: Option<Revocation>) -> Result<u64, ArchiveError> {
+        self.commit_as(doc, Arrival::Import { from, revocation })
+    }
+
+    fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
         let NewDocument { mut record, page_images, pdf, actor, source } = doc;
         if record.pages.len() != page_images.len() {
             return Err(ArchiveError::Corrupt {
@@ -406,10 +426,18 @@ impl<S: Store> Archive<S> {
             return Err(ArchiveError::Retention(format!("unknown retention class {:?}", record.lifecycle.retention_class)));
         }
         let code = record.code.to_string();
-        self.commit_prepared(record, &contents, &actor, &code, source.as_deref())
+        self.commit_prepared(record, &contents, &actor, &code, source.as_deref(), arrival)
     }
 
-    fn commit_prepared(&self, mut record: DocumentRecord, contents: &[(BlobHash, &[u8])], actor: &str, code: &str, source: Option<&str>) -> Result<u64, ArchiveError> {
+    fn commit_prepared(
+        &self,
+        mut record: DocumentRecord,
+        contents: &[(BlobHash, &[u8])],
+        actor: &str,
+        code: &str,
+        source: Option<&str>,
+        arrival: Arrival<'_>,
+    ) -> Result<u64, ArchiveError> {
         let code_key = code.as_bytes().to_vec();
         self.grouped(|this, s| {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
@@ -440,7 +468,20 @@ impl<S: Store> Archive<S> {
             s.event(&Event::Archived(record.code.clone()));
             s.leaf(LeafKind::Archived, &record);
             let detail = format!("{} pages, pdf {}, retention {}", record.pages.len(), record.pdf, record.lifecycle.retention_class);
-            s.audit(actor, "ingest", code, &detail);
+            match arrival {
+                Arrival::Ingest => {
+                    s.audit(actor, "ingest", code, &detail);
+                }
+                Arrival::Import { from, revocation } => {
+                    s.audit(actor, "import", code, &format!("{detail}, from {from}"));
+                    if let Some(revocation) = revocation {
+                        let reason = revocation.reason.clone();
+                        record.status = DocumentStatus::Revoked(revocation);
+                        s.leaf(LeafKind::Revoked, &record);
+                        s.audit(actor, "revoke", code, &reason);
+                    }
+                }
+            }
             s.record(&record);
             s.codes.push(code.to_owned());
             s.state.in_flight.insert(code.to_owned());
@@ -739,13 +780,17 @@ impl<S: Store> Archive<S> {
     }
 
     /// Writes a consistent copy of the archive into `dir` (which must not exist) while it stays in
-    /// use, and records the backup in the audit trail.
+    /// use, in files of its own (none shared with the live archive, even on its file system), and
+    /// records the backup in the audit trail.
     pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ArchiveError> {
         self.exclusive(|_, s| {
             s.audit(actor, "backup", &dir.display().to_string(), "RocksDB checkpoint");
             Ok(())
         })?;
-        self.exclusive(|a, _| a.store.snapshot_to(dir))
+        self.exclusive(|a, _| a.store.snapshot_to(dir))?;
+        // Outside the exclusive section: copying the page images must not hold commits up, and the
+        // files the snapshot shares never change.
+        crate::store::unshare_files(dir)
     }
 }
 

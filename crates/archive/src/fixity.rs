@@ -161,14 +161,14 @@ impl<S: Store> Archive<S> {
     fn check_seals(&self, report: &mut FixityReport, record: &DocumentRecord) {
         let object = format!("document {}", record.code);
         let seal = &record.seal;
-        if let Err(reason) = self.sealer.check(seal) {
+        if let Err(reason) = self.sealer.check_document(&record.code, seal) {
             report.problem(ProblemKind::Altered, &object, format!("document seal: {reason}"));
         } else if !has_line(&seal.text, &format!("document: {}", record.code)) || !has_line(&seal.text, &format!("pdf: {}", record.pdf)) {
             report.problem(ProblemKind::Altered, &object, "the document seal does not cover this record's code and PDF hash");
         }
         for (i, page) in record.pages.iter().enumerate() {
             let n = i + 1;
-            if let Err(reason) = self.sealer.check(&page.seal) {
+            if let Err(reason) = self.sealer.check_document(&record.code, &page.seal) {
                 report.problem(ProblemKind::Altered, format!("{object} page {n}"), format!("page seal: {reason}"));
             } else if !has_line(&page.seal.text, &format!("page: {n}")) || !has_line(&page.seal.text, &format!("image: {}", page.image)) {
                 report.problem(ProblemKind::Altered, format!("{object} page {n}"), "the page seal does not cover this page's number and image hash");

@@ -1,6 +1,8 @@
 //! How the archive gets things sealed without ever holding a key: the binary hands it a [`Sealer`]
 //! backed by the signer's key ring.
 
+use domain::DocumentCode;
+
 use crate::SealRecord;
 
 /// Signs and checks the archive's canonical texts (audit entries, log checkpoints, destruction
@@ -15,4 +17,11 @@ pub trait Sealer: Send + Sync {
     fn seal(&self, text: String) -> SealRecord;
     /// Checks a seal's signature against the key it names.
     fn check(&self, seal: &SealRecord) -> Result<(), String>;
+
+    /// Checks the seal of `document` (its manifest or a page): like [`check`](Sealer::check), and
+    /// also accepting another appliance's key pinned for exactly this seal of this document (an
+    /// imported one). A sealer that knows no foreign keys checks with its own keys only.
+    fn check_document(&self, _document: &DocumentCode, seal: &SealRecord) -> Result<(), String> {
+        self.check(seal)
+    }
 }

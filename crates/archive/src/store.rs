@@ -151,7 +151,8 @@ pub trait Store: Send + Sync {
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
     /// Writes a consistent copy of the whole store, as of one instant, into `dir` (which must not
-    /// exist), while the store stays in use.
+    /// exist), while the store stays in use. Files that never change may be shared with the store
+    /// (hard links); [`Archive::backup`](crate::Archive::backup) then makes them copies.
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError>;
 }
 
@@ -275,4 +276,28 @@ impl Store for RocksStore {
         let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(|e| ArchiveError::storage("preparing a backup", e))?;
         checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
     }
+}
+
+/// Replaces every file in `dir` that has other hard links by a copy of its own. A checkpoint on the
+/// store's file system hard-links the store's SST and blob files: one inode, so a bit flipped in a
+/// live file, or a file truncated by a failing disk, would be in the backup too.
+pub(crate) fn unshare_files(dir: &Path) -> Result<(), ArchiveError> {
+    use std::os::unix::fs::MetadataExt;
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ArchiveError::Io { path, source }
+    };
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io(&path))?;
+        if !meta.is_file() || meta.nlink() == 1 {
+            continue;
+        }
+        let name = path.file_name().expect("a directory entry has a name").to_string_lossy();
+        let copy = dir.join(format!(".{name}.copy"));
+        std::fs::copy(&path, &copy).map_err(io(&copy))?;
+        std::fs::File::open(&copy).and_then(|f| f.sync_all()).map_err(io(&copy))?;
+        std::fs::rename(&copy, &path).map_err(io(&path))?;
+    }
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use domain::DocumentCode;
 use thiserror::Error;
 
 use crate::KeyId;
@@ -34,6 +35,20 @@ pub enum SignerError {
     /// A seal names a key the ring does not know.
     #[error("seal signed by unknown key {0}")]
     UnknownKey(KeyId),
+    /// A public key read from a bag, a backup or a file is not an Ed25519 key.
+    #[error("public seal key: {0}")]
+    BadPublicKey(String),
+    /// Another appliance's key made a seal it was not pinned for: a foreign key verifies only the
+    /// seals of the documents it came with.
+    #[error("seal by foreign key {key} ({sender}) is not one it was pinned for with document {document}; another appliance's key verifies only the documents it came with")]
+    NotPinnedFor {
+        /// The foreign key.
+        key: KeyId,
+        /// Its sender, as the pin names it.
+        sender: String,
+        /// The document the seal claims to be about.
+        document: DocumentCode,
+    },
     /// The signature does not match the manifest.
     #[error("seal signature by key {0} does not match the manifest")]
     BadSignature(KeyId),

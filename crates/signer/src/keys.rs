@@ -8,11 +8,34 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use zeroize::Zeroizing;
 
-use crate::SignerError;
+use crate::{Sealed, SignerError};
 
 /// Identifies a seal key: the first 8 bytes of BLAKE3 of its public key, in hexadecimal.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct KeyId(String);
+
+impl TryFrom<String> for KeyId {
+    type Error = SignerError;
+
+    fn try_from(s: String) -> Result<Self, SignerError> {
+        KeyId::parse(&s)
+    }
+}
+
+impl From<KeyId> for String {
+    fn from(id: KeyId) -> String {
+        id.0
+    }
+}
+
+impl std::str::FromStr for KeyId {
+    type Err = SignerError;
+
+    fn from_str(s: &str) -> Result<Self, SignerError> {
+        KeyId::parse(s)
+    }
+}
 
 impl KeyId {
     fn of(public: &VerifyingKey) -> Self {
@@ -44,6 +67,60 @@ impl fmt::Debug for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "KeyId({})", self.0)
     }
+}
+
+/// A public seal key known by its bytes alone: another appliance's key read from a bag or a backup,
+/// before anyone has decided to trust it. Its id is computed from the key, never taken on trust.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicSealKey {
+    id: KeyId,
+    key: VerifyingKey,
+}
+
+impl fmt::Debug for PublicSealKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicSealKey({})", self.id)
+    }
+}
+
+impl PublicSealKey {
+    /// Reads a key in the hex form [`KeyRing::public_keys`] exports.
+    pub fn from_hex(hex: &str) -> Result<Self, SignerError> {
+        let bad = || SignerError::BadPublicKey(format!("{hex:?} is not a hex Ed25519 public key"));
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let mut raw = [0u8; 32];
+        for (i, b) in raw.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        let key = VerifyingKey::from_bytes(&raw).map_err(|_| bad())?;
+        Ok(PublicSealKey { id: KeyId::of(&key), key })
+    }
+
+    /// The key's id, computed from the key.
+    pub fn id(&self) -> &KeyId {
+        &self.id
+    }
+
+    /// The key in hex.
+    pub fn to_hex(&self) -> String {
+        hex(self.key.as_bytes())
+    }
+
+    /// The text of a seal, once its signature is checked with this key; a seal naming another key
+    /// is refused.
+    pub fn verified_text<'a>(&self, sealed: &'a Sealed) -> Result<&'a str, SignerError> {
+        if sealed.key != self.id {
+            return Err(SignerError::UnknownKey(sealed.key.clone()));
+        }
+        self.key.verify(sealed.text.as_bytes(), &Signature::from_bytes(&sealed.signature)).map_err(|_| SignerError::BadSignature(self.id.clone()))?;
+        Ok(&sealed.text)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The appliance's seal keys in a directory: `seal-<id>.key` (32 secret bytes, mode 0600) for the
@@ -118,22 +195,13 @@ impl KeyRing {
         Ok(id)
     }
 
-    /// Adds another appliance's public seal key (hex, as [`public_keys`](Self::public_keys) exports
-    /// it) to the ring in `dir`, so that what it sealed verifies here (documents imported from it).
+    /// Adds an earlier public seal key of this same appliance to the ring in `dir` (a restore, after
+    /// the administrator named the key as the appliance's own), so that what it sealed verifies here.
+    /// Another appliance's key never goes here: it is pinned in [`ForeignKeys`](crate::ForeignKeys).
     /// Returns its id.
-    pub fn import_public(dir: &Path, hex: &str) -> Result<KeyId, SignerError> {
-        let bad = || SignerError::Malformed { path: dir.to_owned(), reason: format!("{hex:?} is not a hex Ed25519 public key") };
-        if hex.len() != 64 || !hex.is_ascii() {
-            return Err(bad());
-        }
-        let mut raw = [0u8; 32];
-        for (i, b) in raw.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-        }
-        let key = VerifyingKey::from_bytes(&raw).map_err(|_| bad())?;
-        let id = KeyId::of(&key);
-        write_atomically(&dir.join(format!("seal-{id}.pub")), key.as_bytes(), 0o644)?;
-        Ok(id)
+    pub fn import_public(dir: &Path, key: &PublicSealKey) -> Result<KeyId, SignerError> {
+        write_atomically(&dir.join(format!("seal-{}.pub", key.id)), key.key.as_bytes(), 0o644)?;
+        Ok(key.id.clone())
     }
 
     /// The id of the key that signs.
@@ -141,9 +209,14 @@ impl KeyRing {
         &self.current_id
     }
 
+    /// Whether the key is one of this ring's.
+    pub fn knows(&self, id: &KeyId) -> bool {
+        self.public.contains_key(id)
+    }
+
     /// Every known public key, hex-encoded, by id (for export to verifiers).
     pub fn public_keys(&self) -> Vec<(KeyId, String)> {
-        self.public.iter().map(|(id, k)| (id.clone(), k.as_bytes().iter().map(|b| format!("{b:02x}")).collect())).collect()
+        self.public.iter().map(|(id, k)| (id.clone(), hex(k.as_bytes()))).collect()
     }
 
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {

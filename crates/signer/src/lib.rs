@@ -6,7 +6,8 @@
 //! directory, private keys mode 0600), [`KeyId`], [`Manifest`] (what a document seal covers: every
 //! page hash, the PDF hash and a digest of the metadata, in one canonical text form), [`PageSeal`]
 //! (one page's image hash bound to its document and number) and [`Sealed`] (a signed text's exact
-//! bytes, its signature and the key id).
+//! bytes, its signature and the key id). Other appliances' keys ([`PublicSealKey`]) never join the
+//! ring: once pinned they live in [`ForeignKeys`], each valid only for the seals it came with.
 //!
 //! PDF signatures: [`PdfSigner`] is the signing key behind a certificate, a file
 //! ([`SoftwareSigner`], PKCS #8 or PKCS #12) or a PKCS #11 token ([`TokenSigner`]);
@@ -24,6 +25,7 @@ mod appearance;
 mod cms;
 mod dev_ca;
 mod error;
+mod foreign;
 mod keys;
 mod manifest;
 mod pades;
@@ -36,7 +38,8 @@ mod x509;
 
 pub use dev_ca::DevelopmentSigner;
 pub use error::SignerError;
-pub use keys::{KeyId, KeyRing};
+pub use foreign::{ForeignKey, ForeignKeys};
+pub use keys::{KeyId, KeyRing, PublicSealKey};
 pub use manifest::{Manifest, ManifestPage, Sealed, metadata_digest};
 pub use pades::{SignatureRequest, sign_pdf};
 pub use page_seal::PageSeal;
