@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::archive::{decode, seq_from_key};
 use crate::log::{Checkpoint, LogLeaf};
-use crate::log_tree::{node_key, node_name, node_value};
-use crate::merkle::{self, Frontier, Subtree};
+use crate::log_tree::{node_key, node_name, node_value, subtree_of_key};
+use crate::merkle::{self, Frontier};
 use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Store, Table};
 
 /// What kind of problem fixity found.
@@ -354,8 +354,7 @@ impl<S: Store> Archive<S> {
             report.problem(ProblemKind::Missing, format!("log index entry {code}"), format!("is not stored, so leaf {leaf} cannot be proved"));
         }
         self.store.scan(Table::LogNodes, &[], &[], &mut |k, _| {
-            let subtree = (k.len() == 9 && k[0] < 64).then(|| Subtree { level: k[0], index: seq_from_key(&k[1..]) });
-            match subtree {
+            match subtree_of_key(k) {
                 Some(s) if s.index.checked_add(1).and_then(|n| n.checked_mul(1 << s.level)).is_some_and(|end| end <= size) => {}
                 Some(s) => report.problem(ProblemKind::Unreferenced, node_name(s), format!("lies beyond the log's {size} leaves")),
                 None => report.problem(ProblemKind::Unreferenced, format!("log node key {k:02x?}"), "is not a level and an index"),

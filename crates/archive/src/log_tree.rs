@@ -24,6 +24,13 @@ pub(crate) fn node_key(subtree: Subtree) -> Vec<u8> {
     [&[subtree.level][..], &subtree.index.to_be_bytes()].concat()
 }
 
+/// The subtree a stored key names, if it names one.
+pub(crate) fn subtree_of_key(key: &[u8]) -> Option<Subtree> {
+    let (&level, index) = key.split_first()?;
+    let index: [u8; 8] = index.try_into().ok()?;
+    (u32::from(level) < u64::BITS).then(|| Subtree { level, index: u64::from_be_bytes(index) })
+}
+
 /// A stored subtree hash, checked to be one.
 pub(crate) fn node_value(subtree: Subtree, value: &[u8]) -> Result<Hash, ArchiveError> {
     value.try_into().map_err(|_| ArchiveError::Corrupt {
