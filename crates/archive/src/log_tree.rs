@@ -83,20 +83,18 @@ fn stored_edge<S: Store>(store: &S, size: u64) -> Result<Option<Frontier>, Archi
 pub(crate) fn frontier<S: Store>(store: &S) -> Result<Frontier, ArchiveError> {
     let size = log_size(store)?;
     let reaches_last = size == 0 || store.get(Table::LogNodes, &node_key(Subtree { level: 0, index: size - 1 }))?.is_some();
-    if reaches_last {
-        if let Some(edge) = stored_edge(store, size)? {
-            let agrees = match store.last(Table::Checkpoints)? {
-                None => true,
-                Some((k, v)) => {
-                    let checkpoint: Checkpoint = decode("checkpoint", &k, &v)?;
-                    // A checkpoint beyond the log means lost leaves, which no rebuild brings back:
-                    // fixity reports that.
-                    checkpoint.size > size || stored_edge(store, checkpoint.size)?.is_some_and(|e| e.root() == checkpoint.root)
-                }
-            };
-            if agrees {
-                return Ok(edge);
+    if reaches_last && let Some(edge) = stored_edge(store, size)? {
+        let agrees = match store.last(Table::Checkpoints)? {
+            None => true,
+            Some((k, v)) => {
+                let checkpoint: Checkpoint = decode("checkpoint", &k, &v)?;
+                // A checkpoint beyond the log means lost leaves, which no rebuild brings back:
+                // fixity reports that.
+                checkpoint.size > size || stored_edge(store, checkpoint.size)?.is_some_and(|e| e.root() == checkpoint.root)
             }
+        };
+        if agrees {
+            return Ok(edge);
         }
     }
     build(store)
@@ -112,11 +110,9 @@ fn build<S: Store>(store: &S) -> Result<Frontier, ArchiveError> {
     let mut failure = None;
     store.scan(Table::LogLeaves, &[], &[], &mut |_, v| {
         stage_leaf(&mut batch, &mut log, &String::from_utf8_lossy(v));
-        if log.size() % BUILD_BATCH_LEAVES == 0 {
-            if let Err(e) = store.apply(std::mem::take(&mut batch)) {
-                failure = Some(e);
-                return ControlFlow::Break(());
-            }
+        if log.size().is_multiple_of(BUILD_BATCH_LEAVES) && let Err(e) = store.apply(std::mem::take(&mut batch)) {
+            failure = Some(e);
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     })?;

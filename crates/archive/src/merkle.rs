@@ -48,7 +48,7 @@ impl Subtree {
     /// The perfect subtree over leaves `start..start + len`, if that range is one (`len` a power of
     /// two and `start` a multiple of it).
     fn over(start: u64, len: u64) -> Option<Subtree> {
-        (len.is_power_of_two() && start % len == 0).then(|| Subtree { level: len.trailing_zeros() as u8, index: start >> len.trailing_zeros() })
+        (len.is_power_of_two() && start.is_multiple_of(len)).then(|| Subtree { level: len.trailing_zeros() as u8, index: start >> len.trailing_zeros() })
     }
 
     /// The perfect subtrees whose roots make up the root of a tree of `size` leaves (its right
