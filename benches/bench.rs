@@ -21,6 +21,8 @@
 //! - `load`: the served appliance under 200 concurrent clients mixing password guessing, searches and
 //!   verifications for 60 s while a batch is captured; every legitimate request must succeed, and the
 //!   server's memory is sampled (`benches/sections/load.rs`).
+//! - `verify`: the public page's log and seal checks of one document at `SOHOA_BENCH_VERIFY_LEAVES`
+//!   archive log leaves (default 1,000,000), beside the previous proof that read every leaf.
 //!
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
@@ -39,6 +41,8 @@ mod load_section;
 mod scanner_section;
 #[path = "sections/search.rs"]
 mod search_section;
+#[path = "sections/verify.rs"]
+mod verify_section;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,7 +56,7 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned(), "load".to_owned()] } else { args };
+    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned(), "verify".to_owned(), "load".to_owned()] } else { args };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
@@ -61,9 +65,10 @@ fn main() {
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
             "scanner" => scanner_section::scanner_section(),
+            "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner, load");
+                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner, verify, load");
                 std::process::exit(2);
             }
         }

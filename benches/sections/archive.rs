@@ -14,14 +14,14 @@ use domain::{BlobHash, DocumentCode, DocumentMetadata, vietnam_now};
 use signer::{Manifest, ManifestPage, PageSeal};
 use sohoa::seals::{SealKeys, seal_record};
 
-fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
+pub fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
     let keys = Arc::new(SealKeys::open_or_create(&dir.join("keys")).expect("seal key"));
     let options = sohoa::appliance::archive_options(keys.clone(), &sohoa::config::Config::default()).expect("options");
     (Archive::open(&dir.join("archive"), options).expect("archive opens"), keys)
 }
 
 /// A sealed document of `pages`, as capture hands it to the archive.
-fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u8>) -> NewDocument {
+pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u8>) -> NewDocument {
     let metadata = DocumentMetadata::new(crate::util::draft("Nguyễn Văn An")).expect("metadata");
     let ring = keys.ring();
     let sealed_at = vietnam_now();
@@ -75,7 +75,7 @@ fn write_synced(path: &Path, bytes: &[u8]) {
     f.sync_all().expect("fsync");
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
@@ -83,7 +83,7 @@ const PAGES_PER_DOC: usize = 10;
 const CLIENTS: usize = 2;
 
 /// The owner of the `i`th bench document: 50 documents per owner, so no code counter runs out.
-fn owner(i: usize) -> domain::OwnerId {
+pub fn owner(i: usize) -> domain::OwnerId {
     format!("001099{:06}", i / 50).parse().expect("valid owner id")
 }
 

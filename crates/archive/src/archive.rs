@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::lifecycle::Hold;
 use crate::log::{Checkpoint, LeafKind, LogLeaf};
-use crate::merkle::{self, Frontier};
+use crate::merkle::Frontier;
 use crate::Revocation;
 use crate::{
     ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RetentionSchedule, RocksStore,
@@ -196,7 +196,8 @@ impl Staged<'_> {
         entry
     }
 
-    /// Appends a leaf to the archive log; returns its index.
+    /// Appends a leaf to the archive log, with the subtrees it completes and its document's index
+    /// entry (the stored tree of `log_tree`); returns its index.
     pub(crate) fn leaf(&mut self, kind: LeafKind, record: &DocumentRecord) -> u64 {
         let leaf = LogLeaf {
             kind,
@@ -206,10 +207,8 @@ impl Staged<'_> {
             at: vietnam_now(),
         };
         let text = leaf.to_text();
-        let index = self.state.log.size();
-        self.batch.put(Table::LogLeaves, index.to_be_bytes().to_vec(), text.as_bytes().to_vec());
-        self.state.log.push(merkle::leaf_hash(text.as_bytes()));
-        index
+        self.batch.put(Table::LogLeaves, self.state.log.size().to_be_bytes().to_vec(), text.as_bytes().to_vec());
+        crate::log_tree::stage_leaf(&mut self.batch, &mut self.state.log, &text)
     }
 
     /// Writes a document record.
@@ -726,59 +725,6 @@ impl<S: Store> Archive<S> {
         self.store.scan(Table::LogLeaves, &[], &[], &mut |k, v| visit(seq_from_key(k), &String::from_utf8_lossy(v)))
     }
 
-    fn leaf_hashes(&self, upto: u64) -> Result<Vec<(String, merkle::Hash)>, ArchiveError> {
-        let mut leaves = Vec::new();
-        self.log_leaves(&mut |i, text| {
-            if i >= upto {
-                return ControlFlow::Break(());
-            }
-            leaves.push((text.to_owned(), merkle::leaf_hash(text.as_bytes())));
-            ControlFlow::Continue(())
-        })?;
-        if (leaves.len() as u64) < upto {
-            return Err(ArchiveError::Log(format!("the log holds {} leaves, fewer than the {upto} a checkpoint signed", leaves.len())));
-        }
-        Ok(leaves)
-    }
-
-    /// Proves that the latest leaf about `code` (the one of its current status) is in the log as of
-    /// the latest checkpoint (one is made if the leaf is newer).
-    pub fn prove(&self, code: &DocumentCode) -> Result<crate::InclusionProof, ArchiveError> {
-        let mut checkpoint = self.latest_checkpoint()?;
-        let wanted = code.to_string();
-        let mut found = None;
-        self.log_leaves(&mut |i, text| {
-            if LogLeaf::document_of(text).is_some_and(|(_, c)| c == wanted) {
-                found = Some(i);
-            }
-            ControlFlow::Continue(())
-        })?;
-        let index = found.ok_or_else(|| ArchiveError::Log(format!("no log leaf names document {code}")))?;
-        if checkpoint.as_ref().is_none_or(|c| c.size <= index) {
-            checkpoint = Some(self.checkpoint()?);
-        }
-        let checkpoint = checkpoint.expect("made above");
-        let leaves = self.leaf_hashes(checkpoint.size)?;
-        let hashes: Vec<merkle::Hash> = leaves.iter().map(|(_, h)| *h).collect();
-        Ok(crate::InclusionProof {
-            index,
-            leaf: leaves[index as usize].0.clone(),
-            path: merkle::inclusion_proof(index as usize, &hashes),
-            checkpoint,
-        })
-    }
-
-    /// Proves that the log at the checkpoint of size `from` is a prefix of the log at the latest
-    /// checkpoint.
-    pub fn prove_consistency(&self, from: u64) -> Result<crate::ConsistencyProof, ArchiveError> {
-        let all = self.checkpoints()?;
-        let older = all.iter().find(|c| c.size == from).cloned().ok_or_else(|| ArchiveError::Log(format!("no checkpoint of size {from}")))?;
-        let newer = all.last().cloned().expect("found one above");
-        let leaves = self.leaf_hashes(newer.size)?;
-        let hashes: Vec<merkle::Hash> = leaves.iter().map(|(_, h)| *h).collect();
-        Ok(crate::ConsistencyProof { path: merkle::consistency_proof(from as usize, &hashes), from: older, to: newer })
-    }
-
     /// Writes a consistent copy of the archive into `dir` (which must not exist) while it stays in
     /// use, in files of its own (none shared with the live archive, even on its file system), and
     /// records the backup in the audit trail.
@@ -851,19 +797,16 @@ pub(crate) fn index_keys(record: &DocumentRecord) -> Vec<(Table, Vec<u8>)> {
     keys
 }
 
-/// Reads the writer state from the store: sequence numbers, the audit head, the log's frontier (one
-/// pass over the leaves), the last checkpoint and the active holds.
+/// Reads the writer state from the store: sequence numbers, the audit head, the log's frontier (its
+/// stored right edge, built once from the leaves for an archive without one), the last checkpoint and
+/// the active holds.
 fn read_state<S: Store>(store: &S) -> Result<WriterState, ArchiveError> {
     let next_event = store.last(Table::Events)?.map(|(k, _)| seq_from_key(&k) + 1).unwrap_or(1);
     let (next_audit, last_audit_hash) = match store.last(Table::Audit)? {
         Some((k, v)) => (seq_from_key(&k) + 1, decode::<AuditEntry>("audit entry", &k, &v)?.hash),
         None => (1, [0; 32]),
     };
-    let mut log = Frontier::default();
-    store.scan(Table::LogLeaves, &[], &[], &mut |_, v| {
-        log.push(merkle::leaf_hash(v));
-        ControlFlow::Continue(())
-    })?;
+    let log = crate::log_tree::frontier(store)?;
     let last_checkpoint = match store.last(Table::Checkpoints)? {
         Some((k, v)) => {
             let c: Checkpoint = decode("checkpoint", &k, &v)?;

@@ -1,9 +1,10 @@
 //! Fixity: proof, not belief, that nothing in the archive was altered or silently removed. One run
 //! re-hashes every blob (at a configurable rate), checks every reference count against the records,
-//! every seal, every secondary key, the archive log against its signed checkpoints and the audit
-//! chain against the heads those checkpoints signed, and names each object that is wrong.
+//! every seal, every secondary key, the archive log against its signed checkpoints, the log's stored
+//! tree and document index against its leaves, and the audit chain against the heads those
+//! checkpoints signed, and names each object that is wrong.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::archive::{decode, seq_from_key};
 use crate::log::{Checkpoint, LogLeaf};
+use crate::log_tree::{node_key, node_name, node_value, subtree_of_key};
 use crate::merkle::{self, Frontier};
 use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Store, Table};
 
@@ -292,6 +294,8 @@ impl<S: Store> Archive<S> {
         check_roots(&frontier, report);
         let mut expected = 0u64;
         let mut gap = false;
+        let mut latest: HashMap<String, u64> = HashMap::new();
+        let mut failure = None;
         self.log_leaves(&mut |i, text| {
             if i != expected && !gap {
                 report.problem(ProblemKind::Missing, format!("log leaf {expected}"), format!("the log goes on at leaf {i}"));
@@ -300,19 +304,63 @@ impl<S: Store> Archive<S> {
             expected = i + 1;
             report.log_leaves += 1;
             match LogLeaf::document_of(text) {
-                Some((_, code)) if !codes.contains(code) => {
-                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it"));
+                Some((_, code)) => {
+                    if !codes.contains(code) {
+                        report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it"));
+                    }
+                    latest.insert(code.to_owned(), i);
                 }
-                Some(_) => {}
                 None => report.problem(ProblemKind::Altered, format!("log leaf {i}"), "is not a sohoa log leaf"),
             }
-            frontier.push(merkle::leaf_hash(text.as_bytes()));
+            // Every subtree this leaf completes must be stored with the hash of its leaves: proofs
+            // and the writer's right edge are read from the stored tree, not from the leaves.
+            for (subtree, hash) in frontier.push(merkle::leaf_hash(text.as_bytes())) {
+                match self.store.get(Table::LogNodes, &node_key(subtree)).and_then(|v| v.map(|v| node_value(subtree, &v)).transpose()) {
+                    Ok(Some(stored)) if stored == hash => {}
+                    Ok(Some(_)) => report.problem(ProblemKind::Altered, node_name(subtree), "its stored hash is not the hash of its leaves"),
+                    Ok(None) => report.problem(ProblemKind::Missing, node_name(subtree), "is not stored, so proofs over it fail"),
+                    Err(e) => {
+                        failure = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
             check_roots(&frontier, report);
             ControlFlow::Continue(())
         })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         if let Some(max) = checkpoints.iter().map(|c| c.size).max().filter(|m| *m > frontier.size()) {
             report.problem(ProblemKind::Truncated, "archive log", format!("holds {} leaves, but a checkpoint signed {max}", frontier.size()));
         }
+        self.check_log_index(report, frontier.size(), latest)
+    }
+
+    /// Checks that the document index points every document at its latest leaf, and that the stored
+    /// tree holds no subtree beyond the log's leaves.
+    fn check_log_index(&self, report: &mut FixityReport, size: u64, mut latest: HashMap<String, u64>) -> Result<(), ArchiveError> {
+        self.store.scan(Table::LogIndex, &[], &[], &mut |k, v| {
+            let code = String::from_utf8_lossy(k);
+            let stored = <[u8; 8]>::try_from(v).map(u64::from_be_bytes).ok();
+            match (latest.remove(code.as_ref()), stored) {
+                (None, _) => report.problem(ProblemKind::Unreferenced, format!("log index entry {code}"), "no log leaf names this document"),
+                (Some(want), Some(have)) if want == have => {}
+                (Some(want), _) => report.problem(ProblemKind::Altered, format!("log index entry {code}"), format!("does not point at leaf {want}, its latest")),
+            }
+            ControlFlow::Continue(())
+        })?;
+        for (code, leaf) in latest {
+            report.problem(ProblemKind::Missing, format!("log index entry {code}"), format!("is not stored, so leaf {leaf} cannot be proved"));
+        }
+        self.store.scan(Table::LogNodes, &[], &[], &mut |k, _| {
+            match subtree_of_key(k) {
+                Some(s) if s.index.checked_add(1).and_then(|n| n.checked_mul(1 << s.level)).is_some_and(|end| end <= size) => {}
+                Some(s) => report.problem(ProblemKind::Unreferenced, node_name(s), format!("lies beyond the log's {size} leaves")),
+                None => report.problem(ProblemKind::Unreferenced, format!("log node key {k:02x?}"), "is not a level and an index"),
+            }
+            ControlFlow::Continue(())
+        })?;
         Ok(())
     }
 

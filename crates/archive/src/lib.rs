@@ -23,6 +23,7 @@ mod error;
 mod fixity;
 mod lifecycle;
 mod log;
+mod log_tree;
 pub mod merkle;
 mod records;
 mod retention;

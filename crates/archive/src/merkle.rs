@@ -1,7 +1,13 @@
 //! RFC 6962 / RFC 9162 Merkle tree hashing with SHA-256: leaf `H(0x00 ‖ data)`, node
 //! `H(0x01 ‖ left ‖ right)`, the tree over `n` leaves split at the largest power of two below `n`.
-//! Proofs are computed from the list of leaf hashes and checked by the verification algorithms of
-//! RFC 9162 §2.1.3.2 and §2.1.4.2, so that any RFC 9162 verifier accepts them.
+//! Proofs are checked by the verification algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2, so that any
+//! RFC 9162 verifier accepts them.
+//!
+//! Proofs come two ways, with the same result. [`inclusion_proof`] and [`consistency_proof`] are the
+//! RFC's definitions over the list of every leaf hash: O(n), the reference. [`inclusion_path`] and
+//! [`consistency_path`] read only hashes of perfect [`Subtree`]s (which never change once complete, so
+//! a log can store them as it grows): every node of a tree of `n` leaves is a perfect subtree or
+//! the join of at most log2(n) of them along the right edge, so a proof reads O(log n) hashes.
 
 use sha2::{Digest, Sha256};
 
@@ -26,6 +32,102 @@ pub fn empty_root() -> Hash {
 /// The largest power of two strictly below `n` (n ≥ 2).
 fn split(n: usize) -> usize {
     1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// A perfect subtree of a log: the `2^level` leaves from leaf `index << level` on. Level 0 is a
+/// single leaf; the hash of a subtree is its Merkle root, and never changes once its last leaf is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subtree {
+    /// The height: the subtree holds `2^level` leaves.
+    pub level: u8,
+    /// Its position among the subtrees of its level, from 0.
+    pub index: u64,
+}
+
+impl Subtree {
+    /// The perfect subtree over leaves `start..start + len`, if that range is one (`len` a power of
+    /// two and `start` a multiple of it).
+    fn over(start: u64, len: u64) -> Option<Subtree> {
+        (len.is_power_of_two() && start.is_multiple_of(len)).then(|| Subtree { level: len.trailing_zeros() as u8, index: start >> len.trailing_zeros() })
+    }
+
+    /// The perfect subtrees whose roots make up the root of a tree of `size` leaves (its right
+    /// edge), left to right and so largest first: one per bit set in `size`.
+    pub fn edge(size: u64) -> Vec<Subtree> {
+        let mut start = 0;
+        (0..u64::BITS)
+            .rev()
+            .filter(|bit| size & (1 << bit) != 0)
+            .map(|bit| {
+                let subtree = Subtree { level: bit as u8, index: start >> bit };
+                start += 1 << bit;
+                subtree
+            })
+            .collect()
+    }
+}
+
+/// The root of leaves `start..end` (a node of the tree, so `start` is aligned as the RFC's splits
+/// align it) from perfect subtree hashes: one when the range is a perfect subtree, else the left
+/// part (perfect, at the largest power of two) joined with the root of the rest.
+fn range_root<E>(start: u64, end: u64, node: &mut impl FnMut(Subtree) -> Result<Hash, E>) -> Result<Hash, E> {
+    let len = end - start;
+    if let Some(subtree) = Subtree::over(start, len) {
+        return node(subtree);
+    }
+    let k = split(len as usize) as u64;
+    let left = range_root(start, start + k, node)?;
+    Ok(node_hash(&left, &range_root(start + k, end, node)?))
+}
+
+/// The audit path of leaf `index` in the tree of `size` leaves, equal to [`inclusion_proof`] over
+/// those leaves, from perfect subtree hashes: at most 2·log2(size) calls of `node`. The one sibling
+/// that is not a perfect subtree (on the right edge, when the path first turns left there) costs one
+/// call per bit of its size; every other sibling is a perfect subtree and costs one.
+pub fn inclusion_path<E>(index: u64, size: u64, mut node: impl FnMut(Subtree) -> Result<Hash, E>) -> Result<Vec<Hash>, E> {
+    let (mut start, mut end) = (0, size);
+    let mut siblings = Vec::new();
+    while end - start > 1 {
+        let k = split((end - start) as usize) as u64;
+        if index < start + k {
+            siblings.push(range_root(start + k, end, &mut node)?);
+            end = start + k;
+        } else {
+            siblings.push(range_root(start, start + k, &mut node)?);
+            start += k;
+        }
+    }
+    // Found top down; the path lists them leaf side first.
+    siblings.reverse();
+    Ok(siblings)
+}
+
+/// The proof that the tree of the first `old` leaves is a prefix of the tree of `size` leaves, equal
+/// to [`consistency_proof`], from perfect subtree hashes: O(log size) calls of `node`.
+pub fn consistency_path<E>(old: u64, size: u64, mut node: impl FnMut(Subtree) -> Result<Hash, E>) -> Result<Vec<Hash>, E> {
+    if old == 0 || old >= size {
+        return Ok(Vec::new());
+    }
+    // SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2, walked top down.
+    let (mut m, mut start, mut end, mut complete) = (old, 0, size, true);
+    let mut hashes = Vec::new();
+    while m != end - start {
+        let k = split((end - start) as usize) as u64;
+        if m <= k {
+            hashes.push(range_root(start + k, end, &mut node)?);
+            end = start + k;
+        } else {
+            hashes.push(range_root(start, start + k, &mut node)?);
+            m -= k;
+            start += k;
+            complete = false;
+        }
+    }
+    if !complete {
+        hashes.push(range_root(start, end, &mut node)?);
+    }
+    hashes.reverse();
+    Ok(hashes)
 }
 
 /// The root over `leaves` (leaf hashes), MTH of RFC 6962 §2.1.
@@ -167,17 +269,30 @@ pub struct Frontier {
 }
 
 impl Frontier {
-    /// Appends a leaf hash.
-    pub fn push(&mut self, leaf: Hash) {
+    /// The frontier of a tree of `size` leaves from the hashes of its [`Subtree::edge`], in that order.
+    pub fn from_edge(size: u64, hashes: impl IntoIterator<Item = Hash>) -> Frontier {
+        let subtrees = Subtree::edge(size).into_iter().zip(hashes).map(|(s, h)| (1u64 << s.level, h)).collect();
+        Frontier { subtrees, size }
+    }
+
+    /// Appends a leaf hash. Returns the perfect subtrees it completed with their hashes, smallest
+    /// first: the leaf itself (level 0), then each subtree it closed, as many as the trailing ones
+    /// of the old size.
+    pub fn push(&mut self, leaf: Hash) -> Vec<(Subtree, Hash)> {
+        let mut completed = vec![(Subtree { level: 0, index: self.size }, leaf)];
         self.subtrees.push((1, leaf));
         self.size += 1;
         while let [.., (a, left), (b, right)] = self.subtrees[..] {
             if a != b {
                 break;
             }
+            let (len, hash) = (a + b, node_hash(&left, &right));
             self.subtrees.truncate(self.subtrees.len() - 2);
-            self.subtrees.push((a + b, node_hash(&left, &right)));
+            self.subtrees.push((len, hash));
+            let subtree = Subtree::over(self.size - len, len).expect("merged subtrees are perfect and aligned");
+            completed.push((subtree, hash));
         }
+        completed
     }
 
     /// The number of leaves.
@@ -221,6 +336,56 @@ mod tests {
             assert_eq!(frontier.root(), root(&all[..n]), "size {n}");
             if n < 70 {
                 frontier.push(all[n]);
+            }
+        }
+    }
+
+    /// The hash of a perfect subtree, computed from all the leaves.
+    fn subtree_root(all: &[Hash], s: Subtree) -> Hash {
+        let first = (s.index << s.level) as usize;
+        root(&all[first..first + (1 << s.level)])
+    }
+
+    #[test]
+    fn push_reports_every_completed_subtree_and_the_edge_restores_the_frontier() {
+        let all = leaves(70);
+        let mut frontier = Frontier::default();
+        let mut completed = Vec::new();
+        for (n, leaf) in all.iter().enumerate() {
+            completed.extend(frontier.push(*leaf));
+            let size = n as u64 + 1;
+            // Every perfect subtree within the first `size` leaves has been reported exactly once.
+            let expected: u64 = (0..7).map(|level| size >> level).sum();
+            assert_eq!(completed.len() as u64, expected, "size {size}");
+            let edge: Vec<Hash> = Subtree::edge(size).into_iter().map(|s| subtree_root(&all, s)).collect();
+            assert_eq!(Frontier::from_edge(size, edge).root(), root(&all[..=n]), "size {size}");
+        }
+        for (subtree, hash) in completed {
+            assert_eq!(hash, subtree_root(&all, subtree), "{subtree:?}");
+        }
+    }
+
+    #[test]
+    fn proofs_from_subtrees_equal_the_full_computation_within_the_log_bound() {
+        let all = leaves(130);
+        for n in 1..=all.len() {
+            let leaves = &all[..n];
+            let reads = std::cell::Cell::new(0);
+            let node = |s: Subtree| -> Result<Hash, ()> {
+                reads.set(reads.get() + 1);
+                Ok(subtree_root(leaves, s))
+            };
+            // Each proof has at most one sibling on the right edge that is not a perfect subtree.
+            let bound = 2 * (n as f64).log2().ceil() as usize;
+            for i in 0..n {
+                reads.set(0);
+                assert_eq!(inclusion_path(i as u64, n as u64, node), Ok(inclusion_proof(i, leaves)), "leaf {i} of {n}");
+                assert!(reads.get() <= bound, "leaf {i} of {n}: {} subtrees read", reads.get());
+            }
+            for m in 0..=n {
+                reads.set(0);
+                assert_eq!(consistency_path(m as u64, n as u64, node), Ok(consistency_proof(m, leaves)), "{m} -> {n}");
+                assert!(reads.get() <= bound + 1, "{m} -> {n}: {} subtrees read", reads.get());
             }
         }
     }

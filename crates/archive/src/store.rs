@@ -46,10 +46,17 @@ pub enum Table {
     Checkpoints,
     /// Hold id (u64, big-endian) → hold. Written when a hold is placed and when it is released.
     Holds,
+    /// Perfect subtree of the archive log (level, u8; index at that level, u64 big-endian) → its
+    /// SHA-256 tree hash; level 0 holds the leaf hashes. Written in the batch of the leaf that
+    /// completes the subtree, never changed after.
+    LogNodes,
+    /// Document code → index (u64, big-endian) of the latest log leaf about it, rewritten in the
+    /// batch of each new leaf about it.
+    LogIndex,
 }
 
 impl Table {
-    const ALL: [Table; 15] = [
+    const ALL: [Table; 17] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -65,6 +72,8 @@ impl Table {
         Table::LogLeaves,
         Table::Checkpoints,
         Table::Holds,
+        Table::LogNodes,
+        Table::LogIndex,
     ];
 
     fn name(self) -> &'static str {
@@ -84,6 +93,8 @@ impl Table {
             Table::LogLeaves => "log_leaves",
             Table::Checkpoints => "checkpoints",
             Table::Holds => "holds",
+            Table::LogNodes => "log_nodes",
+            Table::LogIndex => "log_index",
         }
     }
 }

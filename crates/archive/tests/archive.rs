@@ -2,12 +2,13 @@
 //! crash safety under SIGKILL, tamper detection by fixity, retention, holds and two-person
 //! disposition, the Merkle log's proofs, grouped commits, backup and restore.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
@@ -20,6 +21,7 @@ use archive::{
     HoldScope, Lifecycle, NewDocument, PageRecord, ProblemKind, RetentionClass, RetentionPeriod, RetentionSchedule, Review,
     RocksStore, SealRecord, Sealer, Store, Table,
 };
+use archive::{LeafKind, LogLeaf, merkle};
 
 /// The signer's key ring as the archive's sealer, as the binary wires it.
 struct RingSealer(KeyRing);
@@ -403,6 +405,294 @@ fn inclusion_and_consistency_proofs_verify_against_signed_checkpoints() {
     assert_eq!(again, consistency.to);
     let f = f.reopen();
     assert_eq!(f.archive.checkpoint().unwrap(), again);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The log's stored tree (issue 17, hole 5): a proof reads O(log n) stored subtrees, not every leaf,
+// and gives exactly what the RFC's computation over every leaf gives.
+
+/// The RFC 6962 leaf hashes of leaf texts, for the reference computation over the whole log.
+fn hashes_of(texts: &[String]) -> Vec<merkle::Hash> {
+    texts.iter().map(|t| merkle::leaf_hash(t.as_bytes())).collect()
+}
+
+/// Checks the proof of every document (whose latest leaf is at the index given) and the consistency
+/// proof from every earlier size in `sizes` against the full computation over `texts`, the whole log
+/// as of the latest checkpoint.
+fn assert_proofs_are_the_full_computation(f: &Fixture, latest: &BTreeMap<DocumentCode, u64>, texts: &[String], sizes: &[u64]) {
+    let hashes = hashes_of(texts);
+    let n = texts.len() as u64;
+    for (code, index) in latest {
+        let proof = f.archive.prove(code).unwrap();
+        assert_eq!((proof.index, proof.checkpoint.size), (*index, n), "{code}");
+        assert_eq!(proof.leaf, texts[*index as usize]);
+        assert_eq!(proof.checkpoint.root, merkle::root(&hashes), "size {n}");
+        assert_eq!(proof.path, merkle::inclusion_proof(*index as usize, &hashes), "leaf {index} of {n}");
+        assert!(proof.verifies(), "leaf {index} of {n}");
+    }
+    for &m in sizes.iter().filter(|m| **m < n) {
+        let proof = f.archive.prove_consistency(m).unwrap();
+        assert_eq!(proof.path, merkle::consistency_proof(m as usize, &hashes), "{m} -> {n}");
+        assert!(proof.verifies(), "{m} -> {n}");
+    }
+}
+
+#[test]
+fn hole05_every_proof_of_logs_of_1_to_70_leaves_equals_the_full_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let mut texts = Vec::new();
+    let mut latest = BTreeMap::new();
+    let mut sizes = Vec::new();
+    for n in 1..=70u64 {
+        // Every tenth leaf revokes an earlier document, so that its latest leaf moves on.
+        let code = if n % 10 == 0 {
+            let code = latest.keys().nth(n as usize / 4).cloned().unwrap();
+            f.archive.revoke(&code, "cấp sai đối tượng", "officer").unwrap();
+            code
+        } else {
+            commit(&f, &PLAIN, &[format!("page {n}").as_bytes()])
+        };
+        // The proof of the newest leaf makes the checkpoint of this size.
+        texts.push(f.archive.prove(&code).unwrap().leaf);
+        latest.insert(code, n - 1);
+        assert_proofs_are_the_full_computation(&f, &latest, &texts, &sizes);
+        sizes.push(n);
+    }
+    assert_eq!(texts.iter().filter(|t| t.contains("kind: revoked")).count(), 7);
+    assert_clean(&f);
+}
+
+#[test]
+fn hole05_proofs_hold_after_reopening_and_the_log_grows_on_from_its_stored_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let codes: Vec<_> = (0..5u8).map(|i| commit(&f, &PLAIN, &[&[i; 8]])).collect();
+    f.archive.checkpoint().unwrap();
+    let before: Vec<_> = codes.iter().map(|c| f.archive.prove(c).unwrap()).collect();
+    let f = f.reopen();
+    for (code, proof) in codes.iter().zip(&before) {
+        assert_eq!(&f.archive.prove(code).unwrap(), proof);
+    }
+    // Growing from 5 to 11 leaves after reopening closes subtrees begun before (leaves 4..8, 0..8):
+    // the reopened writer's right edge came from the stored tree.
+    let codes: Vec<_> = codes.into_iter().chain((5..11u8).map(|i| commit(&f, &PLAIN, &[&[i; 8]]))).collect();
+    f.archive.checkpoint().unwrap();
+    let texts: Vec<String> = before.iter().map(|p| p.leaf.clone()).chain(codes[5..].iter().map(|c| f.archive.prove(c).unwrap().leaf)).collect();
+    let latest = codes.iter().cloned().zip(0..).collect();
+    assert_proofs_are_the_full_computation(&f, &latest, &texts, &[5]);
+    assert_clean(&f);
+}
+
+/// Every key of a table.
+fn keys_of(store: &RocksStore, table: Table) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    store
+        .scan(table, &[], &[], &mut |k, _| {
+            keys.push(k.to_vec());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    keys
+}
+
+/// The stored key of a perfect subtree of the log: its level, then its index big-endian.
+fn node_key(level: u8, index: u64) -> Vec<u8> {
+    [&[level][..], &index.to_be_bytes()].concat()
+}
+
+#[test]
+fn hole05_an_archive_without_a_stored_tree_has_it_built_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let codes: Vec<_> = (0..9u8).map(|i| commit(&f, &PLAIN, &[&[i; 8]])).collect();
+    f.archive.checkpoint().unwrap();
+    f.archive.revoke(&codes[4], "cấp sai đối tượng", "officer").unwrap();
+    f.archive.checkpoint().unwrap();
+    let expected: Vec<_> = codes.iter().map(|c| f.archive.prove(c).unwrap()).collect();
+    assert!(expected[4].leaf.contains("kind: revoked"), "{}", expected[4].leaf);
+
+    // What the previous version wrote: leaves and checkpoints, no subtrees, no index.
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        for table in [Table::LogNodes, Table::LogIndex] {
+            let keys = keys_of(store, table);
+            assert!(!keys.is_empty(), "{table:?} was written with the leaves");
+            keys.into_iter().for_each(|k| batch.delete(table, k));
+        }
+        store.apply(batch).unwrap();
+    });
+    for (code, proof) in codes.iter().zip(&expected) {
+        assert_eq!(&f.archive.prove(code).unwrap(), proof, "{code}");
+    }
+    let consistency = f.archive.prove_consistency(9).unwrap();
+    assert!(consistency.verifies());
+    assert_clean(&f);
+
+    // The previous version appended a leaf to an upgraded archive: the tree stops short of the last
+    // leaf, and is built again.
+    let last = commit(&f, &PLAIN, &[b"appended by the previous version"]);
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        batch.delete(Table::LogNodes, node_key(0, 10));
+        batch.delete(Table::LogIndex, last.to_string().into_bytes());
+        store.apply(batch).unwrap();
+    });
+    let proof = f.archive.prove(&last).unwrap();
+    assert_eq!((proof.index, proof.checkpoint.size), (10, 11));
+    assert!(proof.verifies());
+    assert!(f.archive.prove_consistency(10).unwrap().verifies());
+    assert_clean(&f);
+}
+
+/// A store that counts the values read through it, to bound the work a proof does.
+struct Counting {
+    inner: RocksStore,
+    /// Shared with the test, which reads and resets it while the archive owns the store.
+    reads: Arc<AtomicU64>,
+}
+
+impl Store for Counting {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(table, key)
+    }
+
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        self.inner.scan(table, prefix, from, &mut |k, v| {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            visit(k, v)
+        })
+    }
+
+    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.last(table)
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {
+        self.inner.apply(batch)
+    }
+
+    fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
+        self.inner.snapshot_to(dir)
+    }
+}
+
+/// Appends leaves `from..to` as the previous version stored them (the leaf texts only), each about
+/// its own document; returns their texts.
+fn append_old_leaves(db: &Path, from: u64, to: u64) -> Vec<String> {
+    let store = RocksStore::open(db).unwrap();
+    let mut batch = Batch::default();
+    let texts: Vec<String> = (from..to)
+        .map(|i| {
+            let text = LogLeaf {
+                kind: LeafKind::Archived,
+                document: leaf_code(i),
+                pdf: BlobHash::of(&i.to_le_bytes()),
+                seal: BlobHash::of(format!("seal {i}").as_bytes()),
+                at: vietnam_now(),
+            }
+            .to_text();
+            batch.put(Table::LogLeaves, i.to_be_bytes().to_vec(), text.as_bytes().to_vec());
+            text
+        })
+        .collect();
+    store.apply(batch).unwrap();
+    texts
+}
+
+/// The document of the `i`th generated leaf: 99 per owner.
+fn leaf_code(i: u64) -> DocumentCode {
+    let owner: OwnerId = format!("001099{:06}", i / 99).parse().unwrap();
+    DocumentCode::new(Some(owner), "GPXD".parse().unwrap(), Some((i % 99 + 1) as u8)).unwrap()
+}
+
+#[test]
+fn hole05_a_proof_reads_a_logarithmic_number_of_stored_values() {
+    for (old, size) in [(150, 300), (3000, 5001), (40_000, 70_001)] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let ring = Arc::new(RingSealer(KeyRing::open_or_create(&dir.path().join("keys")).unwrap()));
+        let reads = Arc::new(AtomicU64::new(0));
+        let open = || {
+            let store = Counting { inner: RocksStore::open(&db).unwrap(), reads: reads.clone() };
+            Archive::with_store(store, ArchiveOptions { sealer: ring.clone(), schedule: schedule(), origin: "sohoa/test".into() }).unwrap()
+        };
+        // An archive of the previous version, opened (its tree built) and checkpointed; then more
+        // leaves appended the old way, and opened again.
+        let mut texts = append_old_leaves(&db, 0, old);
+        open().checkpoint().unwrap();
+        texts.extend(append_old_leaves(&db, old, size));
+        let archive = open();
+        assert_eq!(archive.checkpoint().unwrap().size, size);
+        let hashes = hashes_of(&texts);
+        let log2 = (size as f64).log2().ceil() as u64;
+        // Reads besides the subtrees: the index entry, the latest checkpoint and the leaf.
+        let bound = 2 * log2 + 3;
+        let take = || reads.swap(0, Ordering::Relaxed);
+        for i in (0..size).step_by(size as usize / 37).chain([size - 2, size - 1]) {
+            take();
+            let proof = archive.prove(&leaf_code(i)).unwrap();
+            let reads = take();
+            assert!(reads <= bound, "leaf {i} of {size}: {reads} reads, more than 2·log2(n) + 3 = {bound}");
+            assert_eq!(proof.path, merkle::inclusion_proof(i as usize, &hashes), "leaf {i} of {size}");
+            assert!(proof.verifies());
+        }
+        take();
+        let consistency = archive.prove_consistency(old).unwrap();
+        let reads = take();
+        assert!(reads <= bound, "consistency {old} -> {size}: {reads} reads, more than {bound}");
+        assert_eq!(consistency.path, merkle::consistency_proof(old as usize, &hashes));
+        assert!(consistency.verifies());
+    }
+}
+
+#[test]
+fn hole05_fixity_checks_the_stored_tree_and_a_backup_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let codes: Vec<_> = (0..6u8).map(|i| commit(&f, &PLAIN, &[&[i; 8]])).collect();
+    f.archive.checkpoint().unwrap();
+    let backup = dir.path().join("backup");
+    f.archive.backup(&backup, "admin").unwrap();
+    let options = || ArchiveOptions { sealer: f.ring.clone(), schedule: schedule(), origin: "sohoa/test".into() };
+    let (restored, report) = Archive::restore(&backup, &dir.path().join("restored"), options(), "admin").unwrap();
+    assert!(report.is_clean(), "{:#?}", report.problems);
+    for code in &codes {
+        assert_eq!(restored.prove(code).unwrap(), f.archive.prove(code).unwrap());
+    }
+    drop(restored);
+
+    // A subtree altered in the backup: the restore is refused, naming it.
+    let store = RocksStore::open(&backup).unwrap();
+    let mut batch = Batch::default();
+    batch.put(Table::LogNodes, node_key(1, 1), merkle::leaf_hash(b"forged").to_vec());
+    store.apply(batch).unwrap();
+    drop(store);
+    let e = Archive::restore(&backup, &dir.path().join("restored-2"), options(), "admin").err().unwrap().to_string();
+    assert!(e.contains("log node 1/1 (leaves 2..4)") && e.contains("not the hash of its leaves"), "{e}");
+
+    // An index entry pointed at another document's leaf: fixity names it, and the proof is refused
+    // rather than showing the other document's leaf.
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        batch.put(Table::LogIndex, codes[3].to_string().into_bytes(), 1u64.to_be_bytes().to_vec());
+        store.apply(batch).unwrap();
+    });
+    let detail = problem_about(&f, ProblemKind::Altered, &format!("log index entry {}", codes[3]));
+    assert!(detail.contains("leaf 3"), "{detail}");
+    let e = f.archive.prove(&codes[3]).unwrap_err().to_string();
+    assert!(e.contains("not about it"), "{e}");
+
+    // A subtree removed: fixity names it as missing.
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        batch.delete(Table::LogNodes, node_key(0, 2));
+        store.apply(batch).unwrap();
+    });
+    let detail = problem_about(&f, ProblemKind::Missing, "log node 0/2 (leaves 2..3)");
+    assert!(detail.contains("not stored"), "{detail}");
 }
 
 #[test]
