@@ -14,6 +14,7 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
+use crate::hotfolder::HotFiles;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::{Signing, TRUSTED_DIR};
 
@@ -66,6 +67,8 @@ pub struct Appliance {
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
+    /// The hot folder's state directory.
+    hot_files: HotFiles,
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
@@ -100,6 +103,7 @@ impl Appliance {
             capture,
             importer,
             signing,
+            hot_files: HotFiles::open(data)?,
             indexing: Mutex::new(()),
         };
         appliance.catch_up_search()?;
@@ -157,6 +161,16 @@ impl Appliance {
     /// The hot folder settings.
     pub fn hot_folder_config(&self) -> &HotFolderConfig {
         &self.hot_folder_config
+    }
+
+    /// The importer of page files, with its limits.
+    pub(crate) fn importer(&self) -> &FileImporter {
+        &self.importer
+    }
+
+    /// The hot folder's state directory.
+    pub(crate) fn hot_files(&self) -> &HotFiles {
+        &self.hot_files
     }
 
     /// The PDF signer and the trust anchors of verification.

@@ -7,6 +7,7 @@ mod archive;
 mod auth;
 mod documents;
 mod error;
+mod hotfolder;
 mod progress;
 mod reuse;
 mod search;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(archive::router())
         .merge(auth::router())
         .merge(documents::router())
+        .merge(hotfolder::router())
         .merge(progress::router())
         .merge(reuse::router())
         .merge(search::router())
@@ -111,10 +113,10 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
-        let hot_folder = crate::scan::spawn_hot_folder(state.appliance.clone())?;
+        let hot_folder = crate::hotfolder::spawn_hot_folder(state.appliance.clone())?;
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
         if let Some(path) = hot_folder {
-            println!("hot folder: files dropped into {} are captured (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
+            println!("hot folder: files dropped into {} wait for an operator's confirmation (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
         }
         tracing::info!(%listen, "serving");
         axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("server failed")?;
