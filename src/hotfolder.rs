@@ -9,7 +9,8 @@
 //! and a file whose content was already archived (say, confirmed just before a crash) goes to
 //! `done/` without being archived again. A check that fails for a passing reason (a disk error) is
 //! tried again after a delay that doubles up to a cap; a file that is itself at fault (damaged, too
-//! large, a decompression bomb) goes to `failed/` with its reason at once and is never tried again.
+//! large, a decompression bomb) goes to `failed/` with its reason at once and is never tried again,
+//! and so does a file whose check stopped the appliance three times: no crash loop.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,9 @@ const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_CAP: Duration = Duration::from_secs(600);
 /// How often `done/` is purged of what is older than `[hot_folder] keep_done_days`.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// Checks of one file that may begin without ending (the appliance stopped during them) before the
+/// file is refused rather than checked again at the next start.
+const MAX_UNFINISHED_CHECKS: u32 = 3;
 /// The longest reason an operator may give for a rejection.
 const MAX_REJECT_REASON: usize = 1000;
 
@@ -249,6 +253,21 @@ impl Appliance {
     /// `failed/` with its reason.
     pub fn check_hot_file(&self, id: &HotFileId) -> Result<HotOutcome, ApplianceError> {
         let state = self.hot_state();
+        let begun = state.begin_check(id)?;
+        let outcome = if begun > MAX_UNFINISHED_CHECKS {
+            let reason = format!("checking it stopped the appliance {} times; it is not tried again", begun - 1);
+            state.fail(id, Stage::Processing, &reason).map(|()| HotOutcome::Failed(reason)).map_err(ApplianceError::from)
+        } else {
+            self.check_taken_file(id)
+        };
+        state.end_check(id)?;
+        outcome
+    }
+
+    /// [`check_hot_file`](Self::check_hot_file) once it is known not to have stopped the appliance
+    /// before.
+    fn check_taken_file(&self, id: &HotFileId) -> Result<HotOutcome, ApplianceError> {
+        let state = self.hot_state();
         let bytes = match self.read_hot_file(Stage::Processing, id) {
             Ok(bytes) => bytes,
             Err(e) if missing(&e) => return Ok(HotOutcome::Gone),
@@ -264,14 +283,18 @@ impl Appliance {
             return Ok(HotOutcome::Archived(code.to_string()));
         }
         let name = state.name(id);
-        let checked = self.importer().pages(Path::new(&name), bytes).and_then(|pages| pages.iter().try_for_each(|p| PendingPage::decode(p).map(drop)));
+        // The decoders are not all ours: a panic on a hostile file is a refusal of that file, and
+        // must not end the hot folder's thread.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.importer().pages(Path::new(&name), bytes).and_then(|pages| pages.iter().try_for_each(|p| PendingPage::decode(p).map(drop))).map_err(|e| e.to_string())
+        }))
+        .unwrap_or_else(|_| Err(format!("{name}: the importer failed on this file")));
         match checked {
             Ok(()) => {
                 state.move_to(id, Stage::Processing, Stage::Pending)?;
                 Ok(HotOutcome::Pending)
             }
-            Err(e) => {
-                let reason = e.to_string();
+            Err(reason) => {
                 state.fail(id, Stage::Processing, &reason)?;
                 Ok(HotOutcome::Failed(reason))
             }

@@ -166,5 +166,7 @@ pub(crate) fn decode_object_streams(id: lopdf::ObjectId, object: &mut Object) ->
         });
         stream.set_plain_content(decoded?);
     }
-    Some((id, std::mem::replace(object, Object::Null)))
+    // lopdf keeps a top-level object as the filter leaves it in place, and an object taken out of
+    // an object stream as the filter returns it: both must be the object.
+    Some((id, object.clone()))
 }

@@ -329,6 +329,28 @@ impl HotState {
         Ok(entries)
     }
 
+    /// Records that a check of a file in `processing/` begins; returns how many checks of it began
+    /// without ending, this one included. A file whose check stopped the appliance itself (killed
+    /// for its memory, say) would otherwise be checked again at every start.
+    pub fn begin_check(&self, id: &HotFileId) -> Result<u32, DriverError> {
+        let name = format!("{id}.checks");
+        let dir = self.dir(Stage::Processing);
+        let begun = open_regular(dir, name.as_bytes(), 16)
+            .and_then(|(file, _)| read_bounded(file, 16))
+            .ok()
+            .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<u32>().ok())
+            .unwrap_or(0)
+            + 1;
+        replace_at(dir, &name, begun.to_string().as_bytes()).map_err(self.error(Stage::Processing, &name))?;
+        Ok(begun)
+    }
+
+    /// Records that the check of a file ended, whatever it found.
+    pub fn end_check(&self, id: &HotFileId) -> Result<(), DriverError> {
+        let name = format!("{id}.checks");
+        remove_at(self.dir(Stage::Processing), &name).map_err(self.error(Stage::Processing, &name))
+    }
+
     /// Files taken before a restart and not finished: they are checked again, in the order taken.
     pub fn recover(&self) -> Result<Vec<HotFileId>, DriverError> {
         Ok(self.list(Stage::Processing)?.into_iter().map(|e| e.id).collect())

@@ -218,3 +218,19 @@ fn hole03_done_is_purged_after_its_keeping_time() {
     assert!(!state_dir.join("names").join(old.as_str()).exists(), "its name went with it");
     assert_eq!(state.purge_done(Duration::from_secs(30 * 86_400)).unwrap(), 0);
 }
+
+#[test]
+fn checks_that_never_ended_are_counted_across_restarts() {
+    let (_dir, share, state_dir) = dirs();
+    let state = HotState::open(&state_dir).unwrap();
+    let mut folder = HotFolder::open(&share, Duration::ZERO, MAX).unwrap();
+    std::fs::write(share.join("a.pdf"), b"stops the appliance").unwrap();
+    let id = folder.poll(&state).unwrap().taken.remove(0);
+    assert_eq!(state.begin_check(&id).unwrap(), 1);
+    // The appliance stops during the check; after a restart the count goes on.
+    let restarted = HotState::open(&state_dir).unwrap();
+    assert_eq!(restarted.recover().unwrap(), vec![id.clone()]);
+    assert_eq!(restarted.begin_check(&id).unwrap(), 2);
+    restarted.end_check(&id).unwrap();
+    assert_eq!(restarted.begin_check(&id).unwrap(), 1);
+}
