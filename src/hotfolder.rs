@@ -402,7 +402,7 @@ pub fn spawn_hot_folder(appliance: Arc<Appliance>) -> anyhow::Result<Option<Path
     }
     let share = config.path.clone().unwrap_or_else(|| appliance.data_dir().join("inbox"));
     let state = state_dir(appliance.data_dir());
-    let mut folder = HotFolder::open(&share, Duration::from_secs_f64(config.settle_seconds.max(0.0)), appliance.importer().max_file_bytes())?;
+    let mut folder = HotFolder::open(&share, Duration::from_secs_f64(config.settle_seconds.max(0.0)), appliance.importer().limits().max_file_bytes)?;
     let (share_real, state_real) = (share.canonicalize().with_context(|| share.display().to_string())?, state.canonicalize().with_context(|| state.display().to_string())?);
     if share_real.starts_with(&state_real) || state_real.starts_with(&share_real) {
         bail!(

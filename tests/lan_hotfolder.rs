@@ -195,7 +195,7 @@ fn hole02_nested_flate_bomb_is_refused() {
     // The importer refuses it while decoding the second of its three stages, naming the limit.
     let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
     let e = importer.pages(Path::new("bomb.pdf"), bomb.clone()).unwrap_err().to_string();
-    assert!(e.contains("stage 2 of 3") && e.contains("page 1's content") && e.contains("8388608 bytes"), "{e}");
+    assert!(e.contains("stage 2 of 3") && e.contains("page 1's content") && e.contains("8388608 bytes") && e.contains("max_pdf_stream_bytes"), "{e}");
 
     // `sohoa ingest` refuses it with its memory far below what the bomb inflates to.
     let s = Sohoa::new();

@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lopdf::{Dictionary, Object, Stream};
 
+/// Where the bound of a stream other than a page image comes from, for messages.
+pub(crate) const STREAM_LIMIT: &str = "the limit for one PDF stream (max_pdf_stream_bytes)";
+
 /// Why a stream was not decoded.
 #[derive(Debug)]
 pub(crate) enum Refusal {
@@ -45,9 +48,9 @@ impl DecodeBudget {
 
     /// Decodes `stream` through its filter chain, stage by stage: no stage may produce more than
     /// `bound` bytes nor more than what is left of the file's budget, and each stage is charged to
-    /// it. `what` names the stream in messages ("page 3's image"). A stream without filters is
-    /// returned as it is, since nothing is decoded.
-    pub(crate) fn decode(&self, stream: &Stream, bound: u64, what: &str) -> Result<Vec<u8>, Refusal> {
+    /// it. `what` names the stream in messages ("page 3's image"), `bound_is` where the bound comes
+    /// from. A stream without filters is returned as it is, since nothing is decoded.
+    pub(crate) fn decode(&self, stream: &Stream, bound: u64, bound_is: &str, what: &str) -> Result<Vec<u8>, Refusal> {
         let filters = filter_names(&stream.dict);
         if filters.len() > Stream::MAX_FILTERS {
             return Err(Refusal::Damaged(format!("{what} names {} filters, more than the {} a PDF reader decodes", filters.len(), Stream::MAX_FILTERS)));
@@ -55,7 +58,7 @@ impl DecodeBudget {
         let mut data = stream.content.clone();
         if filters.is_empty() {
             if data.len() as u64 > bound {
-                return Err(Refusal::Limit(format!("{what} holds {} bytes, more than the limit of {bound}", data.len())));
+                return Err(Refusal::Limit(format!("{what} holds {} bytes, more than {bound}, {bound_is}", data.len())));
             }
             return Ok(data);
         }
@@ -77,7 +80,7 @@ impl DecodeBudget {
                     self.total
                 )),
                 lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => {
-                    Refusal::Limit(format!("{step} decodes to more than the {bound} bytes this stream may hold"))
+                    Refusal::Limit(format!("{step} decodes to more than {bound} bytes, {bound_is}"))
                 }
                 other => Refusal::Damaged(format!("cannot decode {step}: {other}")),
             })?;
@@ -156,7 +159,7 @@ pub(crate) fn decode_object_streams(id: lopdf::ObjectId, object: &mut Object) ->
             if load.refused.is_some() {
                 return None;
             }
-            match load.budget.decode(stream, load.bound, &format!("object stream {} {}", id.0, id.1)) {
+            match load.budget.decode(stream, load.bound, STREAM_LIMIT, &format!("object stream {} {}", id.0, id.1)) {
                 Ok(data) => Some(data),
                 Err(refusal) => {
                     load.refused = Some(refusal);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, Stream};
 
-use crate::decode_budget::{DecodeBudget, Refusal, decode_object_streams, filter_names};
+use crate::decode_budget::{DecodeBudget, Refusal, STREAM_LIMIT, decode_object_streams, filter_names};
 use crate::scanned::{Samples, raw_page};
 use crate::{DriverError, Dpi, FileImporter, RawPage};
 
@@ -109,7 +109,7 @@ fn page_content(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId,
     for stream_id in doc.get_page_contents(id) {
         let Ok(stream) = doc.get_object(stream_id).and_then(Object::as_stream) else { continue };
         let left = bound.saturating_sub(data.len() as u64);
-        data.extend(budget.decode(stream, left, &format!("page {number}'s content")).map_err(|r| refusal(path, r))?);
+        data.extend(budget.decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content")).map_err(|r| refusal(path, r))?);
         data.push(b'\n');
     }
     Content::decode(&data).map_err(|e| DriverError::NotScanned { path: path.into(), page: number, reason: format!("cannot read its content: {e}") })
@@ -243,7 +243,7 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
             // The declared size bounds the decoding, with one byte a row for PNG predictors and a
             // little for encoders that pad the end.
             let bound = (limit + h as usize + IMAGE_SLACK) as u64;
-            let data = page.budget.decode(&page.image, bound, &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
+            let data = page.budget.decode(&page.image, bound, "what its declared size and depth need", &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
             if data.len() < limit {
                 return Err(corrupt(path, format!("page {}: the image holds {} bytes of the {limit} its size needs", page.number, data.len())));
             }
@@ -382,7 +382,7 @@ mod tests {
         let e = importer.pages(Path::new("nested.pdf"), file).unwrap_err();
         assert!(matches!(e, DriverError::TooLarge { .. }), "{e}");
         let e = e.to_string();
-        assert!(e.contains("stage 2 of 2 (FlateDecode + FlateDecode) of page 1's content decodes to more than the 65536 bytes"), "{e}");
+        assert!(e.contains("stage 2 of 2 (FlateDecode + FlateDecode) of page 1's content decodes to more than 65536 bytes, the limit for one PDF stream (max_pdf_stream_bytes)"), "{e}");
         // Content under the bound is taken.
         let file = document(vec![(gray_image(20, 10), nested_flate(padded_drawing(40_000), 1))]);
         assert_eq!(importer.pages(Path::new("small.pdf"), file).unwrap().len(), 1);
@@ -409,6 +409,6 @@ mod tests {
         image.dict.set("Filter", "FlateDecode");
         let pages = FileImporter::new(ImportLimits::default(), 300.0).pages(Path::new("image.pdf"), pdf(&[(image, false)])).unwrap();
         let e = pages[0].decode().unwrap_err().to_string();
-        assert!(e.contains("stage 1 of 1 (FlateDecode) of page 1's image decodes to more than the 4306 bytes this stream may hold"), "{e}");
+        assert!(e.contains("stage 1 of 1 (FlateDecode) of page 1's image decodes to more than 4306 bytes, what its declared size and depth need"), "{e}");
     }
 }
