@@ -43,11 +43,13 @@ fn refusal(path: &Path, refusal: Refusal) -> DriverError {
 
 fn load(importer: &FileImporter, path: &Path, bytes: &[u8], budget: &Arc<DecodeBudget>) -> Result<Document, DriverError> {
     let bound = importer.limits().max_pdf_stream_bytes;
-    let mut options = lopdf::LoadOptions::default();
     // Object streams are decoded by the filter, under the file's budget; cross-reference streams,
     // which the parser decodes before any filter sees them, are bounded per stream here.
-    options.max_decompressed_size = Some(usize::try_from(bound).unwrap_or(usize::MAX));
-    options.filter = Some(decode_object_streams);
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(usize::try_from(bound).unwrap_or(usize::MAX)),
+        filter: Some(decode_object_streams),
+        ..lopdf::LoadOptions::default()
+    };
     // The parser is not ours: a panic on a hostile file must become a refusal of that file, not
     // the end of the service.
     let loaded = crate::decode_budget::loading(budget.clone(), bound, || std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options)))
