@@ -14,6 +14,7 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
+use crate::hotfolder::HotFiles;
 use crate::seals::{SealKeys, seal_record};
 use crate::config::ImportConfig;
 use crate::seals::FOREIGN_DIR;
@@ -81,6 +82,8 @@ pub struct Appliance {
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
+    /// The hot folder's state directory.
+    hot_files: HotFiles,
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
@@ -116,6 +119,7 @@ impl Appliance {
             capture,
             importer,
             signing,
+            hot_files: HotFiles::open(data)?,
             indexing: Mutex::new(()),
         };
         appliance.catch_up_search()?;
@@ -178,6 +182,16 @@ impl Appliance {
     /// Whose bags are taken: the pinned seal keys of sending appliances.
     pub fn import_config(&self) -> &ImportConfig {
         &self.import_config
+    }
+
+    /// The importer of page files, with its limits.
+    pub(crate) fn importer(&self) -> &FileImporter {
+        &self.importer
+    }
+
+    /// The hot folder's state directory.
+    pub(crate) fn hot_files(&self) -> &HotFiles {
+        &self.hot_files
     }
 
     /// The PDF signer and the trust anchors of verification.

@@ -91,6 +91,9 @@ pub enum Command {
     Reuse(ReuseArgs),
     /// Rebuild the search index from the archive alone.
     Reindex,
+    /// The hot folder: files waiting for an operator's confirmation (over HTTP) and recent
+    /// refusals with their reasons. Reads the hot folder's state alone, so it works while serving.
+    Hotfolder,
     /// The archive's commands.
     #[command(flatten)]
     Archive(ArchiveCommand),
@@ -316,10 +319,26 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         println!("restored {} documents from {}; fixity: intact", report.documents, dir.display());
         return Ok(true);
     }
+    if let Command::Hotfolder = &cli.command {
+        let listing = crate::hotfolder::list_state(&cli.data, &Config::load(cli.config.as_deref())?)?;
+        if cli.json {
+            print_json(&listing)?;
+        } else {
+            println!("{} files wait for confirmation", listing.pending.len());
+            for f in &listing.pending {
+                println!("{}\t{}\t{} {} {:?}\t{} bytes\t{}", f.id, f.received_at, f.owner.as_deref().unwrap_or("-"), f.doc_type, f.name, f.size, f.file_name);
+            }
+            println!("{} recent refusals", listing.failed.len());
+            for f in &listing.failed {
+                println!("{}\t{}\t{}\t{}", f.id, f.received_at, f.file_name, f.reason);
+            }
+        }
+        return Ok(true);
+    }
     let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
     match cli.command {
-        Command::Serve { .. } | Command::Ingest(_) => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
         Command::Scanners { options } => {
             let sane = scanner_driver::Sane::get()?;
             match options {

@@ -36,9 +36,10 @@
 //! back_rotated_180 = true
 //!
 //! [hot_folder]
-//! path = "/srv/scans/counter-1"             # default: DATA/hotfolder; `enabled = false` turns it off
+//! path = "/srv/scans/counter-1"             # the share; default: DATA/inbox; `enabled = false` turns it off
 //! settle_seconds = 2                        # a file is taken once unchanged this long
 //! doc_type = "KHAC"                         # for files not named OWNER_TYPE_name.ext
+//! keep_done_days = 30                       # archived files are kept in DATA/hotfolder/done this long
 //!
 //! [import]                                  # bags from other appliances: whose seal keys to trust,
 //! trusted_keys = [                          # each id compared with the sender's `sohoa keys export`
@@ -154,7 +155,8 @@ impl ScannerConfig {
 pub struct HotFolderConfig {
     /// Whether `serve` watches it.
     pub enabled: bool,
-    /// The folder; `hotfolder` under the data directory when not given.
+    /// The share that files are dropped into; `inbox` under the data directory when not given. It
+    /// must not overlap the appliance's own state, `hotfolder` under the data directory.
     pub path: Option<PathBuf>,
     /// A file is taken once its size and time have not changed for this long.
     pub settle_seconds: f64,
@@ -162,11 +164,13 @@ pub struct HotFolderConfig {
     pub poll_milliseconds: u64,
     /// The document type of files not named `OWNER_TYPE_name.ext`.
     pub doc_type: String,
+    /// Days an archived file is kept in the state directory's `done/` before it is deleted.
+    pub keep_done_days: u32,
 }
 
 impl Default for HotFolderConfig {
     fn default() -> Self {
-        HotFolderConfig { enabled: true, path: None, settle_seconds: 2.0, poll_milliseconds: 500, doc_type: "KHAC".into() }
+        HotFolderConfig { enabled: true, path: None, settle_seconds: 2.0, poll_milliseconds: 500, doc_type: "KHAC".into(), keep_done_days: 30 }
     }
 }
 

@@ -13,6 +13,7 @@ mod bag;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod hotfolder;
 pub mod input;
 pub mod jobs;
 mod progress_bar;

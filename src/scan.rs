@@ -1,6 +1,5 @@
-//! Scanners and the hot folder, wired to capture. `sohoa scanners` lists what SANE sees, `sohoa
-//! scan` turns one feeder batch into one document, and while serving, a thread watches the hot
-//! folder and turns each complete file into a document.
+//! Scanners, wired to capture. `sohoa scanners` lists what SANE sees and `sohoa scan` turns one
+//! feeder batch into one document (the hot folder is in [`crate::hotfolder`]).
 //!
 //! SANE reads its configuration directory once, when the first scanner call initialises it, from
 //! `SANE_CONFIG_DIR`. [`configure_sane`] sets that up under the data directory before anything else
@@ -8,18 +7,12 @@
 //! off, so that a fresh appliance has a scanner to try.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use scanner_driver::{Claimed, DriverError, HotFolder, Sane, ScanSettings, ScannedPage};
+use scanner_driver::{DriverError, Sane, ScanSettings, ScannedPage};
 
-use crate::config::{Config, HotFolderConfig, ScannerConfig};
-use crate::input::MetadataFields;
+use crate::config::{Config, ScannerConfig};
 use crate::{Appliance, ApplianceError, IngestReport, IngestRequest};
-
-/// The actor of documents made from hot-folder files.
-const HOT_FOLDER_ACTOR: &str = "hotfolder";
 
 /// Writes the SANE configuration under `data` and points `SANE_CONFIG_DIR` at it, unless the
 /// environment already names one. Must run before any other thread starts (it sets an environment
@@ -120,106 +113,6 @@ pub fn scan_document(
     // Archived: the holding copies have done their job.
     let _ = std::fs::remove_dir_all(&holding);
     Ok(report)
-}
-
-/// The metadata of a hot-folder file: `OWNER_TYPE_name words.ext` gives the owner, the type and the
-/// name; any other name gives the configured type and the file name as the document name.
-fn hot_folder_metadata(name: &str, config: &HotFolderConfig) -> Result<domain::MetadataDraft, ApplianceError> {
-    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-    let named = stem.split_once('_').and_then(|(owner, rest)| {
-        let (doc_type, title) = rest.split_once('_')?;
-        (domain::OwnerId::parse(owner).is_ok() && domain::DocumentTypeCode::parse(doc_type).is_ok()).then(|| (owner, doc_type, title.replace('_', " ")))
-    });
-    let fields = match named {
-        Some((owner, doc_type, title)) => MetadataFields { owner: Some(owner.into()), doc_type: doc_type.into(), name: title, ..Default::default() },
-        None => MetadataFields { doc_type: config.doc_type.clone(), name: stem.to_owned(), ..Default::default() },
-    };
-    fields.draft(HOT_FOLDER_ACTOR.into())
-}
-
-/// What became of a hot-folder file.
-#[derive(Debug, PartialEq, Eq)]
-pub enum HotOutcome {
-    /// Archived as this document (now or before a restart).
-    Archived(String),
-    /// Refused; the file is in `failed/` with this reason.
-    Failed(String),
-    /// Not processed for a passing reason (the archive busy, a disk error); it stays in
-    /// `processing/` and is tried again.
-    Retry(String),
-}
-
-/// Processes one taken file: archived once (a file whose content was already archived, say before a
-/// crash, is not archived again), then moved to `done/`; refused with its reason into `failed/`.
-pub fn process_hot_file(appliance: &Appliance, folder: &HotFolder, file: Claimed) -> Result<HotOutcome, ApplianceError> {
-    let bytes = match std::fs::read(&file.path) {
-        Ok(b) => b,
-        Err(e) => return Ok(HotOutcome::Retry(format!("{}: cannot read: {e}", file.path.display()))),
-    };
-    let source = format!("file:{}", blake3::hash(&bytes).to_hex());
-    if let Some(code) = appliance.archive().find_by_source(&source)? {
-        folder.done(file)?;
-        return Ok(HotOutcome::Archived(code.to_string()));
-    }
-    let result = hot_folder_metadata(&file.name, appliance.hot_folder_config()).and_then(|metadata| {
-        let request = IngestRequest { metadata, pages: vec![(PathBuf::from(&file.name), bytes)], actor: HOT_FOLDER_ACTOR.into(), source: Some(source) };
-        appliance.ingest(request, &mut |_| {})
-    });
-    match result {
-        Ok(report) => {
-            folder.done(file)?;
-            Ok(HotOutcome::Archived(report.code))
-        }
-        Err(e @ (ApplianceError::Input(_) | ApplianceError::NotFound(_))) => {
-            let reason = e.to_string();
-            folder.failed(file, &reason)?;
-            Ok(HotOutcome::Failed(reason))
-        }
-        Err(e) => Ok(HotOutcome::Retry(e.to_string())),
-    }
-}
-
-/// Watches the configured hot folder on a thread of its own while serving; returns its path.
-pub fn spawn_hot_folder(appliance: Arc<Appliance>) -> anyhow::Result<Option<PathBuf>> {
-    let config = appliance.hot_folder_config().clone();
-    if !config.enabled {
-        return Ok(None);
-    }
-    let path = config.path.clone().unwrap_or_else(|| appliance.data_dir().join("hotfolder"));
-    let mut folder = HotFolder::open(&path, Duration::from_secs_f64(config.settle_seconds.max(0.0))).map_err(anyhow::Error::new)?;
-    let interval = Duration::from_millis(config.poll_milliseconds.max(50));
-    std::thread::Builder::new().name("hot folder".into()).spawn(move || {
-        // Files taken before a restart come first, in the order they were taken.
-        let mut queue = folder.recover().unwrap_or_else(|e| {
-            tracing::error!("hot folder: {e}");
-            Vec::new()
-        });
-        loop {
-            let mut retry = Vec::new();
-            for file in std::mem::take(&mut queue) {
-                let name = file.name.clone();
-                match process_hot_file(&appliance, &folder, file.clone()) {
-                    Ok(HotOutcome::Archived(code)) => tracing::info!(file = %name, %code, "hot folder: archived"),
-                    Ok(HotOutcome::Failed(reason)) => tracing::warn!(file = %name, %reason, "hot folder: refused, moved to failed/"),
-                    Ok(HotOutcome::Retry(reason)) => {
-                        tracing::warn!(file = %name, %reason, "hot folder: will try again");
-                        retry.push(file);
-                    }
-                    Err(e) => {
-                        tracing::error!(file = %name, "hot folder: {e}");
-                        retry.push(file);
-                    }
-                }
-            }
-            std::thread::sleep(interval);
-            queue = retry;
-            match folder.poll() {
-                Ok(taken) => queue.extend(taken),
-                Err(e) => tracing::error!("hot folder: {e}"),
-            }
-        }
-    })?;
-    Ok(Some(path))
 }
 
 /// Loads the configuration named on the command line, for [`configure_sane`] in `main`.

@@ -45,6 +45,9 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/api/verify", ALL),
     (Method::GET, "/api/verify/001099012345.GPXD.01", ALL),
     (Method::GET, "/api/keys", ALL),
+    (Method::GET, "/api/hotfolder", &[Operator, Admin]),
+    (Method::POST, "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/confirm", &[Operator, Admin]),
+    (Method::POST, "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject", &[Operator, Admin]),
     (Method::POST, "/api/users/nobody/disable", &[Admin]),
     (Method::POST, "/api/users/nobody/enable", &[Admin]),
 ];

@@ -1,7 +1,7 @@
 //! Scanning and the hot folder, end to end. `sohoa scanners` and `sohoa scan` drive SANE's virtual
 //! `test` scanner, which the appliance enables in the SANE configuration it writes under its data
-//! directory; a served appliance captures every file of its hot folder exactly once, across a
-//! kill -9.
+//! directory; a served appliance takes every file of its hot folder exactly once, across a kill -9,
+//! and each is archived once an operator confirms it.
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -81,10 +81,11 @@ fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
 fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     let s = Sohoa::new();
     let hot = s.dir.path().join("hot");
+    let state = s.data().join("hotfolder");
     let config = s.dir.path().join("sohoa.toml");
     std::fs::write(&config, format!("[scanner]\ntest_scanner = false\n[hot_folder]\npath = \"{}\"\nsettle_seconds = 0.3\npoll_milliseconds = 100\n", hot.display())).unwrap();
     let mut server = serve(&s, &config);
-    wait_until("the hot folder", Duration::from_secs(60), || hot.join("processing").exists());
+    wait_until("the hot folder", Duration::from_secs(60), || hot.exists() && state.join("pending").exists());
     // 200 files at once, each a different page of a different owner.
     let files: Vec<(String, Vec<u8>)> = (0..200).map(|i| (format!("0010{:08}_CCCD_Căn cước {i}.png", 99_000_000 + i), page_png(i))).collect();
     for (name, bytes) in &files {
@@ -95,16 +96,30 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     std::fs::write(hot.join("hỏng.png"), broken).unwrap();
     std::fs::write(hot.join("ghi chú.txt"), "không phải ảnh").unwrap();
 
-    // Killed in the middle of the run, then started again.
-    wait_until("a third of the files", Duration::from_secs(300), || count(&hot.join("done")) >= 70);
+    // Killed in the middle of the run, then started again: every file waits for an operator once.
+    wait_until("a third of the files", Duration::from_secs(300), || count(&state.join("pending")) >= 70);
     server.kill().unwrap();
     server.wait().unwrap();
     let mut server = serve(&s, &config);
-    wait_until("every file", Duration::from_secs(600), || count(&hot.join("done")) == 200 && count(&hot.join("failed")) == 2);
+    wait_until("every file", Duration::from_secs(600), || count(&state.join("pending")) == 200 && count(&state.join("failed")) == 2);
     server.kill().unwrap();
     server.wait().unwrap();
-    assert_eq!(count(&hot.join("processing")), 0);
-    assert_eq!(count(&hot), 3, "only processing/, done/ and failed/ are left");
+    assert_eq!(count(&state.join("processing")), 0);
+    assert_eq!(count(&hot), 0, "every file was taken from the share");
+    assert_eq!(open_archive(&s.data()).document_count().unwrap(), 0, "nothing is archived before an operator confirms it");
+
+    // An operator confirms every waiting file.
+    let appliance = sohoa::Appliance::open(&s.data()).unwrap();
+    let listing = appliance.hot_folder_files().unwrap();
+    assert_eq!(listing.pending.len(), 200);
+    for file in &listing.pending {
+        let request = sohoa::hotfolder::HotConfirm { id: file.id.parse().unwrap(), corrections: Default::default() };
+        appliance.confirm_hot_file(request, "operator").unwrap();
+    }
+    let reason = |name: &str| listing.failed.iter().find(|f| f.file_name == name).map(|f| f.reason.clone()).unwrap_or_default();
+    assert!(reason("hỏng.png").contains("damaged"), "{}", reason("hỏng.png"));
+    assert!(reason("ghi chú.txt").contains("not a PNG, JPEG, TIFF or PDF"), "{}", reason("ghi chú.txt"));
+    drop(appliance);
 
     let archive = open_archive(&s.data());
     assert_eq!(archive.document_count().unwrap(), 200, "no file lost, none archived twice");
@@ -113,10 +128,8 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
         let code = archive.find_by_source(&format!("file:{}", blake3::hash(bytes).to_hex())).unwrap().unwrap_or_else(|| panic!("{name} was not archived"));
         let record = archive.record(&code).unwrap().unwrap();
         assert_eq!(record.metadata.owner().map(|o| o.as_str().to_owned()), Some(name[..12].to_owned()));
+        assert_eq!(record.metadata.operator(), "operator");
         codes.insert(code);
     }
     assert_eq!(codes.len(), 200);
-    let reason = |name: &str| std::fs::read_to_string(hot.join("failed").join(format!("{name}.reason.txt"))).unwrap();
-    assert!(reason("hỏng.png").contains("damaged"), "{}", reason("hỏng.png"));
-    assert!(reason("ghi chú.txt").contains("not a PNG, JPEG, TIFF or PDF"), "{}", reason("ghi chú.txt"));
 }

@@ -18,3 +18,4 @@ mod lan_routes;
 mod reuse;
 mod scanning;
 mod signing;
+mod lan_hotfolder;

@@ -9,6 +9,7 @@ mod client_ip;
 mod documents;
 mod error;
 mod headers;
+mod hotfolder;
 mod progress;
 mod reuse;
 mod search;
@@ -89,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .merge(archive::router())
         .merge(auth::router())
         .merge(documents::router())
+        .merge(hotfolder::router())
         .merge(progress::router())
         .merge(reuse::router())
         .merge(search::router())
@@ -172,10 +174,10 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
                 }
             }
         });
-        let hot_folder = crate::scan::spawn_hot_folder(state.appliance.clone())?;
+        let hot_folder = crate::hotfolder::spawn_hot_folder(state.appliance.clone())?;
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
         if let Some(path) = hot_folder {
-            println!("hot folder: files dropped into {} are captured (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
+            println!("hot folder: files dropped into {} wait for an operator's confirmation (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
         }
         tracing::info!(%listen, "serving");
         let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

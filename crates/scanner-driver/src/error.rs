@@ -125,6 +125,12 @@ pub enum DriverError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A hot-folder file was named by something that is not an id the appliance makes.
+    #[error("{given:?} is not a hot-folder file id (64 hexadecimal digits)")]
+    HotFileId {
+        /// What was given (cut to 80 characters).
+        given: String,
+    },
     /// A page is below the required resolution and the appliance is set to refuse such pages.
     #[error("{origin}: {dpi:.0} dpi is below the required {min:.0} dpi; scan it again at {min:.0} dpi or more")]
     LowResolution {

@@ -18,11 +18,28 @@ pub struct ImportLimits {
     pub max_pixels: u64,
     /// Most pages accepted from one multi-page file (TIFF, PDF).
     pub max_pages: usize,
+    /// Largest size a PDF stream other than a page image (a page's content, an object or
+    /// cross-reference stream) may decode to, at each stage of its filter chain. A page image is
+    /// bounded by its declared width, height, components and bits instead.
+    pub max_pdf_stream_bytes: u64,
+    /// Most bytes decoded from one PDF file in all: every stage of every stream's filter chain,
+    /// page images included, so that many streams each under their bound cannot add up to a bomb.
+    pub max_pdf_decoded_bytes: u64,
 }
 
 impl Default for ImportLimits {
     fn default() -> Self {
-        ImportLimits { max_file_bytes: 512 << 20, max_side: 20_000, max_pixels: 100_000_000, max_pages: 2_000 }
+        ImportLimits {
+            max_file_bytes: 512 << 20,
+            max_side: 20_000,
+            max_pixels: 100_000_000,
+            max_pages: 2_000,
+            // A scanned page's content (its image drawn, an invisible OCR text layer) and a scan's
+            // object streams hold kilobytes; 8 MiB leaves ample room.
+            max_pdf_stream_bytes: 8 << 20,
+            // 2000 bilevel A4 pages at 300 dpi, or 230 gray ones stored with Flate.
+            max_pdf_decoded_bytes: 2 << 30,
+        }
     }
 }
 
@@ -98,7 +115,8 @@ impl FileImporter {
         FileImporter { refuse_below_dpi: Some(min), ..self }
     }
 
-    pub(crate) fn limits(&self) -> &ImportLimits {
+    /// The limits files are held to.
+    pub fn limits(&self) -> &ImportLimits {
         &self.limits
     }
 

@@ -14,6 +14,7 @@
 //! material.
 #![deny(missing_docs)]
 
+mod decode_budget;
 mod error;
 mod hotfolder;
 mod import;
@@ -25,7 +26,7 @@ mod stream;
 mod tiff;
 
 pub use error::DriverError;
-pub use hotfolder::{Claimed, HotFolder};
+pub use hotfolder::{HotEntry, HotFileId, HotFolder, HotState, Polled, Stage};
 pub use import::{FileImporter, ImportLimits, PendingPage};
 pub use quirks::{QuirkRule, Quirks, quirks_for};
 pub use sane::{ColorMode, Constraint, DeviceInfo, OptionKind, Sane, ScanOption, ScanSettings, Scanner, Source};

@@ -7,10 +7,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, Stream};
 
+use crate::decode_budget::{DecodeBudget, Refusal, STREAM_LIMIT, decode_object_streams, filter_names};
 use crate::scanned::{Samples, raw_page};
 use crate::{DriverError, Dpi, FileImporter, RawPage};
+
+/// Bytes a page image may decode to beyond its declared size: some encoders pad the end of the data.
+const IMAGE_SLACK: usize = 4096;
 
 /// The image of one scanned page, taken out of the document when it is split.
 #[derive(Debug, Clone)]
@@ -20,33 +25,62 @@ pub(crate) struct PdfPage {
     image: Arc<Stream>,
     /// Resolution from the image's size in pixels and its size drawn on the page.
     dpi: Option<(f32, f32)>,
+    /// What is left to decode from the file this page is in.
+    budget: Arc<DecodeBudget>,
 }
 
 fn corrupt(path: &Path, reason: impl std::fmt::Display) -> DriverError {
     DriverError::Corrupt { path: path.into(), format: "PDF", reason: reason.to_string() }
 }
 
-fn load(importer: &FileImporter, path: &Path, bytes: &[u8]) -> Result<Document, DriverError> {
-    let mut options = lopdf::LoadOptions::default();
-    options.max_decompressed_size = usize::try_from(importer.limits().max_pixels.saturating_mul(6)).ok();
+/// The refusal of a stream that could not be decoded: a limit reached, or damage.
+fn refusal(path: &Path, refusal: Refusal) -> DriverError {
+    match refusal {
+        Refusal::Limit(reason) => DriverError::TooLarge { path: path.into(), reason },
+        Refusal::Damaged(reason) => corrupt(path, reason),
+    }
+}
+
+fn load(importer: &FileImporter, path: &Path, bytes: &[u8], budget: &Arc<DecodeBudget>) -> Result<Document, DriverError> {
+    let bound = importer.limits().max_pdf_stream_bytes;
+    // Object streams are decoded by the filter, under the file's budget; cross-reference streams,
+    // which the parser decodes before any filter sees them, are bounded per stream here.
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(usize::try_from(bound).unwrap_or(usize::MAX)),
+        filter: Some(decode_object_streams),
+        ..lopdf::LoadOptions::default()
+    };
     // The parser is not ours: a panic on a hostile file must become a refusal of that file, not
     // the end of the service.
-    let loaded = std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options)).map_err(|_| corrupt(path, "the PDF parser failed on this file"))?;
-    let doc = loaded.map_err(|e| corrupt(path, e))?;
+    let loaded = crate::decode_budget::loading(budget.clone(), bound, || std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options)))
+        .map_err(|r| refusal(path, r))?
+        .map_err(|_| corrupt(path, "the PDF parser failed on this file"))?;
+    let doc = loaded.map_err(|e| match e {
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
+            DriverError::TooLarge { path: path.into(), reason: format!("a cross-reference stream decodes to more than the limit of {limit} bytes for one stream (max_pdf_stream_bytes)") }
+        }
+        other => corrupt(path, other),
+    })?;
     if doc.is_encrypted() {
         return Err(corrupt(path, "the PDF is encrypted; save it without a password first"));
     }
     Ok(doc)
 }
 
-/// The scanned pages of a PDF, each checked to be one image.
+/// The scanned pages of a PDF, each checked to be one image. Every stream decoded from the file,
+/// here and when its pages are decoded, is charged to one budget of
+/// [`ImportLimits::max_pdf_decoded_bytes`](crate::ImportLimits).
 pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &[u8]) -> Result<Vec<PdfPage>, DriverError> {
-    let doc = load(importer, path, bytes)?;
+    let budget = Arc::new(DecodeBudget::new(importer.limits().max_pdf_decoded_bytes));
+    let doc = load(importer, path, bytes, &budget)?;
     let pages = doc.get_pages();
     if pages.len() > importer.limits().max_pages {
         return Err(importer.too_many_pages(path, pages.len()));
     }
-    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pages.iter().map(|(&number, &id)| page(&doc, number as usize, id).map_err(|reason| DriverError::NotScanned { path: path.into(), page: number as usize, reason })).collect::<Result<Vec<_>, _>>()));
+    let bound = importer.limits().max_pdf_stream_bytes;
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pages.iter().map(|(&number, &id)| page(&doc, path, number as usize, id, &budget, bound)).collect::<Result<Vec<_>, _>>()
+    }));
     analysed.map_err(|_| corrupt(path, "the PDF parser failed on this file"))?
 }
 
@@ -70,9 +104,23 @@ fn operand(o: &Object) -> Option<f64> {
     }
 }
 
-fn page(doc: &Document, number: usize, id: lopdf::ObjectId) -> Result<PdfPage, String> {
-    let images = doc.get_page_images(id).map_err(|e| format!("cannot read its images: {e}"))?;
-    let content = doc.get_and_decode_page_content(id).map_err(|e| format!("cannot read its content: {e}"))?;
+/// The content of a page: its content streams decoded under the file's budget, together at most
+/// `bound` bytes.
+fn page_content(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId, budget: &DecodeBudget, bound: u64) -> Result<Content, DriverError> {
+    let mut data = Vec::new();
+    for stream_id in doc.get_page_contents(id) {
+        let Ok(stream) = doc.get_object(stream_id).and_then(Object::as_stream) else { continue };
+        let left = bound.saturating_sub(data.len() as u64);
+        data.extend(budget.decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content")).map_err(|r| refusal(path, r))?);
+        data.push(b'\n');
+    }
+    Content::decode(&data).map_err(|e| DriverError::NotScanned { path: path.into(), page: number, reason: format!("cannot read its content: {e}") })
+}
+
+fn page(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId, budget: &Arc<DecodeBudget>, bound: u64) -> Result<PdfPage, DriverError> {
+    let not_scanned = |reason: String| DriverError::NotScanned { path: path.into(), page: number, reason };
+    let images = doc.get_page_images(id).map_err(|e| not_scanned(format!("cannot read its images: {e}")))?;
+    let content = page_content(doc, path, number, id, budget, bound)?;
     let (mut draws, mut visible_text, mut paths) = (0, 0, 0);
     let mut ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
     let mut stack = Vec::new();
@@ -107,25 +155,17 @@ fn page(doc: &Document, number: usize, id: lopdf::ObjectId) -> Result<PdfPage, S
         if paths > 0 {
             holds.push("drawings".into());
         }
-        return Err(format!("not a scanned page (it holds {}); print it to images or import the original images instead", holds.join(", ")));
+        return Err(not_scanned(format!("not a scanned page (it holds {}); print it to images or import the original images instead", holds.join(", "))));
     }
     let image = &images[0];
-    let stream = doc.get_object(image.id).and_then(Object::as_stream).map_err(|e| format!("cannot read its image: {e}"))?;
+    let stream = doc.get_object(image.id).and_then(Object::as_stream).map_err(|e| not_scanned(format!("cannot read its image: {e}")))?;
     let (w_pt, h_pt) = (drawn_at[0].hypot(drawn_at[1]), drawn_at[2].hypot(drawn_at[3]));
     let dpi = (w_pt > 1.0 && h_pt > 1.0).then(|| ((image.width as f64 * 72.0 / w_pt) as f32, (image.height as f64 * 72.0 / h_pt) as f32));
-    Ok(PdfPage { number, image: Arc::new(stream.clone()), dpi })
+    Ok(PdfPage { number, image: Arc::new(stream.clone()), dpi, budget: budget.clone() })
 }
 
 fn int(dict: &Dictionary, key: &[u8]) -> Option<i64> {
     dict.get(key).ok().and_then(|o| o.as_i64().ok())
-}
-
-fn filters(dict: &Dictionary) -> Vec<Vec<u8>> {
-    match dict.get(b"Filter") {
-        Ok(Object::Name(n)) => vec![n.clone()],
-        Ok(Object::Array(a)) => a.iter().filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec)).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Colour components of the image's colour space, if sohoa can take it.
@@ -153,7 +193,7 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
     let (w, h) = (u32::try_from(w).map_err(|_| refuse(format!("image width {w}")))?, u32::try_from(h).map_err(|_| refuse(format!("image height {h}")))?);
     importer.check_dimensions(path, w, h)?;
     let dpi = page.dpi.map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| Dpi { x, y, stated: true });
-    let filters = filters(dict);
+    let filters = filter_names(dict);
     let names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
     let origin = format!("{} page {}", path.display(), page.number);
     match names.as_slice() {
@@ -177,6 +217,7 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
                 return Err(refuse(format!("a Group 4 image of {columns} columns drawn {w} pixels wide")));
             }
             let stride = (w as usize).div_ceil(8);
+            page.budget.charge((stride * h as usize) as u64, &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
             let mut bits = Vec::with_capacity(stride * h as usize);
             let decoded = fax::decoder::decode_g4(page.image.content.iter().copied(), w as u16, Some(h as u16), |transitions| {
                 let mut row = vec![0u8; stride];
@@ -201,7 +242,10 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
                 other => return Err(refuse(format!("{other} bits per component is not supported"))),
             };
             let limit = row * h as usize;
-            let data = page.image.decompressed_content_with_limit(limit).map_err(|e| corrupt(path, format!("page {}: {e}", page.number)))?;
+            // The declared size bounds the decoding, with one byte a row for PNG predictors and a
+            // little for encoders that pad the end.
+            let bound = (limit + h as usize + IMAGE_SLACK) as u64;
+            let data = page.budget.decode(&page.image, bound, "what its declared size and depth need", &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
             if data.len() < limit {
                 return Err(corrupt(path, format!("page {}: the image holds {} bytes of the {limit} its size needs", page.number, data.len())));
             }
@@ -231,23 +275,33 @@ mod tests {
     use crate::ImportLimits;
     use lopdf::{content::Content, content::Operation, dictionary};
 
+    /// The content of a page drawing its image, with visible text on request.
+    fn drawing(with_text: bool) -> Stream {
+        let mut ops = vec![
+            Operation::new("q", vec![]),
+            Operation::new("cm", vec![144.into(), 0.into(), 0.into(), 72.into(), 0.into(), 0.into()]),
+            Operation::new("Do", vec!["Im0".into()]),
+            Operation::new("Q", vec![]),
+        ];
+        if with_text {
+            ops.extend([Operation::new("BT", vec![]), Operation::new("Tj", vec![Object::string_literal("hello")]), Operation::new("ET", vec![])]);
+        }
+        Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap())
+    }
+
     /// A PDF whose pages draw `images` (JPEG bytes or raw gray samples) and, on request, text.
     fn pdf(pages: &[(Stream, bool)]) -> Vec<u8> {
+        document(pages.iter().map(|(image, with_text)| (image.clone(), drawing(*with_text))).collect())
+    }
+
+    /// A PDF of pages each with its image (as `Im0`) and its content stream.
+    fn document(pages: Vec<(Stream, Stream)>) -> Vec<u8> {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
         let mut kids = Vec::new();
-        for (image, with_text) in pages {
-            let image_id = doc.add_object(image.clone());
-            let mut ops = vec![
-                Operation::new("q", vec![]),
-                Operation::new("cm", vec![144.into(), 0.into(), 0.into(), 72.into(), 0.into(), 0.into()]),
-                Operation::new("Do", vec!["Im0".into()]),
-                Operation::new("Q", vec![]),
-            ];
-            if *with_text {
-                ops.extend([Operation::new("BT", vec![]), Operation::new("Tj", vec![Object::string_literal("hello")]), Operation::new("ET", vec![])]);
-            }
-            let content = doc.add_object(Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap()));
+        for (image, content) in pages {
+            let image_id = doc.add_object(image);
+            let content = doc.add_object(content);
             kids.push(doc.add_object(dictionary! {
                 "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 144.into(), 72.into()],
                 "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
@@ -260,6 +314,25 @@ mod tests {
         let mut out = Vec::new();
         doc.save_to(&mut out).unwrap();
         out
+    }
+
+    /// `data` compressed with Flate `stages` times, the filters named in decoding order (each stage
+    /// must shrink what it compresses, or lopdf leaves it as it is).
+    fn nested_flate(data: Vec<u8>, stages: usize) -> Stream {
+        let mut content = data;
+        for _ in 0..stages {
+            let mut stream = Stream::new(dictionary! {}, content);
+            stream.compress().unwrap();
+            content = stream.content;
+        }
+        Stream::new(dictionary! { "Filter" => vec![Object::from("FlateDecode"); stages] }, content)
+    }
+
+    /// A page's drawing followed by `spaces` spaces.
+    fn padded_drawing(spaces: usize) -> Vec<u8> {
+        let mut content = drawing(false).content;
+        content.resize(content.len() + spaces, b' ');
+        content
     }
 
     fn gray_image(w: i64, h: i64) -> Stream {
@@ -300,5 +373,44 @@ mod tests {
         let file = pdf(&[(gray_image(20, 10), false), (gray_image(20, 10), true)]);
         let e = FileImporter::new(ImportLimits::default(), 300.0).pages(Path::new("mixed.pdf"), file).unwrap_err();
         assert!(e.to_string().contains("page 2: not a scanned page (it holds 1 image, text)"), "{e}");
+    }
+
+    #[test]
+    fn hole02_every_stage_of_a_nested_chain_is_bounded() {
+        let limits = ImportLimits { max_pdf_stream_bytes: 64 << 10, ..ImportLimits::default() };
+        let importer = FileImporter::new(limits, 300.0);
+        // A megabyte of page content, behind two Flate stages: the second passes the bound.
+        let file = document(vec![(gray_image(20, 10), nested_flate(padded_drawing(1 << 20), 2))]);
+        let e = importer.pages(Path::new("nested.pdf"), file).unwrap_err();
+        assert!(matches!(e, DriverError::TooLarge { .. }), "{e}");
+        let e = e.to_string();
+        assert!(e.contains("stage 2 of 2 (FlateDecode + FlateDecode) of page 1's content decodes to more than 65536 bytes, the limit for one PDF stream (max_pdf_stream_bytes)"), "{e}");
+        // Content under the bound is taken.
+        let file = document(vec![(gray_image(20, 10), nested_flate(padded_drawing(40_000), 1))]);
+        assert_eq!(importer.pages(Path::new("small.pdf"), file).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn hole02_the_total_decoded_from_a_file_counts_every_stream() {
+        let limits = ImportLimits { max_pdf_stream_bytes: 64 << 10, max_pdf_decoded_bytes: 100_000, ..ImportLimits::default() };
+        let importer = FileImporter::new(limits, 300.0);
+        // Three pages, each under the bound of one stream, together over the file's total.
+        let page = || (gray_image(20, 10), nested_flate(padded_drawing(40_000), 1));
+        let e = importer.pages(Path::new("many.pdf"), document(vec![page(), page(), page()])).unwrap_err().to_string();
+        assert!(e.contains("page 3's content") && e.contains("limit of 100000 bytes decoded from one PDF file (max_pdf_decoded_bytes)"), "{e}");
+        assert_eq!(importer.pages(Path::new("two.pdf"), document(vec![page(), page()])).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn hole02_a_page_image_decodes_to_its_declared_size_at_most() {
+        // 20 x 10 gray pixels declared, a megabyte of samples inflated.
+        let mut image = gray_image(20, 10);
+        let mut bomb = Stream::new(dictionary! {}, vec![0; 1 << 20]);
+        bomb.compress().unwrap();
+        image.content = bomb.content;
+        image.dict.set("Filter", "FlateDecode");
+        let pages = FileImporter::new(ImportLimits::default(), 300.0).pages(Path::new("image.pdf"), pdf(&[(image, false)])).unwrap();
+        let e = pages[0].decode().unwrap_err().to_string();
+        assert!(e.contains("stage 1 of 1 (FlateDecode) of page 1's image decodes to more than 4306 bytes, what its declared size and depth need"), "{e}");
     }
 }
