@@ -667,7 +667,10 @@ fn hole08_reserving_child() {
     let Ok(dir) = std::env::var("SOHOA_RESERVING_CHILD") else { return };
     let f = open_in(Path::new(&dir));
     let reservation = reserve(&f, &PLAIN);
-    println!("RESERVED {}", reservation.code());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "RESERVED {}", reservation.code()).unwrap();
+    out.flush().unwrap();
+    drop(out);
     loop {
         std::thread::park();
     }
