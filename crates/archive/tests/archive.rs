@@ -661,44 +661,6 @@ fn hole08_reserved_codes_never_collide_and_failed_ingests_burn_no_number() {
     assert_clean(&f);
 }
 
-/// The child of the test below: reserves a code, says so, and waits to be killed.
-#[test]
-fn hole08_reserving_child() {
-    let Ok(dir) = std::env::var("SOHOA_RESERVING_CHILD") else { return };
-    let f = open_in(Path::new(&dir));
-    let reservation = reserve(&f, &PLAIN);
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "RESERVED {}", reservation.code()).unwrap();
-    out.flush().unwrap();
-    drop(out);
-    loop {
-        std::thread::park();
-    }
-}
-
-/// A process killed between reserving a code and committing (kill -9 while it signs) leaves the
-/// number free.
-#[test]
-fn hole08_a_process_killed_after_reserving_burns_no_number() {
-    let dir = tempfile::tempdir().unwrap();
-    drop(open_in(dir.path()));
-    for _ in 0..3 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "hole08_reserving_child", "--nocapture", "--test-threads", "1"])
-            .env("SOHOA_RESERVING_CHILD", dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let line = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).find(|l| l.starts_with("RESERVED "));
-        assert_eq!(line.as_deref(), Some("RESERVED 001099012345.GPXD.01"));
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-    let f = open_in(dir.path());
-    assert_eq!(commit(&f, &PLAIN, &[b"after three killed ingests"]).counter(), Some(1));
-}
-
 /// A hold on an owner placed while that owner's documents are being committed covers every one of
 /// them: those committed before it by its own listing, the others as they commit.
 #[test]
