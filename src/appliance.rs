@@ -44,6 +44,19 @@ pub struct IngestReport {
     pub pdf_hash: String,
     /// Per page: number, image hash, and why it was flagged for review.
     pub pages: Vec<PageReport>,
+    /// Whether search shows the document yet; it is archived either way.
+    pub search: SearchState,
+}
+
+/// Whether search has caught up with a change that is already durable in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchState {
+    /// Search shows the change.
+    Indexed,
+    /// Search could not be brought up to date just now; it catches up by itself (after the next
+    /// change, every minute while serving, and at start-up). The change itself is archived.
+    Pending,
 }
 
 /// One page of an [`IngestReport`].
@@ -242,7 +255,11 @@ impl Appliance {
             }
         }
         let pages = self.capture.capture(sources, progress)?;
-        let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
+        // The code is printed in the PDF and sealed, so it is needed before signing; it is only
+        // reserved here, and taken by the commit's own batch. A failure from here on (a timestamp
+        // authority down) drops the reservation and leaves the number to the next ingest.
+        let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
+        let code = reservation.code().clone();
         let captured = self.capture.assemble(&code, &metadata, pages)?;
         let pdf = self.signing.sign(&captured.pdf, &code, &metadata)?;
         let pdf_hash = BlobHash::of(&pdf);
@@ -258,7 +275,7 @@ impl Appliance {
         };
         let ring = self.keys();
         let sealed = ring.seal(&manifest);
-        let report = IngestReport {
+        let mut report = IngestReport {
             code: code.to_string(),
             pdf_hash: pdf_hash.to_hex(),
             pages: captured
@@ -266,6 +283,7 @@ impl Appliance {
                 .iter()
                 .map(|p| PageReport { number: p.number, image_hash: p.image_hash.to_hex(), flags: p.flags.iter().map(ToString::to_string).collect() })
                 .collect(),
+            search: SearchState::Pending,
         };
         let pages: Vec<PageRecord> = captured
             .pages
@@ -295,8 +313,23 @@ impl Appliance {
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
         self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source })?;
-        self.catch_up_search()?;
+        drop(reservation);
+        report.search = self.index_committed();
         Ok(report)
+    }
+
+    /// Brings search up to date after a change that is already durable in the archive. The change
+    /// stands whatever happens here, so a failure must not reach the caller as a failed request (a
+    /// client would retry, and an ingest would be archived twice): it is logged and answered as
+    /// [`SearchState::Pending`], and the next catch-up repairs it.
+    pub fn index_committed(&self) -> SearchState {
+        match self.catch_up_search() {
+            Ok(()) => SearchState::Indexed,
+            Err(e) => {
+                tracing::warn!("search is behind the archive and will catch up later: {e}");
+                SearchState::Pending
+            }
+        }
     }
 
     /// Applies to the search index every archive event it has not seen, in order, and commits the

@@ -10,8 +10,10 @@ use clap::Subcommand;
 use domain::{DocumentCode, vietnam_now};
 use signer::KeyId;
 
+use crate::cli_login::Step;
 use crate::progress_bar::Progress;
-use crate::{Appliance, ApplianceError};
+use crate::users::Role;
+use crate::{Appliance, ApplianceError, SearchState};
 
 /// The archive's commands, flattened into the CLI's command list.
 #[derive(Debug, Subcommand)]
@@ -126,6 +128,25 @@ pub enum ArchiveCommand {
     },
 }
 
+impl ArchiveCommand {
+    /// What the command needs of the user who runs it, when it changes a document's life: such a
+    /// step is recorded under a logged-in user of one of these roles (see [`crate::cli_login`]).
+    pub fn step(&self) -> Option<Step> {
+        let step = |what, roles| Some(Step { what, roles });
+        match self {
+            ArchiveCommand::Revoke { .. } => step("revoke documents", Role::REVOKERS),
+            ArchiveCommand::Hold { .. } => step("place holds", Role::ARCHIVISTS),
+            ArchiveCommand::Release { .. } => step("release holds", Role::ARCHIVISTS),
+            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => step("set retention classes", Role::ARCHIVISTS),
+            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => step("mark documents eligible", Role::ARCHIVISTS),
+            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => step("review disposition", Role::ARCHIVISTS),
+            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => step("request destruction", Role::DESTROYERS),
+            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => step("confirm destruction", Role::DESTROYERS),
+            _ => None,
+        }
+    }
+}
+
 /// Retention commands.
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
@@ -148,7 +169,8 @@ pub enum RetentionCommand {
 pub enum DisposeCommand {
     /// Mark eligible the documents whose retention ended (the daily job, run now). Deletes nothing.
     Mark {
-        /// The day to judge by (default: today).
+        /// The day to judge by (default: today). A day after today only lists what will be
+        /// eligible by then, for planning, and marks nothing.
         #[arg(long)]
         today: Option<NaiveDate>,
     },
@@ -223,6 +245,13 @@ fn join(ids: &[KeyId]) -> String {
     ids.iter().map(KeyId::as_str).collect::<Vec<_>>().join(" ")
 }
 
+/// Brings search up to date after a change that is already archived, saying so when it could not.
+fn index(appliance: &Appliance) {
+    if appliance.index_committed() == SearchState::Pending {
+        eprintln!("{}", crate::cli::SEARCH_PENDING);
+    }
+}
+
 fn hex(h: &[u8]) -> String {
     h.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -233,7 +262,7 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
     match command {
         ArchiveCommand::Revoke { code, reason } => {
             let record = archive.revoke(&parse_code(&code)?, &reason, actor)?;
-            appliance.catch_up_search()?;
+            index(appliance);
             print(json, serde_json::json!({ "code": code, "status": record.status.name() }), || format!("{code} revoked"))?;
         }
         ArchiveCommand::Hold { document, owner, dossier, doc_type, reason } => {
@@ -245,13 +274,13 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
                 _ => return Err(ApplianceError::Input("say what to hold: --document, --owner, --dossier or --type".into())),
             };
             let (hold, codes) = archive.place_hold(scope, &reason, actor)?;
-            appliance.catch_up_search()?;
+            index(appliance);
             let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
             print(json, serde_json::json!({ "hold": hold.id, "documents": codes }), || format!("hold {} on {} documents", hold.id, codes.len()))?;
         }
         ArchiveCommand::Release { id } => {
             let codes = archive.release_hold(id, actor)?;
-            appliance.catch_up_search()?;
+            index(appliance);
             print(json, serde_json::json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() }), || {
                 format!("hold {id} released from {} documents", codes.len())
             })?;
@@ -372,8 +401,17 @@ fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bo
     let archive = appliance.archive();
     match command {
         DisposeCommand::Mark { today } => {
-            let codes = archive.mark_eligible(today.unwrap_or_else(|| vietnam_now().date_naive()), actor)?;
-            appliance.catch_up_search()?;
+            let now = vietnam_now().date_naive();
+            // A day in the future would make documents eligible before their time: it is a look
+            // ahead only. (Destruction is also judged against the real date, whatever is marked.)
+            if let Some(ahead) = today.filter(|day| *day > now) {
+                let codes: Vec<String> = archive.eligible_by(ahead)?.iter().map(ToString::to_string).collect();
+                return print(json, serde_json::json!({ "eligible_by": ahead, "documents": codes, "marked": false }), || {
+                    format!("{} documents will be eligible by {ahead} (a look ahead: nothing is marked) {}", codes.len(), codes.join(" "))
+                });
+            }
+            let codes = archive.mark_eligible(today.unwrap_or(now), actor)?;
+            index(appliance);
             let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
             print(json, serde_json::json!({ "eligible": codes }), || format!("{} documents newly eligible {}", codes.len(), codes.join(" ")))
         }
@@ -404,7 +442,7 @@ fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bo
         }
         DisposeCommand::Confirm { code, report } => {
             let r = archive.confirm_destruction(&parse_code(&code)?, actor)?;
-            appliance.catch_up_search()?;
+            index(appliance);
             let value = serde_json::json!({ "report": serde_json::from_str::<serde_json::Value>(&r.json).map_err(anyhow::Error::from)?, "seal": { "text": r.seal.text, "signature": hex(&r.seal.signature), "key": r.seal.key } });
             if let Some(path) = report {
                 crate::cli::write_file(&path, serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?.as_bytes())?;

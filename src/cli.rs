@@ -1,15 +1,14 @@
 //! The command line: `sohoa [--data DIR] [--json] <command>` (DESIGN.md §5). Each command runs the
 //! same [`Appliance`] operation the HTTP API runs.
 
-use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
 use crate::archive_cli::ArchiveCommand;
+use crate::cli_login::{self, Step};
 use crate::config::Config;
 use crate::input::MetadataFields;
 use crate::users::{self, Role};
@@ -30,6 +29,11 @@ pub struct Cli {
     /// Print results as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Run the command as this user of the appliance, who logs in with the password read from the
+    /// terminal or the first line of standard input. Required to revoke, hold, release, set a
+    /// retention class, dispose, and (once users exist) manage users.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -183,8 +187,8 @@ pub enum KeysCommand {
 /// User administration.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Create a user, or reset an existing user's password and role. The password is read from
-    /// standard input.
+    /// Create a user, or reset an existing user's password and role. The new password is read from
+    /// the terminal or standard input (after the password of --user, an admin, once users exist).
     Add {
         /// Login name.
         name: String,
@@ -249,13 +253,8 @@ pub struct IngestArgs {
     files: Vec<PathBuf>,
 }
 
-fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
-}
-
-fn actor() -> String {
-    format!("cli:{}", os_user())
-}
+/// What the command line says when a change is archived but search could not show it yet.
+pub(crate) const SEARCH_PENDING: &str = "archived; search could not be brought up to date and will show it once it catches up";
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -272,6 +271,9 @@ fn print_ingest_report(report: &crate::IngestReport, json: bool) -> anyhow::Resu
         for flag in &page.flags {
             eprintln!("page {} flagged for review: {flag}", page.number);
         }
+    }
+    if report.search == crate::SearchState::Pending {
+        eprintln!("{SEARCH_PENDING}");
     }
     println!("{}", report.code);
     Ok(())
@@ -291,6 +293,7 @@ fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
 /// Runs a command. `Ok(false)` means the command ran but its answer is negative (verification
 /// failed), which the binary turns into a non-zero exit.
 pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
+    let user = cli.user.clone();
     if let Command::Serve { listen } = cli.command {
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         crate::server::serve(appliance, listen)?;
@@ -298,15 +301,16 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     }
     if let Command::Ingest(args) = &cli.command {
         // Metadata is checked before the archive is even opened, so a typo costs nothing.
-        let draft = args.fields.draft(args.operator.clone().unwrap_or_else(os_user))?;
+        let draft = args.fields.draft(args.operator.clone().unwrap_or_else(cli_login::system_user))?;
         let pages = args
             .files
             .iter()
             .map(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display()))))
             .collect::<Result<Vec<_>, _>>()?;
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
+        let actor = cli_login::actor(&appliance, user.as_deref(), None)?;
         let show = args.progress;
-        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor: actor(), source: None }, &mut |p| {
+        let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor, source: None }, &mut |p| {
             if show {
                 eprintln!("page {}: {:?}", p.page, p.stage);
             }
@@ -315,7 +319,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         return Ok(true);
     }
     if let Command::Archive(ArchiveCommand::Restore { dir, expect_keys }) = &cli.command {
-        let report = Appliance::restore(&cli.data, dir, expect_keys, &Config::load(cli.config.as_deref())?, &actor())?;
+        // The restored appliance's users come from the backup: nobody can log in before it exists.
+        let actor = format!("cli:{}", cli_login::system_user());
+        let report = Appliance::restore(&cli.data, dir, expect_keys, &Config::load(cli.config.as_deref())?, &actor)?;
         println!("restored {} documents from {}; fixity: intact", report.documents, dir.display());
         return Ok(true);
     }
@@ -337,6 +343,13 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     }
     let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
+    let step = match &cli.command {
+        Command::Archive(command) => command.step(),
+        // The first account is made without a login; after that, only an admin manages users.
+        Command::Users { .. } if appliance.archive().has_users()? => Some(Step { what: "manage users", roles: &[Role::Admin] }),
+        _ => None,
+    };
+    let actor = cli_login::actor(&appliance, user.as_deref(), step)?;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
         Command::Scanners { options } => {
@@ -374,16 +387,16 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             }
         }
         Command::Scan(args) => {
-            let draft = args.fields.draft(args.operator.clone().unwrap_or_else(os_user))?;
+            let draft = args.fields.draft(args.operator.clone().unwrap_or_else(cli_login::system_user))?;
             let settings = args.settings()?;
             // A feeder delivers about a page a second: a line per page is the progress.
-            let report = crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor(), &mut |page| {
+            let report = crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor.clone(), &mut |page| {
                 eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
             })?;
             print_ingest_report(&report, json)?;
         }
         Command::Search(args) => {
-            let hits = appliance.search(&args.request(), &actor())?.hits;
+            let hits = appliance.search(&args.request(), &actor)?.hits;
             if json {
                 print_json(&hits.iter().map(hit_json).collect::<Vec<_>>())?;
             } else {
@@ -394,7 +407,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
         Command::Get { code, output } => {
             let code: DocumentCode = code.parse()?;
-            let bytes = appliance.pdf(&code, &actor())?;
+            let bytes = appliance.pdf(&code, &actor)?;
             write_file(&output, &bytes)?;
             if json {
                 print_json(&serde_json::json!({ "code": code.to_string(), "path": output, "bytes": bytes.len() }))?;
@@ -402,7 +415,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
         Command::Text { code } => {
             let code: DocumentCode = code.parse()?;
-            let pages = appliance.text(&code, &actor())?;
+            let pages = appliance.text(&code, &actor)?;
             if json {
                 print_json(&pages)?;
             } else {
@@ -415,22 +428,22 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             let path = Path::new(&target);
             let report = if path.is_file() {
                 let bytes = std::fs::read(path).map_err(|e| ApplianceError::Input(format!("{target}: cannot read: {e}")))?;
-                appliance.verify_file(&target, &bytes, &actor())?
+                appliance.verify_file(&target, &bytes, &actor)?
             } else {
                 let code: DocumentCode = target.parse().map_err(|e| {
                     ApplianceError::Input(format!("{target:?} is neither a file nor a document code ({e})"))
                 })?;
-                appliance.verify_code(&code, &actor())?
+                appliance.verify_code(&code, &actor)?
             };
             print_report(&report, json)?;
             return Ok(report.valid);
         }
-        Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor())?)?,
-        Command::Keys { command: KeysCommand::Rotate } => println!("{}", appliance.rotate_key(&actor())?),
-        Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor(), json),
-        Command::Reuse(args) => reuse(&appliance, args, json)?,
+        Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor)?)?,
+        Command::Keys { command: KeysCommand::Rotate } => println!("{}", appliance.rotate_key(&actor)?),
+        Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor, json),
+        Command::Reuse(args) => reuse(&appliance, args, &actor, json)?,
         Command::Reindex => {
-            let documents = appliance.reindex(&actor())?;
+            let documents = appliance.reindex(&actor)?;
             if json {
                 print_json(&serde_json::json!({ "documents": documents }))?;
             } else {
@@ -439,25 +452,21 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         }
         Command::Users { command: UsersCommand::Add { name, role } } => {
             let role: Role = role.parse()?;
-            let mut password = String::new();
-            if std::io::stdin().is_terminal() {
-                eprint!("password for {name}: ");
-            }
-            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
-            users::set_user(appliance.archive(), &name, role, password.trim_end_matches(['\r', '\n']))?;
-            appliance.archive().audit(&actor(), "user-set", &name, role.as_str())?;
+            let password = cli_login::read_secret(&format!("new password for {name}"))?;
+            users::set_user(appliance.archive(), &name, role, &password)?;
+            appliance.archive().audit(&actor, "user-set", &name, role.as_str())?;
         }
     }
     Ok(true)
 }
 
-fn reuse(appliance: &Appliance, args: ReuseArgs, json: bool) -> Result<(), ApplianceError> {
+fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, json: bool) -> Result<(), ApplianceError> {
     let start_of = crate::reuse::start_of_day;
     if let Some(owner) = args.owner {
         let owner = owner.parse()?;
         let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
         let valid_on = args.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
-        let found = appliance.reuse(&owner, doc_type.as_ref(), valid_on, &actor())?;
+        let found = appliance.reuse(&owner, doc_type.as_ref(), valid_on, actor)?;
         if json {
             return print_json(&found).map_err(Into::into);
         }
@@ -468,12 +477,12 @@ fn reuse(appliance: &Appliance, args: ReuseArgs, json: bool) -> Result<(), Appli
             println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status);
         }
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
-        appliance.record_reuse(&code.parse()?, &dossier.parse()?, &actor())?;
+        appliance.record_reuse(&code.parse()?, &dossier.parse()?, actor)?;
         if json {
             print_json(&serde_json::json!({ "code": code, "dossier": dossier, "reused": true }))?;
         }
     } else {
-        let rates = appliance.reuse_report(args.from.and_then(start_of), args.until.and_then(start_of), &actor())?;
+        let rates = appliance.reuse_report(args.from.and_then(start_of), args.until.and_then(start_of), actor)?;
         if json {
             return print_json(&rates).map_err(Into::into);
         }

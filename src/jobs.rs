@@ -1,5 +1,6 @@
 //! The archive's background work while serving: a signed checkpoint of the log at the configured
-//! interval, the daily eligibility mark (which deletes nothing), and the fixity scrub at its rate.
+//! interval, the daily eligibility mark (which deletes nothing), the fixity scrub at its rate, and
+//! search catching up with changes whose own update of it failed.
 //! Each runs on its own thread and logs what it found; a failure is logged and retried at the next
 //! turn, never fatal to the server.
 
@@ -11,6 +12,10 @@ use domain::vietnam_now;
 use crate::Appliance;
 
 const ACTOR: &str = "system";
+
+/// How often search is caught up with the archive in the background. A change that could not be
+/// indexed when it was made is archived all the same (see [`crate::SearchState::Pending`]).
+const SEARCH_CATCH_UP: Duration = Duration::from_secs(60);
 
 /// Starts the jobs for an appliance that is being served.
 pub fn spawn(appliance: Arc<Appliance>) {
@@ -36,6 +41,12 @@ pub fn spawn(appliance: Arc<Appliance>) {
                 }
             }
             Err(e) => tracing::error!("eligibility mark failed: {e}"),
+        }
+    });
+    let a = appliance.clone();
+    every(SEARCH_CATCH_UP, SEARCH_CATCH_UP, move || {
+        if let Err(e) = a.catch_up_search() {
+            tracing::error!("search catch-up failed: {e}");
         }
     });
     let a = appliance;

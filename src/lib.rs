@@ -11,6 +11,7 @@ pub mod appliance;
 pub mod archive_cli;
 mod bag;
 pub mod cli;
+pub mod cli_login;
 pub mod config;
 pub mod error;
 pub mod hotfolder;
@@ -25,6 +26,6 @@ pub mod signing;
 pub mod users;
 pub mod verify;
 
-pub use appliance::{Appliance, IngestReport, IngestRequest};
+pub use appliance::{Appliance, IngestReport, IngestRequest, SearchState};
 pub use error::ApplianceError;
 pub use verify::{Check, VerifyReport};

@@ -55,6 +55,24 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Roles that may read archived documents (records, PDFs, text, and what search shows of
+    /// their content). Scan operators capture documents but do not read them.
+    pub const READERS: &'static [Role] = &[Role::Officer, Role::Archivist, Role::Auditor, Role::Admin];
+    /// Roles that may revoke a document (R7): officers, who issue results, and the records room.
+    pub const REVOKERS: &'static [Role] = &[Role::Officer, Role::Archivist, Role::Admin];
+    /// Roles that apply retention classes and holds, and mark and review documents for disposition.
+    pub const ARCHIVISTS: &'static [Role] = &[Role::Archivist, Role::Admin];
+    /// Roles that may request or confirm a destruction: archivists only, and two different ones
+    /// (the archive refuses a confirmation by the person who requested it).
+    pub const DESTROYERS: &'static [Role] = &[Role::Archivist];
+
+    /// Whether this role may read archived documents (see [`Role::READERS`]).
+    pub fn reads_documents(self) -> bool {
+        Role::READERS.contains(&self)
+    }
+}
+
 impl FromStr for Role {
     type Err = ApplianceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

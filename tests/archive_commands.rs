@@ -15,8 +15,9 @@ fn ingest(s: &Sohoa, owner: &str, doc_type: &str, extra: &[&str]) -> String {
     s.ok(&args).trim().to_owned()
 }
 
+/// Runs a command as the archivist `alice`, which must fail saying `expected`.
 fn fails(s: &Sohoa, args: &[&str], expected: &str) {
-    let out = s.run(args);
+    let out = s.run_as("alice", args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{args:?} succeeded: {}", String::from_utf8_lossy(&out.stdout));
     assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
@@ -25,17 +26,18 @@ fn fails(s: &Sohoa, args: &[&str], expected: &str) {
 #[test]
 fn revocation_holds_disposition_log_audit_and_fixity_from_the_command_line() {
     let s = Sohoa::new();
+    s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("bob", "archivist"), ("olga", "officer")]);
     let kept = ingest(&s, "001099012345", "QD", &["--issued", "2001-02-03"]);
     let doomed = ingest(&s, "001099054321", "QD", &["--issued", "2001-02-03"]);
     assert!(s.ok(&["verify", &kept]).contains("ok   archive log: leaf 0 is in the log"), "verify names the log check");
 
     // A hold on the owner blocks revocation; released, the revocation goes through and verify says so.
-    let hold = s.ok(&["--json", "hold", "--owner", "001099012345", "--reason", "vụ án 12/2026"]);
+    let hold = s.ok_as("alice", &["--json", "hold", "--owner", "001099012345", "--reason", "vụ án 12/2026"]);
     let hold: serde_json::Value = serde_json::from_str(&hold).unwrap();
     assert_eq!(hold["documents"][0], kept.as_str());
     fails(&s, &["revoke", &kept, "--reason", "cấp sai"], "held");
-    s.ok(&["release", &hold["hold"].to_string()]);
-    s.ok(&["revoke", &kept, "--reason", "cấp sai đối tượng"]);
+    s.ok_as("alice", &["release", &hold["hold"].to_string()]);
+    s.ok_as("olga", &["revoke", &kept, "--reason", "cấp sai đối tượng"]);
     let out = s.run(&["verify", &kept]);
     assert!(!out.status.success());
     let report = String::from_utf8_lossy(&out.stdout);
@@ -45,23 +47,17 @@ fn revocation_holds_disposition_log_audit_and_fixity_from_the_command_line() {
 
     // Disposition. QD is not in the built-in schedule, so it is permanent; the archivist gives the
     // document a 20-year class, which makes it eligible from 2021-02-04 (issued 2001-02-03).
-    s.ok(&["retention", "set", &doomed, "20y", "--reason", "danh mục hồ sơ 2026"]);
-    assert!(s.ok(&["dispose", "mark", "--today", "2021-02-03"]).starts_with("0 documents"));
-    assert!(s.ok(&["dispose", "mark", "--today", "2021-02-04"]).contains(&doomed));
-    s.ok(&["dispose", "review", &doomed, "--approve"]);
-    let alice = |args: &[&str]| {
-        let mut c = s.command();
-        c.env("USER", "alice").args(args);
-        c.output().unwrap()
-    };
-    assert!(alice(&["dispose", "request", &doomed, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]).status.success());
-    let out = alice(&["dispose", "confirm", &doomed]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("second person"), "{}", String::from_utf8_lossy(&out.stderr));
+    s.ok_as("alice", &["retention", "set", &doomed, "20y", "--reason", "danh mục hồ sơ 2026"]);
+    assert!(s.ok_as("alice", &["dispose", "mark", "--today", "2021-02-03"]).starts_with("0 documents"));
+    assert!(s.ok_as("alice", &["dispose", "mark", "--today", "2021-02-04"]).contains(&doomed));
+    s.ok_as("alice", &["dispose", "review", &doomed, "--approve"]);
+    s.ok_as("alice", &["dispose", "request", &doomed, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]);
+    fails(&s, &["dispose", "confirm", &doomed], "second person");
     let report_file = s.dir.path().join("destruction.json");
-    s.ok(&["dispose", "confirm", &doomed, "--report", report_file.to_str().unwrap()]);
+    s.ok_as("bob", &["dispose", "confirm", &doomed, "--report", report_file.to_str().unwrap()]);
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
     assert_eq!(report["report"]["decision"]["number"], "07/QĐ-HĐXĐGTTL");
-    assert_eq!(report["report"]["requested_by"], "cli:alice");
+    assert_eq!(report["report"]["requested_by"], "alice");
     let out = s.run(&["verify", &doomed]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && text.contains("FAIL status: destroyed") && text.contains("ok   destruction report"), "{text}");
@@ -85,7 +81,7 @@ fn revocation_holds_disposition_log_audit_and_fixity_from_the_command_line() {
     for action in ["ingest", "retention", "eligible", "review", "destroy-request", "destroy"] {
         assert!(actions.contains(&action), "{action} missing from {actions:?}");
     }
-    assert!(s.ok(&["audit", "--actor", "cli:alice"]).lines().all(|l| l.contains("\tcli:alice\t")));
+    assert!(s.ok(&["audit", "--actor", "alice"]).lines().all(|l| l.contains("\talice\t")));
 
     // Fixity is clean; a flipped byte in a stored blob is named and fails the command.
     let fixity = s.ok(&["fixity"]);

@@ -28,14 +28,13 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     let decision = ingest(&s, "QD", &["--issued", "2001-01-01", "--dossier", "H56.14-241011-0001"]);
 
     // Destroy the decision (20-year class, eligible from 2021-01-02), revoke the permit.
-    s.ok(&["retention", "set", &decision, "20y", "--reason", "danh mục hồ sơ"]);
-    s.ok(&["dispose", "mark", "--today", "2021-01-02"]);
-    s.ok(&["dispose", "review", &decision, "--approve"]);
-    let mut request = s.command();
-    request.env("USER", "alice").args(["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]);
-    assert!(request.output().unwrap().status.success());
-    s.ok(&["dispose", "confirm", &decision]);
-    s.ok(&["revoke", &permit, "--reason", "cấp sai"]);
+    s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("bob", "archivist")]);
+    s.ok_as("alice", &["retention", "set", &decision, "20y", "--reason", "danh mục hồ sơ"]);
+    s.ok_as("alice", &["dispose", "mark", "--today", "2021-01-02"]);
+    s.ok_as("alice", &["dispose", "review", &decision, "--approve"]);
+    s.ok_as("alice", &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]);
+    s.ok_as("bob", &["dispose", "confirm", &decision]);
+    s.ok_as("alice", &["revoke", &permit, "--reason", "cấp sai"]);
 
     // In force today: the permanent birth certificate only, verified. On a day the card was valid,
     // the card too.

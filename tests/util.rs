@@ -112,15 +112,63 @@ impl Sohoa {
 
     /// Runs a command that must succeed and returns its standard output.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "sohoa {args:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8 output")
+        succeeded(args, self.run(args))
     }
+
+    /// `sohoa --user USER ARGS`, with `input` on standard input (for a login: the password first).
+    pub fn run_with_input(&self, user: &str, args: &[&str], input: &[&str]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(["--user", user])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sohoa runs");
+        let mut stdin = child.stdin.take().expect("piped");
+        for line in input {
+            writeln!(stdin, "{line}").expect("sohoa reads its standard input");
+        }
+        drop(stdin);
+        child.wait_with_output().expect("sohoa runs")
+    }
+
+    /// `sohoa --user USER ARGS`, logged in with the test password.
+    pub fn run_as(&self, user: &str, args: &[&str]) -> Output {
+        self.run_with_input(user, args, &[PASSWORD])
+    }
+
+    /// [`run_as`](Self::run_as) a command that must succeed; returns its standard output.
+    pub fn ok_as(&self, user: &str, args: &[&str]) -> String {
+        succeeded(args, self.run_as(user, args))
+    }
+
+    /// Creates users `(name, role)` with the test password: the first, an admin, before any user
+    /// exists, the others logged in as it.
+    pub fn add_users(&self, users: &[(&str, &str)]) {
+        let (admin, role) = users[0];
+        assert_eq!(role, "admin");
+        let out = self.command().args(["users", "add", admin, "--role", "admin"]).stdin(std::process::Stdio::piped()).spawn().and_then(|mut child| {
+            use std::io::Write;
+            writeln!(child.stdin.take().expect("piped"), "{PASSWORD}")?;
+            child.wait_with_output()
+        });
+        assert!(out.expect("sohoa runs").status.success(), "the first user is made without a login");
+        for (name, role) in &users[1..] {
+            succeeded(&["users", "add"], self.run_with_input(admin, &["users", "add", name, "--role", role], &[PASSWORD, PASSWORD]));
+        }
+    }
+}
+
+/// The password of the users tests make.
+pub const PASSWORD: &str = "mật-khẩu-thử-nghiệm";
+
+/// The standard output of a command that must have succeeded.
+fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(out.status.success(), "sohoa {args:?} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 /// `pdftotext` of one page of a PDF.

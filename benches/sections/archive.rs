@@ -131,9 +131,9 @@ pub fn archive_section() {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((pages, pdf)) = workload.get(i) else { break };
-                    let code = archive.allocate_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
+                    let reservation = archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
                     let pages = pages.iter().map(|p| p.as_ref().clone()).collect();
-                    archive.commit(document(code, &keys, pages, pdf.clone())).expect("commit");
+                    archive.commit(document(reservation.code().clone(), &keys, pages, pdf.clone())).expect("commit");
                 }
             })
         })
@@ -208,9 +208,9 @@ fn read_latency(w: &Path, total: usize) {
             std::fs::write(dir.join(h.to_hex()), p).expect("write");
             hashes.push((h, dir.clone()));
         }
-        let code = archive.allocate_document_code(Some(&owner(d)), &"HS".parse().unwrap()).expect("code");
+        let reservation = archive.reserve_document_code(Some(&owner(d)), &"HS".parse().unwrap()).expect("code");
         let pdf = noise.fill(64);
-        archive.commit(document(code, &keys, pages, pdf)).expect("commit");
+        archive.commit(document(reservation.code().clone(), &keys, pages, pdf)).expect("commit");
     }
     eprintln!("loaded {total} pages into sohoa and {} in {:.0} s", files.display(), load.elapsed().as_secs_f64());
     let reads = 200_000.min(total * 2);

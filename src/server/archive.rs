@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::users::Role;
 
-const ARCHIVISTS: &[Role] = &[Role::Archivist, Role::Admin];
-const REVOKERS: &[Role] = &[Role::Officer, Role::Archivist, Role::Admin];
+const ARCHIVISTS: &[Role] = Role::ARCHIVISTS;
+const REVOKERS: &[Role] = Role::REVOKERS;
 const INSPECTORS: &[Role] = &[Role::Archivist, Role::Auditor, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 
@@ -41,13 +41,12 @@ struct Reason {
 async fn revoke(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>, b: Result<Json<Reason>, JsonRejection>) -> Result<Json<Value>, AppError> {
     user.require(REVOKERS, "revoke documents")?;
     let (code, Reason { reason }) = (code(&raw)?, body(b, r#"{"reason": "…"}"#)?);
-    let record = blocking(&state, move |a| {
+    let (record, search) = blocking(&state, move |a| {
         let record = a.archive().revoke(&code, &reason, &user.name)?;
-        a.catch_up_search()?;
-        Ok(record)
+        Ok((record, a.index_committed()))
     })
     .await?;
-    Ok(Json(json!({ "code": record.code.to_string(), "status": record.status.name() })))
+    Ok(Json(json!({ "code": record.code.to_string(), "status": record.status.name(), "search": search })))
 }
 
 #[derive(Deserialize)]
@@ -73,13 +72,12 @@ async fn place_hold(State(state): State<AppState>, user: AuthUser, b: Result<Jso
         _ => return Err(AppError::BadRequest("name exactly one of document, owner, dossier, type".into())),
     };
     let reason = r.reason;
-    let (hold, codes) = blocking(&state, move |a| {
+    let ((hold, codes), search) = blocking(&state, move |a| {
         let held = a.archive().place_hold(scope, &reason, &user.name)?;
-        a.catch_up_search()?;
-        Ok(held)
+        Ok((held, a.index_committed()))
     })
     .await?;
-    Ok(Json(json!({ "hold": hold.id, "documents": codes.iter().map(ToString::to_string).collect::<Vec<_>>() })))
+    Ok(Json(json!({ "hold": hold.id, "documents": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search })))
 }
 
 /// `GET /api/holds`.
@@ -96,13 +94,12 @@ async fn holds(State(state): State<AppState>, user: AuthUser) -> Result<Json<Val
 /// `POST /api/holds/{id}/release`.
 async fn release(State(state): State<AppState>, user: AuthUser, Path(id): Path<u64>) -> Result<Json<Value>, AppError> {
     user.require(ARCHIVISTS, "release holds")?;
-    let codes = blocking(&state, move |a| {
+    let (codes, search) = blocking(&state, move |a| {
         let codes = a.archive().release_hold(id, &user.name)?;
-        a.catch_up_search()?;
-        Ok(codes)
+        Ok((codes, a.index_committed()))
     })
     .await?;
-    Ok(Json(json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() })))
+    Ok(Json(json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search })))
 }
 
 /// `GET /api/disposition`: documents awaiting a disposition step.
@@ -149,7 +146,7 @@ async fn request_destruction(
     Path(raw): Path<String>,
     b: Result<Json<DestructionRequest>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
-    user.require(ARCHIVISTS, "request destruction")?;
+    user.require(Role::DESTROYERS, "request destruction")?;
     let code = code(&raw)?;
     let r = body(b, r#"{"decision": "…", "decision_date": "YYYY-MM-DD"}"#)?;
     let decision = CouncilDecision { number: r.decision, date: r.decision_date };
@@ -159,16 +156,15 @@ async fn request_destruction(
 
 /// `POST /api/documents/{code}/destruction/confirm`: the second person; answers the signed report.
 async fn confirm_destruction(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Value>, AppError> {
-    user.require(ARCHIVISTS, "confirm destruction")?;
+    user.require(Role::DESTROYERS, "confirm destruction")?;
     let code = code(&raw)?;
-    let report = blocking(&state, move |a| {
+    let (report, search) = blocking(&state, move |a| {
         let report = a.archive().confirm_destruction(&code, &user.name)?;
-        a.catch_up_search()?;
-        Ok(report)
+        Ok((report, a.index_committed()))
     })
     .await?;
     let parsed: Value = serde_json::from_str(&report.json).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(json!({ "report": parsed, "seal": report.seal })))
+    Ok(Json(json!({ "report": parsed, "seal": report.seal, "search": search })))
 }
 
 /// `POST /api/fixity`: a full fixity run now.

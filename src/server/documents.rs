@@ -18,8 +18,7 @@ use crate::{IngestReport, IngestRequest};
 /// Largest ingest request: a long dossier of colour pages.
 const MAX_INGEST_BYTES: usize = 1 << 30;
 
-/// Roles that may read archived documents.
-const READERS: &[Role] = &[Role::Officer, Role::Archivist, Role::Auditor, Role::Admin];
+const READERS: &[Role] = Role::READERS;
 
 fn code(raw: &str) -> Result<DocumentCode, AppError> {
     raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))
@@ -34,7 +33,8 @@ struct IngestQuery {
 
 /// `POST /api/documents[?job=ID]`: form fields named as the `sohoa ingest` flags (`owner`, `type`,
 /// `name`, `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and
-/// one `page` file part per page, in order. The operator is the logged-in user.
+/// one `page` file part per page, in order. The operator is the logged-in user. The report's
+/// `search` is `pending` when the document is archived but search could not show it yet.
 async fn ingest(
     State(state): State<AppState>,
     user: AuthUser,
@@ -78,21 +78,22 @@ async fn ingest(
     }
     let metadata = fields.draft(user.name.clone())?;
     let actor = user.name;
-    if let Some(job) = &job {
-        state.progress.start(job, &actor)?;
-    }
-    let (progress, followed) = (state.progress.clone(), job.clone());
+    // Held by this request: if the client goes away, the request is dropped and the job with it.
+    let job = job.map(|id| state.progress.start(&id, &actor)).transpose()?;
+    let updates = job.as_ref().map(|j| j.updates());
     let result = blocking(&state, move |a| {
         a.ingest(IngestRequest { metadata, pages, actor, source: None }, &mut |p| {
-            if let Some(job) = &followed {
-                progress.update(job, &p);
+            if let Some(updates) = &updates {
+                updates.update(&p);
             }
         })
     })
     .await;
-    if let Some(job) = &job {
-        state.progress.finish(job, result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
+    if let Some(job) = job {
+        job.finish(result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
     }
+    // Once the archive has the document the answer is success, even if search could not show it
+    // yet (the report says so): a client that saw an error would send it again.
     Ok(Json(result?))
 }
 

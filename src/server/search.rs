@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::appliance::hit_json;
 use crate::users::Role;
-use search::SearchRequest;
+use search::{Hit, SearchRequest};
 
 /// Most documents one query may return.
 const MAX_LIMIT: usize = 200;
@@ -26,7 +26,9 @@ struct SearchParams {
 }
 
 /// `GET /api/search?q=…[&type=…][&issuer=…][&year=…][&sort=relevance|newest|oldest][&offset=…][&limit=…]`:
-/// one page of documents, the total, and facet counts. Each role sees only the statuses it may.
+/// one page of documents, the total, and facet counts. Each role sees only the statuses it may, and
+/// a role that does not read documents (scan operators) only what tells it a document is already
+/// captured: see [`capture_hit_json`].
 async fn search(
     State(state): State<AppState>,
     user: AuthUser,
@@ -48,14 +50,27 @@ async fn search(
         offset: p.offset.unwrap_or(0),
         limit: p.limit.unwrap_or(20).clamp(1, MAX_LIMIT),
     };
+    let shown: fn(&Hit) -> serde_json::Value = if user.role.reads_documents() { hit_json } else { capture_hit_json };
     let actor = user.name;
     let results = blocking(&state, move |a| a.search(&request, &actor)).await?;
     Ok(Json(serde_json::json!({
         "total": results.total,
         "truncated": results.truncated,
-        "hits": results.hits.iter().map(hit_json).collect::<Vec<_>>(),
+        "hits": results.hits.iter().map(shown).collect::<Vec<_>>(),
         "facets": results.facets,
     })))
+}
+
+/// A hit as a role that does not read documents sees it: enough to tell that a document is already
+/// captured (its code, type, capture time and status), and nothing of its content: no owner field,
+/// no name, no page and no snippet of its text.
+fn capture_hit_json(h: &Hit) -> serde_json::Value {
+    serde_json::json!({
+        "code": h.code.to_string(),
+        "type": h.doc_type,
+        "status": h.status,
+        "captured_at": h.captured_at,
+    })
 }
 
 /// Search routes.

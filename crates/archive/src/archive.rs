@@ -13,7 +13,7 @@ use crate::merkle::Frontier;
 use crate::Revocation;
 use crate::{
     ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RetentionSchedule, RocksStore,
-    Sealer, Store, Table, UserRecord,
+    Sealer, Snapshot, Store, Table, UserRecord,
 };
 
 /// What an archive is opened with besides its store.
@@ -58,6 +58,42 @@ pub(crate) struct WriterState {
     pub(crate) holds: Vec<Hold>,
     /// Codes of documents in groups not yet written, so that a second commit of one is refused.
     in_flight: HashSet<String>,
+    /// Document codes held by ingests between [`Archive::reserve_document_code`] and their commit.
+    /// Kept in memory only: a reservation that never commits (a failure, a crash) takes no number.
+    reserved: HashSet<String>,
+}
+
+impl WriterState {
+    /// Replaces what the writer knows with `fresh`, read again from the store after a failed write,
+    /// keeping the reservations of ingests in progress (the store knows nothing of them).
+    fn reload(&mut self, fresh: WriterState) {
+        let reserved = std::mem::take(&mut self.reserved);
+        *self = WriterState { reserved, ..fresh };
+    }
+}
+
+/// A document code held for one ingest, from before its PDF is made (the code is printed in it and
+/// sealed) until its commit. Nothing durable is written to take it: the record that the commit's own
+/// batch writes is what uses the number. An ingest that fails after reserving (a timestamp authority
+/// down), or a process killed before the commit, leaves the number free; while the reservation
+/// lives, no other ingest is given the same code. Dropping it releases the code.
+pub struct CodeReservation<'a, S: Store = RocksStore> {
+    archive: &'a Archive<S>,
+    code: DocumentCode,
+}
+
+impl<S: Store> CodeReservation<'_, S> {
+    /// The reserved code.
+    pub fn code(&self) -> &DocumentCode {
+        &self.code
+    }
+}
+
+impl<S: Store> Drop for CodeReservation<'_, S> {
+    fn drop(&mut self) {
+        // After a commit the record holds the code, so releasing the reservation frees nothing.
+        self.archive.lock().state.reserved.remove(&self.code.to_string());
+    }
 }
 
 struct Group {
@@ -74,6 +110,9 @@ struct Writer {
     resolved_upto: u64,
     failures: HashMap<u64, String>,
 }
+
+/// The largest number of a document code's two digits.
+const MAX_DOCUMENT_NUMBER: u8 = 99;
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("archive records always serialise")
@@ -311,7 +350,7 @@ impl<S: Store> Archive<S> {
             w.resolved_upto = open.id;
         }
         if let Ok(state) = read_state(&self.store) {
-            w.state = state;
+            w.state.reload(state);
         }
     }
 
@@ -327,7 +366,7 @@ impl<S: Store> Archive<S> {
         if !batch.is_empty() {
             if let Err(e) = self.store.apply(batch) {
                 if let Ok(state) = read_state(&self.store) {
-                    w.state = state;
+                    w.state.reload(state);
                 }
                 return Err(e);
             }
@@ -370,17 +409,32 @@ impl<S: Store> Archive<S> {
         Ok(DossierCode::new(unit.clone(), date, n as u16)?)
     }
 
-    /// Allocates the next document code `<owner>.<type>.<NN>` for this owner and type.
-    pub fn allocate_document_code(
-        &self,
-        owner: Option<&OwnerId>,
-        doc_type: &DocumentTypeCode,
-    ) -> Result<DocumentCode, ArchiveError> {
+    /// Reserves the lowest free document code `<owner>.<type>.<NN>` of this owner and type (see
+    /// [`CodeReservation`]): a number is free when no record has it (records are never removed, so
+    /// a destroyed document keeps its number), no commit in flight has it and no other ingest holds
+    /// it. Commit the document under the reserved code while the reservation lives.
+    pub fn reserve_document_code(&self, owner: Option<&OwnerId>, doc_type: &DocumentTypeCode) -> Result<CodeReservation<'_, S>, ArchiveError> {
         let owner_part = owner.map(OwnerId::as_str).unwrap_or_default();
-        let key = format!("document/{owner_part}.{doc_type}");
-        let scope = format!("owner {owner_part:?}, type {doc_type}");
-        let n = self.grouped(|a, s| a.next_number(s, key, "document", scope, 99))?;
-        Ok(DocumentCode::new(owner.cloned(), doc_type.clone(), Some(n as u8))?)
+        // The type's secondary keys are `<type> NUL <code>`, and every code of this owner and type
+        // starts with `<owner>.<type>.`: one short scan lists the numbers in use.
+        let prefix = format!("{doc_type}\0{owner_part}.{doc_type}.");
+        let mut w = self.lock();
+        let mut used = [false; 100];
+        self.store.scan(Table::ByType, prefix.as_bytes(), prefix.as_bytes(), &mut |k, _| {
+            if let Some(n) = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|n| n.parse::<usize>().ok()).filter(|n| *n < used.len()) {
+                used[n] = true;
+            }
+            ControlFlow::Continue(())
+        })?;
+        for n in (1..=MAX_DOCUMENT_NUMBER).filter(|n| !used[usize::from(*n)]) {
+            let code = DocumentCode::new(owner.cloned(), doc_type.clone(), Some(n))?;
+            let key = code.to_string();
+            if !w.state.reserved.contains(&key) && !w.state.in_flight.contains(&key) {
+                w.state.reserved.insert(key);
+                return Ok(CodeReservation { archive: self, code });
+            }
+        }
+        Err(ArchiveError::CounterExhausted { what: "document", scope: format!("owner {owner_part:?}, type {doc_type}"), max: u32::from(MAX_DOCUMENT_NUMBER) })
     }
 
     /// Commits a document: its content blobs (each stored once, reference-counted), its record and
@@ -602,7 +656,8 @@ impl<S: Store> Archive<S> {
     pub fn audit_query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, ArchiveError> {
         let mut entries = Vec::new();
         let mut failure = None;
-        self.walk_audit(&mut |entry| match entry {
+        let view = self.store.snapshot();
+        self.walk_audit(&*view, &mut |entry| match entry {
             Ok(entry) => {
                 if query.matches(&entry) {
                     entries.push(entry);
@@ -617,11 +672,11 @@ impl<S: Store> Archive<S> {
         failure.map_or(Ok(entries), Err)
     }
 
-    /// Visits the audit trail in order, each entry checked against the chain and its seal.
-    pub(crate) fn walk_audit(&self, visit: &mut dyn FnMut(Result<AuditEntry, ArchiveError>) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+    /// Visits the audit trail as of `view` in order, each entry checked against the chain and its seal.
+    pub(crate) fn walk_audit(&self, view: &dyn Snapshot, visit: &mut dyn FnMut(Result<AuditEntry, ArchiveError>) -> ControlFlow<()>) -> Result<(), ArchiveError> {
         let mut prev = [0u8; 32];
         let mut expected_seq = 1;
-        self.store.scan(Table::Audit, &[], &[], &mut |k, v| {
+        view.scan(Table::Audit, &[], &[], &mut |k, v| {
             let broken = |seq: u64, reason: String| Err(ArchiveError::Corrupt { what: "audit entry", key: seq.to_string(), reason });
             let entry: AuditEntry = match decode("audit entry", k, v) {
                 Ok(e) => e,
@@ -762,9 +817,17 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), ArchiveError> {
 
 /// Every value of a table, decoded, in key order.
 pub(crate) fn decode_all<S: Store, T: DeserializeOwned>(store: &S, table: Table, what: &'static str) -> Result<Vec<T>, ArchiveError> {
+    decode_scanned(what, |visit| store.scan(table, &[], &[], visit))
+}
+
+/// Every value `scan` visits (of a store or a snapshot), decoded, in key order.
+pub(crate) fn decode_scanned<T: DeserializeOwned>(
+    what: &'static str,
+    scan: impl FnOnce(&mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError>,
+) -> Result<Vec<T>, ArchiveError> {
     let mut all = Vec::new();
     let mut failure = None;
-    store.scan(table, &[], &[], &mut |k, v| match decode(what, k, v) {
+    scan(&mut |k, v| match decode(what, k, v) {
         Ok(value) => {
             all.push(value);
             ControlFlow::Continue(())
@@ -815,7 +878,17 @@ fn read_state<S: Store>(store: &S) -> Result<WriterState, ArchiveError> {
         None => None,
     };
     let holds = decode_all::<S, Hold>(store, Table::Holds, "hold")?.into_iter().filter(|h| h.released.is_none()).collect();
-    Ok(WriterState { next_event, next_audit, last_audit_hash, log, last_checkpoint, counters: HashMap::new(), holds, in_flight: HashSet::new() })
+    Ok(WriterState {
+        next_event,
+        next_audit,
+        last_audit_hash,
+        log,
+        last_checkpoint,
+        counters: HashMap::new(),
+        holds,
+        in_flight: HashSet::new(),
+        reserved: HashSet::new(),
+    })
 }
 
 pub(crate) fn audit_hash(entry: &AuditEntry) -> [u8; 32] {
@@ -894,13 +967,16 @@ mod tests {
         assert_eq!(archive.allocate_dossier_code(&unit(), next_day).unwrap().to_string(), "H56.14-241012-0001");
     }
 
-    fn new_document(archive: &Archive, pages: &[&[u8]]) -> NewDocument {
-        let owner = OwnerId::parse("001099012345").unwrap();
-        let doc_type = DocumentTypeCode::parse("GPXD").unwrap();
-        let code = archive.allocate_document_code(Some(&owner), &doc_type).unwrap();
+    fn reserve(archive: &Archive) -> CodeReservation<'_> {
+        archive.reserve_document_code(Some(&OwnerId::parse("001099012345").unwrap()), &DocumentTypeCode::parse("GPXD").unwrap()).unwrap()
+    }
+
+    fn new_document(reservation: &CodeReservation<'_>, pages: &[&[u8]]) -> NewDocument {
+        let code = reservation.code().clone();
+        let (owner, doc_type) = (code.owner().cloned(), code.doc_type().clone());
         let metadata = DocumentMetadata::new(MetadataDraft {
             doc_type,
-            owner: Some(owner),
+            owner,
             name: "Giấy phép xây dựng".into(),
             number_symbol: None,
             issue_date: None,
@@ -950,8 +1026,9 @@ mod tests {
     fn commit_stores_shared_content_once_and_chains_the_audit() {
         let dir = tempfile::tempdir().unwrap();
         let archive = open(dir.path());
-        let first = new_document(&archive, &[b"page one", b"shared page"]);
-        let second = new_document(&archive, &[b"shared page"]);
+        let (first_slot, second_slot) = (reserve(&archive), reserve(&archive));
+        let first = new_document(&first_slot, &[b"page one", b"shared page"]);
+        let second = new_document(&second_slot, &[b"shared page"]);
         let first_code = first.record.code.clone();
         assert_eq!(archive.commit(first).unwrap(), 1);
         assert_eq!(archive.commit(second).unwrap(), 2);
@@ -963,10 +1040,12 @@ mod tests {
         assert_eq!(archive.find_by_pdf(&record.pdf).unwrap(), Some(first_code.clone()));
 
         // A document whose content does not match its declared hash is refused whole.
-        let mut bad = new_document(&archive, &[b"x"]);
+        let bad_slot = reserve(&archive);
+        let mut bad = new_document(&bad_slot, &[b"x"]);
         bad.page_images[0] = b"y".to_vec();
         assert!(matches!(archive.commit(bad), Err(ArchiveError::HashMismatch { .. })));
         assert_eq!(archive.document_count().unwrap(), 2);
+        drop((first_slot, second_slot, bad_slot));
 
         archive.audit("officer", "download", &first_code.to_string(), "").unwrap();
         drop(archive);

@@ -3,19 +3,25 @@
 //! every seal, every secondary key, the archive log against its signed checkpoints, the log's stored
 //! tree and document index against its leaves, and the audit chain against the heads those
 //! checkpoints signed, and names each object that is wrong.
+//!
+//! A run reads through one [`Snapshot`] of the store, so that documents archived or destroyed
+//! while it runs (it is throttled, and takes hours on a large archive) are never half seen: a record
+//! read before a destruction and its blobs read after it would be a false "missing blob". Records
+//! are checked as they stream past; what a run keeps in memory is one reference count per blob and
+//! the latest log leaf of each document.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use domain::{BlobHash, DocumentCode};
+use domain::BlobHash;
 use serde::Serialize;
 
-use crate::archive::{decode, seq_from_key};
+use crate::archive::{decode, decode_scanned, seq_from_key};
 use crate::log::{Checkpoint, LogLeaf};
 use crate::log_tree::{node_key, node_name, node_value, subtree_of_key};
 use crate::merkle::{self, Frontier};
-use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Store, Table};
+use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Snapshot, Store, Table};
 
 /// What kind of problem fixity found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,12 +124,13 @@ impl<S: Store> Archive<S> {
     ) -> Result<FixityReport, ArchiveError> {
         let mut report = FixityReport::default();
         let mut expected_refs: BTreeMap<BlobHash, i64> = BTreeMap::new();
-        let mut codes: HashSet<String> = HashSet::new();
-        self.check_records(&mut report, &mut expected_refs, &mut codes)?;
-        self.check_blobs(&mut report, &expected_refs, bytes_per_second, progress)?;
-        self.check_keys(&mut report, &codes)?;
-        self.check_log(&mut report, &codes)?;
-        self.check_audit(&mut report)?;
+        let view = self.store.snapshot();
+        let view = &*view;
+        self.check_records(view, &mut report, &mut expected_refs)?;
+        self.check_blobs(view, &mut report, &expected_refs, bytes_per_second, progress)?;
+        self.check_keys(view, &mut report)?;
+        self.check_log(view, &mut report)?;
+        self.check_audit(view, &mut report)?;
         let summary = format!(
             "{} documents, {} blobs ({} bytes), {} log leaves, {} audit entries: {} problems",
             report.documents,
@@ -137,27 +144,23 @@ impl<S: Store> Archive<S> {
         Ok(report)
     }
 
-    fn check_records(&self, report: &mut FixityReport, refs: &mut BTreeMap<BlobHash, i64>, codes: &mut HashSet<String>) -> Result<(), ArchiveError> {
-        let mut records = Vec::new();
-        self.store.scan(Table::Documents, &[], &[], &mut |k, v| {
+    /// Checks each record's seals as it streams past, counting the uses of each blob.
+    fn check_records(&self, view: &dyn Snapshot, report: &mut FixityReport, refs: &mut BTreeMap<BlobHash, i64>) -> Result<(), ArchiveError> {
+        view.scan(Table::Documents, &[], &[], &mut |k, v| {
             match decode::<DocumentRecord>("document record", k, v) {
-                Ok(r) => records.push(r),
+                Ok(record) => {
+                    report.documents += 1;
+                    self.check_seals(report, &record);
+                    if !matches!(record.status, DocumentStatus::Destroyed(_)) {
+                        for hash in record.blobs() {
+                            *refs.entry(hash).or_default() += 1;
+                        }
+                    }
+                }
                 Err(e) => report.problem(ProblemKind::Altered, format!("document {}", String::from_utf8_lossy(k)), e.to_string()),
             }
             ControlFlow::Continue(())
-        })?;
-        for record in records {
-            report.documents += 1;
-            let code = record.code.to_string();
-            codes.insert(code.clone());
-            self.check_seals(report, &record);
-            if !matches!(record.status, DocumentStatus::Destroyed(_)) {
-                for hash in record.blobs() {
-                    *refs.entry(hash).or_default() += 1;
-                }
-            }
-        }
-        Ok(())
+        })
     }
 
     fn check_seals(&self, report: &mut FixityReport, record: &DocumentRecord) {
@@ -187,6 +190,7 @@ impl<S: Store> Archive<S> {
 
     fn check_blobs(
         &self,
+        view: &dyn Snapshot,
         report: &mut FixityReport,
         expected: &BTreeMap<BlobHash, i64>,
         rate: Option<u64>,
@@ -196,11 +200,11 @@ impl<S: Store> Archive<S> {
         let mut seen = HashSet::new();
         // The reference counts (small values) say how many blobs there are, for the progress.
         let mut total = 0;
-        self.store.scan(Table::BlobRefs, &[], &[], &mut |_, _| {
+        view.scan(Table::BlobRefs, &[], &[], &mut |_, _| {
             total += 1;
             ControlFlow::Continue(())
         })?;
-        self.store.scan(Table::Blobs, &[], &[], &mut |k, v| {
+        view.scan(Table::Blobs, &[], &[], &mut |k, v| {
             throttle.account(v.len());
             report.blobs += 1;
             progress(report.blobs, total.max(report.blobs));
@@ -226,7 +230,7 @@ impl<S: Store> Archive<S> {
             }
         }
         let mut stored = BTreeMap::new();
-        self.store.scan(Table::BlobRefs, &[], &[], &mut |k, v| {
+        view.scan(Table::BlobRefs, &[], &[], &mut |k, v| {
             if let (Ok(key), Ok(count)) = (<[u8; 32]>::try_from(k), <[u8; 8]>::try_from(v)) {
                 stored.insert(BlobHash::from_bytes(key), i64::from_le_bytes(count));
             }
@@ -241,37 +245,42 @@ impl<S: Store> Archive<S> {
         Ok(())
     }
 
-    fn check_keys(&self, report: &mut FixityReport, codes: &HashSet<String>) -> Result<(), ArchiveError> {
-        for table in [Table::ByOwner, Table::ByDossier, Table::ByType] {
-            self.store.scan(table, &[], &[], &mut |k, _| {
-                let code = k.rsplit(|b| *b == 0).next().map(String::from_utf8_lossy).unwrap_or_default();
-                if !codes.contains(code.as_ref()) {
-                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but the {table:?} key remains"));
+    /// Checks that every secondary key, PDF key and event names a record.
+    fn check_keys(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        let mut names_a_record = |code: &str, report: &mut FixityReport, what: String| match view.get(Table::Documents, code.as_bytes()) {
+            Ok(found) => {
+                if found.is_none() {
+                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but {what} remains"));
                 }
                 ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        };
+        for table in [Table::ByOwner, Table::ByDossier, Table::ByType] {
+            view.scan(table, &[], &[], &mut |k, _| {
+                let code = k.rsplit(|b| *b == 0).next().map(String::from_utf8_lossy).unwrap_or_default();
+                names_a_record(&code, report, format!("the {table:?} key"))
             })?;
         }
-        self.store.scan(Table::ByPdf, &[], &[], &mut |_, v| {
-            let code = String::from_utf8_lossy(v);
-            if !codes.contains(code.as_ref()) {
-                report.problem(ProblemKind::Missing, format!("document {code}"), "its record is gone, but its PDF key remains");
+        view.scan(Table::ByPdf, &[], &[], &mut |_, v| names_a_record(&String::from_utf8_lossy(v), report, "its PDF key".into()))?;
+        view.scan(Table::Events, &[], &[], &mut |k, v| match decode::<Event>("event", k, v) {
+            Ok(Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code)) => {
+                names_a_record(&code.to_string(), report, format!("event {} naming it", seq_from_key(k)))
             }
-            ControlFlow::Continue(())
-        })?;
-        self.events_after(0, &mut |seq, event| {
-            let code: &DocumentCode = match &event {
-                Event::Archived(c) | Event::Changed(c) | Event::Destroyed(c) => c,
-            };
-            if !codes.contains(&code.to_string()) {
-                report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but event {seq} names it"));
+            Err(e) => {
+                report.problem(ProblemKind::Altered, format!("event {}", seq_from_key(k)), e.to_string());
+                ControlFlow::Continue(())
             }
-            ControlFlow::Continue(())
         })?;
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 
-    fn check_log(&self, report: &mut FixityReport, codes: &HashSet<String>) -> Result<(), ArchiveError> {
-        let checkpoints = self.checkpoints()?;
+    fn check_log(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
+        let checkpoints: Vec<Checkpoint> = decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
         let mut by_size: BTreeMap<u64, Vec<&Checkpoint>> = BTreeMap::new();
         for c in &checkpoints {
             report.checkpoints += 1;
@@ -296,17 +305,23 @@ impl<S: Store> Archive<S> {
         let mut gap = false;
         let mut latest: HashMap<String, u64> = HashMap::new();
         let mut failure = None;
-        self.log_leaves(&mut |i, text| {
+        view.scan(Table::LogLeaves, &[], &[], &mut |k, v| {
+            let (i, text) = (seq_from_key(k), String::from_utf8_lossy(v));
             if i != expected && !gap {
                 report.problem(ProblemKind::Missing, format!("log leaf {expected}"), format!("the log goes on at leaf {i}"));
                 gap = true;
             }
             expected = i + 1;
             report.log_leaves += 1;
-            match LogLeaf::document_of(text) {
+            match LogLeaf::document_of(&text) {
                 Some((_, code)) => {
-                    if !codes.contains(code) {
-                        report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it"));
+                    match view.get(Table::Documents, code.as_bytes()) {
+                        Ok(Some(_)) => {}
+                        Ok(None) => report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it")),
+                        Err(e) => {
+                            failure = Some(e);
+                            return ControlFlow::Break(());
+                        }
                     }
                     latest.insert(code.to_owned(), i);
                 }
@@ -314,8 +329,8 @@ impl<S: Store> Archive<S> {
             }
             // Every subtree this leaf completes must be stored with the hash of its leaves: proofs
             // and the writer's right edge are read from the stored tree, not from the leaves.
-            for (subtree, hash) in frontier.push(merkle::leaf_hash(text.as_bytes())) {
-                match self.store.get(Table::LogNodes, &node_key(subtree)).and_then(|v| v.map(|v| node_value(subtree, &v)).transpose()) {
+            for (subtree, hash) in frontier.push(merkle::leaf_hash(v)) {
+                match view.get(Table::LogNodes, &node_key(subtree)).and_then(|v| v.map(|v| node_value(subtree, &v)).transpose()) {
                     Ok(Some(stored)) if stored == hash => {}
                     Ok(Some(_)) => report.problem(ProblemKind::Altered, node_name(subtree), "its stored hash is not the hash of its leaves"),
                     Ok(None) => report.problem(ProblemKind::Missing, node_name(subtree), "is not stored, so proofs over it fail"),
@@ -334,13 +349,13 @@ impl<S: Store> Archive<S> {
         if let Some(max) = checkpoints.iter().map(|c| c.size).max().filter(|m| *m > frontier.size()) {
             report.problem(ProblemKind::Truncated, "archive log", format!("holds {} leaves, but a checkpoint signed {max}", frontier.size()));
         }
-        self.check_log_index(report, frontier.size(), latest)
+        self.check_log_index(view, report, frontier.size(), latest)
     }
 
     /// Checks that the document index points every document at its latest leaf, and that the stored
     /// tree holds no subtree beyond the log's leaves.
-    fn check_log_index(&self, report: &mut FixityReport, size: u64, mut latest: HashMap<String, u64>) -> Result<(), ArchiveError> {
-        self.store.scan(Table::LogIndex, &[], &[], &mut |k, v| {
+    fn check_log_index(&self, view: &dyn Snapshot, report: &mut FixityReport, size: u64, mut latest: HashMap<String, u64>) -> Result<(), ArchiveError> {
+        view.scan(Table::LogIndex, &[], &[], &mut |k, v| {
             let code = String::from_utf8_lossy(k);
             let stored = <[u8; 8]>::try_from(v).map(u64::from_be_bytes).ok();
             match (latest.remove(code.as_ref()), stored) {
@@ -353,7 +368,7 @@ impl<S: Store> Archive<S> {
         for (code, leaf) in latest {
             report.problem(ProblemKind::Missing, format!("log index entry {code}"), format!("is not stored, so leaf {leaf} cannot be proved"));
         }
-        self.store.scan(Table::LogNodes, &[], &[], &mut |k, _| {
+        view.scan(Table::LogNodes, &[], &[], &mut |k, _| {
             match subtree_of_key(k) {
                 Some(s) if s.index.checked_add(1).and_then(|n| n.checked_mul(1 << s.level)).is_some_and(|end| end <= size) => {}
                 Some(s) => report.problem(ProblemKind::Unreferenced, node_name(s), format!("lies beyond the log's {size} leaves")),
@@ -364,9 +379,10 @@ impl<S: Store> Archive<S> {
         Ok(())
     }
 
-    fn check_audit(&self, report: &mut FixityReport) -> Result<(), ArchiveError> {
-        let heads: BTreeMap<u64, [u8; 32]> = self.checkpoints()?.into_iter().map(|c| (c.audit_seq, c.audit_hash)).collect();
-        self.walk_audit(&mut |entry| {
+    fn check_audit(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
+        let checkpoints: Vec<Checkpoint> = decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
+        let heads: BTreeMap<u64, [u8; 32]> = checkpoints.into_iter().map(|c| (c.audit_seq, c.audit_hash)).collect();
+        self.walk_audit(view, &mut |entry| {
             match entry {
                 Ok(e) => {
                     report.audit_entries += 1;
@@ -385,7 +401,7 @@ impl<S: Store> Archive<S> {
                 }
             }
         })?;
-        let stored_last = self.store.last(Table::Audit)?.map(|(k, _)| seq_from_key(&k)).unwrap_or(0);
+        let stored_last = view.last(Table::Audit)?.map(|(k, _)| seq_from_key(&k)).unwrap_or(0);
         if let Some((&head, _)) = heads.iter().next_back().filter(|(h, _)| **h > stored_last) {
             report.problem(ProblemKind::Truncated, "audit trail", format!("ends at entry {stored_last}, but a checkpoint signed entry {head}"));
         }

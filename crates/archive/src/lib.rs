@@ -30,7 +30,7 @@ mod retention;
 mod sealer;
 mod store;
 
-pub use archive::{Archive, ArchiveOptions, AuditQuery};
+pub use archive::{Archive, ArchiveOptions, AuditQuery, CodeReservation};
 pub use error::ArchiveError;
 pub use fixity::{FixityProblem, FixityReport, ProblemKind};
 pub use lifecycle::{DestructionReport, Hold, HoldScope, Review};
@@ -41,4 +41,4 @@ pub use records::{
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;
-pub use store::{Batch, RocksStore, Store, Table};
+pub use store::{Batch, RocksStore, Snapshot, Store, Table};

@@ -110,6 +110,18 @@ impl<S: Store> Archive<S> {
         self.record(code)?.ok_or_else(|| ArchiveError::UnknownDocument(code.clone()))
     }
 
+    /// Refuses to destroy a document whose retention period has not ended by the real date today.
+    /// Eligibility was marked on some earlier day, by a job or a person who may have named any day;
+    /// destruction is judged again against the clock, whatever the record says.
+    fn refuse_unless_due(&self, record: &DocumentRecord) -> Result<(), ArchiveError> {
+        let today = vietnam_now().date_naive();
+        match self.schedule.eligible_from(&record.lifecycle.retention_class, &record.metadata) {
+            Some(from) if from <= today => Ok(()),
+            Some(from) => Err(refuse(&record.code, format!("its retention period (class {}) has not ended: it may be destroyed from {from}, not today ({today})", record.lifecycle.retention_class))),
+            None => Err(refuse(&record.code, format!("its retention class {} never ends", record.lifecycle.retention_class))),
+        }
+    }
+
     /// Reads a document, lets `change` alter its record, and stages the record with an event, an
     /// audit entry and (when `change` says so) a log leaf. Destroyed and held documents are refused
     /// before `change` runs unless `allow_held`.
@@ -170,16 +182,16 @@ impl<S: Store> Archive<S> {
         if reason.trim().is_empty() {
             return Err(ArchiveError::Retention("a hold needs a reason".into()));
         }
-        let codes = match &scope {
-            HoldScope::Document(code) => {
-                self.record_or_refuse(code)?;
-                vec![code.clone()]
-            }
-            HoldScope::Owner(o) => self.documents_of(o)?,
-            HoldScope::Dossier(d) => self.documents_of_dossier(d)?,
-            HoldScope::Type(t) => self.documents_of_type(t)?,
-        };
         self.exclusive(|a, s| {
+            // The documents are listed inside the exclusive section: no commit is staged or being
+            // written meanwhile, and every commit staged after it sees the hold among the writer's
+            // holds, so no document of the scope escapes it.
+            let codes = match &scope {
+                HoldScope::Document(code) => vec![code.clone()],
+                HoldScope::Owner(o) => a.documents_of(o)?,
+                HoldScope::Dossier(d) => a.documents_of_dossier(d)?,
+                HoldScope::Type(t) => a.documents_of_type(t)?,
+            };
             let mut records = Vec::new();
             for code in &codes {
                 let record = a.record_or_refuse(code)?;
@@ -243,23 +255,7 @@ impl<S: Store> Archive<S> {
     /// documents it marked.
     pub fn mark_eligible(&self, today: NaiveDate, actor: &str) -> Result<Vec<DocumentCode>, ArchiveError> {
         self.exclusive(|a, s| {
-            let mut due = Vec::new();
-            a.each_record(&mut |mut r| {
-                if matches!(r.status, DocumentStatus::Destroyed(_)) || r.is_held() {
-                    return ControlFlow::Continue(());
-                }
-                let from = a.schedule.eligible_from(&r.lifecycle.retention_class, &r.metadata);
-                let mark = match &r.lifecycle.disposition {
-                    Disposition::Retained => from.filter(|d| *d <= today),
-                    Disposition::KeptUntil { until, .. } if *until < today => Some(today),
-                    _ => None,
-                };
-                if let Some(since) = mark {
-                    r.lifecycle.disposition = Disposition::Eligible(since);
-                    due.push(r);
-                }
-                ControlFlow::Continue(())
-            })?;
+            let due = a.due_on(today)?;
             let mut codes = Vec::new();
             for record in due {
                 let detail = format!("retention class {} ended", record.lifecycle.retention_class);
@@ -268,6 +264,34 @@ impl<S: Store> Archive<S> {
             }
             Ok(codes)
         })
+    }
+
+    /// The documents [`mark_eligible`](Self::mark_eligible) would mark on `day`, without marking
+    /// anything: a look ahead for planning, which writes nothing and so may name any day.
+    pub fn eligible_by(&self, day: NaiveDate) -> Result<Vec<DocumentCode>, ArchiveError> {
+        Ok(self.due_on(day)?.into_iter().map(|r| r.code).collect())
+    }
+
+    /// The records that become eligible on `today`, their disposition already set to eligible.
+    fn due_on(&self, today: NaiveDate) -> Result<Vec<DocumentRecord>, ArchiveError> {
+        let mut due = Vec::new();
+        self.each_record(&mut |mut r| {
+            if matches!(r.status, DocumentStatus::Destroyed(_)) || r.is_held() {
+                return ControlFlow::Continue(());
+            }
+            let from = self.schedule.eligible_from(&r.lifecycle.retention_class, &r.metadata);
+            let mark = match &r.lifecycle.disposition {
+                Disposition::Retained => from.filter(|d| *d <= today),
+                Disposition::KeptUntil { until, .. } if *until < today => Some(today),
+                _ => None,
+            };
+            if let Some(since) = mark {
+                r.lifecycle.disposition = Disposition::Eligible(since);
+                due.push(r);
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(due)
     }
 
     /// The documents awaiting a disposition step (eligible, approved or requested), in code order.
@@ -313,6 +337,7 @@ impl<S: Store> Archive<S> {
             if !matches!(r.lifecycle.disposition, Disposition::Approved { .. }) {
                 return Err(refuse(code, "it is not approved for destruction"));
             }
+            self.refuse_unless_due(r)?;
             let detail = format!("council decision {} of {}", decision.number, decision.date);
             r.lifecycle.disposition = Disposition::Requested { decision, by: actor.to_owned() };
             Ok((detail, None))
@@ -338,6 +363,7 @@ impl<S: Store> Archive<S> {
             if requested_by == actor {
                 return Err(refuse(code, format!("{actor} requested the destruction; a second person must confirm it")));
             }
+            a.refuse_unless_due(&record)?;
             let mut uses: BTreeMap<BlobHash, i64> = BTreeMap::new();
             for hash in record.blobs() {
                 *uses.entry(hash).or_default() += 1;

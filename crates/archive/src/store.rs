@@ -165,6 +165,21 @@ pub trait Store: Send + Sync {
     /// exist), while the store stays in use. Files that never change may be shared with the store
     /// (hard links); [`Archive::backup`](crate::Archive::backup) then makes them copies.
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError>;
+    /// A read-only view of the whole store as of now: batches applied after this call are not seen
+    /// through it, however long it is kept.
+    fn snapshot(&self) -> Box<dyn Snapshot + '_>;
+}
+
+/// A consistent, read-only view of a [`Store`] as of the instant it was taken (see
+/// [`Store::snapshot`]). A long reader (fixity runs for hours while serving) reads every table
+/// through one, so that it never sees a record from before a change beside a blob from after it.
+pub trait Snapshot {
+    /// The value at `key`, as of the snapshot.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError>;
+    /// [`Store::scan`], as of the snapshot.
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError>;
+    /// [`Store::last`], as of the snapshot.
+    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
 }
 
 /// The RocksDB implementation of [`Store`]: one column family per table, large blobs in RocksDB's
@@ -249,22 +264,11 @@ impl Store for RocksStore {
         from: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
     ) -> Result<(), ArchiveError> {
-        let start = if from > prefix { from } else { prefix };
-        for item in self.db.iterator_cf(self.cf(table), IteratorMode::From(start, Direction::Forward)) {
-            let (k, v) = item.map_err(|e| ArchiveError::storage(format!("scanning {}", table.name()), e))?;
-            if !k.starts_with(prefix) || visit(&k, &v).is_break() {
-                break;
-            }
-        }
-        Ok(())
+        visit_items(table, self.db.iterator_cf(self.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward)), prefix, visit)
     }
 
     fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
-        match self.db.iterator_cf(self.cf(table), IteratorMode::End).next() {
-            None => Ok(None),
-            Some(Ok((k, v))) => Ok(Some((k.into_vec(), v.into_vec()))),
-            Some(Err(e)) => Err(ArchiveError::storage(format!("reading the end of {}", table.name()), e)),
-        }
+        first_item(table, self.db.iterator_cf(self.cf(table), IteratorMode::End))
     }
 
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {
@@ -287,6 +291,62 @@ impl Store for RocksStore {
         let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(|e| ArchiveError::storage("preparing a backup", e))?;
         checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
     }
+
+    fn snapshot(&self) -> Box<dyn Snapshot + '_> {
+        Box::new(RocksSnapshot { store: self, snapshot: self.db.snapshot() })
+    }
+}
+
+/// A RocksDB snapshot: every read through it sees the sequence number it was taken at. RocksDB keeps
+/// what later batches overwrite or delete until the snapshot is dropped.
+struct RocksSnapshot<'a> {
+    store: &'a RocksStore,
+    snapshot: rocksdb::Snapshot<'a>,
+}
+
+impl Snapshot for RocksSnapshot<'_> {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError> {
+        self.snapshot.get_cf(self.store.cf(table), key).map_err(|e| ArchiveError::storage(format!("reading {} in a snapshot", table.name()), e))
+    }
+
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        let items = self.snapshot.iterator_cf(self.store.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward));
+        visit_items(table, items, prefix, visit)
+    }
+
+    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+        first_item(table, self.snapshot.iterator_cf(self.store.cf(table), IteratorMode::End))
+    }
+}
+
+/// The first item of an iterator (the last key of a table, for one that runs backward from the end).
+fn first_item(table: Table, mut items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+    match items.next() {
+        None => Ok(None),
+        Some(Ok((k, v))) => Ok(Some((k.into_vec(), v.into_vec()))),
+        Some(Err(e)) => Err(ArchiveError::storage(format!("reading the end of {}", table.name()), e)),
+    }
+}
+
+/// Where a scan of `prefix` from `from` starts: at the later of the two.
+fn scan_start<'k>(prefix: &'k [u8], from: &'k [u8]) -> &'k [u8] {
+    if from > prefix { from } else { prefix }
+}
+
+/// Visits the items of a forward iterator while their keys start with `prefix`, until `visit` breaks.
+fn visit_items(
+    table: Table,
+    items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>,
+    prefix: &[u8],
+    visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+) -> Result<(), ArchiveError> {
+    for item in items {
+        let (k, v) = item.map_err(|e| ArchiveError::storage(format!("scanning {}", table.name()), e))?;
+        if !k.starts_with(prefix) || visit(&k, &v).is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces every file in `dir` that has other hard links by a copy of its own. A checkpoint on the

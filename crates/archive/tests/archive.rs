@@ -17,7 +17,7 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, Sealed, metadata_
 use sohoa_archive as archive;
 
 use archive::{
-    Archive, ArchiveError, ArchiveOptions, Batch, ClockStart, CouncilDecision, Disposition, DocumentRecord, DocumentStatus,
+    Archive, ArchiveError, ArchiveOptions, Batch, CodeReservation, ClockStart, CouncilDecision, Disposition, DocumentRecord, DocumentStatus,
     HoldScope, Lifecycle, NewDocument, PageRecord, ProblemKind, RetentionClass, RetentionPeriod, RetentionSchedule, Review,
     RocksStore, SealRecord, Sealer, Store, Table,
 };
@@ -105,14 +105,18 @@ struct Doc {
 
 const PLAIN: Doc = Doc { owner: "001099012345", doc_type: "GPXD", issue_date: None, validity: Validity::Permanent, dossier: None };
 
-/// A document sealed as the appliance seals one: a manifest and a seal per page.
-fn document(f: &Fixture, doc: &Doc, pages: &[&[u8]]) -> NewDocument {
+/// Reserves the next code of the owner and type of `doc`.
+fn reserve<'a>(f: &'a Fixture, doc: &Doc) -> CodeReservation<'a> {
     let owner: OwnerId = doc.owner.parse().unwrap();
-    let doc_type = doc.doc_type.parse().unwrap();
-    let code = f.archive.allocate_document_code(Some(&owner), &doc_type).unwrap();
+    f.archive.reserve_document_code(Some(&owner), &doc.doc_type.parse().unwrap()).unwrap()
+}
+
+/// A document sealed as the appliance seals one, under `code`: a manifest and a seal per page.
+fn document(f: &Fixture, code: &DocumentCode, doc: &Doc, pages: &[&[u8]]) -> NewDocument {
+    let code = code.clone();
     let metadata = DocumentMetadata::new(MetadataDraft {
-        doc_type,
-        owner: Some(owner),
+        doc_type: doc.doc_type.parse().unwrap(),
+        owner: Some(doc.owner.parse().unwrap()),
         name: "Giấy phép xây dựng".into(),
         number_symbol: None,
         issue_date: doc.issue_date,
@@ -171,10 +175,9 @@ fn document(f: &Fixture, doc: &Doc, pages: &[&[u8]]) -> NewDocument {
 }
 
 fn commit(f: &Fixture, doc: &Doc, pages: &[&[u8]]) -> DocumentCode {
-    let new = document(f, doc, pages);
-    let code = new.record.code.clone();
-    f.archive.commit(new).unwrap();
-    code
+    let reservation = reserve(f, doc);
+    f.archive.commit(document(f, reservation.code(), doc, pages)).unwrap();
+    reservation.code().clone()
 }
 
 fn assert_clean(f: &Fixture) {
@@ -211,9 +214,7 @@ fn crash_child() {
                     let owner: &'static str = format!("001099{:02}{t}{:03}", round % 100, n / 50).leak();
                     let page = format!("round {round} thread {t} document {n}").repeat(200);
                     let shared = b"a page every document shares".repeat(100);
-                    let new = document(&f, &Doc { owner, ..PLAIN }, &[page.as_bytes(), &shared]);
-                    let code = new.record.code.clone();
-                    f.archive.commit(new).unwrap();
+                    let code = commit(&f, &Doc { owner, ..PLAIN }, &[page.as_bytes(), &shared]);
                     let mut out = std::io::stdout().lock();
                     writeln!(out, "ACK {code}").unwrap();
                     out.flush().unwrap();
@@ -718,8 +719,7 @@ fn concurrent_commits_share_writes_and_all_survive() {
     assert_eq!(f.archive.checkpoint().unwrap().size, 100);
     assert_clean(&f);
     // The same code twice is refused, and the refusal leaves the archive as it was.
-    let mut again = document(&f, &PLAIN, &[b"x"]);
-    again.record.code = codes[0].clone();
+    let again = document(&f, &codes[0], &PLAIN, &[b"x"]);
     assert!(matches!(f.archive.commit(again), Err(ArchiveError::DuplicateDocument(_))));
     assert_clean(&f);
 }
@@ -907,4 +907,156 @@ fn a_backup_restores_verified_and_a_damaged_one_is_refused() {
     let e = Archive::restore(&backup, &target, options(), "admin").err().unwrap().to_string();
     assert!(e.contains("did not verify") && e.contains(&codes[1].to_string()), "{e}");
     assert!(!target.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17, hole 8: codes, holds, fixity and destruction under concurrency and faults.
+
+/// Document numbers are taken by commits only: ingests that fail after reserving their code (a
+/// timestamp authority down) burn nothing, concurrent ingests never hold the same code, and the
+/// numbers left free by failures are handed out again.
+#[test]
+fn hole08_reserved_codes_never_collide_and_failed_ingests_burn_no_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Arc::new(open_in(dir.path()));
+    for _ in 0..120 {
+        let failed = reserve(&f, &PLAIN);
+        assert_eq!(failed.code().counter(), Some(1), "a reservation dropped without a commit takes no number");
+    }
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                let held: Vec<_> = (0..10).map(|_| reserve(&f, &PLAIN)).collect();
+                let codes: Vec<DocumentCode> = held.iter().map(|r| r.code().clone()).collect();
+                // Every other ingest commits; the others fail and release their codes.
+                for (n, r) in held.iter().enumerate().filter(|(n, _)| n % 2 == 0) {
+                    f.archive.commit(document(&f, r.code(), &PLAIN, &[format!("{t}/{n}").as_bytes()])).unwrap();
+                }
+                codes
+            })
+        })
+        .collect();
+    let held: Vec<DocumentCode> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(held.iter().collect::<BTreeSet<_>>().len(), 40, "a code was held by two ingests at once: {held:?}");
+    let committed: BTreeSet<u8> = f.archive.documents_of(&PLAIN.owner.parse().unwrap()).unwrap().iter().filter_map(DocumentCode::counter).collect();
+    assert_eq!(committed.len(), 20);
+    // The numbers the failed ingests held are free again, lowest first, until all 99 are used.
+    let free: Vec<u8> = (1..=99).filter(|n| !committed.contains(n)).collect();
+    for expected in free {
+        assert_eq!(commit(&f, &PLAIN, &[format!("number {expected}").as_bytes()]).counter(), Some(expected));
+    }
+    let e = f.archive.reserve_document_code(Some(&PLAIN.owner.parse().unwrap()), &PLAIN.doc_type.parse().unwrap()).err().unwrap();
+    assert!(e.to_string().contains("no document numbers left") && e.to_string().contains("GPXD"), "{e}");
+    assert_clean(&f);
+}
+
+/// A hold on an owner placed while that owner's documents are being committed covers every one of
+/// them: those committed before it by its own listing, the others as they commit.
+#[test]
+fn hole08_a_hold_racing_commits_covers_every_document_of_its_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Arc::new(open_in(dir.path()));
+    let owner = "001099054321";
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let f = f.clone();
+            std::thread::spawn(move || {
+                for n in 0..15 {
+                    commit(&f, &Doc { owner, doc_type: ["QD", "GPXD", "HS"][t], ..PLAIN }, &[format!("{t}/{n}").as_bytes()]);
+                }
+            })
+        })
+        .collect();
+    // Placed while the committers run: after the first of their documents is durable.
+    while f.archive.documents_of(&owner.parse().unwrap()).unwrap().is_empty() {
+        std::thread::yield_now();
+    }
+    let (hold, _) = f.archive.place_hold(HoldScope::Owner(owner.parse().unwrap()), "vụ án 3/2026", "legal").unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let codes = f.archive.documents_of(&owner.parse().unwrap()).unwrap();
+    assert_eq!(codes.len(), 45);
+    for code in &codes {
+        assert_eq!(f.archive.record(code).unwrap().unwrap().lifecycle.holds, [hold.id], "{code} escaped the hold");
+    }
+    assert!(f.archive.revoke(&codes[0], "x", "officer").unwrap_err().to_string().contains("held"));
+}
+
+/// Fixity reads every table through one snapshot: documents archived and destroyed while it runs
+/// (between its reading of the records and of the blobs) are not reported as missing,
+/// unreferenced or miscounted blobs.
+#[test]
+fn hole08_fixity_during_ingests_and_destructions_reports_no_false_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let old = Doc { doc_type: "QD", issue_date: Some(day(2001, 5, 1)), ..PLAIN };
+    let doomed: Vec<DocumentCode> = (0..4).map(|i| commit(&f, &old, &[format!("doomed {i}").as_bytes(), b"shared page"])).collect();
+    commit(&f, &PLAIN, &[b"kept", b"shared page"]);
+    assert_eq!(f.archive.mark_eligible(vietnam_now().date_naive(), "system").unwrap(), doomed);
+    let council = CouncilDecision { number: "07/QĐ-HĐXĐGTTL".into(), date: day(2026, 2, 1) };
+    for code in &doomed {
+        f.archive.review(code, Review::Approve, "archivist").unwrap();
+        f.archive.request_destruction(code, council.clone(), "archivist").unwrap();
+    }
+    f.archive.checkpoint().unwrap();
+
+    let mut changed = false;
+    let report = f
+        .archive
+        .fixity_with_progress(None, "auditor", &mut |_, _| {
+            // Once fixity has read the records and the first blob: destroy two documents (their
+            // blobs go) and archive two more (new blobs, a shared blob's count goes up), with a
+            // checkpoint that signs a longer log.
+            if !changed {
+                changed = true;
+                for code in &doomed[..2] {
+                    f.archive.confirm_destruction(code, "director").unwrap();
+                }
+                for i in 0..2 {
+                    commit(&f, &PLAIN, &[format!("new {i}").as_bytes(), b"shared page"]);
+                }
+                f.archive.checkpoint().unwrap();
+            }
+        })
+        .unwrap();
+    assert!(changed);
+    assert!(report.is_clean(), "false problems: {:#?}", report.problems);
+    assert_eq!(report.documents, 5, "the run saw the archive as it stood when it started");
+    let after = f.archive.fixity(None, "auditor").unwrap();
+    assert!(after.is_clean(), "{:#?}", after.problems);
+    assert_eq!(after.documents, 7);
+}
+
+/// Destruction is judged against the real date: a document marked eligible early (as `dispose
+/// mark --today` in the future did, before this was fixed) cannot be requested or confirmed for
+/// destruction before its retention period ends.
+#[test]
+fn hole08_early_eligibility_does_not_allow_destruction() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let receipt = Doc { doc_type: "PT", ..PLAIN };
+    let code = commit(&f, &receipt, &[b"5 years from capture"]);
+    let other = commit(&f, &receipt, &[b"also 5 years from capture"]);
+    let early = vietnam_now().date_naive().checked_add_days(Days::new(6 * 366)).unwrap();
+    assert_eq!(f.archive.eligible_by(early).unwrap(), [code.clone(), other.clone()], "a look ahead lists them");
+    assert_eq!(disposition(&f, &code), Disposition::Retained, "and marks nothing");
+    assert_eq!(f.archive.mark_eligible(early, "alice").unwrap(), [code.clone(), other.clone()]);
+    f.archive.review(&code, Review::Approve, "alice").unwrap();
+    let council = CouncilDecision { number: "07/QĐ-HĐXĐGTTL".into(), date: day(2026, 2, 1) };
+    let e = f.archive.request_destruction(&code, council.clone(), "alice").unwrap_err().to_string();
+    assert!(e.contains("retention period") && e.contains("has not ended"), "{e}");
+
+    // A record that an earlier version left requested for destruction is refused at confirmation.
+    let mut record = f.archive.record(&other).unwrap().unwrap();
+    record.lifecycle.disposition = Disposition::Requested { decision: council, by: "alice".into() };
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        batch.put(Table::Documents, other.to_string().into_bytes(), postcard::to_stdvec(&record).unwrap());
+        store.apply(batch).unwrap();
+    });
+    let e = f.archive.confirm_destruction(&other, "bob").unwrap_err().to_string();
+    assert!(e.contains("has not ended"), "{e}");
+    assert!(f.archive.read_blob(&BlobHash::of(b"also 5 years from capture")).is_ok(), "nothing was destroyed");
 }

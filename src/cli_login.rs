@@ -1,0 +1,104 @@
+//! Who runs a command: the steps that change a document's life (revocation, holds, retention,
+//! disposition) and user administration are recorded under a user of the appliance, who logs in
+//! with name and password against the same accounts as the HTTP API. Other commands may name a user
+//! too; without one they are recorded as `cli:<login name of the system>`, which the system, not
+//! sohoa, vouches for. The password comes from the terminal (not echoed) or from the next line of
+//! standard input, never from an argument or the environment, where other processes can read it.
+
+use std::io::{BufRead, IsTerminal};
+
+use crate::users::{self, Role};
+use crate::{Appliance, ApplianceError};
+
+/// What a command needs of the user who runs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// What the command does, for messages: "revoke documents".
+    pub what: &'static str,
+    /// The roles that may do it.
+    pub roles: &'static [Role],
+}
+
+/// The actor a command is recorded under. With `user`, the user logs in (password from the
+/// terminal or standard input) and must hold one of the step's roles; a `step` without `user` is
+/// refused. Without either, the system's login name.
+pub fn actor(appliance: &Appliance, user: Option<&str>, step: Option<Step>) -> Result<String, ApplianceError> {
+    let Some(name) = user else {
+        return match step {
+            Some(step) => Err(ApplianceError::Input(format!(
+                "to {} say who you are with --user NAME (the password is then read from the terminal or standard input)",
+                step.what
+            ))),
+            None => Ok(format!("cli:{}", system_user())),
+        };
+    };
+    let password = read_secret(&format!("password for {name}"))?;
+    let Some(role) = users::authenticate(appliance.archive(), name, &password)? else {
+        return Err(ApplianceError::Input(format!("login as {name:?} failed: wrong user name or password")));
+    };
+    if let Some(step) = step.filter(|s| !s.roles.contains(&role)) {
+        let allowed: Vec<&str> = step.roles.iter().map(|r| r.as_str()).collect();
+        return Err(ApplianceError::Input(format!("{name} is {role}; only {} may {}", allowed.join(" or "), step.what)));
+    }
+    Ok(name.to_owned())
+}
+
+/// The system's login name, as the environment gives it: what commands that change no document's
+/// life are recorded under when no user logs in.
+pub fn system_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
+/// Reads one line that must not be shown: from the terminal with echo off when standard input is
+/// one (after `prompt` on standard error), else the next line of standard input.
+pub fn read_secret(prompt: &str) -> Result<String, ApplianceError> {
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    let read = if stdin.is_terminal() {
+        eprint!("{prompt}: ");
+        let _quiet = EchoOff::on_stdin();
+        let read = stdin.lock().read_line(&mut line);
+        eprintln!();
+        read
+    } else {
+        stdin.lock().read_line(&mut line)
+    };
+    match read {
+        Ok(0) => Err(ApplianceError::Input(format!("{prompt}: nothing on standard input"))),
+        Ok(_) => Ok(line.trim_end_matches(['\r', '\n']).to_owned()),
+        Err(e) => Err(ApplianceError::Input(format!("{prompt}: cannot read standard input: {e}"))),
+    }
+}
+
+/// The terminal on standard input with echo turned off, until dropped.
+struct EchoOff {
+    saved: Option<libc::termios>,
+}
+
+impl EchoOff {
+    fn on_stdin() -> Self {
+        // SAFETY: `termios` is plain data that `tcgetattr` fills in; both calls only read or set
+        // the attributes of file descriptor 0, which stays open for the life of the process.
+        unsafe {
+            let mut attributes: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(libc::STDIN_FILENO, &mut attributes) != 0 {
+                return EchoOff { saved: None };
+            }
+            let saved = attributes;
+            attributes.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &attributes);
+            EchoOff { saved: Some(saved) }
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            // SAFETY: restores the attributes read in `on_stdin` on the same descriptor.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+            }
+        }
+    }
+}
