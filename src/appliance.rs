@@ -209,7 +209,7 @@ impl Appliance {
         let pages = self.capture.capture(sources, progress)?;
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
         let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let pdf = self.signing.sign(&captured.pdf, &code, &metadata)?;
+        let pdf = self.signing.sign(&captured.pdf, &code, &metadata, captured.pages[0].blank_top_points())?;
         let pdf_hash = BlobHash::of(&pdf);
 
         let sealed_at = vietnam_now();

@@ -14,3 +14,4 @@ mod keys;
 mod reuse;
 mod scanning;
 mod signing;
+mod lan_signer;
