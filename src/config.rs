@@ -18,7 +18,8 @@
 //! tsa_url = "http://tsa.example.vn"
 //! trust_anchors = ["/etc/sohoa/root-ca.pem"]
 //! crl_files = ["/etc/sohoa/root-ca.crl"]  # revocation: CRLs kept current by the operator,
-//! crl_fetch = false                        # and/or fetched from the certificates' distribution points
+//! crl_fetch = false                        # fetched from the certificates' distribution points,
+//! ocsp = false                             # or the certificates' OCSP responders
 //!
 //! [archive]
 //! origin = "motcua.example.gov.vn/sohoa"   # the archive log's name in its checkpoints
@@ -227,9 +228,12 @@ pub struct SignatureConfig {
     #[serde(default)]
     pub crl_files: Vec<PathBuf>,
     /// Fetch the CRLs named by the distribution points of the certificates of each path (http only).
-    /// With this or `crl_files`, a certificate whose revocation status is unknown is refused.
+    /// With this, `crl_files` or `ocsp`, a certificate whose revocation status is unknown is refused.
     #[serde(default)]
     pub crl_fetch: bool,
+    /// Ask the OCSP responder each certificate of a path names (http only).
+    #[serde(default)]
+    pub ocsp: bool,
 }
 
 impl Config {

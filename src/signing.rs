@@ -19,8 +19,8 @@ use crate::verify::Check;
 
 /// How long a timestamp request may take before ingest gives up on it.
 const TSA_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long fetching a CRL from a distribution point may take before verification gives up on it.
-const CRL_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long fetching a CRL or asking an OCSP responder may take before verification gives up on it.
+const REVOCATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The folder under the key directory whose PEM files are trusted as anchors besides the configured ones.
 pub const TRUSTED_DIR: &str = "trusted";
@@ -39,7 +39,7 @@ pub struct Signing {
 const SECRET_VARIABLES: [&str; 2] = ["SOHOA_PKCS12_PASSWORD", "SOHOA_TOKEN_PIN"];
 
 /// The secrets [`take_secrets_from_env`] took, by variable name.
-static SECRETS: Mutex<Vec<(&str, Zeroizing<String>)>> = Mutex::new(Vec::new());
+static SECRETS: Mutex<Vec<(&'static str, Zeroizing<String>)>> = Mutex::new(Vec::new());
 
 /// Moves the signing key's PIN and password out of the process environment into memory that is
 /// wiped when dropped: the variables are removed (so no child process inherits them) and their
@@ -113,7 +113,8 @@ impl Signing {
         };
         anyhow::ensure!(!anchors.is_empty(), "[signature] trust_anchors is empty: name the PEM file of the CA that issued the signing certificate");
         let tsa = config.tsa_url.as_ref().map(|url| TimestampAuthority::new(url.clone(), TSA_TIMEOUT)).transpose()?;
-        let revocation = Revocation::new(config.crl_files.clone(), config.crl_fetch.then_some(CRL_FETCH_TIMEOUT));
+        let revocation = Revocation::new(config.crl_files.clone(), config.crl_fetch.then_some(REVOCATION_TIMEOUT));
+        let revocation = if config.ocsp { revocation.with_ocsp(REVOCATION_TIMEOUT) } else { revocation };
         Ok(Signing { signer, tsa, anchors, revocation, agency })
     }
 

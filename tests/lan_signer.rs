@@ -20,34 +20,57 @@ use crate::util::{Sohoa, assert_pdfa, repo, venv_python};
 /// Requests for the chains' CRL that the loopback listener has answered.
 static CRL_REQUESTS: AtomicUsize = AtomicUsize::new(0);
 
-/// The test PKI with the chains of the certificate checks (`tests/pki.sh DIR URL`), made once, its
-/// CRL served at URL by a listener on the loopback for as long as the tests run.
+/// The test PKI with the chains of the certificate checks (`tests/pki.sh DIR URL`), made once. A
+/// listener on the loopback at URL serves root's CRL (`GET /root.crl`) and answers OCSP requests
+/// (`POST /ocsp`) with `openssl ocsp` from root's database, for as long as the tests run.
 fn chains() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/crl", listener.local_addr().unwrap());
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let out = Command::new("bash").arg(repo().join("tests/pki.sh")).arg(&dir).arg(&url).output().expect("bash runs");
         assert!(out.status.success(), "tests/pki.sh: {}", String::from_utf8_lossy(&out.stderr));
-        let crl = std::fs::read(dir.join("root.crl.der")).unwrap();
+        let served = dir.clone();
         std::thread::spawn(move || {
-            for stream in listener.incoming() {
+            for (n, stream) in listener.incoming().enumerate() {
                 let Ok(mut stream) = stream else { continue };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut request_line = String::new();
                 let _ = reader.read_line(&mut request_line);
+                let mut length = 0;
                 let mut header = String::new();
                 while reader.read_line(&mut header).unwrap_or(0) > 0 && header != "\r\n" {
+                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
                     header.clear();
                 }
-                let found = request_line.starts_with("GET /crl/root.crl ");
-                if found {
+                let mut body = vec![0; length];
+                let answer = if reader.read_exact(&mut body).is_err() {
+                    None
+                } else if request_line.starts_with("GET /root.crl ") {
                     CRL_REQUESTS.fetch_add(1, Ordering::SeqCst);
-                }
-                let (status, body) = if found { ("200 OK", &crl[..]) } else { ("404 Not Found", &[][..]) };
-                let head = format!("HTTP/1.1 {status}\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
+                    std::fs::read(served.join("root.crl.der")).ok()
+                } else if request_line.starts_with("POST /ocsp ") {
+                    let (query, reply) = (served.join(format!("ocsp{n}.req")), served.join(format!("ocsp{n}.resp")));
+                    std::fs::write(&query, &body).unwrap();
+                    let ok = Command::new("openssl")
+                        .args(["ocsp", "-index", "root.db/index.txt", "-rsigner", "root.crt", "-rkey", "root.key", "-CA", "root.crt", "-ndays", "1", "-reqin"])
+                        .arg(&query)
+                        .arg("-respout")
+                        .arg(&reply)
+                        .current_dir(&served)
+                        .output()
+                        .is_ok_and(|o| o.status.success());
+                    if ok { std::fs::read(&reply).ok() } else { None }
+                } else {
+                    None
+                };
+                let status = if answer.is_some() { "200 OK" } else { "404 Not Found" };
+                let answer = answer.unwrap_or_default();
+                let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
+                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&answer));
             }
         });
         dir
@@ -119,7 +142,7 @@ fn hole10_key_usage_path_length_and_unknown_critical_extensions_are_refused() {
 }
 
 #[test]
-fn hole10_revoked_signers_are_refused_by_crl_files_and_distribution_points() {
+fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp() {
     let dir = chains();
     let revoked = signed_by("revoked", "revoked.crt");
     assert_valid(&revoked, &Revocation::none());
@@ -140,6 +163,19 @@ fn hole10_revoked_signers_are_refused_by_crl_files_and_distribution_points() {
     // Revocation checking on, and no CRL to be had for a certificate without a distribution point:
     // its status is unknown, which is refused rather than taken for good.
     assert_refused(&signed_by("ec", "ec.crt"), &fetching, "revocation", "no CRL could be had");
+
+    // The OCSP responder the certificates name, answering from root's database.
+    let ocsp = Revocation::none().with_ocsp(Duration::from_secs(10));
+    let good = checks(&signed_by("ocsp-good", "ocsp-good.crt"), &ocsp);
+    assert!(good.iter().all(|(_, passed, _)| *passed), "{good:?}");
+    assert!(good.iter().any(|(n, _, d)| n == "revocation" && d.contains("OCSP says no certificate of the path is revoked")), "{good:?}");
+    assert_refused(
+        &signed_by("ocsp-revoked", "ocsp-revoked.crt"),
+        &ocsp,
+        "revocation",
+        "CN=Revoked Signer With OCSP Responder,O=UBND Phuong Test,C=VN was revoked by its issuer on",
+    );
+    assert_refused(&signed_by("ec", "ec.crt"), &ocsp, "revocation", "names no OCSP responder");
 }
 
 #[test]

@@ -27,6 +27,7 @@ mod dev_ca;
 mod error;
 mod keys;
 mod manifest;
+mod ocsp;
 mod pades;
 mod page_seal;
 mod pdf_signer;

@@ -1,7 +1,8 @@
-//! Where certificate revocation lists come from when a certificate path is validated: CRL files the
-//! operator keeps current, and the CRL distribution points named by the certificates of a path that
-//! already chains to a trust anchor (so a signed file cannot make the appliance fetch from addresses
-//! of its choosing). Fetched lists are kept until their `nextUpdate`, an hour at most.
+//! Where revocation information comes from when a certificate path is validated: CRL files the
+//! operator keeps current, the CRL distribution points and the OCSP responders named by the
+//! certificates of a path that already chains to a trust anchor (so a signed file cannot make the
+//! appliance reach addresses of its choosing). Fetched CRLs are kept until their `nextUpdate`, an
+//! hour at most.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,16 +34,22 @@ struct Fetched {
 }
 
 /// The configured sources of revocation information. With none, paths are not checked for
-/// revocation and the report says so; with any, a certificate whose status no CRL gives is refused.
+/// revocation and the report says so; with any, a certificate whose status neither an OCSP
+/// responder nor a CRL gives is refused.
 pub struct Revocation {
     files: Vec<PathBuf>,
     fetch_timeout: Option<Duration>,
+    ocsp_timeout: Option<Duration>,
     fetched: Mutex<HashMap<String, Fetched>>,
 }
 
 impl fmt::Debug for Revocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Revocation").field("files", &self.files).field("fetch_timeout", &self.fetch_timeout).finish()
+        f.debug_struct("Revocation")
+            .field("files", &self.files)
+            .field("fetch_timeout", &self.fetch_timeout)
+            .field("ocsp_timeout", &self.ocsp_timeout)
+            .finish()
     }
 }
 
@@ -66,12 +73,28 @@ impl Revocation {
     /// when `fetch_timeout` is given, the CRLs at the `http://` distribution points of the path's
     /// certificates, each request bounded by that timeout.
     pub fn new(files: Vec<PathBuf>, fetch_timeout: Option<Duration>) -> Self {
-        Revocation { files, fetch_timeout, fetched: Mutex::new(HashMap::new()) }
+        Revocation { files, fetch_timeout, ocsp_timeout: None, fetched: Mutex::new(HashMap::new()) }
+    }
+
+    /// Also asks the OCSP responder each certificate of a path names, each request bounded by
+    /// `timeout`; a certificate whose responder vouches for it needs no CRL.
+    pub fn with_ocsp(self, timeout: Duration) -> Self {
+        Revocation { ocsp_timeout: Some(timeout), ..self }
     }
 
     /// Whether any source is configured.
     pub(crate) fn is_configured(&self) -> bool {
+        self.has_crls() || self.ocsp_timeout.is_some()
+    }
+
+    /// Whether CRLs are to be had: files, or fetching from distribution points.
+    pub(crate) fn has_crls(&self) -> bool {
         !self.files.is_empty() || self.fetch_timeout.is_some()
+    }
+
+    /// The timeout of OCSP requests, when OCSP is asked.
+    pub(crate) fn ocsp_timeout(&self) -> Option<Duration> {
+        self.ocsp_timeout
     }
 
     /// The CRLs of the configured files and of the distribution points of `certificates`. A

@@ -13,6 +13,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
 use crate::SignerError;
+use crate::ocsp;
 use crate::revocation::{Revocation, revoked_entry};
 
 pub(crate) const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -279,38 +280,81 @@ pub(crate) fn validate_path(
     }
     path.extend(trust.iter().position(|t| std::ptr::eq(t, verified.anchor())).map(|i| anchor_certificates[i]));
     check_key_usage(&path)?;
-    let revocation = if revocation.is_configured() {
-        // Only the distribution points of a path that already chains to an anchor are fetched: the
-        // certificates of a signed file are the sender's choice until then.
-        let gathered = revocation.gather(&path).map_err(|e| refuse("revocation", e))?;
-        let lists: Vec<&webpki::CertRevocationList<'_>> = gathered.lists.iter().collect();
-        let Ok(builder) = webpki::RevocationOptionsBuilder::new(&lists) else {
-            return Err(refuse("revocation", format!("no CRL could be had for the path of {}: {}", subject(end), gathered.failures.join("; "))));
-        };
-        let options = builder
-            .with_depth(webpki::RevocationCheckDepth::Chain)
-            .with_status_policy(webpki::UnknownStatusPolicy::Deny)
-            .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
-            .build();
-        end_entity.verify_for_usage(PATH_ALGORITHMS, &trust, &pool_der, time, &usage, Some(options), None).map_err(|e| match e {
-            webpki::Error::CertRevoked => {
-                let revoked = path.iter().find_map(|c| revoked_entry(c, &gathered.lists));
-                refuse("revocation", revoked.unwrap_or_else(|| format!("a certificate in the path of {} is revoked", subject(end))))
-            }
-            webpki::Error::UnknownRevocationStatus => {
-                let failed = if gathered.failures.is_empty() { String::new() } else { format!("; failed: {}", gathered.failures.join("; ")) };
-                refuse(
-                    "revocation",
-                    format!("no CRL of the issuer of every certificate in the path of {} is available (have: {}){failed}", subject(end), gathered.sources.join(", ")),
-                )
-            }
-            e => refused(e),
-        })?;
-        format!("no certificate of the path is revoked (CRLs: {})", gathered.sources.join(", "))
-    } else {
-        "not checked: no CRL file or distribution-point fetching is configured".to_owned()
+    let revocation = if revocation.is_configured() { check_revocation(&end_entity, &trust, &pool_der, time, &usage, &path, revocation, &refused)? } else {
+        "not checked: no CRL file, distribution-point fetching or OCSP is configured".to_owned()
     };
     Ok(ValidPath { subjects: path.iter().map(|c| subject(c)).collect(), revocation })
+}
+
+/// Checks every certificate of a verified `path` (end first, anchor last) for revocation: first
+/// with the OCSP responders the certificates name, when OCSP is configured, then against the CRLs
+/// `revocation` gathers, through webpki. A status nobody gives is refused; what vouched for the path
+/// is returned for the report. Only the addresses named by a path that already chains to an anchor
+/// are reached: until then, the certificates of a signed file are the sender's choice.
+#[allow(clippy::too_many_arguments)]
+fn check_revocation(
+    end_entity: &webpki::EndEntityCert<'_>,
+    trust: &[pki_types::TrustAnchor<'_>],
+    pool: &[pki_types::CertificateDer<'_>],
+    time: pki_types::UnixTime,
+    usage: &PurposeUsage,
+    path: &[&Certificate],
+    revocation: &Revocation,
+    refused: &dyn Fn(webpki::Error) -> PathFailure,
+) -> Result<String, PathFailure> {
+    let end = path[0];
+    let mut vouched = Vec::new();
+    let mut unknown = Vec::new();
+    if let Some(timeout) = revocation.ocsp_timeout() {
+        for pair in path.windows(2) {
+            match ocsp::status(pair[0], pair[1], timeout) {
+                ocsp::Status::Good(url) => vouched.push(url),
+                ocsp::Status::Revoked(detail) => return Err(refuse("revocation", detail)),
+                ocsp::Status::Unknown(why) => unknown.push(why),
+            }
+        }
+    }
+    let all_vouched = revocation.ocsp_timeout().is_some() && unknown.is_empty();
+    let by_ocsp = || format!("OCSP says no certificate of the path is revoked ({})", vouched.join(", "));
+    if all_vouched && !revocation.has_crls() {
+        return Ok(by_ocsp());
+    }
+    let gathered = revocation.gather(path).map_err(|e| refuse("revocation", e))?;
+    unknown.extend(gathered.failures.iter().cloned());
+    let lists: Vec<&webpki::CertRevocationList<'_>> = gathered.lists.iter().collect();
+    let Ok(builder) = webpki::RevocationOptionsBuilder::new(&lists) else {
+        return if all_vouched {
+            Ok(by_ocsp())
+        } else {
+            Err(refuse("revocation", format!("no CRL could be had for the path of {}: {}", subject(end), unknown.join("; "))))
+        };
+    };
+    // With every certificate vouched for by OCSP, the CRLs can only add revocations.
+    let policy = if all_vouched { webpki::UnknownStatusPolicy::Allow } else { webpki::UnknownStatusPolicy::Deny };
+    let options = builder
+        .with_depth(webpki::RevocationCheckDepth::Chain)
+        .with_status_policy(policy)
+        .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+        .build();
+    end_entity.verify_for_usage(PATH_ALGORITHMS, trust, pool, time, usage, Some(options), None).map_err(|e| match e {
+        webpki::Error::CertRevoked => {
+            let revoked = path.iter().find_map(|c| revoked_entry(c, &gathered.lists));
+            refuse("revocation", revoked.unwrap_or_else(|| format!("a certificate in the path of {} is revoked", subject(end))))
+        }
+        webpki::Error::UnknownRevocationStatus => refuse(
+            "revocation",
+            format!(
+                "no CRL of the issuer of every certificate in the path of {} is available (have: {}); {}",
+                subject(end),
+                gathered.sources.join(", "),
+                unknown.join("; ")
+            ),
+        ),
+        e => refused(e),
+    })?;
+    let mut sources = gathered.sources;
+    sources.extend(vouched);
+    Ok(format!("no certificate of the path is revoked (checked with {})", sources.join(", ")))
 }
 
 /// The key usage extension of `certificate`, when it has one.
