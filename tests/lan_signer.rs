@@ -134,9 +134,9 @@ fn hole10_key_usage_path_length_and_unknown_critical_extensions_are_refused() {
     assert!(trusted && report.contains("The signer's certificate is trusted"), "pyHanko: {report}");
 
     // A signer whose certificate allows only key encipherment.
-    assert_refused(&signed_by("no-sign", "no-sign.crt"), &none, "key usage", "No Signing Usage,O=UBND Phuong Test,C=VN may not sign: it has key usage KeyEncipherment");
+    assert_refused(&signed_by("no-sign", "no-sign.crt"), &none, "key usage", "CN=No Signing Usage may not sign: it has key usage KeyEncipherment");
     // A signer under a CA that its own CA allowed no CA below it (pathlen:0), the chain sent along.
-    assert_refused(&signed_by("deep", "deep-chain.pem"), &none, "path length", "Sub-CA Allowing No Sub-CA,O=So hoa Test,C=VN allows 0 CA certificate(s) below it");
+    assert_refused(&signed_by("deep", "deep-chain.pem"), &none, "path length", "CN=Sub-CA Allowing No Sub-CA allows 0 CA certificate(s) below it");
     // A signer whose certificate carries a critical extension nobody understands.
     assert_refused(&signed_by("critical", "critical.crt"), &none, "critical extension", "marks extension 1.3.6.1.4.1.99999.7 critical");
 }
@@ -149,7 +149,7 @@ fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp(
     // A CRL file, in PEM as `openssl ca -gencrl` writes it, and the same list in DER.
     for file in ["root.crl", "root.crl.der"] {
         let crl = Revocation::new(vec![dir.join(file)], None);
-        assert_refused(&revoked, &crl, "revocation", "CN=Revoked Signer,O=UBND Phuong Test,C=VN was revoked by its issuer on");
+        assert_refused(&revoked, &crl, "revocation", "CN=Revoked Signer was revoked by its issuer on");
         let good = checks(&signed_by("ec", "ec.crt"), &crl);
         assert!(good.iter().all(|(_, passed, _)| *passed), "{good:?}");
         assert!(good.iter().any(|(n, _, d)| n == "revocation" && d.contains(file)), "{good:?}");
@@ -158,7 +158,7 @@ fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp(
     // The CRL named by the certificates' distribution point, fetched from the loopback listener.
     let fetching = Revocation::new(Vec::new(), Some(Duration::from_secs(10)));
     assert_valid(&signed_by("dp", "dp.crt"), &fetching);
-    assert_refused(&signed_by("dp-revoked", "dp-revoked.crt"), &fetching, "revocation", "CN=Revoked Signer With CRL Distribution Point,O=UBND Phuong Test,C=VN was revoked");
+    assert_refused(&signed_by("dp-revoked", "dp-revoked.crt"), &fetching, "revocation", "CN=Revoked Signer With CRL Distribution Point was revoked");
     assert!(CRL_REQUESTS.load(Ordering::SeqCst) >= 1, "the CRL was fetched from its distribution point");
     // Revocation checking on, and no CRL to be had for a certificate without a distribution point:
     // its status is unknown, which is refused rather than taken for good.
@@ -173,7 +173,7 @@ fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp(
         &signed_by("ocsp-revoked", "ocsp-revoked.crt"),
         &ocsp,
         "revocation",
-        "CN=Revoked Signer With OCSP Responder,O=UBND Phuong Test,C=VN was revoked by its issuer on",
+        "CN=Revoked Signer With OCSP Responder was revoked by its issuer on",
     );
     assert_refused(&signed_by("ec", "ec.crt"), &ocsp, "revocation", "names no OCSP responder");
 }
@@ -191,7 +191,7 @@ fn hole10_sohoa_verify_checks_the_configured_crl() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let report = verify("revoked", &signed_by("revoked", "revoked.crt"));
-    assert!(report.contains("FAIL PDF signature: revocation: CN=Revoked Signer"), "{report}");
+    assert!(report.lines().any(|l| l.starts_with("FAIL PDF signature: revocation:") && l.contains("CN=Revoked Signer was revoked")), "{report}");
     let report = verify("good", &signed_by("ec", "ec.crt"));
     assert!(report.contains("ok   PDF signature: certificate chain:") && report.contains("ok   PDF signature: revocation: no certificate of the path is revoked"), "{report}");
 }
