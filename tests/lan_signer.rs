@@ -199,19 +199,21 @@ fn hole10_sohoa_verify_checks_the_configured_crl() {
 /// A page scanned at 300 dpi, drawn with Pillow in DejaVu Sans: lines of 12 pt text whose first
 /// starts `top_cm` from the top edge, as an ordinary administrative document does.
 fn page(dir: &Path, top_cm: f32) -> PathBuf {
-    const DRAW: &str = "import sys\n\
-        from PIL import Image, ImageDraw, ImageFont\n\
-        out, font, top = sys.argv[1], sys.argv[2], float(sys.argv[3])\n\
-        image = Image.new('L', (2480, 3508), 255)\n\
-        draw = ImageDraw.Draw(image)\n\
-        face = ImageFont.truetype(font, 50)\n\
-        lines = ['CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 'Độc lập - Tự do - Hạnh phúc', '', 'GIẤY PHÉP XÂY DỰNG', 'Số: 123/GPXD-UBND',\n\
-                 'Cấp cho: Ông Nguyễn Văn An, số định danh 001099012345', 'Địa chỉ công trình: 12 Lê Lợi, phường Bến Thành']\n\
-        y = round(top / 2.54 * 300)\n\
-        for line in lines:\n\
-            draw.text((354, y), line, font=face, fill=0, anchor='la')\n\
-            y += 80\n\
-        image.save(out, dpi=(300, 300))\n";
+    const DRAW: &str = r#"
+import sys
+from PIL import Image, ImageDraw, ImageFont
+out, font, top = sys.argv[1], sys.argv[2], float(sys.argv[3])
+image = Image.new('L', (2480, 3508), 255)
+draw = ImageDraw.Draw(image)
+face = ImageFont.truetype(font, 50)
+lines = ['CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 'Độc lập - Tự do - Hạnh phúc', '', 'GIẤY PHÉP XÂY DỰNG', 'Số: 123/GPXD-UBND',
+         'Cấp cho: Ông Nguyễn Văn An, số định danh 001099012345', 'Địa chỉ công trình: 12 Lê Lợi, phường Bến Thành']
+y = round(top / 2.54 * 300)
+for line in lines:
+    draw.text((354, y), line, font=face, fill=0, anchor='la')
+    y += 80
+image.save(out, dpi=(300, 300))
+"#;
     let path = dir.join(format!("page-{top_cm}cm.png"));
     let font = repo().join("crates/signer/data/DejaVuSans.ttf");
     let out = Command::new(venv_python()).args(["-c", DRAW]).arg(&path).arg(&font).arg(top_cm.to_string()).output().unwrap();
@@ -327,7 +329,7 @@ fn hole09_the_pin_leaves_the_environment_and_is_still_used() {
 
     // While the server runs, neither its environment nor what it shows of it holds the PIN.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = sohoa().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut server = sohoa().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
