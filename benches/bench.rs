@@ -481,7 +481,8 @@ fn signer_section() {
     let page = importer.pages(&page, bytes).expect("a corpus page").remove(0);
     let pages = capture.capture(vec![Box::new(move || page.decode())], &mut |_| {}).expect("capture");
     let metadata = domain::DocumentMetadata::new(util::draft("Nguyễn Văn An")).unwrap();
-    let pdf = capture.assemble(&manifest.document, &metadata, pages).expect("assemble").pdf;
+    let captured = capture.assemble(&manifest.document, &metadata, pages).expect("assemble");
+    let (pdf, blank_top) = (captured.pdf, captured.pages[0].blank_top_points());
     let pdf_file = w.join("page.pdf");
     std::fs::write(&pdf_file, &pdf).unwrap();
     let time = domain::vietnam_now();
@@ -493,6 +494,7 @@ fn signer_section() {
         operator_block: vec!["Người số hoá: Nguyễn Văn An".into(), format!("Thời gian số hoá: {}", time.to_rfc3339())],
         agency_block: vec!["SAO Y".into(), "UBND phường Bến Thành".into(), format!("Thời gian ký: {}", time.to_rfc3339())],
         qr_payload: "Mã hồ sơ: H56.14-261122-0001\nMã thủ tục: 1.001234\nChủ sở hữu: 001099012345\nTài liệu: Hồ sơ\nhttp://127.0.0.1:8080/verify?code=001099012345.HS".into(),
+        blank_top,
     };
     println!("\n## signer (one core; PDF/A of one corpus page, {} bytes)", pdf.len());
     println!("| what | sohoa /s | peer /s | ratio |\n|---|---:|---:|---:|");

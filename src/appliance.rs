@@ -261,7 +261,7 @@ impl Appliance {
         let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
         let code = reservation.code().clone();
         let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let pdf = self.signing.sign(&captured.pdf, &code, &metadata)?;
+        let pdf = self.signing.sign(&captured.pdf, &code, &metadata, captured.pages[0].blank_top_points())?;
         let pdf_hash = BlobHash::of(&pdf);
 
         let sealed_at = vietnam_now();

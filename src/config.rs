@@ -17,6 +17,9 @@
 //! # token = "VNPT-CA"  key_label = "agency"  (PIN in $SOHOA_TOKEN_PIN)
 //! tsa_url = "http://tsa.example.vn"
 //! trust_anchors = ["/etc/sohoa/root-ca.pem"]
+//! crl_files = ["/etc/sohoa/root-ca.crl"]  # revocation: CRLs kept current by the operator,
+//! crl_fetch = false                        # fetched from the certificates' distribution points,
+//! ocsp = false                             # or the certificates' OCSP responders
 //!
 //! [archive]
 //! origin = "motcua.example.gov.vn/sohoa"   # the archive log's name in its checkpoints
@@ -259,6 +262,17 @@ pub struct SignatureConfig {
     /// PEM files of the CAs whose certificates `verify` trusts.
     #[serde(default)]
     pub trust_anchors: Vec<PathBuf>,
+    /// CRL files (DER or PEM) that every certificate path is checked against; they are read at each
+    /// verification, so a cron job may refresh them.
+    #[serde(default)]
+    pub crl_files: Vec<PathBuf>,
+    /// Fetch the CRLs named by the distribution points of the certificates of each path (http only).
+    /// With this, `crl_files` or `ocsp`, a certificate whose revocation status is unknown is refused.
+    #[serde(default)]
+    pub crl_fetch: bool,
+    /// Ask the OCSP responder each certificate of a path names (http only).
+    #[serde(default)]
+    pub ocsp: bool,
 }
 
 impl Config {

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
             eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
         }
     }
+    // SAFETY: the process has one thread here (libgomp starts its threads on first use, and nothing
+    // else has run yet).
+    unsafe { sohoa::signing::take_secrets_from_env() };
     let cli = Cli::parse();
     // SANE takes its configuration from the environment when first used; it is set here, while the
     // process has one thread, for the commands that use scanners.

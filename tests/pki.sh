@@ -9,6 +9,16 @@
 #   other-root.crt, other.key/.crt  a second CA and a signer under it
 #   ec-other.crt        a certificate for ec.key's public key from the second CA (the swapped-certificate test)
 #   tsa.key, tsa.crt, tsa.cnf       a timestamp authority for `openssl ts -reply`
+# With a second argument, a base URL, also the chains of the certificate-check tests (tests/lan_signer.rs):
+#   no-sign.key/.crt      a signer whose key usage is keyEncipherment only
+#   critical.key/.crt     a signer with a critical extension nobody understands
+#   deep.key, deep-chain.pem  a signer under ca2 under ca1, which allows no CA below it (pathlen:0)
+#   revoked.key/.crt      a signer that root has revoked
+#   dp.key/.crt, dp-revoked.key/.crt  signers naming URL/root.crl as CRL distribution point; the
+#                         second is revoked
+#   ocsp-good.key/.crt, ocsp-revoked.key/.crt  signers naming URL/ocsp as OCSP responder (root's
+#                         database answers for it, `openssl ocsp -index`); the second is revoked
+#   root.crl, root.crl.der  root's CRL, PEM and DER, listing revoked and dp-revoked
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
@@ -89,3 +99,50 @@ tsa_name = yes
 ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 CNF
+
+[ $# -ge 2 ] || exit 0
+cat >>root.cnf <<CNF
+[ no_sign ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyEncipherment
+[ unknown_critical ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+1.3.6.1.4.1.99999.7 = critical,ASN1:UTF8String:must be understood
+[ distribution_point ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+crlDistributionPoints = URI:$2/root.crl
+[ ocsp_responder ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+authorityInfoAccess = OCSP;URI:$2/ocsp
+[ sub_ca_pathlen_0 ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+[ crl ]
+authorityKeyIdentifier = keyid:always
+CNF
+ec="-algorithm EC -pkeyopt ec_paramgen_curve:P-256"
+issue root no-sign "/C=VN/O=UBND Phuong Test/CN=No Signing Usage" "$ec" no_sign
+issue root critical "/C=VN/O=UBND Phuong Test/CN=Unknown Critical Extension" "$ec" unknown_critical
+issue root revoked "/C=VN/O=UBND Phuong Test/CN=Revoked Signer" "$ec" signer
+issue root dp "/C=VN/O=UBND Phuong Test/CN=Signer With CRL Distribution Point" "$ec" distribution_point
+issue root dp-revoked "/C=VN/O=UBND Phuong Test/CN=Revoked Signer With CRL Distribution Point" "$ec" distribution_point
+issue root ocsp-good "/C=VN/O=UBND Phuong Test/CN=Signer With OCSP Responder" "$ec" ocsp_responder
+issue root ocsp-revoked "/C=VN/O=UBND Phuong Test/CN=Revoked Signer With OCSP Responder" "$ec" ocsp_responder
+# ca1 may have no CA below it, yet ca2 is; each is made as a CA by `ca`, then certified by its parent.
+ca ca1 "/C=VN/O=So hoa Test/CN=Sub-CA Allowing No Sub-CA" ec:<(openssl ecparam -name prime256v1)
+ca ca2 "/C=VN/O=So hoa Test/CN=Sub-CA Below The Limit" ec:<(openssl ecparam -name prime256v1)
+printf '[ sub_ca ]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n' >>ca1.cnf
+openssl req -new -key ca1.key -subj "/C=VN/O=So hoa Test/CN=Sub-CA Allowing No Sub-CA" -out ca1.csr 2>/dev/null
+openssl ca -batch -config root.cnf -extensions sub_ca_pathlen_0 -days 1825 -in ca1.csr -out ca1.crt -notext 2>/dev/null
+openssl req -new -key ca2.key -subj "/C=VN/O=So hoa Test/CN=Sub-CA Below The Limit" -out ca2.csr 2>/dev/null
+openssl ca -batch -config ca1.cnf -extensions sub_ca -days 1825 -in ca2.csr -out ca2.crt -notext 2>/dev/null
+issue ca2 deep "/C=VN/O=UBND Phuong Test/CN=Signer Too Deep" "$ec" signer
+cat deep.crt ca2.crt ca1.crt >deep-chain.pem
+openssl ca -config root.cnf -revoke revoked.crt 2>/dev/null
+openssl ca -config root.cnf -revoke dp-revoked.crt 2>/dev/null
+openssl ca -config root.cnf -revoke ocsp-revoked.crt 2>/dev/null
+openssl ca -config root.cnf -gencrl -crldays 30 -crlexts crl -out root.crl 2>/dev/null
+openssl crl -in root.crl -outform DER -out root.crl.der

@@ -81,8 +81,12 @@ pub fn tsa_url() -> &'static str {
 /// The token's user PIN: distinctive, so that a test can look for it in logs.
 pub const TOKEN_PIN: &str = "pin-7f3a9c51";
 
-/// A SoftHSM2 token labelled `sohoa-test` holding the RSA and EC keys of the test PKI, in a private
-/// token directory; returns the module path.
+/// The label of the second token, which holds the EC key only.
+pub const RELOGIN_TOKEN: &str = "sohoa-relogin";
+
+/// A SoftHSM2 token labelled `sohoa-test` holding the RSA and EC keys of the test PKI, and one
+/// labelled [`RELOGIN_TOKEN`] holding the EC key, in a private token directory; returns the module
+/// path.
 pub fn softhsm() -> &'static Path {
     static MODULE: OnceLock<PathBuf> = OnceLock::new();
     MODULE.get_or_init(|| {
@@ -101,6 +105,10 @@ pub fn softhsm() -> &'static Path {
         for (label, id, file) in [("agency-rsa", "01", "rsa.key"), ("agency-ec", "02", "ec.key")] {
             util(&["--import", pki().join(file).to_str().unwrap(), "--token", "sohoa-test", "--label", label, "--id", id, "--pin", TOKEN_PIN]);
         }
+        // A token of its own for the test that logs out behind a signer's back (lan_signer.rs), so
+        // that no other test loses its login.
+        util(&["--init-token", "--free", "--label", RELOGIN_TOKEN, "--pin", TOKEN_PIN, "--so-pin", "123456"]);
+        util(&["--import", pki().join("ec.key").to_str().unwrap(), "--token", RELOGIN_TOKEN, "--label", "agency-ec", "--id", "02", "--pin", TOKEN_PIN]);
         PathBuf::from("/usr/lib/softhsm/libsofthsm2.so")
     })
 }
@@ -110,7 +118,7 @@ fn token(key: &str, chain: &str) -> TokenSigner {
         module: softhsm().to_owned(),
         token: "sohoa-test".into(),
         key: key.into(),
-        pin: TOKEN_PIN.into(),
+        pin: TOKEN_PIN.to_owned().into(),
         chain: pki().join(chain),
     })
     .unwrap()
@@ -136,7 +144,7 @@ fn unsigned_pdfa() -> &'static [u8] {
     })
 }
 
-fn request() -> SignatureRequest {
+pub fn request() -> SignatureRequest {
     let time = domain::vietnam_now();
     SignatureRequest {
         name: "UBND phường Bến Thành".into(),
@@ -151,6 +159,7 @@ fn request() -> SignatureRequest {
         ],
         qr_payload: "Mã hồ sơ: H56.14-261122-0001\nThủ tục: 1.001234\nChủ sở hữu: 001099012345\nTài liệu: Hồ sơ\nhttp://127.0.0.1:8080/verify?code=001099012345.HS"
             .into(),
+        blank_top: 0.0,
     }
 }
 
@@ -172,10 +181,15 @@ fn failures(pdf: &[u8]) -> Vec<String> {
 
 /// pyHanko's verdict on a file, with the test CA as the only trust root.
 fn pyhanko(pdf: &Path) -> (bool, String) {
+    pyhanko_trusting(pdf, &pki().join("root.crt"))
+}
+
+/// pyHanko's verdict on a file, with `root` (a PEM file) as the only trust root.
+pub fn pyhanko_trusting(pdf: &Path, root: &Path) -> (bool, String) {
     let pyhanko = venv_python().with_file_name("pyhanko");
     let out = Command::new(pyhanko)
         .args(["sign", "validate", "--pretty-print", "--no-revocation-check", "--trust-replace", "--trust"])
-        .arg(pki().join("root.crt"))
+        .arg(root)
         .arg(pdf)
         .output()
         .expect("pyhanko runs");
@@ -255,7 +269,7 @@ fn softhsm2_token_signs_with_rsa_pss_and_ecdsa() {
         module: softhsm().to_owned(),
         token: "sohoa-test".into(),
         key: "agency-rsa".into(),
-        pin: "0000".into(),
+        pin: "0000".to_owned().into(),
         chain: pki().join("rsa.crt"),
     });
     let message = wrong_pin.unwrap_err().to_string();

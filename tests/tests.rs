@@ -20,3 +20,4 @@ mod lan_routes;
 mod reuse;
 mod scanning;
 mod signing;
+mod lan_signer;

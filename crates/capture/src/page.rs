@@ -87,6 +87,16 @@ pub struct CapturedPage {
     pub text: PageText,
     /// Reasons for operator review.
     pub flags: Vec<PageFlag>,
+    /// Rows of `image` from its top edge that hold no ink: where page 1's signature blocks can go
+    /// without covering anything of the scan.
+    pub blank_top: u32,
+}
+
+impl CapturedPage {
+    /// [`blank_top`](Self::blank_top) in PDF points, the unit of the page in the PDF/A.
+    pub fn blank_top_points(&self) -> f32 {
+        self.blank_top as f32 * 72.0 / self.dpi.y
+    }
 }
 
 /// Where a page is in the pipeline, reported as it moves for the operator's screen.
@@ -142,6 +152,7 @@ pub(crate) fn process(
 
     let as_delivered = corrected.is_none() && pdf::embeds_as_is(format, &original, components, &pixels);
     let pixels = corrected.unwrap_or(pixels);
+    let blank_top = preprocess::blank_top(&pixels);
     let image = if as_delivered { original } else { encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))? };
     let stream_hash = BlobHash::of(&pdf::image_stream_data(format, &image)?);
     stage(if flags.is_empty() { PageStage::Done } else { PageStage::Flagged(flags.clone()) });
@@ -157,6 +168,7 @@ pub(crate) fn process(
         correction,
         text,
         flags,
+        blank_top,
     })
 }
 

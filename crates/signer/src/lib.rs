@@ -13,7 +13,8 @@
 //! ([`SoftwareSigner`], PKCS #8 or PKCS #12) or a PKCS #11 token ([`TokenSigner`]);
 //! [`sign_pdf`] adds a PAdES B-B signature, B-T with a [`TimestampAuthority`], as an incremental
 //! update that also draws page 1's operator block, agency block and QR code; [`verify_pdf_signatures`]
-//! checks every signature in a file by name against trust anchors. [`DevelopmentSigner`] makes a
+//! checks every signature in a file by name against trust anchors, with [`Revocation`] naming the
+//! CRLs that paths are checked against. [`DevelopmentSigner`] makes a
 //! throw-away CA and agency certificate on a fresh appliance.
 //!
 //! Key bytes never leave this crate and are never formatted: `Debug` prints only key ids and
@@ -28,10 +29,12 @@ mod error;
 mod foreign;
 mod keys;
 mod manifest;
+mod ocsp;
 mod pades;
 mod page_seal;
 mod pdf_signer;
 mod pdf_verify;
+mod revocation;
 mod token;
 mod tsa;
 mod x509;
@@ -44,7 +47,8 @@ pub use manifest::{Manifest, ManifestPage, Sealed, metadata_digest};
 pub use pades::{SignatureRequest, sign_pdf};
 pub use page_seal::PageSeal;
 pub use pdf_signer::{PdfSigner, SoftwareSigner};
-pub use pdf_verify::{PdfSignatureReport, SignatureCheck, verify_pdf_signatures};
+pub use pdf_verify::{PdfSignatureReport, SignatureCheck, verify_pdf_signatures, verify_pdf_signatures_with};
+pub use revocation::Revocation;
 pub use token::{TokenConfig, TokenSigner};
 pub use tsa::TimestampAuthority;
 pub use x509::{SignatureAlgorithm, certificates_to_pem, read_pem_certificates, subject};

@@ -1,6 +1,7 @@
 //! PAdES B-B and B-T signatures (ETSI EN 319 142-1) on a PDF/A, as one incremental update: the
-//! original bytes stay untouched, and the update adds page 1's visible blocks, the signature field
-//! and the signature itself, so the result is still PDF/A-2b.
+//! original bytes stay untouched, and the update adds page 1's visible blocks (where the page is
+//! blank, or in a margin it adds above the page), the signature field and the signature itself, so
+//! the result is still PDF/A-2b.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,6 +17,8 @@ use crate::{PdfSigner, SignerError, TimestampAuthority};
 const MARGIN: f32 = 14.0;
 /// Width of the QR code, in points (about 25 mm).
 const QR_SIZE: f32 = 72.0;
+/// Blank paper kept between the blocks and the first ink of the page, in points (about 1.4 mm).
+const CLEARANCE: f32 = 4.0;
 
 /// What a signature says and shows.
 #[derive(Debug, Clone)]
@@ -35,6 +38,10 @@ pub struct SignatureRequest {
     pub agency_block: Vec<String>,
     /// The QR code's content, top-left of page 1 (R6).
     pub qr_payload: String,
+    /// How far down from the top edge of page 1 its image holds no ink, in points: the blocks are
+    /// drawn there when they fit, and otherwise in a margin added above the page by the update
+    /// (enlarging page 1's boxes), so that they never cover the original. 0 when unknown.
+    pub blank_top: f32,
 }
 
 /// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature.
@@ -43,7 +50,7 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     let previous_xref = startxref(pdf)?;
     let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| SignerError::Pdf("the trailer has no /Root".into()))?;
     let page_id = *doc.get_pages().get(&1).ok_or_else(|| SignerError::Pdf("the PDF has no page".into()))?;
-    let (page_width, page_height) = media_box(&doc, page_id)?;
+    let media = page_box(&doc, page_id, b"MediaBox")?.ok_or_else(|| SignerError::Pdf("page 1 has no MediaBox".into()))?;
 
     let mut next_id = doc.max_id + 1;
     let mut take = || {
@@ -53,25 +60,40 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id) = (take(), take(), take(), take(), take(), take());
     let mut objects: Vec<(u32, Object)> = Vec::new();
 
-    // The QR code and the operator's block, drawn on page 1 as a form XObject.
+    // The blocks go in a band along the top edge: within the page where its image is blank deep
+    // enough, else in a margin added above it, so that they never cover the original.
     let mut font = FontSubset::new();
-    let qr_y = page_height - MARGIN - QR_SIZE;
-    let mut stamp = qr_code(&request.qr_payload, MARGIN, qr_y, QR_SIZE)?;
     let operator = text_block(&mut font, &request.operator_block);
-    let (x, y) = (MARGIN + QR_SIZE + 4.0, page_height - MARGIN - operator.height);
+    let agency = text_block(&mut font, &request.agency_block);
+    let band = MARGIN + QR_SIZE.max(operator.height).max(agency.height) + CLEARANCE;
+    let added = (band - request.blank_top.max(0.0)).max(0.0);
+    let [left, bottom, right, top] = media;
+    let top = top + added;
+
+    // The QR code and the operator's block, drawn on page 1 as a form XObject.
+    let mut stamp = qr_code(&request.qr_payload, left + MARGIN, top - MARGIN - QR_SIZE, QR_SIZE)?;
+    let (x, y) = (left + MARGIN + QR_SIZE + 4.0, top - MARGIN - operator.height);
     stamp.push_str(&format!("q 1 0 0 1 {x:.2} {y:.2} cm\n{}Q\n", operator.content));
     // The agency's block: the signature widget's appearance, in its own coordinates.
-    let agency = text_block(&mut font, &request.agency_block);
-    let agency_rect = [page_width - MARGIN - agency.width, page_height - MARGIN - agency.height, page_width - MARGIN, page_height - MARGIN];
+    let agency_rect = [right - MARGIN - agency.width, top - MARGIN - agency.height, right - MARGIN, top - MARGIN];
     let mut font_next = next_id;
     let font_id = font.into_objects(&mut font_next, &mut objects)?;
     let font_resources = || dictionary! { "Font" => dictionary! { "F1" => Object::Reference((font_id, 0)) } };
-    objects.push((stamp_id, form(stamp, [0.0, 0.0, page_width, page_height], font_resources())));
+    objects.push((stamp_id, form(stamp, [left, bottom, right, top], font_resources())));
     objects.push((appearance_id, form(agency.content, [0.0, 0.0, agency.width, agency.height], font_resources())));
 
     // Page 1: its content wrapped in q … Q so that nothing it leaves set moves the stamp, then the
     // stamp; the widget joins its annotations.
     let mut page = doc.get_dictionary(page_id).map_err(|e| SignerError::Pdf(format!("page 1: {e}")))?.clone();
+    if added > 0.0 {
+        // Every box of the page grows upwards by the added margin: the page's own content keeps its
+        // coordinates, and a crop box does not hide the margin.
+        for key in [&b"MediaBox"[..], b"CropBox", b"BleedBox", b"TrimBox", b"ArtBox"] {
+            if let Some([x0, y0, x1, y1]) = page_box(&doc, page_id, key)? {
+                page.set(key, vec![Object::Real(x0), Object::Real(y0), Object::Real(x1), Object::Real(y1 + added)]);
+            }
+        }
+    }
     let mut contents = vec![Object::Reference((open_id, 0))];
     match page.get(b"Contents") {
         Ok(Object::Array(parts)) => contents.extend(parts.iter().cloned()),
@@ -248,16 +270,23 @@ pub(crate) fn startxref(pdf: &[u8]) -> Result<usize, SignerError> {
         .ok_or_else(|| SignerError::Pdf("startxref is not followed by an offset".into()))
 }
 
-fn media_box(doc: &Document, page: ObjectId) -> Result<(f32, f32), SignerError> {
+/// A box of a page (`/MediaBox`, `/CropBox`…) as [left, bottom, right, top], from the page or, for
+/// the inheritable ones, from its ancestors.
+fn page_box(doc: &Document, page: ObjectId, key: &[u8]) -> Result<Option<[f32; 4]>, SignerError> {
+    let inheritable = key == b"MediaBox" || key == b"CropBox";
     let mut node = doc.get_dictionary(page).map_err(|e| SignerError::Pdf(format!("page 1: {e}")))?;
     loop {
-        if let Ok(Object::Array(b)) = node.get(b"MediaBox") {
-            let v: Vec<f32> = b.iter().filter_map(|o| o.as_float().ok()).collect();
-            if let [x0, y0, x1, y1] = v[..] {
-                return Ok((x1 - x0, y1 - y0));
-            }
+        if let Ok(value) = node.get(key) {
+            let corners = doc.dereference(value).ok().and_then(|(_, v)| v.as_array().ok()).map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>());
+            return match corners.as_deref() {
+                Some(&[x0, y0, x1, y1]) => Ok(Some([x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)])),
+                _ => Err(SignerError::Pdf(format!("page 1's /{} is not a rectangle", String::from_utf8_lossy(key)))),
+            };
         }
-        let parent = node.get(b"Parent").and_then(Object::as_reference).map_err(|_| SignerError::Pdf("page 1 has no MediaBox".into()))?;
+        let Ok(parent) = node.get(b"Parent").and_then(Object::as_reference) else { return Ok(None) };
+        if !inheritable {
+            return Ok(None);
+        }
         node = doc.get_dictionary(parent).map_err(|e| SignerError::Pdf(format!("page tree: {e}")))?;
     }
 }

@@ -1,6 +1,7 @@
 //! Verification of the PDF signatures in a file, each check by name: the byte range and what it
 //! leaves out, the digest, the signature, the certificate bound to it, the algorithm, the timestamp,
-//! and the certificate path to the configured trust anchors.
+//! and the certificate path to the configured trust anchors (its key usages, path length, critical
+//! extensions and, when configured, revocation).
 
 use chrono::{DateTime, Utc};
 use lopdf::{Document, Object};
@@ -10,7 +11,7 @@ use x509_cert::Certificate;
 
 use crate::cms::{check_signer, check_timestamp, parse_signed_data};
 use crate::x509::{Purpose, RSASSA_PSS, SignatureAlgorithm, subject, validate_path};
-use crate::SignerError;
+use crate::{Revocation, SignerError};
 
 /// One named check of a PDF signature and its outcome.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -56,8 +57,19 @@ struct Found {
 }
 
 /// Verifies every signature of `pdf` against `anchors`, at `now` unless a timestamp says when the
-/// signature was made. A PDF without signatures gives an empty list.
+/// signature was made, without revocation checking. A PDF without signatures gives an empty list.
 pub fn verify_pdf_signatures(pdf: &[u8], anchors: &[Certificate], now: DateTime<Utc>) -> Result<Vec<PdfSignatureReport>, SignerError> {
+    verify_pdf_signatures_with(pdf, anchors, &Revocation::none(), now)
+}
+
+/// [`verify_pdf_signatures`], with every certificate path (the signer's and the timestamp
+/// authority's) also checked for revocation against the CRLs `revocation` names or fetches.
+pub fn verify_pdf_signatures_with(
+    pdf: &[u8],
+    anchors: &[Certificate],
+    revocation: &Revocation,
+    now: DateTime<Utc>,
+) -> Result<Vec<PdfSignatureReport>, SignerError> {
     let doc = Document::load_mem(pdf).map_err(|e| SignerError::Pdf(format!("cannot read the PDF: {e}")))?;
     let mut found = Vec::new();
     for object in doc.objects.values() {
@@ -73,7 +85,7 @@ pub fn verify_pdf_signatures(pdf: &[u8], anchors: &[Certificate], now: DateTime<
     }
     found.sort_by_key(|f| f.range.get(2).copied().unwrap_or(0));
     let last_end = found.iter().filter_map(|f| signed_end(&f.range)).max();
-    Ok(found.into_iter().map(|f| verify_one(pdf, f, last_end, anchors, now)).collect())
+    Ok(found.into_iter().map(|f| verify_one(pdf, f, last_end, anchors, revocation, now)).collect())
 }
 
 fn signed_end(range: &[i64]) -> Option<usize> {
@@ -83,7 +95,7 @@ fn signed_end(range: &[i64]) -> Option<usize> {
     }
 }
 
-fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Certificate], now: DateTime<Utc>) -> PdfSignatureReport {
+fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Certificate], revocation: &Revocation, now: DateTime<Utc>) -> PdfSignatureReport {
     let mut checks = Vec::new();
     let report = |checks: Vec<SignatureCheck>, signer: Option<String>| PdfSignatureReport { field: found.field.clone(), signer, checks };
     check(
@@ -177,20 +189,24 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
         None => check(&mut checks, "timestamp", Ok("none (PAdES B-B); the certificate is checked at the time of verification".into())),
         Some(token) => {
             let outcome = check_timestamp(token, &signer.signature_value).and_then(|ts| {
-                let path = validate_path(&ts.authority, &ts.pool, anchors, ts.time, Purpose::Timestamping)?;
+                let path = validate_path(&ts.authority, &ts.pool, anchors, ts.time, Purpose::Timestamping, revocation).map_err(|f| f.to_string())?;
                 at = ts.time;
-                Ok(format!("{} by {} (PAdES B-T)", ts.time.to_rfc3339(), path.join(" ← ")))
+                Ok(format!("{} by {} (PAdES B-T)", ts.time.to_rfc3339(), path.subjects.join(" ← ")))
             });
             check(&mut checks, "timestamp", outcome);
         }
     }
-    check(
-        &mut checks,
-        "certificate chain",
-        match &signer.certificate {
-            None => Err("no certificate".into()),
-            Some(c) => validate_path(c, &signer.pool, anchors, at, Purpose::DocumentSigning).map(|path| path.join(" ← ")),
+    // A path that holds passes its three checks; one that does not fails the check that refused it.
+    match &signer.certificate {
+        None => check(&mut checks, "certificate chain", Err("no certificate".into())),
+        Some(c) => match validate_path(c, &signer.pool, anchors, at, Purpose::DocumentSigning, revocation) {
+            Ok(path) => {
+                check(&mut checks, "certificate chain", Ok(path.subjects.join(" ← ")));
+                check(&mut checks, "key usage", Ok("the signer's certificate allows signing, and each CA signing certificates".into()));
+                check(&mut checks, "revocation", Ok(path.revocation));
+            }
+            Err(failure) => check(&mut checks, failure.check, Err(failure.detail)),
         },
-    );
+    }
     report(checks, name)
 }

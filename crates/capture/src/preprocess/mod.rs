@@ -6,17 +6,20 @@
 //! contrast stretched, and resampled to the 200 dpi at which Tesseract reads body text best.
 //!
 //! `lines` reads the page's text lines (direction, skew, which way up), `geometry` turns and deskews,
-//! `ocr_image` makes the OCR image; the small filters they share are here. Everything works on plain
-//! 8-bit buffers and is deterministic, so the same scan always gives the same archived bytes.
+//! `ocr_image` makes the OCR image, `margin` finds the blank band at the top of the archived image;
+//! the small filters they share are here. Everything works on plain 8-bit buffers and is
+//! deterministic, so the same scan always gives the same archived bytes.
 
 mod geometry;
 
 mod lines;
+mod margin;
 mod ocr_image;
 
 pub(crate) use geometry::{deskew, turn, turn_gray};
 
 pub(crate) use lines::{TextLines, text_lines, upside_down};
+pub(crate) use margin::blank_top;
 pub(crate) use ocr_image::for_ocr;
 
 use image::GrayImage;
