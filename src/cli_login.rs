@@ -33,7 +33,7 @@ pub fn actor(appliance: &Appliance, user: Option<&str>, step: Option<Step>) -> R
         };
     };
     let password = read_secret(&format!("password for {name}"))?;
-    let Some(role) = users::authenticate(appliance.archive(), name, &password)? else {
+    let users::Login::Accepted(role) = users::authenticate(appliance.archive(), name, &password)? else {
         return Err(ApplianceError::Input(format!("login as {name:?} failed: wrong user name or password")));
     };
     if let Some(step) = step.filter(|s| !s.roles.contains(&role)) {

@@ -775,11 +775,6 @@ impl<S: Store> Archive<S> {
         decode_all(&self.store, Table::Checkpoints, "checkpoint")
     }
 
-    /// The log's leaves as stored, in order: (index, text).
-    pub(crate) fn log_leaves(&self, visit: &mut dyn FnMut(u64, &str) -> ControlFlow<()>) -> Result<(), ArchiveError> {
-        self.store.scan(Table::LogLeaves, &[], &[], &mut |k, v| visit(seq_from_key(k), &String::from_utf8_lossy(v)))
-    }
-
     /// Writes a consistent copy of the archive into `dir` (which must not exist) while it stays in
     /// use, in files of its own (none shared with the live archive, even on its file system), and
     /// records the backup in the audit trail.
