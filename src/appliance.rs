@@ -13,7 +13,7 @@ use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, Search
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
+use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig};
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::{Signing, TRUSTED_DIR};
 
@@ -63,6 +63,7 @@ pub struct Appliance {
     archive_config: ArchiveConfig,
     scanner_config: ScannerConfig,
     hot_folder_config: HotFolderConfig,
+    http_config: HttpConfig,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -97,6 +98,7 @@ impl Appliance {
             archive_config: config.archive.clone(),
             scanner_config: config.scanner.clone(),
             hot_folder_config: config.hot_folder.clone(),
+            http_config: config.http.clone(),
             capture,
             importer,
             signing,
@@ -159,6 +161,11 @@ impl Appliance {
         &self.hot_folder_config
     }
 
+    /// The HTTP server's limits.
+    pub fn http_config(&self) -> &HttpConfig {
+        &self.http_config
+    }
+
     /// The PDF signer and the trust anchors of verification.
     pub fn signing(&self) -> &Signing {
         &self.signing
@@ -189,7 +196,8 @@ impl Appliance {
     }
 
     /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
-    /// the code, build the PDF/A, sign it (PAdES), seal, commit to the archive in one synced batch, index. Every page is
+    /// the code, draw its verification token, build the PDF/A, sign it (PAdES, the token in the QR
+    /// code), seal, commit to the archive (token included) in one synced batch, index. Every page is
     /// read and checked before anything is written, so bad input leaves the archive as it was.
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
@@ -209,7 +217,8 @@ impl Appliance {
         let pages = self.capture.capture(sources, progress)?;
         let code = self.archive.allocate_document_code(metadata.owner(), metadata.doc_type())?;
         let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let pdf = self.signing.sign(&captured.pdf, &code, &metadata)?;
+        let token = crate::verify::new_token()?;
+        let pdf = self.signing.sign(&captured.pdf, &code, &token, &metadata)?;
         let pdf_hash = BlobHash::of(&pdf);
 
         let sealed_at = vietnam_now();
@@ -259,7 +268,7 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source })?;
+        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source, verification: Some(token) })?;
         self.catch_up_search()?;
         Ok(report)
     }

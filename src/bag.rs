@@ -222,7 +222,9 @@ impl Appliance {
             let status = std::mem::replace(&mut record.status, DocumentStatus::Active);
             record.lifecycle = Lifecycle::default();
             let code = record.code.clone();
-            self.archive().commit(NewDocument { record, page_images, pdf, actor: actor.to_owned(), source: None })?;
+            // The bag does not carry the token that the sending appliance printed on the copy (only it
+            // can answer for that token), so here the document is publicly verifiable by its file.
+            self.archive().commit(NewDocument { record, page_images, pdf, actor: actor.to_owned(), source: None, verification: None })?;
             self.archive().audit(actor, "import", &code.to_string(), &format!("from BagIt bag {}", dir.display()))?;
             if let DocumentStatus::Revoked(r) = status {
                 self.archive().revoke(&code, &format!("revoked at the source on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason), actor)?;

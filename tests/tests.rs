@@ -11,6 +11,7 @@ mod capture;
 mod http;
 mod ingest;
 mod keys;
+mod lan_verify;
 mod reuse;
 mod scanning;
 mod signing;

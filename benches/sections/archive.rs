@@ -64,6 +64,7 @@ fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u
         pdf,
         actor: "bench".into(),
         source: None,
+        verification: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! never reach a client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::ApplianceError;
@@ -19,8 +19,25 @@ pub enum AppError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 413: the request body is larger than the route takes; the message names the limit.
+    TooLarge(String),
+    /// 429 with `Retry-After`: this client asked too often.
+    TooManyRequests {
+        /// What was refused and why.
+        message: String,
+        /// Seconds until a request will be taken again.
+        retry_after: u64,
+    },
     /// 503: the appliance cannot serve this now.
     Unavailable(String),
+    /// 503 with `Retry-After`: the appliance is at a bound of its own (uploads received at once)
+    /// and does not queue more.
+    Saturated {
+        /// Which bound.
+        message: String,
+        /// Seconds after which trying again is worthwhile.
+        retry_after: u64,
+    },
     /// 500: details are logged, not returned.
     Internal(anyhow::Error),
 }
@@ -44,7 +61,13 @@ impl AppError {
     /// internals.
     pub fn client_message(&self) -> String {
         match self {
-            AppError::BadRequest(m) | AppError::Unauthorized(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Unavailable(m) => m.clone(),
+            AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::TooLarge(m)
+            | AppError::Unavailable(m) => m.clone(),
+            AppError::TooManyRequests { message, .. } | AppError::Saturated { message, .. } => message.clone(),
             AppError::Internal(_) => INTERNAL_MESSAGE.to_owned(),
         }
     }
@@ -52,11 +75,19 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after, .. } | AppError::Saturated { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (status, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
+            // Not logged: anyone can provoke it, so a log line per refusal would let them flood the log.
+            AppError::Saturated { message, .. } => (StatusCode::SERVICE_UNAVAILABLE, message),
             AppError::Unavailable(m) => {
                 tracing::warn!(error = %m, "service unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, m)
@@ -66,6 +97,10 @@ impl IntoResponse for AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE.to_owned())
             }
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

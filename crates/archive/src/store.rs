@@ -46,10 +46,14 @@ pub enum Table {
     Checkpoints,
     /// Hold id (u64, big-endian) → hold. Written when a hold is placed and when it is released.
     Holds,
+    /// Verification lookup key ([`domain::VerificationToken::lookup_key`] of a document's code and
+    /// token) → document code; written in the document's own batch. Documents archived before tokens
+    /// existed have none here.
+    VerificationKeys,
 }
 
 impl Table {
-    const ALL: [Table; 15] = [
+    const ALL: [Table; 16] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -65,6 +69,7 @@ impl Table {
         Table::LogLeaves,
         Table::Checkpoints,
         Table::Holds,
+        Table::VerificationKeys,
     ];
 
     fn name(self) -> &'static str {
@@ -84,6 +89,7 @@ impl Table {
             Table::LogLeaves => "log_leaves",
             Table::Checkpoints => "checkpoints",
             Table::Holds => "holds",
+            Table::VerificationKeys => "verification_keys",
         }
     }
 }

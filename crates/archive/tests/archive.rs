@@ -165,6 +165,7 @@ fn document(f: &Fixture, doc: &Doc, pages: &[&[u8]]) -> NewDocument {
         pdf,
         actor: "operator".into(),
         source: None,
+        verification: None,
     }
 }
 
