@@ -13,7 +13,7 @@ use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, Search
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::{ArchiveConfig, Config, HotFolderConfig, ScannerConfig};
+use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig};
 use crate::hotfolder::HotFiles;
 use crate::seals::{SealKeys, seal_record};
 use crate::config::ImportConfig;
@@ -92,6 +92,7 @@ pub struct Appliance {
     scanner_config: ScannerConfig,
     hot_folder_config: HotFolderConfig,
     import_config: ImportConfig,
+    http_config: HttpConfig,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -129,6 +130,7 @@ impl Appliance {
             scanner_config: config.scanner.clone(),
             hot_folder_config: config.hot_folder.clone(),
             import_config: config.import.clone(),
+            http_config: config.http.clone(),
             capture,
             importer,
             signing,
@@ -207,6 +209,11 @@ impl Appliance {
         &self.hot_files
     }
 
+    /// The HTTP server's limits.
+    pub fn http_config(&self) -> &HttpConfig {
+        &self.http_config
+    }
+
     /// The PDF signer and the trust anchors of verification.
     pub fn signing(&self) -> &Signing {
         &self.signing
@@ -237,7 +244,8 @@ impl Appliance {
     }
 
     /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
-    /// the code, build the PDF/A, sign it (PAdES), seal, commit to the archive in one synced batch, index. Every page is
+    /// the code, draw its verification token, build the PDF/A, sign it (PAdES, the token in the QR
+    /// code), seal, commit to the archive (token included) in one synced batch, index. Every page is
     /// read and checked before anything is written, so bad input leaves the archive as it was.
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
@@ -261,7 +269,8 @@ impl Appliance {
         let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
         let code = reservation.code().clone();
         let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let pdf = self.signing.sign(&captured.pdf, &code, &metadata, captured.pages[0].blank_top_points())?;
+        let token = crate::verify::new_token()?;
+        let pdf = self.signing.sign(&captured.pdf, &code, &token, &metadata, captured.pages[0].blank_top_points())?;
         let pdf_hash = BlobHash::of(&pdf);
 
         let sealed_at = vietnam_now();
@@ -312,7 +321,7 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source })?;
+        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source, verification: Some(token) })?;
         drop(reservation);
         report.search = self.index_committed();
         Ok(report)

@@ -295,7 +295,10 @@ impl Appliance {
             };
             record.lifecycle = Lifecycle::default();
             let code = record.code.to_string();
-            self.archive().import(NewDocument { record, page_images: pages, pdf, actor: actor.to_owned(), source: None }, &from, revocation)?;
+            // The bag does not carry the token that the sending appliance printed on the copy (only it
+            // can answer for that token), so here the document is publicly verifiable by its file.
+            let document = NewDocument { record, page_images: pages, pdf, actor: actor.to_owned(), source: None, verification: None };
+            self.archive().import(document, &from, revocation)?;
             codes.push(code);
         }
         self.catch_up_search()?;

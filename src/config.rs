@@ -1,12 +1,12 @@
 //! The appliance's configuration file (`--config FILE`, TOML). Every part has a default, so a fresh
-//! appliance runs without one: a development signer is made under the data directory and the
-//! verification links point at the local server.
+//! appliance runs without one: a development signer is made under the data directory, and the
+//! verification links printed on copies are paths until `public_url` says where the page is published.
 //!
 //! ```toml
 //! [agency]
 //! name = "UBND phường Bến Thành"
 //! location = "Bộ phận Một cửa, 120 Lê Lợi, Quận 1, TP. Hồ Chí Minh"
-//! public_url = "https://motcua.example.gov.vn"
+//! public_url = "https://motcua.example.gov.vn"   # where citizens reach /verify; unset: QR codes carry the path only
 //!
 //! [signature]
 //! # One of: a PKCS #8 key and its chain; a PKCS #12 bundle; a PKCS #11 token.
@@ -37,6 +37,13 @@
 //! vendor = "Canon"
 //! model_prefix = "DR-C"
 //! back_rotated_180 = true
+//!
+//! [http]
+//! max_ingest_bytes = 536870912              # one ingest request (the page files of a dossier)
+//! max_verify_bytes = 134217728              # one signed copy uploaded for verification
+//! max_concurrent_uploads = 4                # more at once are answered 503 with Retry-After
+//! public_burst = 20                         # anonymous verifications per client address at once,
+//! public_per_minute = 20                    # and per minute after that (429 with Retry-After)
 //!
 //! [hot_folder]
 //! path = "/srv/scans/counter-1"             # the share; default: DATA/inbox; `enabled = false` turns it off
@@ -80,6 +87,9 @@ pub struct Config {
     /// Bags imported from other appliances.
     #[serde(default)]
     pub import: ImportConfig,
+    /// Request sizes, uploads and the public page's rate.
+    #[serde(default)]
+    pub http: HttpConfig,
 }
 
 /// Bags from other appliances.
@@ -106,6 +116,39 @@ impl ImportConfig {
     /// The configured sender of a key, if it is pinned.
     pub fn sender(&self, id: &signer::KeyId) -> Option<&str> {
         self.trusted_keys.iter().find(|k| k.id == *id).map(|k| k.sender.as_str())
+    }
+}
+
+
+/// What the HTTP server accepts: the size of each kind of request body, how many uploads it receives
+/// at once, and how often one client address may use the public verification page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest ingest request (a dossier's page files), in bytes; the largest file the importer
+    /// takes by default.
+    pub max_ingest_bytes: u64,
+    /// Largest PDF uploaded for verification, in bytes: one signed copy (a 100-page colour dossier
+    /// at 300 dpi is about 100 MB).
+    pub max_verify_bytes: u64,
+    /// Uploads (ingest, verification) received at once; one more is answered 503 with Retry-After
+    /// rather than queued.
+    pub max_concurrent_uploads: usize,
+    /// Anonymous verifications one client address may make at once, before the rate applies.
+    pub public_burst: u32,
+    /// Anonymous verifications one client address may make per minute once its burst is spent.
+    pub public_per_minute: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_ingest_bytes: scanner_driver::ImportLimits::default().max_file_bytes,
+            max_verify_bytes: 128 << 20,
+            max_concurrent_uploads: 4,
+            public_burst: 20,
+            public_per_minute: 20,
+        }
     }
 }
 
@@ -226,18 +269,38 @@ pub struct AgencyConfig {
     pub name: String,
     /// Where it signs (the signature's `/Location`).
     pub location: String,
-    /// The address under which the public `/verify` page is reachable, for the QR code.
-    pub public_url: String,
+    /// The address under which citizens reach the public `/verify` page (`http://` or `https://`
+    /// and a host that is not loopback), printed in the QR code of every signed copy. When it is not
+    /// set, the QR code carries only the path `/verify?code=…&t=…`: sohoa cannot know the name the
+    /// agency publishes it under (the listen address is often `0.0.0.0`, or loopback behind a proxy,
+    /// and `sohoa ingest` has none), and a copy lives for decades, so a guessed host printed on it
+    /// would mislead every reader, where the path still gives the code and token to type in.
+    pub public_url: Option<String>,
 }
 
 impl Default for AgencyConfig {
     fn default() -> Self {
-        AgencyConfig {
-            name: "Cơ quan thử nghiệm sohoa".into(),
-            location: "Bộ phận Một cửa".into(),
-            public_url: "http://127.0.0.1:8080".into(),
-        }
+        AgencyConfig { name: "Cơ quan thử nghiệm sohoa".into(), location: "Bộ phận Một cửa".into(), public_url: None }
     }
+}
+
+/// Refuses a public URL that no citizen could reach or that a link cannot be appended to.
+fn check_public_url(url: &str) -> anyhow::Result<()> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else { bail!("[agency] public_url {url:?} must start with https:// or http://") };
+    if rest.contains(['?', '#']) {
+        bail!("[agency] public_url {url:?} must not have a query or fragment: the verification path and query are appended to it");
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    if host.is_empty() || loopback {
+        bail!("[agency] public_url {url:?} names no host that others can reach; printed copies would send their readers nowhere");
+    }
+    Ok(())
 }
 
 /// Where the signing key is. With none of `key`, `pkcs12` and `pkcs11_module`, the development
@@ -291,6 +354,13 @@ impl Config {
         }
         if s.pkcs11_module.is_some() && (s.token.is_none() || s.key_label.is_none()) {
             bail!("configuration {}: [signature] pkcs11_module needs `token` and `key_label`", path.display());
+        }
+        let h = &config.http;
+        if h.max_concurrent_uploads == 0 || h.public_burst == 0 || h.public_per_minute == 0 {
+            bail!("configuration {}: [http] max_concurrent_uploads, public_burst and public_per_minute must be at least 1", path.display());
+        }
+        if let Some(url) = &config.agency.public_url {
+            check_public_url(url).with_context(|| format!("configuration {}", path.display()))?;
         }
         Ok(config)
     }

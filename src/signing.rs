@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
-use domain::{DocumentCode, DocumentMetadata, vietnam_now};
+use domain::{DocumentCode, DocumentMetadata, VerificationToken, vietnam_now};
 use signer::{
     Certificate, DevelopmentSigner, PdfSigner, Revocation, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner,
     read_pem_certificates, sign_pdf, verify_pdf_signatures_with,
@@ -119,10 +119,24 @@ impl Signing {
         &self.agency
     }
 
+    /// The link to the public verification page that a copy's QR code carries: the document's code
+    /// and its verification token, under `[agency] public_url`, or as a path alone when that is not
+    /// configured (see [`AgencyConfig::public_url`]).
+    pub fn verification_link(&self, code: &DocumentCode, token: &VerificationToken) -> String {
+        // Codes are made of digits, letters, `.`, `-` and `_`, and the token of hexadecimal digits:
+        // nothing to percent-encode.
+        let path = format!("/verify?code={code}&t={token}");
+        match &self.agency.public_url {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => path,
+        }
+    }
+
     /// Signs a document's PDF/A as the agency: PAdES with the operator's block and the QR code
-    /// top-left and the agency's block top-right of page 1, in the `blank_top` points of page 1's
-    /// image that hold no ink, or in a margin added above it.
-    pub fn sign(&self, pdf: &[u8], code: &DocumentCode, metadata: &DocumentMetadata, blank_top: f32) -> anyhow::Result<Vec<u8>> {
+    /// (carrying the document's verification link with `token`) top-left and the agency's block
+    /// top-right of page 1, in the `blank_top` points of page 1's image that hold no ink, or in a
+    /// margin added above it.
+    pub fn sign(&self, pdf: &[u8], code: &DocumentCode, token: &VerificationToken, metadata: &DocumentMetadata, blank_top: f32) -> anyhow::Result<Vec<u8>> {
         let time = vietnam_now();
         let iso = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
         let or_none = |v: Option<String>| v.unwrap_or_else(|| "không có".into());
@@ -139,7 +153,7 @@ impl Signing {
                 format!("Mã thủ tục: {}", or_none(metadata.procedure().map(ToString::to_string))),
                 format!("Chủ sở hữu: {}", or_none(metadata.owner().map(ToString::to_string))),
                 format!("Tài liệu: {}", metadata.name()),
-                format!("{}/verify?code={code}", self.agency.public_url.trim_end_matches('/')),
+                self.verification_link(code, token),
             ]
             .join("\n"),
             blank_top,

@@ -1,9 +1,13 @@
 //! Verification of an archived document or of a PDF file claimed to be one: every check by name, each
 //! failure naming what failed (which page or the PDF), the hash found, the hash sealed and the key
 //! that sealed it.
+//!
+//! Two depths: a verification by someone logged in re-reads the stored content and is audited; the
+//! public one (code and token, or a file that is byte for byte an archived PDF) checks what the
+//! archive proved at commit, at a cost that does not grow with the document, and writes nothing.
 
 use archive::{DocumentRecord, DocumentStatus, Sealer};
-use domain::{BlobHash, DocumentCode};
+use domain::{BlobHash, DocumentCode, VerificationToken};
 use serde::Serialize;
 use signer::{Manifest, metadata_digest};
 
@@ -47,6 +51,25 @@ fn seal_key(record: &DocumentRecord) -> String {
     record.seal.key.clone()
 }
 
+/// How far the checks of an archived record go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Everything: every stored page image and the PDF are read and hashed again, each page seal and
+    /// the PDF signatures are checked. The cost grows with the document.
+    Content,
+    /// What the archive proved when it committed the record: the seal over its manifest, that the
+    /// manifest covers the record's stored hashes, the log and the status. A constant cost for any
+    /// document; re-hashing stored content is the fixity scrub's job.
+    Record,
+}
+
+/// A new verification token from the operating system's random source.
+pub(crate) fn new_token() -> Result<VerificationToken, ApplianceError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a verification token: {e}")))?;
+    Ok(VerificationToken::from_random(bytes))
+}
+
 impl Appliance {
     /// Verifies an archived document: its seal, that the seal covers the record, every stored page
     /// image and the PDF against their sealed hashes, and its status.
@@ -57,9 +80,46 @@ impl Appliance {
     /// [`verify_code`](Self::verify_code) for a record the caller has already read.
     pub fn verify_record(&self, record: &DocumentRecord, actor: &str) -> Result<VerifyReport, ApplianceError> {
         let code = record.code.to_string();
-        let report = report(code.clone(), Some(code.clone()), self.record_checks(record));
+        let report = report(code.clone(), Some(code.clone()), self.record_checks(record, Depth::Content));
         self.archive().audit(actor, "verify", &code, if report.valid { "valid" } else { "INVALID" })?;
         Ok(report)
+    }
+
+    /// Public verification by code and token: the record's own checks at constant cost (its seal,
+    /// what the seal covers, the log and the status) and the record for the page to show its name
+    /// and status, or `None` when
+    /// the pair names no document, whether the code is unknown, has no token or has another one.
+    /// Nothing is written: the caller counts public verifications instead of auditing each.
+    pub fn verify_by_token(&self, code: &DocumentCode, token: &VerificationToken) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+        Ok(self.archive().record_by_token(code, token)?.map(|record| {
+            let code = record.code.to_string();
+            (report(code.clone(), Some(code), self.record_checks(&record, Depth::Record)), record)
+        }))
+    }
+
+    /// Public verification of an uploaded file by its BLAKE3 alone: when it is byte for byte the
+    /// PDF of an archived document, that document's checks at constant cost and its record; `None`
+    /// for any other file, without saying whether the code it may name exists. Nothing is written.
+    pub fn verify_public_file(&self, name: &str, hash: &BlobHash) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+        self.archived_file(name, hash, Depth::Record)
+    }
+
+    /// Verifies a file already known by its BLAKE3 (hashed while it was received) when it is byte
+    /// for byte the sealed PDF of an archived document; `None` when it is not, and then only
+    /// [`verify_file`](Self::verify_file) with its bytes can say what differs.
+    pub fn verify_archived_file(&self, name: &str, hash: &BlobHash, actor: &str) -> Result<Option<VerifyReport>, ApplianceError> {
+        let Some((report, record)) = self.archived_file(name, hash, Depth::Content)? else { return Ok(None) };
+        self.archive().audit(actor, "verify-file", &record.code.to_string(), name)?;
+        Ok(Some(report))
+    }
+
+    /// The report on a file whose hash is an archived PDF, with the record it matched.
+    fn archived_file(&self, name: &str, hash: &BlobHash, depth: Depth) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+        let Some(code) = self.archive().find_by_pdf(hash)? else { return Ok(None) };
+        let record = self.record(&code)?;
+        let mut checks = vec![check("PDF file", true, format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)))];
+        checks.extend(self.record_checks(&record, depth));
+        Ok(Some((report(name.to_owned(), Some(code.to_string()), checks), record)))
     }
 
     /// Verifies a PDF file: that it is, byte for byte, the sealed PDF of an archived document, and
@@ -67,16 +127,8 @@ impl Appliance {
     /// carries, and each page image in it is compared with the sealed one to say which page changed.
     pub fn verify_file(&self, name: &str, bytes: &[u8], actor: &str) -> Result<VerifyReport, ApplianceError> {
         let hash = BlobHash::of(bytes);
-        if let Some(code) = self.archive().find_by_pdf(&hash)? {
-            let record = self.record(&code)?;
-            let mut checks = vec![check(
-                "PDF file",
-                true,
-                format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)),
-            )];
-            checks.extend(self.record_checks(&record));
-            self.archive().audit(actor, "verify-file", &code.to_string(), name)?;
-            return Ok(report(name.to_owned(), Some(code.to_string()), checks));
+        if let Some(report) = self.verify_archived_file(name, &hash, actor)? {
+            return Ok(report);
         }
         let Some(code) = embedded_code(bytes) else {
             let mut checks = vec![check(
@@ -118,12 +170,12 @@ impl Appliance {
             }
             Err(e) => checks.push(check("PDF structure", false, format!("{e}; the pages cannot be compared"))),
         }
-        checks.extend(self.record_checks(&record));
+        checks.extend(self.record_checks(&record, Depth::Content));
         self.archive().audit(actor, "verify-file", &code.to_string(), &format!("{name}: does not match"))?;
         Ok(report(name.to_owned(), Some(code.to_string()), checks))
     }
 
-    fn record_checks(&self, record: &DocumentRecord) -> Vec<Check> {
+    fn record_checks(&self, record: &DocumentRecord, depth: Depth) -> Vec<Check> {
         let mut checks = Vec::new();
         let key = seal_key(record);
         match self.seal_keys().verify_manifest(&record.code, &record.seal) {
@@ -140,7 +192,7 @@ impl Appliance {
                 Ok(()) => check("destruction report", true, format!("sealed by key {}", d.report.key)),
                 Err(e) => check("destruction report", false, e),
             });
-        } else {
+        } else if depth == Depth::Content {
             for (i, page) in record.pages.iter().enumerate() {
                 let number = i as u32 + 1;
                 checks.push(page_seal_check(self, record, number, page));

@@ -118,20 +118,23 @@ async fn ingest_search_download_and_verify_over_http() {
     let form = multipart(&[], &[("file", "copy.pdf", pdf.clone())]);
     let (status, report) = api.json(post_form("/api/verify", &auditor, form)).await;
     assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");
-    let mut tampered = pdf;
+    let mut tampered = pdf.clone();
     let last = tampered.len() - 40;
     tampered[last] ^= 0x20;
     let form = multipart(&[], &[("file", "copy.pdf", tampered)]);
     let (_, report) = api.json(post_form("/api/verify", &auditor, form)).await;
     assert_eq!(report["valid"].as_bool(), Some(false), "{report}");
 
-    // The public page needs no login and answers in Vietnamese, with an English switch.
-    let (status, html) = api.send(Request::get(format!("/verify?code={code}")).body(Body::empty()).unwrap()).await;
+    // The public page needs no login and answers in Vietnamese, with an English switch: to the holder
+    // of the signed file (the code and token of the QR code are tested in lan_verify).
+    let form = multipart(&[], &[("file", "copy.pdf", pdf)]);
+    let upload = Request::post("/verify").header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}")).body(Body::from(form)).unwrap();
+    let (status, html) = api.send(upload).await;
     let html = String::from_utf8(html).unwrap();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("HỢP LỆ") && html.contains("Giấy phép xây dựng"), "{html}");
-    let (_, html) = api.send(Request::get("/verify?code=001099012345.GPXD.09&lang=en").body(Body::empty()).unwrap()).await;
-    assert!(String::from_utf8(html).unwrap().contains("No document has this code"));
+    let (_, html) = api.send(Request::get(format!("/verify?code={code}&lang=en")).body(Body::empty()).unwrap()).await;
+    assert!(String::from_utf8(html).unwrap().contains("No document has this code and verification token"));
 
     // Every access above is in the audit trail.
     let actions: Vec<String> = api.state.appliance.archive().audit_trail(Some(&code)).unwrap().into_iter().map(|e| e.action).collect();

@@ -112,7 +112,7 @@ fn server_logs_at_trace_level_hold_no_key_material() {
     let (status, body) = http(port, "POST", "/api/login", None, &format!(r#"{{"username":"admin","password":"{password}"}}"#));
     assert!(status.contains("200"), "{status} {body}");
     let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_owned();
-    for path in ["/api/keys".to_owned(), format!("/api/verify/{code}"), format!("/api/documents/{code}"), format!("/verify?code={code}")] {
+    for path in ["/api/keys".to_owned(), format!("/api/verify/{code}"), format!("/api/documents/{code}"), "/verify".to_owned()] {
         let (status, body) = http(port, "GET", &path, Some(&token), "");
         assert!(status.contains("200"), "{path}: {status} {body}");
         if path.starts_with("/api/verify/") {

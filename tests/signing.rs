@@ -18,7 +18,7 @@ use signer::{
     verify_pdf_signatures,
 };
 
-use crate::util::{assert_pdfa, corpus, corpus_pages, draft, repo, venv_python};
+use crate::util::{assert_pdfa, corpus, corpus_pages, draft, qr_text, repo, venv_python};
 
 /// The test PKI of `tests/pki.sh`, made once per test run.
 pub fn pki() -> &'static Path {
@@ -401,16 +401,6 @@ fn loose_key_file_permissions_are_refused() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let e = SoftwareSigner::from_pem_files(&key, &pki().join("rsa.crt")).unwrap_err().to_string();
     assert!(e.contains("no certificate in the chain is for this private key"), "{e}");
-}
-
-/// The text of the QR code on page 1 of a PDF, read from a 200 dpi rendering by zbar.
-fn qr_text(pdf: &Path) -> String {
-    let root = pdf.with_extension("page-1");
-    let render = Command::new("pdftoppm").args(["-f", "1", "-l", "1", "-r", "200", "-png", "-singlefile"]).arg(pdf).arg(&root).output().unwrap();
-    assert!(render.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&render.stderr));
-    let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(format!("{}.png", root.display())).output().expect("zbarimg runs (Debian zbar-tools)");
-    assert!(out.status.success(), "zbar found no QR code on page 1");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

@@ -171,6 +171,16 @@ fn succeeded(args: &[&str], out: Output) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// The text of the QR code on page 1 of a PDF, read from a 200 dpi rendering by zbar.
+pub fn qr_text(pdf: &Path) -> String {
+    let root = pdf.with_extension("page-1");
+    let render = Command::new("pdftoppm").args(["-f", "1", "-l", "1", "-r", "200", "-png", "-singlefile"]).arg(pdf).arg(&root).output().unwrap();
+    assert!(render.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&render.stderr));
+    let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(format!("{}.png", root.display())).output().expect("zbarimg runs (Debian zbar-tools)");
+    assert!(out.status.success(), "zbar found no QR code on page 1");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// `pdftotext` of one page of a PDF.
 pub fn pdftotext(pdf: &Path, page: u32) -> String {
     let out = Command::new("pdftotext")

@@ -64,6 +64,7 @@ pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: V
         pdf,
         actor: "bench".into(),
         source: None,
+        verification: None,
     }
 }
 

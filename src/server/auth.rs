@@ -130,9 +130,11 @@ const MAX_LOGIN_BODY: usize = 1024;
 /// returned permit lives.
 async fn password_check_slot<'a>(state: &'a AppState, address: IpAddr, name: &str) -> Result<SemaphorePermit<'a>, AppError> {
     if let Admission::Closed(wait) = state.login_throttle.admit(address, name) {
-        return Err(AppError::TooManyRequests { message: "too many failed logins; try again later".into(), retry_after: wait });
+        // Whole seconds, rounded up, as Retry-After counts them: a client told 0 would come back at once.
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(AppError::TooManyRequests { message: format!("too many failed logins; try again in {retry_after} s"), retry_after });
     }
-    state.login_throttle.argon2_slot().await.ok_or_else(|| AppError::Unavailable("too many logins at once; try again in a moment".into()))
+    state.login_throttle.argon2_slot().await.ok_or_else(|| AppError::Saturated { message: "too many logins at once; try again in a moment".into(), retry_after: 1 })
 }
 
 /// What every refused login is told, whatever the reason, so that no answer tells which names exist.

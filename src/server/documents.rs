@@ -2,21 +2,25 @@
 
 use std::path::PathBuf;
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::DocumentCode;
 
+use super::limits::{self, BodyLimit};
 use super::progress::JobId;
 use super::{AppError, AppState, AuthUser, blocking};
+use crate::config::HttpConfig;
 use crate::input::MetadataFields;
 use crate::users::Role;
 use crate::{IngestReport, IngestRequest};
 
-/// Largest ingest request: a long dossier of colour pages.
-const MAX_INGEST_BYTES: usize = 1 << 30;
+/// The body limit of an ingest request: a dossier's page files.
+fn ingest_limit(http: &HttpConfig) -> BodyLimit {
+    BodyLimit { bytes: http.max_ingest_bytes, what: "an ingest request" }
+}
 
 const READERS: &[Role] = Role::READERS;
 
@@ -33,7 +37,9 @@ struct IngestQuery {
 
 /// `POST /api/documents[?job=ID]`: form fields named as the `sohoa ingest` flags (`owner`, `type`,
 /// `name`, `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and
-/// one `page` file part per page, in order. The operator is the logged-in user. The report's
+/// one `page` file part per page, in order. The operator is the logged-in user. Page files are
+/// spooled to disk as they arrive and read into memory once, when capture starts; the upload slot
+/// is held until the document is archived, since its pages are in memory until then. The report's
 /// `search` is `pending` when the document is archived but search could not show it yet.
 async fn ingest(
     State(state): State<AppState>,
@@ -43,17 +49,18 @@ async fn ingest(
 ) -> Result<Json<IngestReport>, AppError> {
     user.require(&[Role::Operator, Role::Admin], "ingest documents")?;
     let job = query.job.as_deref().map(JobId::parse).transpose()?;
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("malformed form: {e}"));
+    let _slot = state.uploads.take()?;
+    let limit = ingest_limit(state.appliance.http_config());
     let mut fields = MetadataFields::default();
-    let mut pages = Vec::new();
-    while let Some(part) = form.next_field().await.map_err(bad)? {
+    let mut spooled = Vec::new();
+    while let Some(part) = form.next_field().await.map_err(|e| limit.form_error(e))? {
         let name = part.name().unwrap_or_default().to_owned();
         if name == "page" {
-            let file = part.file_name().map(str::to_owned).unwrap_or_else(|| format!("page {}", pages.len() + 1));
-            pages.push((PathBuf::from(file), part.bytes().await.map_err(bad)?.to_vec()));
+            let file = part.file_name().map(str::to_owned).unwrap_or_else(|| format!("page {}", spooled.len() + 1));
+            spooled.push((PathBuf::from(file), limits::spool(part, state.appliance.data_dir(), &limit).await?));
             continue;
         }
-        let value = part.text().await.map_err(bad)?;
+        let value = limits::text_field(part, &limit).await?;
         let slot = match name.as_str() {
             "type" => {
                 fields.doc_type = value;
@@ -82,6 +89,11 @@ async fn ingest(
     let job = job.map(|id| state.progress.start(&id, &actor)).transpose()?;
     let updates = job.as_ref().map(|j| j.updates());
     let result = blocking(&state, move |a| {
+        let mut pages = Vec::with_capacity(spooled.len());
+        for (file, part) in spooled {
+            let bytes = part.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {}: {e}", file.display()))?;
+            pages.push((file, bytes));
+        }
         a.ingest(IngestRequest { metadata, pages, actor, source: None }, &mut |p| {
             if let Some(updates) = &updates {
                 updates.update(&p);
@@ -146,10 +158,10 @@ async fn text(State(state): State<AppState>, user: AuthUser, Path(raw): Path<Str
     Ok(Json(blocking(&state, move |a| a.text(&code, &actor)).await?))
 }
 
-/// Ingest and document routes.
-pub fn router() -> Router<AppState> {
+/// Ingest and document routes; ingest is bounded by `http`.
+pub fn router(http: &HttpConfig) -> Router<AppState> {
     Router::new()
-        .route("/api/documents", post(ingest).layer(DefaultBodyLimit::max(MAX_INGEST_BYTES)))
+        .route("/api/documents", ingest_limit(http).apply(post(ingest)))
         .route("/api/documents/{code}", get(record))
         .route("/api/documents/{code}/pdf", get(pdf))
         .route("/api/documents/{code}/text", get(text))

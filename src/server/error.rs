@@ -3,7 +3,7 @@
 //! never reach a client.
 
 use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::ApplianceError;
@@ -19,17 +19,25 @@ pub enum AppError {
     Forbidden(String),
     /// 404.
     NotFound(String),
-    /// 413: the request's body is larger than the route takes.
+    /// 413: the request body is larger than the route takes; the message names the limit.
     TooLarge(String),
-    /// 429: the client asked too often; it may ask again after `retry_after`.
+    /// 429 with `Retry-After`: this client asked too often.
     TooManyRequests {
-        /// What was limited.
+        /// What was refused and why.
         message: String,
-        /// How long the client should wait.
-        retry_after: std::time::Duration,
+        /// Seconds until a request will be taken again.
+        retry_after: u64,
     },
     /// 503: the appliance cannot serve this now.
     Unavailable(String),
+    /// 503 with `Retry-After`: the appliance is at a bound of its own (uploads received at once)
+    /// and does not queue more.
+    Saturated {
+        /// Which bound.
+        message: String,
+        /// Seconds after which trying again is worthwhile.
+        retry_after: u64,
+    },
     /// 500: details are logged, not returned.
     Internal(anyhow::Error),
 }
@@ -58,8 +66,8 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::TooLarge(m)
-            | AppError::Unavailable(m)
-            | AppError::TooManyRequests { message: m, .. } => m.clone(),
+            | AppError::Unavailable(m) => m.clone(),
+            AppError::TooManyRequests { message, .. } | AppError::Saturated { message, .. } => message.clone(),
             AppError::Internal(_) => INTERNAL_MESSAGE.to_owned(),
         }
     }
@@ -67,18 +75,19 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after, .. } | AppError::Saturated { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let (status, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-            AppError::TooManyRequests { message, retry_after } => {
-                // Whole seconds, rounded up, as Retry-After counts them: a client told 0 would come back at once.
-                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-                let body = Json(serde_json::json!({ "error": message, "retry_after_seconds": seconds }));
-                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], body).into_response();
-            }
+            AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, message),
+            // Not logged: anyone can provoke it, so a log line per refusal would let them flood the log.
+            AppError::Saturated { message, .. } => (StatusCode::SERVICE_UNAVAILABLE, message),
             AppError::Unavailable(m) => {
                 tracing::warn!(error = %m, "service unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, m)
@@ -88,6 +97,10 @@ impl IntoResponse for AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE.to_owned())
             }
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP surface: the API under `/api/` (every route authenticated and authorised by role) and the
-//! public verification page `/verify`. Each feature module exposes `router()`; [`app`] joins them and
-//! is used by `serve` and by the tests alike. Appliance operations block (RocksDB, OCR), so handlers
-//! run them on the blocking pool.
+//! public verification page `/verify`. Each feature module exposes `router()` (given the `[http]`
+//! limits where it takes uploads); [`app`] joins them and is used by `serve` and by the tests alike.
+//! Appliance operations block (RocksDB, OCR), so handlers run them on the blocking pool.
 
 mod archive;
 mod auth;
@@ -10,7 +10,9 @@ mod documents;
 mod error;
 mod headers;
 mod hotfolder;
+mod limits;
 mod progress;
+mod public;
 mod reuse;
 mod search;
 pub mod throttle;
@@ -22,12 +24,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
 use crate::users::{self, Role};
 use crate::{Appliance, ApplianceError};
 pub use auth::{AuthUser, Sessions};
 pub use error::AppError;
+pub use public::PublicGate;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -40,10 +44,18 @@ pub struct AppState {
     pub progress: Arc<progress::Progress>,
     /// Failed logins: back-off and their aggregate for the audit trail.
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// The public verification page's rate limit and counts.
+    pub public: Arc<PublicGate>,
+    /// Uploads of logged-in users received at once (ingest, verification).
+    uploads: Arc<limits::UploadSlots>,
+    /// Anonymous uploads to the public page received at once, bounded apart so that anonymous
+    /// clients can never take the slots that operators' ingests need.
+    public_uploads: Arc<limits::UploadSlots>,
 }
 
 impl AppState {
-    /// State over an opened appliance, with no sessions yet.
+    /// State over an opened appliance, with no sessions yet and the limits of its `[http]`
+    /// configuration.
     pub fn new(appliance: Appliance) -> Self {
         // The dummy hash that unknown names are checked against is made now, so that the first login
         // of an unknown name does not take a second hash's time and stand out.
@@ -58,6 +70,11 @@ impl AppState {
             self.appliance.archive().audit("anonymous", "login-failed", f.user.as_deref().unwrap_or(UNKNOWN_USERS), &f.detail())?;
         }
         Ok(())
+        let http = appliance.http_config();
+        let public = Arc::new(PublicGate::new(http));
+        let uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
+        let public_uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
+        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()), progress: Arc::default(), public, uploads, public_uploads }
     }
 }
 
@@ -83,21 +100,25 @@ async fn health(user: AuthUser) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok", "user": user.name, "role": user.role }))
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application. Request bodies are limited per route: uploads by `[http]`, every
+/// other body to a few KiB.
 pub fn app(state: AppState) -> Router {
+    let http = state.appliance.http_config().clone();
     Router::new()
         .route("/api/health", get(health))
         .merge(archive::router())
         .merge(auth::router())
-        .merge(documents::router())
+        .merge(documents::router(&http))
         .merge(hotfolder::router())
         .merge(progress::router())
         .merge(reuse::router())
         .merge(search::router())
         .merge(accounts::router())
-        .merge(verify::router())
+        .merge(verify::router(&http))
         .with_state(state)
         .layer(axum::middleware::map_response(headers::secure))
+        .layer(DefaultBodyLimit::max(limits::SMALL_BODY_BYTES as usize))
+        .layer(axum::middleware::from_fn(limits::refuse_large_small_bodies))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -156,6 +177,7 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     if first_password.exists() {
         println!("the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes", first_password.display());
     }
+    limits::clear_spool(appliance.data_dir()).with_context(|| format!("cannot clear the upload directory under {}", appliance.data_dir().display()))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -176,12 +198,19 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         });
         let hot_folder = crate::hotfolder::spawn_hot_folder(state.appliance.clone())?;
         println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
+        if state.appliance.signing().agency().public_url.is_none() {
+            println!("[agency] public_url is not set: the QR codes of signed copies carry the path /verify?code=…&t=… without a host");
+        }
         if let Some(path) = hot_folder {
             println!("hot folder: files dropped into {} wait for an operator's confirmation (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
         }
         tracing::info!(%listen, "serving");
+        let counting = tokio::spawn(public::audit_every(state.clone(), public::AUDIT_INTERVAL));
         let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+        counting.abort();
+        // What was counted since the last interval is written before the server stops.
+        public::audit_now(&state).await;
         // Failures since the last interval are not lost with the process.
         tokio::task::spawn_blocking(move || state.audit_failed_logins()).await.context("the audit of failed logins stopped")??;
         Ok::<(), anyhow::Error>(())

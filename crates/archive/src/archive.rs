@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, vietnam_now};
+use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, VerificationToken, vietnam_now};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::lifecycle::Hold;
@@ -455,7 +455,7 @@ impl<S: Store> Archive<S> {
     }
 
     fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
-        let NewDocument { mut record, page_images, pdf, actor, source } = doc;
+        let NewDocument { mut record, page_images, pdf, actor, source, verification } = doc;
         if record.pages.len() != page_images.len() {
             return Err(ArchiveError::Corrupt {
                 what: "new document",
@@ -479,7 +479,7 @@ impl<S: Store> Archive<S> {
             return Err(ArchiveError::Retention(format!("unknown retention class {:?}", record.lifecycle.retention_class)));
         }
         let code = record.code.to_string();
-        self.commit_prepared(record, &contents, &actor, &code, source.as_deref(), arrival)
+        self.commit_prepared(record, &contents, &actor, &code, source.as_deref(), verification.as_ref(), arrival)
     }
 
     fn commit_prepared(
@@ -489,6 +489,7 @@ impl<S: Store> Archive<S> {
         actor: &str,
         code: &str,
         source: Option<&str>,
+        verification: Option<&VerificationToken>,
         arrival: Arrival<'_>,
     ) -> Result<u64, ArchiveError> {
         let code_key = code.as_bytes().to_vec();
@@ -514,6 +515,9 @@ impl<S: Store> Archive<S> {
             s.batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
             if let Some(source) = source {
                 s.batch.put(Table::BySource, source.as_bytes().to_vec(), code_key.clone());
+            }
+            if let Some(token) = verification {
+                s.batch.put(Table::VerificationKeys, token.lookup_key(&record.code).to_vec(), code_key.clone());
             }
             for (table, key) in index_keys(&record) {
                 s.batch.put(table, key, Vec::new());
@@ -546,6 +550,19 @@ impl<S: Store> Archive<S> {
     pub fn record(&self, code: &DocumentCode) -> Result<Option<DocumentRecord>, ArchiveError> {
         let key = code.to_string();
         self.store.get(Table::Documents, key.as_bytes())?.map(|v| decode("document record", key.as_bytes(), &v)).transpose()
+    }
+
+    /// The record of a document, if `token` is the verification token committed with it. A wrong
+    /// token and an unknown code are the same single lookup that finds nothing: nothing about the
+    /// stored token is compared byte by byte, so neither the answer nor its timing tells them apart.
+    pub fn record_by_token(&self, code: &DocumentCode, token: &VerificationToken) -> Result<Option<DocumentRecord>, ArchiveError> {
+        let key = code.to_string();
+        match self.store.get(Table::VerificationKeys, &token.lookup_key(code))? {
+            // The stored code is checked too, so that even a collision of lookup keys could not
+            // answer for another document.
+            Some(stored) if stored == key.as_bytes() => self.record(code),
+            _ => Ok(None),
+        }
     }
 
     /// The document whose PDF has this hash.
@@ -1014,7 +1031,27 @@ mod tests {
             pdf,
             actor: "test".into(),
             source: None,
+            verification: None,
         }
+    }
+
+    #[test]
+    fn a_document_is_found_by_its_token_only_with_its_own_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let token = VerificationToken::from_random([7; 16]);
+        let first = new_document(&archive, &[b"trang"]);
+        let code = first.record.code.clone();
+        archive.commit(NewDocument { verification: Some(token.clone()), ..first }).unwrap();
+        let second = new_document(&archive, &[b"trang khac"]);
+        let other = second.record.code.clone();
+        archive.commit(second).unwrap();
+
+        assert_eq!(archive.record_by_token(&code, &token).unwrap().map(|r| r.code), Some(code.clone()));
+        assert!(archive.record_by_token(&code, &VerificationToken::from_random([8; 16])).unwrap().is_none(), "a wrong token");
+        assert!(archive.record_by_token(&other, &token).unwrap().is_none(), "another document's token");
+        let unknown: DocumentCode = "001099012345.GPXD.99".parse().unwrap();
+        assert!(archive.record_by_token(&unknown, &token).unwrap().is_none(), "an unknown code");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{BlobHash, DocumentCode, DocumentMetadata};
+use domain::{BlobHash, DocumentCode, DocumentMetadata, VerificationToken};
 use serde::{Deserialize, Serialize};
 
 /// Where a document stands in its life (R7, R9). Whether it is held is not a status of its own: a
@@ -188,6 +188,10 @@ pub struct NewDocument {
     /// What it was made from, if the caller must be able to tell later whether that was archived
     /// (a hot-folder file after a crash); see [`Archive::find_by_source`](crate::Archive::find_by_source).
     pub source: Option<String>,
+    /// The token its signed copy carries for public verification, if it has one (an imported
+    /// document keeps the token of the appliance that signed it, which this one never learns); see
+    /// [`Archive::record_by_token`](crate::Archive::record_by_token).
+    pub verification: Option<VerificationToken>,
 }
 
 /// Something that happened to the archive's content, in commit order; search follows these.

@@ -53,10 +53,14 @@ pub enum Table {
     /// Document code → index (u64, big-endian) of the latest log leaf about it, rewritten in the
     /// batch of each new leaf about it.
     LogIndex,
+    /// Verification lookup key ([`domain::VerificationToken::lookup_key`] of a document's code and
+    /// token) → document code; written in the document's own batch. Documents archived before tokens
+    /// existed have none here.
+    VerificationKeys,
 }
 
 impl Table {
-    const ALL: [Table; 17] = [
+    const ALL: [Table; 18] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -74,6 +78,7 @@ impl Table {
         Table::Holds,
         Table::LogNodes,
         Table::LogIndex,
+        Table::VerificationKeys,
     ];
 
     fn name(self) -> &'static str {
@@ -95,6 +100,7 @@ impl Table {
             Table::Holds => "holds",
             Table::LogNodes => "log_nodes",
             Table::LogIndex => "log_index",
+            Table::VerificationKeys => "verification_keys",
         }
     }
 }

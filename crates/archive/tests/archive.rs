@@ -171,6 +171,7 @@ fn document(f: &Fixture, code: &DocumentCode, doc: &Doc, pages: &[&[u8]]) -> New
         pdf,
         actor: "operator".into(),
         source: None,
+        verification: None,
     }
 }
 

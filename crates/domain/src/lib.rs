@@ -3,7 +3,8 @@
 //!
 //! Main types: [`OwnerId`] (12-digit personal identifier or enterprise/tax code), [`DossierCode`]
 //! (`<unit>-YYMMDD-NNNN`), [`ResultCode`] (`<dossier>-KQ<n>`), [`DocumentCode`]
-//! (`<owner>.<type>[.<NN>]`), [`ProcedureCode`], [`BlobHash`] (BLAKE3 of stored content) and
+//! (`<owner>.<type>[.<NN>]`), [`ProcedureCode`], [`BlobHash`] (BLAKE3 of stored content),
+//! [`VerificationToken`] (the secret a printed copy carries for public verification) and
 //! [`DocumentMetadata`]. Every value is checked in its constructor, so a value of one of these types is
 //! valid wherever it travels; their fields are private for that reason.
 //!
@@ -17,6 +18,7 @@ mod hash;
 mod metadata;
 mod owner;
 mod text;
+mod token;
 
 pub use codes::{DocumentCode, DocumentTypeCode, DossierCode, ProcedureCode, ResultCode, UnitCode};
 pub use error::DomainError;
@@ -24,3 +26,4 @@ pub use hash::BlobHash;
 pub use metadata::{DocumentMetadata, MetadataDraft, Validity, vietnam_now, vietnam_offset};
 pub use owner::{OwnerId, OwnerKind};
 pub use text::clean_text;
+pub use token::VerificationToken;
