@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use sohoa::users::{Role, set_user};
 
-use crate::api::{Api, PASSWORD, get, multipart, post_form, post_json};
+use crate::api::{Api, BOUNDARY, PASSWORD, get, multipart, post_form, post_json};
 use crate::util::corpus;
 
 #[tokio::test]

@@ -188,7 +188,7 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     let page_images = record.pages.iter().map(|p| x_archive.read_blob(&p.image).unwrap()).collect();
     let pdf = x_archive.read_blob(&record.pdf).unwrap();
     drop(x_archive);
-    open_archive(&a.data()).commit(archive::NewDocument { record, page_images, pdf, actor: "intruder".into(), source: None }).unwrap();
+    open_archive(&a.data()).commit(archive::NewDocument { record, page_images, pdf, actor: "intruder".into(), source: None, verification: None }).unwrap();
     let out = a.run(&["--config", &config, "verify", &not_bagged]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && text.contains(&format!("FAIL seal signature: seal by foreign key {x_key}")) && text.contains("only the documents it came with"), "{text}");

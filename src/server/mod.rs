@@ -60,7 +60,12 @@ impl AppState {
         // The dummy hash that unknown names are checked against is made now, so that the first login
         // of an unknown name does not take a second hash's time and stand out.
         users::dummy_hash();
-        AppState { appliance: Arc::new(appliance), sessions: Arc::default(), progress: Arc::default(), login_throttle: Arc::default() }
+        let http = appliance.http_config();
+        let public = Arc::new(PublicGate::new(http));
+        let uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
+        let public_uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
+        let login_throttle = Arc::default();
+        AppState { appliance: Arc::new(appliance), sessions: Arc::default(), progress: Arc::default(), public, uploads, public_uploads, login_throttle }
     }
 
     /// Writes the failed logins gathered since the last call to the audit trail: one entry per account
@@ -70,11 +75,6 @@ impl AppState {
             self.appliance.archive().audit("anonymous", "login-failed", f.user.as_deref().unwrap_or(UNKNOWN_USERS), &f.detail())?;
         }
         Ok(())
-        let http = appliance.http_config();
-        let public = Arc::new(PublicGate::new(http));
-        let uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
-        let public_uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
-        AppState { appliance: Arc::new(appliance), sessions: Arc::new(Sessions::default()), progress: Arc::default(), public, uploads, public_uploads }
     }
 }
 

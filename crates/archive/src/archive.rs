@@ -1040,10 +1040,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let archive = open(dir.path());
         let token = VerificationToken::from_random([7; 16]);
-        let first = new_document(&archive, &[b"trang"]);
+        let (first_slot, second_slot) = (reserve(&archive), reserve(&archive));
+        let first = new_document(&first_slot, &[b"trang"]);
         let code = first.record.code.clone();
         archive.commit(NewDocument { verification: Some(token.clone()), ..first }).unwrap();
-        let second = new_document(&archive, &[b"trang khac"]);
+        let second = new_document(&second_slot, &[b"trang khac"]);
         let other = second.record.code.clone();
         archive.commit(second).unwrap();
 

@@ -19,7 +19,7 @@ use sohoa_archive as archive;
 use archive::{
     Archive, ArchiveError, ArchiveOptions, Batch, CodeReservation, ClockStart, CouncilDecision, Disposition, DocumentRecord, DocumentStatus,
     HoldScope, Lifecycle, NewDocument, PageRecord, ProblemKind, RetentionClass, RetentionPeriod, RetentionSchedule, Review,
-    RocksStore, SealRecord, Sealer, Store, Table,
+    RocksStore, SealRecord, Sealer, Snapshot, Store, Table,
 };
 use archive::{LeafKind, LogLeaf, merkle};
 
@@ -578,6 +578,11 @@ impl Store for Counting {
 
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
         self.inner.snapshot_to(dir)
+    }
+
+    // Proofs read the live store; what fixity reads through a snapshot is not counted.
+    fn snapshot(&self) -> Box<dyn Snapshot + '_> {
+        self.inner.snapshot()
     }
 }
 
