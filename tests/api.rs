@@ -8,7 +8,7 @@ use sohoa::server::{AppState, app};
 use sohoa::users::{Role, set_user};
 use tower::ServiceExt;
 
-pub const PASSWORD: &str = "mật-khẩu-thử-nghiệm";
+pub use crate::util::PASSWORD;
 
 /// An appliance with one user per role (named after the role, password [`PASSWORD`]) behind the
 /// router, driven in process.
@@ -21,9 +21,7 @@ impl Api {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let appliance = Appliance::open(dir.path()).unwrap();
-        for role in Role::ALL {
-            set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
-        }
+        add_role_users(&appliance);
         Api { state: AppState::new(appliance), _dir: Some(dir) }
     }
 
@@ -55,6 +53,13 @@ impl Api {
         let (status, json) = self.json(request).await;
         assert_eq!(status, StatusCode::OK, "{json}");
         json["token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// One user per role, named after the role, with the password [`PASSWORD`].
+pub fn add_role_users(appliance: &Appliance) {
+    for role in Role::ALL {
+        set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
     }
 }
 

@@ -273,8 +273,9 @@ fn hole01_bags_with_a_tampered_key_or_seal_or_an_anchor_of_their_own_are_refused
 #[test]
 fn hole08_a_revoked_document_imported_under_a_hold_arrives_revoked_in_one_batch() {
     let x = Sohoa::new();
+    x.add_users(&[("admin", "admin"), ("olga", "officer")]);
     let doc = ingest(&x, "001099012345");
-    x.ok(&["revoke", &doc, "--reason", "cấp sai đối tượng"]);
+    x.ok_as("olga", &["revoke", &doc, "--reason", "cấp sai đối tượng"]);
     let bag = x.dir.path().join("bag");
     x.ok(&["export", &doc, "-o", bag.to_str().unwrap()]);
     let x_key = key_id(&x);
@@ -282,7 +283,8 @@ fn hole08_a_revoked_document_imported_under_a_hold_arrives_revoked_in_one_batch(
     // A pins X's key in its configuration and holds every document of the owner.
     let a = Sohoa::new();
     let config = config_trusting(&a, &x, &format!("[import]\ntrusted_keys = [{{ id = \"{x_key}\", sender = \"UBND phường Bến Nghé\" }}]\n"));
-    a.ok(&["--config", &config, "hold", "--owner", "001099012345", "--reason", "thanh tra 2026"]);
+    a.add_users(&[("admin", "admin"), ("alice", "archivist")]);
+    a.ok_as("alice", &["--config", &config, "hold", "--owner", "001099012345", "--reason", "thanh tra 2026"]);
 
     // The revocation is not sealed, but the proven log leaf says it: a bag that drops it is refused.
     let unrevoked = altered_bag(&bag, "unrevoked", |b| edit_json(&b.join("data").join(&doc).join("record.json"), |r| r["status"] = "Active".into()));

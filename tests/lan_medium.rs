@@ -10,13 +10,13 @@ use std::path::Path;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use sohoa::config::Config;
-use sohoa::server::{AppState, app};
+use sohoa::server::app;
 use sohoa::users::{Role, set_user};
 use sohoa::{Appliance, IngestRequest, SearchState};
 use tower::ServiceExt;
 
+use crate::api::{Api, add_role_users};
 use crate::util::{PASSWORD, Sohoa, corpus, draft, open_archive};
 
 /// A small page with a few lines of ink, quick to capture: 600×300 pixels, 300 dpi by default.
@@ -130,34 +130,11 @@ fn hole08_one_person_cannot_destroy_a_document_early_from_the_command_line() {
 }
 
 /// The in-process HTTP API of an appliance in `dir`, with one user per role and a second operator.
-struct Api {
-    state: AppState,
-}
-
-impl Api {
-    fn open(dir: &Path) -> Self {
-        let appliance = Appliance::open(dir).unwrap();
-        for role in Role::ALL {
-            set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
-        }
-        set_user(appliance.archive(), "operator2", Role::Operator, PASSWORD).unwrap();
-        Api { state: AppState::new(appliance) }
-    }
-
-    async fn json(&self, request: Request<Body>) -> (StatusCode, serde_json::Value) {
-        let response = app(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
-    }
-
-    async fn login(&self, user: &str) -> String {
-        let body = serde_json::json!({ "username": user, "password": PASSWORD }).to_string();
-        let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
-        let (status, json) = self.json(request).await;
-        assert_eq!(status, StatusCode::OK, "{json}");
-        json["token"].as_str().unwrap().to_owned()
-    }
+fn open_api(dir: &Path) -> Api {
+    let appliance = Appliance::open(dir).unwrap();
+    add_role_users(&appliance);
+    set_user(appliance.archive(), "operator2", Role::Operator, PASSWORD).unwrap();
+    Api::with(appliance)
 }
 
 fn get(uri: &str, token: &str) -> Request<Body> {
@@ -185,7 +162,7 @@ fn ingest_form(uri: &str, token: &str, owner: &str, page: &[u8]) -> Request<Body
 #[tokio::test]
 async fn hole08_a_search_failure_after_a_durable_ingest_answers_success() {
     let dir = tempfile::tempdir().unwrap();
-    let api = Api::open(dir.path());
+    let api = open_api(dir.path());
     let operator = api.login("operator").await;
     // The search index fails (its directory is gone) after the archive commit.
     std::fs::remove_dir_all(dir.path().join("search")).unwrap();
@@ -197,7 +174,7 @@ async fn hole08_a_search_failure_after_a_durable_ingest_answers_success() {
     drop(api);
 
     // Search catches up by itself: here, when the appliance next opens.
-    let api = Api::open(dir.path());
+    let api = open_api(dir.path());
     let officer = api.login("officer").await;
     let (status, found) = api.json(get("/api/search?q=giay%20phep", &officer)).await;
     assert_eq!((status, found["hits"][0]["code"].as_str()), (StatusCode::OK, Some("001099012345.GPXD.01")), "{found}");
@@ -206,7 +183,7 @@ async fn hole08_a_search_failure_after_a_durable_ingest_answers_success() {
 #[tokio::test]
 async fn hole09_progress_jobs_are_per_user_and_go_with_their_client() {
     let dir = tempfile::tempdir().unwrap();
-    let api = Api::open(dir.path());
+    let api = open_api(dir.path());
     let (first, second) = (api.login("operator").await, api.login("operator2").await);
 
     // Two operators name their jobs alike; each follows their own.
@@ -244,7 +221,7 @@ async fn hole09_progress_jobs_are_per_user_and_go_with_their_client() {
 #[tokio::test]
 async fn hole08_operators_find_documents_without_owner_ids_or_text() {
     let dir = tempfile::tempdir().unwrap();
-    let api = Api::open(dir.path());
+    let api = open_api(dir.path());
     let operator = api.login("operator").await;
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
     let (status, json) = api.json(ingest_form("/api/documents", &operator, "001099012345", &page)).await;

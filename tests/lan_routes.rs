@@ -16,7 +16,8 @@ const PUBLIC: &[Role] = &[];
 /// use it. `PUBLIC` routes answer without a session.
 const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/api/login", PUBLIC),
-    (Method::GET, "/verify", PUBLIC),
+    (Method::GET, "/verify?code=001099012345.GPXD.01&t=00000000000000000000000000000000", PUBLIC),
+    (Method::POST, "/verify", PUBLIC),
     (Method::POST, "/api/logout", ALL),
     (Method::POST, "/api/account/password", ALL),
     (Method::GET, "/api/health", ALL),
@@ -28,8 +29,9 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/api/documents/001099012345.GPXD.01/text", &[Officer, Archivist, Auditor, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/revoke", &[Officer, Archivist, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/review", &[Archivist, Admin]),
-    (Method::POST, "/api/documents/001099012345.GPXD.01/destruction", &[Archivist, Admin]),
-    (Method::POST, "/api/documents/001099012345.GPXD.01/destruction/confirm", &[Archivist, Admin]),
+    // Destruction is the records room's alone, by two different archivists.
+    (Method::POST, "/api/documents/001099012345.GPXD.01/destruction", &[Archivist]),
+    (Method::POST, "/api/documents/001099012345.GPXD.01/destruction/confirm", &[Archivist]),
     (Method::GET, "/api/holds", &[Archivist, Auditor, Admin]),
     (Method::POST, "/api/holds", &[Archivist, Admin]),
     (Method::POST, "/api/holds/1/release", &[Archivist, Admin]),
@@ -69,7 +71,8 @@ async fn every_route_with_every_role_and_without_login_against_one_table() {
         let (status, body) = api.send(request(method, path, None)).await;
         let body = String::from_utf8_lossy(&body);
         if allowed.is_empty() {
-            assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status), "{method} {path} without login: {status} {body}");
+            // The public page answers a miss with 404, by design: only a session or a role is refused here.
+            assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED].contains(&status), "{method} {path} without login: {status} {body}");
             continue;
         }
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without login: {body}");

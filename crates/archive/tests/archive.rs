@@ -929,12 +929,16 @@ fn hole08_reserved_codes_never_collide_and_failed_ingests_burn_no_number() {
         let failed = reserve(&f, &PLAIN);
         assert_eq!(failed.code().counter(), Some(1), "a reservation dropped without a commit takes no number");
     }
+    // Every thread holds its ten reservations until all forty are held, so that they are held at
+    // once: a code that a failed ingest released may rightly be given again later.
+    let all_held = Arc::new(std::sync::Barrier::new(4));
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let f = f.clone();
+            let (f, all_held) = (f.clone(), all_held.clone());
             std::thread::spawn(move || {
                 let held: Vec<_> = (0..10).map(|_| reserve(&f, &PLAIN)).collect();
                 let codes: Vec<DocumentCode> = held.iter().map(|r| r.code().clone()).collect();
+                all_held.wait();
                 // Every other ingest commits; the others fail and release their codes.
                 for (n, r) in held.iter().enumerate().filter(|(n, _)| n % 2 == 0) {
                     f.archive.commit(document(&f, r.code(), &PLAIN, &[format!("{t}/{n}").as_bytes()])).unwrap();
