@@ -18,17 +18,34 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const CLIENTS: usize = 200;
+/// The addresses public verifications come from: fewer than the public page tracks (4096), and
+/// enough that each stays within its default rate (a burst of 20, then 20 a minute) for the run.
+const CITIZENS: u32 = 4000;
 const PASSWORD: &str = "mật-khẩu-tải-thử";
 
-/// One keep-alive connection to the server.
+/// One keep-alive connection to the server, from the machine's loopback address or from another
+/// address of the loopback network (127.0.0.0/8), as another client on the LAN would come.
 struct Connection {
     addr: SocketAddr,
+    from: Option<std::net::Ipv4Addr>,
     stream: Option<BufReader<TcpStream>>,
 }
 
 impl Connection {
     fn new(addr: SocketAddr) -> Self {
-        Connection { addr, stream: None }
+        Connection { addr, from: None, stream: None }
+    }
+
+    /// A connection from `from`, an address of the loopback network.
+    fn from(addr: SocketAddr, from: std::net::Ipv4Addr) -> Self {
+        Connection { addr, from: Some(from), stream: None }
+    }
+
+    async fn connect(&self) -> std::io::Result<TcpStream> {
+        let Some(from) = self.from else { return TcpStream::connect(self.addr).await };
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from.into(), 0))?;
+        socket.connect(self.addr).await
     }
 
     /// Sends one request and reads the whole answer: its status and body. A connection the server
@@ -42,7 +59,7 @@ impl Connection {
         let mut retried = false;
         loop {
             if self.stream.is_none() {
-                self.stream = Some(BufReader::new(TcpStream::connect(self.addr).await?));
+                self.stream = Some(BufReader::new(self.connect().await?));
             }
             let stream = self.stream.as_mut().expect("connected");
             let sent = async {
@@ -125,16 +142,18 @@ fn free_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port")
 }
 
+/// Creates a user with the load's password: the first, `admin`, as the first account is made; the
+/// others logged in as that admin, whose password comes first on standard input.
 fn add_user(data: &Path, name: &str, role: &str) {
-    let mut child = Command::new(crate::sohoa_exe())
-        .args(["--data"])
-        .arg(data)
-        .args(["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("sohoa users add");
+    let mut command = Command::new(crate::sohoa_exe());
+    command.arg("--data").arg(data);
+    let input = if name == "admin" { format!("{PASSWORD}\n") } else { format!("{PASSWORD}\n{PASSWORD}\n") };
+    if name != "admin" {
+        command.args(["--user", "admin"]);
+    }
+    let mut child = command.args(["users", "add", name, "--role", role]).stdin(Stdio::piped()).spawn().expect("sohoa users add");
     let mut stdin = child.stdin.take().expect("piped");
-    std::io::Write::write_all(&mut stdin, PASSWORD.as_bytes()).expect("password written");
+    std::io::Write::write_all(&mut stdin, input.as_bytes()).expect("passwords written");
     drop(stdin);
     assert!(child.wait().expect("waited").success(), "sohoa users add {name} failed");
 }
@@ -209,7 +228,7 @@ pub fn load_section() {
     let batch_pages: u32 = std::env::var("SOHOA_BENCH_LOAD_PAGES").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let dir = tempfile::tempdir().expect("temporary directory");
     let data = dir.path().join("var");
-    for (name, role) in [("operator", "operator"), ("officer", "officer"), ("auditor", "auditor")] {
+    for (name, role) in [("admin", "admin"), ("operator", "operator"), ("officer", "officer")] {
         add_user(&data, name, role);
     }
     let addr = free_port();
@@ -234,14 +253,26 @@ pub fn load_section() {
         let (status, first) = ingest(addr, &operator, "001099012345", &[page(0)]).await;
         assert_eq!(status, 200, "the first document: {first}");
         let code = first["code"].as_str().expect("code").to_owned();
+        // The public page is asked as a citizen would: with the link of the copy's QR code.
+        let (status, pdf) = Connection::new(addr)
+            .send("GET", &format!("/api/documents/{code}/pdf"), &[("authorization", format!("Bearer {officer}"))], &[])
+            .await
+            .expect("the signed copy");
+        assert_eq!(status, 200, "the signed copy of {code}");
+        let copy = dir.path().join("copy.pdf");
+        std::fs::write(&copy, pdf).expect("copy written");
+        let qr = crate::util::qr_text(&copy);
+        let public_link = format!("/verify{}", qr.trim().split_once("/verify").expect("a verification link in the QR code").1);
         let (_, idle) = memory_kib(pid);
         println!("load: {CLIENTS} clients for {seconds} s against sohoa serve on {addr}, a {batch_pages}-page batch captured meanwhile");
 
         let tallies: Tallies = Arc::default();
+        let next_citizen = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let mut clients = Vec::new();
         for i in 0..CLIENTS {
-            let (tallies, officer, code) = (tallies.clone(), officer.clone(), code.clone());
+            let (tallies, officer, code, public_link) = (tallies.clone(), officer.clone(), code.clone(), public_link.clone());
+            let next_citizen = next_citizen.clone();
             clients.push(tokio::spawn(async move {
                 let mut connection = Connection::new(addr);
                 let mut n = 0u64;
@@ -254,8 +285,16 @@ pub fn load_section() {
                         }
                         1 => ("search", "GET", "/api/search?q=giay%20phep".into(), vec![("authorization", format!("Bearer {officer}"))], Vec::new()),
                         2 => ("verify by code", "GET", format!("/api/verify/{code}"), vec![("authorization", format!("Bearer {officer}"))], Vec::new()),
-                        _ => ("public verification page", "GET", format!("/verify?code={code}"), Vec::new(), Vec::new()),
+                        _ => ("public verification page", "GET", public_link.clone(), Vec::new(), Vec::new()),
                     };
+                    // Citizens verifying their copies come from many addresses, each a few times: public
+                    // requests take turns among CITIZENS addresses of 127.1.0.0/16, each on a connection
+                    // of its own, so that each address stays within the public page's default rate.
+                    if i % 4 == 3 {
+                        let turn = next_citizen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % CITIZENS;
+                        let [_, _, a, b] = turn.to_be_bytes();
+                        connection = Connection::from(addr, std::net::Ipv4Addr::new(127, 1, a, b));
+                    }
                     let start = Instant::now();
                     let status = connection.send(method, &path, &headers, &body).await.map_or(0, |(s, _)| s);
                     record(&tallies, kind, status, start.elapsed());
