@@ -87,7 +87,7 @@ fn resolution(d: &mut Decoder<Cursor<&[u8]>>) -> Option<(f32, f32)> {
         Some(ResolutionUnit::None) => return None,
         _ => 1.0,
     };
-    (x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0).then(|| (x * scale, y * scale))
+    (x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0).then_some((x * scale, y * scale))
 }
 
 #[cfg(test)]

@@ -189,7 +189,7 @@ impl Sane {
         let mut list: *mut *const ffi::SANE_Device = std::ptr::null_mut();
         // SAFETY: SANE fills `list` with a NULL-terminated array valid until the next call, which the
         // lock keeps from happening while it is copied.
-        let status = unsafe { ffi::sane_get_devices(&mut list as *mut _ as *mut *mut *const ffi::SANE_Device, 0) };
+        let status = unsafe { ffi::sane_get_devices(&mut list as *mut _, 0) };
         if status != ffi::SANE_STATUS_GOOD {
             return Err(DriverError::Sane { device: "(all)".into(), operation: "list devices", reason: status_text(status) });
         }
@@ -232,10 +232,10 @@ impl Sane {
         }
         // The handle is owned from here, so that an error below still closes it.
         let mut scanner = Scanner { handle, device: name.to_owned(), quirks: Quirks::default() };
-        if !quirks.is_empty() {
-            if let Some(d) = self.devices()?.into_iter().find(|d| d.name == name) {
-                scanner.quirks = quirks_for(quirks, &d.vendor, &d.model);
-            }
+        if !quirks.is_empty()
+            && let Some(d) = self.devices()?.into_iter().find(|d| d.name == name)
+        {
+            scanner.quirks = quirks_for(quirks, &d.vendor, &d.model);
         }
         Ok(scanner)
     }
@@ -374,10 +374,10 @@ impl Scanner {
                 (0..(d.size as usize / 4).max(1)).flat_map(|_| word.to_ne_bytes()).collect()
             }
             ffi::SANE_TYPE_STRING => {
-                if let Constraint::Strings(list) = &allowed {
-                    if !list.iter().any(|s| s == value) {
-                        return Err(refuse(format!("{value:?} is not one of {}", list.join(", "))));
-                    }
+                if let Constraint::Strings(list) = &allowed
+                    && !list.iter().any(|s| s == value)
+                {
+                    return Err(refuse(format!("{value:?} is not one of {}", list.join(", "))));
                 }
                 if value.len() + 1 > d.size as usize {
                     return Err(refuse(format!("{value:?} is longer than the {} bytes the option holds", d.size - 1)));
@@ -476,7 +476,7 @@ impl Scanner {
     fn run_batch(self, feeder: bool, duplex: bool, dpi: Dpi, sink: &Sink<ScannedPage>) {
         let mut index: u32 = 0;
         loop {
-            let (sheet, side) = if duplex { (index / 2 + 1, if index % 2 == 0 { Side::Front } else { Side::Back }) } else { (index + 1, Side::Front) };
+            let (sheet, side) = if duplex { (index / 2 + 1, if index.is_multiple_of(2) { Side::Front } else { Side::Back }) } else { (index + 1, Side::Front) };
             if sink.cancelled() {
                 sink.send(Err(DriverError::Cancelled { device: self.device.clone(), pages: index }));
                 return;
