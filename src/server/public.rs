@@ -64,13 +64,12 @@ impl PublicGate {
     pub fn admit(&self, client: IpAddr) -> Result<(), AppError> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let key = client;
-        if !buckets.clients.contains_key(&key) && buckets.clients.len() >= TRACKED_CLIENTS {
+        if !buckets.clients.contains_key(&client) && buckets.clients.len() >= TRACKED_CLIENTS {
             buckets.clients.retain(|_, b| self.refilled(b, now) < self.burst);
         }
         let fresh = Bucket { tokens: self.burst, at: now };
-        let bucket = if buckets.clients.len() < TRACKED_CLIENTS || buckets.clients.contains_key(&key) {
-            buckets.clients.entry(key).or_insert(fresh)
+        let bucket = if buckets.clients.len() < TRACKED_CLIENTS || buckets.clients.contains_key(&client) {
+            buckets.clients.entry(client).or_insert(fresh)
         } else {
             &mut buckets.crowd
         };
