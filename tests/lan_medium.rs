@@ -3,7 +3,7 @@
 //! users and judged against the real date; a search failure after a durable commit is not an
 //! error; progress jobs are each user's own and go with their client; operators find documents
 //! without reading them. The archive's own guarantees (concurrent reservations, holds racing
-//! commits, fixity through a snapshot) are tested in `crates/archive/tests/archive.rs`.
+//! commits, fixity through a snapshot) are tested in `archive/tests/archive.rs`.
 
 use std::net::TcpListener;
 use std::path::Path;

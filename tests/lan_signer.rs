@@ -215,7 +215,7 @@ for line in lines:
 image.save(out, dpi=(300, 300))
 "#;
     let path = dir.join(format!("page-{top_cm}cm.png"));
-    let font = repo().join("crates/signer/data/DejaVuSans.ttf");
+    let font = repo().join("signer/data/DejaVuSans.ttf");
     let out = Command::new(venv_python()).args(["-c", DRAW]).arg(&path).arg(&font).arg(top_cm.to_string()).output().unwrap();
     assert!(out.status.success(), "drawing the page: {}", String::from_utf8_lossy(&out.stderr));
     path

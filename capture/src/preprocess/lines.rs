@@ -220,7 +220,7 @@ mod tests {
         // Read at run time: a build cache shared between checkouts keeps test binaries whose
         // compile-time path points at the checkout that built them.
         let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-        let corpus = std::path::Path::new(&manifest).join("../../../shared/corpus/ocr-dev");
+        let corpus = std::path::Path::new(&manifest).join("../../shared/corpus/ocr-dev");
         let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
         for name in ["clean300-001.png", "skew-001.png", "stamped-001.png", "faded150-001.png", "noisy-001.jpg", "upside-001.png"] {
             let page = importer.import(&corpus.join(name)).unwrap().remove(0);

@@ -408,7 +408,7 @@ mod tests {
         // Read at run time: a build cache shared between checkouts keeps test binaries whose
         // compile-time path points at the checkout that built them.
         let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-        let corpus = Path::new(&manifest).join("../../../shared/corpus/ocr-dev");
+        let corpus = Path::new(&manifest).join("../../shared/corpus/ocr-dev");
         let page = importer().import(&corpus.join("jpeg200-001.jpg")).unwrap().remove(0);
         assert_eq!(page.format, SourceFormat::Jpeg);
         assert!(page.dpi.stated);
