@@ -27,20 +27,20 @@
 //! Every program measured runs as a child process; its CPU time and peak resident memory come from
 //! the kernel (`wait4`), so the figures include everything a user would pay for.
 
+#[path = "sections/archive.rs"]
+mod archive_section;
 #[path = "../tests/cer.rs"]
 #[allow(dead_code)]
 mod cer;
-#[path = "../tests/util.rs"]
-#[allow(dead_code)]
-mod util;
-#[path = "sections/archive.rs"]
-mod archive_section;
 #[path = "sections/load.rs"]
 mod load_section;
 #[path = "sections/scanner.rs"]
 mod scanner_section;
 #[path = "sections/search.rs"]
 mod search_section;
+#[path = "../tests/util.rs"]
+#[allow(dead_code)]
+mod util;
 #[path = "sections/verify.rs"]
 mod verify_section;
 
@@ -56,7 +56,19 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
-    let sections = if args.is_empty() { vec!["capture".to_owned(), "signer".to_owned(), "archive".to_owned(), "search".to_owned(), "scanner".to_owned(), "verify".to_owned(), "load".to_owned()] } else { args };
+    let sections = if args.is_empty() {
+        vec![
+            "capture".to_owned(),
+            "signer".to_owned(),
+            "archive".to_owned(),
+            "search".to_owned(),
+            "scanner".to_owned(),
+            "verify".to_owned(),
+            "load".to_owned(),
+        ]
+    } else {
+        args
+    };
     println!("machine: {} cores, {}", cores(), cpu_model());
     for section in sections {
         match section.as_str() {
@@ -68,7 +80,9 @@ fn main() {
             "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
             other => {
-                eprintln!("unknown bench section {other:?}; known: capture, signer, archive, search, scanner, verify, load");
+                eprintln!(
+                    "unknown bench section {other:?}; known: capture, signer, archive, search, scanner, verify, load"
+                );
                 std::process::exit(2);
             }
         }
@@ -129,7 +143,8 @@ struct Usage {
 /// Runs `cmd` to completion; panics with its standard error if it fails.
 fn measure(cmd: &mut Command) -> Usage {
     let start = Instant::now();
-    let child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let child =
+        cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let pid = child.id() as libc::pid_t;
     let mut stderr = child.stderr.expect("piped");
     let reader = std::thread::spawn(move || {
@@ -144,7 +159,10 @@ fn measure(cmd: &mut Command) -> Usage {
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = start.elapsed();
     let stderr = reader.join().unwrap_or_default();
-    assert!(waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed ({status}): {stderr}");
+    assert!(
+        waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed ({status}): {stderr}"
+    );
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Usage { wall, cpu: tv(usage.ru_utime) + tv(usage.ru_stime), max_rss_kib: usage.ru_maxrss as u64 }
 }
@@ -184,7 +202,9 @@ fn cores() -> usize {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
@@ -235,7 +255,10 @@ fn capture() {
     let files: Vec<PathBuf> = names.iter().map(|n| corpus(n)).collect();
     let jobs = cores();
     let rounds: usize = std::env::var("SOHOA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    println!("\n## capture: {} pages of ../shared/corpus/ocr-dev, {jobs} workers each, median of {rounds} interleaved rounds", names.len());
+    println!(
+        "\n## capture: {} pages of ../shared/corpus/ocr-dev, {jobs} workers each, median of {rounds} interleaved rounds",
+        names.len()
+    );
 
     // OCRmyPDF reads the same pages as one multi-page input, made by img2pdf, which keeps each page's
     // resolution and embeds the images as they are.
@@ -259,13 +282,28 @@ fn capture() {
                 .stdout(std::fs::File::create(&report).unwrap()),
         ));
         let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).expect("ingest JSON");
-        let got = Command::new(sohoa_exe()).arg("--data").arg(&data).args(["get", report["code"].as_str().unwrap(), "-o"]).arg(&sohoa_pdf).status();
+        let got = Command::new(sohoa_exe())
+            .arg("--data")
+            .arg(&data)
+            .args(["get", report["code"].as_str().unwrap(), "-o"])
+            .arg(&sohoa_pdf)
+            .status();
         assert!(got.is_ok_and(|s| s.success()), "sohoa get failed");
 
         // OCRmyPDF with the options that match what sohoa does.
         ocrmypdf_runs.push(measure(
             Command::new(venv_bin.join("ocrmypdf"))
-                .args(["--jobs", &jobs.to_string(), "-l", "vie", "--rotate-pages", "--deskew", "--output-type", "pdfa", "--quiet"])
+                .args([
+                    "--jobs",
+                    &jobs.to_string(),
+                    "-l",
+                    "vie",
+                    "--rotate-pages",
+                    "--deskew",
+                    "--output-type",
+                    "pdfa",
+                    "--quiet",
+                ])
                 .arg(&input)
                 .arg(&ocrmypdf_pdf)
                 .stdout(Stdio::null()),
@@ -277,7 +315,11 @@ fn capture() {
             .enumerate()
             .map(|(i, f)| {
                 let mut c = Command::new("tesseract");
-                c.arg(f).arg(w.join(format!("tess-{i}"))).args(["-l", "vie"]).stdout(Stdio::null()).env("OMP_THREAD_LIMIT", "1");
+                c.arg(f)
+                    .arg(w.join(format!("tess-{i}")))
+                    .args(["-l", "vie"])
+                    .stdout(Stdio::null())
+                    .env("OMP_THREAD_LIMIT", "1");
                 c
             })
             .collect();
@@ -296,7 +338,8 @@ fn capture() {
         output_bytes: std::fs::metadata(&ocrmypdf_pdf).unwrap().len(),
         edits: pdf_edits(&ocrmypdf_pdf, &names),
     };
-    let texts: Vec<String> = (0..names.len()).map(|i| std::fs::read_to_string(w.join(format!("tess-{i}.txt"))).unwrap()).collect();
+    let texts: Vec<String> =
+        (0..names.len()).map(|i| std::fs::read_to_string(w.join(format!("tess-{i}.txt"))).unwrap()).collect();
     let tesseract = Row {
         name: "tesseract -l vie".into(),
         usage: median(tesseract_runs),
@@ -332,7 +375,9 @@ fn capture() {
 
     println!("\n| ratio | value | target |");
     println!("|---|---:|---|");
-    let target = |name: &str, value: String, goal: &str, met: bool| println!("| {name} | {value} | {goal} {} |", if met { "met" } else { "**MISSED**" });
+    let target = |name: &str, value: String, goal: &str, met: bool| {
+        println!("| {name} | {value} | {goal} {} |", if met { "met" } else { "**MISSED**" })
+    };
     let r = sohoa.pages_per_s() / tesseract.pages_per_s();
     target("sohoa / plain tesseract, pages/s", format!("{r:.2}"), "≥ 0.90", r >= 0.9);
     let r = sohoa.pages_per_s() / ocrmypdf.pages_per_s();
@@ -346,7 +391,12 @@ fn capture() {
     if batch_pages == 0 {
         return;
     }
-    let batch = measure(Command::new(std::env::current_exe().unwrap()).arg(BATCH_CHILD).arg(w.join("batch")).arg(batch_pages.to_string()));
+    let batch = measure(
+        Command::new(std::env::current_exe().unwrap())
+            .arg(BATCH_CHILD)
+            .arg(w.join("batch"))
+            .arg(batch_pages.to_string()),
+    );
     let rss = batch.max_rss_kib as f64 / 1024.0;
     target(&format!("sohoa peak RSS, {batch_pages}-page batch (MiB)"), format!("{rss:.0}"), "< 1024", rss < 1024.0);
     println!(
@@ -358,7 +408,11 @@ fn capture() {
 }
 
 fn tool_version(exe: &Path) -> String {
-    Command::new(exe).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
+    Command::new(exe)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// The argument that makes this binary the batch child.
@@ -390,7 +444,10 @@ fn batch_child(data: &Path, pages: usize) {
                     let pages = files.iter().map(|f| (f.clone(), std::fs::read(f).expect("corpus page"))).collect();
                     let metadata = util::draft("bench");
                     appliance
-                        .ingest(sohoa::IngestRequest { metadata, pages, actor: "bench".into(), source: None }, &mut |_| {})
+                        .ingest(
+                            sohoa::IngestRequest { metadata, pages, actor: "bench".into(), source: None },
+                            &mut |_| {},
+                        )
                         .expect("batch ingest");
                 }
             });
@@ -416,7 +473,11 @@ const SIGNER_BENCH_TIME: Duration = Duration::from_secs(5);
 fn python_rate(script: &str, args: &[&Path]) -> f64 {
     let out = Command::new(venv_python()).arg("-c").arg(script).args(args).output().expect("python runs");
     assert!(out.status.success(), "python peer failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().last().and_then(|l| l.trim().parse().ok()).expect("the peer prints its rate")
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("the peer prints its rate")
 }
 
 const PYHANKO_PEER: &str = r#"
@@ -498,7 +559,10 @@ fn signer_section() {
     };
     println!("\n## signer (one core; PDF/A of one corpus page, {} bytes)", pdf.len());
     println!("| what | sohoa /s | peer /s | ratio |\n|---|---:|---:|---:|");
-    println!("| Ed25519 document seal (peer: Python cryptography, same text) | {seals:.0} | {peer_seals:.0} | {:.2}× |", seals / peer_seals);
+    println!(
+        "| Ed25519 document seal (peer: Python cryptography, same text) | {seals:.0} | {peer_seals:.0} | {:.2}× |",
+        seals / peer_seals
+    );
     for (name, label) in [("rsa", "RSA-PSS 2048"), ("ec", "ECDSA P-256")] {
         let (key, cert) = (pki.join(format!("{name}.key")), pki.join(format!("{name}.crt")));
         let signer = SoftwareSigner::from_pem_files(&key, &cert).expect("software signer");
@@ -506,6 +570,9 @@ fn signer_section() {
             std::hint::black_box(sign_pdf(&pdf, &request, &signer, None).expect("signs"));
         });
         let peer = python_rate(PYHANKO_PEER, &[&key, &cert, &pki.join("root.crt"), &pdf_file, Path::new(&seconds_arg)]);
-        println!("| PAdES B-B, {label} (peer: pyHanko, invisible signature) | {ours:.1} | {peer:.1} | {:.2}× |", ours / peer);
+        println!(
+            "| PAdES B-B, {label} (peer: pyHanko, invisible signature) | {ours:.1} | {peer:.1} | {:.2}× |",
+            ours / peer
+        );
     }
 }

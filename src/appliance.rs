@@ -13,11 +13,11 @@ use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, Search
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
+use crate::config::ImportConfig;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig};
 use crate::hotfolder::HotFiles;
-use crate::seals::{SealKeys, seal_record};
-use crate::config::ImportConfig;
 use crate::seals::FOREIGN_DIR;
+use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
 
 /// A document to capture: its metadata and its page files, in physical order.
@@ -249,7 +249,11 @@ impl Appliance {
     /// read and checked before anything is written, so bad input leaves the archive as it was.
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
-    pub fn ingest(&self, request: IngestRequest, progress: &mut dyn FnMut(PageProgress)) -> Result<IngestReport, ApplianceError> {
+    pub fn ingest(
+        &self,
+        request: IngestRequest,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<IngestReport, ApplianceError> {
         if request.pages.is_empty() {
             return Err(ApplianceError::Input("no page files given".into()));
         }
@@ -290,7 +294,11 @@ impl Appliance {
             pages: captured
                 .pages
                 .iter()
-                .map(|p| PageReport { number: p.number, image_hash: p.image_hash.to_hex(), flags: p.flags.iter().map(ToString::to_string).collect() })
+                .map(|p| PageReport {
+                    number: p.number,
+                    image_hash: p.image_hash.to_hex(),
+                    flags: p.flags.iter().map(ToString::to_string).collect(),
+                })
                 .collect(),
             search: SearchState::Pending,
         };
@@ -305,7 +313,12 @@ impl Appliance {
                 dpi: (p.dpi.x, p.dpi.y),
                 text: p.text.plain(),
                 flags: p.flags.iter().map(ToString::to_string).collect(),
-                seal: seal_record(ring.seal_page(&PageSeal { document: code.clone(), page: p.number, image: p.image_hash, sealed_at })),
+                seal: seal_record(ring.seal_page(&PageSeal {
+                    document: code.clone(),
+                    page: p.number,
+                    image: p.image_hash,
+                    sealed_at,
+                })),
             })
             .collect();
         let record = DocumentRecord {
@@ -321,7 +334,14 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        self.archive.commit(NewDocument { record, page_images, pdf, actor: request.actor, source: request.source, verification: Some(token) })?;
+        self.archive.commit(NewDocument {
+            record,
+            page_images,
+            pdf,
+            actor: request.actor,
+            source: request.source,
+            verification: Some(token),
+        })?;
         drop(reservation);
         report.search = self.index_committed();
         Ok(report)
@@ -374,12 +394,16 @@ impl Appliance {
     /// restore takes only keys it is told to expect.
     pub fn backup(&self, dir: &Path, actor: &str) -> Result<BackupKeys, ApplianceError> {
         if dir.exists() {
-            return Err(ApplianceError::Input(format!("{}: already exists; a backup is written to a new directory", dir.display())));
+            return Err(ApplianceError::Input(format!(
+                "{}: already exists; a backup is written to a new directory",
+                dir.display()
+            )));
         }
         std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut carried = BackupKeys::default();
         for (id, key) in self.keys().public_keys() {
-            std::fs::write(dir.join("keys").join(format!("{id}.hex")), key).with_context(|| format!("cannot write to {}", dir.display()))?;
+            std::fs::write(dir.join("keys").join(format!("{id}.hex")), key)
+                .with_context(|| format!("cannot write to {}", dir.display()))?;
             carried.own.push(id);
         }
         let mut foreign = signer::ForeignKeys::open(&dir.join("keys").join(FOREIGN_DIR))?;
@@ -387,7 +411,8 @@ impl Appliance {
             foreign.pin(key.key(), key.sender(), key.pinned(), key.seals().map(|(code, hash)| (code, *hash)))?;
             carried.foreign.push((key.key().id().clone(), key.sender().to_owned()));
         }
-        std::fs::write(dir.join(ANCHORS_FILE), signer::certificates_to_pem(self.signing.anchors())).with_context(|| format!("cannot write to {}", dir.display()))?;
+        std::fs::write(dir.join(ANCHORS_FILE), signer::certificates_to_pem(self.signing.anchors()))
+            .with_context(|| format!("cannot write to {}", dir.display()))?;
         self.archive.backup(&dir.join("archive"), actor)?;
         Ok(carried)
     }
@@ -399,21 +424,38 @@ impl Appliance {
     /// trusted_keys`; only those keys check the restored seals, and the archive must pass fixity
     /// with them, or nothing is kept. The backup's trust anchors are not taken: PDF signatures are
     /// verified against the configured ones. The search index is rebuilt on the next open.
-    pub fn restore(data: &Path, backup: &Path, expected: &[KeyId], config: &Config, actor: &str) -> Result<archive::FixityReport, ApplianceError> {
+    pub fn restore(
+        data: &Path,
+        backup: &Path,
+        expected: &[KeyId],
+        config: &Config,
+        actor: &str,
+    ) -> Result<archive::FixityReport, ApplianceError> {
         if data.join("archive").exists() {
-            return Err(ApplianceError::Input(format!("{} already holds an archive; restore into a new data directory", data.display())));
+            return Err(ApplianceError::Input(format!(
+                "{} already holds an archive; restore into a new data directory",
+                data.display()
+            )));
         }
         let input = |what: String| ApplianceError::Input(what);
         let key_dir = backup.join("keys");
-        let entries = std::fs::read_dir(&key_dir).map_err(|e| input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
+        let entries = std::fs::read_dir(&key_dir)
+            .map_err(|e| input(format!("{}: not a sohoa backup ({e})", key_dir.display())))?;
         let mut own = Vec::new();
         for entry in entries {
             let path = entry.with_context(|| key_dir.display().to_string())?.path();
-            let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hex")) else { continue };
+            let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hex")) else {
+                continue;
+            };
             let hex = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let key = signer::PublicSealKey::from_hex(hex.trim()).map_err(|e| input(format!("{}: {e}", path.display())))?;
+            let key =
+                signer::PublicSealKey::from_hex(hex.trim()).map_err(|e| input(format!("{}: {e}", path.display())))?;
             if key.id().as_str() != id {
-                return Err(input(format!("{}: holds key {}, not key {id} (the backup was altered)", path.display(), key.id())));
+                return Err(input(format!(
+                    "{}: holds key {}, not key {id} (the backup was altered)",
+                    path.display(),
+                    key.id()
+                )));
             }
             own.push(key);
         }
@@ -437,8 +479,12 @@ impl Appliance {
                 unnamed.join(", ")
             )));
         }
-        if let Some(absent) = expected.iter().find(|id| !own.iter().any(|k| k.id() == *id) && foreign.get(id).is_none()) {
-            return Err(input(format!("{}: --expect-key {absent} names a key the backup does not carry (is it the right backup?)", backup.display())));
+        if let Some(absent) = expected.iter().find(|id| !own.iter().any(|k| k.id() == *id) && foreign.get(id).is_none())
+        {
+            return Err(input(format!(
+                "{}: --expect-key {absent} names a key the backup does not carry (is it the right backup?)",
+                backup.display()
+            )));
         }
         create_data_dir(data)?;
         let keys = Arc::new(SealKeys::open_or_create(&data.join("keys"))?);
@@ -449,7 +495,8 @@ impl Appliance {
             let pinned = format!("restored from {} by {actor} ({})", backup.display(), key.pinned());
             keys.pin_foreign(key.key(), key.sender(), &pinned, key.seals().map(|(code, hash)| (code, *hash)))?;
         }
-        let (_, report) = Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
+        let (_, report) =
+            Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
         Ok(report)
     }
 

@@ -137,11 +137,21 @@ impl ArchiveCommand {
             ArchiveCommand::Revoke { .. } => step("revoke documents", Role::REVOKERS),
             ArchiveCommand::Hold { .. } => step("place holds", Role::ARCHIVISTS),
             ArchiveCommand::Release { .. } => step("release holds", Role::ARCHIVISTS),
-            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => step("set retention classes", Role::ARCHIVISTS),
-            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => step("mark documents eligible", Role::ARCHIVISTS),
-            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => step("review disposition", Role::ARCHIVISTS),
-            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => step("request destruction", Role::DESTROYERS),
-            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => step("confirm destruction", Role::DESTROYERS),
+            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => {
+                step("set retention classes", Role::ARCHIVISTS)
+            }
+            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => {
+                step("mark documents eligible", Role::ARCHIVISTS)
+            }
+            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => {
+                step("review disposition", Role::ARCHIVISTS)
+            }
+            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => {
+                step("request destruction", Role::DESTROYERS)
+            }
+            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => {
+                step("confirm destruction", Role::DESTROYERS)
+            }
             _ => None,
         }
     }
@@ -263,7 +273,9 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
         ArchiveCommand::Revoke { code, reason } => {
             let record = archive.revoke(&parse_code(&code)?, &reason, actor)?;
             index(appliance);
-            print(json, serde_json::json!({ "code": code, "status": record.status.name() }), || format!("{code} revoked"))?;
+            print(json, serde_json::json!({ "code": code, "status": record.status.name() }), || {
+                format!("{code} revoked")
+            })?;
         }
         ArchiveCommand::Hold { document, owner, dossier, doc_type, reason } => {
             let scope = match (document, owner, dossier, doc_type) {
@@ -271,19 +283,27 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
                 (_, Some(o), ..) => HoldScope::Owner(o.parse()?),
                 (_, _, Some(d), _) => HoldScope::Dossier(d.parse()?),
                 (_, _, _, Some(t)) => HoldScope::Type(t.parse()?),
-                _ => return Err(ApplianceError::Input("say what to hold: --document, --owner, --dossier or --type".into())),
+                _ => {
+                    return Err(ApplianceError::Input(
+                        "say what to hold: --document, --owner, --dossier or --type".into(),
+                    ));
+                }
             };
             let (hold, codes) = archive.place_hold(scope, &reason, actor)?;
             index(appliance);
             let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
-            print(json, serde_json::json!({ "hold": hold.id, "documents": codes }), || format!("hold {} on {} documents", hold.id, codes.len()))?;
+            print(json, serde_json::json!({ "hold": hold.id, "documents": codes }), || {
+                format!("hold {} on {} documents", hold.id, codes.len())
+            })?;
         }
         ArchiveCommand::Release { id } => {
             let codes = archive.release_hold(id, actor)?;
             index(appliance);
-            print(json, serde_json::json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() }), || {
-                format!("hold {id} released from {} documents", codes.len())
-            })?;
+            print(
+                json,
+                serde_json::json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() }),
+                || format!("hold {id} released from {} documents", codes.len()),
+            )?;
         }
         ArchiveCommand::Holds => {
             let holds = archive.holds()?;
@@ -292,13 +312,29 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
                 .map(|h| serde_json::json!({ "id": h.id, "scope": h.scope.to_string(), "reason": h.reason, "by": h.by, "at": h.at, "released": h.released.is_some() }))
                 .collect();
             print(json, serde_json::json!(rows), || {
-                holds.iter().map(|h| format!("{}\t{}\t{}\t{}", h.id, if h.released.is_some() { "released" } else { "active" }, h.scope, h.reason)).collect::<Vec<_>>().join("\n")
+                holds
+                    .iter()
+                    .map(|h| {
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            h.id,
+                            if h.released.is_some() { "released" } else { "active" },
+                            h.scope,
+                            h.reason
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })?;
         }
         ArchiveCommand::Retention { command: RetentionCommand::Classes } => {
             let schedule = archive.schedule();
             print(json, serde_json::to_value(schedule).map_err(anyhow::Error::from)?, || {
-                let mut lines: Vec<String> = schedule.classes.iter().map(|c| format!("{}\t{:?}\t{:?}\t{}\t{}", c.id, c.period, c.clock, c.name, c.legal_basis)).collect();
+                let mut lines: Vec<String> = schedule
+                    .classes
+                    .iter()
+                    .map(|c| format!("{}\t{:?}\t{:?}\t{}\t{}", c.id, c.period, c.clock, c.name, c.legal_basis))
+                    .collect();
                 lines.extend(schedule.types.iter().map(|(t, c)| format!("type {t} -> {c}")));
                 lines.push(format!("other types -> {}", schedule.default_class));
                 lines.join("\n")
@@ -306,7 +342,9 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
         }
         ArchiveCommand::Retention { command: RetentionCommand::Set { code, class, reason } } => {
             archive.set_retention_class(&parse_code(&code)?, &class, &reason, actor)?;
-            print(json, serde_json::json!({ "code": code, "retention_class": class }), || format!("{code}: retention class {class}"))?;
+            print(json, serde_json::json!({ "code": code, "retention_class": class }), || {
+                format!("{code}: retention class {class}")
+            })?;
         }
         ArchiveCommand::Dispose { command } => dispose(appliance, command, actor, json)?,
         ArchiveCommand::Fixity { rate } => {
@@ -316,7 +354,12 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             print(json, serde_json::to_value(&report).map_err(anyhow::Error::from)?, || {
                 let mut out = format!(
                     "{} documents, {} blobs ({} bytes), {} log leaves, {} checkpoints, {} audit entries checked",
-                    report.documents, report.blobs, report.bytes, report.log_leaves, report.checkpoints, report.audit_entries
+                    report.documents,
+                    report.blobs,
+                    report.bytes,
+                    report.log_leaves,
+                    report.checkpoints,
+                    report.audit_entries
                 );
                 for p in &report.problems {
                     out.push_str(&format!("\nPROBLEM {p}"));
@@ -369,13 +412,31 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
                 .map(|e| serde_json::json!({ "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail, "hash": hex(&e.hash), "key": e.seal.key }))
                 .collect();
             print(json, serde_json::json!(rows), || {
-                entries.iter().map(|e| format!("{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at.to_rfc3339(), e.actor, e.action, e.target, e.detail)).collect::<Vec<_>>().join("\n")
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}\t{}\t{}\t{}\t{}\t{}",
+                            e.seq,
+                            e.at.to_rfc3339(),
+                            e.actor,
+                            e.action,
+                            e.target,
+                            e.detail
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })?;
         }
         ArchiveCommand::Backup { dir } => {
             let keys = appliance.backup(&dir, actor)?;
             print(json, serde_json::json!({ "backup": dir, "keys": keys }), || {
-                let mut out = format!("backup written to {}\nseal keys of this appliance (a restore must name them): {}", dir.display(), join(&keys.own));
+                let mut out = format!(
+                    "backup written to {}\nseal keys of this appliance (a restore must name them): {}",
+                    dir.display(),
+                    join(&keys.own)
+                );
                 for (id, sender) in &keys.foreign {
                     out.push_str(&format!("\nforeign seal key {id} of {sender}"));
                 }
@@ -387,11 +448,15 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
             let mut progress = Progress::new("export", "documents");
             let codes = appliance.export_bag(&code, &out, actor, &mut |done, total| progress.update(done, total))?;
             drop(progress);
-            print(json, serde_json::json!({ "bag": out, "documents": codes }), || format!("{} documents exported to {}", codes.len(), out.display()))?;
+            print(json, serde_json::json!({ "bag": out, "documents": codes }), || {
+                format!("{} documents exported to {}", codes.len(), out.display())
+            })?;
         }
         ArchiveCommand::Import { dir, trust_keys } => {
             let codes = appliance.import_bag(&dir, &trust_keys, actor)?;
-            print(json, serde_json::json!({ "imported": codes }), || format!("{} documents imported: {}", codes.len(), codes.join(" ")))?;
+            print(json, serde_json::json!({ "imported": codes }), || {
+                format!("{} documents imported: {}", codes.len(), codes.join(" "))
+            })?;
         }
     }
     Ok(true)
@@ -406,14 +471,24 @@ fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bo
             // ahead only. (Destruction is also judged against the real date, whatever is marked.)
             if let Some(ahead) = today.filter(|day| *day > now) {
                 let codes: Vec<String> = archive.eligible_by(ahead)?.iter().map(ToString::to_string).collect();
-                return print(json, serde_json::json!({ "eligible_by": ahead, "documents": codes, "marked": false }), || {
-                    format!("{} documents will be eligible by {ahead} (a look ahead: nothing is marked) {}", codes.len(), codes.join(" "))
-                });
+                return print(
+                    json,
+                    serde_json::json!({ "eligible_by": ahead, "documents": codes, "marked": false }),
+                    || {
+                        format!(
+                            "{} documents will be eligible by {ahead} (a look ahead: nothing is marked) {}",
+                            codes.len(),
+                            codes.join(" ")
+                        )
+                    },
+                );
             }
             let codes = archive.mark_eligible(today.unwrap_or(now), actor)?;
             index(appliance);
             let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
-            print(json, serde_json::json!({ "eligible": codes }), || format!("{} documents newly eligible {}", codes.len(), codes.join(" ")))
+            print(json, serde_json::json!({ "eligible": codes }), || {
+                format!("{} documents newly eligible {}", codes.len(), codes.join(" "))
+            })
         }
         DisposeCommand::List => {
             let queue = archive.disposition_queue()?;
@@ -422,30 +497,47 @@ fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bo
                 .map(|r| serde_json::json!({ "code": r.code.to_string(), "name": r.metadata.name(), "retention_class": r.lifecycle.retention_class, "disposition": format!("{:?}", r.lifecycle.disposition) }))
                 .collect();
             print(json, serde_json::json!(rows), || {
-                queue.iter().map(|r| format!("{}\t{}\t{:?}", r.code, r.lifecycle.retention_class, r.lifecycle.disposition)).collect::<Vec<_>>().join("\n")
+                queue
+                    .iter()
+                    .map(|r| format!("{}\t{}\t{:?}", r.code, r.lifecycle.retention_class, r.lifecycle.disposition))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
         }
         DisposeCommand::Review { code, approve, keep_until, reason } => {
             let review = match (approve, keep_until) {
                 (true, _) => Review::Approve,
                 (false, Some(until)) => Review::KeepUntil { until, reason: reason.unwrap_or_default() },
-                (false, None) => return Err(ApplianceError::Input("say --approve or --keep-until DATE --reason WHY".into())),
+                (false, None) => {
+                    return Err(ApplianceError::Input("say --approve or --keep-until DATE --reason WHY".into()));
+                }
             };
             let record = archive.review(&parse_code(&code)?, review, actor)?;
-            print(json, serde_json::json!({ "code": code, "disposition": format!("{:?}", record.lifecycle.disposition) }), || {
-                format!("{code}: {:?}", record.lifecycle.disposition)
-            })
+            print(
+                json,
+                serde_json::json!({ "code": code, "disposition": format!("{:?}", record.lifecycle.disposition) }),
+                || format!("{code}: {:?}", record.lifecycle.disposition),
+            )
         }
         DisposeCommand::Request { code, decision, decision_date } => {
-            archive.request_destruction(&parse_code(&code)?, CouncilDecision { number: decision, date: decision_date }, actor)?;
-            print(json, serde_json::json!({ "code": code, "requested": true }), || format!("{code}: destruction requested; a second person must confirm it"))
+            archive.request_destruction(
+                &parse_code(&code)?,
+                CouncilDecision { number: decision, date: decision_date },
+                actor,
+            )?;
+            print(json, serde_json::json!({ "code": code, "requested": true }), || {
+                format!("{code}: destruction requested; a second person must confirm it")
+            })
         }
         DisposeCommand::Confirm { code, report } => {
             let r = archive.confirm_destruction(&parse_code(&code)?, actor)?;
             index(appliance);
             let value = serde_json::json!({ "report": serde_json::from_str::<serde_json::Value>(&r.json).map_err(anyhow::Error::from)?, "seal": { "text": r.seal.text, "signature": hex(&r.seal.signature), "key": r.seal.key } });
             if let Some(path) = report {
-                crate::cli::write_file(&path, serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?.as_bytes())?;
+                crate::cli::write_file(
+                    &path,
+                    serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?.as_bytes(),
+                )?;
             }
             print(json, value, || format!("{code} destroyed; report sealed by key {}", r.seal.key))
         }

@@ -45,11 +45,18 @@ fn xml_escape(s: &str) -> String {
 
 /// The R3 metadata as XML, one element per field, in the order of the sealed metadata digest.
 fn metadata_xml(record: &DocumentRecord) -> String {
-    let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<document code=\"{}\">\n", xml_escape(&record.code.to_string()));
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<document code=\"{}\">\n",
+        xml_escape(&record.code.to_string())
+    );
     for (name, value) in record.metadata.canonical_fields() {
         xml.push_str(&format!("  <{name}>{}</{name}>\n", xml_escape(&value)));
     }
-    xml.push_str(&format!("  <pdf_blake3>{}</pdf_blake3>\n  <status>{}</status>\n</document>\n", record.pdf, record.status.name()));
+    xml.push_str(&format!(
+        "  <pdf_blake3>{}</pdf_blake3>\n  <status>{}</status>\n</document>\n",
+        record.pdf,
+        record.status.name()
+    ));
     xml
 }
 
@@ -62,15 +69,19 @@ struct BagWriter {
 impl BagWriter {
     fn payload(&mut self, relative: &str, bytes: &[u8]) -> Result<(), ApplianceError> {
         let path = self.root.join(relative);
-        fs::create_dir_all(path.parent().expect("payload files are under data/")).with_context(|| format!("cannot create {}", path.display()))?;
+        fs::create_dir_all(path.parent().expect("payload files are under data/"))
+            .with_context(|| format!("cannot create {}", path.display()))?;
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         self.manifest.insert(relative.to_owned(), sha256_hex(bytes));
         Ok(())
     }
 
     fn finish(self, info: &[(&str, String)]) -> Result<(), ApplianceError> {
-        let write = |name: &str, text: &str| fs::write(self.root.join(name), text).with_context(|| format!("cannot write {name}"));
-        let bytes: usize = self.manifest.keys().map(|p| fs::metadata(self.root.join(p)).map(|m| m.len() as usize).unwrap_or(0)).sum();
+        let write = |name: &str, text: &str| {
+            fs::write(self.root.join(name), text).with_context(|| format!("cannot write {name}"))
+        };
+        let bytes: usize =
+            self.manifest.keys().map(|p| fs::metadata(self.root.join(p)).map(|m| m.len() as usize).unwrap_or(0)).sum();
         let bagit = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
         let mut bag_info: String = info.iter().map(|(k, v)| format!("{k}: {}\n", v.replace('\n', " "))).collect();
         bag_info.push_str(&format!("Payload-Oxum: {bytes}.{}\n", self.manifest.len()));
@@ -78,10 +89,11 @@ impl BagWriter {
         write("bagit.txt", bagit)?;
         write("bag-info.txt", &bag_info)?;
         write("manifest-sha256.txt", &manifest)?;
-        let tags: String = [("bagit.txt", bagit), ("bag-info.txt", bag_info.as_str()), ("manifest-sha256.txt", manifest.as_str())]
-            .iter()
-            .map(|(name, text)| format!("{}  {name}\n", sha256_hex(text.as_bytes())))
-            .collect();
+        let tags: String =
+            [("bagit.txt", bagit), ("bag-info.txt", bag_info.as_str()), ("manifest-sha256.txt", manifest.as_str())]
+                .iter()
+                .map(|(name, text)| format!("{}  {name}\n", sha256_hex(text.as_bytes())))
+                .collect();
         write("tagmanifest-sha256.txt", &tags)?;
         Ok(())
     }
@@ -89,7 +101,8 @@ impl BagWriter {
 
 /// Checks a bag's manifests; returns the payload files by relative path.
 fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
-    let read = |name: &str| fs::read(dir.join(name)).map_err(|e| input(format!("{}: not a bag ({name}: {e})", dir.display())));
+    let read =
+        |name: &str| fs::read(dir.join(name)).map_err(|e| input(format!("{}: not a bag ({name}: {e})", dir.display())));
     let bagit = String::from_utf8(read("bagit.txt")?).map_err(|_| input("bagit.txt is not UTF-8"))?;
     if !bagit.starts_with("BagIt-Version: ") {
         return Err(input(format!("{}: bagit.txt does not declare a BagIt version", dir.display())));
@@ -98,12 +111,14 @@ fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
         let text = String::from_utf8(read(manifest)?).map_err(|_| input(format!("{manifest} is not UTF-8")))?;
         let mut files = BTreeMap::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (hash, path) = line.split_once("  ").ok_or_else(|| input(format!("{manifest}: malformed line {line:?}")))?;
+            let (hash, path) =
+                line.split_once("  ").ok_or_else(|| input(format!("{manifest}: malformed line {line:?}")))?;
             if path.contains("..") || path.starts_with('/') || (payload && !path.starts_with("data/")) {
                 return Err(input(format!("{manifest}: path {path:?} points outside the bag's payload")));
             }
             regular_file(dir, path).map_err(|e| input(format!("{path}: listed in {manifest}, but {e}")))?;
-            let bytes = fs::read(dir.join(path)).map_err(|e| input(format!("{path}: listed in {manifest} but unreadable: {e}")))?;
+            let bytes = fs::read(dir.join(path))
+                .map_err(|e| input(format!("{path}: listed in {manifest} but unreadable: {e}")))?;
             if sha256_hex(&bytes) != hash {
                 return Err(input(format!("{path}: its SHA-256 differs from {manifest} (the bag was altered)")));
             }
@@ -159,11 +174,19 @@ impl Appliance {
     /// Exports a document (by document code) or all documents of a dossier (by dossier code) as a
     /// BagIt bag in `out`, which must not exist. The export is audited per document; `progress`
     /// hears (documents written, documents in all). Returns the exported codes.
-    pub fn export_bag(&self, code: &str, out: &Path, actor: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Vec<String>, ApplianceError> {
+    pub fn export_bag(
+        &self,
+        code: &str,
+        out: &Path,
+        actor: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Vec<String>, ApplianceError> {
         let codes: Vec<DocumentCode> = match code.parse::<DocumentCode>() {
             Ok(c) => vec![c],
             Err(_) => {
-                let dossier: DossierCode = code.parse().map_err(|e| input(format!("{code:?} is neither a document code nor a dossier code ({e})")))?;
+                let dossier: DossierCode = code
+                    .parse()
+                    .map_err(|e| input(format!("{code:?} is neither a document code nor a dossier code ({e})")))?;
                 let codes = self.archive().documents_of_dossier(&dossier)?;
                 if codes.is_empty() {
                     return Err(ApplianceError::NotFound(format!("dossier {dossier} has no archived documents")));
@@ -182,26 +205,43 @@ impl Appliance {
             if matches!(record.status, DocumentStatus::Destroyed(_)) {
                 return Err(input(format!("document {code} is destroyed; only its tombstone remains")));
             }
-            sealed_by.extend(std::iter::once(&record.seal).chain(record.pages.iter().map(|p| &p.seal)).map(|s| s.key.clone()));
+            sealed_by.extend(
+                std::iter::once(&record.seal).chain(record.pages.iter().map(|p| &p.seal)).map(|s| s.key.clone()),
+            );
             let base = format!("data/{code}");
             bag.payload(&format!("{base}/document.pdf"), &self.archive().read_blob(&record.pdf)?)?;
             for (i, page) in record.pages.iter().enumerate() {
-                bag.payload(&format!("{base}/page-{:03}.{}", i + 1, extension(&page.mime)), &self.archive().read_blob(&page.image)?)?;
+                bag.payload(
+                    &format!("{base}/page-{:03}.{}", i + 1, extension(&page.mime)),
+                    &self.archive().read_blob(&page.image)?,
+                )?;
             }
             bag.payload(&format!("{base}/record.json"), pretty(&record).as_bytes())?;
             bag.payload(&format!("{base}/metadata.xml"), metadata_xml(&record).as_bytes())?;
-            bag.payload(&format!("{base}/audit.json"), pretty(&self.archive().audit_trail(Some(&code.to_string()))?).as_bytes())?;
+            bag.payload(
+                &format!("{base}/audit.json"),
+                pretty(&self.archive().audit_trail(Some(&code.to_string()))?).as_bytes(),
+            )?;
             bag.payload(&format!("{base}/proof.json"), pretty(&self.archive().prove(code)?).as_bytes())?;
             self.archive().audit(actor, "export", &code.to_string(), &format!("BagIt bag {}", out.display()))?;
             names.push(code.to_string());
             progress(names.len() as u64, codes.len() as u64);
         }
-        let mut keys: Vec<CarriedKey> =
-            self.keys().public_keys().into_iter().map(|(id, key)| CarriedKey { id, algorithm: "Ed25519".into(), public_key: key, sender: None }).collect();
+        let mut keys: Vec<CarriedKey> = self
+            .keys()
+            .public_keys()
+            .into_iter()
+            .map(|(id, key)| CarriedKey { id, algorithm: "Ed25519".into(), public_key: key, sender: None })
+            .collect();
         // A document imported here and exported again is sealed by its sender's key: the bag carries
         // that key too, named as the sender's, for the receiver to pin or refuse.
         for foreign in self.seal_keys().foreign().iter().filter(|k| sealed_by.contains(k.key().id().as_str())) {
-            keys.push(CarriedKey { id: foreign.key().id().clone(), algorithm: "Ed25519".into(), public_key: foreign.key().to_hex(), sender: Some(foreign.sender().to_owned()) });
+            keys.push(CarriedKey {
+                id: foreign.key().id().clone(),
+                algorithm: "Ed25519".into(),
+                public_key: foreign.key().to_hex(),
+                sender: Some(foreign.sender().to_owned()),
+            });
         }
         bag.payload("data/keys.json", serde_json::to_string_pretty(&keys).map_err(anyhow::Error::from)?.as_bytes())?;
         bag.finish(&[
@@ -209,7 +249,10 @@ impl Appliance {
             ("Bagging-Date", domain::vietnam_now().date_naive().to_string()),
             ("External-Identifier", code.to_owned()),
             ("Bag-Software-Agent", format!("sohoa {}", env!("CARGO_PKG_VERSION"))),
-            ("Internal-Sender-Description", format!("{} documents with seals, audit events and archive log proofs", names.len())),
+            (
+                "Internal-Sender-Description",
+                format!("{} documents with seals, audit events and archive log proofs", names.len()),
+            ),
         ])?;
         Ok(names)
     }
@@ -240,10 +283,18 @@ impl Appliance {
             if ring.knows(&id) || keys.pinned.contains_key(&id) || unpinned.contains(&id) {
                 continue;
             }
-            let key = carried.get(&id).ok_or_else(|| input(format!("document {code} is sealed by key {id}, which data/keys.json does not carry")))?;
+            let key = carried.get(&id).ok_or_else(|| {
+                input(format!("document {code} is sealed by key {id}, which data/keys.json does not carry"))
+            })?;
             let pin = match (self.import_config().sender(&id), trust.contains(&id)) {
-                (Some(sender), _) => Pin { key: key.clone(), sender: sender.to_owned(), how: "[import] trusted_keys".to_owned() },
-                (None, true) => Pin { key: key.clone(), sender: format!("the sender of bag {}", dir.display()), how: format!("--trust-key by {actor}") },
+                (Some(sender), _) => {
+                    Pin { key: key.clone(), sender: sender.to_owned(), how: "[import] trusted_keys".to_owned() }
+                }
+                (None, true) => Pin {
+                    key: key.clone(),
+                    sender: format!("the sender of bag {}", dir.display()),
+                    how: format!("--trust-key by {actor}"),
+                },
                 (None, false) => {
                     unpinned.push(id);
                     continue;
@@ -263,7 +314,13 @@ impl Appliance {
         }
         for document in &documents {
             document.verify(&keys)?;
-            let failed: Vec<String> = self.signing().checks(&document.pdf).into_iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.name, c.detail)).collect();
+            let failed: Vec<String> = self
+                .signing()
+                .checks(&document.pdf)
+                .into_iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{}: {}", c.name, c.detail))
+                .collect();
             if !failed.is_empty() {
                 return Err(input(format!(
                     "document {}: its PDF signature does not verify against this appliance's trust anchors (anchors that come with a bag are never trusted): {}",
@@ -297,7 +354,14 @@ impl Appliance {
             let code = record.code.to_string();
             // The bag does not carry the token that the sending appliance printed on the copy (only it
             // can answer for that token), so here the document is publicly verifiable by its file.
-            let document = NewDocument { record, page_images: pages, pdf, actor: actor.to_owned(), source: None, verification: None };
+            let document = NewDocument {
+                record,
+                page_images: pages,
+                pdf,
+                actor: actor.to_owned(),
+                source: None,
+                verification: None,
+            };
             self.archive().import(document, &from, revocation)?;
             codes.push(code);
         }
@@ -336,11 +400,19 @@ fn carried_keys(files: &BTreeMap<String, Vec<u8>>) -> Result<BTreeMap<KeyId, Pub
     let mut keys = BTreeMap::new();
     for entry in listed {
         if entry.algorithm != "Ed25519" {
-            return Err(input(format!("data/keys.json: key {} is {}, not an Ed25519 seal key", entry.id, entry.algorithm)));
+            return Err(input(format!(
+                "data/keys.json: key {} is {}, not an Ed25519 seal key",
+                entry.id, entry.algorithm
+            )));
         }
-        let key = PublicSealKey::from_hex(&entry.public_key).map_err(|e| input(format!("data/keys.json: key {}: {e}", entry.id)))?;
+        let key = PublicSealKey::from_hex(&entry.public_key)
+            .map_err(|e| input(format!("data/keys.json: key {}: {e}", entry.id)))?;
         if *key.id() != entry.id {
-            return Err(input(format!("data/keys.json: the key listed as {} hashes to id {} (the key or its id was altered)", entry.id, key.id())));
+            return Err(input(format!(
+                "data/keys.json: the key listed as {} hashes to id {} (the key or its id was altered)",
+                entry.id,
+                key.id()
+            )));
         }
         keys.insert(entry.id, key);
     }
@@ -369,8 +441,11 @@ struct BaggedDocument {
 
 /// Reads one bagged document: its record, page images, PDF and proof.
 fn read_document(files: &BTreeMap<String, Vec<u8>>, base: &str) -> Result<BaggedDocument, ApplianceError> {
-    let file = |name: &str| files.get(&format!("{base}/{name}")).ok_or_else(|| input(format!("{base}/{name} is missing from the bag")));
-    let record: DocumentRecord = serde_json::from_slice(file("record.json")?).map_err(|e| input(format!("{base}/record.json: {e}")))?;
+    let file = |name: &str| {
+        files.get(&format!("{base}/{name}")).ok_or_else(|| input(format!("{base}/{name} is missing from the bag")))
+    };
+    let record: DocumentRecord =
+        serde_json::from_slice(file("record.json")?).map_err(|e| input(format!("{base}/record.json: {e}")))?;
     let code = &record.code;
     if *base != format!("data/{code}") {
         return Err(input(format!("{base}/record.json describes document {code}")));
@@ -379,8 +454,11 @@ fn read_document(files: &BTreeMap<String, Vec<u8>>, base: &str) -> Result<Bagged
         return Err(input(format!("document {code}: is destroyed")));
     }
     let pdf = file("document.pdf")?.clone();
-    let pages = (0..record.pages.len()).map(|i| file(&format!("page-{:03}.{}", i + 1, extension(&record.pages[i].mime))).cloned()).collect::<Result<_, _>>()?;
-    let proof: InclusionProof = serde_json::from_slice(file("proof.json")?).map_err(|e| input(format!("{base}/proof.json: {e}")))?;
+    let pages = (0..record.pages.len())
+        .map(|i| file(&format!("page-{:03}.{}", i + 1, extension(&record.pages[i].mime))).cloned())
+        .collect::<Result<_, _>>()?;
+    let proof: InclusionProof =
+        serde_json::from_slice(file("proof.json")?).map_err(|e| input(format!("{base}/proof.json: {e}")))?;
     Ok(BaggedDocument { record, pages, pdf, proof })
 }
 
@@ -388,7 +466,9 @@ impl BaggedDocument {
     /// The ids of the keys that sealed the document, its pages and its checkpoint (unparsable ids
     /// are left to [`verify`](Self::verify), which names them).
     fn seal_keys(&self) -> impl Iterator<Item = KeyId> + '_ {
-        let seals = std::iter::once(&self.record.seal).chain(self.record.pages.iter().map(|p| &p.seal)).chain(std::iter::once(&self.proof.checkpoint.seal));
+        let seals = std::iter::once(&self.record.seal)
+            .chain(self.record.pages.iter().map(|p| &p.seal))
+            .chain(std::iter::once(&self.proof.checkpoint.seal));
         seals.filter_map(|s| KeyId::parse(&s.key).ok())
     }
 
@@ -408,21 +488,38 @@ impl BaggedDocument {
         let code = &record.code;
         let bad = |what: String| input(format!("document {code}: {what}"));
         if BlobHash::of(&self.pdf) != record.pdf {
-            return Err(bad(format!("document.pdf has BLAKE3 {}, the record says {}", BlobHash::of(&self.pdf), record.pdf)));
+            return Err(bad(format!(
+                "document.pdf has BLAKE3 {}, the record says {}",
+                BlobHash::of(&self.pdf),
+                record.pdf
+            )));
         }
         for (i, (page, bytes)) in record.pages.iter().zip(&self.pages).enumerate() {
             if BlobHash::of(bytes) != page.image {
-                return Err(bad(format!("page-{:03} has BLAKE3 {}, the record says {}", i + 1, BlobHash::of(bytes), page.image)));
+                return Err(bad(format!(
+                    "page-{:03} has BLAKE3 {}, the record says {}",
+                    i + 1,
+                    BlobHash::of(bytes),
+                    page.image
+                )));
             }
-            let seal = sealed(&page.seal).and_then(|s| PageSeal::parse(keys.text(&s)?)).map_err(|e| bad(format!("page {} seal: {e}", i + 1)))?;
+            let seal = sealed(&page.seal)
+                .and_then(|s| PageSeal::parse(keys.text(&s)?))
+                .map_err(|e| bad(format!("page {} seal: {e}", i + 1)))?;
             if seal.document != *code || seal.page != i as u32 + 1 || seal.image != page.image {
                 return Err(bad(format!("the seal of page {} does not cover this page", i + 1)));
             }
         }
-        let manifest = sealed(&record.seal).and_then(|s| Manifest::parse(keys.text(&s)?)).map_err(|e| bad(format!("seal: {e}")))?;
+        let manifest = sealed(&record.seal)
+            .and_then(|s| Manifest::parse(keys.text(&s)?))
+            .map_err(|e| bad(format!("seal: {e}")))?;
         let sealed_pages: Vec<BlobHash> = manifest.pages.iter().map(|p| p.image).collect();
         let record_pages: Vec<BlobHash> = record.pages.iter().map(|p| p.image).collect();
-        if manifest.document != *code || manifest.pdf != record.pdf || manifest.metadata != metadata_digest(&record.metadata) || sealed_pages != record_pages {
+        if manifest.document != *code
+            || manifest.pdf != record.pdf
+            || manifest.metadata != metadata_digest(&record.metadata)
+            || sealed_pages != record_pages
+        {
             return Err(bad("the seal does not cover this record (code, PDF, metadata or pages differ)".into()));
         }
         let proof = &self.proof;
@@ -432,7 +529,9 @@ impl BaggedDocument {
         if !proof.checkpoint.body_matches() {
             return Err(bad("the checkpoint is not what its seal signed".into()));
         }
-        sealed(&proof.checkpoint.seal).and_then(|s| keys.text(&s).map(|_| ())).map_err(|e| bad(format!("checkpoint seal: {e}")))?;
+        sealed(&proof.checkpoint.seal)
+            .and_then(|s| keys.text(&s).map(|_| ()))
+            .map_err(|e| bad(format!("checkpoint seal: {e}")))?;
         let leaf_has = |line: String| proof.leaf.lines().any(|l| l == line);
         if LogLeaf::document_of(&proof.leaf).is_none_or(|(_, c)| c != code.to_string())
             || !leaf_has(format!("pdf: {}", record.pdf))
@@ -447,7 +546,10 @@ impl BaggedDocument {
             _ => "archived",
         };
         if !leaf_has(format!("kind: {kind}")) {
-            return Err(bad(format!("record.json says {}, but the document's latest log leaf is not of kind {kind}", record.status.name())));
+            return Err(bad(format!(
+                "record.json says {}, but the document's latest log leaf is not of kind {kind}",
+                record.status.name()
+            )));
         }
         Ok(())
     }

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
+use crate::appliance::hit_json;
 use crate::archive_cli::ArchiveCommand;
 use crate::cli_login::{self, Step};
 use crate::config::Config;
 use crate::input::MetadataFields;
 use crate::users::{self, Role};
-use crate::appliance::hit_json;
 use crate::{Appliance, ApplianceError, IngestRequest, VerifyReport};
 
 /// sohoa: captures paper dossiers, OCRs, seals, archives and indexes them.
@@ -231,9 +231,19 @@ impl ScanArgs {
         let options = self
             .options
             .iter()
-            .map(|o| o.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.to_owned())).ok_or_else(|| ApplianceError::Input(format!("--option {o:?}: expected NAME=VALUE"))))
+            .map(|o| {
+                o.split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+                    .ok_or_else(|| ApplianceError::Input(format!("--option {o:?}: expected NAME=VALUE")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(scanner_driver::ScanSettings { resolution: Some(self.resolution), mode: self.mode, source: self.source, page_mm: self.page_size, options })
+        Ok(scanner_driver::ScanSettings {
+            resolution: Some(self.resolution),
+            mode: self.mode,
+            source: self.source,
+            page_mm: self.page_size,
+            options,
+        })
     }
 }
 
@@ -254,7 +264,8 @@ pub struct IngestArgs {
 }
 
 /// What the command line says when a change is archived but search could not show it yet.
-pub(crate) const SEARCH_PENDING: &str = "archived; search could not be brought up to date and will show it once it catches up";
+pub(crate) const SEARCH_PENDING: &str =
+    "archived; search could not be brought up to date and will show it once it catches up";
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -305,7 +316,11 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         let pages = args
             .files
             .iter()
-            .map(|p| std::fs::read(p).map(|b| (p.clone(), b)).map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display()))))
+            .map(|p| {
+                std::fs::read(p)
+                    .map(|b| (p.clone(), b))
+                    .map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display())))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         let actor = cli_login::actor(&appliance, user.as_deref(), None)?;
@@ -332,7 +347,16 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         } else {
             println!("{} files wait for confirmation", listing.pending.len());
             for f in &listing.pending {
-                println!("{}\t{}\t{} {} {:?}\t{} bytes\t{}", f.id, f.received_at, f.owner.as_deref().unwrap_or("-"), f.doc_type, f.name, f.size, f.file_name);
+                println!(
+                    "{}\t{}\t{} {} {:?}\t{} bytes\t{}",
+                    f.id,
+                    f.received_at,
+                    f.owner.as_deref().unwrap_or("-"),
+                    f.doc_type,
+                    f.name,
+                    f.size,
+                    f.file_name
+                );
             }
             println!("{} recent refusals", listing.failed.len());
             for f in &listing.failed {
@@ -346,7 +370,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let step = match &cli.command {
         Command::Archive(command) => command.step(),
         // The first account is made without a login; after that, only an admin manages users.
-        Command::Users { .. } if appliance.archive().has_users()? => Some(Step { what: "manage users", roles: &[Role::Admin] }),
+        Command::Users { .. } if appliance.archive().has_users()? => {
+            Some(Step { what: "manage users", roles: &[Role::Admin] })
+        }
         _ => None,
     };
     let actor = cli_login::actor(&appliance, user.as_deref(), step)?;
@@ -360,7 +386,10 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                     if json {
                         print_json(&devices.iter().map(|d| serde_json::json!({ "name": d.name, "vendor": d.vendor, "model": d.model, "kind": d.kind })).collect::<Vec<_>>())?;
                     } else if devices.is_empty() {
-                        eprintln!("no scanner found (SANE backends are configured in {})", std::env::var("SANE_CONFIG_DIR").unwrap_or_else(|_| "/etc/sane.d".into()));
+                        eprintln!(
+                            "no scanner found (SANE backends are configured in {})",
+                            std::env::var("SANE_CONFIG_DIR").unwrap_or_else(|_| "/etc/sane.d".into())
+                        );
                     } else {
                         for d in &devices {
                             println!("{}\t{} {} ({})", d.name, d.vendor, d.model, d.kind);
@@ -376,7 +405,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                         for o in options.iter().filter(|o| o.settable) {
                             let allowed = match &o.constraint {
                                 scanner_driver::Constraint::Strings(list) => list.join("|"),
-                                scanner_driver::Constraint::Numbers(list) => list.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("|"),
+                                scanner_driver::Constraint::Numbers(list) => {
+                                    list.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("|")
+                                }
                                 scanner_driver::Constraint::Range { min, max, .. } => format!("{min}..{max}"),
                                 scanner_driver::Constraint::None => String::new(),
                             };
@@ -390,9 +421,10 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             let draft = args.fields.draft(args.operator.clone().unwrap_or_else(cli_login::system_user))?;
             let settings = args.settings()?;
             // A feeder delivers about a page a second: a line per page is the progress.
-            let report = crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor.clone(), &mut |page| {
-                eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
-            })?;
+            let report =
+                crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor.clone(), &mut |page| {
+                    eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
+                })?;
             print_ingest_report(&report, json)?;
         }
         Command::Search(args) => {
@@ -427,7 +459,8 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Verify { target } => {
             let path = Path::new(&target);
             let report = if path.is_file() {
-                let bytes = std::fs::read(path).map_err(|e| ApplianceError::Input(format!("{target}: cannot read: {e}")))?;
+                let bytes =
+                    std::fs::read(path).map_err(|e| ApplianceError::Input(format!("{target}: cannot read: {e}")))?;
                 appliance.verify_file(&target, &bytes, &actor)?
             } else {
                 let code: DocumentCode = target.parse().map_err(|e| {
@@ -473,7 +506,11 @@ fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, json: bool) -> Res
         for c in &found {
             let d = &c.document;
             let until = d.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
-            let verdict = if c.verified { "verified".to_owned() } else { format!("NOT VERIFIED ({})", c.failed_checks.join(", ")) };
+            let verdict = if c.verified {
+                "verified".to_owned()
+            } else {
+                format!("NOT VERIFIED ({})", c.failed_checks.join(", "))
+            };
             println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status);
         }
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {

@@ -38,7 +38,11 @@ pub fn actor(appliance: &Appliance, user: Option<&str>, step: Option<Step>) -> R
     };
     if let Some(step) = step.filter(|s| !s.roles.contains(&role)) {
         let allowed: Vec<&str> = step.roles.iter().map(|r| r.as_str()).collect();
-        return Err(ApplianceError::Input(format!("{name} is {role}; only {} may {}", allowed.join(" or "), step.what)));
+        return Err(ApplianceError::Input(format!(
+            "{name} is {role}; only {} may {}",
+            allowed.join(" or "),
+            step.what
+        )));
     }
     Ok(name.to_owned())
 }

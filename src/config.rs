@@ -119,7 +119,6 @@ impl ImportConfig {
     }
 }
 
-
 /// What the HTTP server accepts: the size of each kind of request body, how many uploads it receives
 /// at once, and how often one client address may use the public verification page.
 #[derive(Debug, Clone, Deserialize)]
@@ -190,7 +189,11 @@ impl ScannerConfig {
     pub fn quirk_rules(&self) -> Vec<scanner_driver::QuirkRule> {
         self.quirks
             .iter()
-            .map(|q| scanner_driver::QuirkRule { vendor: q.vendor.clone(), model_prefix: q.model_prefix.clone(), quirks: scanner_driver::Quirks { back_rotated_180: q.back_rotated_180 } })
+            .map(|q| scanner_driver::QuirkRule {
+                vendor: q.vendor.clone(),
+                model_prefix: q.model_prefix.clone(),
+                quirks: scanner_driver::Quirks { back_rotated_180: q.back_rotated_180 },
+            })
             .collect()
     }
 }
@@ -216,7 +219,14 @@ pub struct HotFolderConfig {
 
 impl Default for HotFolderConfig {
     fn default() -> Self {
-        HotFolderConfig { enabled: true, path: None, settle_seconds: 2.0, poll_milliseconds: 500, doc_type: "KHAC".into(), keep_done_days: 30 }
+        HotFolderConfig {
+            enabled: true,
+            path: None,
+            settle_seconds: 2.0,
+            poll_milliseconds: 500,
+            doc_type: "KHAC".into(),
+            keep_done_days: 30,
+        }
     }
 }
 
@@ -236,7 +246,12 @@ pub struct ArchiveConfig {
 
 impl Default for ArchiveConfig {
     fn default() -> Self {
-        ArchiveConfig { origin: "sohoa/archive".into(), checkpoint_seconds: 300, scrub_bytes_per_second: 20_000_000, scrub_hours: 24 }
+        ArchiveConfig {
+            origin: "sohoa/archive".into(),
+            checkpoint_seconds: 300,
+            scrub_bytes_per_second: 20_000_000,
+            scrub_hours: 24,
+        }
     }
 }
 
@@ -252,7 +267,11 @@ impl RetentionConfig {
     /// The schedule: the configured file, or the built-in one; checked either way.
     pub fn load(&self) -> anyhow::Result<archive::RetentionSchedule> {
         let (text, name) = match &self.schedule {
-            Some(path) => (std::fs::read_to_string(path).with_context(|| format!("cannot read the retention schedule {}", path.display()))?, path.display().to_string()),
+            Some(path) => (
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the retention schedule {}", path.display()))?,
+                path.display().to_string(),
+            ),
             None => (include_str!("retention.toml").to_owned(), "the built-in retention schedule".to_owned()),
         };
         let schedule: archive::RetentionSchedule = toml::from_str(&text).with_context(|| name.clone())?;
@@ -280,7 +299,9 @@ pub struct AgencyConfig {
 
 impl Default for AgencyConfig {
     fn default() -> Self {
-        AgencyConfig { name: "Cơ quan thử nghiệm sohoa".into(), location: "Bộ phận Một cửa".into(), public_url: None }
+        AgencyConfig {
+            name: "Cơ quan thử nghiệm sohoa".into(), location: "Bộ phận Một cửa".into(), public_url: None
+        }
     }
 }
 
@@ -289,16 +310,21 @@ fn check_public_url(url: &str) -> anyhow::Result<()> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     let Some(rest) = rest else { bail!("[agency] public_url {url:?} must start with https:// or http://") };
     if rest.contains(['?', '#']) {
-        bail!("[agency] public_url {url:?} must not have a query or fragment: the verification path and query are appended to it");
+        bail!(
+            "[agency] public_url {url:?} must not have a query or fragment: the verification path and query are appended to it"
+        );
     }
     let authority = rest.split('/').next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
     };
-    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
     if host.is_empty() || loopback {
-        bail!("[agency] public_url {url:?} names no host that others can reach; printed copies would send their readers nowhere");
+        bail!(
+            "[agency] public_url {url:?} names no host that others can reach; printed copies would send their readers nowhere"
+        );
     }
     Ok(())
 }
@@ -342,7 +368,8 @@ impl Config {
     /// Reads the file, or the defaults when there is none.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let Some(path) = path else { return Ok(Config::default()) };
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
         let config: Config = toml::from_str(&text).with_context(|| format!("configuration {}", path.display()))?;
         let s = &config.signature;
         let kinds = [s.key.is_some(), s.pkcs12.is_some(), s.pkcs11_module.is_some()].iter().filter(|k| **k).count();
@@ -357,7 +384,10 @@ impl Config {
         }
         let h = &config.http;
         if h.max_concurrent_uploads == 0 || h.public_burst == 0 || h.public_per_minute == 0 {
-            bail!("configuration {}: [http] max_concurrent_uploads, public_burst and public_per_minute must be at least 1", path.display());
+            bail!(
+                "configuration {}: [http] max_concurrent_uploads, public_burst and public_per_minute must be at least 1",
+                path.display()
+            );
         }
         if let Some(url) = &config.agency.public_url {
             check_public_url(url).with_context(|| format!("configuration {}", path.display()))?;

@@ -175,16 +175,21 @@ fn fields_from_name(name: &str, config: &HotFolderConfig) -> MetadataFields {
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     let named = stem.split_once('_').and_then(|(owner, rest)| {
         let (doc_type, title) = rest.split_once('_')?;
-        (domain::OwnerId::parse(owner).is_ok() && domain::DocumentTypeCode::parse(doc_type).is_ok()).then(|| (owner, doc_type, title.replace('_', " ")))
+        (domain::OwnerId::parse(owner).is_ok() && domain::DocumentTypeCode::parse(doc_type).is_ok())
+            .then(|| (owner, doc_type, title.replace('_', " ")))
     });
     match named {
-        Some((owner, doc_type, title)) => MetadataFields { owner: Some(owner.into()), doc_type: doc_type.into(), name: title, ..Default::default() },
+        Some((owner, doc_type, title)) => {
+            MetadataFields { owner: Some(owner.into()), doc_type: doc_type.into(), name: title, ..Default::default() }
+        }
         None => MetadataFields { doc_type: config.doc_type.clone(), name: stem.to_owned(), ..Default::default() },
     }
 }
 
 fn iso_time(at: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(at).with_timezone(&domain::vietnam_offset()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    chrono::DateTime::<chrono::Utc>::from(at)
+        .with_timezone(&domain::vietnam_offset())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// What operators see of the state directory `state` (also read by the CLI while the server runs).
@@ -194,7 +199,15 @@ pub fn listing(state: &HotState, config: &HotFolderConfig) -> Result<HotFolderLi
         .into_iter()
         .map(|e| {
             let fields = fields_from_name(&e.name, config);
-            PendingFile { id: e.id.to_string(), owner: fields.owner, doc_type: fields.doc_type, name: fields.name, size: e.size, received_at: iso_time(e.at), file_name: e.name }
+            PendingFile {
+                id: e.id.to_string(),
+                owner: fields.owner,
+                doc_type: fields.doc_type,
+                name: fields.name,
+                size: e.size,
+                received_at: iso_time(e.at),
+                file_name: e.name,
+            }
         })
         .collect();
     let failed = state
@@ -202,7 +215,12 @@ pub fn listing(state: &HotState, config: &HotFolderConfig) -> Result<HotFolderLi
         .into_iter()
         .rev()
         .take(RECENT_FAILURES)
-        .map(|e| FailedFile { id: e.id.to_string(), received_at: iso_time(e.at), reason: e.reason.unwrap_or_default(), file_name: e.name })
+        .map(|e| FailedFile {
+            id: e.id.to_string(),
+            received_at: iso_time(e.at),
+            reason: e.reason.unwrap_or_default(),
+            file_name: e.name,
+        })
         .collect();
     Ok(HotFolderListing { pending, failed })
 }
@@ -256,7 +274,10 @@ impl Appliance {
         let begun = state.begin_check(id)?;
         let outcome = if begun > MAX_UNFINISHED_CHECKS {
             let reason = format!("checking it stopped the appliance {} times; it is not tried again", begun - 1);
-            state.fail(id, Stage::Processing, &reason).map(|()| HotOutcome::Failed(reason)).map_err(ApplianceError::from)
+            state
+                .fail(id, Stage::Processing, &reason)
+                .map(|()| HotOutcome::Failed(reason))
+                .map_err(ApplianceError::from)
         } else {
             self.check_taken_file(id)
         };
@@ -286,7 +307,10 @@ impl Appliance {
         // The decoders are not all ours: a panic on a hostile file is a refusal of that file, and
         // must not end the hot folder's thread.
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.importer().pages(Path::new(&name), bytes).and_then(|pages| pages.iter().try_for_each(|p| PendingPage::decode(p).map(drop))).map_err(|e| e.to_string())
+            self.importer()
+                .pages(Path::new(&name), bytes)
+                .and_then(|pages| pages.iter().try_for_each(|p| PendingPage::decode(p).map(drop)))
+                .map_err(|e| e.to_string())
         }))
         .unwrap_or_else(|_| Err(format!("{name}: the importer failed on this file")));
         match checked {
@@ -309,7 +333,11 @@ impl Appliance {
         let state = self.hot_state();
         let id = request.id;
         let bytes = self.read_hot_file(Stage::Pending, &id).map_err(|e| {
-            if missing(&e) { ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation")) } else { e.into() }
+            if missing(&e) {
+                ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation"))
+            } else {
+                e.into()
+            }
         })?;
         let file_name = state.name(&id);
         let mut fields = fields_from_name(&file_name, self.hot_folder_config());
@@ -326,17 +354,32 @@ impl Appliance {
             state.move_to(&id, Stage::Pending, Stage::Done)?;
             return Err(ApplianceError::Input(format!("{file_name}: its content was already archived as {code}")));
         }
-        let request = IngestRequest { metadata, pages: vec![(PathBuf::from(&file_name), bytes)], actor: actor.to_owned(), source: Some(source) };
+        let request = IngestRequest {
+            metadata,
+            pages: vec![(PathBuf::from(&file_name), bytes)],
+            actor: actor.to_owned(),
+            source: Some(source),
+        };
         match self.ingest(request, &mut |_| {}) {
             Ok(document) => {
                 state.move_to(&id, Stage::Pending, Stage::Done)?;
-                self.archive().audit(actor, "hotfolder-confirm", &document.code, &format!("hot-folder file {file_name:?} (blake3 {id})"))?;
+                self.archive().audit(
+                    actor,
+                    "hotfolder-confirm",
+                    &document.code,
+                    &format!("hot-folder file {file_name:?} (blake3 {id})"),
+                )?;
                 Ok(HotConfirmed { id: id.to_string(), file_name, document })
             }
             Err(e @ (ApplianceError::Input(_) | ApplianceError::NotFound(_))) => {
                 let reason = e.to_string();
                 state.fail(&id, Stage::Pending, &reason)?;
-                self.archive().audit(actor, "hotfolder-refused", id.as_str(), &format!("hot-folder file {file_name:?}: {reason}"))?;
+                self.archive().audit(
+                    actor,
+                    "hotfolder-refused",
+                    id.as_str(),
+                    &format!("hot-folder file {file_name:?}: {reason}"),
+                )?;
                 Err(ApplianceError::Input(format!("{reason} (the file was moved to the hot folder's failures)")))
             }
             Err(e) => Err(e),
@@ -348,7 +391,9 @@ impl Appliance {
     pub fn reject_hot_file(&self, request: HotReject, actor: &str) -> Result<HotRejected, ApplianceError> {
         let reason = request.reason.trim();
         if reason.is_empty() || reason.chars().count() > MAX_REJECT_REASON {
-            return Err(ApplianceError::Input(format!("a rejection needs a reason of 1 to {MAX_REJECT_REASON} characters")));
+            return Err(ApplianceError::Input(format!(
+                "a rejection needs a reason of 1 to {MAX_REJECT_REASON} characters"
+            )));
         }
         let _decision = self.hot_files().decisions.lock().unwrap_or_else(|p| p.into_inner());
         let state = self.hot_state();
@@ -356,9 +401,18 @@ impl Appliance {
         let file_name = state.name(&id);
         let recorded = format!("rejected by {actor}: {reason}");
         state.fail(&id, Stage::Pending, &recorded).map_err(|e| {
-            if missing(&e) { ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation")) } else { e.into() }
+            if missing(&e) {
+                ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation"))
+            } else {
+                e.into()
+            }
         })?;
-        self.archive().audit(actor, "hotfolder-reject", id.as_str(), &format!("hot-folder file {file_name:?}: {reason}"))?;
+        self.archive().audit(
+            actor,
+            "hotfolder-reject",
+            id.as_str(),
+            &format!("hot-folder file {file_name:?}: {reason}"),
+        )?;
         Ok(HotRejected { id: id.to_string(), file_name, reason: recorded })
     }
 
@@ -402,8 +456,15 @@ pub fn spawn_hot_folder(appliance: Arc<Appliance>) -> anyhow::Result<Option<Path
     }
     let share = config.path.clone().unwrap_or_else(|| appliance.data_dir().join("inbox"));
     let state = state_dir(appliance.data_dir());
-    let mut folder = HotFolder::open(&share, Duration::from_secs_f64(config.settle_seconds.max(0.0)), appliance.importer().limits().max_file_bytes)?;
-    let (share_real, state_real) = (share.canonicalize().with_context(|| share.display().to_string())?, state.canonicalize().with_context(|| state.display().to_string())?);
+    let mut folder = HotFolder::open(
+        &share,
+        Duration::from_secs_f64(config.settle_seconds.max(0.0)),
+        appliance.importer().limits().max_file_bytes,
+    )?;
+    let (share_real, state_real) = (
+        share.canonicalize().with_context(|| share.display().to_string())?,
+        state.canonicalize().with_context(|| state.display().to_string())?,
+    );
     if share_real.starts_with(&state_real) || state_real.starts_with(&share_real) {
         bail!(
             "[hot_folder] path {} overlaps the appliance's own hot-folder state {}: the share's writers must not reach it; choose a folder outside it",
@@ -476,7 +537,10 @@ mod tests {
     fn a_file_name_gives_owner_type_and_name() {
         let config = HotFolderConfig::default();
         let named = fields_from_name("001099012345_GKS_Giấy_khai sinh.pdf", &config);
-        assert_eq!((named.owner.as_deref(), named.doc_type.as_str(), named.name.as_str()), (Some("001099012345"), "GKS", "Giấy khai sinh"));
+        assert_eq!(
+            (named.owner.as_deref(), named.doc_type.as_str(), named.name.as_str()),
+            (Some("001099012345"), "GKS", "Giấy khai sinh")
+        );
         let plain = fields_from_name("scan 0001.pdf", &config);
         assert_eq!((plain.owner, plain.doc_type.as_str(), plain.name.as_str()), (None, "KHAC", "scan 0001"));
     }

@@ -51,14 +51,18 @@ pub struct MetadataFields {
 fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApplianceError> {
     value
         .map(|v| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                .map_err(|_| ApplianceError::Input(format!("invalid {field} {v:?}: not a real calendar date in the form YYYY-MM-DD")))
+            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+                ApplianceError::Input(format!("invalid {field} {v:?}: not a real calendar date in the form YYYY-MM-DD"))
+            })
         })
         .transpose()
 }
 
 /// Parses an optional typed field with its own parser.
-fn parse_opt<T>(value: Option<&str>, parse: impl Fn(&str) -> Result<T, domain::DomainError>) -> Result<Option<T>, ApplianceError> {
+fn parse_opt<T>(
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, domain::DomainError>,
+) -> Result<Option<T>, ApplianceError> {
     Ok(value.map(parse).transpose()?)
 }
 
@@ -98,7 +102,12 @@ mod tests {
     use super::*;
 
     fn fields() -> MetadataFields {
-        MetadataFields { doc_type: "GPXD".into(), name: "Giấy phép xây dựng".into(), owner: Some("001099012345".into()), ..Default::default() }
+        MetadataFields {
+            doc_type: "GPXD".into(),
+            name: "Giấy phép xây dựng".into(),
+            owner: Some("001099012345".into()),
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -33,7 +33,12 @@ pub fn spawn(appliance: Arc<Appliance>) {
         if last_day == Some(today) {
             return;
         }
-        match a.archive().mark_eligible(today, ACTOR).map_err(crate::ApplianceError::from).and_then(|codes| a.catch_up_search().map(|_| codes)) {
+        match a
+            .archive()
+            .mark_eligible(today, ACTOR)
+            .map_err(crate::ApplianceError::from)
+            .and_then(|codes| a.catch_up_search().map(|_| codes))
+        {
             Ok(codes) => {
                 last_day = Some(today);
                 if !codes.is_empty() {
@@ -52,7 +57,9 @@ pub fn spawn(appliance: Arc<Appliance>) {
     let a = appliance;
     let scrub = Duration::from_secs(config.scrub_hours.max(1) * 3600);
     every(scrub, scrub, move || match a.archive().fixity(Some(config.scrub_bytes_per_second), ACTOR) {
-        Ok(report) if report.is_clean() => tracing::info!(documents = report.documents, blobs = report.blobs, "fixity: intact"),
+        Ok(report) if report.is_clean() => {
+            tracing::info!(documents = report.documents, blobs = report.blobs, "fixity: intact")
+        }
         Ok(report) => {
             for p in &report.problems {
                 tracing::error!("fixity: {p}");

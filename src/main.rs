@@ -23,9 +23,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // SANE takes its configuration from the environment when first used; it is set here, while the
     // process has one thread, for the commands that use scanners.
-    let scans = matches!(cli.command, sohoa::cli::Command::Serve { .. } | sohoa::cli::Command::Scanners { .. } | sohoa::cli::Command::Scan(_));
+    let scans = matches!(
+        cli.command,
+        sohoa::cli::Command::Serve { .. } | sohoa::cli::Command::Scanners { .. } | sohoa::cli::Command::Scan(_)
+    );
     if scans {
-        if let Err(e) = sohoa::scan::scanner_config(cli.config.as_deref()).and_then(|c| sohoa::scan::configure_sane(&cli.data, &c)) {
+        if let Err(e) =
+            sohoa::scan::scanner_config(cli.config.as_deref()).and_then(|c| sohoa::scan::configure_sane(&cli.data, &c))
+        {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             return ExitCode::from(2);
         }

@@ -45,9 +45,20 @@ pub fn start_of_day(day: NaiveDate) -> Option<DateTime<FixedOffset>> {
 impl Appliance {
     /// The owner's documents in force on `valid_on` (of `doc_type` if given), each verified now.
     /// The lookup and each verification are audited.
-    pub fn reuse(&self, owner: &OwnerId, doc_type: Option<&DocumentTypeCode>, valid_on: NaiveDate, actor: &str) -> Result<Vec<ReuseCandidate>, ApplianceError> {
+    pub fn reuse(
+        &self,
+        owner: &OwnerId,
+        doc_type: Option<&DocumentTypeCode>,
+        valid_on: NaiveDate,
+        actor: &str,
+    ) -> Result<Vec<ReuseCandidate>, ApplianceError> {
         let hits = self.search_index().reuse(owner.as_str(), doc_type.map(DocumentTypeCode::as_str), valid_on)?;
-        self.archive().audit(actor, "reuse-lookup", owner.as_str(), &format!("valid on {valid_on}: {} documents", hits.len()))?;
+        self.archive().audit(
+            actor,
+            "reuse-lookup",
+            owner.as_str(),
+            &format!("valid on {valid_on}: {} documents", hits.len()),
+        )?;
         hits.into_iter()
             .map(|document: ReuseHit| {
                 let report = self.verify_code(&document.code, actor)?;
@@ -62,12 +73,17 @@ impl Appliance {
     pub fn record_reuse(&self, code: &DocumentCode, dossier: &DossierCode, actor: &str) -> Result<(), ApplianceError> {
         let record = self.record(code)?;
         if record.status != DocumentStatus::Active {
-            return Err(ApplianceError::Input(format!("document {code} is {} and cannot be reused", record.status.name())));
+            return Err(ApplianceError::Input(format!(
+                "document {code} is {} and cannot be reused",
+                record.status.name()
+            )));
         }
         let today = domain::vietnam_now().date_naive();
         if let domain::Validity::Until(end) = record.metadata.validity() {
             if end < today {
-                return Err(ApplianceError::Input(format!("document {code} was valid until {end} and cannot be reused")));
+                return Err(ApplianceError::Input(format!(
+                    "document {code} was valid until {end} and cannot be reused"
+                )));
             }
         }
         self.archive().audit(actor, REUSE, &code.to_string(), &dossier.to_string())?;
@@ -77,7 +93,12 @@ impl Appliance {
     /// The reuse rate per month between `from` and `until` (audit times, `until` excluded): of the
     /// dossiers received, how many reused at least one document. A dossier counts in the month of
     /// its first ingest or reuse.
-    pub fn reuse_report(&self, from: Option<DateTime<FixedOffset>>, until: Option<DateTime<FixedOffset>>, actor: &str) -> Result<Vec<ReuseRate>, ApplianceError> {
+    pub fn reuse_report(
+        &self,
+        from: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+        actor: &str,
+    ) -> Result<Vec<ReuseRate>, ApplianceError> {
         let entries = self.archive().audit_query(&AuditQuery { from, until, ..AuditQuery::default() })?;
         let mut first_seen: BTreeMap<String, String> = BTreeMap::new();
         let mut reusing: BTreeSet<String> = BTreeSet::new();

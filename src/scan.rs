@@ -35,7 +35,10 @@ pub fn configure_sane(data: &Path, config: &ScannerConfig) -> anyhow::Result<()>
     if config.test_scanner {
         backends.push("test".into());
         // One virtual scanner whose scan area holds an A4 page.
-        std::fs::write(dir.join("test.conf"), "number_of_devices 1\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n")?;
+        std::fs::write(
+            dir.join("test.conf"),
+            "number_of_devices 1\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n",
+        )?;
     }
     std::fs::write(dir.join("dll.conf"), backends.join("\n") + "\n")?;
     // The trailing colon keeps SANE's default directories after this one, for the other
@@ -56,11 +59,15 @@ pub fn page_size(text: &str) -> Result<(f64, f64), String> {
         "letter" => (215.9, 279.4),
         "legal" => (215.9, 355.6),
         other => {
-            let (w, h) = other.split_once('x').ok_or_else(|| format!("unknown page size {text:?}: expected a4, a5, a3, letter, legal or WIDTHxHEIGHT in mm"))?;
+            let (w, h) = other.split_once('x').ok_or_else(|| {
+                format!("unknown page size {text:?}: expected a4, a5, a3, letter, legal or WIDTHxHEIGHT in mm")
+            })?;
             let parse = |v: &str| v.trim().parse::<f64>().ok().filter(|v| *v > 0.0 && *v <= 1000.0);
             match (parse(w), parse(h)) {
                 (Some(w), Some(h)) => (w, h),
-                _ => return Err(format!("page size {text:?}: width and height must be millimetres between 0 and 1000")),
+                _ => {
+                    return Err(format!("page size {text:?}: width and height must be millimetres between 0 and 1000"));
+                }
             }
         }
     })
@@ -86,7 +93,11 @@ pub fn scan_document(
         match item {
             Ok(page) => {
                 on_page(&page);
-                let path = holding.join(format!("sheet-{:03}-{}.png", page.sheet, if page.side == scanner_driver::Side::Front { "front" } else { "back" }));
+                let path = holding.join(format!(
+                    "sheet-{:03}-{}.png",
+                    page.sheet,
+                    if page.side == scanner_driver::Side::Front { "front" } else { "back" }
+                ));
                 let png = page.to_png();
                 std::fs::write(&path, &png).with_context(|| format!("cannot write {}", path.display()))?;
                 pages.push((PathBuf::from(page.origin()), png));
@@ -99,7 +110,11 @@ pub fn scan_document(
             let _ = std::fs::remove_dir_all(&holding);
             e.into()
         } else {
-            ApplianceError::Input(format!("{e}; the {} pages scanned before are kept in {}", pages.len(), holding.display()))
+            ApplianceError::Input(format!(
+                "{e}; the {} pages scanned before are kept in {}",
+                pages.len(),
+                holding.display()
+            ))
         }
     };
     if let Some(e) = ended {

@@ -39,7 +39,9 @@ impl fmt::Display for SealOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SealOrigin::Own(key) => write!(f, "key {key}"),
-            SealOrigin::Foreign { key, sender } => write!(f, "foreign key {key} of {sender}, pinned for this imported document only"),
+            SealOrigin::Foreign { key, sender } => {
+                write!(f, "foreign key {key} of {sender}, pinned for this imported document only")
+            }
         }
     }
 }
@@ -81,13 +83,23 @@ impl SealKeys {
     }
 
     /// Pins another appliance's key for the given seals (see [`ForeignKeys::pin`]).
-    pub fn pin_foreign<'a>(&self, key: &PublicSealKey, sender: &str, pinned: &str, seals: impl IntoIterator<Item = (&'a DocumentCode, BlobHash)>) -> Result<(), SignerError> {
+    pub fn pin_foreign<'a>(
+        &self,
+        key: &PublicSealKey,
+        sender: &str,
+        pinned: &str,
+        seals: impl IntoIterator<Item = (&'a DocumentCode, BlobHash)>,
+    ) -> Result<(), SignerError> {
         self.foreign.write().unwrap_or_else(|p| p.into_inner()).pin(key, sender, pinned, seals)
     }
 
     /// The text of a seal about `document`, checked with this appliance's key it names or else
     /// with a foreign key pinned for exactly this seal of this document; and whose key it was.
-    pub fn document_seal_text<'a>(&self, document: &DocumentCode, sealed: &'a Sealed) -> Result<(&'a str, SealOrigin), SignerError> {
+    pub fn document_seal_text<'a>(
+        &self,
+        document: &DocumentCode,
+        sealed: &'a Sealed,
+    ) -> Result<(&'a str, SealOrigin), SignerError> {
         match self.ring().verified_text(sealed) {
             Err(SignerError::UnknownKey(_)) => {
                 let foreign = self.foreign();
@@ -99,14 +111,22 @@ impl SealKeys {
     }
 
     /// A document's manifest seal, checked as [`document_seal_text`](Self::document_seal_text) does.
-    pub fn verify_manifest(&self, document: &DocumentCode, seal: &SealRecord) -> Result<(Manifest, SealOrigin), SignerError> {
+    pub fn verify_manifest(
+        &self,
+        document: &DocumentCode,
+        seal: &SealRecord,
+    ) -> Result<(Manifest, SealOrigin), SignerError> {
         let sealed = sealed(seal)?;
         let (text, origin) = self.document_seal_text(document, &sealed)?;
         Ok((Manifest::parse(text)?, origin))
     }
 
     /// A page seal of `document`, checked as [`document_seal_text`](Self::document_seal_text) does.
-    pub fn verify_page(&self, document: &DocumentCode, seal: &SealRecord) -> Result<(PageSeal, SealOrigin), SignerError> {
+    pub fn verify_page(
+        &self,
+        document: &DocumentCode,
+        seal: &SealRecord,
+    ) -> Result<(PageSeal, SealOrigin), SignerError> {
         let sealed = sealed(seal)?;
         let (text, origin) = self.document_seal_text(document, &sealed)?;
         Ok((PageSeal::parse(text)?, origin))

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::{DocumentCode, DocumentMetadata, VerificationToken, vietnam_now};
 use signer::{
-    Certificate, DevelopmentSigner, PdfSigner, Revocation, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner,
-    read_pem_certificates, sign_pdf, verify_pdf_signatures_with,
+    Certificate, DevelopmentSigner, PdfSigner, Revocation, SignatureRequest, SoftwareSigner, TimestampAuthority,
+    TokenConfig, TokenSigner, read_pem_certificates, sign_pdf, verify_pdf_signatures_with,
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -84,7 +84,10 @@ impl Signing {
             anchors.extend(read_pem_certificates(path)?);
         }
         let signer: Box<dyn PdfSigner> = match (&config.key, &config.pkcs12, &config.pkcs11_module) {
-            (Some(key), _, _) => Box::new(SoftwareSigner::from_pem_files(key, config.chain.as_deref().context("[signature] key needs chain")?)?),
+            (Some(key), _, _) => Box::new(SoftwareSigner::from_pem_files(
+                key,
+                config.chain.as_deref().context("[signature] key needs chain")?,
+            )?),
             (_, Some(bundle), _) => {
                 let password = secret("SOHOA_PKCS12_PASSWORD", "the PKCS #12 bundle's password")?;
                 Box::new(SoftwareSigner::from_pkcs12(bundle, &password)?)
@@ -102,7 +105,10 @@ impl Signing {
                 Box::new(SoftwareSigner::from_pem_files(&development.key, &development.chain)?)
             }
         };
-        anyhow::ensure!(!anchors.is_empty(), "[signature] trust_anchors is empty: name the PEM file of the CA that issued the signing certificate");
+        anyhow::ensure!(
+            !anchors.is_empty(),
+            "[signature] trust_anchors is empty: name the PEM file of the CA that issued the signing certificate"
+        );
         let tsa = config.tsa_url.as_ref().map(|url| TimestampAuthority::new(url.clone(), TSA_TIMEOUT)).transpose()?;
         let revocation = Revocation::new(config.crl_files.clone(), config.crl_fetch.then_some(REVOCATION_TIMEOUT));
         let revocation = if config.ocsp { revocation.with_ocsp(REVOCATION_TIMEOUT) } else { revocation };
@@ -136,7 +142,14 @@ impl Signing {
     /// (carrying the document's verification link with `token`) top-left and the agency's block
     /// top-right of page 1, in the `blank_top` points of page 1's image that hold no ink, or in a
     /// margin added above it.
-    pub fn sign(&self, pdf: &[u8], code: &DocumentCode, token: &VerificationToken, metadata: &DocumentMetadata, blank_top: f32) -> anyhow::Result<Vec<u8>> {
+    pub fn sign(
+        &self,
+        pdf: &[u8],
+        code: &DocumentCode,
+        token: &VerificationToken,
+        metadata: &DocumentMetadata,
+        blank_top: f32,
+    ) -> anyhow::Result<Vec<u8>> {
         let time = vietnam_now();
         let iso = |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
         let or_none = |v: Option<String>| v.unwrap_or_else(|| "không có".into());
@@ -145,7 +158,10 @@ impl Signing {
             reason: format!("Sao y bản chính {}", metadata.name()),
             location: self.agency.location.clone(),
             time,
-            operator_block: vec![format!("Người số hoá: {}", metadata.operator()), format!("Thời gian số hoá: {}", iso(metadata.captured_at()))],
+            operator_block: vec![
+                format!("Người số hoá: {}", metadata.operator()),
+                format!("Thời gian số hoá: {}", iso(metadata.captured_at())),
+            ],
             // Decree 30/2020 App. I: the form of copy, the copying agency, and the signing time.
             agency_block: vec!["SAO Y".into(), self.agency.name.clone(), format!("Thời gian ký: {}", iso(time))],
             qr_payload: [
@@ -177,7 +193,11 @@ impl Signing {
             .into_iter()
             .flat_map(|r| {
                 let prefix = if several { format!("PDF signature {}", r.field) } else { "PDF signature".to_owned() };
-                r.checks.into_iter().map(move |c| Check { name: format!("{prefix}: {}", c.name), passed: c.passed, detail: c.detail })
+                r.checks.into_iter().map(move |c| Check {
+                    name: format!("{prefix}: {}", c.name),
+                    passed: c.passed,
+                    detail: c.detail,
+                })
             })
             .collect()
     }

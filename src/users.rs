@@ -4,9 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use archive::{Archive, UserRecord};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use domain::vietnam_now;
 use serde::{Deserialize, Serialize};
 
@@ -119,7 +119,8 @@ fn check_password(password: &str) -> Result<(), ApplianceError> {
 
 fn hash_password(password: &str) -> Result<String, ApplianceError> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a salt: {e}")))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a salt: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("salt: {e}")))?;
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -132,7 +133,13 @@ pub fn set_user(archive: &Archive, name: &str, role: Role, password: &str) -> Re
     check_name(name)?;
     check_password(password)?;
     let hash = hash_password(password)?;
-    archive.put_user(&UserRecord { name: name.to_owned(), role: role.to_string(), password_hash: hash, created_at: vietnam_now(), disabled_at: None })?;
+    archive.put_user(&UserRecord {
+        name: name.to_owned(),
+        role: role.to_string(),
+        password_hash: hash,
+        created_at: vietnam_now(),
+        disabled_at: None,
+    })?;
     Ok(())
 }
 
@@ -210,7 +217,9 @@ pub fn random_password() -> Result<String, ApplianceError> {
     while out.len() < 20 {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-        out.extend(bytes.iter().filter(|b| (**b as usize) < limit).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char));
+        out.extend(
+            bytes.iter().filter(|b| (**b as usize) < limit).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char),
+        );
     }
     out.truncate(20);
     Ok(out)

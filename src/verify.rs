@@ -66,7 +66,8 @@ enum Depth {
 /// A new verification token from the operating system's random source.
 pub(crate) fn new_token() -> Result<VerificationToken, ApplianceError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a verification token: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("no randomness for a verification token: {e}")))?;
     Ok(VerificationToken::from_random(bytes))
 }
 
@@ -90,7 +91,11 @@ impl Appliance {
     /// and status, or `None` when
     /// the pair names no document, whether the code is unknown, has no token or has another one.
     /// Nothing is written: the caller counts public verifications instead of auditing each.
-    pub fn verify_by_token(&self, code: &DocumentCode, token: &VerificationToken) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+    pub fn verify_by_token(
+        &self,
+        code: &DocumentCode,
+        token: &VerificationToken,
+    ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
         Ok(self.archive().record_by_token(code, token)?.map(|record| {
             let code = record.code.to_string();
             (report(code.clone(), Some(code), self.record_checks(&record, Depth::Record)), record)
@@ -100,24 +105,42 @@ impl Appliance {
     /// Public verification of an uploaded file by its BLAKE3 alone: when it is byte for byte the
     /// PDF of an archived document, that document's checks at constant cost and its record; `None`
     /// for any other file, without saying whether the code it may name exists. Nothing is written.
-    pub fn verify_public_file(&self, name: &str, hash: &BlobHash) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+    pub fn verify_public_file(
+        &self,
+        name: &str,
+        hash: &BlobHash,
+    ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
         self.archived_file(name, hash, Depth::Record)
     }
 
     /// Verifies a file already known by its BLAKE3 (hashed while it was received) when it is byte
     /// for byte the sealed PDF of an archived document; `None` when it is not, and then only
     /// [`verify_file`](Self::verify_file) with its bytes can say what differs.
-    pub fn verify_archived_file(&self, name: &str, hash: &BlobHash, actor: &str) -> Result<Option<VerifyReport>, ApplianceError> {
+    pub fn verify_archived_file(
+        &self,
+        name: &str,
+        hash: &BlobHash,
+        actor: &str,
+    ) -> Result<Option<VerifyReport>, ApplianceError> {
         let Some((report, record)) = self.archived_file(name, hash, Depth::Content)? else { return Ok(None) };
         self.archive().audit(actor, "verify-file", &record.code.to_string(), name)?;
         Ok(Some(report))
     }
 
     /// The report on a file whose hash is an archived PDF, with the record it matched.
-    fn archived_file(&self, name: &str, hash: &BlobHash, depth: Depth) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+    fn archived_file(
+        &self,
+        name: &str,
+        hash: &BlobHash,
+        depth: Depth,
+    ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
         let Some(code) = self.archive().find_by_pdf(hash)? else { return Ok(None) };
         let record = self.record(&code)?;
-        let mut checks = vec![check("PDF file", true, format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)))];
+        let mut checks = vec![check(
+            "PDF file",
+            true,
+            format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)),
+        )];
         checks.extend(self.record_checks(&record, depth));
         Ok(Some((report(name.to_owned(), Some(code.to_string()), checks), record)))
     }
@@ -134,7 +157,9 @@ impl Appliance {
             let mut checks = vec![check(
                 "PDF file",
                 false,
-                format!("not an archived document: no archived PDF has BLAKE3 {hash} and the file names no sohoa document code"),
+                format!(
+                    "not an archived document: no archived PDF has BLAKE3 {hash} and the file names no sohoa document code"
+                ),
             )];
             checks.extend(self.signing().checks(bytes));
             return Ok(report(name.to_owned(), None, checks));
@@ -143,20 +168,31 @@ impl Appliance {
             return Ok(report(
                 name.to_owned(),
                 None,
-                vec![check("PDF file", false, format!("the file names document {code}, which is not in this archive (BLAKE3 {hash})"))],
+                vec![check(
+                    "PDF file",
+                    false,
+                    format!("the file names document {code}, which is not in this archive (BLAKE3 {hash})"),
+                )],
             ));
         };
         let key = seal_key(&record);
         let mut checks = vec![check(
             "PDF file",
             false,
-            format!("BLAKE3 of the file is {hash}, but the PDF sealed for {code} by key {key} has BLAKE3 {}", record.pdf),
+            format!(
+                "BLAKE3 of the file is {hash}, but the PDF sealed for {code} by key {key} has BLAKE3 {}",
+                record.pdf
+            ),
         )];
         checks.extend(self.signing().checks(bytes));
         match capture::image_streams(bytes) {
             Ok(streams) => {
                 if streams.len() != record.pages.len() {
-                    checks.push(check("page count", false, format!("the file has {} pages, the sealed PDF {}", streams.len(), record.pages.len())));
+                    checks.push(check(
+                        "page count",
+                        false,
+                        format!("the file has {} pages, the sealed PDF {}", streams.len(), record.pages.len()),
+                    ));
                 }
                 for (i, (stream, page)) in streams.iter().zip(&record.pages).enumerate() {
                     let found = BlobHash::of(stream);
@@ -164,7 +200,11 @@ impl Appliance {
                     checks.push(if found == page.stream {
                         check(name, true, format!("image stream BLAKE3 {found} matches the seal"))
                     } else {
-                        check(name, false, format!("image stream in the file has BLAKE3 {found}, sealed {} by key {key}", page.stream))
+                        check(
+                            name,
+                            false,
+                            format!("image stream in the file has BLAKE3 {found}, sealed {} by key {key}", page.stream),
+                        )
                     });
                 }
             }
@@ -223,11 +263,24 @@ impl Appliance {
         let name = "archive log";
         match self.archive().prove(&record.code) {
             Err(e) => check(name, false, e.to_string()),
-            Ok(proof) if !proof.verifies() => check(name, false, format!("the inclusion proof of leaf {} does not lead to the checkpoint's root", proof.index)),
+            Ok(proof) if !proof.verifies() => check(
+                name,
+                false,
+                format!("the inclusion proof of leaf {} does not lead to the checkpoint's root", proof.index),
+            ),
             Ok(proof) => match self.seal_keys().check(&proof.checkpoint.seal) {
                 Err(e) => check(name, false, format!("checkpoint {}: {e}", proof.checkpoint.size)),
-                Ok(()) if !proof.checkpoint.body_matches() => check(name, false, format!("checkpoint {} is not what its seal signed", proof.checkpoint.size)),
-                Ok(()) => check(name, true, format!("leaf {} is in the log of {} leaves signed by key {}", proof.index, proof.checkpoint.size, proof.checkpoint.seal.key)),
+                Ok(()) if !proof.checkpoint.body_matches() => {
+                    check(name, false, format!("checkpoint {} is not what its seal signed", proof.checkpoint.size))
+                }
+                Ok(()) => check(
+                    name,
+                    true,
+                    format!(
+                        "leaf {} is in the log of {} leaves signed by key {}",
+                        proof.index, proof.checkpoint.size, proof.checkpoint.seal.key
+                    ),
+                ),
             },
         }
     }
@@ -238,11 +291,20 @@ impl Appliance {
 fn status_check(record: &DocumentRecord) -> Check {
     match &record.status {
         DocumentStatus::Active => check("status", true, "active"),
-        DocumentStatus::Revoked(r) => check("status", false, format!("revoked on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason)),
+        DocumentStatus::Revoked(r) => {
+            check("status", false, format!("revoked on {} by {}: {}", r.at.to_rfc3339(), r.by, r.reason))
+        }
         DocumentStatus::Destroyed(d) => check(
             "status",
             false,
-            format!("destroyed on {} under council decision {} of {} (requested by {}, confirmed by {})", d.at.to_rfc3339(), d.decision.number, d.decision.date, d.requested_by, d.approved_by),
+            format!(
+                "destroyed on {} under council decision {} of {} (requested by {}, confirmed by {})",
+                d.at.to_rfc3339(),
+                d.decision.number,
+                d.decision.date,
+                d.requested_by,
+                d.approved_by
+            ),
         ),
     }
 }
@@ -254,13 +316,22 @@ fn page_seal_check(appliance: &Appliance, record: &DocumentRecord, number: u32, 
     let key = &page.seal.key;
     match appliance.seal_keys().verify_page(&record.code, &page.seal) {
         Err(e) => check(name, false, e.to_string()),
-        Ok((seal, _)) if seal.document != record.code || seal.page != number => {
-            check(name, false, format!("the seal by key {key} is for page {} of {}, not page {number} of {}", seal.page, seal.document, record.code))
+        Ok((seal, _)) if seal.document != record.code || seal.page != number => check(
+            name,
+            false,
+            format!(
+                "the seal by key {key} is for page {} of {}, not page {number} of {}",
+                seal.page, seal.document, record.code
+            ),
+        ),
+        Ok((seal, _)) if seal.image != page.image => check(
+            name,
+            false,
+            format!("page image BLAKE3 is {}, the seal by key {key} says {}", page.image, seal.image),
+        ),
+        Ok((_, origin)) => {
+            check(name, true, format!("Ed25519 signature by {origin} binds image {} to page {number}", page.image))
         }
-        Ok((seal, _)) if seal.image != page.image => {
-            check(name, false, format!("page image BLAKE3 is {}, the seal by key {key} says {}", page.image, seal.image))
-        }
-        Ok((_, origin)) => check(name, true, format!("Ed25519 signature by {origin} binds image {} to page {number}", page.image)),
     }
 }
 
@@ -283,7 +354,11 @@ fn covers(manifest: &Manifest, record: &DocumentRecord, key: &str) -> Check {
         problems.push(format!("page hashes differ from the {} sealed pages", sealed_pages.len()));
     }
     if problems.is_empty() {
-        check("seal covers record", true, format!("{} pages, PDF and metadata as sealed by key {key}", record.pages.len()))
+        check(
+            "seal covers record",
+            true,
+            format!("{} pages, PDF and metadata as sealed by key {key}", record.pages.len()),
+        )
     } else {
         check("seal covers record", false, problems.join("; "))
     }

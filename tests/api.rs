@@ -49,7 +49,10 @@ impl Api {
     /// Logs in with a password and returns the session's token.
     pub async fn login_as(&self, user: &str, password: &str) -> String {
         let body = serde_json::json!({ "username": user, "password": password }).to_string();
-        let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        let request = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
         let (status, json) = self.json(request).await;
         assert_eq!(status, StatusCode::OK, "{json}");
         json["token"].as_str().unwrap().to_owned()
@@ -72,7 +75,9 @@ pub const BOUNDARY: &str = "sohoa-test-boundary";
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
     }
     for (name, file, bytes) in files {
         body.extend(

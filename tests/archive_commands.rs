@@ -60,7 +60,10 @@ fn revocation_holds_disposition_log_audit_and_fixity_from_the_command_line() {
     assert_eq!(report["report"]["requested_by"], "alice");
     let out = s.run(&["verify", &doomed]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && text.contains("FAIL status: destroyed") && text.contains("ok   destruction report"), "{text}");
+    assert!(
+        !out.status.success() && text.contains("FAIL status: destroyed") && text.contains("ok   destruction report"),
+        "{text}"
+    );
     assert!(s.ok(&["search", "quyết định"]).lines().all(|l| !l.starts_with(&doomed)), "destroyed text left the index");
     fails(&s, &["get", &doomed, "-o", s.dir.path().join("x.pdf").to_str().unwrap()], "missing");
 
@@ -117,11 +120,20 @@ fn backup_restores_into_a_new_appliance_and_bags_validate_and_import_elsewhere()
     let a_key = std::fs::read_to_string(a.data().join("keys/current")).unwrap().trim().to_owned();
     let anchor = a.data().join("keys/x509/development-root.pem");
     let restored = Sohoa::new();
-    assert!(restored.ok(&["restore", "--expect-key", &a_key, backup.to_str().unwrap()]).contains("restored 2 documents"));
+    assert!(
+        restored.ok(&["restore", "--expect-key", &a_key, backup.to_str().unwrap()]).contains("restored 2 documents")
+    );
     let restored_config = restored.dir.path().join("sohoa.toml");
-    std::fs::write(&restored_config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
-    assert!(restored.ok(&["--config", restored_config.to_str().unwrap(), "verify", &first]).trim_end().ends_with("valid"));
-    assert_eq!(restored.ok(&["search", "quyết định"]).lines().count(), 2, "the index is rebuilt from the restored archive");
+    std::fs::write(&restored_config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap()))
+        .unwrap();
+    assert!(
+        restored.ok(&["--config", restored_config.to_str().unwrap(), "verify", &first]).trim_end().ends_with("valid")
+    );
+    assert_eq!(
+        restored.ok(&["search", "quyết định"]).lines().count(),
+        2,
+        "the index is rebuilt from the restored archive"
+    );
     let again = restored.run(&["restore", "--expect-key", &a_key, backup.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds an archive"));
 

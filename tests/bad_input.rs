@@ -28,7 +28,18 @@ fn bad_input_is_refused_and_changes_nothing() {
         // A damaged page in the middle of a document is named by its number, and nothing of the
         // document is kept.
         (
-            vec!["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "x", good, truncated.to_str().unwrap(), good],
+            vec![
+                "ingest",
+                "--owner",
+                "001099012345",
+                "--type",
+                "GPXD",
+                "--name",
+                "x",
+                good,
+                truncated.to_str().unwrap(),
+                good,
+            ],
             "page 2: ",
         ),
         (ingest_args("001099012345", "2024-03-01", missing.to_str().unwrap()), "cannot read"),

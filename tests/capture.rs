@@ -96,7 +96,9 @@ fn documents_ingested_at_once_share_the_workers_and_report_every_page() {
                     let pages = names.iter().map(|n| (corpus(n), std::fs::read(corpus(n)).unwrap())).collect();
                     let mut events = Vec::new();
                     let report = appliance
-                        .ingest(IngestRequest { metadata, pages, actor: "operator".into(), source: None }, &mut |p| events.push((p.page, p.stage)))
+                        .ingest(IngestRequest { metadata, pages, actor: "operator".into(), source: None }, &mut |p| {
+                            events.push((p.page, p.stage))
+                        })
                         .unwrap();
                     (report.code, events)
                 })
@@ -112,7 +114,10 @@ fn documents_ingested_at_once_share_the_workers_and_report_every_page() {
         for page in 1..=2 {
             let stages: Vec<&PageStage> = events.iter().filter(|(p, _)| *p == page).map(|(_, s)| s).collect();
             let first_three = [PageStage::Queued, PageStage::Preprocessing, PageStage::Ocr];
-            assert!(stages.len() >= 4 && stages[..3].iter().copied().eq(first_three.iter()), "{code} page {page}: {stages:?}");
+            assert!(
+                stages.len() >= 4 && stages[..3].iter().copied().eq(first_three.iter()),
+                "{code} page {page}: {stages:?}"
+            );
             assert_eq!(stages.last(), Some(&&PageStage::Done), "{code} page {page}: {stages:?}");
         }
         let record = appliance.record(&code.parse().unwrap()).unwrap();

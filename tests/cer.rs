@@ -17,7 +17,9 @@ pub fn page_bound(page: &str) -> f64 {
 
 /// The edit distance behind [`cer`] and the reference length, for rates over several pages.
 pub fn edits(reference: &str, hypothesis: &str) -> (usize, usize) {
-    let norm = |s: &str| -> Vec<char> { s.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").chars().collect() };
+    let norm = |s: &str| -> Vec<char> {
+        s.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ").chars().collect()
+    };
     let (r, h) = (norm(reference), norm(hypothesis));
     let mut prev: Vec<usize> = (0..=h.len()).collect();
     for (i, rc) in r.iter().enumerate() {

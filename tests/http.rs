@@ -36,7 +36,12 @@ async fn every_api_route_needs_a_session_and_the_right_role() {
     }
     let bad_login = serde_json::json!({ "username": "officer", "password": "wrong password" }).to_string();
     let (status, _) = api
-        .send(Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(bad_login)).unwrap())
+        .send(
+            Request::post("/api/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(bad_login))
+                .unwrap(),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     api.state.audit_failed_logins().unwrap();
@@ -66,7 +71,8 @@ async fn ingest_search_download_and_verify_over_http() {
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
 
     // Bad metadata is refused with the field named, before any work is done.
-    let form = multipart(&[("type", "GPXD"), ("name", "Giấy phép"), ("owner", "12345")], &[("page", "p1.png", page.clone())]);
+    let form =
+        multipart(&[("type", "GPXD"), ("name", "Giấy phép"), ("owner", "12345")], &[("page", "p1.png", page.clone())]);
     let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json["error"].as_str().unwrap().contains("owner ID"), "{json}");
@@ -83,7 +89,11 @@ async fn ingest_search_download_and_verify_over_http() {
     // The operator's screen follows the pages by the job name it chose; nobody else sees the job.
     let (status, progress) = api.json(get("/api/documents/progress/counter1-0001", &operator)).await;
     assert_eq!(status, StatusCode::OK, "{progress}");
-    assert_eq!((progress["finished"].as_bool(), progress["code"].as_str()), (Some(true), Some(code.as_str())), "{progress}");
+    assert_eq!(
+        (progress["finished"].as_bool(), progress["code"].as_str()),
+        (Some(true), Some(code.as_str())),
+        "{progress}"
+    );
     assert_eq!(progress["pages"], serde_json::json!([{ "page": 1, "stage": "done", "flags": [] }]));
     set_user(api.state.appliance.archive(), "operator2", Role::Operator, PASSWORD).unwrap();
     let other = api.login("operator2").await;
@@ -128,7 +138,10 @@ async fn ingest_search_download_and_verify_over_http() {
     // The public page needs no login and answers in Vietnamese, with an English switch: to the holder
     // of the signed file (the code and token of the QR code are tested in lan_verify).
     let form = multipart(&[], &[("file", "copy.pdf", pdf)]);
-    let upload = Request::post("/verify").header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}")).body(Body::from(form)).unwrap();
+    let upload = Request::post("/verify")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::from(form))
+        .unwrap();
     let (status, html) = api.send(upload).await;
     let html = String::from_utf8(html).unwrap();
     assert_eq!(status, StatusCode::OK);
@@ -137,7 +150,8 @@ async fn ingest_search_download_and_verify_over_http() {
     assert!(String::from_utf8(html).unwrap().contains("No document has this code and verification token"));
 
     // Every access above is in the audit trail.
-    let actions: Vec<String> = api.state.appliance.archive().audit_trail(Some(&code)).unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        api.state.appliance.archive().audit_trail(Some(&code)).unwrap().into_iter().map(|e| e.action).collect();
     for expected in ["ingest", "view", "download", "verify", "verify-file"] {
         assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
     }
@@ -148,17 +162,22 @@ async fn archive_operations_over_http_each_for_its_roles() {
     let api = Api::new();
     let operator = api.login("operator").await;
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
-    let form = multipart(&[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345")], &[("page", "p1.png", page)]);
+    let form = multipart(
+        &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345")],
+        &[("page", "p1.png", page)],
+    );
     let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
-    let (officer, archivist, auditor) = (api.login("officer").await, api.login("archivist").await, api.login("auditor").await);
+    let (officer, archivist, auditor) =
+        (api.login("officer").await, api.login("archivist").await, api.login("auditor").await);
 
     // Holds are the archivist's; a held document cannot be revoked.
     let hold = serde_json::json!({ "owner": "001099012345", "reason": "vụ án 12/2026" });
     let (status, _) = api.json(post_json("/api/holds", &officer, hold.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, json) = api.json(post_json("/api/holds", &archivist, serde_json::json!({ "owner": "12", "reason": "x" }))).await;
+    let (status, json) =
+        api.json(post_json("/api/holds", &archivist, serde_json::json!({ "owner": "12", "reason": "x" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
     let (status, json) = api.json(post_json("/api/holds", &archivist, hold)).await;
     assert_eq!((status, json["documents"][0].as_str()), (StatusCode::OK, Some(code.as_str())), "{json}");
@@ -166,9 +185,17 @@ async fn archive_operations_over_http_each_for_its_roles() {
     let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, revoke.clone())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json["error"].as_str().unwrap().contains("held"), "{json}");
-    let (status, _) = api.json(post_json(&format!("/api/holds/{}/release", json_id(&api, &auditor).await), &archivist, serde_json::json!({}))).await;
+    let (status, _) = api
+        .json(post_json(
+            &format!("/api/holds/{}/release", json_id(&api, &auditor).await),
+            &archivist,
+            serde_json::json!({}),
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, serde_json::json!({ "why": "x" }))).await;
+    let (status, json) = api
+        .json(post_json(&format!("/api/documents/{code}/revoke"), &officer, serde_json::json!({ "why": "x" })))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json["error"].as_str().unwrap().contains("reason"), "{json}");
     let (status, json) = api.json(post_json(&format!("/api/documents/{code}/revoke"), &officer, revoke)).await;
@@ -185,15 +212,26 @@ async fn archive_operations_over_http_each_for_its_roles() {
     assert_eq!(api.json(get("/api/search?q=a&sort=best", &officer)).await.0, StatusCode::BAD_REQUEST);
 
     // Fixity, the trail and the log are the auditor's.
-    let fixity = Request::post("/api/fixity").header(header::AUTHORIZATION, format!("Bearer {officer}")).body(Body::empty()).unwrap();
+    let fixity = Request::post("/api/fixity")
+        .header(header::AUTHORIZATION, format!("Bearer {officer}"))
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(api.send(fixity).await.0, StatusCode::FORBIDDEN);
-    let fixity = Request::post("/api/fixity").header(header::AUTHORIZATION, format!("Bearer {auditor}")).body(Body::empty()).unwrap();
+    let fixity = Request::post("/api/fixity")
+        .header(header::AUTHORIZATION, format!("Bearer {auditor}"))
+        .body(Body::empty())
+        .unwrap();
     let (status, report) = api.json(fixity).await;
     assert_eq!((status, report["problems"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{report}");
     let (status, trail) = api.json(get(&format!("/api/audit?target={code}"), &auditor)).await;
     assert_eq!(status, StatusCode::OK);
-    let actions: Vec<&str> = trail["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions.iter().filter(|a| ["ingest", "hold", "release", "revoke"].contains(a)).count(), 4, "{actions:?}");
+    let actions: Vec<&str> =
+        trail["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| ["ingest", "hold", "release", "revoke"].contains(a)).count(),
+        4,
+        "{actions:?}"
+    );
     assert_eq!(api.json(get("/api/audit?from=yesterday", &auditor)).await.0, StatusCode::BAD_REQUEST);
     assert_eq!(api.json(get("/api/audit", &officer)).await.0, StatusCode::FORBIDDEN);
     let (status, proof) = api.json(get(&format!("/api/log/proof/{code}"), &auditor)).await;
@@ -213,14 +251,21 @@ async fn reuse_over_http_at_the_counter() {
     let api = Api::new();
     let operator = api.login("operator").await;
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
-    let form = multipart(&[("type", "GKS"), ("name", "Giấy khai sinh"), ("owner", "001099012345"), ("issued", "1999-05-01")], &[("page", "p1.png", page)]);
+    let form = multipart(
+        &[("type", "GKS"), ("name", "Giấy khai sinh"), ("owner", "001099012345"), ("issued", "1999-05-01")],
+        &[("page", "p1.png", page)],
+    );
     let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
 
     let (status, found) = api.json(get("/api/reuse?owner=001099012345&valid_on=2026-01-01", &operator)).await;
     assert_eq!(status, StatusCode::OK, "{found}");
-    assert_eq!((found["documents"][0]["code"].as_str(), found["documents"][0]["verified"].as_bool()), (Some(code.as_str()), Some(true)), "{found}");
+    assert_eq!(
+        (found["documents"][0]["code"].as_str(), found["documents"][0]["verified"].as_bool()),
+        (Some(code.as_str()), Some(true)),
+        "{found}"
+    );
     let (status, json) = api.json(get("/api/reuse?owner=123", &operator)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
     let auditor = api.login("auditor").await;
@@ -231,5 +276,9 @@ async fn reuse_over_http_at_the_counter() {
     assert_eq!(status, StatusCode::OK, "{json}");
     let (status, report) = api.json(get("/api/reuse/report", &auditor)).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!((report["months"][0]["dossiers"].as_u64(), report["months"][0]["with_reuse"].as_u64()), (Some(1), Some(1)), "{report}");
+    assert_eq!(
+        (report["months"][0]["dossiers"].as_u64(), report["months"][0]["with_reuse"].as_u64()),
+        (Some(1), Some(1)),
+        "{report}"
+    );
 }

@@ -11,9 +11,21 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let s = Sohoa::new();
     let (p1, p2) = (corpus(PAGES[0]), corpus(PAGES[1]));
     let out = s.ok(&[
-        "ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép xây dựng",
-        "--number", "123/GPXD-UBND", "--issued", "2024-03-01", "--issuer", "UBND quận Ba Đình",
-        p1.to_str().unwrap(), p2.to_str().unwrap(),
+        "ingest",
+        "--owner",
+        "001099012345",
+        "--type",
+        "GPXD",
+        "--name",
+        "Giấy phép xây dựng",
+        "--number",
+        "123/GPXD-UBND",
+        "--issued",
+        "2024-03-01",
+        "--issuer",
+        "UBND quận Ba Đình",
+        p1.to_str().unwrap(),
+        p2.to_str().unwrap(),
     ]);
     let code = out.lines().last().expect("ingest prints the code").to_owned();
     assert_eq!(code, "001099012345.GPXD.01");
@@ -42,7 +54,10 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let report = s.ok(&["verify", &code]);
     assert!(report.trim_end().ends_with("\nvalid"), "{report}");
     assert!(report.contains("ok   seal signature") && report.contains("ok   page 2 image"), "{report}");
-    assert!(report.contains("ok   page 1 seal") && report.contains("ok   page 2 seal: Ed25519 signature by key"), "{report}");
+    assert!(
+        report.contains("ok   page 1 seal") && report.contains("ok   page 2 seal: Ed25519 signature by key"),
+        "{report}"
+    );
     let report = s.ok(&["verify", pdf.to_str().unwrap()]);
     assert!(report.contains("ok   PDF file") && report.trim_end().ends_with("valid"), "{report}");
 

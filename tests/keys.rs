@@ -5,7 +5,8 @@ use crate::util::{Sohoa, corpus};
 
 fn ingest(s: &Sohoa) -> (String, String) {
     let page = corpus("noisy-001.jpg");
-    let out = s.run(&["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()]);
+    let out =
+        s.run(&["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     (stdout.trim().to_owned(), String::from_utf8(out.stderr).unwrap())
@@ -32,7 +33,10 @@ fn rotation_keeps_old_documents_verifiable_and_no_output_shows_a_private_key() {
     printed.push_str(&stderr);
     for (code, key) in [(&first, &old_id), (&second, &new_id)] {
         let report = s.ok(&["verify", code]);
-        assert!(report.trim_end().ends_with("\nvalid") && report.contains(&format!("by key {key}")), "{code}: {report}");
+        assert!(
+            report.trim_end().ends_with("\nvalid") && report.contains(&format!("by key {key}")),
+            "{code}: {report}"
+        );
         printed.push_str(&report);
     }
 
@@ -89,7 +93,10 @@ fn server_logs_at_trace_level_hold_no_key_material() {
         command
     };
     let page = corpus("noisy-001.jpg");
-    let out = sohoa(&["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()]).output().unwrap();
+    let out =
+        sohoa(&["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()])
+            .output()
+            .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let mut logs = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -109,10 +116,13 @@ fn server_logs_at_trace_level_hold_no_key_material() {
     let password = std::fs::read_to_string(&password_file).unwrap().trim().to_owned();
     let (status, _) = http(port, "POST", "/api/login", None, r#"{"username":"admin","password":"wrong"}"#);
     assert!(status.contains("401"), "{status}");
-    let (status, body) = http(port, "POST", "/api/login", None, &format!(r#"{{"username":"admin","password":"{password}"}}"#));
+    let (status, body) =
+        http(port, "POST", "/api/login", None, &format!(r#"{{"username":"admin","password":"{password}"}}"#));
     assert!(status.contains("200"), "{status} {body}");
     let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"].as_str().unwrap().to_owned();
-    for path in ["/api/keys".to_owned(), format!("/api/verify/{code}"), format!("/api/documents/{code}"), "/verify".to_owned()] {
+    for path in
+        ["/api/keys".to_owned(), format!("/api/verify/{code}"), format!("/api/documents/{code}"), "/verify".to_owned()]
+    {
         let (status, body) = http(port, "GET", &path, Some(&token), "");
         assert!(status.contains("200"), "{path}: {status} {body}");
         if path.starts_with("/api/verify/") {
@@ -134,7 +144,12 @@ fn server_logs_at_trace_level_hold_no_key_material() {
     let agency_body: String = agency_pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let agency_der = base64_decode(&agency_body);
     let lower = logs.to_lowercase();
-    let mut secrets = vec![("seal key hex", hex(&seal)), ("agency key hex", hex(&agency_der)), ("PIN", TOKEN_PIN.to_owned()), ("admin password", password.to_lowercase())];
+    let mut secrets = vec![
+        ("seal key hex", hex(&seal)),
+        ("agency key hex", hex(&agency_der)),
+        ("PIN", TOKEN_PIN.to_owned()),
+        ("admin password", password.to_lowercase()),
+    ];
     secrets.push(("seal key base64", base64_encode(&seal).to_lowercase()));
     for line in agency_pem.lines().filter(|l| !l.starts_with("-----")) {
         secrets.push(("agency key PEM line", line.to_lowercase()));

@@ -14,7 +14,8 @@ use crate::api::{Api, PASSWORD, get, post_json};
 /// A login request from `address`, as a real connection carries it.
 fn login_from(address: [u8; 4], username: &str, password: &str) -> Request<Body> {
     let body = serde_json::json!({ "username": username, "password": password }).to_string();
-    let mut request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+    let mut request =
+        Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
     request.extensions_mut().insert(ConnectInfo(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(address)), 40000)));
     request
 }
@@ -46,7 +47,8 @@ async fn hole04_anonymous_logins_cannot_grow_the_audit_trail() {
 
     // Well-formed names that are no account: one aggregated entry for all of them, naming none.
     for i in 0..4 {
-        let (status, _) = api.send(login_from([10, 0, 0, 2 + i], &format!("Secret{i}Password"), "x-wrong-password")).await;
+        let (status, _) =
+            api.send(login_from([10, 0, 0, 2 + i], &format!("Secret{i}Password"), "x-wrong-password")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     // Wrong passwords of an account: one entry for that account.
@@ -88,7 +90,10 @@ async fn hole06_password_guessing_backs_off_per_address_and_per_user() {
 
     // Guessing the same account from other addresses is held back too (the account's own back-off),
     // with a Retry-After the client can wait for.
-    let response = tower::ServiceExt::oneshot(sohoa::server::app(api.state.clone()), login_from([10, 9, 9, 9], "admin", PASSWORD)).await.unwrap();
+    let response =
+        tower::ServiceExt::oneshot(sohoa::server::app(api.state.clone()), login_from([10, 9, 9, 9], "admin", PASSWORD))
+            .await
+            .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!(wait >= 1);
@@ -126,7 +131,10 @@ async fn hole06_a_flood_of_logins_runs_argon2_a_bounded_number_of_times_at_once(
     });
     let statuses: Vec<StatusCode> = futures_util::future::join_all(logins).await.into_iter().map(|(s, _)| s).collect();
     let busy = statuses.iter().filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE).count();
-    assert!(statuses.iter().all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(s)), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{statuses:?}"
+    );
     assert!(busy >= 300 - 64 - 16, "only {busy} of 300 were turned away");
 }
 
@@ -152,7 +160,8 @@ async fn hole09_logout_and_disabling_end_sessions_at_once() {
     let (status, _) = api.send(post_json("/api/users/auditor/enable", &admin, serde_json::json!({}))).await;
     assert_eq!(status, StatusCode::OK);
     api.login("auditor").await;
-    let actions: Vec<String> = api.state.appliance.archive().audit_trail(Some("auditor")).unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        api.state.appliance.archive().audit_trail(Some("auditor")).unwrap().into_iter().map(|e| e.action).collect();
     for expected in ["user-disabled", "user-enabled"] {
         assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
     }

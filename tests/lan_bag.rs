@@ -17,7 +17,9 @@ use crate::util::{Sohoa, corpus, open_archive};
 /// Ingests one corpus page as a document of the owner; returns its code.
 fn ingest(s: &Sohoa, owner: &str) -> String {
     let page = corpus("clean300-001.png");
-    s.ok(&["ingest", "--owner", owner, "--type", "GPXD", "--name", "Giấy phép xây dựng", page.to_str().unwrap()]).trim().to_owned()
+    s.ok(&["ingest", "--owner", owner, "--type", "GPXD", "--name", "Giấy phép xây dựng", page.to_str().unwrap()])
+        .trim()
+        .to_owned()
 }
 
 /// The id of an appliance's current seal key (made on first use).
@@ -29,7 +31,10 @@ fn key_id(s: &Sohoa) -> String {
 /// The public key of an appliance's current seal key, in hex.
 fn public_key(s: &Sohoa) -> String {
     let export: serde_json::Value = serde_json::from_str(&s.ok(&["keys", "export"])).unwrap();
-    export["keys"].as_array().unwrap().iter().find(|k| k["current"] == true).unwrap()["public_key"].as_str().unwrap().to_owned()
+    export["keys"].as_array().unwrap().iter().find(|k| k["current"] == true).unwrap()["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Writes a configuration for `s` that trusts the development root of `sender` as agencies trust
@@ -60,7 +65,9 @@ fn exported_ids(s: &Sohoa, config: &str) -> BTreeSet<String> {
 
 /// The names of the files in a directory (not below it).
 fn file_names(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect()).unwrap_or_default()
+    std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+        .unwrap_or_default()
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -143,9 +150,18 @@ fn api_keys(data: &Path, config: &str) -> BTreeSet<String> {
     let state = sohoa::server::AppState::new(appliance);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let login = serde_json::json!({ "username": "admin", "password": password }).to_string();
-        let login = call(&state, Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(login)).unwrap()).await;
+        let login = call(
+            &state,
+            Request::post("/api/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(login))
+                .unwrap(),
+        )
+        .await;
         let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
-        let keys = call(&state, Request::get("/api/keys").header(header::AUTHORIZATION, bearer).body(Body::empty()).unwrap()).await;
+        let keys =
+            call(&state, Request::get("/api/keys").header(header::AUTHORIZATION, bearer).body(Body::empty()).unwrap())
+                .await;
         keys["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect()
     })
 }
@@ -164,7 +180,11 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     let config = config_trusting(&a, &x, "");
     let own = exported_ids(&a, &config);
     let ring = file_names(&a.data().join("keys"));
-    fails(&a, &["--config", &config, "import", bag.to_str().unwrap()], &[&x_key, "does not trust", &format!("--trust-key {x_key}")]);
+    fails(
+        &a,
+        &["--config", &config, "import", bag.to_str().unwrap()],
+        &[&x_key, "does not trust", &format!("--trust-key {x_key}")],
+    );
     assert_eq!(exported_ids(&a, &config), own);
     assert_eq!(file_names(&a.data().join("keys")), ring, "the refused import changed the key ring");
     fails(&a, &["--config", &config, "verify", &doc], &["no archived document"]);
@@ -188,10 +208,24 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     let page_images = record.pages.iter().map(|p| x_archive.read_blob(&p.image).unwrap()).collect();
     let pdf = x_archive.read_blob(&record.pdf).unwrap();
     drop(x_archive);
-    open_archive(&a.data()).commit(archive::NewDocument { record, page_images, pdf, actor: "intruder".into(), source: None, verification: None }).unwrap();
+    open_archive(&a.data())
+        .commit(archive::NewDocument {
+            record,
+            page_images,
+            pdf,
+            actor: "intruder".into(),
+            source: None,
+            verification: None,
+        })
+        .unwrap();
     let out = a.run(&["--config", &config, "verify", &not_bagged]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && text.contains(&format!("FAIL seal signature: seal by foreign key {x_key}")) && text.contains("only the documents it came with"), "{text}");
+    assert!(
+        !out.status.success()
+            && text.contains(&format!("FAIL seal signature: seal by foreign key {x_key}"))
+            && text.contains("only the documents it came with"),
+        "{text}"
+    );
     assert!(text.contains("FAIL page 1 seal"), "{text}");
     let forged = archive_sealed_by(&a.data(), &x.data().join("keys"));
     let entry = forged.audit("intruder", "download", &doc, "").unwrap();
@@ -200,13 +234,32 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     let out = a.run(&["--config", &config, "fixity"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains(&format!("PROBLEM Altered audit entry {}: seal: seal signed by unknown key {x_key}", entry.seq)), "{text}");
-    assert!(text.contains(&format!("PROBLEM Altered checkpoint {} (audit {}): seal: seal signed by unknown key {x_key}", checkpoint.size, checkpoint.audit_seq)), "{text}");
-    assert!(text.contains(&format!("PROBLEM Altered document {not_bagged}: document seal: seal by foreign key {x_key}")), "{text}");
+    assert!(
+        text.contains(&format!("PROBLEM Altered audit entry {}: seal: seal signed by unknown key {x_key}", entry.seq)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "PROBLEM Altered checkpoint {} (audit {}): seal: seal signed by unknown key {x_key}",
+            checkpoint.size, checkpoint.audit_seq
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("PROBLEM Altered document {not_bagged}: document seal: seal by foreign key {x_key}")),
+        "{text}"
+    );
     assert!(!text.contains(&format!("document {doc}")), "the imported document itself is intact: {text}");
     let out = a.run(&["--config", &config, "verify", &doc]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && text.contains(&format!("FAIL archive log: checkpoint {}: seal signed by unknown key {x_key}", checkpoint.size)), "{text}");
+    assert!(
+        !out.status.success()
+            && text.contains(&format!(
+                "FAIL archive log: checkpoint {}: seal signed by unknown key {x_key}",
+                checkpoint.size
+            )),
+        "{text}"
+    );
 }
 
 #[test]
@@ -227,7 +280,9 @@ fn hole01_bags_with_a_tampered_key_or_seal_or_an_anchor_of_their_own_are_refused
     };
 
     // Another key under X's id: the id is computed from the key, never taken from the bag.
-    let swapped = altered_bag(&bag, "swapped-key", |b| edit_json(&b.join("data/keys.json"), |k| k[0]["public_key"] = y_public.clone().into()));
+    let swapped = altered_bag(&bag, "swapped-key", |b| {
+        edit_json(&b.join("data/keys.json"), |k| k[0]["public_key"] = y_public.clone().into())
+    });
     import(&swapped, &x_key, &["data/keys.json", &x_key, "hashes to id", &y_key]);
     // Y's key listed instead of X's, and pinned: the seals still name X's key, which the bag no longer carries.
     let replaced = altered_bag(&bag, "replaced-key", |b| {
@@ -265,7 +320,11 @@ fn hole01_bags_with_a_tampered_key_or_seal_or_an_anchor_of_their_own_are_refused
     let with_anchor = altered_bag(&bag, "with-anchor", |bag| {
         std::fs::copy(x.data().join("keys/x509/development-root.pem"), bag.join("data/trust-anchors.pem")).unwrap();
     });
-    fails(&b, &["import", "--trust-key", &x_key, with_anchor.to_str().unwrap()], &[&doc, "PDF signature", "trust anchors", "certificate chain"]);
+    fails(
+        &b,
+        &["import", "--trust-key", &x_key, with_anchor.to_str().unwrap()],
+        &[&doc, "PDF signature", "trust anchors", "certificate chain"],
+    );
     fails(&b, &["verify", &doc], &["no archived document"]);
     assert!(!b.data().join("keys/foreign").exists() && !b.data().join("keys/trusted").exists());
 }
@@ -282,23 +341,44 @@ fn hole08_a_revoked_document_imported_under_a_hold_arrives_revoked_in_one_batch(
 
     // A pins X's key in its configuration and holds every document of the owner.
     let a = Sohoa::new();
-    let config = config_trusting(&a, &x, &format!("[import]\ntrusted_keys = [{{ id = \"{x_key}\", sender = \"UBND phường Bến Nghé\" }}]\n"));
+    let config = config_trusting(
+        &a,
+        &x,
+        &format!("[import]\ntrusted_keys = [{{ id = \"{x_key}\", sender = \"UBND phường Bến Nghé\" }}]\n"),
+    );
     a.add_users(&[("admin", "admin"), ("alice", "archivist")]);
     a.ok_as("alice", &["--config", &config, "hold", "--owner", "001099012345", "--reason", "thanh tra 2026"]);
 
     // The revocation is not sealed, but the proven log leaf says it: a bag that drops it is refused.
-    let unrevoked = altered_bag(&bag, "unrevoked", |b| edit_json(&b.join("data").join(&doc).join("record.json"), |r| r["status"] = "Active".into()));
-    fails(&a, &["--config", &config, "import", unrevoked.to_str().unwrap()], &[&doc, "says active", "not of kind archived"]);
+    let unrevoked = altered_bag(&bag, "unrevoked", |b| {
+        edit_json(&b.join("data").join(&doc).join("record.json"), |r| r["status"] = "Active".into())
+    });
+    fails(
+        &a,
+        &["--config", &config, "import", unrevoked.to_str().unwrap()],
+        &[&doc, "says active", "not of kind archived"],
+    );
     fails(&a, &["--config", &config, "verify", &doc], &["no archived document"]);
 
     let imported = a.ok(&["--config", &config, "import", bag.to_str().unwrap()]);
     assert!(imported.contains(&doc), "{imported}");
     let out = a.run(&["--config", &config, "verify", &doc]);
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && report.contains("FAIL status: revoked") && report.contains("revoked at the source") && report.contains("cấp sai đối tượng"), "{report}");
+    assert!(
+        !out.status.success()
+            && report.contains("FAIL status: revoked")
+            && report.contains("revoked at the source")
+            && report.contains("cấp sai đối tượng"),
+        "{report}"
+    );
     assert!(report.contains(&format!("foreign key {x_key} of UBND phường Bến Nghé")), "{report}");
     let record = open_archive(&a.data()).record(&doc.parse().unwrap()).unwrap().unwrap();
-    assert!(matches!(record.status, archive::DocumentStatus::Revoked(_)) && record.is_held(), "{:?} {:?}", record.status, record.lifecycle);
+    assert!(
+        matches!(record.status, archive::DocumentStatus::Revoked(_)) && record.is_held(),
+        "{:?} {:?}",
+        record.status,
+        record.lifecycle
+    );
 
     // One batch: the import and its revocation are adjacent audit entries, and the document's
     // latest log leaf is its revocation; the archive is intact.
@@ -334,7 +414,11 @@ fn hole08_restore_takes_only_the_keys_it_is_told_to_expect_and_no_anchor_from_th
     std::fs::write(forged.join("keys").join(format!("{y_key}.hex")), public_key(&y)).unwrap();
     fails(&r, &["restore", "--expect-key", &x_key, forged.to_str().unwrap()], &[&y_key, "not named"]);
     std::fs::remove_file(forged.join("keys").join(format!("{y_key}.hex"))).unwrap();
-    fails(&r, &["restore", "--expect-key", &x_key, forged.to_str().unwrap()], &["did not verify", &format!("unknown key {y_key}")]);
+    fails(
+        &r,
+        &["restore", "--expect-key", &x_key, forged.to_str().unwrap()],
+        &["did not verify", &format!("unknown key {y_key}")],
+    );
     fails(&r, &["restore", "--expect-key", &y_key, backup.to_str().unwrap()], &[&x_key, "not named"]);
     assert!(!r.data().join("archive").exists());
 
@@ -357,15 +441,28 @@ fn hole08_a_backup_on_the_same_file_system_shares_no_inode_with_the_live_archive
     let backup = s.dir.path().join("backup");
     s.ok(&["backup", backup.to_str().unwrap()]);
     let (live, copy) = (s.data().join("archive"), backup.join("archive"));
-    assert_eq!(std::fs::metadata(&live).unwrap().dev(), std::fs::metadata(&copy).unwrap().dev(), "the backup is on the live archive's file system");
+    assert_eq!(
+        std::fs::metadata(&live).unwrap().dev(),
+        std::fs::metadata(&copy).unwrap().dev(),
+        "the backup is on the live archive's file system"
+    );
     let inodes = |dir: &Path| -> BTreeSet<(u64, u64)> {
-        std::fs::read_dir(dir).unwrap().map(|e| std::fs::metadata(e.unwrap().path()).unwrap()).filter(|m| m.is_file()).map(|m| (m.dev(), m.ino())).collect()
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::metadata(e.unwrap().path()).unwrap())
+            .filter(|m| m.is_file())
+            .map(|m| (m.dev(), m.ino()))
+            .collect()
     };
     // The SST files a RocksDB checkpoint would hard-link are there under the same names...
-    let shared_names: Vec<String> = file_names(&copy).intersection(&file_names(&live)).filter(|n| n.ends_with(".sst")).cloned().collect();
+    let shared_names: Vec<String> =
+        file_names(&copy).intersection(&file_names(&live)).filter(|n| n.ends_with(".sst")).cloned().collect();
     assert!(!shared_names.is_empty(), "the backup holds none of the live SST files: {:?}", file_names(&copy));
     // ...but as copies: no inode in common, and no file of the backup has another link.
-    assert!(inodes(&copy).is_disjoint(&inodes(&live)), "the backup shares files with the live archive: {shared_names:?}");
+    assert!(
+        inodes(&copy).is_disjoint(&inodes(&live)),
+        "the backup shares files with the live archive: {shared_names:?}"
+    );
     for name in file_names(&copy) {
         assert_eq!(std::fs::metadata(copy.join(&name)).unwrap().nlink(), 1, "{name} has other links");
     }

@@ -17,7 +17,6 @@ use sohoa::users::Role;
 use crate::api::{Api, add_role_users};
 use crate::util::{Sohoa, open_archive};
 
-
 /// What the bomb's page content inflates to: gigabytes, from a file of a few kilobytes.
 const BOMB_BYTES: u64 = 8 << 30;
 
@@ -51,7 +50,10 @@ impl Bits {
 
     /// A copy of 258 bytes from `distance` back (length code 285, then the distance code).
     fn copy_258(&mut self, distance: u32) {
-        const BASE: [u32; 30] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+        const BASE: [u32; 30] = [
+            1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+            4097, 6145, 8193, 12289, 16385, 24577,
+        ];
         self.code(0xC5, 8);
         let index = BASE.iter().rposition(|&b| b <= distance).unwrap();
         self.code(index as u32, 5);
@@ -118,7 +120,8 @@ fn bomb_pdf() -> Vec<u8> {
     let (start, end) = periodic_run(&inner, 13);
     let copies = ((end - start) / 258) as u64;
     let (a, b) = adler32(&inner);
-    let middle = zlib_periodic(&inner[..start], 13, copies, &inner[start + copies as usize * 258..], ((b << 16) | a) as u32);
+    let middle =
+        zlib_periodic(&inner[..start], 13, copies, &inner[start + copies as usize * 258..], ((b << 16) | a) as u32);
     // Stage 1: ordinary Flate of the middle stream.
     let mut content = Stream::new(dictionary! {}, middle);
     content.compress().unwrap();
@@ -126,14 +129,20 @@ fn bomb_pdf() -> Vec<u8> {
 
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
-    let image = Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 2, "Height" => 1, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 }, vec![0, 255]);
+    let image = Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 2, "Height" => 1, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+        vec![0, 255],
+    );
     let image_id = doc.add_object(image);
     let content_id = doc.add_object(content);
     let page = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 144.into(), 72.into()],
         "Contents" => content_id, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
     });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
@@ -207,7 +216,13 @@ fn hole02_nested_flate_bomb_is_refused() {
     // The importer refuses it while decoding the second of its three stages, naming the limit.
     let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
     let e = importer.pages(Path::new("bomb.pdf"), bomb.clone()).unwrap_err().to_string();
-    assert!(e.contains("stage 2 of 3") && e.contains("page 1's content") && e.contains("8388608 bytes") && e.contains("max_pdf_stream_bytes"), "{e}");
+    assert!(
+        e.contains("stage 2 of 3")
+            && e.contains("page 1's content")
+            && e.contains("8388608 bytes")
+            && e.contains("max_pdf_stream_bytes"),
+        "{e}"
+    );
 
     // `sohoa ingest` refuses it with its memory far below what the bomb inflates to.
     let s = Sohoa::new();
@@ -224,7 +239,15 @@ fn hole02_nested_flate_bomb_is_refused() {
     let share = s.dir.path().join("share");
     let config = s.dir.path().join("sohoa.toml");
     std::fs::write(&config, format!("[scanner]\ntest_scanner = false\n[hot_folder]\npath = \"{}\"\nsettle_seconds = 0.2\npoll_milliseconds = 100\n", share.display())).unwrap();
-    let mut server = s.command().arg("--config").arg(&config).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut server = s
+        .command()
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_until("the share", || share.exists());
     std::fs::write(share.join("001099012345_HS_bom.pdf"), &bomb).unwrap();
     let id = blake3::hash(&bomb).to_hex().to_string();
@@ -248,7 +271,9 @@ fn hole02_nested_flate_bomb_is_refused() {
 
 /// A small gray page, different for each `seed`.
 fn page_png(seed: u32) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(96, 64, |x, y| image::Luma([if (y < 40 && (x + y * 3 + seed) % 17 == 0) || (x, y) == (seed % 96, 50) { 0 } else { 255 }]));
+    let img = image::GrayImage::from_fn(96, 64, |x, y| {
+        image::Luma([if (y < 40 && (x + y * 3 + seed) % 17 == 0) || (x, y) == (seed % 96, 50) { 0 } else { 255 }])
+    });
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
@@ -276,7 +301,12 @@ impl HotFolderLan {
         let (data, share) = (dir.path().join("var"), dir.path().join("share"));
         let config = Config {
             scanner: ScannerConfig { test_scanner: false, ..ScannerConfig::default() },
-            hot_folder: HotFolderConfig { path: Some(share.clone()), settle_seconds: 0.0, poll_milliseconds: 50, ..HotFolderConfig::default() },
+            hot_folder: HotFolderConfig {
+                path: Some(share.clone()),
+                settle_seconds: 0.0,
+                poll_milliseconds: 50,
+                ..HotFolderConfig::default()
+            },
             ..Config::default()
         };
         let appliance = Appliance::open_with(&data, &config).unwrap();
@@ -307,7 +337,11 @@ fn post(uri: &str, token: Option<&str>, body: serde_json::Value) -> Request<Body
 async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
     let api = HotFolderLan::new();
     let keys = api.data.join("keys");
-    let seal_key = std::fs::read_dir(&keys).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with(".key")).unwrap();
+    let seal_key = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".key"))
+        .unwrap();
     let seal_secret = std::fs::read(&seal_key).unwrap();
     let victim = api.data.parent().unwrap().join("victim.txt");
     std::fs::write(&victim, b"ORIGINAL").unwrap();
@@ -318,7 +352,8 @@ async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
     // a link planted where the rejected file's reason will be written.
     std::os::unix::fs::symlink(&seal_key, api.share.join("001099012345_HS_khóa.pdf")).unwrap();
     make_fifo(&api.share.join("ống.pdf"));
-    std::os::unix::fs::symlink(&victim, api.data.join("hotfolder/failed").join(format!("{note_id}.reason.txt"))).unwrap();
+    std::os::unix::fs::symlink(&victim, api.data.join("hotfolder/failed").join(format!("{note_id}.reason.txt")))
+        .unwrap();
     std::fs::write(api.share.join("001099012345_GKS_Giấy khai sinh.png"), &page).unwrap();
     std::fs::write(api.share.join("ghi chú.png"), &note).unwrap();
 
@@ -338,8 +373,14 @@ async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let first = listing["pending"].as_array().unwrap().iter().find(|f| f["id"] == page_id.as_str()).unwrap().clone();
-    assert_eq!((first["owner"].as_str(), first["type"].as_str(), first["name"].as_str()), (Some("001099012345"), Some("GKS"), Some("Giấy khai sinh")));
-    assert_eq!((first["size"].as_u64(), first["file_name"].as_str()), (Some(page.len() as u64), Some("001099012345_GKS_Giấy khai sinh.png")));
+    assert_eq!(
+        (first["owner"].as_str(), first["type"].as_str(), first["name"].as_str()),
+        (Some("001099012345"), Some("GKS"), Some("Giấy khai sinh"))
+    );
+    assert_eq!(
+        (first["size"].as_u64(), first["file_name"].as_str()),
+        (Some(page.len() as u64), Some("001099012345_GKS_Giấy khai sinh.png"))
+    );
     assert!(first["received_at"].as_str().unwrap().ends_with("+07:00"), "{first}");
     assert_eq!(api.state.appliance.archive().document_count().unwrap(), 0, "archived before anyone confirmed it");
 
@@ -350,16 +391,34 @@ async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
     for role in [Role::Officer, Role::Archivist, Role::Auditor] {
         let token = api.login(role.as_str()).await;
         assert_eq!(api.json(get("/api/hotfolder", Some(&token))).await.0, StatusCode::FORBIDDEN, "{role}");
-        assert_eq!(api.json(post(&confirm_uri, Some(&token), serde_json::json!({}))).await.0, StatusCode::FORBIDDEN, "{role}");
-        assert_eq!(api.json(post(&format!("/api/hotfolder/{note_id}/reject"), Some(&token), serde_json::json!({ "reason": "x" }))).await.0, StatusCode::FORBIDDEN, "{role}");
+        assert_eq!(
+            api.json(post(&confirm_uri, Some(&token), serde_json::json!({}))).await.0,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+        assert_eq!(
+            api.json(post(
+                &format!("/api/hotfolder/{note_id}/reject"),
+                Some(&token),
+                serde_json::json!({ "reason": "x" })
+            ))
+            .await
+            .0,
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
     }
-    assert_eq!(api.json(post("/api/hotfolder/not-an-id/confirm", Some(&operator), serde_json::json!({}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        api.json(post("/api/hotfolder/not-an-id/confirm", Some(&operator), serde_json::json!({}))).await.0,
+        StatusCode::BAD_REQUEST
+    );
     let (status, json) = api.json(post(&confirm_uri, Some(&operator), serde_json::json!({ "owner": "12345" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a wrong correction is refused: {json}");
     assert_eq!(api.state.appliance.archive().document_count().unwrap(), 0);
 
     // The operator confirms, correcting the name: archived in the operator's name.
-    let (status, json) = api.json(post(&confirm_uri, Some(&operator), serde_json::json!({ "name": "Giấy khai sinh (bản sao)" }))).await;
+    let (status, json) =
+        api.json(post(&confirm_uri, Some(&operator), serde_json::json!({ "name": "Giấy khai sinh (bản sao)" }))).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code: domain::DocumentCode = json["document"]["code"].as_str().unwrap().parse().unwrap();
     let record = api.state.appliance.record(&code).unwrap();
@@ -368,32 +427,56 @@ async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
     let trail = api.state.appliance.archive().audit_trail(Some(&code.to_string())).unwrap();
     assert!(trail.iter().any(|e| e.action == "hotfolder-confirm" && e.actor == "operator"), "{trail:?}");
     assert!(trail.iter().all(|e| e.actor == "operator"), "{trail:?}");
-    assert_eq!(api.json(post(&confirm_uri, Some(&operator), serde_json::json!({}))).await.0, StatusCode::NOT_FOUND, "confirmed twice");
+    assert_eq!(
+        api.json(post(&confirm_uri, Some(&operator), serde_json::json!({}))).await.0,
+        StatusCode::NOT_FOUND,
+        "confirmed twice"
+    );
 
     // The admin rejects the other: refused with the reason and who gave it, never archived.
     let admin = api.login("admin").await;
-    let (status, json) = api.json(post(&format!("/api/hotfolder/{note_id}/reject"), Some(&admin), serde_json::json!({ "reason": "không phải hồ sơ" }))).await;
+    let (status, json) = api
+        .json(post(
+            &format!("/api/hotfolder/{note_id}/reject"),
+            Some(&admin),
+            serde_json::json!({ "reason": "không phải hồ sơ" }),
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let listing = pending().await;
     assert_eq!(listing["pending"].as_array().unwrap().len(), 0, "{listing}");
     let failed = listing["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{listing}");
-    assert_eq!((failed[0]["id"].as_str(), failed[0]["reason"].as_str()), (Some(note_id.as_str()), Some("rejected by admin: không phải hồ sơ")));
+    assert_eq!(
+        (failed[0]["id"].as_str(), failed[0]["reason"].as_str()),
+        (Some(note_id.as_str()), Some("rejected by admin: không phải hồ sơ"))
+    );
     let trail = api.state.appliance.archive().audit_trail(Some(&note_id)).unwrap();
     assert!(trail.iter().any(|e| e.action == "hotfolder-reject" && e.actor == "admin"), "{trail:?}");
     assert_eq!(api.state.appliance.archive().document_count().unwrap(), 1);
 
     // Nothing was read through the links or written through them.
     assert_eq!(std::fs::read(&victim).unwrap(), b"ORIGINAL");
-    assert!(!contains(&all_bytes_under(&api.data.join("hotfolder")), &seal_secret), "the seal key leaked into the hot folder's state");
+    assert!(
+        !contains(&all_bytes_under(&api.data.join("hotfolder")), &seal_secret),
+        "the seal key leaked into the hot folder's state"
+    );
     assert!(!contains(&api.state.appliance.pdf(&code, "operator").unwrap(), &seal_secret));
-    assert!(std::fs::symlink_metadata(api.share.join("001099012345_HS_khóa.pdf")).unwrap().file_type().is_symlink(), "the link stays, unfollowed");
+    assert!(
+        std::fs::symlink_metadata(api.share.join("001099012345_HS_khóa.pdf")).unwrap().file_type().is_symlink(),
+        "the link stays, unfollowed"
+    );
 
     // done/ is purged after `keep_done_days`.
     let done = api.data.join("hotfolder/done").join(&page_id);
     assert!(done.is_file());
     assert_eq!(api.state.appliance.purge_hot_folder().unwrap(), 0, "purged before its time");
-    std::fs::File::options().write(true).open(&done).unwrap().set_modified(std::time::SystemTime::now() - Duration::from_secs(31 * 86_400)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&done)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(31 * 86_400))
+        .unwrap();
     assert_eq!(api.state.appliance.purge_hot_folder().unwrap(), 1);
     assert!(!done.exists());
 }

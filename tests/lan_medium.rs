@@ -54,7 +54,10 @@ fn hole08_a_timestamp_authority_that_is_down_burns_no_document_number() {
     // More failed ingests than an owner and type have numbers: each fails at signing, after its
     // code was reserved and printed in the PDF.
     for attempt in 0..120 {
-        let e = appliance.ingest(ingest_request("001099012345", "GPXD", small_page()), &mut |_| {}).unwrap_err().to_string();
+        let e = appliance
+            .ingest(ingest_request("001099012345", "GPXD", small_page()), &mut |_| {})
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("timestamp authority"), "attempt {attempt}: {e}");
     }
     assert_eq!(appliance.archive().document_count().unwrap(), 0);
@@ -85,7 +88,18 @@ fn hole08_one_person_cannot_destroy_a_document_early_from_the_command_line() {
     let page = s.dir.path().join("page.png");
     std::fs::write(&page, small_page()).unwrap();
     let ingest = |doc_type: &str, issued: &str| {
-        let args = ["ingest", "--owner", "001099012345", "--type", doc_type, "--name", "Phiếu thu", "--issued", issued, page.to_str().unwrap()];
+        let args = [
+            "ingest",
+            "--owner",
+            "001099012345",
+            "--type",
+            doc_type,
+            "--name",
+            "Phiếu thu",
+            "--issued",
+            issued,
+            page.to_str().unwrap(),
+        ];
         s.ok(&args).trim().to_owned()
     };
     // A receipt kept 5 years from its capture, captured today.
@@ -106,26 +120,45 @@ fn hole08_one_person_cannot_destroy_a_document_early_from_the_command_line() {
     refused(s.run_with_input("alice", &["dispose", "mark"], &["not her password"]), "wrong user name or password");
     refused(s.run_with_input("alice", &["dispose", "mark"], &[]), "nothing on standard input");
     let mut from_env = s.command();
-    from_env.env("SOHOA_PASSWORD", PASSWORD).args(["--user", "alice", "dispose", "mark"]).stdin(std::process::Stdio::null());
+    from_env
+        .env("SOHOA_PASSWORD", PASSWORD)
+        .args(["--user", "alice", "dispose", "mark"])
+        .stdin(std::process::Stdio::null());
     refused(from_env.output().unwrap(), "nothing on standard input");
     refused(s.run(&["--password", PASSWORD, "--user", "alice", "dispose", "mark"]), "--password");
     refused(s.run_as("olga", &["dispose", "mark"]), "only archivist or admin may mark documents eligible");
     // Only an admin adds users, so one person cannot make a second archivist to confirm with.
-    refused(s.run_with_input("alice", &["users", "add", "mallory", "--role", "archivist"], &[PASSWORD, PASSWORD]), "only admin may manage users");
+    refused(
+        s.run_with_input("alice", &["users", "add", "mallory", "--role", "archivist"], &[PASSWORD, PASSWORD]),
+        "only admin may manage users",
+    );
 
     // A document whose time has come: two different archivists, each logged in.
     let decision = ingest("QD", "2001-02-03");
     s.ok_as("alice", &["retention", "set", &decision, "20y", "--reason", "danh mục hồ sơ 2026"]);
     assert!(s.ok_as("alice", &["dispose", "mark"]).contains(&decision));
     s.ok_as("alice", &["dispose", "review", &decision, "--approve"]);
-    refused(s.run_as("admin", &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]), "only archivist");
-    s.ok_as("alice", &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]);
+    refused(
+        s.run_as(
+            "admin",
+            &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"],
+        ),
+        "only archivist",
+    );
+    s.ok_as(
+        "alice",
+        &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"],
+    );
     refused(s.run_as("alice", &["dispose", "confirm", &decision]), "second person");
     refused(s.run_as("admin", &["dispose", "confirm", &decision]), "only archivist may confirm destruction");
-    assert!(open_archive(&s.data()).record(&decision.parse().unwrap()).unwrap().unwrap().status == archive::DocumentStatus::Active);
+    assert!(
+        open_archive(&s.data()).record(&decision.parse().unwrap()).unwrap().unwrap().status
+            == archive::DocumentStatus::Active
+    );
     s.ok_as("bob", &["dispose", "confirm", &decision]);
     let trail = s.ok(&["audit", "--target", &decision]);
-    let who: Vec<(&str, &str)> = trail.lines().map(|l| l.split('\t').collect::<Vec<_>>()).map(|f| (f[2], f[3])).collect();
+    let who: Vec<(&str, &str)> =
+        trail.lines().map(|l| l.split('\t').collect::<Vec<_>>()).map(|f| (f[2], f[3])).collect();
     assert!(who.contains(&("alice", "destroy-request")) && who.contains(&("bob", "destroy")), "{who:?}");
 }
 
@@ -147,9 +180,13 @@ const BOUNDARY: &str = "lan-medium-boundary";
 fn ingest_form(uri: &str, token: &str, owner: &str, page: &[u8]) -> Request<Body> {
     let mut body = Vec::new();
     for (name, value) in [("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", owner)] {
-        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        body.extend(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
     }
-    body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p1.png\"\r\n\r\n").bytes());
+    body.extend(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p1.png\"\r\n\r\n").bytes(),
+    );
     body.extend(page);
     body.extend(format!("\r\n--{BOUNDARY}--\r\n").bytes());
     Request::post(uri)
@@ -168,7 +205,11 @@ async fn hole08_a_search_failure_after_a_durable_ingest_answers_success() {
     std::fs::remove_dir_all(dir.path().join("search")).unwrap();
     let (status, json) = api.json(ingest_form("/api/documents", &operator, "001099012345", &small_page())).await;
     assert_eq!(status, StatusCode::OK, "the document is archived, so the ingest succeeded: {json}");
-    assert_eq!((json["code"].as_str(), json["search"].as_str()), (Some("001099012345.GPXD.01"), Some("pending")), "{json}");
+    assert_eq!(
+        (json["code"].as_str(), json["search"].as_str()),
+        (Some("001099012345.GPXD.01"), Some("pending")),
+        "{json}"
+    );
     let archive = api.state.appliance.archive();
     assert_eq!(archive.documents_of(&"001099012345".parse().unwrap()).unwrap().len(), 1, "archived once");
     drop(api);
@@ -187,19 +228,29 @@ async fn hole09_progress_jobs_are_per_user_and_go_with_their_client() {
     let (first, second) = (api.login("operator").await, api.login("operator2").await);
 
     // Two operators name their jobs alike; each follows their own.
-    let (status, json) = api.json(ingest_form("/api/documents?job=scan-1", &first, "001099012345", &small_page())).await;
+    let (status, json) =
+        api.json(ingest_form("/api/documents?job=scan-1", &first, "001099012345", &small_page())).await;
     assert_eq!(status, StatusCode::OK, "{json}");
-    let (status, json) = api.json(ingest_form("/api/documents?job=scan-1", &second, "001099054321", &small_page())).await;
+    let (status, json) =
+        api.json(ingest_form("/api/documents?job=scan-1", &second, "001099054321", &small_page())).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let (_, mine) = api.json(get("/api/documents/progress/scan-1", &first)).await;
     let (_, theirs) = api.json(get("/api/documents/progress/scan-1", &second)).await;
-    assert_eq!((mine["code"].as_str(), theirs["code"].as_str()), (Some("001099012345.GPXD.01"), Some("001099054321.GPXD.01")));
+    assert_eq!(
+        (mine["code"].as_str(), theirs["code"].as_str()),
+        (Some("001099012345.GPXD.01"), Some("001099054321.GPXD.01"))
+    );
 
     // Clients that go away while their page is read: their jobs go with them.
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
     for n in 0..3 {
         let job = format!("gone-{n}");
-        let request = app(api.state.clone()).oneshot(ingest_form(&format!("/api/documents?job={job}"), &first, "001099012345", &page));
+        let request = app(api.state.clone()).oneshot(ingest_form(
+            &format!("/api/documents?job={job}"),
+            &first,
+            "001099012345",
+            &page,
+        ));
         let client = tokio::spawn(request);
         loop {
             let (status, progress) = api.json(get(&format!("/api/documents/progress/{job}"), &first)).await;
@@ -214,7 +265,8 @@ async fn hole09_progress_jobs_are_per_user_and_go_with_their_client() {
         let (status, progress) = api.json(get(&format!("/api/documents/progress/{job}"), &first)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "the job of a client that went away is forgotten: {progress}");
     }
-    let (status, json) = api.json(ingest_form("/api/documents?job=gone-0", &first, "001099012345", &small_page())).await;
+    let (status, json) =
+        api.json(ingest_form("/api/documents?job=gone-0", &first, "001099012345", &small_page())).await;
     assert_eq!(status, StatusCode::OK, "the name is free again: {json}");
 }
 
@@ -234,7 +286,10 @@ async fn hole08_operators_find_documents_without_owner_ids_or_text() {
     let mut fields: Vec<&str> = hit.keys().map(String::as_str).collect();
     fields.sort();
     assert_eq!(fields, ["captured_at", "code", "status", "type"], "{found}");
-    assert_eq!((hit["code"].as_str(), hit["type"].as_str(), hit["status"].as_str()), (Some("001099012345.GPXD.01"), Some("GPXD"), Some("active")));
+    assert_eq!(
+        (hit["code"].as_str(), hit["type"].as_str(), hit["status"].as_str()),
+        (Some("001099012345.GPXD.01"), Some("GPXD"), Some("active"))
+    );
     // Other roles see what they saw before.
     let officer = api.login("officer").await;
     let (_, found) = api.json(get("/api/search?q=cong%20dich%20vu", &officer)).await;

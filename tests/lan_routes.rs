@@ -48,8 +48,16 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/api/verify/001099012345.GPXD.01", ALL),
     (Method::GET, "/api/keys", ALL),
     (Method::GET, "/api/hotfolder", &[Operator, Admin]),
-    (Method::POST, "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/confirm", &[Operator, Admin]),
-    (Method::POST, "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject", &[Operator, Admin]),
+    (
+        Method::POST,
+        "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/confirm",
+        &[Operator, Admin],
+    ),
+    (
+        Method::POST,
+        "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
+        &[Operator, Admin],
+    ),
     (Method::POST, "/api/users/nobody/disable", &[Admin]),
     (Method::POST, "/api/users/nobody/enable", &[Admin]),
 ];
@@ -57,7 +65,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).
 fn request(method: &Method, path: &str, token: Option<&str>) -> Request<Body> {
-    let mut request = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "multipart/form-data; boundary=b");
+    let mut request =
+        Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "multipart/form-data; boundary=b");
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -72,7 +81,10 @@ async fn every_route_with_every_role_and_without_login_against_one_table() {
         let body = String::from_utf8_lossy(&body);
         if allowed.is_empty() {
             // The public page answers a miss with 404, by design: only a session or a role is refused here.
-            assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED].contains(&status), "{method} {path} without login: {status} {body}");
+            assert!(
+                ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED].contains(&status),
+                "{method} {path} without login: {status} {body}"
+            );
             continue;
         }
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without login: {body}");
@@ -82,7 +94,11 @@ async fn every_route_with_every_role_and_without_login_against_one_table() {
             let (status, body) = api.send(request(method, path, Some(&token))).await;
             let body = String::from_utf8_lossy(&body);
             if allowed.contains(&role) {
-                assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED].contains(&status), "{method} {path} as {role}: {status} {body}");
+                assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED]
+                        .contains(&status),
+                    "{method} {path} as {role}: {status} {body}"
+                );
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role}: {body}");
             }
@@ -109,6 +125,9 @@ fn the_table_names_every_route_the_server_declares() {
     }
     assert!(declared.len() >= ROUTES.len() / 2, "routes not found in {}", dir.display());
     for pattern in &declared {
-        assert!(ROUTES.iter().any(|(_, path, _)| fits(pattern, path)), "{pattern} is not in the table of tests/lan_routes.rs");
+        assert!(
+            ROUTES.iter().any(|(_, path, _)| fits(pattern, path)),
+            "{pattern} is not in the table of tests/lan_routes.rs"
+        );
     }
 }

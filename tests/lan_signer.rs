@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use signer::{Revocation, SoftwareSigner, TokenConfig, TokenSigner, read_pem_certificates, sign_pdf, verify_pdf_signatures_with};
+use signer::{
+    Revocation, SoftwareSigner, TokenConfig, TokenSigner, read_pem_certificates, sign_pdf, verify_pdf_signatures_with,
+};
 
 use crate::signing::{RELOGIN_TOKEN, TOKEN_PIN, pki, pyhanko_trusting, request, softhsm};
 use crate::util::{Sohoa, assert_pdfa, repo, venv_python};
@@ -29,7 +31,8 @@ fn chains() -> &'static Path {
         let dir = tempfile::tempdir().unwrap().keep();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let out = Command::new("bash").arg(repo().join("tests/pki.sh")).arg(&dir).arg(&url).output().expect("bash runs");
+        let out =
+            Command::new("bash").arg(repo().join("tests/pki.sh")).arg(&dir).arg(&url).output().expect("bash runs");
         assert!(out.status.success(), "tests/pki.sh: {}", String::from_utf8_lossy(&out.stderr));
         let served = dir.clone();
         std::thread::spawn(move || {
@@ -56,7 +59,20 @@ fn chains() -> &'static Path {
                     let (query, reply) = (served.join(format!("ocsp{n}.req")), served.join(format!("ocsp{n}.resp")));
                     std::fs::write(&query, &body).unwrap();
                     let ok = Command::new("openssl")
-                        .args(["ocsp", "-index", "root.db/index.txt", "-rsigner", "root.crt", "-rkey", "root.key", "-CA", "root.crt", "-ndays", "1", "-reqin"])
+                        .args([
+                            "ocsp",
+                            "-index",
+                            "root.db/index.txt",
+                            "-rsigner",
+                            "root.crt",
+                            "-rkey",
+                            "root.key",
+                            "-CA",
+                            "root.crt",
+                            "-ndays",
+                            "1",
+                            "-reqin",
+                        ])
                         .arg(&query)
                         .arg("-respout")
                         .arg(&reply)
@@ -69,7 +85,8 @@ fn chains() -> &'static Path {
                 };
                 let status = if answer.is_some() { "200 OK" } else { "404 Not Found" };
                 let answer = answer.unwrap_or_default();
-                let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
+                let head =
+                    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
                 let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&answer));
             }
         });
@@ -89,7 +106,10 @@ fn blank_pdf() -> Vec<u8> {
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
         "Contents" => content_id,
     });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
+    );
     let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog_id);
     let mut pdf = Vec::new();
@@ -120,7 +140,10 @@ fn assert_valid(pdf: &[u8], revocation: &Revocation) {
 /// Asserts that the signature fails the check `name` with a detail containing `detail`.
 fn assert_refused(pdf: &[u8], revocation: &Revocation, name: &str, detail: &str) {
     let found = checks(pdf, revocation);
-    assert!(found.iter().any(|(n, passed, d)| n == name && !passed && d.contains(detail)), "expected {name:?} to fail with {detail:?}, got {found:?}");
+    assert!(
+        found.iter().any(|(n, passed, d)| n == name && !passed && d.contains(detail)),
+        "expected {name:?} to fail with {detail:?}, got {found:?}"
+    );
 }
 
 #[test]
@@ -134,11 +157,26 @@ fn hole10_key_usage_path_length_and_unknown_critical_extensions_are_refused() {
     assert!(trusted && report.contains("The signer's certificate is trusted"), "pyHanko: {report}");
 
     // A signer whose certificate allows only key encipherment.
-    assert_refused(&signed_by("no-sign", "no-sign.crt"), &none, "key usage", "CN=No Signing Usage may not sign: it has key usage KeyEncipherment");
+    assert_refused(
+        &signed_by("no-sign", "no-sign.crt"),
+        &none,
+        "key usage",
+        "CN=No Signing Usage may not sign: it has key usage KeyEncipherment",
+    );
     // A signer under a CA that its own CA allowed no CA below it (pathlen:0), the chain sent along.
-    assert_refused(&signed_by("deep", "deep-chain.pem"), &none, "path length", "CN=Sub-CA Allowing No Sub-CA allows 0 CA certificate(s) below it");
+    assert_refused(
+        &signed_by("deep", "deep-chain.pem"),
+        &none,
+        "path length",
+        "CN=Sub-CA Allowing No Sub-CA allows 0 CA certificate(s) below it",
+    );
     // A signer whose certificate carries a critical extension nobody understands.
-    assert_refused(&signed_by("critical", "critical.crt"), &none, "critical extension", "marks extension 1.3.6.1.4.1.99999.7 critical");
+    assert_refused(
+        &signed_by("critical", "critical.crt"),
+        &none,
+        "critical extension",
+        "marks extension 1.3.6.1.4.1.99999.7 critical",
+    );
 }
 
 #[test]
@@ -158,7 +196,12 @@ fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp(
     // The CRL named by the certificates' distribution point, fetched from the loopback listener.
     let fetching = Revocation::new(Vec::new(), Some(Duration::from_secs(10)));
     assert_valid(&signed_by("dp", "dp.crt"), &fetching);
-    assert_refused(&signed_by("dp-revoked", "dp-revoked.crt"), &fetching, "revocation", "CN=Revoked Signer With CRL Distribution Point was revoked");
+    assert_refused(
+        &signed_by("dp-revoked", "dp-revoked.crt"),
+        &fetching,
+        "revocation",
+        "CN=Revoked Signer With CRL Distribution Point was revoked",
+    );
     assert!(CRL_REQUESTS.load(Ordering::SeqCst) >= 1, "the CRL was fetched from its distribution point");
     // Revocation checking on, and no CRL to be had for a certificate without a distribution point:
     // its status is unknown, which is refused rather than taken for good.
@@ -168,7 +211,10 @@ fn hole10_revoked_signers_are_refused_by_crl_files_distribution_points_and_ocsp(
     let ocsp = Revocation::none().with_ocsp(Duration::from_secs(10));
     let good = checks(&signed_by("ocsp-good", "ocsp-good.crt"), &ocsp);
     assert!(good.iter().all(|(_, passed, _)| *passed), "{good:?}");
-    assert!(good.iter().any(|(n, _, d)| n == "revocation" && d.contains("OCSP says no certificate of the path is revoked")), "{good:?}");
+    assert!(
+        good.iter().any(|(n, _, d)| n == "revocation" && d.contains("OCSP says no certificate of the path is revoked")),
+        "{good:?}"
+    );
     assert_refused(
         &signed_by("ocsp-revoked", "ocsp-revoked.crt"),
         &ocsp,
@@ -183,7 +229,15 @@ fn hole10_sohoa_verify_checks_the_configured_crl() {
     let dir = chains();
     let s = Sohoa::new();
     let config = s.dir.path().join("sohoa.toml");
-    std::fs::write(&config, format!("[signature]\ntrust_anchors = [{:?}]\ncrl_files = [{:?}]\n", dir.join("root.crt"), dir.join("root.crl"))).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[signature]\ntrust_anchors = [{:?}]\ncrl_files = [{:?}]\n",
+            dir.join("root.crt"),
+            dir.join("root.crl")
+        ),
+    )
+    .unwrap();
     let verify = |name: &str, pdf: &[u8]| {
         let file = s.dir.path().join(format!("{name}.pdf"));
         std::fs::write(&file, pdf).unwrap();
@@ -191,9 +245,18 @@ fn hole10_sohoa_verify_checks_the_configured_crl() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let report = verify("revoked", &signed_by("revoked", "revoked.crt"));
-    assert!(report.lines().any(|l| l.starts_with("FAIL PDF signature: revocation:") && l.contains("CN=Revoked Signer was revoked")), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("FAIL PDF signature: revocation:") && l.contains("CN=Revoked Signer was revoked")),
+        "{report}"
+    );
     let report = verify("good", &signed_by("ec", "ec.crt"));
-    assert!(report.contains("ok   PDF signature: certificate chain:") && report.contains("ok   PDF signature: revocation: no certificate of the path is revoked"), "{report}");
+    assert!(
+        report.contains("ok   PDF signature: certificate chain:")
+            && report.contains("ok   PDF signature: revocation: no certificate of the path is revoked"),
+        "{report}"
+    );
 }
 
 /// A page scanned at 300 dpi, drawn with Pillow in DejaVu Sans: lines of 12 pt text whose first
@@ -216,7 +279,8 @@ image.save(out, dpi=(300, 300))
 "#;
     let path = dir.join(format!("page-{top_cm}cm.png"));
     let font = repo().join("signer/data/DejaVuSans.ttf");
-    let out = Command::new(venv_python()).args(["-c", DRAW]).arg(&path).arg(&font).arg(top_cm.to_string()).output().unwrap();
+    let out =
+        Command::new(venv_python()).args(["-c", DRAW]).arg(&path).arg(&font).arg(top_cm.to_string()).output().unwrap();
     assert!(out.status.success(), "drawing the page: {}", String::from_utf8_lossy(&out.stderr));
     path
 }
@@ -224,7 +288,12 @@ image.save(out, dpi=(300, 300))
 /// Page 1 of a PDF rendered in gray by poppler at 150 dpi: width, height and one byte per pixel.
 fn render(pdf: &Path) -> (usize, usize, Vec<u8>) {
     let root = pdf.with_extension("page-1");
-    let out = Command::new("pdftoppm").args(["-f", "1", "-l", "1", "-r", "150", "-gray", "-singlefile"]).arg(pdf).arg(&root).output().unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-f", "1", "-l", "1", "-r", "150", "-gray", "-singlefile"])
+        .arg(pdf)
+        .arg(&root)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
     let pgm = std::fs::read(format!("{}.pgm", root.display())).unwrap();
     // P5 header: magic, width, height, maximum value, each followed by one whitespace byte.
@@ -244,7 +313,12 @@ fn render(pdf: &Path) -> (usize, usize, Vec<u8>) {
 /// signature's update points back to (`/Prev`).
 fn original_revision(signed: &[u8]) -> Vec<u8> {
     let prev = signed.windows(5).rposition(|w| w == b"/Prev").unwrap() + 5;
-    let digits: String = signed[prev..].iter().map(|&b| b as char).skip_while(|c| c.is_whitespace()).take_while(char::is_ascii_digit).collect();
+    let digits: String = signed[prev..]
+        .iter()
+        .map(|&b| b as char)
+        .skip_while(|c| c.is_whitespace())
+        .take_while(char::is_ascii_digit)
+        .collect();
     let xref: usize = digits.parse().unwrap();
     let eof = xref + signed[xref..].windows(5).position(|w| w == b"%%EOF").unwrap() + 5;
     signed[..eof].to_vec()
@@ -256,7 +330,19 @@ fn original_revision(signed: &[u8]) -> Vec<u8> {
 fn blocks_beside_the_ink(top_cm: f32) -> usize {
     let s = Sohoa::new();
     let page = page(s.dir.path(), top_cm);
-    let code = s.ok(&["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép xây dựng", page.to_str().unwrap()]).trim().to_owned();
+    let code = s
+        .ok(&[
+            "ingest",
+            "--owner",
+            "001099012345",
+            "--type",
+            "GPXD",
+            "--name",
+            "Giấy phép xây dựng",
+            page.to_str().unwrap(),
+        ])
+        .trim()
+        .to_owned();
     let signed = s.dir.path().join("signed.pdf");
     s.ok(&["get", &code, "-o", signed.to_str().unwrap()]);
     let unsigned = s.dir.path().join("unsigned.pdf");
@@ -270,7 +356,8 @@ fn blocks_beside_the_ink(top_cm: f32) -> usize {
     // A margin, if one is added, is added above the page; the original keeps its place below it.
     let added = signed_height - height;
     let paper_around = |x: usize, y: usize| {
-        (y.saturating_sub(1)..(y + 2).min(height)).all(|yy| (x.saturating_sub(1)..(x + 2).min(width)).all(|xx| original[yy * width + xx] > 200))
+        (y.saturating_sub(1)..(y + 2).min(height))
+            .all(|yy| (x.saturating_sub(1)..(x + 2).min(width)).all(|xx| original[yy * width + xx] > 200))
     };
     // The blocks: the dark pixels of the copy where the original is paper all around (or absent).
     let mut blocks: Option<[usize; 4]> = None;
@@ -283,14 +370,27 @@ fn blocks_beside_the_ink(top_cm: f32) -> usize {
         }
     }
     let [left, top, right, bottom] = blocks.expect("the signed copy shows its blocks");
-    assert!(bottom - top > 100 && right - left > 1000, "the QR code and both blocks are drawn: {left},{top} – {right},{bottom}");
-    let ink: Vec<(usize, usize)> = (0..height).flat_map(|y| (0..width).map(move |x| (x, y))).filter(|&(x, y)| original[y * width + x] < 128).collect();
+    assert!(
+        bottom - top > 100 && right - left > 1000,
+        "the QR code and both blocks are drawn: {left},{top} – {right},{bottom}"
+    );
+    let ink: Vec<(usize, usize)> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| original[y * width + x] < 128)
+        .collect();
     assert!(!ink.is_empty(), "the page has ink");
-    let covered = ink.iter().filter(|&&(x, y)| (left..=right).contains(&x) && (top..=bottom).contains(&(y + added))).count();
-    assert_eq!(covered, 0, "{covered} ink pixels of the scan lie under the blocks ({left},{top} – {right},{bottom}, {added} rows added)");
+    let covered =
+        ink.iter().filter(|&&(x, y)| (left..=right).contains(&x) && (top..=bottom).contains(&(y + added))).count();
+    assert_eq!(
+        covered, 0,
+        "{covered} ink pixels of the scan lie under the blocks ({left},{top} – {right},{bottom}, {added} rows added)"
+    );
 
     let qr = Command::new("zbarimg").args(["-q", "--raw"]).arg(signed.with_extension("page-1.pgm")).output().unwrap();
-    assert!(String::from_utf8_lossy(&qr.stdout).contains(&format!("/verify?code={code}")), "the QR code reads on the rendered page");
+    assert!(
+        String::from_utf8_lossy(&qr.stdout).contains(&format!("/verify?code={code}")),
+        "the QR code reads on the rendered page"
+    );
     added
 }
 
@@ -323,13 +423,21 @@ fn hole09_the_pin_leaves_the_environment_and_is_still_used() {
     };
     // The PIN opened the token: a document is signed with it.
     let page = page(s.dir.path(), 2.0);
-    let out = sohoa().args(["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()]).output().unwrap();
+    let out = sohoa()
+        .args(["ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép", page.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN_PIN));
 
     // While the server runs, neither its environment nor what it shows of it holds the PIN.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = sohoa().args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut server = sohoa()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
@@ -341,7 +449,8 @@ fn hole09_the_pin_leaves_the_environment_and_is_still_used() {
     unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
     server.wait().unwrap();
     assert!(environment.windows(TOKEN_PIN.len()).all(|w| w != TOKEN_PIN.as_bytes()), "the PIN is in /proc/PID/environ");
-    let variables: Vec<String> = environment.split(|&b| b == 0).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+    let variables: Vec<String> =
+        environment.split(|&b| b == 0).map(|v| String::from_utf8_lossy(v).into_owned()).collect();
     assert!(variables.iter().all(|v| !v.starts_with("SOHOA_TOKEN_PIN=") || v == "SOHOA_TOKEN_PIN="), "{variables:?}");
 }
 

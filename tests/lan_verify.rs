@@ -85,7 +85,10 @@ impl Lan {
 
     async fn login(&self, user: &str) -> String {
         let body = serde_json::json!({ "username": user, "password": PASSWORD }).to_string();
-        let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        let request = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
         let answer = self.send_from("10.0.0.1", request).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
         serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap()["token"].as_str().unwrap().to_owned()
@@ -95,14 +98,22 @@ impl Lan {
     fn archive_copy(&self) -> Archived {
         let appliance = &self.state.appliance;
         let page = std::fs::read(corpus("clean300-002.png")).unwrap();
-        let request = IngestRequest { metadata: draft("operator"), pages: vec![("p1.png".into(), page)], actor: "operator".into(), source: None };
+        let request = IngestRequest {
+            metadata: draft("operator"),
+            pages: vec![("p1.png".into(), page)],
+            actor: "operator".into(),
+            source: None,
+        };
         let code = appliance.ingest(request, &mut |_| {}).unwrap().code;
         let pdf = appliance.pdf(&code.parse().unwrap(), "operator").unwrap();
         let path = self.dir.path().join(format!("{code}.pdf"));
         std::fs::write(&path, &pdf).unwrap();
         let qr = qr_text(&path);
         let link = qr.lines().last().unwrap().trim().to_owned();
-        let token = link.split_once("&t=").map(|(_, t)| t.to_owned()).unwrap_or_else(|| panic!("no token in the QR link {link:?}"));
+        let token = link
+            .split_once("&t=")
+            .map(|(_, t)| t.to_owned())
+            .unwrap_or_else(|| panic!("no token in the QR link {link:?}"));
         Archived { code, token, qr, pdf }
     }
 
@@ -130,7 +141,8 @@ fn file_form(name: &str, bytes: &[u8]) -> Vec<u8> {
 }
 
 fn multipart_request(uri: &str, bearer: Option<&str>, body: Body) -> Request<Body> {
-    let mut request = Request::post(uri).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+    let mut request =
+        Request::post(uri).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
     if let Some(token) = bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -239,12 +251,18 @@ async fn hole05_anonymous_verifications_are_counted_not_audited_one_by_one() {
     assert!(detail.starts_with("25 anonymous verifications answered (5 named a document)"), "{detail}");
     let trail = lan.state.appliance.archive().audit_trail(None).unwrap();
     assert_eq!(trail.len(), before + 1);
-    assert_eq!((trail.last().unwrap().actor.as_str(), trail.last().unwrap().action.as_str()), ("public", "public-verify"));
+    assert_eq!(
+        (trail.last().unwrap().actor.as_str(), trail.last().unwrap().action.as_str()),
+        ("public", "public-verify")
+    );
     assert!(lan.state.public.audit_counts(&lan.state.appliance).unwrap().is_none(), "nothing new to count");
 
     // A logged-in verification by code is still audited, by name.
     let auditor = lan.login("auditor").await;
-    let request = Request::get(format!("/api/verify/{}", copy.code)).header(header::AUTHORIZATION, format!("Bearer {auditor}")).body(Body::empty()).unwrap();
+    let request = Request::get(format!("/api/verify/{}", copy.code))
+        .header(header::AUTHORIZATION, format!("Bearer {auditor}"))
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(lan.send_from("10.0.0.9", request).await.status, StatusCode::OK);
     let trail = lan.state.appliance.archive().audit_trail(Some(&copy.code)).unwrap();
     assert_eq!((trail.last().unwrap().actor.as_str(), trail.last().unwrap().action.as_str()), ("auditor", "verify"));
@@ -264,7 +282,10 @@ impl HttpBody for Endless {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         let chunk = match self.head.take() {
             Some(head) => head,
             None if self.left == 0 => return Poll::Ready(None),
@@ -319,13 +340,21 @@ async fn hole07_oversized_bodies_are_refused_with_413_without_being_buffered() {
 
     // A login (JSON) is a few KiB at most.
     let huge = serde_json::json!({ "username": "a".repeat(1 << 20), "password": "x" }).to_string();
-    let request = Request::post("/api/login").header(header::CONTENT_TYPE, "application/json").header(header::CONTENT_LENGTH, huge.len()).body(Body::from(huge)).unwrap();
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, huge.len())
+        .body(Body::from(huge))
+        .unwrap();
     let answer = lan.send_from("10.2.0.1", request).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text());
     assert!(answer.text().contains("at most 16384 bytes"), "{}", answer.text());
     // A metadata field is bounded on its own, within an ingest that fits its limit.
-    let field = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n{}\r\n--{BOUNDARY}--\r\n", "x".repeat(512 << 10));
-    let answer = lan.send_from("10.2.0.1", multipart_request("/api/documents", Some(&operator), Body::from(field))).await;
+    let field = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n{}\r\n--{BOUNDARY}--\r\n",
+        "x".repeat(512 << 10)
+    );
+    let answer =
+        lan.send_from("10.2.0.1", multipart_request("/api/documents", Some(&operator), Body::from(field))).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", answer.text());
     assert!(answer.text().contains("form field \\\"name\\\""), "{}", answer.text());
 }
@@ -340,7 +369,10 @@ impl HttpBody for Stalled {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         if let Some(started) = self.started.take() {
             let _ = started.send(());
         }
@@ -356,8 +388,14 @@ async fn hole07_uploads_beyond_the_bound_get_503_with_retry_after() {
     let lan = Lan::new(HttpConfig { max_concurrent_uploads: 1, ..generous() });
     let auditor = lan.login("auditor").await;
     let (started, reading) = tokio::sync::oneshot::channel();
-    let head = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.pdf\"\r\n\r\n%PDF-1.7\n");
-    let slow = multipart_request("/api/verify", Some(&auditor), Body::new(Stalled { head: Some(Bytes::from(head)), started: Some(started) }));
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.pdf\"\r\n\r\n%PDF-1.7\n"
+    );
+    let slow = multipart_request(
+        "/api/verify",
+        Some(&auditor),
+        Body::new(Stalled { head: Some(Bytes::from(head)), started: Some(started) }),
+    );
     let first = tokio::spawn(app(lan.state.clone()).oneshot(slow));
     reading.await.expect("the first upload is being read");
 
@@ -396,10 +434,18 @@ async fn hole08_the_qr_code_carries_the_token_and_no_loopback_url() {
     let dir = tempfile::tempdir().unwrap();
     let write = |url: &str| {
         let path = dir.path().join("sohoa.toml");
-        std::fs::write(&path, format!("[agency]\nname = \"UBND\"\nlocation = \"Một cửa\"\npublic_url = \"{url}\"\n")).unwrap();
+        std::fs::write(&path, format!("[agency]\nname = \"UBND\"\nlocation = \"Một cửa\"\npublic_url = \"{url}\"\n"))
+            .unwrap();
         Config::load(Some(&path))
     };
-    for bad in ["http://127.0.0.1:8080", "http://localhost/", "https://[::1]:8443", "http://0.0.0.0", "motcua.example.vn", "https://motcua.example.vn/?a=1"] {
+    for bad in [
+        "http://127.0.0.1:8080",
+        "http://localhost/",
+        "https://[::1]:8443",
+        "http://0.0.0.0",
+        "motcua.example.vn",
+        "https://motcua.example.vn/?a=1",
+    ] {
         let e = write(bad).map(|_| ()).unwrap_err();
         assert!(format!("{e:#}").contains("public_url"), "{bad}: {e:#}");
     }
@@ -407,5 +453,8 @@ async fn hole08_the_qr_code_carries_the_token_and_no_loopback_url() {
     let appliance = Appliance::open_with(&dir.path().join("var"), &config).unwrap();
     let code = copy.code.parse().unwrap();
     let token = copy.token.parse().unwrap();
-    assert_eq!(appliance.signing().verification_link(&code, &token), format!("https://motcua.example.gov.vn/verify?code={}&t={}", copy.code, copy.token));
+    assert_eq!(
+        appliance.signing().verification_link(&code, &token),
+        format!("https://motcua.example.gov.vn/verify?code={}&t={}", copy.code, copy.token)
+    );
 }

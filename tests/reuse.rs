@@ -32,7 +32,10 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     s.ok_as("alice", &["retention", "set", &decision, "20y", "--reason", "danh mục hồ sơ"]);
     s.ok_as("alice", &["dispose", "mark", "--today", "2021-01-02"]);
     s.ok_as("alice", &["dispose", "review", &decision, "--approve"]);
-    s.ok_as("alice", &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"]);
+    s.ok_as(
+        "alice",
+        &["dispose", "request", &decision, "--decision", "07/QĐ-HĐXĐGTTL", "--decision-date", "2026-02-01"],
+    );
     s.ok_as("bob", &["dispose", "confirm", &decision]);
     s.ok_as("alice", &["revoke", &permit, "--reason", "cấp sai"]);
 
@@ -41,7 +44,11 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     let today = s.ok(&["reuse", "--owner", OWNER]);
     assert_eq!(codes(&today), [birth.as_str()], "{today}");
     assert!(today.trim_end().ends_with("verified"), "{today}");
-    assert_eq!(codes(&s.ok(&["reuse", "--owner", OWNER, "--valid-on", "2015-06-01"])), [card.as_str(), birth.as_str()], "newest issue first");
+    assert_eq!(
+        codes(&s.ok(&["reuse", "--owner", OWNER, "--valid-on", "2015-06-01"])),
+        [card.as_str(), birth.as_str()],
+        "newest issue first"
+    );
     assert!(s.ok(&["reuse", "--owner", OWNER, "--type", "CCCD"]).is_empty());
     let json: serde_json::Value = serde_json::from_str(&s.ok(&["--json", "reuse", "--owner", OWNER])).unwrap();
     assert_eq!((json[0]["verified"].as_bool(), json[0]["valid_until"].is_null()), (Some(true), true), "{json}");
@@ -56,7 +63,9 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     let month = domain::vietnam_now().format("%Y-%m").to_string();
     assert_eq!(report.trim(), format!("{month}\t2 dossiers\t1 with reuse\t50.0%"), "{report}");
     let trail = open_archive(&s.data()).audit_trail(Some(&birth)).unwrap();
-    assert!(trail.iter().any(|e| e.action == "reuse" && e.detail == "H56.14-261123-0001" && e.actor.starts_with("cli:")));
+    assert!(
+        trail.iter().any(|e| e.action == "reuse" && e.detail == "H56.14-261123-0001" && e.actor.starts_with("cli:"))
+    );
 
     // A change committed to the archive whose index commit never happened (the process died in
     // between) reaches search when the appliance next opens.
@@ -66,7 +75,11 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     // A rebuilt index answers as the incremental one did: the same documents in the same order,
     // the same pages and snippets. (Scores differ in their digits: the incremental index still
     // counts replaced entries in its term statistics until segments merge.)
-    let queries: [&[&str]; 3] = [&["--json", "search", "giấy tờ"], &["--json", "search", "cong dich vu"], &["--json", "reuse", "--owner", OWNER, "--valid-on", "2015-06-01"]];
+    let queries: [&[&str]; 3] = [
+        &["--json", "search", "giấy tờ"],
+        &["--json", "search", "cong dich vu"],
+        &["--json", "reuse", "--owner", OWNER, "--valid-on", "2015-06-01"],
+    ];
     let answers = || -> Vec<serde_json::Value> {
         queries
             .iter()
@@ -89,12 +102,22 @@ fn search_agrees_with_the_archive_after_ingests_killed_at_random_points() {
     let s = Sohoa::new();
     ingest(&s, "GKS", &[]);
     let page = corpus("clean300-002.png");
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
+    let mut seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1;
     for round in 0..8 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let mut child = s
             .command()
-            .args(["ingest", "--owner", OWNER, "--type", "PT", "--name", &format!("Phiếu {round}"), page.to_str().unwrap()])
+            .args([
+                "ingest",
+                "--owner",
+                OWNER,
+                "--type",
+                "PT",
+                "--name",
+                &format!("Phiếu {round}"),
+                page.to_str().unwrap(),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -106,7 +129,12 @@ fn search_agrees_with_the_archive_after_ingests_killed_at_random_points() {
     }
     // Whatever the archive holds, search finds; nothing else. (Opening the appliance catches up.)
     let listed: Vec<String> = codes(&s.ok(&["reuse", "--owner", OWNER])).into_iter().map(str::to_owned).collect();
-    let mut archived: Vec<String> = open_archive(&s.data()).documents_of(&OWNER.parse().unwrap()).unwrap().iter().map(ToString::to_string).collect();
+    let mut archived: Vec<String> = open_archive(&s.data())
+        .documents_of(&OWNER.parse().unwrap())
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let mut listed_sorted = listed.clone();
     listed_sorted.sort();
     archived.sort();

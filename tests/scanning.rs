@@ -19,7 +19,19 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
 
     let fields = ["--owner", "001099012345", "--type", "GKS", "--name", "Giấy khai sinh"];
     let scan = |extra: &[&str]| {
-        let mut args = vec!["scan", "--device", "test:0", "--source", "adf", "--mode", "gray", "--page-size", "40x30", "--option", "test-picture=Solid white"];
+        let mut args = vec![
+            "scan",
+            "--device",
+            "test:0",
+            "--source",
+            "adf",
+            "--mode",
+            "gray",
+            "--page-size",
+            "40x30",
+            "--option",
+            "test-picture=Solid white",
+        ];
         args.extend_from_slice(extra);
         args.extend_from_slice(&fields);
         s.run(&args)
@@ -32,7 +44,14 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
     assert!(stderr.contains("test:0 sheet 10 front"), "{stderr}");
 
     // A jam: the error names the sheet.
-    let out = scan(&["--resolution", "200", "--option", "enable-test-options=true", "--option", "read-return-value=SANE_STATUS_JAMMED"]);
+    let out = scan(&[
+        "--resolution",
+        "200",
+        "--option",
+        "enable-test-options=true",
+        "--option",
+        "read-return-value=SANE_STATUS_JAMMED",
+    ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("jammed at sheet 1"), "{stderr}");
@@ -40,7 +59,14 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
     // R1 made strict: a page under 200 dpi is refused, naming it.
     let config = s.dir.path().join("strict.toml");
     std::fs::write(&config, "[scanner]\nrefuse_low_dpi = true\n").unwrap();
-    let out = s.command().arg("--config").arg(&config).args(["scan", "--device", "test:0", "--source", "flatbed", "--resolution", "100", "--page-size", "40x30"]).args(fields).output().unwrap();
+    let out = s
+        .command()
+        .arg("--config")
+        .arg(&config)
+        .args(["scan", "--device", "test:0", "--source", "flatbed", "--resolution", "100", "--page-size", "40x30"])
+        .args(fields)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("100 dpi is below the required 200 dpi"), "{stderr}");
@@ -55,18 +81,29 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
 /// A small gray PNG, different for each `i`.
 fn page_png(i: usize) -> Vec<u8> {
     let (x0, y0) = ((i % 96) as u32, (i / 96) as u32);
-    let img = image::GrayImage::from_fn(96, 64, |x, y| image::Luma([if (y < 40 && (x + y * 3) % 17 == 0) || (x, y) == (x0, 40 + y0) { 0 } else { 255 }]));
+    let img = image::GrayImage::from_fn(96, 64, |x, y| {
+        image::Luma([if (y < 40 && (x + y * 3) % 17 == 0) || (x, y) == (x0, 40 + y0) { 0 } else { 255 }])
+    });
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
 }
 
 fn serve(s: &Sohoa, config: &Path) -> Child {
-    s.command().arg("--config").arg(config).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    s.command()
+        .arg("--config")
+        .arg(config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 fn count(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok()).filter(|e| !e.file_name().to_string_lossy().ends_with(".reason.txt")).count()).unwrap_or(0)
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).filter(|e| !e.file_name().to_string_lossy().ends_with(".reason.txt")).count())
+        .unwrap_or(0)
 }
 
 fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
@@ -87,7 +124,8 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     let mut server = serve(&s, &config);
     wait_until("the hot folder", Duration::from_secs(60), || hot.exists() && state.join("pending").exists());
     // 200 files at once, each a different page of a different owner.
-    let files: Vec<(String, Vec<u8>)> = (0..200).map(|i| (format!("0010{:08}_CCCD_Căn cước {i}.png", 99_000_000 + i), page_png(i))).collect();
+    let files: Vec<(String, Vec<u8>)> =
+        (0..200).map(|i| (format!("0010{:08}_CCCD_Căn cước {i}.png", 99_000_000 + i), page_png(i))).collect();
     for (name, bytes) in &files {
         std::fs::write(hot.join(name), bytes).unwrap();
     }
@@ -101,12 +139,18 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     server.kill().unwrap();
     server.wait().unwrap();
     let mut server = serve(&s, &config);
-    wait_until("every file", Duration::from_secs(600), || count(&state.join("pending")) == 200 && count(&state.join("failed")) == 2);
+    wait_until("every file", Duration::from_secs(600), || {
+        count(&state.join("pending")) == 200 && count(&state.join("failed")) == 2
+    });
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(count(&state.join("processing")), 0);
     assert_eq!(count(&hot), 0, "every file was taken from the share");
-    assert_eq!(open_archive(&s.data()).document_count().unwrap(), 0, "nothing is archived before an operator confirms it");
+    assert_eq!(
+        open_archive(&s.data()).document_count().unwrap(),
+        0,
+        "nothing is archived before an operator confirms it"
+    );
 
     // An operator confirms every waiting file.
     let appliance = sohoa::Appliance::open(&s.data()).unwrap();
@@ -116,7 +160,8 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
         let request = sohoa::hotfolder::HotConfirm { id: file.id.parse().unwrap(), corrections: Default::default() };
         appliance.confirm_hot_file(request, "operator").unwrap();
     }
-    let reason = |name: &str| listing.failed.iter().find(|f| f.file_name == name).map(|f| f.reason.clone()).unwrap_or_default();
+    let reason =
+        |name: &str| listing.failed.iter().find(|f| f.file_name == name).map(|f| f.reason.clone()).unwrap_or_default();
     assert!(reason("hỏng.png").contains("damaged"), "{}", reason("hỏng.png"));
     assert!(reason("ghi chú.txt").contains("not a PNG, JPEG, TIFF or PDF"), "{}", reason("ghi chú.txt"));
     drop(appliance);
@@ -125,7 +170,10 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     assert_eq!(archive.document_count().unwrap(), 200, "no file lost, none archived twice");
     let mut codes = std::collections::BTreeSet::new();
     for (name, bytes) in &files {
-        let code = archive.find_by_source(&format!("file:{}", blake3::hash(bytes).to_hex())).unwrap().unwrap_or_else(|| panic!("{name} was not archived"));
+        let code = archive
+            .find_by_source(&format!("file:{}", blake3::hash(bytes).to_hex()))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name} was not archived"));
         let record = archive.record(&code).unwrap().unwrap();
         assert_eq!(record.metadata.owner().map(|o| o.as_str().to_owned()), Some(name[..12].to_owned()));
         assert_eq!(record.metadata.operator(), "operator");

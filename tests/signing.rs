@@ -14,8 +14,8 @@ use capture::{Capture, OcrConfig};
 use domain::{DocumentCode, DocumentMetadata};
 use scanner_driver::{FileImporter, ImportLimits};
 use signer::{
-    PdfSigner, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner, read_pem_certificates, sign_pdf,
-    verify_pdf_signatures,
+    PdfSigner, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner, read_pem_certificates,
+    sign_pdf, verify_pdf_signatures,
 };
 
 use crate::util::{assert_pdfa, corpus, corpus_pages, draft, qr_text, repo, venv_python};
@@ -93,22 +93,60 @@ pub fn softhsm() -> &'static Path {
         let dir = pki().join("softhsm");
         std::fs::create_dir_all(dir.join("tokens")).unwrap();
         let conf = dir.join("softhsm2.conf");
-        std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", dir.join("tokens").display())).unwrap();
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                dir.join("tokens").display()
+            ),
+        )
+        .unwrap();
         // SAFETY: set once, before the SoftHSM2 module is first loaded; no other test thread reads
         // or writes this variable.
         unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
         let util = |args: &[&str]| {
-            let out = Command::new("softhsm2-util").args(args).env("SOFTHSM2_CONF", &conf).output().expect("softhsm2-util runs (Debian softhsm2)");
-            assert!(out.status.success(), "softhsm2-util {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("softhsm2-util")
+                .args(args)
+                .env("SOFTHSM2_CONF", &conf)
+                .output()
+                .expect("softhsm2-util runs (Debian softhsm2)");
+            assert!(
+                out.status.success(),
+                "softhsm2-util {args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         util(&["--init-token", "--free", "--label", "sohoa-test", "--pin", TOKEN_PIN, "--so-pin", "123456"]);
         for (label, id, file) in [("agency-rsa", "01", "rsa.key"), ("agency-ec", "02", "ec.key")] {
-            util(&["--import", pki().join(file).to_str().unwrap(), "--token", "sohoa-test", "--label", label, "--id", id, "--pin", TOKEN_PIN]);
+            util(&[
+                "--import",
+                pki().join(file).to_str().unwrap(),
+                "--token",
+                "sohoa-test",
+                "--label",
+                label,
+                "--id",
+                id,
+                "--pin",
+                TOKEN_PIN,
+            ]);
         }
         // A token of its own for the test that logs out behind a signer's back (lan_signer.rs), so
         // that no other test loses its login.
         util(&["--init-token", "--free", "--label", RELOGIN_TOKEN, "--pin", TOKEN_PIN, "--so-pin", "123456"]);
-        util(&["--import", pki().join("ec.key").to_str().unwrap(), "--token", RELOGIN_TOKEN, "--label", "agency-ec", "--id", "02", "--pin", TOKEN_PIN]);
+        util(&[
+            "--import",
+            pki().join("ec.key").to_str().unwrap(),
+            "--token",
+            RELOGIN_TOKEN,
+            "--label",
+            "agency-ec",
+            "--id",
+            "02",
+            "--pin",
+            TOKEN_PIN,
+        ]);
         PathBuf::from("/usr/lib/softhsm/libsofthsm2.so")
     })
 }
@@ -206,7 +244,11 @@ fn assert_valid_everywhere(name: &str, pdf: &[u8], timestamped: bool) {
     assert!(report.contains("The signature is cryptographically sound"), "{name}: {report}");
     assert!(report.contains("The signer's certificate is trusted"), "{name}: {report}");
     assert!(report.contains("The signature covers the entire file"), "{name}: {report}");
-    assert_eq!(report.contains("The signature is timestamped") || report.contains("timestamp token"), timestamped, "{name}: {report}");
+    assert_eq!(
+        report.contains("The signature is timestamped") || report.contains("timestamp token"),
+        timestamped,
+        "{name}: {report}"
+    );
     assert_pdfa(&path);
     assert_signature_widget_is_pdfa(pdf);
 }
@@ -228,11 +270,23 @@ fn assert_signature_widget_is_pdfa(pdf: &[u8]) {
         .collect();
     assert_eq!(widgets.len(), 1);
     let widget = widgets[0];
-    assert_eq!(widget.get(b"F").unwrap().as_i64().unwrap() & 0b1_0000_0110, 0b100, "Print set; Hidden, Invisible and NoView clear");
+    assert_eq!(
+        widget.get(b"F").unwrap().as_i64().unwrap() & 0b1_0000_0110,
+        0b100,
+        "Print set; Hidden, Invisible and NoView clear"
+    );
     let appearance = widget.get(b"AP").unwrap().as_dict().unwrap();
     assert_eq!(appearance.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), vec![b"N".to_vec()]);
-    for font in doc.objects.values().filter_map(|o| o.as_dict().ok()).filter(|d| d.get(b"Type").and_then(Object::as_name).is_ok_and(|n| n == b"FontDescriptor")) {
-        assert!(font.get(b"FontFile2").is_ok() || font.get(b"FontFile").is_ok() || font.get(b"FontFile3").is_ok(), "font not embedded: {font:?}");
+    for font in doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Type").and_then(Object::as_name).is_ok_and(|n| n == b"FontDescriptor"))
+    {
+        assert!(
+            font.get(b"FontFile2").is_ok() || font.get(b"FontFile").is_ok() || font.get(b"FontFile3").is_ok(),
+            "font not embedded: {font:?}"
+        );
     }
 }
 
@@ -279,9 +333,16 @@ fn softhsm2_token_signs_with_rsa_pss_and_ecdsa() {
 
 /// The byte range of the file's only signature and its /Contents, decoded.
 fn contents(pdf: &[u8]) -> (usize, usize, Vec<u8>) {
-    let at = pdf.windows(11).rposition(|w| w == b"/ByteRange[").or_else(|| pdf.windows(12).rposition(|w| w == b"/ByteRange [")).unwrap();
+    let at = pdf
+        .windows(11)
+        .rposition(|w| w == b"/ByteRange[")
+        .or_else(|| pdf.windows(12).rposition(|w| w == b"/ByteRange ["))
+        .unwrap();
     let text = std::str::from_utf8(&pdf[at..at + 80]).unwrap();
-    let numbers: Vec<usize> = text[text.find('[').unwrap() + 1..text.find(']').unwrap()].split_whitespace().map(|n| n.parse().unwrap()).collect();
+    let numbers: Vec<usize> = text[text.find('[').unwrap() + 1..text.find(']').unwrap()]
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
     let (start, end) = (numbers[1], numbers[2]);
     let hex = std::str::from_utf8(&pdf[start + 1..end - 1]).unwrap();
     (start, end, (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect())
@@ -301,7 +362,10 @@ fn with_contents(pdf: &[u8], cms: &[u8]) -> Vec<u8> {
 
 fn assert_fails(pdf: &[u8], check: &str, detail: &str) {
     let found = failures(pdf);
-    assert!(found.iter().any(|f| f.starts_with(check) && f.contains(detail)), "expected {check:?} to fail with {detail:?}, got {found:?}");
+    assert!(
+        found.iter().any(|f| f.starts_with(check) && f.contains(detail)),
+        "expected {check:?} to fail with {detail:?}, got {found:?}"
+    );
 }
 
 #[test]
@@ -349,12 +413,25 @@ fn tampering_is_detected_and_named() {
         )
         .as_bytes(),
     );
-    assert_eq!(lopdf::Document::load_mem(&appended).unwrap().get_dictionary(page_id).unwrap().get(b"Rotate").unwrap().as_i64().unwrap(), 180);
+    assert_eq!(
+        lopdf::Document::load_mem(&appended)
+            .unwrap()
+            .get_dictionary(page_id)
+            .unwrap()
+            .get(b"Rotate")
+            .unwrap()
+            .as_i64()
+            .unwrap(),
+        180
+    );
     assert_fails(&appended, "whole file signed", "bytes were appended after the signed revision");
     let path = pki().join("appended.pdf");
     std::fs::write(&path, &appended).unwrap();
     let (ok, report) = pyhanko(&path);
-    assert!(!ok || !report.contains("The signature covers the entire file"), "pyHanko accepted the altered file:\n{report}");
+    assert!(
+        !ok || !report.contains("The signature covers the entire file"),
+        "pyHanko accepted the altered file:\n{report}"
+    );
 
     // A swapped certificate: the same public key, certified by another CA, put in the signature
     // container in place of the signed one. The signature still verifies with that key, but the
@@ -377,7 +454,10 @@ fn tampering_is_detected_and_named() {
     let info = ContentInfo { content_type: info.content_type, content: der::Any::encode_from(&data).unwrap() };
     let swapped_pdf = with_contents(&signed, &info.to_der().unwrap());
     let found = failures(&swapped_pdf);
-    assert!(!found.iter().any(|f| f.starts_with("signature:")), "the key is the same, so the signature itself verifies: {found:?}");
+    assert!(
+        !found.iter().any(|f| f.starts_with("signature:")),
+        "the key is the same, so the signature itself verifies: {found:?}"
+    );
     assert_fails(&swapped_pdf, "signing certificate", "is not the one that was signed");
     assert_fails(&swapped_pdf, "certificate chain", "no trusted issuer");
 
@@ -408,8 +488,20 @@ fn an_ingested_copy_shows_both_blocks_and_the_qr_code_and_verifies_by_name() {
     let s = crate::util::Sohoa::new();
     let page = corpus("noisy-001.jpg");
     let args = [
-        "ingest", "--owner", "001099012345", "--type", "GPXD", "--name", "Giấy phép xây dựng", "--dossier", "H56.14-261122-0007",
-        "--procedure", "1.003560.000.00.00.H56", "--operator", "Trần Thị Bình", page.to_str().unwrap(),
+        "ingest",
+        "--owner",
+        "001099012345",
+        "--type",
+        "GPXD",
+        "--name",
+        "Giấy phép xây dựng",
+        "--dossier",
+        "H56.14-261122-0007",
+        "--procedure",
+        "1.003560.000.00.00.H56",
+        "--operator",
+        "Trần Thị Bình",
+        page.to_str().unwrap(),
     ];
     let code = s.ok(&args).trim().to_owned();
     let pdf = s.dir.path().join("copy.pdf");
@@ -417,12 +509,19 @@ fn an_ingested_copy_shows_both_blocks_and_the_qr_code_and_verifies_by_name() {
 
     // R6: the QR code carries the dossier, procedure, owner, document name and the verification link.
     let qr = qr_text(&pdf);
-    for expected in ["H56.14-261122-0007", "1.003560.000.00.00.H56", "001099012345", "Giấy phép xây dựng", &format!("/verify?code={code}")] {
+    for expected in [
+        "H56.14-261122-0007",
+        "1.003560.000.00.00.H56",
+        "001099012345",
+        "Giấy phép xây dựng",
+        &format!("/verify?code={code}"),
+    ] {
         assert!(qr.contains(expected), "QR code lacks {expected:?}: {qr}");
     }
     // R5: the operator's name and scan time, and the agency's block with the ISO 8601 +07:00 time.
     let text = crate::util::pdftotext(&pdf, 1);
-    for expected in ["Người số hoá: Trần Thị Bình", "Thời gian số hoá: 20", "SAO Y", "Thời gian ký: 20"] {
+    for expected in ["Người số hoá: Trần Thị Bình", "Thời gian số hoá: 20", "SAO Y", "Thời gian ký: 20"]
+    {
         assert!(text.contains(expected), "page 1 lacks {expected:?}: {text}");
     }
     assert!(text.lines().any(|l| l.starts_with("Thời gian ký: ") && l.trim_end().ends_with("+07:00")), "{text}");
@@ -444,7 +543,13 @@ fn an_ingested_copy_shows_both_blocks_and_the_qr_code_and_verifies_by_name() {
     // `sohoa verify` names every signature check, for the code and for the file.
     for target in [code.as_str(), pdf.to_str().unwrap()] {
         let report = s.ok(&["verify", target]);
-        for check in ["PDF signature: byte range", "PDF signature: digest", "PDF signature: signature", "PDF signature: certificate chain", "PDF signature: timestamp"] {
+        for check in [
+            "PDF signature: byte range",
+            "PDF signature: digest",
+            "PDF signature: signature",
+            "PDF signature: certificate chain",
+            "PDF signature: timestamp",
+        ] {
             assert!(report.contains(&format!("ok   {check}:")), "{target}: no passing {check:?} in\n{report}");
         }
         assert!(report.trim_end().ends_with("\nvalid"), "{report}");

@@ -76,7 +76,12 @@ pub fn assert_pdfa(pdf: &Path) {
                  only_signature = r.findings and all(f.kind == 'unsupported' and '/AcroForm' in f.where for f in r.findings)\n\
                  sys.exit(0 if r.passed or only_signature else 1)";
     let out = Command::new(venv_python()).args(["-c", check]).arg(pdf).output().expect("python runs");
-    assert!(out.status.success(), "pikepdf.pdfa.check 2b: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pikepdf.pdfa.check 2b: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The ground truth of a corpus page.
@@ -150,14 +155,22 @@ impl Sohoa {
     pub fn add_users(&self, users: &[(&str, &str)]) {
         let (admin, role) = users[0];
         assert_eq!(role, "admin");
-        let out = self.command().args(["users", "add", admin, "--role", "admin"]).stdin(std::process::Stdio::piped()).spawn().and_then(|mut child| {
-            use std::io::Write;
-            writeln!(child.stdin.take().expect("piped"), "{PASSWORD}")?;
-            child.wait_with_output()
-        });
+        let out = self
+            .command()
+            .args(["users", "add", admin, "--role", "admin"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                writeln!(child.stdin.take().expect("piped"), "{PASSWORD}")?;
+                child.wait_with_output()
+            });
         assert!(out.expect("sohoa runs").status.success(), "the first user is made without a login");
         for (name, role) in &users[1..] {
-            succeeded(&["users", "add"], self.run_with_input(admin, &["users", "add", name, "--role", role], &[PASSWORD, PASSWORD]));
+            succeeded(
+                &["users", "add"],
+                self.run_with_input(admin, &["users", "add", name, "--role", role], &[PASSWORD, PASSWORD]),
+            );
         }
     }
 }
@@ -174,9 +187,18 @@ fn succeeded(args: &[&str], out: Output) -> String {
 /// The text of the QR code on page 1 of a PDF, read from a 200 dpi rendering by zbar.
 pub fn qr_text(pdf: &Path) -> String {
     let root = pdf.with_extension("page-1");
-    let render = Command::new("pdftoppm").args(["-f", "1", "-l", "1", "-r", "200", "-png", "-singlefile"]).arg(pdf).arg(&root).output().unwrap();
+    let render = Command::new("pdftoppm")
+        .args(["-f", "1", "-l", "1", "-r", "200", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(&root)
+        .output()
+        .unwrap();
     assert!(render.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&render.stderr));
-    let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(format!("{}.png", root.display())).output().expect("zbarimg runs (Debian zbar-tools)");
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(format!("{}.png", root.display()))
+        .output()
+        .expect("zbarimg runs (Debian zbar-tools)");
     assert!(out.status.success(), "zbar found no QR code on page 1");
     String::from_utf8(out.stdout).unwrap()
 }

@@ -4,13 +4,15 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, VerificationToken, vietnam_now};
+use domain::{
+    BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, UnitCode, VerificationToken, vietnam_now,
+};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::Revocation;
 use crate::lifecycle::Hold;
 use crate::log::{Checkpoint, LeafKind, LogLeaf};
 use crate::merkle::Frontier;
-use crate::Revocation;
 use crate::{
     ArchiveError, AuditEntry, Batch, DocumentRecord, DocumentStatus, Event, NewDocument, RetentionSchedule, RocksStore,
     Sealer, Snapshot, Store, Table, UserRecord,
@@ -161,9 +163,17 @@ impl Archive<RocksStore> {
     /// Restores a backup made by [`backup`](Self::backup) into `target` (which must not exist) and
     /// runs fixity on it; a restore that does not verify is removed again and refused. The restore is
     /// recorded in the restored archive's audit trail.
-    pub fn restore(backup: &Path, target: &Path, options: ArchiveOptions, actor: &str) -> Result<(Archive, crate::FixityReport), ArchiveError> {
+    pub fn restore(
+        backup: &Path,
+        target: &Path,
+        options: ArchiveOptions,
+        actor: &str,
+    ) -> Result<(Archive, crate::FixityReport), ArchiveError> {
         if target.exists() {
-            return Err(ArchiveError::Io { path: target.to_owned(), source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the restore target exists") });
+            return Err(ArchiveError::Io {
+                path: target.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "the restore target exists"),
+            });
         }
         let copied = copy_dir(backup, target).and_then(|_| {
             let archive = Archive::open(target, options)?;
@@ -172,7 +182,12 @@ impl Archive<RocksStore> {
         });
         match copied {
             Ok((archive, report)) if report.is_clean() => {
-                archive.audit(actor, "restore", &backup.display().to_string(), &format!("{} documents verified", report.documents))?;
+                archive.audit(
+                    actor,
+                    "restore",
+                    &backup.display().to_string(),
+                    &format!("{} documents verified", report.documents),
+                )?;
                 Ok((archive, report))
             }
             other => {
@@ -271,7 +286,14 @@ impl<S: Store> Archive<S> {
             sealer: options.sealer,
             schedule: options.schedule,
             origin: options.origin,
-            writer: Mutex::new(Writer { state, open: None, next_group: 1, applying: None, resolved_upto: 0, failures: HashMap::new() }),
+            writer: Mutex::new(Writer {
+                state,
+                open: None,
+                next_group: 1,
+                applying: None,
+                resolved_upto: 0,
+                failures: HashMap::new(),
+            }),
             resolved: Condvar::new(),
         })
     }
@@ -289,10 +311,14 @@ impl<S: Store> Archive<S> {
 
     /// Runs `prepare` under the writer lock and writes what it staged as part of a group (see
     /// [`Archive`]). Returns once the group is durable.
-    pub(crate) fn grouped<T>(&self, prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+    pub(crate) fn grouped<T>(
+        &self,
+        prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>,
+    ) -> Result<T, ArchiveError> {
         let mut w = self.lock();
         let (value, staged_batch, codes) = {
-            let mut staged = Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
+            let mut staged =
+                Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
             let value = prepare(self, &mut staged)?;
             (value, staged.batch, staged.codes)
         };
@@ -355,12 +381,16 @@ impl<S: Store> Archive<S> {
     }
 
     /// Runs `prepare` alone: after every group is written, holding the lock through its own write.
-    pub(crate) fn exclusive<T>(&self, prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+    pub(crate) fn exclusive<T>(
+        &self,
+        prepare: impl FnOnce(&Self, &mut Staged<'_>) -> Result<T, ArchiveError>,
+    ) -> Result<T, ArchiveError> {
         let mut w = self.lock();
         while w.open.is_some() || w.applying.is_some() {
             w = self.resolved.wait(w).unwrap_or_else(|p| p.into_inner());
         }
-        let mut staged = Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
+        let mut staged =
+            Staged { state: &mut w.state, batch: Batch::default(), sealer: &*self.sealer, codes: Vec::new() };
         let value = prepare(self, &mut staged)?;
         let batch = staged.batch;
         if !batch.is_empty() {
@@ -376,7 +406,14 @@ impl<S: Store> Archive<S> {
 
     /// The next number of a counter (kept in memory once read, so grouped writers never hand out
     /// the same number twice), staged durably.
-    fn next_number(&self, staged: &mut Staged<'_>, key: String, what: &'static str, scope: String, max: u32) -> Result<u32, ArchiveError> {
+    fn next_number(
+        &self,
+        staged: &mut Staged<'_>,
+        key: String,
+        what: &'static str,
+        scope: String,
+        max: u32,
+    ) -> Result<u32, ArchiveError> {
         let last = match staged.state.counters.get(&key) {
             Some(n) => *n,
             None => match self.store.get(Table::Counters, key.as_bytes())? {
@@ -413,7 +450,11 @@ impl<S: Store> Archive<S> {
     /// [`CodeReservation`]): a number is free when no record has it (records are never removed, so
     /// a destroyed document keeps its number), no commit in flight has it and no other ingest holds
     /// it. Commit the document under the reserved code while the reservation lives.
-    pub fn reserve_document_code(&self, owner: Option<&OwnerId>, doc_type: &DocumentTypeCode) -> Result<CodeReservation<'_, S>, ArchiveError> {
+    pub fn reserve_document_code(
+        &self,
+        owner: Option<&OwnerId>,
+        doc_type: &DocumentTypeCode,
+    ) -> Result<CodeReservation<'_, S>, ArchiveError> {
         let owner_part = owner.map(OwnerId::as_str).unwrap_or_default();
         // The type's secondary keys are `<type> NUL <code>`, and every code of this owner and type
         // starts with `<owner>.<type>.`: one short scan lists the numbers in use.
@@ -421,7 +462,11 @@ impl<S: Store> Archive<S> {
         let mut w = self.lock();
         let mut used = [false; 100];
         self.store.scan(Table::ByType, prefix.as_bytes(), prefix.as_bytes(), &mut |k, _| {
-            if let Some(n) = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|n| n.parse::<usize>().ok()).filter(|n| *n < used.len()) {
+            if let Some(n) = std::str::from_utf8(&k[prefix.len()..])
+                .ok()
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n < used.len())
+            {
                 used[n] = true;
             }
             ControlFlow::Continue(())
@@ -434,7 +479,11 @@ impl<S: Store> Archive<S> {
                 return Ok(CodeReservation { archive: self, code });
             }
         }
-        Err(ArchiveError::CounterExhausted { what: "document", scope: format!("owner {owner_part:?}, type {doc_type}"), max: u32::from(MAX_DOCUMENT_NUMBER) })
+        Err(ArchiveError::CounterExhausted {
+            what: "document",
+            scope: format!("owner {owner_part:?}, type {doc_type}"),
+            max: u32::from(MAX_DOCUMENT_NUMBER),
+        })
     }
 
     /// Commits a document: its content blobs (each stored once, reference-counted), its record and
@@ -463,7 +512,8 @@ impl<S: Store> Archive<S> {
                 reason: format!("{} page records but {} page images", record.pages.len(), page_images.len()),
             });
         }
-        let mut contents: Vec<(BlobHash, &[u8])> = record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
+        let mut contents: Vec<(BlobHash, &[u8])> =
+            record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
         contents.push((record.pdf, &pdf));
         for (declared, bytes) in &contents {
             let actual = BlobHash::of(bytes);
@@ -474,9 +524,13 @@ impl<S: Store> Archive<S> {
         record.status = DocumentStatus::Active;
         record.pdf_size = pdf.len() as u64;
         if record.lifecycle.retention_class.is_empty() {
-            record.lifecycle.retention_class = self.schedule.class_for_type(record.metadata.doc_type().as_str()).to_owned();
+            record.lifecycle.retention_class =
+                self.schedule.class_for_type(record.metadata.doc_type().as_str()).to_owned();
         } else if self.schedule.class(&record.lifecycle.retention_class).is_none() {
-            return Err(ArchiveError::Retention(format!("unknown retention class {:?}", record.lifecycle.retention_class)));
+            return Err(ArchiveError::Retention(format!(
+                "unknown retention class {:?}",
+                record.lifecycle.retention_class
+            )));
         }
         let code = record.code.to_string();
         self.commit_prepared(record, &contents, &actor, &code, source.as_deref(), verification.as_ref(), arrival)
@@ -524,7 +578,12 @@ impl<S: Store> Archive<S> {
             }
             s.event(&Event::Archived(record.code.clone()));
             s.leaf(LeafKind::Archived, &record);
-            let detail = format!("{} pages, pdf {}, retention {}", record.pages.len(), record.pdf, record.lifecycle.retention_class);
+            let detail = format!(
+                "{} pages, pdf {}, retention {}",
+                record.pages.len(),
+                record.pdf,
+                record.lifecycle.retention_class
+            );
             match arrival {
                 Arrival::Ingest => {
                     s.audit(actor, "ingest", code, &detail);
@@ -549,13 +608,20 @@ impl<S: Store> Archive<S> {
     /// The record of a document.
     pub fn record(&self, code: &DocumentCode) -> Result<Option<DocumentRecord>, ArchiveError> {
         let key = code.to_string();
-        self.store.get(Table::Documents, key.as_bytes())?.map(|v| decode("document record", key.as_bytes(), &v)).transpose()
+        self.store
+            .get(Table::Documents, key.as_bytes())?
+            .map(|v| decode("document record", key.as_bytes(), &v))
+            .transpose()
     }
 
     /// The record of a document, if `token` is the verification token committed with it. A wrong
     /// token and an unknown code are the same single lookup that finds nothing: nothing about the
     /// stored token is compared byte by byte, so neither the answer nor its timing tells them apart.
-    pub fn record_by_token(&self, code: &DocumentCode, token: &VerificationToken) -> Result<Option<DocumentRecord>, ArchiveError> {
+    pub fn record_by_token(
+        &self,
+        code: &DocumentCode,
+        token: &VerificationToken,
+    ) -> Result<Option<DocumentRecord>, ArchiveError> {
         let key = code.to_string();
         match self.store.get(Table::VerificationKeys, &token.lookup_key(code))? {
             // The stored code is checked too, so that even a collision of lookup keys could not
@@ -568,14 +634,22 @@ impl<S: Store> Archive<S> {
     /// The document whose PDF has this hash.
     pub fn find_by_pdf(&self, pdf: &BlobHash) -> Result<Option<DocumentCode>, ArchiveError> {
         let Some(v) = self.store.get(Table::ByPdf, pdf.as_bytes())? else { return Ok(None) };
-        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt { what: "PDF key", key: pdf.to_hex(), reason: e.to_string() })?;
+        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt {
+            what: "PDF key",
+            key: pdf.to_hex(),
+            reason: e.to_string(),
+        })?;
         Ok(Some(text.parse()?))
     }
 
     /// The document made from `source` (the key its [`NewDocument`] carried), if one was archived.
     pub fn find_by_source(&self, source: &str) -> Result<Option<DocumentCode>, ArchiveError> {
         let Some(v) = self.store.get(Table::BySource, source.as_bytes())? else { return Ok(None) };
-        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt { what: "source key", key: source.to_owned(), reason: e.to_string() })?;
+        let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt {
+            what: "source key",
+            key: source.to_owned(),
+            reason: e.to_string(),
+        })?;
         Ok(Some(text.parse()?))
     }
 
@@ -606,7 +680,11 @@ impl<S: Store> Archive<S> {
             ControlFlow::Continue(())
         })?;
         match bad {
-            Some(key) => Err(ArchiveError::Corrupt { what: "secondary key", key, reason: "not a value and document code".into() }),
+            Some(key) => Err(ArchiveError::Corrupt {
+                what: "secondary key",
+                key,
+                reason: "not a value and document code".into(),
+            }),
             None => Ok(codes),
         }
     }
@@ -641,7 +719,9 @@ impl<S: Store> Archive<S> {
         visit: &mut dyn FnMut(u64, Event) -> ControlFlow<()>,
     ) -> Result<(), ArchiveError> {
         let mut failure = None;
-        self.store.scan(Table::Events, &[], &(after + 1).to_be_bytes(), &mut |k, v| match decode::<Event>("event", k, v) {
+        self.store.scan(Table::Events, &[], &(after + 1).to_be_bytes(), &mut |k, v| match decode::<Event>(
+            "event", k, v,
+        ) {
             Ok(event) => visit(seq_from_key(k), event),
             Err(e) => {
                 failure = Some(e);
@@ -690,11 +770,17 @@ impl<S: Store> Archive<S> {
     }
 
     /// Visits the audit trail as of `view` in order, each entry checked against the chain and its seal.
-    pub(crate) fn walk_audit(&self, view: &dyn Snapshot, visit: &mut dyn FnMut(Result<AuditEntry, ArchiveError>) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+    pub(crate) fn walk_audit(
+        &self,
+        view: &dyn Snapshot,
+        visit: &mut dyn FnMut(Result<AuditEntry, ArchiveError>) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError> {
         let mut prev = [0u8; 32];
         let mut expected_seq = 1;
         view.scan(Table::Audit, &[], &[], &mut |k, v| {
-            let broken = |seq: u64, reason: String| Err(ArchiveError::Corrupt { what: "audit entry", key: seq.to_string(), reason });
+            let broken = |seq: u64, reason: String| {
+                Err(ArchiveError::Corrupt { what: "audit entry", key: seq.to_string(), reason })
+            };
             let entry: AuditEntry = match decode("audit entry", k, v) {
                 Ok(e) => e,
                 Err(e) => return visit(Err(e)),
@@ -771,14 +857,24 @@ impl<S: Store> Archive<S> {
             let audit_seq = s.state.next_audit - 1;
             let at = vietnam_now();
             let body = Checkpoint::body(&a.origin, size, &root, audit_seq, &s.state.last_audit_hash, at);
-            let checkpoint = Checkpoint { origin: a.origin.clone(), size, root, audit_seq, audit_hash: s.state.last_audit_hash, at, seal: s.seal(body) };
+            let checkpoint = Checkpoint {
+                origin: a.origin.clone(),
+                size,
+                root,
+                audit_seq,
+                audit_hash: s.state.last_audit_hash,
+                at,
+                seal: s.seal(body),
+            };
             s.batch.put(Table::Checkpoints, checkpoint_key(size, audit_seq), encode(&checkpoint));
             s.state.last_checkpoint = Some((size, s.state.next_audit));
             Ok(Some(checkpoint))
         })?;
         match made {
             Some(c) => Ok(c),
-            None => self.latest_checkpoint()?.ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was recorded".into())),
+            None => self
+                .latest_checkpoint()?
+                .ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was recorded".into())),
         }
     }
 
@@ -828,7 +924,11 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), ArchiveError> {
 }
 
 /// Every value of a table, decoded, in key order.
-pub(crate) fn decode_all<S: Store, T: DeserializeOwned>(store: &S, table: Table, what: &'static str) -> Result<Vec<T>, ArchiveError> {
+pub(crate) fn decode_all<S: Store, T: DeserializeOwned>(
+    store: &S,
+    table: Table,
+    what: &'static str,
+) -> Result<Vec<T>, ArchiveError> {
     decode_scanned(what, |visit| store.scan(table, &[], &[], visit))
 }
 
@@ -889,7 +989,8 @@ fn read_state<S: Store>(store: &S) -> Result<WriterState, ArchiveError> {
         }
         None => None,
     };
-    let holds = decode_all::<S, Hold>(store, Table::Holds, "hold")?.into_iter().filter(|h| h.released.is_none()).collect();
+    let holds =
+        decode_all::<S, Hold>(store, Table::Holds, "hold")?.into_iter().filter(|h| h.released.is_none()).collect();
     Ok(WriterState {
         next_event,
         next_audit,
@@ -930,7 +1031,8 @@ mod tests {
         }
 
         fn check(&self, seal: &SealRecord) -> Result<(), String> {
-            let signature = seal.signature.as_slice().try_into().map_err(|_| "the signature is not 64 bytes".to_owned())?;
+            let signature =
+                seal.signature.as_slice().try_into().map_err(|_| "the signature is not 64 bytes".to_owned())?;
             let key = signer::KeyId::parse(&seal.key).map_err(|e| e.to_string())?;
             let sealed = signer::Sealed { text: seal.text.clone(), signature, key };
             self.0.verified_text(&sealed).map(|_| ()).map_err(|e| e.to_string())
@@ -950,7 +1052,11 @@ mod tests {
             }],
             types: Default::default(),
         };
-        Archive::open(&dir.join("db"), ArchiveOptions { sealer: Arc::new(RingSealer(ring)), schedule, origin: "sohoa/test".into() }).unwrap()
+        Archive::open(
+            &dir.join("db"),
+            ArchiveOptions { sealer: Arc::new(RingSealer(ring)), schedule, origin: "sohoa/test".into() },
+        )
+        .unwrap()
     }
 
     fn unit() -> UnitCode {
@@ -965,7 +1071,9 @@ mod tests {
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let archive = archive.clone();
-                std::thread::spawn(move || (0..25).map(|_| archive.allocate_dossier_code(&unit(), day).unwrap()).collect::<Vec<_>>())
+                std::thread::spawn(move || {
+                    (0..25).map(|_| archive.allocate_dossier_code(&unit(), day).unwrap()).collect::<Vec<_>>()
+                })
             })
             .collect();
         let codes: HashSet<DossierCode> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
@@ -980,7 +1088,12 @@ mod tests {
     }
 
     fn reserve(archive: &Archive) -> CodeReservation<'_> {
-        archive.reserve_document_code(Some(&OwnerId::parse("001099012345").unwrap()), &DocumentTypeCode::parse("GPXD").unwrap()).unwrap()
+        archive
+            .reserve_document_code(
+                Some(&OwnerId::parse("001099012345").unwrap()),
+                &DocumentTypeCode::parse("GPXD").unwrap(),
+            )
+            .unwrap()
     }
 
     fn new_document(reservation: &CodeReservation<'_>, pages: &[&[u8]]) -> NewDocument {
@@ -1049,7 +1162,10 @@ mod tests {
         archive.commit(second).unwrap();
 
         assert_eq!(archive.record_by_token(&code, &token).unwrap().map(|r| r.code), Some(code.clone()));
-        assert!(archive.record_by_token(&code, &VerificationToken::from_random([8; 16])).unwrap().is_none(), "a wrong token");
+        assert!(
+            archive.record_by_token(&code, &VerificationToken::from_random([8; 16])).unwrap().is_none(),
+            "a wrong token"
+        );
         assert!(archive.record_by_token(&other, &token).unwrap().is_none(), "another document's token");
         let unknown: DocumentCode = "001099012345.GPXD.99".parse().unwrap();
         assert!(archive.record_by_token(&unknown, &token).unwrap().is_none(), "an unknown code");
@@ -1089,11 +1205,12 @@ mod tests {
         assert_eq!(actions, ["ingest", "download", "view"]);
         assert_eq!(archive.last_event(), 2);
         let mut events = Vec::new();
-        archive.events_after(1, &mut |seq, e| {
-            events.push((seq, e));
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        archive
+            .events_after(1, &mut |seq, e| {
+                events.push((seq, e));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].0, 2);
     }
@@ -1105,7 +1222,9 @@ mod tests {
         for action in ["login", "download", "view"] {
             archive.audit("officer", action, "x", "").unwrap();
         }
-        let mut entry: AuditEntry = decode("audit entry", b"", &archive.store.get(Table::Audit, &2u64.to_be_bytes()).unwrap().unwrap()).unwrap();
+        let mut entry: AuditEntry =
+            decode("audit entry", b"", &archive.store.get(Table::Audit, &2u64.to_be_bytes()).unwrap().unwrap())
+                .unwrap();
         entry.actor = "someone else".into();
         let mut batch = Batch::default();
         batch.put(Table::Audit, 2u64.to_be_bytes().to_vec(), encode(&entry));

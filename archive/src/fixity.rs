@@ -145,7 +145,12 @@ impl<S: Store> Archive<S> {
     }
 
     /// Checks each record's seals as it streams past, counting the uses of each blob.
-    fn check_records(&self, view: &dyn Snapshot, report: &mut FixityReport, refs: &mut BTreeMap<BlobHash, i64>) -> Result<(), ArchiveError> {
+    fn check_records(
+        &self,
+        view: &dyn Snapshot,
+        report: &mut FixityReport,
+        refs: &mut BTreeMap<BlobHash, i64>,
+    ) -> Result<(), ArchiveError> {
         view.scan(Table::Documents, &[], &[], &mut |k, v| {
             match decode::<DocumentRecord>("document record", k, v) {
                 Ok(record) => {
@@ -157,7 +162,11 @@ impl<S: Store> Archive<S> {
                         }
                     }
                 }
-                Err(e) => report.problem(ProblemKind::Altered, format!("document {}", String::from_utf8_lossy(k)), e.to_string()),
+                Err(e) => report.problem(
+                    ProblemKind::Altered,
+                    format!("document {}", String::from_utf8_lossy(k)),
+                    e.to_string(),
+                ),
             }
             ControlFlow::Continue(())
         })
@@ -168,15 +177,27 @@ impl<S: Store> Archive<S> {
         let seal = &record.seal;
         if let Err(reason) = self.sealer.check_document(&record.code, seal) {
             report.problem(ProblemKind::Altered, &object, format!("document seal: {reason}"));
-        } else if !has_line(&seal.text, &format!("document: {}", record.code)) || !has_line(&seal.text, &format!("pdf: {}", record.pdf)) {
-            report.problem(ProblemKind::Altered, &object, "the document seal does not cover this record's code and PDF hash");
+        } else if !has_line(&seal.text, &format!("document: {}", record.code))
+            || !has_line(&seal.text, &format!("pdf: {}", record.pdf))
+        {
+            report.problem(
+                ProblemKind::Altered,
+                &object,
+                "the document seal does not cover this record's code and PDF hash",
+            );
         }
         for (i, page) in record.pages.iter().enumerate() {
             let n = i + 1;
             if let Err(reason) = self.sealer.check_document(&record.code, &page.seal) {
                 report.problem(ProblemKind::Altered, format!("{object} page {n}"), format!("page seal: {reason}"));
-            } else if !has_line(&page.seal.text, &format!("page: {n}")) || !has_line(&page.seal.text, &format!("image: {}", page.image)) {
-                report.problem(ProblemKind::Altered, format!("{object} page {n}"), "the page seal does not cover this page's number and image hash");
+            } else if !has_line(&page.seal.text, &format!("page: {n}"))
+                || !has_line(&page.seal.text, &format!("image: {}", page.image))
+            {
+                report.problem(
+                    ProblemKind::Altered,
+                    format!("{object} page {n}"),
+                    "the page seal does not cover this page's number and image hash",
+                );
             }
         }
         if let DocumentStatus::Destroyed(d) = &record.status {
@@ -217,7 +238,11 @@ impl<S: Store> Archive<S> {
             seen.insert(hash);
             let actual = BlobHash::of(v);
             if actual != hash {
-                report.problem(ProblemKind::Altered, format!("blob {hash}"), format!("its content now hashes to {actual}"));
+                report.problem(
+                    ProblemKind::Altered,
+                    format!("blob {hash}"),
+                    format!("its content now hashes to {actual}"),
+                );
             }
             if !expected.contains_key(&hash) {
                 report.problem(ProblemKind::Unreferenced, format!("blob {hash}"), "no document refers to it");
@@ -239,7 +264,11 @@ impl<S: Store> Archive<S> {
         for hash in expected.keys().chain(stored.keys()).collect::<HashSet<_>>() {
             let (want, have) = (expected.get(hash).copied().unwrap_or(0), stored.get(hash).copied().unwrap_or(0));
             if want != have {
-                report.problem(ProblemKind::Altered, format!("blob {hash}"), format!("reference count {have}, but {want} uses in records"));
+                report.problem(
+                    ProblemKind::Altered,
+                    format!("blob {hash}"),
+                    format!("reference count {have}, but {want} uses in records"),
+                );
             }
         }
         Ok(())
@@ -248,25 +277,32 @@ impl<S: Store> Archive<S> {
     /// Checks that every secondary key, PDF key and event names a record.
     fn check_keys(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
         let mut failure = None;
-        let mut names_a_record = |code: &str, report: &mut FixityReport, what: String| match view.get(Table::Documents, code.as_bytes()) {
-            Ok(found) => {
-                if found.is_none() {
-                    report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but {what} remains"));
+        let mut names_a_record =
+            |code: &str, report: &mut FixityReport, what: String| match view.get(Table::Documents, code.as_bytes()) {
+                Ok(found) => {
+                    if found.is_none() {
+                        report.problem(
+                            ProblemKind::Missing,
+                            format!("document {code}"),
+                            format!("its record is gone, but {what} remains"),
+                        );
+                    }
+                    ControlFlow::Continue(())
                 }
-                ControlFlow::Continue(())
-            }
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
-        };
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
+            };
         for table in [Table::ByOwner, Table::ByDossier, Table::ByType] {
             view.scan(table, &[], &[], &mut |k, _| {
                 let code = k.rsplit(|b| *b == 0).next().map(String::from_utf8_lossy).unwrap_or_default();
                 names_a_record(&code, report, format!("the {table:?} key"))
             })?;
         }
-        view.scan(Table::ByPdf, &[], &[], &mut |_, v| names_a_record(&String::from_utf8_lossy(v), report, "its PDF key".into()))?;
+        view.scan(Table::ByPdf, &[], &[], &mut |_, v| {
+            names_a_record(&String::from_utf8_lossy(v), report, "its PDF key".into())
+        })?;
         view.scan(Table::Events, &[], &[], &mut |k, v| match decode::<Event>("event", k, v) {
             Ok(Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code)) => {
                 names_a_record(&code.to_string(), report, format!("event {} naming it", seq_from_key(k)))
@@ -280,7 +316,8 @@ impl<S: Store> Archive<S> {
     }
 
     fn check_log(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
-        let checkpoints: Vec<Checkpoint> = decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
+        let checkpoints: Vec<Checkpoint> =
+            decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
         let mut by_size: BTreeMap<u64, Vec<&Checkpoint>> = BTreeMap::new();
         for c in &checkpoints {
             report.checkpoints += 1;
@@ -296,7 +333,11 @@ impl<S: Store> Archive<S> {
         let check_roots = |frontier: &Frontier, report: &mut FixityReport| {
             for c in by_size.get(&frontier.size()).into_iter().flatten() {
                 if frontier.root() != c.root {
-                    report.problem(ProblemKind::Altered, "archive log", format!("the first {} leaves no longer hash to the root checkpoint {} signed", c.size, c.size));
+                    report.problem(
+                        ProblemKind::Altered,
+                        "archive log",
+                        format!("the first {} leaves no longer hash to the root checkpoint {} signed", c.size, c.size),
+                    );
                 }
             }
         };
@@ -308,7 +349,11 @@ impl<S: Store> Archive<S> {
         view.scan(Table::LogLeaves, &[], &[], &mut |k, v| {
             let (i, text) = (seq_from_key(k), String::from_utf8_lossy(v));
             if i != expected && !gap {
-                report.problem(ProblemKind::Missing, format!("log leaf {expected}"), format!("the log goes on at leaf {i}"));
+                report.problem(
+                    ProblemKind::Missing,
+                    format!("log leaf {expected}"),
+                    format!("the log goes on at leaf {i}"),
+                );
                 gap = true;
             }
             expected = i + 1;
@@ -317,7 +362,11 @@ impl<S: Store> Archive<S> {
                 Some((_, code)) => {
                     match view.get(Table::Documents, code.as_bytes()) {
                         Ok(Some(_)) => {}
-                        Ok(None) => report.problem(ProblemKind::Missing, format!("document {code}"), format!("its record is gone, but log leaf {i} names it")),
+                        Ok(None) => report.problem(
+                            ProblemKind::Missing,
+                            format!("document {code}"),
+                            format!("its record is gone, but log leaf {i} names it"),
+                        ),
                         Err(e) => {
                             failure = Some(e);
                             return ControlFlow::Break(());
@@ -330,10 +379,21 @@ impl<S: Store> Archive<S> {
             // Every subtree this leaf completes must be stored with the hash of its leaves: proofs
             // and the writer's right edge are read from the stored tree, not from the leaves.
             for (subtree, hash) in frontier.push(merkle::leaf_hash(v)) {
-                match view.get(Table::LogNodes, &node_key(subtree)).and_then(|v| v.map(|v| node_value(subtree, &v)).transpose()) {
+                match view
+                    .get(Table::LogNodes, &node_key(subtree))
+                    .and_then(|v| v.map(|v| node_value(subtree, &v)).transpose())
+                {
                     Ok(Some(stored)) if stored == hash => {}
-                    Ok(Some(_)) => report.problem(ProblemKind::Altered, node_name(subtree), "its stored hash is not the hash of its leaves"),
-                    Ok(None) => report.problem(ProblemKind::Missing, node_name(subtree), "is not stored, so proofs over it fail"),
+                    Ok(Some(_)) => report.problem(
+                        ProblemKind::Altered,
+                        node_name(subtree),
+                        "its stored hash is not the hash of its leaves",
+                    ),
+                    Ok(None) => report.problem(
+                        ProblemKind::Missing,
+                        node_name(subtree),
+                        "is not stored, so proofs over it fail",
+                    ),
                     Err(e) => {
                         failure = Some(e);
                         return ControlFlow::Break(());
@@ -347,32 +407,66 @@ impl<S: Store> Archive<S> {
             return Err(e);
         }
         if let Some(max) = checkpoints.iter().map(|c| c.size).max().filter(|m| *m > frontier.size()) {
-            report.problem(ProblemKind::Truncated, "archive log", format!("holds {} leaves, but a checkpoint signed {max}", frontier.size()));
+            report.problem(
+                ProblemKind::Truncated,
+                "archive log",
+                format!("holds {} leaves, but a checkpoint signed {max}", frontier.size()),
+            );
         }
         self.check_log_index(view, report, frontier.size(), latest)
     }
 
     /// Checks that the document index points every document at its latest leaf, and that the stored
     /// tree holds no subtree beyond the log's leaves.
-    fn check_log_index(&self, view: &dyn Snapshot, report: &mut FixityReport, size: u64, mut latest: HashMap<String, u64>) -> Result<(), ArchiveError> {
+    fn check_log_index(
+        &self,
+        view: &dyn Snapshot,
+        report: &mut FixityReport,
+        size: u64,
+        mut latest: HashMap<String, u64>,
+    ) -> Result<(), ArchiveError> {
         view.scan(Table::LogIndex, &[], &[], &mut |k, v| {
             let code = String::from_utf8_lossy(k);
             let stored = <[u8; 8]>::try_from(v).map(u64::from_be_bytes).ok();
             match (latest.remove(code.as_ref()), stored) {
-                (None, _) => report.problem(ProblemKind::Unreferenced, format!("log index entry {code}"), "no log leaf names this document"),
+                (None, _) => report.problem(
+                    ProblemKind::Unreferenced,
+                    format!("log index entry {code}"),
+                    "no log leaf names this document",
+                ),
                 (Some(want), Some(have)) if want == have => {}
-                (Some(want), _) => report.problem(ProblemKind::Altered, format!("log index entry {code}"), format!("does not point at leaf {want}, its latest")),
+                (Some(want), _) => report.problem(
+                    ProblemKind::Altered,
+                    format!("log index entry {code}"),
+                    format!("does not point at leaf {want}, its latest"),
+                ),
             }
             ControlFlow::Continue(())
         })?;
         for (code, leaf) in latest {
-            report.problem(ProblemKind::Missing, format!("log index entry {code}"), format!("is not stored, so leaf {leaf} cannot be proved"));
+            report.problem(
+                ProblemKind::Missing,
+                format!("log index entry {code}"),
+                format!("is not stored, so leaf {leaf} cannot be proved"),
+            );
         }
         view.scan(Table::LogNodes, &[], &[], &mut |k, _| {
             match subtree_of_key(k) {
-                Some(s) if s.index.checked_add(1).and_then(|n| n.checked_mul(1 << s.level)).is_some_and(|end| end <= size) => {}
-                Some(s) => report.problem(ProblemKind::Unreferenced, node_name(s), format!("lies beyond the log's {size} leaves")),
-                None => report.problem(ProblemKind::Unreferenced, format!("log node key {k:02x?}"), "is not a level and an index"),
+                Some(s)
+                    if s.index
+                        .checked_add(1)
+                        .and_then(|n| n.checked_mul(1 << s.level))
+                        .is_some_and(|end| end <= size) => {}
+                Some(s) => report.problem(
+                    ProblemKind::Unreferenced,
+                    node_name(s),
+                    format!("lies beyond the log's {size} leaves"),
+                ),
+                None => report.problem(
+                    ProblemKind::Unreferenced,
+                    format!("log node key {k:02x?}"),
+                    "is not a level and an index",
+                ),
             }
             ControlFlow::Continue(())
         })?;
@@ -380,30 +474,37 @@ impl<S: Store> Archive<S> {
     }
 
     fn check_audit(&self, view: &dyn Snapshot, report: &mut FixityReport) -> Result<(), ArchiveError> {
-        let checkpoints: Vec<Checkpoint> = decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
+        let checkpoints: Vec<Checkpoint> =
+            decode_scanned("checkpoint", |visit| view.scan(Table::Checkpoints, &[], &[], visit))?;
         let heads: BTreeMap<u64, [u8; 32]> = checkpoints.into_iter().map(|c| (c.audit_seq, c.audit_hash)).collect();
-        self.walk_audit(view, &mut |entry| {
-            match entry {
-                Ok(e) => {
-                    report.audit_entries += 1;
-                    if heads.get(&e.seq).is_some_and(|h| *h != e.hash) {
-                        report.problem(ProblemKind::Altered, format!("audit entry {}", e.seq), "differs from the head a checkpoint signed");
-                    }
-                    ControlFlow::Continue(())
+        self.walk_audit(view, &mut |entry| match entry {
+            Ok(e) => {
+                report.audit_entries += 1;
+                if heads.get(&e.seq).is_some_and(|h| *h != e.hash) {
+                    report.problem(
+                        ProblemKind::Altered,
+                        format!("audit entry {}", e.seq),
+                        "differs from the head a checkpoint signed",
+                    );
                 }
-                Err(ArchiveError::Corrupt { key, reason, .. }) => {
-                    report.problem(ProblemKind::Altered, format!("audit entry {key}"), reason);
-                    ControlFlow::Break(())
-                }
-                Err(e) => {
-                    report.problem(ProblemKind::Altered, "audit trail", e.to_string());
-                    ControlFlow::Break(())
-                }
+                ControlFlow::Continue(())
+            }
+            Err(ArchiveError::Corrupt { key, reason, .. }) => {
+                report.problem(ProblemKind::Altered, format!("audit entry {key}"), reason);
+                ControlFlow::Break(())
+            }
+            Err(e) => {
+                report.problem(ProblemKind::Altered, "audit trail", e.to_string());
+                ControlFlow::Break(())
             }
         })?;
         let stored_last = view.last(Table::Audit)?.map(|(k, _)| seq_from_key(&k)).unwrap_or(0);
         if let Some((&head, _)) = heads.iter().next_back().filter(|(h, _)| **h > stored_last) {
-            report.problem(ProblemKind::Truncated, "audit trail", format!("ends at entry {stored_last}, but a checkpoint signed entry {head}"));
+            report.problem(
+                ProblemKind::Truncated,
+                "audit trail",
+                format!("ends at entry {stored_last}, but a checkpoint signed entry {head}"),
+            );
         }
         Ok(())
     }

@@ -36,8 +36,8 @@ pub use fixity::{FixityProblem, FixityReport, ProblemKind};
 pub use lifecycle::{DestructionReport, Hold, HoldScope, Review};
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
-    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Lifecycle, NewDocument,
-    PageRecord, Revocation, SealRecord, UserRecord,
+    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Lifecycle,
+    NewDocument, PageRecord, Revocation, SealRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;

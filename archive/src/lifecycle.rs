@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::archive::{Staged, decode, decode_all, encode};
 use crate::log::LeafKind;
 use crate::{
-    Archive, ArchiveError, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Revocation,
-    SealRecord, Store, Table,
+    Archive, ArchiveError, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event,
+    Revocation, SealRecord, Store, Table,
 };
 
 /// Which documents a hold covers: one document, or all of an owner, dossier or type, including those
@@ -117,8 +117,17 @@ impl<S: Store> Archive<S> {
         let today = vietnam_now().date_naive();
         match self.schedule.eligible_from(&record.lifecycle.retention_class, &record.metadata) {
             Some(from) if from <= today => Ok(()),
-            Some(from) => Err(refuse(&record.code, format!("its retention period (class {}) has not ended: it may be destroyed from {from}, not today ({today})", record.lifecycle.retention_class))),
-            None => Err(refuse(&record.code, format!("its retention class {} never ends", record.lifecycle.retention_class))),
+            Some(from) => Err(refuse(
+                &record.code,
+                format!(
+                    "its retention period (class {}) has not ended: it may be destroyed from {from}, not today ({today})",
+                    record.lifecycle.retention_class
+                ),
+            )),
+            None => Err(refuse(
+                &record.code,
+                format!("its retention class {} never ends", record.lifecycle.retention_class),
+            )),
         }
     }
 
@@ -155,13 +164,23 @@ impl<S: Store> Archive<S> {
             if r.status != DocumentStatus::Active {
                 return Err(refuse(code, format!("it is {}", r.status.name())));
             }
-            r.status = DocumentStatus::Revoked(Revocation { at: vietnam_now(), by: actor.to_owned(), reason: reason.to_owned() });
+            r.status = DocumentStatus::Revoked(Revocation {
+                at: vietnam_now(),
+                by: actor.to_owned(),
+                reason: reason.to_owned(),
+            });
             Ok((reason.to_owned(), Some(LeafKind::Revoked)))
         })
     }
 
     /// Overrides a document's retention class, with a reason.
-    pub fn set_retention_class(&self, code: &DocumentCode, class: &str, reason: &str, actor: &str) -> Result<DocumentRecord, ArchiveError> {
+    pub fn set_retention_class(
+        &self,
+        code: &DocumentCode,
+        class: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<DocumentRecord, ArchiveError> {
         require_text(code, "reason", reason)?;
         if self.schedule.class(class).is_none() {
             return Err(ArchiveError::Retention(format!("unknown retention class {class:?}")));
@@ -178,7 +197,12 @@ impl<S: Store> Archive<S> {
 
     /// Places a hold on every document `scope` covers now, and on those archived under it later.
     /// Returns the hold and the documents it was placed on.
-    pub fn place_hold(&self, scope: HoldScope, reason: &str, actor: &str) -> Result<(Hold, Vec<DocumentCode>), ArchiveError> {
+    pub fn place_hold(
+        &self,
+        scope: HoldScope,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(Hold, Vec<DocumentCode>), ArchiveError> {
         if reason.trim().is_empty() {
             return Err(ArchiveError::Retention("a hold needs a reason".into()));
         }
@@ -200,7 +224,14 @@ impl<S: Store> Archive<S> {
                 }
             }
             let id = a.next_hold_id(s)?;
-            let hold = Hold { id, scope: scope.clone(), reason: reason.to_owned(), by: actor.to_owned(), at: vietnam_now(), released: None };
+            let hold = Hold {
+                id,
+                scope: scope.clone(),
+                reason: reason.to_owned(),
+                by: actor.to_owned(),
+                at: vietnam_now(),
+                released: None,
+            };
             s.batch.put(Table::Holds, id.to_be_bytes().to_vec(), encode(&hold));
             s.audit(actor, "hold", &format!("hold {id}"), &format!("{scope}: {reason}"));
             let mut held = Vec::new();
@@ -298,7 +329,10 @@ impl<S: Store> Archive<S> {
     pub fn disposition_queue(&self) -> Result<Vec<DocumentRecord>, ArchiveError> {
         let mut queue = Vec::new();
         self.each_record(&mut |r| {
-            let waiting = matches!(r.lifecycle.disposition, Disposition::Eligible(_) | Disposition::Approved { .. } | Disposition::Requested { .. });
+            let waiting = matches!(
+                r.lifecycle.disposition,
+                Disposition::Eligible(_) | Disposition::Approved { .. } | Disposition::Requested { .. }
+            );
             if waiting && !matches!(r.status, DocumentStatus::Destroyed(_)) {
                 queue.push(r);
             }
@@ -314,7 +348,9 @@ impl<S: Store> Archive<S> {
                 return Err(refuse(code, "it is not eligible for destruction"));
             }
             let (disposition, detail) = match review {
-                Review::Approve => (Disposition::Approved { by: actor.to_owned() }, "approved for destruction".to_owned()),
+                Review::Approve => {
+                    (Disposition::Approved { by: actor.to_owned() }, "approved for destruction".to_owned())
+                }
                 Review::KeepUntil { until, reason } => {
                     require_text(code, "reason to keep it", &reason)?;
                     let detail = format!("kept until {until}: {reason}");
@@ -328,7 +364,12 @@ impl<S: Store> Archive<S> {
 
     /// Requests the destruction of an approved document under the valuation council's decision. A
     /// second person must confirm it ([`confirm_destruction`](Self::confirm_destruction)).
-    pub fn request_destruction(&self, code: &DocumentCode, decision: CouncilDecision, actor: &str) -> Result<DocumentRecord, ArchiveError> {
+    pub fn request_destruction(
+        &self,
+        code: &DocumentCode,
+        decision: CouncilDecision,
+        actor: &str,
+    ) -> Result<DocumentRecord, ArchiveError> {
         require_text(code, "council decision number", &decision.number)?;
         if decision.date > vietnam_now().date_naive() {
             return Err(refuse(code, format!("the council decision is dated {}, in the future", decision.date)));
@@ -361,7 +402,10 @@ impl<S: Store> Archive<S> {
                 return Err(refuse(code, "no destruction was requested under a council decision"));
             };
             if requested_by == actor {
-                return Err(refuse(code, format!("{actor} requested the destruction; a second person must confirm it")));
+                return Err(refuse(
+                    code,
+                    format!("{actor} requested the destruction; a second person must confirm it"),
+                ));
             }
             a.refuse_unless_due(&record)?;
             let mut uses: BTreeMap<BlobHash, i64> = BTreeMap::new();
@@ -412,19 +456,36 @@ impl<S: Store> Archive<S> {
             s.record(&record);
             s.event(&Event::Destroyed(record.code.clone()));
             s.leaf(LeafKind::Destroyed, &record);
-            s.audit(actor, "destroy", &code.to_string(), &format!("council decision {} of {}", decision.number, decision.date));
+            s.audit(
+                actor,
+                "destroy",
+                &code.to_string(),
+                &format!("council decision {} of {}", decision.number, decision.date),
+            );
             Ok(DestructionReport { json, seal })
         })
     }
 
     /// The stored reference count of a blob (0 when it has none).
     pub fn blob_refs(&self, hash: &BlobHash) -> Result<i64, ArchiveError> {
-        Ok(self.store.get(Table::BlobRefs, hash.as_bytes())?.and_then(|v| v.try_into().ok()).map(i64::from_le_bytes).unwrap_or(0))
+        Ok(self
+            .store
+            .get(Table::BlobRefs, hash.as_bytes())?
+            .and_then(|v| v.try_into().ok())
+            .map(i64::from_le_bytes)
+            .unwrap_or(0))
     }
 }
 
 /// Stages a changed record with its event, audit entry and, if any, log leaf.
-fn stage_change(s: &mut Staged<'_>, record: &DocumentRecord, actor: &str, action: &str, detail: &str, leaf: Option<LeafKind>) {
+fn stage_change(
+    s: &mut Staged<'_>,
+    record: &DocumentRecord,
+    actor: &str,
+    action: &str,
+    detail: &str,
+    leaf: Option<LeafKind>,
+) {
     s.record(record);
     s.event(&Event::Changed(record.code.clone()));
     if let Some(kind) = leaf {

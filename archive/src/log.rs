@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset};
 use domain::{BlobHash, DocumentCode};
 use serde::{Deserialize, Serialize};
 
-use crate::merkle::{self, Hash};
 use crate::SealRecord;
+use crate::merkle::{self, Hash};
 
 /// What a log leaf records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,14 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// The signed body.
-    pub fn body(origin: &str, size: u64, root: &Hash, audit_seq: u64, audit_hash: &[u8; 32], at: DateTime<FixedOffset>) -> String {
+    pub fn body(
+        origin: &str,
+        size: u64,
+        root: &Hash,
+        audit_seq: u64,
+        audit_hash: &[u8; 32],
+        at: DateTime<FixedOffset>,
+    ) -> String {
         format!(
             "{origin}\n{size}\n{}\naudit {audit_seq} {}\ntime {}\n",
             base64::engine::general_purpose::STANDARD.encode(root),

@@ -43,7 +43,12 @@ pub(crate) fn node_value(subtree: Subtree, value: &[u8]) -> Result<Hash, Archive
 /// How messages name a subtree: by the leaves it covers.
 pub(crate) fn node_name(subtree: Subtree) -> String {
     let first = subtree.index << subtree.level;
-    format!("log node {}/{} (leaves {first}..{})", subtree.level, subtree.index, first.saturating_add(1 << subtree.level))
+    format!(
+        "log node {}/{} (leaves {first}..{})",
+        subtree.level,
+        subtree.index,
+        first.saturating_add(1 << subtree.level)
+    )
 }
 
 /// Stages what appending a leaf adds to the stored tree: the subtrees its hash completes (pushed
@@ -82,7 +87,8 @@ fn stored_edge<S: Store>(store: &S, size: u64) -> Result<Option<Frontier>, Archi
 /// the previous version appended to, a build cut short, a damaged node) it is built from the leaves.
 pub(crate) fn frontier<S: Store>(store: &S) -> Result<Frontier, ArchiveError> {
     let size = log_size(store)?;
-    let reaches_last = size == 0 || store.get(Table::LogNodes, &node_key(Subtree { level: 0, index: size - 1 }))?.is_some();
+    let reaches_last =
+        size == 0 || store.get(Table::LogNodes, &node_key(Subtree { level: 0, index: size - 1 }))?.is_some();
     if reaches_last && let Some(edge) = stored_edge(store, size)? {
         let agrees = match store.last(Table::Checkpoints)? {
             None => true,
@@ -90,7 +96,8 @@ pub(crate) fn frontier<S: Store>(store: &S) -> Result<Frontier, ArchiveError> {
                 let checkpoint: Checkpoint = decode("checkpoint", &k, &v)?;
                 // A checkpoint beyond the log means lost leaves, which no rebuild brings back:
                 // fixity reports that.
-                checkpoint.size > size || stored_edge(store, checkpoint.size)?.is_some_and(|e| e.root() == checkpoint.root)
+                checkpoint.size > size
+                    || stored_edge(store, checkpoint.size)?.is_some_and(|e| e.root() == checkpoint.root)
             }
         };
         if agrees {
@@ -110,7 +117,9 @@ fn build<S: Store>(store: &S) -> Result<Frontier, ArchiveError> {
     let mut failure = None;
     store.scan(Table::LogLeaves, &[], &[], &mut |_, v| {
         stage_leaf(&mut batch, &mut log, &String::from_utf8_lossy(v));
-        if log.size().is_multiple_of(BUILD_BATCH_LEAVES) && let Err(e) = store.apply(std::mem::take(&mut batch)) {
+        if log.size().is_multiple_of(BUILD_BATCH_LEAVES)
+            && let Err(e) = store.apply(std::mem::take(&mut batch))
+        {
             failure = Some(e);
             return ControlFlow::Break(());
         }
@@ -152,21 +161,26 @@ impl<S: Store> Archive<S> {
     /// Proves that the latest leaf about `code` (the one of its current status) is in the log as of
     /// the latest checkpoint (one is made if the leaf is newer). Reads O(log n) stored values.
     pub fn prove(&self, code: &DocumentCode) -> Result<InclusionProof, ArchiveError> {
-        let index = self.latest_leaf(code)?.ok_or_else(|| ArchiveError::Log(format!("no log leaf names document {code}")))?;
+        let index =
+            self.latest_leaf(code)?.ok_or_else(|| ArchiveError::Log(format!("no log leaf names document {code}")))?;
         let checkpoint = match self.latest_checkpoint()? {
             Some(c) if c.size > index => c,
             _ => self.checkpoint()?,
         };
-        let leaf = self
-            .store
-            .get(Table::LogLeaves, &index.to_be_bytes())?
-            .ok_or_else(|| ArchiveError::Log(format!("log leaf {index} of document {code} is missing, though checkpoint {} covers it", checkpoint.size)))?;
+        let leaf = self.store.get(Table::LogLeaves, &index.to_be_bytes())?.ok_or_else(|| {
+            ArchiveError::Log(format!(
+                "log leaf {index} of document {code} is missing, though checkpoint {} covers it",
+                checkpoint.size
+            ))
+        })?;
         let leaf = String::from_utf8_lossy(&leaf).into_owned();
         // The index is derived data: a damaged entry must not make another document's leaf pass
         // for this one's.
         let wanted = code.to_string();
         if LogLeaf::document_of(&leaf).is_none_or(|(_, named)| named != wanted) {
-            return Err(ArchiveError::Log(format!("the log index points document {code} at leaf {index}, which is not about it (run fixity)")));
+            return Err(ArchiveError::Log(format!(
+                "the log index points document {code} at leaf {index}, which is not about it (run fixity)"
+            )));
         }
         let path = merkle::inclusion_path(index, checkpoint.size, |s| self.node(s, checkpoint.size))?;
         Ok(InclusionProof { index, leaf, path, checkpoint })
@@ -183,7 +197,9 @@ impl<S: Store> Archive<S> {
             ControlFlow::Break(())
         })?;
         let older = older.transpose()?.ok_or_else(|| ArchiveError::Log(format!("no checkpoint of size {from}")))?;
-        let newer = self.latest_checkpoint()?.ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was read".into()))?;
+        let newer = self
+            .latest_checkpoint()?
+            .ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was read".into()))?;
         let path = merkle::consistency_path(from, newer.size, |s| self.node(s, newer.size))?;
         Ok(ConsistencyProof { path, from: older, to: newer })
     }

@@ -48,7 +48,8 @@ impl Subtree {
     /// The perfect subtree over leaves `start..start + len`, if that range is one (`len` a power of
     /// two and `start` a multiple of it).
     fn over(start: u64, len: u64) -> Option<Subtree> {
-        (len.is_power_of_two() && start.is_multiple_of(len)).then(|| Subtree { level: len.trailing_zeros() as u8, index: start >> len.trailing_zeros() })
+        (len.is_power_of_two() && start.is_multiple_of(len))
+            .then(|| Subtree { level: len.trailing_zeros() as u8, index: start >> len.trailing_zeros() })
     }
 
     /// The perfect subtrees whose roots make up the root of a tree of `size` leaves (its right
@@ -84,7 +85,11 @@ fn range_root<E>(start: u64, end: u64, node: &mut impl FnMut(Subtree) -> Result<
 /// those leaves, from perfect subtree hashes: at most 2·log2(size) calls of `node`. The one sibling
 /// that is not a perfect subtree (on the right edge, when the path first turns left there) costs one
 /// call per bit of its size; every other sibling is a perfect subtree and costs one.
-pub fn inclusion_path<E>(index: u64, size: u64, mut node: impl FnMut(Subtree) -> Result<Hash, E>) -> Result<Vec<Hash>, E> {
+pub fn inclusion_path<E>(
+    index: u64,
+    size: u64,
+    mut node: impl FnMut(Subtree) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
     let (mut start, mut end) = (0, size);
     let mut siblings = Vec::new();
     while end - start > 1 {
@@ -104,7 +109,11 @@ pub fn inclusion_path<E>(index: u64, size: u64, mut node: impl FnMut(Subtree) ->
 
 /// The proof that the tree of the first `old` leaves is a prefix of the tree of `size` leaves, equal
 /// to [`consistency_proof`], from perfect subtree hashes: O(log size) calls of `node`.
-pub fn consistency_path<E>(old: u64, size: u64, mut node: impl FnMut(Subtree) -> Result<Hash, E>) -> Result<Vec<Hash>, E> {
+pub fn consistency_path<E>(
+    old: u64,
+    size: u64,
+    mut node: impl FnMut(Subtree) -> Result<Hash, E>,
+) -> Result<Vec<Hash>, E> {
     if old == 0 || old >= size {
         return Ok(Vec::new());
     }
@@ -415,7 +424,10 @@ mod tests {
                 if m < n {
                     let mut forked = all.clone();
                     forked[m - 1] = leaf_hash(b"rewritten");
-                    assert!(!verify_consistency(m as u64, n as u64, &root(&forked[..m]), &r2, &proof), "fork {m} -> {n}");
+                    assert!(
+                        !verify_consistency(m as u64, n as u64, &root(&forked[..m]), &r2, &proof),
+                        "fork {m} -> {n}"
+                    );
                 }
             }
         }

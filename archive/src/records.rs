@@ -265,6 +265,12 @@ pub(crate) struct UserRecordV1 {
 
 impl From<UserRecordV1> for UserRecord {
     fn from(v1: UserRecordV1) -> Self {
-        UserRecord { name: v1.name, role: v1.role, password_hash: v1.password_hash, created_at: v1.created_at, disabled_at: None }
+        UserRecord {
+            name: v1.name,
+            role: v1.role,
+            password_hash: v1.password_hash,
+            created_at: v1.created_at,
+            disabled_at: None,
+        }
     }
 }

@@ -2,7 +2,8 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch,
+    WriteOptions,
 };
 
 /// The block cache shared by all tables: index and filter blocks of tens of millions of pages, and
@@ -183,7 +184,13 @@ pub trait Snapshot {
     /// The value at `key`, as of the snapshot.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError>;
     /// [`Store::scan`], as of the snapshot.
-    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError>;
+    fn scan(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        from: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError>;
     /// [`Store::last`], as of the snapshot.
     fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
 }
@@ -270,7 +277,12 @@ impl Store for RocksStore {
         from: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
     ) -> Result<(), ArchiveError> {
-        visit_items(table, self.db.iterator_cf(self.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward)), prefix, visit)
+        visit_items(
+            table,
+            self.db.iterator_cf(self.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward)),
+            prefix,
+            visit,
+        )
     }
 
     fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
@@ -294,8 +306,11 @@ impl Store for RocksStore {
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
         // A RocksDB checkpoint: SST and blob files hard-linked (copied across file systems), the WAL
         // flushed first, so the copy opens as the database stood at one instant.
-        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(|e| ArchiveError::storage("preparing a backup", e))?;
-        checkpoint.create_checkpoint(dir).map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .map_err(|e| ArchiveError::storage("preparing a backup", e))?;
+        checkpoint
+            .create_checkpoint(dir)
+            .map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
     }
 
     fn snapshot(&self) -> Box<dyn Snapshot + '_> {
@@ -312,11 +327,21 @@ struct RocksSnapshot<'a> {
 
 impl Snapshot for RocksSnapshot<'_> {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError> {
-        self.snapshot.get_cf(self.store.cf(table), key).map_err(|e| ArchiveError::storage(format!("reading {} in a snapshot", table.name()), e))
+        self.snapshot
+            .get_cf(self.store.cf(table), key)
+            .map_err(|e| ArchiveError::storage(format!("reading {} in a snapshot", table.name()), e))
     }
 
-    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError> {
-        let items = self.snapshot.iterator_cf(self.store.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward));
+    fn scan(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        from: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError> {
+        let items = self
+            .snapshot
+            .iterator_cf(self.store.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward));
         visit_items(table, items, prefix, visit)
     }
 
@@ -326,7 +351,10 @@ impl Snapshot for RocksSnapshot<'_> {
 }
 
 /// The first item of an iterator (the last key of a table, for one that runs backward from the end).
-fn first_item(table: Table, mut items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+fn first_item(
+    table: Table,
+    mut items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
     match items.next() {
         None => Ok(None),
         Some(Ok((k, v))) => Ok(Some((k.into_vec(), v.into_vec()))),

@@ -45,7 +45,12 @@ pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: V
             dpi: (300.0, 300.0),
             text: "Cộng hoà xã hội chủ nghĩa Việt Nam".into(),
             flags: vec![],
-            seal: seal_record(ring.seal_page(&PageSeal { document: code.clone(), page: i as u32 + 1, image: *h, sealed_at })),
+            seal: seal_record(ring.seal_page(&PageSeal {
+                document: code.clone(),
+                page: i as u32 + 1,
+                image: *h,
+                sealed_at,
+            })),
         })
         .collect();
     NewDocument {
@@ -90,9 +95,12 @@ pub fn owner(i: usize) -> domain::OwnerId {
 
 pub fn archive_section() {
     let docs: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let doc_bytes: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB").ok().and_then(|v| v.parse().ok()).unwrap_or(200) * 1024;
-    let read_pages: usize = std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let work = tempfile::tempdir_in(crate::util::repo()).expect("temporary directory beside the checkout (same disk as ./var)");
+    let doc_bytes: usize =
+        std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB").ok().and_then(|v| v.parse().ok()).unwrap_or(200) * 1024;
+    let read_pages: usize =
+        std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let work = tempfile::tempdir_in(crate::util::repo())
+        .expect("temporary directory beside the checkout (same disk as ./var)");
     let w = work.path();
 
     // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
@@ -132,7 +140,8 @@ pub fn archive_section() {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((pages, pdf)) = workload.get(i) else { break };
-                    let reservation = archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
+                    let reservation =
+                        archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
                     let pages = pages.iter().map(|p| p.as_ref().clone()).collect();
                     archive.commit(document(reservation.code().clone(), &keys, pages, pdf.clone())).expect("commit");
                 }
@@ -174,11 +183,19 @@ pub fn archive_section() {
     let peer = start.elapsed();
     let peer_disk = crate::disk_bytes(&files);
     let mb = logical as f64 / 1e6;
-    println!("\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)", doc_bytes / 1024);
+    println!(
+        "\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)",
+        doc_bytes / 1024
+    );
     println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
     let (our_rate, peer_rate) = (docs as f64 / ours.as_secs_f64(), docs as f64 / peer.as_secs_f64());
     println!("| ingest, documents/s (target ≥ 200) | {our_rate:.0} | {peer_rate:.0} | {:.2}× |", our_rate / peer_rate);
-    println!("| ingest, MB/s | {:.1} | {:.1} | {:.2}× |", mb / ours.as_secs_f64(), mb / peer.as_secs_f64(), our_rate / peer_rate);
+    println!(
+        "| ingest, MB/s | {:.1} | {:.1} | {:.2}× |",
+        mb / ours.as_secs_f64(),
+        mb / peer.as_secs_f64(),
+        our_rate / peer_rate
+    );
     println!(
         "| bytes on disk per logical byte | {:.3} | {:.3} | {:.2}× less |",
         ours_disk as f64 / logical as f64,
@@ -230,7 +247,9 @@ fn read_latency(w: &Path, total: usize) {
     ours.sort();
     peer.sort();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("\n## archive reads ({total} stored pages of 4 KiB, {reads} random reads, BLAKE3 verified on every read, page cache warm)");
+    println!(
+        "\n## archive reads ({total} stored pages of 4 KiB, {reads} random reads, BLAKE3 verified on every read, page cache warm)"
+    );
     println!("| what | sohoa µs | peer: one file per page µs | ratio |\n|---|---:|---:|---:|");
     for (name, p) in [("p50", 0.5), ("p99 (target < 5000)", 0.99)] {
         let (a, b) = (percentile(&ours, p), percentile(&peer, p));

@@ -50,7 +50,13 @@ impl Connection {
 
     /// Sends one request and reads the whole answer: its status and body. A connection the server
     /// closed is opened again once.
-    async fn send(&mut self, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
         let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n", self.addr, body.len());
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -151,7 +157,8 @@ fn add_user(data: &Path, name: &str, role: &str) {
     if name != "admin" {
         command.args(["--user", "admin"]);
     }
-    let mut child = command.args(["users", "add", name, "--role", role]).stdin(Stdio::piped()).spawn().expect("sohoa users add");
+    let mut child =
+        command.args(["users", "add", name, "--role", role]).stdin(Stdio::piped()).spawn().expect("sohoa users add");
     let mut stdin = child.stdin.take().expect("piped");
     std::io::Write::write_all(&mut stdin, input.as_bytes()).expect("passwords written");
     drop(stdin);
@@ -162,7 +169,12 @@ fn add_user(data: &Path, name: &str, role: &str) {
 fn memory_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
@@ -184,7 +196,9 @@ fn page(seed: u32) -> Vec<u8> {
 fn multipart(boundary: &str, fields: &[(&str, &str)], pages: &[Vec<u8>]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
     }
     for (i, png) in pages.iter().enumerate() {
         body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p{i}.png\"\r\nContent-Type: image/png\r\n\r\n").bytes());
@@ -197,8 +211,10 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], pages: &[Vec<u8>]) -> Vec<
 
 async fn login(addr: SocketAddr, name: &str) -> String {
     let body = serde_json::json!({ "username": name, "password": PASSWORD }).to_string();
-    let (status, answer) =
-        Connection::new(addr).send("POST", "/api/login", &[("content-type", "application/json".into())], body.as_bytes()).await.expect("login");
+    let (status, answer) = Connection::new(addr)
+        .send("POST", "/api/login", &[("content-type", "application/json".into())], body.as_bytes())
+        .await
+        .expect("login");
     assert_eq!(status, 200, "login of {name}: {}", String::from_utf8_lossy(&answer));
     serde_json::from_slice::<serde_json::Value>(&answer).expect("JSON")["token"].as_str().expect("token").to_owned()
 }
@@ -206,8 +222,12 @@ async fn login(addr: SocketAddr, name: &str) -> String {
 async fn ingest(addr: SocketAddr, token: &str, owner: &str, pages: &[Vec<u8>]) -> (u16, serde_json::Value) {
     let boundary = "sohoa-load-boundary";
     let body = multipart(boundary, &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", owner)], pages);
-    let headers = [("authorization", format!("Bearer {token}")), ("content-type", format!("multipart/form-data; boundary={boundary}"))];
-    let (status, answer) = Connection::new(addr).send("POST", "/api/documents", &headers, &body).await.expect("ingest answered");
+    let headers = [
+        ("authorization", format!("Bearer {token}")),
+        ("content-type", format!("multipart/form-data; boundary={boundary}")),
+    ];
+    let (status, answer) =
+        Connection::new(addr).send("POST", "/api/documents", &headers, &body).await.expect("ingest answered");
     (status, serde_json::from_slice(&answer).unwrap_or(serde_json::Value::Null))
 }
 

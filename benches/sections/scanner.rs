@@ -46,11 +46,35 @@ fn scanimage_rate(config: &std::path::Path) -> f64 {
     for batch in 0..BATCHES {
         let status = Command::new("scanimage")
             .env("SANE_CONFIG_DIR", config)
-            .args(["-d", "test:0", "--source", "Automatic Document Feeder", "--mode", "Gray", "--resolution", "300", "-l", "0", "-t", "0", "-x", "210", "-y", "297", "--test-picture", "Grid", "--format=pnm"])
+            .args([
+                "-d",
+                "test:0",
+                "--source",
+                "Automatic Document Feeder",
+                "--mode",
+                "Gray",
+                "--resolution",
+                "300",
+                "-l",
+                "0",
+                "-t",
+                "0",
+                "-x",
+                "210",
+                "-y",
+                "297",
+                "--test-picture",
+                "Grid",
+                "--format=pnm",
+            ])
             .arg(format!("--batch={}/b{batch}-p%d.pnm", out.path().display()))
             .output()
             .expect("scanimage (Debian sane-utils) runs");
-        assert!(String::from_utf8_lossy(&status.stderr).contains("Batch terminated"), "{}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            String::from_utf8_lossy(&status.stderr).contains("Batch terminated"),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         pages += std::fs::read_dir(out.path()).unwrap().count();
         for f in std::fs::read_dir(out.path()).unwrap() {
             std::fs::remove_file(f.unwrap().path()).unwrap();
@@ -62,7 +86,11 @@ fn scanimage_rate(config: &std::path::Path) -> f64 {
 pub fn scanner_section() {
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("dll.conf"), "test\n").unwrap();
-    std::fs::write(config.path().join("test.conf"), "number_of_devices 1\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n").unwrap();
+    std::fs::write(
+        config.path().join("test.conf"),
+        "number_of_devices 1\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n",
+    )
+    .unwrap();
     // SAFETY: the bench's sections run one after another; no other thread reads the environment now,
     // and SANE reads this variable when this section first initialises it.
     unsafe { std::env::set_var("SANE_CONFIG_DIR", config.path()) };
@@ -84,7 +112,9 @@ pub fn scanner_section() {
         v[v.len() / 2]
     };
     let (ours, ours_png, peer) = (median(&mut ours), median(&mut ours_png), median(&mut peer));
-    println!("\n## scanner (SANE test backend, A4 300 dpi 8-bit gray, feeder; {BATCHES} batches of 10 sheets, median of 3 rounds)");
+    println!(
+        "\n## scanner (SANE test backend, A4 300 dpi 8-bit gray, feeder; {BATCHES} batches of 10 sheets, median of 3 rounds)"
+    );
     println!("| what | pages/min | vs scanimage |\n|---|---:|---:|");
     println!("| sohoa driver, pages delivered (target ≥ 300 on one core) | {ours:.0} | {:.2}× |", ours / peer);
     println!("| sohoa driver + lossless PNG of each page | {ours_png:.0} | {:.2}× |", ours_png / peer);

@@ -69,7 +69,11 @@ impl Chain {
             out.push_str(&self.words[w]);
             out.push(if i % 14 == 13 { '\n' } else { ' ' });
             let followers = &self.next[w];
-            w = if followers.is_empty() || rng.below(20) == 0 { rng.below(self.words.len()) } else { followers[rng.below(followers.len())] as usize };
+            w = if followers.is_empty() || rng.below(20) == 0 {
+                rng.below(self.words.len())
+            } else {
+                followers[rng.below(followers.len())] as usize
+            };
         }
         out
     }
@@ -118,7 +122,11 @@ fn document(i: usize, chain: &Chain, rng: &mut crate::Rng) -> IndexDocument {
 /// Runs `query` from [`CLIENTS`] threads, `per_client` times each; returns p50 and p99. A quarter of
 /// the queries run once untimed first, so that both sides are measured warm, as a serving appliance
 /// is.
-fn concurrent<C: Send + 'static>(per_client: usize, connect: impl Fn() -> C + Send + Sync + 'static, query: impl Fn(&mut C, usize) + Send + Sync + 'static) -> (Duration, Duration) {
+fn concurrent<C: Send + 'static>(
+    per_client: usize,
+    connect: impl Fn() -> C + Send + Sync + 'static,
+    query: impl Fn(&mut C, usize) + Send + Sync + 'static,
+) -> (Duration, Duration) {
     let connect = Arc::new(connect);
     let query = Arc::new(query);
     let warm: Vec<_> = (0..CLIENTS)
@@ -158,7 +166,12 @@ fn concurrent<C: Send + 'static>(per_client: usize, connect: impl Fn() -> C + Se
 /// backend processes the same way.
 type Request = (usize, std::sync::mpsc::SyncSender<()>);
 
-fn served(work: impl Fn(usize) + Send + Sync + 'static) -> impl Fn() -> (std::sync::mpsc::Sender<Request>, std::sync::mpsc::SyncSender<()>, std::sync::mpsc::Receiver<()>) + Send + Sync + 'static {
+fn served(
+    work: impl Fn(usize) + Send + Sync + 'static,
+) -> impl Fn() -> (std::sync::mpsc::Sender<Request>, std::sync::mpsc::SyncSender<()>, std::sync::mpsc::Receiver<()>)
++ Send
++ Sync
++ 'static {
     let (tx, rx) = std::sync::mpsc::channel::<Request>();
     let rx = Arc::new(std::sync::Mutex::new(rx));
     let work = Arc::new(work);
@@ -181,7 +194,10 @@ fn served(work: impl Fn(usize) + Send + Sync + 'static) -> impl Fn() -> (std::sy
 }
 
 /// Sends request `i` to the workers of [`served`] and waits for the answer.
-fn ask(client: &mut (std::sync::mpsc::Sender<Request>, std::sync::mpsc::SyncSender<()>, std::sync::mpsc::Receiver<()>), i: usize) {
+fn ask(
+    client: &mut (std::sync::mpsc::Sender<Request>, std::sync::mpsc::SyncSender<()>, std::sync::mpsc::Receiver<()>),
+    i: usize,
+) {
     client.0.send((i, client.1.clone())).expect("the workers run");
     client.2.recv().expect("an answer");
 }
@@ -207,14 +223,42 @@ impl Postgres {
         let status = Command::new("chown").args(["postgres:postgres"]).arg(dir).status().unwrap();
         assert!(status.success());
         let data = dir.join("data");
-        run(&[bin.join("initdb").to_str().unwrap(), "-D", data.to_str().unwrap(), "-E", "UTF8", "--locale", "C.UTF-8", "-A", "trust"]);
-        let options = format!("-k {} -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB -c fsync=off", dir.display());
-        run(&[bin.join("pg_ctl").to_str().unwrap(), "-D", data.to_str().unwrap(), "-o", &options, "-w", "-l", dir.join("log").to_str().unwrap(), "start"]);
+        run(&[
+            bin.join("initdb").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-E",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+            "-A",
+            "trust",
+        ]);
+        let options = format!(
+            "-k {} -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB -c fsync=off",
+            dir.display()
+        );
+        run(&[
+            bin.join("pg_ctl").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-o",
+            &options,
+            "-w",
+            "-l",
+            dir.join("log").to_str().unwrap(),
+            "start",
+        ]);
         Postgres { dir: dir.to_owned(), bin }
     }
 
     fn connect(dir: &Path) -> postgres::Client {
-        postgres::Config::new().host_path(dir).user("postgres").dbname("postgres").connect(postgres::NoTls).expect("connects to the private cluster")
+        postgres::Config::new()
+            .host_path(dir)
+            .user("postgres")
+            .dbname("postgres")
+            .connect(postgres::NoTls)
+            .expect("connects to the private cluster")
     }
 }
 
@@ -274,7 +318,18 @@ pub fn search_section() {
         for &i in chunk {
             let d = document(i, &chain, &mut rng);
             let until = d.valid_until.map_or("9999-12-31".to_owned(), |u| u.to_string());
-            writeln!(docs_copy, "{}\t{}\t{}\t{}\t{until}\t{}\t{}\t{}", d.code, d.owner.unwrap(), d.doc_type, d.status.as_str(), d.name, d.number.unwrap(), d.issue_date.unwrap()).unwrap();
+            writeln!(
+                docs_copy,
+                "{}\t{}\t{}\t{}\t{until}\t{}\t{}\t{}",
+                d.code,
+                d.owner.unwrap(),
+                d.doc_type,
+                d.status.as_str(),
+                d.name,
+                d.number.unwrap(),
+                d.issue_date.unwrap()
+            )
+            .unwrap();
             for (p, text) in d.pages.iter().enumerate() {
                 let escaped = text.replace('\\', "\\\\").replace('\n', "\\n").replace('\t', " ");
                 pages_rows.push_str(&format!("{}\t{}\t{escaped}\n", d.code, p + 1));
@@ -298,10 +353,16 @@ pub fn search_section() {
     // other's write-back.
     pg.batch_execute("CHECKPOINT").unwrap();
     assert!(Command::new("sync").status().unwrap().success());
-    let peer_bytes: i64 = pg.query_one("SELECT pg_total_relation_size('pages') + pg_total_relation_size('documents')", &[]).unwrap().get(0);
+    let peer_bytes: i64 = pg
+        .query_one("SELECT pg_total_relation_size('pages') + pg_total_relation_size('documents')", &[])
+        .unwrap()
+        .get(0);
     let peer_bytes = peer_bytes as u64;
 
-    let text_queries: usize = std::env::var("SOHOA_BENCH_SEARCH_TEXT_QUERIES").ok().and_then(|v| v.parse().ok()).unwrap_or(TEXT_QUERIES_PER_CLIENT);
+    let text_queries: usize = std::env::var("SOHOA_BENCH_SEARCH_TEXT_QUERIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(TEXT_QUERIES_PER_CLIENT);
     println!(
         "\n## search ({pages} generated pages in {docs} documents; {CLIENTS} concurrent clients; {} reuse lookups and {} full-text queries each side)",
         CLIENTS * QUERIES_PER_CLIENT,
@@ -310,7 +371,12 @@ pub fn search_section() {
     println!("| what | sohoa (tantivy) | PostgreSQL (unaccent + GIN) | ratio |\n|---|---:|---:|---:|");
     let (ours_rate, peer_rate) = (pages as f64 / ours_build.as_secs_f64(), pages as f64 / peer_build.as_secs_f64());
     println!("| index build, pages/s | {ours_rate:.0} | {peer_rate:.0} | {:.2}× |", ours_rate / peer_rate);
-    println!("| index size per page, bytes | {:.0} | {:.0} | {:.2}× smaller |", ours_bytes as f64 / pages as f64, peer_bytes as f64 / pages as f64, peer_bytes as f64 / ours_bytes as f64);
+    println!(
+        "| index size per page, bytes | {:.0} | {:.0} | {:.2}× smaller |",
+        ours_bytes as f64 / pages as f64,
+        peer_bytes as f64 / pages as f64,
+        peer_bytes as f64 / ours_bytes as f64
+    );
 
     let index = Arc::new(index);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -324,13 +390,24 @@ pub fn search_section() {
         concurrent(QUERIES_PER_CLIENT, connect, ask)
     };
     let dir = pg_dir.clone();
-    let peer = concurrent(QUERIES_PER_CLIENT, move || Postgres::connect(&dir), move |c: &mut postgres::Client, i| {
-        let rows = c
+    let peer = concurrent(
+        QUERIES_PER_CLIENT,
+        move || Postgres::connect(&dir),
+        move |c: &mut postgres::Client, i| {
+            let rows = c
             .query("SELECT code, name, number FROM documents WHERE owner = $1 AND status IN ('active', 'held') AND valid_until >= $2 ORDER BY issue_date DESC", &[&owners(i), &today])
             .unwrap();
-        std::hint::black_box(rows);
-    });
-    println!("| reuse lookup p50 / p99, ms (target p99 < 10, no slower than PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |", ms(ours.0), ms(ours.1), ms(peer.0), ms(peer.1), ms(peer.1) / ms(ours.1));
+            std::hint::black_box(rows);
+        },
+    );
+    println!(
+        "| reuse lookup p50 / p99, ms (target p99 < 10, no slower than PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |",
+        ms(ours.0),
+        ms(ours.1),
+        ms(peer.0),
+        ms(peer.1),
+        ms(peer.1) / ms(ours.1)
+    );
 
     let mut rng = crate::Rng(0x2545_f491_4f6c_dd1d);
     let queries: Arc<Vec<String>> = Arc::new((0..CLIENTS * text_queries).map(|_| chain.query(&mut rng)).collect());
@@ -362,7 +439,17 @@ pub fn search_section() {
     });
     let timed_out = timed_out.load(std::sync::atomic::Ordering::Relaxed);
     if timed_out > 0 {
-        println!("({timed_out} PostgreSQL full-text queries, warm-up included, were stopped at {} s and count as that long)", PG_TIMEOUT_MS / 1000);
+        println!(
+            "({timed_out} PostgreSQL full-text queries, warm-up included, were stopped at {} s and count as that long)",
+            PG_TIMEOUT_MS / 1000
+        );
     }
-    println!("| full text, 2–4 words, p50 / p99, ms (target p99 < 50, ≥ 5× PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |", ms(ours.0), ms(ours.1), ms(peer.0), ms(peer.1), ms(peer.1) / ms(ours.1));
+    println!(
+        "| full text, 2–4 words, p50 / p99, ms (target p99 < 50, ≥ 5× PostgreSQL) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2}× at p99 |",
+        ms(ours.0),
+        ms(ours.1),
+        ms(peer.0),
+        ms(peer.1),
+        ms(peer.1) / ms(ours.1)
+    );
 }

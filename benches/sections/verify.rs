@@ -43,7 +43,10 @@ fn thread_cpu() -> Duration {
 
 /// The load average over the last minute, to say how busy the machine was.
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_owned)).unwrap_or_else(|| "unknown".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The previous `Archive::prove` (up to commit c93ff40), as it read the store: one pass over every
@@ -81,8 +84,15 @@ fn write_old_leaves(db: &Path, count: u64) {
     for i in 0..count {
         // 99 documents per owner, as codes allow; the type keeps them apart from the committed ones.
         let owner = format!("002099{:06}", i / 99).parse().expect("owner id");
-        let document = DocumentCode::new(Some(owner), "GPXD".parse().expect("type"), Some((i % 99 + 1) as u8)).expect("code");
-        let leaf = LogLeaf { kind: LeafKind::Archived, document, pdf: BlobHash::of(&i.to_le_bytes()), seal: BlobHash::of(&i.to_be_bytes()), at };
+        let document =
+            DocumentCode::new(Some(owner), "GPXD".parse().expect("type"), Some((i % 99 + 1) as u8)).expect("code");
+        let leaf = LogLeaf {
+            kind: LeafKind::Archived,
+            document,
+            pdf: BlobHash::of(&i.to_le_bytes()),
+            seal: BlobHash::of(&i.to_be_bytes()),
+            at,
+        };
         batch.put(Table::LogLeaves, i.to_be_bytes().to_vec(), leaf.to_text().into_bytes());
         if (i + 1) % LEAVES_PER_BATCH == 0 {
             store.apply(std::mem::take(&mut batch)).expect("leaves written");
@@ -93,7 +103,8 @@ fn write_old_leaves(db: &Path, count: u64) {
 
 pub fn verify_section() {
     let leaves: u64 = std::env::var("SOHOA_BENCH_VERIFY_LEAVES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let work = tempfile::tempdir_in(crate::util::repo()).expect("temporary directory beside the checkout (same disk as ./var)");
+    let work = tempfile::tempdir_in(crate::util::repo())
+        .expect("temporary directory beside the checkout (same disk as ./var)");
     let w = work.path();
 
     let start = Instant::now();
@@ -121,7 +132,8 @@ pub fn verify_section() {
 
     // The appliance on that data directory, as `sohoa serve` opens it; what the public page runs.
     let appliance = sohoa::Appliance::open(w).expect("the appliance opens");
-    let verify = || appliance.verify_by_token(code, &token).expect("verification runs").is_some_and(|(report, _)| report.valid);
+    let verify =
+        || appliance.verify_by_token(code, &token).expect("verification runs").is_some_and(|(report, _)| report.valid);
     assert!(verify(), "the document does not verify");
     let load_before = load_average();
     let (mut ours, mut ours_cpu): (Vec<Duration>, Vec<Duration>) = (0..ROUNDS)
@@ -156,22 +168,46 @@ pub fn verify_section() {
     old.sort();
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("\n## verify (archive log of {size} leaves: {leaves} written as the previous version stored them, {COMMITTED} documents committed)");
+    println!(
+        "\n## verify (archive log of {size} leaves: {leaves} written as the previous version stored them, {COMMITTED} documents committed)"
+    );
     println!(
         "(old-style log written in {:.1} s; first open built the stored tree in {:.1} s; {ROUNDS} verifications of one document; load average {load_before} before them)",
         written.as_secs_f64(),
         built.as_secs_f64()
     );
     println!("| what | p50 ms | p99 ms |\n|---|---:|---:|");
-    println!("| public verification by code and token (`Appliance::verify_by_token`: lookup, seals, what they cover, log proof, status) | {:.3} | {:.3} |", ms(percentile(&ours, 0.5)), ms(percentile(&ours, 0.99)));
-    println!("| the same, CPU time of the verifying thread | {:.3} | {:.3} |", ms(percentile(&ours_cpu, 0.5)), ms(percentile(&ours_cpu, 0.99)));
-    println!("| inclusion proof alone (`Archive::prove`: index, checkpoint, leaf, stored subtrees) | {:.3} | {:.3} |", ms(percentile(&proofs, 0.5)), ms(percentile(&proofs, 0.99)));
-    println!("| previous proof alone: every leaf read and hashed ({OLD_ROUNDS} runs) | {:.1} | {:.1} |", ms(percentile(&old, 0.5)), ms(percentile(&old, 0.99)));
+    println!(
+        "| public verification by code and token (`Appliance::verify_by_token`: lookup, seals, what they cover, log proof, status) | {:.3} | {:.3} |",
+        ms(percentile(&ours, 0.5)),
+        ms(percentile(&ours, 0.99))
+    );
+    println!(
+        "| the same, CPU time of the verifying thread | {:.3} | {:.3} |",
+        ms(percentile(&ours_cpu, 0.5)),
+        ms(percentile(&ours_cpu, 0.99))
+    );
+    println!(
+        "| inclusion proof alone (`Archive::prove`: index, checkpoint, leaf, stored subtrees) | {:.3} | {:.3} |",
+        ms(percentile(&proofs, 0.5)),
+        ms(percentile(&proofs, 0.99))
+    );
+    println!(
+        "| previous proof alone: every leaf read and hashed ({OLD_ROUNDS} runs) | {:.1} | {:.1} |",
+        ms(percentile(&old, 0.5)),
+        ms(percentile(&old, 0.99))
+    );
     let p99 = ms(percentile(&ours, 0.99));
     println!("\n| ratio | value | target |\n|---|---:|---|");
     println!("| verification p99, ms | {p99:.3} | < 5 {} |", if p99 < 5.0 { "met" } else { "**MISSED**" });
     let cpu_p99 = ms(percentile(&ours_cpu, 0.99));
     println!("| verification p99, CPU ms | {cpu_p99:.3} | < 5 {} |", if cpu_p99 < 5.0 { "met" } else { "**MISSED**" });
-    println!("| previous proof p50 / inclusion proof p50 | {:.0}× | |", ms(percentile(&old, 0.5)) / ms(percentile(&proofs, 0.5)));
-    println!("| previous proof p50 / whole verification p50 | {:.0}× | |", ms(percentile(&old, 0.5)) / ms(percentile(&ours, 0.5)));
+    println!(
+        "| previous proof p50 / inclusion proof p50 | {:.0}× | |",
+        ms(percentile(&old, 0.5)) / ms(percentile(&proofs, 0.5))
+    );
+    println!(
+        "| previous proof p50 / whole verification p50 | {:.0}× | |",
+        ms(percentile(&old, 0.5)) / ms(percentile(&ours, 0.5))
+    );
 }

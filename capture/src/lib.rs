@@ -101,10 +101,9 @@ impl Capture {
         let workers = (0..count)
             .map(|i| {
                 let (queue, config) = (Arc::clone(&queue), config.clone());
-                std::thread::Builder::new()
-                    .name(format!("ocr-{i}"))
-                    .spawn(move || work(&queue, &config))
-                    .map_err(|e| CaptureError::Setup { what: "cannot start an OCR worker".into(), source: Some(Box::new(e)) })
+                std::thread::Builder::new().name(format!("ocr-{i}")).spawn(move || work(&queue, &config)).map_err(|e| {
+                    CaptureError::Setup { what: "cannot start an OCR worker".into(), source: Some(Box::new(e)) }
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Capture { jobs: Some(jobs), workers, glyphless_font })
@@ -118,7 +117,11 @@ impl Capture {
     /// Captures the pages of one document through the pool and returns them in page order; `progress`
     /// hears every page's stages as they happen. The first page that fails stops the document's
     /// remaining pages and its error is returned.
-    pub fn capture(&self, pages: Vec<PageSource>, progress: &mut dyn FnMut(PageProgress)) -> Result<Vec<CapturedPage>, CaptureError> {
+    pub fn capture(
+        &self,
+        pages: Vec<PageSource>,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<Vec<CapturedPage>, CaptureError> {
         let count = pages.len();
         let jobs = self.jobs.as_ref().expect("the pool runs until the capture stage is dropped");
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -136,7 +139,12 @@ impl Capture {
                     if cancelled_feed.load(Ordering::Relaxed) {
                         break;
                     }
-                    let job = Job { number: i as u32 + 1, source, reply: reply.clone(), cancelled: Arc::clone(&cancelled_feed) };
+                    let job = Job {
+                        number: i as u32 + 1,
+                        source,
+                        reply: reply.clone(),
+                        cancelled: Arc::clone(&cancelled_feed),
+                    };
                     if jobs.send(job).is_err() {
                         break;
                     }
@@ -160,13 +168,23 @@ impl Capture {
         }
         done.into_iter()
             .enumerate()
-            .map(|(i, page)| page.ok_or_else(|| CaptureError::Setup { what: format!("page {} was not processed: the OCR pool stopped", i + 1), source: None }))
+            .map(|(i, page)| {
+                page.ok_or_else(|| CaptureError::Setup {
+                    what: format!("page {} was not processed: the OCR pool stopped", i + 1),
+                    source: None,
+                })
+            })
             .collect()
     }
 
     /// Builds the captured document: the PDF/A-2b under `code` with `metadata` in its XMP and document
     /// information, and its hash.
-    pub fn assemble(&self, code: &DocumentCode, metadata: &DocumentMetadata, pages: Vec<CapturedPage>) -> Result<CapturedDocument, CaptureError> {
+    pub fn assemble(
+        &self,
+        code: &DocumentCode,
+        metadata: &DocumentMetadata,
+        pages: Vec<CapturedPage>,
+    ) -> Result<CapturedDocument, CaptureError> {
         let pdf = pdf::build(code, metadata, &pages, &self.glyphless_font)?;
         Ok(CapturedDocument { pdf_hash: BlobHash::of(&pdf), pages, pdf })
     }
@@ -207,7 +225,10 @@ fn work(queue: &Mutex<Receiver<Job>>, config: &OcrConfig) {
         let result = result.unwrap_or_else(|_| {
             // An engine that was interrupted by a panic may be in any state: start a fresh one.
             engine = None;
-            Err(CaptureError::Setup { what: format!("page {number}: the OCR worker failed unexpectedly"), source: None })
+            Err(CaptureError::Setup {
+                what: format!("page {number}: the OCR worker failed unexpectedly"),
+                source: None,
+            })
         });
         let _ = reply.send(Message::Done(number, Box::new(result)));
     }

@@ -82,7 +82,8 @@ impl PageText {
 
     /// Mean word confidence, or `None` when there are no words.
     pub fn mean_confidence(&self) -> Option<f32> {
-        let (sum, n) = self.lines.iter().flat_map(|l| &l.words).fold((0.0, 0usize), |(s, n), w| (s + w.confidence, n + 1));
+        let (sum, n) =
+            self.lines.iter().flat_map(|l| &l.words).fold((0.0, 0usize), |(s, n), w| (s + w.confidence, n + 1));
         (n > 0).then(|| sum / n as f32)
     }
 
@@ -172,19 +173,25 @@ impl Engine {
         let tessdata = config
             .tessdata
             .to_str()
-            .ok_or_else(|| CaptureError::Setup { what: format!("the tessdata path {} is not UTF-8", config.tessdata.display()), source: None })?
+            .ok_or_else(|| CaptureError::Setup {
+                what: format!("the tessdata path {} is not UTF-8", config.tessdata.display()),
+                source: None,
+            })?
             .to_owned();
         let text = TesseractAPI::new();
         text.init_2(&tessdata, &config.languages, OEM_LSTM_ONLY)
             .map_err(setup_error(format!("cannot start Tesseract with {} from {tessdata}", config.languages)))?;
-        text.set_page_seg_mode(TessPageSegMode::PSM_AUTO).map_err(setup_error("cannot set the page segmentation mode".into()))?;
+        text.set_page_seg_mode(TessPageSegMode::PSM_AUTO)
+            .map_err(setup_error("cannot set the page segmentation mode".into()))?;
         // Tesseract retries every doubtful line as white-on-black text; scanned paper has none, and the
         // retries cost up to a third of the time on poor pages.
-        text.set_variable("tessedit_do_invert", "0").map_err(setup_error("cannot turn off inverted-text retries".into()))?;
+        text.set_variable("tessedit_do_invert", "0")
+            .map_err(setup_error("cannot turn off inverted-text retries".into()))?;
         // Adaptive binarisation: Sauvola's local threshold (Tesseract's method 2) instead of one global
         // Otsu threshold, for uneven paper, shadows at the binding and faded strokes. On the corpus it
         // read 0.10% CER against 0.12% with Otsu, and Leptonica's tiled Otsu (method 1) 0.56%.
-        text.set_variable("thresholding_method", "2").map_err(setup_error("cannot choose adaptive thresholding".into()))?;
+        text.set_variable("thresholding_method", "2")
+            .map_err(setup_error("cannot choose adaptive thresholding".into()))?;
         Ok(Engine { text, osd: None, tessdata })
     }
 
@@ -195,8 +202,12 @@ impl Engine {
             Some(osd) => osd,
             None => {
                 let osd = TesseractAPI::new();
-                osd.init(&self.tessdata, "osd").map_err(setup_error(format!("cannot start Tesseract's orientation detection from {}", self.tessdata)))?;
-                osd.set_page_seg_mode(TessPageSegMode::PSM_OSD_ONLY).map_err(setup_error("cannot set orientation-only mode".into()))?;
+                osd.init(&self.tessdata, "osd").map_err(setup_error(format!(
+                    "cannot start Tesseract's orientation detection from {}",
+                    self.tessdata
+                )))?;
+                osd.set_page_seg_mode(TessPageSegMode::PSM_OSD_ONLY)
+                    .map_err(setup_error("cannot set orientation-only mode".into()))?;
                 self.osd.insert(osd)
             }
         };
@@ -217,7 +228,9 @@ impl Engine {
         Ok(match detected {
             // `degrees` is how far the page is turned clockwise from upright, so the correction is the
             // rest of the full turn.
-            Ok((degrees, confidence, _, _)) if confidence >= MIN_ORIENTATION_CONFIDENCE => ((360 - degrees.rem_euclid(360)) / 90 % 4) as u8,
+            Ok((degrees, confidence, _, _)) if confidence >= MIN_ORIENTATION_CONFIDENCE => {
+                ((360 - degrees.rem_euclid(360)) / 90 % 4) as u8
+            }
             _ => 0,
         })
     }

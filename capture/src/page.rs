@@ -133,7 +133,11 @@ pub(crate) fn process(
     // Which way up the page is comes from its ink alone: a page on its side (vertical lines) is
     // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
     // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
-    let start = Start { quarter_turns: u8::from(lines.vertical), lines: (!lines.vertical).then_some(lines), check_upside: true };
+    let start = Start {
+        quarter_turns: u8::from(lines.vertical),
+        lines: (!lines.vertical).then_some(lines),
+        check_upside: true,
+    };
     let mut reading = read(engine, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
         // Doubt is rare, so the page's gray is made again here rather than kept for every page.
@@ -153,7 +157,8 @@ pub(crate) fn process(
     let as_delivered = corrected.is_none() && pdf::embeds_as_is(format, &original, components, &pixels);
     let pixels = corrected.unwrap_or(pixels);
     let blank_top = preprocess::blank_top(&pixels);
-    let image = if as_delivered { original } else { encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))? };
+    let image =
+        if as_delivered { original } else { encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))? };
     let stream_hash = BlobHash::of(&pdf::image_stream_data(format, &image)?);
     stage(if flags.is_empty() { PageStage::Done } else { PageStage::Flagged(flags.clone()) });
     Ok(CapturedPage {
@@ -251,9 +256,15 @@ fn encode(pixels: &Pixels, source: SourceFormat) -> Result<Vec<u8>, String> {
     };
     let mut out = Cursor::new(Vec::new());
     let written = match source {
-        SourceFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, REENCODE_JPEG_QUALITY).write_image(raw, w, h, color),
-        SourceFormat::Png => PngEncoder::new_with_quality(&mut out, image::codecs::png::CompressionType::Default, image::codecs::png::FilterType::Adaptive)
-            .write_image(raw, w, h, color),
+        SourceFormat::Jpeg => {
+            JpegEncoder::new_with_quality(&mut out, REENCODE_JPEG_QUALITY).write_image(raw, w, h, color)
+        }
+        SourceFormat::Png => PngEncoder::new_with_quality(
+            &mut out,
+            image::codecs::png::CompressionType::Default,
+            image::codecs::png::FilterType::Adaptive,
+        )
+        .write_image(raw, w, h, color),
     };
     written.map_err(|e| format!("cannot encode the corrected page image: {e}"))?;
     Ok(out.into_inner())

@@ -63,8 +63,10 @@ pub(crate) fn build(
         kids.push(Object::Reference(page_id));
     }
     let count = kids.len() as i64;
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
-    let mut xmp = Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp(code, metadata).into_bytes());
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    let mut xmp =
+        Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp(code, metadata).into_bytes());
     // PDF/A wants the XMP readable by tools that do not parse PDF filters.
     xmp.allows_compression = false;
     let xmp_id = doc.add_object(xmp);
@@ -87,7 +89,10 @@ pub(crate) fn build(
     doc.trailer.set("Root", catalog_id);
     doc.trailer.set("Info", info_id);
     let id = file_id(code, pages);
-    doc.trailer.set("ID", vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)]);
+    doc.trailer.set(
+        "ID",
+        vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)],
+    );
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes).map_err(|e| CaptureError::Pdf(e.to_string()))?;
     Ok(bytes)
@@ -148,9 +153,9 @@ pub(crate) fn embeds_as_is(format: SourceFormat, bytes: &[u8], components: u8, p
 pub(crate) fn image_stream_data(format: SourceFormat, bytes: &[u8]) -> Result<Vec<u8>, CaptureError> {
     match format {
         SourceFormat::Jpeg => Ok(bytes.to_vec()),
-        SourceFormat::Png => {
-            png_layout(bytes).map(|l| l.data).ok_or_else(|| CaptureError::Pdf("a page PNG is not 8-bit gray or RGB without interlacing".into()))
-        }
+        SourceFormat::Png => png_layout(bytes)
+            .map(|l| l.data)
+            .ok_or_else(|| CaptureError::Pdf("a page PNG is not 8-bit gray or RGB without interlacing".into())),
     }
 }
 
@@ -239,11 +244,16 @@ fn page_content(pt_w: f32, pt_h: f32, sx: f32, sy: f32, text: &PageText) -> Vec<
                     }
                     None => word.width,
                 };
-                let units: Vec<u16> = chars.chars().map(|c| if (c as u32) < 0x10000 { c as u16 } else { 0xFFFD }).collect();
+                let units: Vec<u16> =
+                    chars.chars().map(|c| if (c as u32) < 0x10000 { c as u16 } else { 0xFFFD }).collect();
                 let natural = units.len() as f32 * GLYPH_ADVANCE / 1000.0 * size;
                 let stretch = if natural > 0.0 { 100.0 * width_px as f32 * sx / natural } else { 100.0 };
                 let hex: String = units.iter().map(|u| format!("{u:04X}")).collect();
-                out.push_str(&format!("1 0 0 1 {:.2} {:.2} Tm\n{stretch:.2} Tz\n<{hex}> Tj\n", word.left as f32 * sx, baseline));
+                out.push_str(&format!(
+                    "1 0 0 1 {:.2} {:.2} Tm\n{stretch:.2} Tz\n<{hex}> Tj\n",
+                    word.left as f32 * sx,
+                    baseline
+                ));
             }
         }
         out.push_str("ET\n");
@@ -285,7 +295,8 @@ fn add_font(doc: &mut Document, glyphless_font: &[u8]) -> Result<ObjectId, Captu
         "DW" => GLYPH_ADVANCE as i64,
         "CIDToGIDMap" => cid_to_gid_id,
     });
-    let to_unicode_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(to_unicode_cmap().as_bytes())?));
+    let to_unicode_id =
+        doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(to_unicode_cmap().as_bytes())?));
     Ok(doc.add_object(dictionary! {
         "Type" => "Font",
         "Subtype" => "Type0",
@@ -361,12 +372,15 @@ fn xml_escape(s: &str) -> String {
 fn xmp(code: &DocumentCode, m: &DocumentMetadata) -> String {
     let created = m.captured_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
     let e = xml_escape;
-    let lang_alt = |tag: &str, value: &str| format!("<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>", e(value));
+    let lang_alt = |tag: &str, value: &str| {
+        format!("<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{tag}>", e(value))
+    };
     let list = |tag: &str, kind: &str, values: &[String]| {
         let items: String = values.iter().map(|v| format!("<rdf:li>{}</rdf:li>", e(v))).collect();
         format!("<{tag}><rdf:{kind}>{items}</rdf:{kind}></{tag}>")
     };
-    let mut dc = format!("<dc:format>application/pdf</dc:format><dc:identifier>{}</dc:identifier>", e(&code.to_string()));
+    let mut dc =
+        format!("<dc:format>application/pdf</dc:format><dc:identifier>{}</dc:identifier>", e(&code.to_string()));
     dc.push_str(&lang_alt("dc:title", m.name()));
     dc.push_str(&list("dc:creator", "Seq", &[m.operator().to_owned()]));
     dc.push_str(&list("dc:type", "Bag", &[m.doc_type().to_string()]));

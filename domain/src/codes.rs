@@ -375,8 +375,17 @@ mod tests {
 
     #[test]
     fn dossier_code_rejects() {
-        for bad in ["H56.14-241011-001", "H56.14-241301-0001", "H56.14-240230-0001", "H56.14-241011-0000",
-            "-241011-0001", "H56..14-241011-0001", "H56-14-241011", "241011-0001", "H56.14-24101a-0001"] {
+        for bad in [
+            "H56.14-241011-001",
+            "H56.14-241301-0001",
+            "H56.14-240230-0001",
+            "H56.14-241011-0000",
+            "-241011-0001",
+            "H56..14-241011-0001",
+            "H56-14-241011",
+            "241011-0001",
+            "H56.14-24101a-0001",
+        ] {
             assert!(bad.parse::<DossierCode>().is_err(), "{bad} accepted");
         }
         let e = "H56.14-240230-0001".parse::<DossierCode>().unwrap_err().to_string();
@@ -389,7 +398,8 @@ mod tests {
         assert_eq!(r.index(), 2);
         assert_eq!(r.dossier().to_string(), "H56.14-241011-0001");
         assert_eq!(r.to_string(), "H56.14-241011-0001-KQ2");
-        for bad in ["H56.14-241011-0001-KQ0", "H56.14-241011-0001-KQ", "H56.14-241011-0001-KQ01", "H56.14-241011-0001"] {
+        for bad in ["H56.14-241011-0001-KQ0", "H56.14-241011-0001-KQ", "H56.14-241011-0001-KQ01", "H56.14-241011-0001"]
+        {
             assert!(bad.parse::<ResultCode>().is_err(), "{bad} accepted");
         }
     }
@@ -405,8 +415,15 @@ mod tests {
         let c: DocumentCode = ".GKS.01".parse().unwrap();
         assert!(c.owner().is_none());
         assert_eq!(c.to_string(), ".GKS.01");
-        for bad in ["00109901234.GPXD", "001099012345", "001099012345.GP XD", "001099012345.GPXD.7",
-            "001099012345.GPXD.00", "001099012345.GPXD.01.02", "001099012345."] {
+        for bad in [
+            "00109901234.GPXD",
+            "001099012345",
+            "001099012345.GP XD",
+            "001099012345.GPXD.7",
+            "001099012345.GPXD.00",
+            "001099012345.GPXD.01.02",
+            "001099012345.",
+        ] {
             assert!(bad.parse::<DocumentCode>().is_err(), "{bad} accepted");
         }
     }

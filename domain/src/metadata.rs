@@ -209,14 +209,17 @@ impl DocumentMetadata {
             ("doc_type", self.doc_type.to_string()),
             ("owner", self.owner.as_ref().map(ToString::to_string).unwrap_or_default()),
             ("name", self.name.clone()),
-            ("number_symbol", opt(self.number_symbol()),),
+            ("number_symbol", opt(self.number_symbol())),
             ("issue_date", self.issue_date.map(|d| d.to_string()).unwrap_or_default()),
             ("issuing_body", opt(self.issuing_body())),
             ("summary", opt(self.summary())),
-            ("validity", match self.validity {
-                Validity::Permanent => "permanent".to_owned(),
-                Validity::Until(d) => format!("until {d}"),
-            }),
+            (
+                "validity",
+                match self.validity {
+                    Validity::Permanent => "permanent".to_owned(),
+                    Validity::Until(d) => format!("until {d}"),
+                },
+            ),
             ("validity_scope", opt(self.validity_scope())),
             ("dossier", self.dossier.as_ref().map(ToString::to_string).unwrap_or_default()),
             ("procedure", self.procedure.as_ref().map(ToString::to_string).unwrap_or_default()),

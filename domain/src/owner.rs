@@ -11,9 +11,9 @@ const KIND: &str = "owner ID";
 /// Province and city codes that begin a 12-digit personal identifier (Circular 07/2016/TT-BCA,
 /// Appendix: the 63 provinces, numbered 001-096 with gaps). Any other prefix cannot have been issued.
 const PROVINCE_CODES: [u16; 63] = [
-    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
-    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
-    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44, 45,
+    46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92,
+    93, 94, 95, 96,
 ];
 
 /// Weights of the check digit of a 10-digit enterprise/tax code (the tenth digit is
@@ -68,9 +68,7 @@ impl OwnerId {
             12 => check_personal(s, today).map_err(err)?,
             10 => check_tax_code(s).map_err(err)?,
             n => {
-                return Err(err(&format!(
-                    "has {n} digits; a personal ID has 12, a tax code 10 (or NNNNNNNNNN-NNN)"
-                )));
+                return Err(err(&format!("has {n} digits; a personal ID has 12, a tax code 10 (or NNNNNNNNNN-NNN)")));
             }
         }
         Ok(OwnerId(s.to_owned()))

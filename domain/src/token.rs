@@ -90,7 +90,8 @@ mod tests {
     #[test]
     fn the_lookup_key_binds_token_and_code() {
         let (a, b) = (VerificationToken::from_random([1; 16]), VerificationToken::from_random([2; 16]));
-        let (x, y): (DocumentCode, DocumentCode) = ("001099012345.GPXD.01".parse().unwrap(), "001099012345.GPXD.02".parse().unwrap());
+        let (x, y): (DocumentCode, DocumentCode) =
+            ("001099012345.GPXD.01".parse().unwrap(), "001099012345.GPXD.02".parse().unwrap());
         assert_eq!(a.lookup_key(&x), a.lookup_key(&x));
         assert_ne!(a.lookup_key(&x), a.lookup_key(&y));
         assert_ne!(a.lookup_key(&x), b.lookup_key(&x));

@@ -53,12 +53,19 @@ impl DecodeBudget {
     pub(crate) fn decode(&self, stream: &Stream, bound: u64, bound_is: &str, what: &str) -> Result<Vec<u8>, Refusal> {
         let filters = filter_names(&stream.dict);
         if filters.len() > Stream::MAX_FILTERS {
-            return Err(Refusal::Damaged(format!("{what} names {} filters, more than the {} a PDF reader decodes", filters.len(), Stream::MAX_FILTERS)));
+            return Err(Refusal::Damaged(format!(
+                "{what} names {} filters, more than the {} a PDF reader decodes",
+                filters.len(),
+                Stream::MAX_FILTERS
+            )));
         }
         let mut data = stream.content.clone();
         if filters.is_empty() {
             if data.len() as u64 > bound {
-                return Err(Refusal::Limit(format!("{what} holds {} bytes, more than {bound}, {bound_is}", data.len())));
+                return Err(Refusal::Limit(format!(
+                    "{what} holds {} bytes, more than {bound}, {bound_is}",
+                    data.len()
+                )));
             }
             return Ok(data);
         }

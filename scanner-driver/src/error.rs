@@ -74,7 +74,9 @@ pub enum DriverError {
         reason: String,
     },
     /// Paper jammed; the sheets before it were delivered.
-    #[error("{device}: paper jammed at sheet {sheet}; the sheets before it were kept; clear the jam and rescan from sheet {sheet}")]
+    #[error(
+        "{device}: paper jammed at sheet {sheet}; the sheets before it were kept; clear the jam and rescan from sheet {sheet}"
+    )]
     Jammed {
         /// The scanner.
         device: String,

@@ -139,26 +139,51 @@ fn open_dir_at(parent: BorrowedFd<'_>, name: &str) -> std::io::Result<OwnedFd> {
         Ok(()) | Err(rustix::io::Errno::EXIST) => {}
         Err(e) => return Err(e.into()),
     }
-    Ok(rustix::fs::openat(parent, name, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?)
+    Ok(rustix::fs::openat(
+        parent,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
 }
 
 /// Opens `name` in `dir` for reading without following a link, and only if it is a regular file of
 /// at most `max_bytes` (`O_NONBLOCK`, so that a FIFO cannot hold the open); returns it with its
 /// status.
-fn open_regular(dir: BorrowedFd<'_>, name: &[u8], max_bytes: u64) -> std::io::Result<(std::fs::File, rustix::fs::Stat)> {
-    let fd = match rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty()) {
+fn open_regular(
+    dir: BorrowedFd<'_>,
+    name: &[u8],
+    max_bytes: u64,
+) -> std::io::Result<(std::fs::File, rustix::fs::Stat)> {
+    let fd = match rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
         Ok(fd) => fd,
         // What O_NOFOLLOW answers for a link: a fault of the entry, not of the disk.
-        Err(rustix::io::Errno::LOOP) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "a symbolic link, which is never followed")),
+        Err(rustix::io::Errno::LOOP) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a symbolic link, which is never followed",
+            ));
+        }
         Err(e) => return Err(e.into()),
     };
     let stat = rustix::fs::fstat(&fd)?;
     let kind = FileType::from_raw_mode(stat.st_mode);
     if kind != FileType::RegularFile {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("not a regular file but {}", describe(kind))));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file but {}", describe(kind)),
+        ));
     }
     if stat.st_size as u64 > max_bytes {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{} bytes, more than the limit of {max_bytes}", stat.st_size)));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} bytes, more than the limit of {max_bytes}", stat.st_size),
+        ));
     }
     Ok((std::fs::File::from(fd), stat))
 }
@@ -169,7 +194,10 @@ fn read_bounded(file: std::fs::File, max_bytes: u64) -> std::io::Result<Vec<u8>>
     let mut bytes = Vec::new();
     file.take(max_bytes + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max_bytes {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("grew past the limit of {max_bytes} bytes while being read")));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("grew past the limit of {max_bytes} bytes while being read"),
+        ));
     }
     Ok(bytes)
 }
@@ -191,7 +219,12 @@ fn modified(stat: &rustix::fs::Stat) -> SystemTime {
 
 /// Writes `bytes` to a new file `name` in `dir`: never through a link or over an existing file.
 fn create_new_at(dir: BorrowedFd<'_>, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let fd = rustix::fs::openat(dir, name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::from_raw_mode(0o600))?;
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
     let mut file = std::fs::File::from(fd);
     file.write_all(bytes)?;
     file.sync_all()
@@ -227,7 +260,12 @@ impl HotState {
     /// `pending/`, `done/`, `failed/` and `names/`.
     pub fn open(path: &Path) -> Result<Self, DriverError> {
         std::fs::create_dir_all(path).map_err(io_error(path))?;
-        let root = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(|e| io_error(path)(e.into()))?;
+        let root = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io_error(path)(e.into()))?;
         let mut stages = HashMap::new();
         for stage in Stage::ALL {
             let fd = open_dir_at(root.as_fd(), stage.dir_name()).map_err(io_error(&path.join(stage.dir_name())))?;
@@ -261,10 +299,16 @@ impl HotState {
             let cut = (0..=MAX_NAME_BYTES as usize).rev().find(|&i| name.is_char_boundary(i)).unwrap_or(0);
             kept = &name.as_bytes()[..cut];
         }
-        replace_at(self.names.as_fd(), id.as_str(), kept).map_err(|e| DriverError::HotFolder { path: self.path.join("names").join(id.as_str()), source: e })?;
+        replace_at(self.names.as_fd(), id.as_str(), kept)
+            .map_err(|e| DriverError::HotFolder { path: self.path.join("names").join(id.as_str()), source: e })?;
         match create_new_at(self.dir(Stage::Processing), id.as_str(), bytes) {
             Ok(()) => Ok(id),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && self.read(Stage::Processing, &id, bytes.len() as u64).is_ok_and(|b| b == bytes) => Ok(id),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AlreadyExists
+                    && self.read(Stage::Processing, &id, bytes.len() as u64).is_ok_and(|b| b == bytes) =>
+            {
+                Ok(id)
+            }
             Err(e) => Err(self.error(Stage::Processing, id.as_str())(e)),
         }
     }
@@ -272,7 +316,8 @@ impl HotState {
     /// The content of a file, read without following links, only if it is a regular file of at most
     /// `max_bytes`.
     pub fn read(&self, stage: Stage, id: &HotFileId, max_bytes: u64) -> Result<Vec<u8>, DriverError> {
-        let (file, _) = open_regular(self.dir(stage), id.as_str().as_bytes(), max_bytes).map_err(self.error(stage, id.as_str()))?;
+        let (file, _) =
+            open_regular(self.dir(stage), id.as_str().as_bytes(), max_bytes).map_err(self.error(stage, id.as_str()))?;
         read_bounded(file, max_bytes).map_err(self.error(stage, id.as_str()))
     }
 
@@ -289,10 +334,12 @@ impl HotState {
     /// which [`purge_done`](Self::purge_done) counts.
     pub fn move_to(&self, id: &HotFileId, from: Stage, to: Stage) -> Result<(), DriverError> {
         if to == Stage::Done {
-            let (file, _) = open_regular(self.dir(from), id.as_str().as_bytes(), u64::MAX).map_err(self.error(from, id.as_str()))?;
+            let (file, _) = open_regular(self.dir(from), id.as_str().as_bytes(), u64::MAX)
+                .map_err(self.error(from, id.as_str()))?;
             file.set_modified(SystemTime::now()).map_err(self.error(from, id.as_str()))?;
         }
-        rustix::fs::renameat(self.dir(from), id.as_str(), self.dir(to), id.as_str()).map_err(|e| self.error(from, id.as_str())(e.into()))
+        rustix::fs::renameat(self.dir(from), id.as_str(), self.dir(to), id.as_str())
+            .map_err(|e| self.error(from, id.as_str())(e.into()))
     }
 
     /// Moves a file to `failed/` with `ID.reason.txt` beside it. The reason is written first, so
@@ -300,7 +347,8 @@ impl HotState {
     /// `failed/` without a reason.
     pub fn fail(&self, id: &HotFileId, from: Stage, reason: &str) -> Result<(), DriverError> {
         let reason_name = format!("{id}.reason.txt");
-        replace_at(self.dir(Stage::Failed), &reason_name, format!("{reason}\n").as_bytes()).map_err(self.error(Stage::Failed, &reason_name))?;
+        replace_at(self.dir(Stage::Failed), &reason_name, format!("{reason}\n").as_bytes())
+            .map_err(self.error(Stage::Failed, &reason_name))?;
         self.move_to(id, from, Stage::Failed)
     }
 
@@ -364,8 +412,14 @@ impl HotState {
         for entry in self.list(Stage::Done)?.into_iter().filter(|e| e.at < cutoff) {
             remove_at(self.dir(Stage::Done), entry.id.as_str()).map_err(self.error(Stage::Done, entry.id.as_str()))?;
             // The same content may wait again in another stage, under its name.
-            if !Stage::ALL.iter().any(|&s| rustix::fs::statat(self.dir(s), entry.id.as_str(), AtFlags::SYMLINK_NOFOLLOW).is_ok()) {
-                remove_at(self.names.as_fd(), entry.id.as_str()).map_err(|e| DriverError::HotFolder { path: self.path.join("names").join(entry.id.as_str()), source: e })?;
+            if !Stage::ALL
+                .iter()
+                .any(|&s| rustix::fs::statat(self.dir(s), entry.id.as_str(), AtFlags::SYMLINK_NOFOLLOW).is_ok())
+            {
+                remove_at(self.names.as_fd(), entry.id.as_str()).map_err(|e| DriverError::HotFolder {
+                    path: self.path.join("names").join(entry.id.as_str()),
+                    source: e,
+                })?;
             }
             purged += 1;
         }
@@ -376,7 +430,10 @@ impl HotState {
 /// Names of files still being written, by the conventions scanners and copy tools follow.
 fn in_progress(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    name.starts_with('.') || name.starts_with('~') || name.ends_with('~') || [".part", ".tmp", ".crdownload", ".partial", ".filepart"].iter().any(|s| lower.ends_with(s))
+    name.starts_with('.')
+        || name.starts_with('~')
+        || name.ends_with('~')
+        || [".part", ".tmp", ".crdownload", ".partial", ".filepart"].iter().any(|s| lower.ends_with(s))
 }
 
 /// The share that files are dropped into.
@@ -396,12 +453,16 @@ impl HotFolder {
     /// and only if it is at most `max_bytes`.
     pub fn open(path: &Path, settle: Duration, max_bytes: u64) -> Result<Self, DriverError> {
         std::fs::create_dir_all(path).map_err(io_error(path))?;
-        let dir = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| io_error(path)(e.into()))?;
+        let dir = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| io_error(path)(e.into()))?;
         // A file claimed when the appliance stopped goes back under its name, to be taken again.
         for entry in rustix::fs::Dir::read_from(&dir).map_err(|e| io_error(path)(e.into()))? {
             let entry = entry.map_err(|e| io_error(path)(e.into()))?;
-            if let Some(name) = entry.file_name().to_bytes().strip_prefix(CLAIM_PREFIX.as_bytes()).filter(|n| !n.is_empty()) {
-                let _ = rustix::fs::renameat_with(&dir, entry.file_name(), &dir, name, rustix::fs::RenameFlags::NOREPLACE);
+            if let Some(name) =
+                entry.file_name().to_bytes().strip_prefix(CLAIM_PREFIX.as_bytes()).filter(|n| !n.is_empty())
+            {
+                let _ =
+                    rustix::fs::renameat_with(&dir, entry.file_name(), &dir, name, rustix::fs::RenameFlags::NOREPLACE);
             }
         }
         Ok(HotFolder { path: path.to_owned(), dir, settle, max_bytes, seen: HashMap::new(), refused: HashSet::new() })
@@ -485,7 +546,8 @@ impl HotFolder {
         let put_back = || {
             let _ = rustix::fs::renameat(&self.dir, claim.as_bytes(), &self.dir, raw.as_bytes());
         };
-        let read = open_regular(self.dir.as_fd(), claim.as_bytes(), self.max_bytes).and_then(|(file, _)| read_bounded(file, self.max_bytes));
+        let read = open_regular(self.dir.as_fd(), claim.as_bytes(), self.max_bytes)
+            .and_then(|(file, _)| read_bounded(file, self.max_bytes));
         let bytes = match read {
             Ok(bytes) => bytes,
             // Swapped for a link, a FIFO or a bigger file since it was looked at.

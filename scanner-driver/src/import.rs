@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::{DriverError, Dpi, Pixels, RawPage, SourceFormat};
+use crate::{Dpi, DriverError, Pixels, RawPage, SourceFormat};
 
 /// Bounds that keep a hostile or broken file from exhausting memory. Checked against the header before
 /// any pixel buffer is allocated.
@@ -143,7 +143,11 @@ impl FileImporter {
         self.check_file_size(path, bytes.len() as u64)?;
         let at: Vec<PageAt> = if sniff(&bytes).is_some() {
             vec![PageAt::Image]
-        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
+        } else if bytes.starts_with(b"II*\0")
+            || bytes.starts_with(b"MM\0*")
+            || bytes.starts_with(b"II+\0")
+            || bytes.starts_with(b"MM\0+")
+        {
             (0..crate::tiff::count(self, path, &bytes)?).map(PageAt::Tiff).collect()
         } else if bytes.starts_with(b"%PDF-") {
             crate::pdf::pages(self, path, &bytes)?.into_iter().map(PageAt::Pdf).collect()
@@ -154,34 +158,48 @@ impl FileImporter {
             return Err(DriverError::Corrupt { path: path.into(), format: "file", reason: "it holds no pages".into() });
         }
         let bytes = Arc::new(bytes);
-        Ok(at.into_iter().map(|at| PendingPage { importer: self.clone(), path: path.to_owned(), bytes: bytes.clone(), at }).collect())
+        Ok(at
+            .into_iter()
+            .map(|at| PendingPage { importer: self.clone(), path: path.to_owned(), bytes: bytes.clone(), at })
+            .collect())
     }
 
     /// Refuses a file larger than the limit: checked on the file's size before reading it, and on
     /// the bytes of a file that arrived another way.
     fn check_file_size(&self, path: &Path, size: u64) -> Result<(), DriverError> {
         if size > self.limits.max_file_bytes {
-            return Err(DriverError::TooLarge { path: path.into(), reason: format!("file size {size} bytes exceeds the limit of {}", self.limits.max_file_bytes) });
+            return Err(DriverError::TooLarge {
+                path: path.into(),
+                reason: format!("file size {size} bytes exceeds the limit of {}", self.limits.max_file_bytes),
+            });
         }
         Ok(())
     }
 
     /// The refusal for a file of more pages than the limit.
     pub(crate) fn too_many_pages(&self, path: &Path, found: usize) -> DriverError {
-        DriverError::TooLarge { path: path.into(), reason: format!("{found} or more pages exceed the limit of {}", self.limits.max_pages) }
+        DriverError::TooLarge {
+            path: path.into(),
+            reason: format!("{found} or more pages exceed the limit of {}", self.limits.max_pages),
+        }
     }
 
     /// Decodes one PNG or JPEG image, kept as it is as the original.
     pub(crate) fn decode_image(&self, path: &Path, bytes: Vec<u8>) -> Result<RawPage, DriverError> {
-        let (format, image_format, name) = sniff(&bytes).ok_or_else(|| DriverError::UnsupportedFormat {
-            path: path.into(),
-            found: describe_magic(&bytes),
-        })?;
-        let corrupt = |e: image::ImageError| DriverError::Corrupt { path: path.into(), format: name, reason: e.to_string() };
+        let (format, image_format, name) = sniff(&bytes)
+            .ok_or_else(|| DriverError::UnsupportedFormat { path: path.into(), found: describe_magic(&bytes) })?;
+        let corrupt =
+            |e: image::ImageError| DriverError::Corrupt { path: path.into(), format: name, reason: e.to_string() };
         // The JPEG decoder fills a cut-off scan with grey rather than failing; a scan that lost its
         // end is damaged all the same.
-        if format == SourceFormat::Jpeg && !bytes[bytes.len().saturating_sub(64)..].windows(2).any(|w| w == [0xFF, 0xD9]) {
-            return Err(DriverError::Corrupt { path: path.into(), format: name, reason: "truncated: the end-of-image marker is missing".into() });
+        if format == SourceFormat::Jpeg
+            && !bytes[bytes.len().saturating_sub(64)..].windows(2).any(|w| w == [0xFF, 0xD9])
+        {
+            return Err(DriverError::Corrupt {
+                path: path.into(),
+                format: name,
+                reason: "truncated: the end-of-image marker is missing".into(),
+            });
         }
 
         let mut reader = ImageReader::with_format(Cursor::new(&bytes), image_format);
@@ -237,7 +255,11 @@ impl FileImporter {
             return Err(too_large("page area in pixels", area, self.limits.max_pixels));
         }
         if w == 0 || h == 0 {
-            return Err(DriverError::Corrupt { path: path.into(), format: "image", reason: "zero width or height".into() });
+            return Err(DriverError::Corrupt {
+                path: path.into(),
+                format: "image",
+                reason: "zero width or height".into(),
+            });
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use lopdf::{Dictionary, Document, Object, Stream};
 
 use crate::decode_budget::{DecodeBudget, Refusal, STREAM_LIMIT, decode_object_streams, filter_names};
 use crate::scanned::{Samples, raw_page};
-use crate::{DriverError, Dpi, FileImporter, RawPage};
+use crate::{Dpi, DriverError, FileImporter, RawPage};
 
 /// Bytes a page image may decode to beyond its declared size: some encoders pad the end of the data.
 const IMAGE_SLACK: usize = 4096;
@@ -41,7 +41,12 @@ fn refusal(path: &Path, refusal: Refusal) -> DriverError {
     }
 }
 
-fn load(importer: &FileImporter, path: &Path, bytes: &[u8], budget: &Arc<DecodeBudget>) -> Result<Document, DriverError> {
+fn load(
+    importer: &FileImporter,
+    path: &Path,
+    bytes: &[u8],
+    budget: &Arc<DecodeBudget>,
+) -> Result<Document, DriverError> {
     let bound = importer.limits().max_pdf_stream_bytes;
     // Object streams are decoded by the filter, under the file's budget; cross-reference streams,
     // which the parser decodes before any filter sees them, are bounded per stream here.
@@ -52,9 +57,11 @@ fn load(importer: &FileImporter, path: &Path, bytes: &[u8], budget: &Arc<DecodeB
     };
     // The parser is not ours: a panic on a hostile file must become a refusal of that file, not
     // the end of the service.
-    let loaded = crate::decode_budget::loading(budget.clone(), bound, || std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options)))
-        .map_err(|r| refusal(path, r))?
-        .map_err(|_| corrupt(path, "the PDF parser failed on this file"))?;
+    let loaded = crate::decode_budget::loading(budget.clone(), bound, || {
+        std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, options))
+    })
+    .map_err(|r| refusal(path, r))?
+    .map_err(|_| corrupt(path, "the PDF parser failed on this file"))?;
     let doc = loaded.map_err(|e| match e {
         lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
             DriverError::TooLarge { path: path.into(), reason: format!("a cross-reference stream decodes to more than the limit of {limit} bytes for one stream (max_pdf_stream_bytes)") }
@@ -79,7 +86,10 @@ pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &[u8]) -> Resul
     }
     let bound = importer.limits().max_pdf_stream_bytes;
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        pages.iter().map(|(&number, &id)| page(&doc, path, number as usize, id, &budget, bound)).collect::<Result<Vec<_>, _>>()
+        pages
+            .iter()
+            .map(|(&number, &id)| page(&doc, path, number as usize, id, &budget, bound))
+            .collect::<Result<Vec<_>, _>>()
     }));
     analysed.map_err(|_| corrupt(path, "the PDF parser failed on this file"))?
 }
@@ -106,18 +116,40 @@ fn operand(o: &Object) -> Option<f64> {
 
 /// The content of a page: its content streams decoded under the file's budget, together at most
 /// `bound` bytes.
-fn page_content(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId, budget: &DecodeBudget, bound: u64) -> Result<Content, DriverError> {
+fn page_content(
+    doc: &Document,
+    path: &Path,
+    number: usize,
+    id: lopdf::ObjectId,
+    budget: &DecodeBudget,
+    bound: u64,
+) -> Result<Content, DriverError> {
     let mut data = Vec::new();
     for stream_id in doc.get_page_contents(id) {
         let Ok(stream) = doc.get_object(stream_id).and_then(Object::as_stream) else { continue };
         let left = bound.saturating_sub(data.len() as u64);
-        data.extend(budget.decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content")).map_err(|r| refusal(path, r))?);
+        data.extend(
+            budget
+                .decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content"))
+                .map_err(|r| refusal(path, r))?,
+        );
         data.push(b'\n');
     }
-    Content::decode(&data).map_err(|e| DriverError::NotScanned { path: path.into(), page: number, reason: format!("cannot read its content: {e}") })
+    Content::decode(&data).map_err(|e| DriverError::NotScanned {
+        path: path.into(),
+        page: number,
+        reason: format!("cannot read its content: {e}"),
+    })
 }
 
-fn page(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId, budget: &Arc<DecodeBudget>, bound: u64) -> Result<PdfPage, DriverError> {
+fn page(
+    doc: &Document,
+    path: &Path,
+    number: usize,
+    id: lopdf::ObjectId,
+    budget: &Arc<DecodeBudget>,
+    bound: u64,
+) -> Result<PdfPage, DriverError> {
     let not_scanned = |reason: String| DriverError::NotScanned { path: path.into(), page: number, reason };
     let images = doc.get_page_images(id).map_err(|e| not_scanned(format!("cannot read its images: {e}")))?;
     let content = page_content(doc, path, number, id, budget, bound)?;
@@ -155,12 +187,19 @@ fn page(doc: &Document, path: &Path, number: usize, id: lopdf::ObjectId, budget:
         if paths > 0 {
             holds.push("drawings".into());
         }
-        return Err(not_scanned(format!("not a scanned page (it holds {}); print it to images or import the original images instead", holds.join(", "))));
+        return Err(not_scanned(format!(
+            "not a scanned page (it holds {}); print it to images or import the original images instead",
+            holds.join(", ")
+        )));
     }
     let image = &images[0];
-    let stream = doc.get_object(image.id).and_then(Object::as_stream).map_err(|e| not_scanned(format!("cannot read its image: {e}")))?;
+    let stream = doc
+        .get_object(image.id)
+        .and_then(Object::as_stream)
+        .map_err(|e| not_scanned(format!("cannot read its image: {e}")))?;
     let (w_pt, h_pt) = (drawn_at[0].hypot(drawn_at[1]), drawn_at[2].hypot(drawn_at[3]));
-    let dpi = (w_pt > 1.0 && h_pt > 1.0).then(|| ((image.width as f64 * 72.0 / w_pt) as f32, (image.height as f64 * 72.0 / h_pt) as f32));
+    let dpi = (w_pt > 1.0 && h_pt > 1.0)
+        .then(|| ((image.width as f64 * 72.0 / w_pt) as f32, (image.height as f64 * 72.0 / h_pt) as f32));
     Ok(PdfPage { number, image: Arc::new(stream.clone()), dpi, budget: budget.clone() })
 }
 
@@ -190,9 +229,14 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
     let refuse = |reason: String| DriverError::NotScanned { path: path.into(), page: page.number, reason };
     let dict = &page.image.dict;
     let (w, h) = (int(dict, b"Width").unwrap_or(0), int(dict, b"Height").unwrap_or(0));
-    let (w, h) = (u32::try_from(w).map_err(|_| refuse(format!("image width {w}")))?, u32::try_from(h).map_err(|_| refuse(format!("image height {h}")))?);
+    let (w, h) = (
+        u32::try_from(w).map_err(|_| refuse(format!("image width {w}")))?,
+        u32::try_from(h).map_err(|_| refuse(format!("image height {h}")))?,
+    );
     importer.check_dimensions(path, w, h)?;
-    let dpi = page.dpi.map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| Dpi { x, y, stated: true });
+    let dpi = page.dpi.map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| {
+        Dpi { x, y, stated: true }
+    });
     let filters = filter_names(dict);
     let names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
     let origin = format!("{} page {}", path.display(), page.number);
@@ -212,23 +256,27 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
                 return Err(refuse("CCITT Group 3 page images are not supported (Group 4 is)".into()));
             }
             let columns = params.and_then(|p| int(p, b"Columns")).unwrap_or(1728);
-            let black_is_1 = params.and_then(|p| p.get(b"BlackIs1").ok()).and_then(|o| o.as_bool().ok()).unwrap_or(false);
+            let black_is_1 =
+                params.and_then(|p| p.get(b"BlackIs1").ok()).and_then(|o| o.as_bool().ok()).unwrap_or(false);
             if columns != i64::from(w) || w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
                 return Err(refuse(format!("a Group 4 image of {columns} columns drawn {w} pixels wide")));
             }
             let stride = (w as usize).div_ceil(8);
-            page.budget.charge((stride * h as usize) as u64, &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
+            page.budget
+                .charge((stride * h as usize) as u64, &format!("page {}'s image", page.number))
+                .map_err(|r| refusal(path, r))?;
             let mut bits = Vec::with_capacity(stride * h as usize);
-            let decoded = fax::decoder::decode_g4(page.image.content.iter().copied(), w as u16, Some(h as u16), |transitions| {
-                let mut row = vec![0u8; stride];
-                for (x, color) in fax::decoder::pels(transitions, w as u16).enumerate() {
-                    // A black run shows black unless BlackIs1 maps it to 1, which DeviceGray shows white.
-                    if (color == fax::Color::Black) != black_is_1 {
-                        row[x / 8] |= 0x80 >> (x % 8);
+            let decoded =
+                fax::decoder::decode_g4(page.image.content.iter().copied(), w as u16, Some(h as u16), |transitions| {
+                    let mut row = vec![0u8; stride];
+                    for (x, color) in fax::decoder::pels(transitions, w as u16).enumerate() {
+                        // A black run shows black unless BlackIs1 maps it to 1, which DeviceGray shows white.
+                        if (color == fax::Color::Black) != black_is_1 {
+                            row[x / 8] |= 0x80 >> (x % 8);
+                        }
                     }
-                }
-                bits.extend_from_slice(&row);
-            });
+                    bits.extend_from_slice(&row);
+                });
             if decoded.is_none() || bits.len() < stride * h as usize {
                 return Err(corrupt(path, format!("page {}: the Group 4 image is damaged", page.number)));
             }
@@ -245,11 +293,23 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
             // The declared size bounds the decoding, with one byte a row for PNG predictors and a
             // little for encoders that pad the end.
             let bound = (limit + h as usize + IMAGE_SLACK) as u64;
-            let data = page.budget.decode(&page.image, bound, "what its declared size and depth need", &format!("page {}'s image", page.number)).map_err(|r| refusal(path, r))?;
+            let data = page
+                .budget
+                .decode(
+                    &page.image,
+                    bound,
+                    "what its declared size and depth need",
+                    &format!("page {}'s image", page.number),
+                )
+                .map_err(|r| refusal(path, r))?;
             if data.len() < limit {
-                return Err(corrupt(path, format!("page {}: the image holds {} bytes of the {limit} its size needs", page.number, data.len())));
+                return Err(corrupt(
+                    path,
+                    format!("page {}: the image holds {} bytes of the {limit} its size needs", page.number, data.len()),
+                ));
             }
-            let inverted = matches!(dict.get(b"Decode"), Ok(Object::Array(d)) if d.first().and_then(operand) == Some(1.0));
+            let inverted =
+                matches!(dict.get(b"Decode"), Ok(Object::Array(d)) if d.first().and_then(operand) == Some(1.0));
             let rows = data.chunks_exact(row).take(h as usize);
             let samples = match (depth, channels) {
                 // DeviceGray shows 0 as black; sohoa's line art sets a bit for black.
@@ -257,8 +317,12 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
                 (1, _) => return Err(refuse("1-bit colour images are not supported".into())),
                 (8, 1) => Samples::Gray8(rows.flatten().copied().collect()),
                 (8, _) => Samples::Rgb8(rows.flatten().copied().collect()),
-                (_, 1) => Samples::Gray16(rows.flat_map(|r| r.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))).collect()),
-                _ => Samples::Rgb16(rows.flat_map(|r| r.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))).collect()),
+                (_, 1) => Samples::Gray16(
+                    rows.flat_map(|r| r.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))).collect(),
+                ),
+                _ => Samples::Rgb16(
+                    rows.flat_map(|r| r.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]))).collect(),
+                ),
             };
             Ok(raw_page(origin, w, h, dpi, samples))
         }
@@ -284,7 +348,11 @@ mod tests {
             Operation::new("Q", vec![]),
         ];
         if with_text {
-            ops.extend([Operation::new("BT", vec![]), Operation::new("Tj", vec![Object::string_literal("hello")]), Operation::new("ET", vec![])]);
+            ops.extend([
+                Operation::new("BT", vec![]),
+                Operation::new("Tj", vec![Object::string_literal("hello")]),
+                Operation::new("ET", vec![]),
+            ]);
         }
         Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap())
     }
@@ -337,7 +405,10 @@ mod tests {
 
     fn gray_image(w: i64, h: i64) -> Stream {
         let samples: Vec<u8> = (0..w * h).map(|i| (i % 256) as u8).collect();
-        let mut s = Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w, "Height" => h, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 }, samples);
+        let mut s = Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w, "Height" => h, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+            samples,
+        );
         s.compress().unwrap();
         s
     }
@@ -346,7 +417,10 @@ mod tests {
         let img = image::GrayImage::from_pixel(300, 150, image::Luma([180]));
         let mut jpeg = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
-        let s = Stream::new(dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 300, "Height" => 150, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" }, jpeg.clone());
+        let s = Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 300, "Height" => 150, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            jpeg.clone(),
+        );
         (s, jpeg)
     }
 
@@ -392,12 +466,17 @@ mod tests {
 
     #[test]
     fn hole02_the_total_decoded_from_a_file_counts_every_stream() {
-        let limits = ImportLimits { max_pdf_stream_bytes: 64 << 10, max_pdf_decoded_bytes: 100_000, ..ImportLimits::default() };
+        let limits =
+            ImportLimits { max_pdf_stream_bytes: 64 << 10, max_pdf_decoded_bytes: 100_000, ..ImportLimits::default() };
         let importer = FileImporter::new(limits, 300.0);
         // Three pages, each under the bound of one stream, together over the file's total.
         let page = || (gray_image(20, 10), nested_flate(padded_drawing(40_000), 1));
         let e = importer.pages(Path::new("many.pdf"), document(vec![page(), page(), page()])).unwrap_err().to_string();
-        assert!(e.contains("page 3's content") && e.contains("limit of 100000 bytes decoded from one PDF file (max_pdf_decoded_bytes)"), "{e}");
+        assert!(
+            e.contains("page 3's content")
+                && e.contains("limit of 100000 bytes decoded from one PDF file (max_pdf_decoded_bytes)"),
+            "{e}"
+        );
         assert_eq!(importer.pages(Path::new("two.pdf"), document(vec![page(), page()])).unwrap().len(), 2);
     }
 
@@ -409,7 +488,9 @@ mod tests {
         bomb.compress().unwrap();
         image.content = bomb.content;
         image.dict.set("Filter", "FlateDecode");
-        let pages = FileImporter::new(ImportLimits::default(), 300.0).pages(Path::new("image.pdf"), pdf(&[(image, false)])).unwrap();
+        let pages = FileImporter::new(ImportLimits::default(), 300.0)
+            .pages(Path::new("image.pdf"), pdf(&[(image, false)]))
+            .unwrap();
         let e = pages[0].decode().unwrap_err().to_string();
         assert!(e.contains("stage 1 of 1 (FlateDecode) of page 1's image decodes to more than 4306 bytes, what its declared size and depth need"), "{e}");
     }

@@ -24,7 +24,10 @@ pub struct QuirkRule {
 pub fn quirks_for(rules: &[QuirkRule], vendor: &str, model: &str) -> Quirks {
     rules
         .iter()
-        .find(|r| r.vendor.eq_ignore_ascii_case(vendor) && model.to_ascii_lowercase().starts_with(&r.model_prefix.to_ascii_lowercase()))
+        .find(|r| {
+            r.vendor.eq_ignore_ascii_case(vendor)
+                && model.to_ascii_lowercase().starts_with(&r.model_prefix.to_ascii_lowercase())
+        })
         .map(|r| r.quirks.clone())
         .unwrap_or_default()
 }
@@ -36,7 +39,11 @@ mod tests {
     #[test]
     fn the_first_matching_rule_applies() {
         let rules = vec![
-            QuirkRule { vendor: "Canon".into(), model_prefix: "DR-C".into(), quirks: Quirks { back_rotated_180: true } },
+            QuirkRule {
+                vendor: "Canon".into(),
+                model_prefix: "DR-C".into(),
+                quirks: Quirks { back_rotated_180: true },
+            },
             QuirkRule { vendor: "Canon".into(), model_prefix: "".into(), quirks: Quirks::default() },
         ];
         assert!(quirks_for(&rules, "CANON", "dr-c225").back_rotated_180);

@@ -145,7 +145,11 @@ fn png_of(width: u32, height: u32, dpi: Dpi, samples: &Samples) -> Vec<u8> {
     // keeps the driver ahead of the feeder at a few percent more bytes.
     encoder.set_compression(png::Compression::Fast);
     let per_metre = |dpi: f32| (dpi / 0.0254).round() as u32;
-    encoder.set_pixel_dims(Some(png::PixelDimensions { xppu: per_metre(dpi.x), yppu: per_metre(dpi.y), unit: png::Unit::Meter }));
+    encoder.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: per_metre(dpi.x),
+        yppu: per_metre(dpi.y),
+        unit: png::Unit::Meter,
+    }));
     let mut writer = encoder.write_header().expect("a PNG header into memory");
     let data: Vec<u8> = match samples {
         // PNG's 1-bit gray has 0 for black, SANE's line art 1 for black.
@@ -174,9 +178,15 @@ pub(crate) fn raw_page(origin: String, width: u32, height: u32, dpi: Dpi, sample
             (Pixels::Gray(gray), 1)
         }
         Samples::Gray8(d) => (Pixels::Gray(GrayImage::from_raw(w, h, d).expect("w×h samples")), 1),
-        Samples::Gray16(d) => (Pixels::Gray(GrayImage::from_raw(w, h, d.iter().map(|v| (v >> 8) as u8).collect()).expect("w×h samples")), 1),
+        Samples::Gray16(d) => (
+            Pixels::Gray(GrayImage::from_raw(w, h, d.iter().map(|v| (v >> 8) as u8).collect()).expect("w×h samples")),
+            1,
+        ),
         Samples::Rgb8(d) => (Pixels::Rgb(RgbImage::from_raw(w, h, d).expect("w×h×3 samples")), 3),
-        Samples::Rgb16(d) => (Pixels::Rgb(RgbImage::from_raw(w, h, d.iter().map(|v| (v >> 8) as u8).collect()).expect("w×h×3 samples")), 3),
+        Samples::Rgb16(d) => (
+            Pixels::Rgb(RgbImage::from_raw(w, h, d.iter().map(|v| (v >> 8) as u8).collect()).expect("w×h×3 samples")),
+            3,
+        ),
     };
     RawPage { origin, original, format: SourceFormat::Png, components, pixels, dpi }
 }
@@ -195,7 +205,15 @@ mod tests {
     use super::*;
 
     fn page(samples: Samples, width: u32, height: u32) -> ScannedPage {
-        ScannedPage { device: "test:0".into(), sheet: 1, side: Side::Front, width, height, dpi: Dpi { x: 300.0, y: 300.0, stated: true }, samples }
+        ScannedPage {
+            device: "test:0".into(),
+            sheet: 1,
+            side: Side::Front,
+            width,
+            height,
+            dpi: Dpi { x: 300.0, y: 300.0, stated: true },
+            samples,
+        }
     }
 
     #[test]

@@ -5,22 +5,29 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::{ResolutionUnit, Tag};
-use tiff::ColorType;
 
 use crate::import::composite;
 use crate::scanned::{Samples, raw_page};
-use crate::{DriverError, Dpi, FileImporter, RawPage};
+use crate::{Dpi, DriverError, FileImporter, RawPage};
 
 fn corrupt(path: &Path) -> impl Fn(tiff::TiffError) -> DriverError + '_ {
     move |e| match e {
-        tiff::TiffError::LimitsExceeded => DriverError::TooLarge { path: path.into(), reason: "the TIFF needs more memory than the page limits allow".into() },
+        tiff::TiffError::LimitsExceeded => DriverError::TooLarge {
+            path: path.into(),
+            reason: "the TIFF needs more memory than the page limits allow".into(),
+        },
         other => DriverError::Corrupt { path: path.into(), format: "TIFF", reason: other.to_string() },
     }
 }
 
-fn decoder<'a>(importer: &FileImporter, path: &Path, bytes: &'a [u8]) -> Result<Decoder<Cursor<&'a [u8]>>, DriverError> {
+fn decoder<'a>(
+    importer: &FileImporter,
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<Decoder<Cursor<&'a [u8]>>, DriverError> {
     let mut limits = Limits::default();
     // The largest page (16-bit RGB) bounds every buffer the decoder may allocate.
     limits.decoding_buffer_size = usize::try_from(importer.limits().max_pixels.saturating_mul(6)).unwrap_or(usize::MAX);
@@ -49,8 +56,15 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, bytes: &[u8], index: 
     let (w, h) = d.dimensions().map_err(corrupt(path))?;
     importer.check_dimensions(path, w, h)?;
     let color = d.colortype().map_err(corrupt(path))?;
-    let dpi = resolution(&mut d).map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| Dpi { x, y, stated: true });
-    let unsupported = |what: String| DriverError::Corrupt { path: path.into(), format: "TIFF", reason: format!("page {}: {what} is not supported", index + 1) };
+    let dpi = resolution(&mut d).map_or(
+        Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false },
+        |(x, y)| Dpi { x, y, stated: true },
+    );
+    let unsupported = |what: String| DriverError::Corrupt {
+        path: path.into(),
+        format: "TIFF",
+        reason: format!("page {}: {what} is not supported", index + 1),
+    };
     let image = d.read_image().map_err(corrupt(path))?;
     let samples = match (color, image) {
         // The decoder hands bilevel pages black-is-zero; sohoa's line art has a set bit for black.
@@ -60,8 +74,12 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, bytes: &[u8], index: 
         (ColorType::RGB(8), DecodingResult::U8(v)) => Samples::Rgb8(v),
         (ColorType::RGB(16), DecodingResult::U16(v)) => Samples::Rgb16(v),
         // Alpha is composited onto white paper, the way the page would print.
-        (ColorType::RGBA(8), DecodingResult::U8(v)) => Samples::Rgb8(v.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|c| composite(p[c], p[3]))).collect()),
-        (ColorType::GrayA(8), DecodingResult::U8(v)) => Samples::Gray8(v.chunks_exact(2).map(|p| composite(p[0], p[1])).collect()),
+        (ColorType::RGBA(8), DecodingResult::U8(v)) => {
+            Samples::Rgb8(v.chunks_exact(4).flat_map(|p| [0, 1, 2].map(|c| composite(p[c], p[3]))).collect())
+        }
+        (ColorType::GrayA(8), DecodingResult::U8(v)) => {
+            Samples::Gray8(v.chunks_exact(2).map(|p| composite(p[0], p[1])).collect())
+        }
         (other, _) => return Err(unsupported(format!("colour type {other:?}"))),
     };
     let expected = match &samples {
@@ -72,7 +90,11 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, bytes: &[u8], index: 
         Samples::Rgb16(v) => v.len() == 3 * w as usize * h as usize,
     };
     if !expected {
-        return Err(DriverError::Corrupt { path: path.into(), format: "TIFF", reason: format!("page {} decodes to fewer samples than {w}×{h}", index + 1) });
+        return Err(DriverError::Corrupt {
+            path: path.into(),
+            format: "TIFF",
+            reason: format!("page {} decodes to fewer samples than {w}×{h}", index + 1),
+        });
     }
     Ok(raw_page(path.display().to_string(), w, h, dpi, samples))
 }

@@ -90,7 +90,8 @@ fn each_of_many_files_is_taken_exactly_once_and_a_restart_hands_back_the_unfinis
         let b = s.spawn(|| rival.poll(&rival_state).unwrap().taken);
         (a.join().unwrap(), b.join().unwrap())
     });
-    let mut names: Vec<String> = mine.iter().map(|id| state.name(id)).chain(theirs.iter().map(|id| rival_state.name(id))).collect();
+    let mut names: Vec<String> =
+        mine.iter().map(|id| state.name(id)).chain(theirs.iter().map(|id| rival_state.name(id))).collect();
     names.sort();
     names.dedup();
     assert_eq!((mine.len() + theirs.len(), names.len()), (200, 200));
@@ -109,7 +110,10 @@ fn each_of_many_files_is_taken_exactly_once_and_a_restart_hands_back_the_unfinis
         restarted.fail(id, Stage::Processing, reason).unwrap();
     }
     let failed = restarted.list(Stage::Failed).unwrap();
-    assert_eq!((restarted.list(Stage::Done).unwrap().len(), failed.len(), restarted.recover().unwrap().len()), (mine.len().div_ceil(2), mine.len() / 2, 0));
+    assert_eq!(
+        (restarted.list(Stage::Done).unwrap().len(), failed.len(), restarted.recover().unwrap().len()),
+        (mine.len().div_ceil(2), mine.len() / 2, 0)
+    );
     assert!(failed.iter().all(|f| f.reason.as_deref() == Some(reason) && f.name.starts_with("scan-")));
 }
 
@@ -123,7 +127,14 @@ fn hole03_links_fifos_and_directories_in_the_share_are_never_followed() {
     std::fs::write(outside.join("seal.key"), secret).unwrap();
     symlink(outside.join("seal.key"), share.join("001099012345_HS_key.pdf")).unwrap();
     symlink(&outside, share.join("folder-link")).unwrap();
-    rustix::fs::mknodat(rustix::fs::CWD, share.join("pipe.pdf"), rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o600), 0).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        share.join("pipe.pdf"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
     std::fs::create_dir(share.join("subfolder.pdf")).unwrap();
     std::fs::write(share.join("subfolder.pdf").join("inner.pdf"), b"inside a subfolder").unwrap();
     std::fs::write(share.join("scan.png"), b"a real file").unwrap();
@@ -144,7 +155,10 @@ fn hole03_links_fifos_and_directories_in_the_share_are_never_followed() {
     assert!(!contains(&all_bytes_under(&state_dir), secret), "the linked file was read into the state");
     assert!(!contains(&all_bytes_under(&state_dir), b"inside a subfolder"), "a subfolder was entered");
     assert_eq!(std::fs::read(outside.join("seal.key")).unwrap(), secret, "what the link points at is untouched");
-    assert!(share.join("001099012345_HS_key.pdf").symlink_metadata().unwrap().file_type().is_symlink(), "the link is left where it was");
+    assert!(
+        share.join("001099012345_HS_key.pdf").symlink_metadata().unwrap().file_type().is_symlink(),
+        "the link is left where it was"
+    );
 }
 
 #[test]
@@ -210,7 +224,12 @@ fn hole03_done_is_purged_after_its_keeping_time() {
     }
     let old = HotFileId::of(b"archived a month ago");
     let month_ago = SystemTime::now() - Duration::from_secs(31 * 86_400);
-    std::fs::File::options().write(true).open(state_dir.join("done").join(old.as_str())).unwrap().set_modified(month_ago).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(state_dir.join("done").join(old.as_str()))
+        .unwrap()
+        .set_modified(month_ago)
+        .unwrap();
 
     assert_eq!(state.purge_done(Duration::from_secs(30 * 86_400)).unwrap(), 1);
     let left: Vec<HotFileId> = state.list(Stage::Done).unwrap().into_iter().map(|e| e.id).collect();

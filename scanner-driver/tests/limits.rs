@@ -36,7 +36,9 @@ static ALLOCATOR: Largest = Largest;
 fn a_40000_by_40000_png_is_refused_before_decoding_allocates_it() {
     // A valid 1x1 PNG whose header is rewritten to declare 40,000 x 40,000 pixels (1.6 GB of gray).
     let mut bytes = Vec::new();
-    image::GrayImage::from_pixel(1, 1, image::Luma([200])).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    image::GrayImage::from_pixel(1, 1, image::Luma([200]))
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
     bytes[16..20].copy_from_slice(&40_000u32.to_be_bytes());
     bytes[20..24].copy_from_slice(&40_000u32.to_be_bytes());
     let crc = crc32fast::hash(&bytes[12..29]);
@@ -68,13 +70,17 @@ fn import_all(name: &str, bytes: Vec<u8>) -> Result<usize, String> {
 
 fn png_of(w: u32, h: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image::GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 3) as u8])).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    image::GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 3) as u8]))
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
     bytes
 }
 
 fn jpeg_of(w: u32, h: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
-    image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 90])).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg).unwrap();
+    image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 90]))
+        .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
+        .unwrap();
     bytes
 }
 
@@ -95,13 +101,29 @@ fn pdf_of(image: Option<(lopdf::Dictionary, Vec<u8>)>) -> Vec<u8> {
     let (ops, resources) = match image {
         Some((dict, data)) => {
             let id = doc.add_object(Stream::new(dict, data));
-            (vec![Operation::new("cm", vec![595.into(), 0.into(), 0.into(), 842.into(), 0.into(), 0.into()]), Operation::new("Do", vec!["Im0".into()])], dictionary! { "XObject" => dictionary! { "Im0" => id } })
+            (
+                vec![
+                    Operation::new("cm", vec![595.into(), 0.into(), 0.into(), 842.into(), 0.into(), 0.into()]),
+                    Operation::new("Do", vec!["Im0".into()]),
+                ],
+                dictionary! { "XObject" => dictionary! { "Im0" => id } },
+            )
         }
-        None => (vec![Operation::new("BT", vec![]), Operation::new("Tj", vec![Object::string_literal("born digital")]), Operation::new("ET", vec![])], dictionary! {}),
+        None => (
+            vec![
+                Operation::new("BT", vec![]),
+                Operation::new("Tj", vec![Object::string_literal("born digital")]),
+                Operation::new("ET", vec![]),
+            ],
+            dictionary! {},
+        ),
     };
     let content = doc.add_object(Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap()));
     let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content, "Resources" => resources });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
@@ -136,7 +158,8 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let sof = huge_jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline frame header");
     huge_jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
     let no_pages_pdf = {
-        let text = String::from_utf8_lossy(&pdf_of(None)).replace("/Count 1", "/Count 0").replace("/Kids[", "/Kids[ ]/Old[");
+        let text =
+            String::from_utf8_lossy(&pdf_of(None)).replace("/Count 1", "/Count 0").replace("/Kids[", "/Kids[ ]/Old[");
         text.into_bytes()
     };
     vec![
@@ -148,11 +171,19 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("zero-pages.pdf", no_pages_pdf, "no pages"),
         ("huge.tif", huge_tiff, "exceeds the limit"),
         ("huge.jpg", huge_jpeg, "exceeds the limit"),
-        ("huge.pdf", pdf_of(Some((gray_dict(40_000, 40_000, Some("FlateDecode")), vec![0x78, 0x9c, 0x03, 0x00]))), "exceeds the limit"),
+        (
+            "huge.pdf",
+            pdf_of(Some((gray_dict(40_000, 40_000, Some("FlateDecode")), vec![0x78, 0x9c, 0x03, 0x00]))),
+            "exceeds the limit",
+        ),
         ("short-image.pdf", pdf_of(Some((gray_dict(64, 64, None), vec![7; 100]))), "bytes of the"),
         ("wrong-magic.png", b"GIF89a not what the name says".to_vec(), "not a PNG, JPEG, TIFF or PDF"),
         ("text-only.pdf", pdf_of(None), "not a scanned page (it holds 0 images, text)"),
-        ("jbig2.pdf", pdf_of(Some((gray_dict(64, 64, Some("JBIG2Decode")), vec![0; 16]))), "JBIG2Decode are not supported"),
+        (
+            "jbig2.pdf",
+            pdf_of(Some((gray_dict(64, 64, Some("JBIG2Decode")), vec![0; 16]))),
+            "JBIG2Decode are not supported",
+        ),
         ("empty.tif", Vec::new(), "empty"),
     ]
 }

@@ -15,7 +15,11 @@ fn device() -> (MutexGuard<'static, ()>, Scanner) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("dll.conf"), "test\n").unwrap();
         // Two virtual devices, with a scan area large enough for A4.
-        std::fs::write(dir.path().join("test.conf"), "number_of_devices 2\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n").unwrap();
+        std::fs::write(
+            dir.path().join("test.conf"),
+            "number_of_devices 2\ngeometry_min 0.0\ngeometry_max 300.0\ngeometry_quant 1.0\n",
+        )
+        .unwrap();
         // SAFETY: set once, under the lock, before SANE (the only reader) is initialised.
         unsafe { std::env::set_var("SANE_CONFIG_DIR", dir.path()) };
         dir
@@ -72,7 +76,10 @@ fn flatbed_gives_one_page_of_the_asked_size() {
     let (_guard, scanner) = device();
     let options = scanner.options();
     assert!(options.iter().any(|o| o.name == "resolution"), "{options:?}");
-    let (pages, end) = scanner.scan(&settings(Source::Flatbed, ColorMode::Gray, &[("test-picture", "Solid black")])).unwrap().collect_batch();
+    let (pages, end) = scanner
+        .scan(&settings(Source::Flatbed, ColorMode::Gray, &[("test-picture", "Solid black")]))
+        .unwrap()
+        .collect_batch();
     assert!(end.is_none(), "{end:?}");
     assert_eq!(pages.len(), 1);
     let p = &pages[0];
@@ -146,7 +153,8 @@ fn a_hand_scanner_of_unknown_height_gives_whole_lines() {
 fn short_and_slow_reads_give_the_same_page() {
     let plain = one(&[("test-picture", "Grid")], ColorMode::Gray);
     let short = one(&[("test-picture", "Grid"), ("read-limit", "true"), ("read-limit-size", "17")], ColorMode::Gray);
-    let slow = one(&[("test-picture", "Grid"), ("read-delay", "true"), ("read-delay-duration", "1000")], ColorMode::Gray);
+    let slow =
+        one(&[("test-picture", "Grid"), ("read-delay", "true"), ("read-delay-duration", "1000")], ColorMode::Gray);
     assert_eq!(plain.samples, short.samples);
     assert_eq!(plain.samples, slow.samples);
 }
@@ -166,7 +174,9 @@ fn a_jam_names_the_device_and_the_sheet() {
 fn a_batch_cancelled_midway_keeps_the_pages_before() {
     let (_guard, scanner) = device();
     // Slow reads, so that the cancellation lands in the middle of the batch.
-    let stream = scanner.scan(&settings(Source::Adf, ColorMode::Gray, &[("read-delay", "true"), ("read-delay-duration", "2000")])).unwrap();
+    let stream = scanner
+        .scan(&settings(Source::Adf, ColorMode::Gray, &[("read-delay", "true"), ("read-delay-duration", "2000")]))
+        .unwrap();
     let cancel = stream.canceller();
     let mut pages = 0;
     let mut end = None;

@@ -7,13 +7,16 @@ use std::sync::{Arc, Mutex};
 use chrono::{Datelike, NaiveDate};
 use domain::DocumentCode;
 use rustc_hash::{FxHashMap, FxHashSet};
+use tantivy::DocSet;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::DocSet;
-use tantivy::schema::{FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::columnar::{Column, StrColumn};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::{SearchError, analyzer};
@@ -37,7 +40,9 @@ fn day_number(day: NaiveDate) -> u64 {
 }
 
 fn from_day_number(n: u64) -> Option<NaiveDate> {
-    (n != PERMANENT).then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32)).flatten()
+    (n != PERMANENT)
+        .then(|| NaiveDate::from_ymd_opt((n / 10_000) as i32, (n / 100 % 100) as u32, (n % 100) as u32))
+        .flatten()
 }
 
 /// A document found by a search, at its best page.
@@ -53,7 +58,12 @@ struct Picked {
 /// returns those. The codes, which cost a dictionary lookup each, are read only for the documents in
 /// the window and those tied with its first or last: everything before them is strictly better
 /// and everything after strictly worse, whatever their codes.
-fn order_window<E>(picked: &mut Vec<Picked>, sort: SortOrder, window: std::ops::Range<usize>, mut code_of: impl FnMut(&Picked) -> Result<String, E>) -> Result<Vec<Picked>, E> {
+fn order_window<E>(
+    picked: &mut Vec<Picked>,
+    sort: SortOrder,
+    window: std::ops::Range<usize>,
+    mut code_of: impl FnMut(&Picked) -> Result<String, E>,
+) -> Result<Vec<Picked>, E> {
     let primary = |a: &Picked, b: &Picked| match sort {
         SortOrder::Relevance => b.score.total_cmp(&a.score),
         SortOrder::Newest => b.captured.cmp(&a.captured),
@@ -144,7 +154,6 @@ fn str_of(column: &Option<StrColumn>, doc: u32) -> Result<String, std::io::Error
     }
     Ok(out)
 }
-
 
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_BUDGET: usize = 50 << 20;
@@ -359,7 +368,9 @@ pub struct SearchIndex {
 }
 
 fn text_options(tokenizer: &str, stored: bool) -> TextOptions {
-    let indexing = TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(tokenizer)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let options = TextOptions::default().set_indexing_options(indexing);
     if stored { options.set_stored() } else { options }
 }
@@ -395,7 +406,14 @@ impl SearchIndex {
             text: schema.add_text_field("text", text_options(EXACT, true)),
             text_folded: schema.add_text_field("text_folded", text_options(FOLDED, false)),
             numbers: schema.add_text_field("numbers", text_options(CODES, false)),
-            code_runs: schema.add_text_field("code_runs", TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(CODE_RUNS).set_index_option(IndexRecordOption::WithFreqs))),
+            code_runs: schema.add_text_field(
+                "code_runs",
+                TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(CODE_RUNS)
+                        .set_index_option(IndexRecordOption::WithFreqs),
+                ),
+            ),
         };
         let schema = schema.build();
         let directory = MmapDirectory::open(dir).map_err(|e| err(e.into()))?;
@@ -403,7 +421,9 @@ impl SearchIndex {
             // An index of an earlier schema is rebuilt, not migrated: search is derived data, and
             // an empty index (cursor 0) catches up from the archive's first event.
             Err(tantivy::TantivyError::SchemaError(_)) => {
-                std::fs::remove_dir_all(dir).and_then(|_| std::fs::create_dir_all(dir)).map_err(|source| SearchError::Io { path: dir.to_owned(), source })?;
+                std::fs::remove_dir_all(dir)
+                    .and_then(|_| std::fs::create_dir_all(dir))
+                    .map_err(|source| SearchError::Io { path: dir.to_owned(), source })?;
                 Index::open_or_create(MmapDirectory::open(dir).map_err(|e| err(e.into()))?, schema).map_err(err)?
             }
             other => other.map_err(err)?,
@@ -414,7 +434,14 @@ impl SearchIndex {
         index.tokenizers().register(CODE_RUNS, analyzer::code_runs());
         let writer = index.writer(WRITER_BUDGET).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
-        Ok(SearchIndex { path: dir.to_owned(), index, writer: Mutex::new(Some(writer)), reader, fields, columns: Mutex::default() })
+        Ok(SearchIndex {
+            path: dir.to_owned(),
+            index,
+            writer: Mutex::new(Some(writer)),
+            reader,
+            fields,
+            columns: Mutex::default(),
+        })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
@@ -500,16 +527,25 @@ impl SearchIndex {
     /// read from columns. (A status in the query would be a union of postings that cover nearly the
     /// whole index, and a stored document is a block of page text to decompress: each cost more
     /// than the lookup itself.)
-    pub fn reuse(&self, owner: &str, doc_type: Option<&str>, valid_on: NaiveDate) -> Result<Vec<ReuseHit>, SearchError> {
+    pub fn reuse(
+        &self,
+        owner: &str,
+        doc_type: Option<&str>,
+        valid_on: NaiveDate,
+    ) -> Result<Vec<ReuseHit>, SearchError> {
         let f = self.fields;
-        let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
+        let term = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
         let mut must = vec![(Occur::Must, term(f.kind, KIND_DOCUMENT)), (Occur::Must, term(f.owner, owner))];
         if let Some(t) = doc_type {
             must.push((Occur::Must, term(f.doc_type, t)));
         }
         let searcher = self.reader.searcher();
         let columns = self.columns(&searcher)?;
-        let weight = BooleanQuery::new(must).weight(tantivy::query::EnableScoring::disabled_from_searcher(&searcher)).map_err(self.err())?;
+        let weight = BooleanQuery::new(must)
+            .weight(tantivy::query::EnableScoring::disabled_from_searcher(&searcher))
+            .map_err(self.err())?;
         let day = day_number(valid_on);
         let io = |source| SearchError::Io { path: self.path.clone(), source };
         let mut hits = Vec::new();
@@ -593,7 +629,9 @@ impl SearchIndex {
             .iter()
             .map(|reader| match cache.entry(reader.segment_id()) {
                 Entry::Occupied(columns) => Ok(columns.get().clone()),
-                Entry::Vacant(slot) => Ok(slot.insert(Arc::new(SegmentColumns::of(reader).map_err(self.err())?)).clone()),
+                Entry::Vacant(slot) => {
+                    Ok(slot.insert(Arc::new(SegmentColumns::of(reader).map_err(self.err())?)).clone())
+                }
             })
             .collect()
     }
@@ -603,18 +641,25 @@ impl SearchIndex {
     /// postings: tantivy's `TopDocs` starts every segment from nothing, so each segment would fully
     /// score its own first k pages. Scores are comparable across segments because the weight takes
     /// its statistics from the whole searcher.
-    fn top_pages(&self, searcher: &tantivy::Searcher, query: &dyn Query, k: usize) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+    fn top_pages(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        k: usize,
+    ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let weight = query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
+        let weight =
+            query.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher)).map_err(self.err())?;
         // The best pages so far, in a buffer of twice k that is cut back to the best k when full;
         // the k-th best score then becomes the threshold a page must beat. (A heap keeps the
         // threshold exact at every page, but costs a logarithmic pop for each page that enters.)
         let mut best: Vec<(f32, tantivy::DocAddress)> = Vec::with_capacity(2 * k);
         let mut threshold = f32::MIN;
         // The largest segments first: they raise the threshold soonest.
-        let mut segments: Vec<(u32, &tantivy::SegmentReader)> = searcher.segment_readers().iter().enumerate().map(|(i, r)| (i as u32, r)).collect();
+        let mut segments: Vec<(u32, &tantivy::SegmentReader)> =
+            searcher.segment_readers().iter().enumerate().map(|(i, r)| (i as u32, r)).collect();
         segments.sort_by_key(|(_, r)| Reverse(r.num_docs()));
         for (ord, reader) in segments {
             let alive = reader.alive_bitset();
@@ -680,12 +725,22 @@ impl SearchIndex {
     /// boosted by field, on those pages alone: each term's postings are sought to the pages in
     /// document order, which skips whole blocks, rather than scoring every page with the words (or
     /// seeking a union of all the terms, which refills its window at every seek).
-    fn rank(&self, searcher: &tantivy::Searcher, bonus: &[(Term, f32)], top: &mut [(f32, tantivy::DocAddress)]) -> Result<(), SearchError> {
+    fn rank(
+        &self,
+        searcher: &tantivy::Searcher,
+        bonus: &[(Term, f32)],
+        top: &mut [(f32, tantivy::DocAddress)],
+    ) -> Result<(), SearchError> {
         let n = top.len().min(RERANKED);
         let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
         let weights = bonus
             .iter()
-            .map(|(term, boost)| Ok((TermQuery::new(term.clone(), IndexRecordOption::WithFreqs).weight(scoring).map_err(self.err())?, *boost)))
+            .map(|(term, boost)| {
+                Ok((
+                    TermQuery::new(term.clone(), IndexRecordOption::WithFreqs).weight(scoring).map_err(self.err())?,
+                    *boost,
+                ))
+            })
             .collect::<Result<Vec<_>, SearchError>>()?;
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| top[i].1);
@@ -694,7 +749,11 @@ impl SearchIndex {
             let address = top[i].1;
             if current.as_ref().map(|(segment, _)| *segment) != Some(address.segment_ord) {
                 let reader = searcher.segment_reader(address.segment_ord);
-                let scorers = weights.iter().map(|(w, boost)| w.scorer(reader, *boost)).collect::<Result<_, _>>().map_err(self.err())?;
+                let scorers = weights
+                    .iter()
+                    .map(|(w, boost)| w.scorer(reader, *boost))
+                    .collect::<Result<_, _>>()
+                    .map_err(self.err())?;
                 current = Some((address.segment_ord, scorers));
             }
             let (_, scorers) = current.as_mut().expect("set above");
@@ -723,7 +782,12 @@ impl SearchIndex {
             return Ok(SearchResults { total: 0, truncated: false, hits: Vec::new(), facets: BTreeMap::new() });
         }
         let as_query = |terms: &[Term]| -> Box<dyn Query> {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms.iter().map(|t| (Occur::Must, Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)) as Box<dyn Query>)).collect();
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|t| {
+                    (Occur::Must, Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                })
+                .collect();
             if clauses.len() == 1 { clauses.pop().expect("one clause").1 } else { Box::new(BooleanQuery::new(clauses)) }
         };
         let words = as_query(&required);
@@ -743,8 +807,11 @@ impl SearchIndex {
             }
         });
         // Filters add nothing to the score.
-        let filter = |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
-        let term = |field, value: &str| -> Box<dyn Query> { Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)) };
+        let filter =
+            |q: Box<dyn Query>| -> (Occur, Box<dyn Query>) { (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))) };
+        let term = |field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
         let mut clauses = Vec::new();
         if let Some(t) = &request.doc_type {
             clauses.push(filter(term(f.doc_type, t)));
@@ -781,7 +848,10 @@ impl SearchIndex {
         let columns = self.columns(&searcher)?;
         // Everything here works on term ordinals; strings are looked up once per distinct value
         // (a dictionary lookup per page and column would cost more than the search itself).
-        let allowed: Vec<Option<Vec<u64>>> = columns.iter().map(|c| (!status_in_query && !request.statuses.is_empty()).then(|| c.status_ords(&request.statuses))).collect();
+        let allowed: Vec<Option<Vec<u64>>> = columns
+            .iter()
+            .map(|c| (!status_in_query && !request.statuses.is_empty()).then(|| c.status_ords(&request.statuses)))
+            .collect();
         let io = |source| SearchError::Io { path: self.path.clone(), source };
         // Each document once, at its best page: pages of one segment share the code's ordinal, and
         // pages in other segments are recognised by the code's key (confirmed on the codes).
@@ -816,7 +886,9 @@ impl SearchIndex {
                     first_of_key.insert(key, (segment, doc));
                 }
             }
-            for (column, value) in [(0u8, ord_of(&c.doc_type, doc)), (1, ord_of(&c.status, doc)), (2, ord_of(&c.issuer, doc))] {
+            for (column, value) in
+                [(0u8, ord_of(&c.doc_type, doc)), (1, ord_of(&c.status, doc)), (2, ord_of(&c.issuer, doc))]
+            {
                 if let Some(value) = value {
                     *counted.entry((segment, column, value)).or_default() += 1;
                 }
@@ -826,7 +898,8 @@ impl SearchIndex {
             }
             picked.push(Picked { score, address, captured: c.captured.first(doc).unwrap_or(0), code: String::new() });
         }
-        let mut facets: BTreeMap<String, usize> = years.into_iter().map(|(year, n)| (format!("/year/{year}"), n)).collect();
+        let mut facets: BTreeMap<String, usize> =
+            years.into_iter().map(|(year, n)| (format!("/year/{year}"), n)).collect();
         for ((segment, column, value), n) in counted {
             let c = &columns[segment as usize];
             let (name, source) = match column {
@@ -844,8 +917,11 @@ impl SearchIndex {
         }
         let total = picked.len();
         let window = request.offset.min(total)..request.offset.saturating_add(request.limit).min(total);
-        let wanted = order_window(&mut picked, request.sort, window, |p| str_of(&columns[p.address.segment_ord as usize].code, p.address.doc_id).map_err(io))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*as_query(&highlighted), f.text_folded).map_err(self.err())?;
+        let wanted = order_window(&mut picked, request.sort, window, |p| {
+            str_of(&columns[p.address.segment_ord as usize].code, p.address.doc_id).map_err(io)
+        })?;
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*as_query(&highlighted), f.text_folded).map_err(self.err())?;
         snippets.set_max_num_chars(200);
         let mut hits = Vec::new();
         for Picked { score, address, captured: captured_at, code } in wanted {
@@ -906,21 +982,39 @@ mod tests {
     fn reuse_finds_what_is_in_force_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let index = SearchIndex::open(dir.path()).unwrap();
-        let with = |code: &str, status, valid_until, issued| IndexDocument { status, valid_until, issue_date: Some(issued), ..doc(code, "Giấy tờ", &["trang"]) };
+        let with = |code: &str, status, valid_until, issued| IndexDocument {
+            status,
+            valid_until,
+            issue_date: Some(issued),
+            ..doc(code, "Giấy tờ", &["trang"])
+        };
         index.add(&with("001099012345.GKS.01", IndexStatus::Active, None, day(1999, 5, 1))).unwrap();
-        index.add(&with("001099012345.CCCD.01", IndexStatus::Active, Some(day(2031, 6, 30)), day(2021, 6, 30))).unwrap();
-        index.add(&with("001099012345.CCCD.02", IndexStatus::Active, Some(day(2021, 6, 29)), day(2011, 6, 30))).unwrap();
+        index
+            .add(&with("001099012345.CCCD.01", IndexStatus::Active, Some(day(2031, 6, 30)), day(2021, 6, 30)))
+            .unwrap();
+        index
+            .add(&with("001099012345.CCCD.02", IndexStatus::Active, Some(day(2021, 6, 29)), day(2011, 6, 30)))
+            .unwrap();
         index.add(&with("001099012345.GPXD.01", IndexStatus::Revoked, None, day(2020, 1, 1))).unwrap();
         index.add(&with("001099012345.GPXD.02", IndexStatus::Destroyed, None, day(2001, 1, 1))).unwrap();
         index.add(&with("001099012345.GPXD.03", IndexStatus::Held, None, day(2022, 2, 2))).unwrap();
         index.add(&with("001099054321.GKS.01", IndexStatus::Active, None, day(1999, 5, 1))).unwrap();
         index.commit(1).unwrap();
-        let codes = |t: Option<&str>, on: NaiveDate| index.reuse("001099012345", t, on).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
+        let codes = |t: Option<&str>, on: NaiveDate| {
+            index.reuse("001099012345", t, on).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>()
+        };
         // Newest issue first; permanent and still-valid documents, held ones too; not revoked,
         // destroyed or expired ones, nor another owner's.
-        assert_eq!(codes(None, day(2026, 11, 23)), ["001099012345.GPXD.03", "001099012345.CCCD.01", "001099012345.GKS.01"]);
+        assert_eq!(
+            codes(None, day(2026, 11, 23)),
+            ["001099012345.GPXD.03", "001099012345.CCCD.01", "001099012345.GKS.01"]
+        );
         assert_eq!(codes(Some("CCCD"), day(2026, 11, 23)), ["001099012345.CCCD.01"]);
-        assert_eq!(codes(Some("CCCD"), day(2021, 6, 29)), ["001099012345.CCCD.01", "001099012345.CCCD.02"], "valid on its last day");
+        assert_eq!(
+            codes(Some("CCCD"), day(2021, 6, 29)),
+            ["001099012345.CCCD.01", "001099012345.CCCD.02"],
+            "valid on its last day"
+        );
         assert_eq!(codes(Some("CCCD"), day(2031, 7, 1)), Vec::<String>::new());
         let hit = &index.reuse("001099012345", Some("GKS"), day(2026, 1, 1)).unwrap()[0];
         assert_eq!((hit.issue_date, hit.valid_until, hit.status.as_str()), (Some(day(1999, 5, 1)), None, "active"));
@@ -932,7 +1026,9 @@ mod tests {
     fn finds_with_and_without_diacritics_and_keeps_the_cursor() {
         let dir = tempfile::tempdir().unwrap();
         let index = SearchIndex::open(dir.path()).unwrap();
-        index.add(&doc("001099012345.GPXD.01", "Hồ sơ xây dựng", &["Trang đầu", "Cấp Giấy phép xây dựng nhà ở"])).unwrap();
+        index
+            .add(&doc("001099012345.GPXD.01", "Hồ sơ xây dựng", &["Trang đầu", "Cấp Giấy phép xây dựng nhà ở"]))
+            .unwrap();
         index.add(&doc("001099012345.GKS.01", "Giấy khai sinh", &["Họ và tên: Nguyễn Văn A"])).unwrap();
         index.commit(7).unwrap();
 
@@ -960,12 +1056,28 @@ mod tests {
     fn numbers_symbols_and_ids_are_found_whole_and_in_parts() {
         let dir = tempfile::tempdir().unwrap();
         let index = SearchIndex::open(dir.path()).unwrap();
-        let text = "Căn cứ Quyết định số 123/QĐ-UBND ngày 11/10/2024; hồ sơ H56.14-241011-0001 của ông An, CCCD 001099012345.";
+        let text =
+            "Căn cứ Quyết định số 123/QĐ-UBND ngày 11/10/2024; hồ sơ H56.14-241011-0001 của ông An, CCCD 001099012345.";
         index.add(&doc("001099012345.QD.01", "Quyết định", &[text])).unwrap();
-        index.add(&doc("001099012345.QD.02", "Quyết định khác", &["Quyết định số 124/QĐ-UBND, hồ sơ H56.14-241011-0002"])).unwrap();
+        index
+            .add(&doc(
+                "001099012345.QD.02",
+                "Quyết định khác",
+                &["Quyết định số 124/QĐ-UBND, hồ sơ H56.14-241011-0002"],
+            ))
+            .unwrap();
         index.commit(1).unwrap();
         let codes = |q: &str| index.find(q, 10).unwrap().into_iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
-        for query in ["123/QĐ-UBND", "123/qd-ubnd", "123-QĐ-UBND", "số 123/QĐ-UBND", "H56.14-241011-0001", "001099012345", "11/10/2024", "\"số 123/qđ-ubnd\""] {
+        for query in [
+            "123/QĐ-UBND",
+            "123/qd-ubnd",
+            "123-QĐ-UBND",
+            "số 123/QĐ-UBND",
+            "H56.14-241011-0001",
+            "001099012345",
+            "11/10/2024",
+            "\"số 123/qđ-ubnd\"",
+        ] {
             assert_eq!(codes(query), ["001099012345.QD.01"], "{query}");
         }
         assert_eq!(codes("QĐ-UBND").len(), 2, "a part of a number finds every number that has it");
@@ -981,18 +1093,32 @@ mod tests {
         // Several commits make several segments; re-adding documents deletes their earlier pages.
         for round in 0..4u64 {
             for i in 0..60usize {
-                let text: Vec<&str> = (0..40).map(|j| words[(i * 7 + j * (j + round as usize)) % words.len()]).collect();
-                index.add(&doc(&format!("0010990{:05}.GPXD.01", i + 60 * (round as usize % 2)), "Giấy phép", &[&text.join(" ")])).unwrap();
+                let text: Vec<&str> =
+                    (0..40).map(|j| words[(i * 7 + j * (j + round as usize)) % words.len()]).collect();
+                index
+                    .add(&doc(
+                        &format!("0010990{:05}.GPXD.01", i + 60 * (round as usize % 2)),
+                        "Giấy phép",
+                        &[&text.join(" ")],
+                    ))
+                    .unwrap();
             }
             index.commit(round).unwrap();
         }
         let searcher = index.reader.searcher();
         assert!(searcher.segment_readers().len() > 1);
-        let query = QueryParser::for_index(&index.index, vec![index.fields.text_folded]).parse_query("+giay +phep +dat").unwrap();
+        let query = QueryParser::for_index(&index.index, vec![index.fields.text_folded])
+            .parse_query("+giay +phep +dat")
+            .unwrap();
         for k in [1, 5, 50, 1000] {
             let ours = index.top_pages(&searcher, &*query, k).unwrap();
-            let theirs = searcher.search(&*query, &tantivy::collector::TopDocs::with_limit(k).order_by_score()).unwrap();
-            assert_eq!(ours.iter().map(|t| t.0).collect::<Vec<_>>(), theirs.iter().map(|t| t.0).collect::<Vec<_>>(), "scores, k = {k}");
+            let theirs =
+                searcher.search(&*query, &tantivy::collector::TopDocs::with_limit(k).order_by_score()).unwrap();
+            assert_eq!(
+                ours.iter().map(|t| t.0).collect::<Vec<_>>(),
+                theirs.iter().map(|t| t.0).collect::<Vec<_>>(),
+                "scores, k = {k}"
+            );
             assert!(ours.iter().all(|(_, a)| !searcher.segment_reader(a.segment_ord).is_deleted(a.doc_id)));
         }
         assert!(index.top_pages(&searcher, &*query, 0).unwrap().is_empty());
@@ -1008,22 +1134,35 @@ mod tests {
         index.add(&doc("001099012345.GPXD.01", "Giấy phép", &pages)).unwrap();
         index.add(&doc("001099054321.GPXD.01", "Giấy phép", &pages)).unwrap();
         index.commit(1).unwrap();
-        let found = index.search(&SearchRequest { text: "giay phep".into(), limit: 10, ..SearchRequest::default() }).unwrap();
+        let found =
+            index.search(&SearchRequest { text: "giay phep".into(), limit: 10, ..SearchRequest::default() }).unwrap();
         assert_eq!(found.total, 2, "{:?}", found.hits);
         assert_eq!(found.facets["/type/GPXD"], 2);
         assert!(!found.truncated);
         // More matching pages than a search considers: the counts are said to be over the best.
         let many: Vec<String> = (0..MAX_MATCHES + 1).map(|i| format!("Trang {i} của giấy phép")).collect();
-        index.add(&doc("001099099999.GPXD.01", "Giấy phép", &many.iter().map(String::as_str).collect::<Vec<_>>())).unwrap();
+        index
+            .add(&doc("001099099999.GPXD.01", "Giấy phép", &many.iter().map(String::as_str).collect::<Vec<_>>()))
+            .unwrap();
         index.commit(2).unwrap();
-        assert!(index.search(&SearchRequest { text: "giay phep".into(), limit: 10, ..SearchRequest::default() }).unwrap().truncated);
+        assert!(
+            index
+                .search(&SearchRequest { text: "giay phep".into(), limit: 10, ..SearchRequest::default() })
+                .unwrap()
+                .truncated
+        );
     }
 
     #[test]
     fn the_window_of_results_is_ordered_as_a_full_sort_would_order_it() {
         let picked = |n: usize| -> Vec<Picked> {
             (0..n)
-                .map(|i| Picked { score: (i * 7 % 5) as f32, address: tantivy::DocAddress::new(0, i as u32), captured: (i % 3) as i64, code: String::new() })
+                .map(|i| Picked {
+                    score: (i * 7 % 5) as f32,
+                    address: tantivy::DocAddress::new(0, i as u32),
+                    captured: (i % 3) as i64,
+                    code: String::new(),
+                })
                 .collect()
         };
         let code = |p: &Picked| Ok::<_, ()>(format!("{:03}", (p.address.doc_id * 37) % 101));
@@ -1032,7 +1171,11 @@ mod tests {
             let full = order_window(&mut all, sort, 0..40, code).unwrap();
             for window in [0..1, 0..10, 3..17, 8..9, 20..40, 39..40, 5..5] {
                 let mut some = picked(40);
-                let got: Vec<u32> = order_window(&mut some, sort, window.clone(), code).unwrap().iter().map(|p| p.address.doc_id).collect();
+                let got: Vec<u32> = order_window(&mut some, sort, window.clone(), code)
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.address.doc_id)
+                    .collect();
                 let want: Vec<u32> = full[window.clone()].iter().map(|p| p.address.doc_id).collect();
                 assert_eq!(got, want, "{sort:?} {window:?}");
             }
@@ -1066,11 +1209,25 @@ mod tests {
             ("001099054321.HS.01", IndexStatus::Active, "UBND quận 3", 2024, 400),
         ];
         for (code, status, issuer, year, captured) in docs {
-            let d = IndexDocument { status, issuing_body: Some(issuer.into()), issue_date: Some(day(year, 1, 2)), captured_at: captured, ..doc(code, "Giấy phép", &page) };
+            let d = IndexDocument {
+                status,
+                issuing_body: Some(issuer.into()),
+                issue_date: Some(day(year, 1, 2)),
+                captured_at: captured,
+                ..doc(code, "Giấy phép", &page)
+            };
             index.add(&d).unwrap();
         }
         index.commit(1).unwrap();
-        let run = |r: SearchRequest| index.search(&SearchRequest { text: "giay phep xay dung".into(), limit: if r.limit == 0 { 10 } else { r.limit }, ..r }).unwrap();
+        let run = |r: SearchRequest| {
+            index
+                .search(&SearchRequest {
+                    text: "giay phep xay dung".into(),
+                    limit: if r.limit == 0 { 10 } else { r.limit },
+                    ..r
+                })
+                .unwrap()
+        };
         let codes = |r: &SearchResults| r.hits.iter().map(|h| h.code.to_string()).collect::<Vec<_>>();
 
         let all = run(SearchRequest::default());
@@ -1079,12 +1236,24 @@ mod tests {
         assert_eq!(all.facets["/status/revoked"], 1);
         assert_eq!(all.facets["/year/2024"], 3);
         assert_eq!(all.facets["/issuer/UBND quận 3"], 2);
-        assert_eq!(codes(&run(SearchRequest { sort: SortOrder::Newest, ..SearchRequest::default() })), ["001099054321.HS.01", "001099012345.GPXD.02", "001099054321.GPXD.01", "001099012345.GPXD.01"]);
+        assert_eq!(
+            codes(&run(SearchRequest { sort: SortOrder::Newest, ..SearchRequest::default() })),
+            ["001099054321.HS.01", "001099012345.GPXD.02", "001099054321.GPXD.01", "001099012345.GPXD.01"]
+        );
         let oldest = run(SearchRequest { sort: SortOrder::Oldest, offset: 1, limit: 2, ..SearchRequest::default() });
-        assert_eq!((oldest.total, codes(&oldest)), (4, vec!["001099054321.GPXD.01".to_owned(), "001099012345.GPXD.02".to_owned()]));
-        let filtered = run(SearchRequest { doc_type: Some("GPXD".into()), year: Some(2024), issuing_body: Some("UBND quận 1".into()), ..SearchRequest::default() });
+        assert_eq!(
+            (oldest.total, codes(&oldest)),
+            (4, vec!["001099054321.GPXD.01".to_owned(), "001099012345.GPXD.02".to_owned()])
+        );
+        let filtered = run(SearchRequest {
+            doc_type: Some("GPXD".into()),
+            year: Some(2024),
+            issuing_body: Some("UBND quận 1".into()),
+            ..SearchRequest::default()
+        });
         assert_eq!(codes(&filtered), ["001099012345.GPXD.02"]);
-        let in_force = run(SearchRequest { statuses: vec![IndexStatus::Active, IndexStatus::Held], ..SearchRequest::default() });
+        let in_force =
+            run(SearchRequest { statuses: vec![IndexStatus::Active, IndexStatus::Held], ..SearchRequest::default() });
         assert_eq!(in_force.total, 3);
         assert!(in_force.hits.iter().all(|h| h.status != "revoked"));
     }

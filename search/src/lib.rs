@@ -13,10 +13,11 @@
 //! document replaces any earlier entry for its code, so replaying an event is harmless.
 #![deny(missing_docs)]
 
-mod error;
 pub mod analyzer;
+mod error;
 mod index;
 
 pub use error::SearchError;
-pub use index::{Hit, IndexDocument, IndexStatus, MAX_MATCHES, ReuseHit, SearchIndex, SearchRequest, SearchResults, SortOrder};
-
+pub use index::{
+    Hit, IndexDocument, IndexStatus, MAX_MATCHES, ReuseHit, SearchIndex, SearchRequest, SearchResults, SortOrder,
+};

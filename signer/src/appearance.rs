@@ -49,7 +49,8 @@ impl FontSubset {
 
     /// The Type0 font object and its descendants, added to `objects` with ids from `next_id`.
     pub(crate) fn into_objects(self, next_id: &mut u32, objects: &mut Vec<(u32, Object)>) -> Result<u32, SignerError> {
-        let subset = subsetter::subset(FONT, 0, &self.remapper).map_err(|e| SignerError::Pdf(format!("font subsetting failed: {e:?}")))?;
+        let subset = subsetter::subset(FONT, 0, &self.remapper)
+            .map_err(|e| SignerError::Pdf(format!("font subsetting failed: {e:?}")))?;
         let scale = 1000.0 / f32::from(self.face.units_per_em());
         let mut take = || {
             *next_id += 1;
@@ -57,12 +58,19 @@ impl FontSubset {
         };
         let (file_id, descriptor_id, cid_id, unicode_id, font_id) = (take(), take(), take(), take(), take());
         let name = format!("{}+DejaVuSans", subset_tag(&subset));
-        let widths: Vec<Object> = self.glyphs.iter().flat_map(|(gid, (advance, _))| {
-            [Object::Integer(i64::from(*gid)), Object::Array(vec![Object::Real(f32::from(*advance) * scale)])]
-        }).collect();
+        let widths: Vec<Object> = self
+            .glyphs
+            .iter()
+            .flat_map(|(gid, (advance, _))| {
+                [Object::Integer(i64::from(*gid)), Object::Array(vec![Object::Real(f32::from(*advance) * scale)])]
+            })
+            .collect();
         let bbox = self.face.global_bounding_box();
         let length = subset.len() as i64;
-        objects.push((file_id, Object::Stream(Stream::new(dictionary! { "Length1" => length }, subset).with_compression(true))));
+        objects.push((
+            file_id,
+            Object::Stream(Stream::new(dictionary! { "Length1" => length }, subset).with_compression(true)),
+        ));
         objects.push((
             descriptor_id,
             Object::Dictionary(dictionary! {
@@ -108,7 +116,10 @@ impl FontSubset {
             cmap.push_str("endbfchar\n");
         }
         cmap.push_str("endcmap CMapName currentdict /CMap defineresource pop end end\n");
-        objects.push((unicode_id, Object::Stream(Stream::new(Dictionary::new(), cmap.into_bytes()).with_compression(true))));
+        objects.push((
+            unicode_id,
+            Object::Stream(Stream::new(Dictionary::new(), cmap.into_bytes()).with_compression(true)),
+        ));
         objects.push((
             font_id,
             Object::Dictionary(dictionary! {
@@ -142,7 +153,11 @@ pub(crate) fn text_block(font: &mut FontSubset, lines: &[String]) -> TextBlock {
     let encoded: Vec<(Vec<u8>, f32)> = lines.iter().map(|l| font.encode(l, FONT_SIZE)).collect();
     let width = encoded.iter().map(|(_, w)| *w).fold(0.0, f32::max) + 2.0 * PADDING;
     let height = lines.len() as f32 * LEADING + 2.0 * PADDING;
-    let mut content = format!("q 0 0 0.55 RG 0.6 w 0.3 0.3 {:.2} {:.2} re S Q\nBT /F1 {FONT_SIZE} Tf 0 g\n", width - 0.6, height - 0.6);
+    let mut content = format!(
+        "q 0 0 0.55 RG 0.6 w 0.3 0.3 {:.2} {:.2} re S Q\nBT /F1 {FONT_SIZE} Tf 0 g\n",
+        width - 0.6,
+        height - 0.6
+    );
     for (i, (codes, _)) in encoded.iter().enumerate() {
         let baseline = height - PADDING - (i as f32 + 1.0) * LEADING + 2.0;
         let hex: String = codes.iter().map(|b| format!("{b:02X}")).collect();
@@ -155,8 +170,9 @@ pub(crate) fn text_block(font: &mut FontSubset, lines: &[String]) -> TextBlock {
 /// The QR code of `payload` (ISO/IEC 18004, error correction M) as filled squares on a white
 /// quiet zone, `size` points wide, lower-left corner at (`x`, `y`).
 pub(crate) fn qr_code(payload: &str, x: f32, y: f32, size: f32) -> Result<String, SignerError> {
-    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| SignerError::Pdf(format!("the QR payload ({} bytes) does not fit a QR code: {e}", payload.len())))?;
+    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).map_err(|e| {
+        SignerError::Pdf(format!("the QR payload ({} bytes) does not fit a QR code: {e}", payload.len()))
+    })?;
     let modules = code.width();
     let colors = code.to_colors();
     // Four modules of quiet zone on each side, as the standard asks.
@@ -171,7 +187,13 @@ pub(crate) fn qr_code(payload: &str, x: f32, y: f32, size: f32) -> Result<String
                 while col < modules && colors[row * modules + col] == qrcode::Color::Dark {
                     col += 1;
                 }
-                let _ = writeln!(content, "{:.3} {:.3} {:.3} {unit:.3} re", x + (start + 4) as f32 * unit, top - unit, (col - start) as f32 * unit);
+                let _ = writeln!(
+                    content,
+                    "{:.3} {:.3} {:.3} {unit:.3} re",
+                    x + (start + 4) as f32 * unit,
+                    top - unit,
+                    (col - start) as f32 * unit
+                );
             } else {
                 col += 1;
             }

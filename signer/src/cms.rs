@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use cms::cert::x509::attr::{Attribute, AttributeValue};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
 use sha2::{Digest, Sha256};
@@ -60,7 +62,11 @@ fn cms_error(e: der::Error) -> SignerError {
 
 /// Signs `digest` (SHA-256 of the PDF's byte ranges) and returns the DER of a CMS ContentInfo
 /// holding the SignedData, with a timestamp on the signature when `tsa` is given.
-pub(crate) fn sign_digest(digest: &[u8; 32], signer: &dyn PdfSigner, tsa: Option<&TimestampAuthority>) -> Result<Vec<u8>, SignerError> {
+pub(crate) fn sign_digest(
+    digest: &[u8; 32],
+    signer: &dyn PdfSigner,
+    tsa: Option<&TimestampAuthority>,
+) -> Result<Vec<u8>, SignerError> {
     let certificate = signer.certificate();
     let essential = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
@@ -107,7 +113,8 @@ pub(crate) fn sign_digest(digest: &[u8; 32], signer: &dyn PdfSigner, tsa: Option
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).map_err(cms_error)?),
     };
-    let content = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed_data).map_err(cms_error)? };
+    let content =
+        ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed_data).map_err(cms_error)? };
     content.to_der().map_err(cms_error)
 }
 
@@ -163,7 +170,9 @@ pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerC
     let certificate = pool
         .iter()
         .find(|c| match &info.sid {
-            SignerIdentifier::IssuerAndSerialNumber(id) => c.tbs_certificate.issuer == id.issuer && c.tbs_certificate.serial_number == id.serial_number,
+            SignerIdentifier::IssuerAndSerialNumber(id) => {
+                c.tbs_certificate.issuer == id.issuer && c.tbs_certificate.serial_number == id.serial_number
+            }
             SignerIdentifier::SubjectKeyIdentifier(ski) => c
                 .tbs_certificate
                 .get::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
@@ -175,14 +184,20 @@ pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerC
     let attributes: Vec<Attribute> = info.signed_attrs.iter().flat_map(|a| a.iter().cloned()).collect();
     let digest_check = match attribute_value(&attributes, MESSAGE_DIGEST).map(|v| v.decode_as::<OctetString>()) {
         Some(Ok(found)) if found.as_bytes() == digest => Ok(()),
-        Some(Ok(found)) => Err(format!("the signed digest {} differs from the digest of the signed bytes {}", hex(found.as_bytes()), hex(digest))),
+        Some(Ok(found)) => Err(format!(
+            "the signed digest {} differs from the digest of the signed bytes {}",
+            hex(found.as_bytes()),
+            hex(digest)
+        )),
         _ => Err("no message-digest attribute".to_owned()),
     };
     let signature = info.signature.as_bytes().to_vec();
     let signature_check = match (&certificate, &info.signed_attrs) {
         (None, _) => Err("the signer's certificate is not in the signature".to_owned()),
         (_, None) => Err("no signed attributes".to_owned()),
-        (Some(c), Some(attrs)) => verify_signature(c, &info.signature_algorithm, &attrs.to_der().map_err(|e| e.to_string())?, &signature),
+        (Some(c), Some(attrs)) => {
+            verify_signature(c, &info.signature_algorithm, &attrs.to_der().map_err(|e| e.to_string())?, &signature)
+        }
     };
     let signing_certificate = match (attribute_value(&attributes, SIGNING_CERTIFICATE_V2), &certificate) {
         (None, _) => Err("no signing-certificate-v2 attribute binds the certificate to the signature".to_owned()),
@@ -215,7 +230,12 @@ pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerC
 
 /// The content a SignedData encapsulates (a timestamp token's TSTInfo).
 pub(crate) fn encapsulated_content(signed: &SignedData) -> Option<Vec<u8>> {
-    signed.encap_content_info.econtent.as_ref().and_then(|any| any.decode_as::<OctetString>().ok()).map(|o| o.as_bytes().to_vec())
+    signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .and_then(|any| any.decode_as::<OctetString>().ok())
+        .map(|o| o.as_bytes().to_vec())
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -236,7 +256,9 @@ pub(crate) fn check_timestamp(token: &[u8], signature: &[u8]) -> Result<Timestam
     let content = encapsulated_content(&signed).ok_or("the timestamp token holds no TSTInfo")?;
     let info = x509_tsp::TstInfo::from_der(&content).map_err(|e| format!("malformed TSTInfo: {e}"))?;
     let imprint = Sha256::digest(signature);
-    if info.message_imprint.hash_algorithm.oid != SHA256 || info.message_imprint.hashed_message.as_bytes() != imprint.as_slice() {
+    if info.message_imprint.hash_algorithm.oid != SHA256
+        || info.message_imprint.hashed_message.as_bytes() != imprint.as_slice()
+    {
         return Err("the timestamp is over other data than this signature".to_owned());
     }
     let check = check_signer(&signed, &Sha256::digest(&content))?;

@@ -15,9 +15,9 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::Validity;
 
+use crate::SignerError;
 use crate::keys::write_atomically;
 use crate::x509::certificates_to_pem;
-use crate::SignerError;
 
 /// The files of a development signer in a directory.
 #[derive(Debug, Clone)]
@@ -35,33 +35,52 @@ impl DevelopmentSigner {
     /// The root's private key is dropped once the agency certificate is issued: nothing else will
     /// ever be signed by that root.
     pub fn open_or_create(dir: &Path, agency: &str) -> Result<Self, SignerError> {
-        let signer = DevelopmentSigner { key: dir.join("agency.key"), chain: dir.join("agency-chain.pem"), anchor: dir.join("development-root.pem") };
+        let signer = DevelopmentSigner {
+            key: dir.join("agency.key"),
+            chain: dir.join("agency-chain.pem"),
+            anchor: dir.join("development-root.pem"),
+        };
         if signer.key.exists() && signer.chain.exists() && signer.anchor.exists() {
             return Ok(signer);
         }
         std::fs::create_dir_all(dir).map_err(crate::keys::io(dir))?;
-        let failed = |what: &str, e: &dyn std::fmt::Display| SignerError::Certificate(format!("making the development {what}: {e}"));
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            SignerError::Certificate(format!("making the development {what}: {e}"))
+        };
         let root_key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
         let agency_key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-        let root_name = Name::from_str("CN=sohoa development root (not for production),O=sohoa,C=VN").map_err(|e| failed("root name", &e))?;
-        let agency_name = Name::from_str(&format!("CN={},O=sohoa development,C=VN", escape(agency))).map_err(|e| failed("agency name", &e))?;
-        let spki = |key: &p256::ecdsa::SigningKey| SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(|e| failed("public key", &e));
+        let root_name = Name::from_str("CN=sohoa development root (not for production),O=sohoa,C=VN")
+            .map_err(|e| failed("root name", &e))?;
+        let agency_name = Name::from_str(&format!("CN={},O=sohoa development,C=VN", escape(agency)))
+            .map_err(|e| failed("agency name", &e))?;
+        let spki = |key: &p256::ecdsa::SigningKey| {
+            SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(|e| failed("public key", &e))
+        };
         let serial = || {
             let mut bytes = [0u8; 16];
             getrandom::fill(&mut bytes).map_err(|e| failed("serial number", &e))?;
             bytes[0] &= 0x7f;
             SerialNumber::new(&bytes).map_err(|e| failed("serial number", &e))
         };
-        let years = |n: u64| Validity::from_now(Duration::from_secs(n * 365 * 86_400)).map_err(|e| failed("validity", &e));
-        let root = CertificateBuilder::new(Profile::Root, serial()?, years(10)?, root_name.clone(), spki(&root_key)?, &root_key)
-            .map_err(|e| failed("root", &e))?
-            .build::<p256::ecdsa::DerSignature>()
-            .map_err(|e| failed("root", &e))?;
+        let years =
+            |n: u64| Validity::from_now(Duration::from_secs(n * 365 * 86_400)).map_err(|e| failed("validity", &e));
+        let root = CertificateBuilder::new(
+            Profile::Root,
+            serial()?,
+            years(10)?,
+            root_name.clone(),
+            spki(&root_key)?,
+            &root_key,
+        )
+        .map_err(|e| failed("root", &e))?
+        .build::<p256::ecdsa::DerSignature>()
+        .map_err(|e| failed("root", &e))?;
         let profile = Profile::Leaf { issuer: root_name, enable_key_agreement: false, enable_key_encipherment: false };
-        let agency_certificate = CertificateBuilder::new(profile, serial()?, years(3)?, agency_name, spki(&agency_key)?, &root_key)
-            .map_err(|e| failed("agency certificate", &e))?
-            .build::<p256::ecdsa::DerSignature>()
-            .map_err(|e| failed("agency certificate", &e))?;
+        let agency_certificate =
+            CertificateBuilder::new(profile, serial()?, years(3)?, agency_name, spki(&agency_key)?, &root_key)
+                .map_err(|e| failed("agency certificate", &e))?
+                .build::<p256::ecdsa::DerSignature>()
+                .map_err(|e| failed("agency certificate", &e))?;
         let key_pem = agency_key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed("agency key", &e))?;
         write_atomically(&signer.key, key_pem.as_bytes(), 0o600)?;
         write_atomically(&signer.chain, certificates_to_pem(&[agency_certificate, root.clone()]).as_bytes(), 0o644)?;

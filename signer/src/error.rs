@@ -40,7 +40,9 @@ pub enum SignerError {
     BadPublicKey(String),
     /// Another appliance's key made a seal it was not pinned for: a foreign key verifies only the
     /// seals of the documents it came with.
-    #[error("seal by foreign key {key} ({sender}) is not one it was pinned for with document {document}; another appliance's key verifies only the documents it came with")]
+    #[error(
+        "seal by foreign key {key} ({sender}) is not one it was pinned for with document {document}; another appliance's key verifies only the documents it came with"
+    )]
     NotPinnedFor {
         /// The foreign key.
         key: KeyId,

@@ -89,14 +89,23 @@ impl ForeignKeys {
                 continue;
             }
             let malformed = |reason: String| SignerError::Malformed { path: path.clone(), reason };
-            let file: ForeignKeyFile = serde_json::from_slice(&fs::read(&path).map_err(io(&path))?).map_err(|e| malformed(e.to_string()))?;
+            let file: ForeignKeyFile =
+                serde_json::from_slice(&fs::read(&path).map_err(io(&path))?).map_err(|e| malformed(e.to_string()))?;
             let key = PublicSealKey::from_hex(&file.public_key).map_err(|e| malformed(e.to_string()))?;
             if *key.id() != file.id || path.file_stem().is_none_or(|s| *s != *file.id.as_str()) {
-                return Err(malformed(format!("the key hashes to id {}, not to the id {} it is stored under", key.id(), file.id)));
+                return Err(malformed(format!(
+                    "the key hashes to id {}, not to the id {} it is stored under",
+                    key.id(),
+                    file.id
+                )));
             }
             let mut seals = BTreeMap::new();
             for (code, hashes) in file.seals {
-                let hashes = hashes.iter().map(|h| h.parse()).collect::<Result<BTreeSet<BlobHash>, _>>().map_err(|e| malformed(format!("document {code}: {e}")))?;
+                let hashes = hashes
+                    .iter()
+                    .map(|h| h.parse())
+                    .collect::<Result<BTreeSet<BlobHash>, _>>()
+                    .map_err(|e| malformed(format!("document {code}: {e}")))?;
                 seals.insert(code, hashes);
             }
             keys.insert(file.id, ForeignKey { key, sender: file.sender, pinned: file.pinned, seals });
@@ -107,7 +116,13 @@ impl ForeignKeys {
     /// Pins `key` for the seals given as (document, seal text), adding them to those it was pinned
     /// for before; `sender` and `pinned` say whose key it is and who decided to trust it, and replace
     /// what an earlier pin said. The key's file is replaced atomically.
-    pub fn pin<'a>(&mut self, key: &PublicSealKey, sender: &str, pinned: &str, seals: impl IntoIterator<Item = (&'a DocumentCode, BlobHash)>) -> Result<(), SignerError> {
+    pub fn pin<'a>(
+        &mut self,
+        key: &PublicSealKey,
+        sender: &str,
+        pinned: &str,
+        seals: impl IntoIterator<Item = (&'a DocumentCode, BlobHash)>,
+    ) -> Result<(), SignerError> {
         let mut entry = self.keys.get(key.id()).cloned().unwrap_or_else(|| ForeignKey {
             key: key.clone(),
             sender: String::new(),
@@ -124,7 +139,11 @@ impl ForeignKeys {
             public_key: key.to_hex(),
             sender: entry.sender.clone(),
             pinned: entry.pinned.clone(),
-            seals: entry.seals.iter().map(|(code, hashes)| (code.clone(), hashes.iter().map(BlobHash::to_hex).collect())).collect(),
+            seals: entry
+                .seals
+                .iter()
+                .map(|(code, hashes)| (code.clone(), hashes.iter().map(BlobHash::to_hex).collect()))
+                .collect(),
         };
         let json = serde_json::to_vec_pretty(&file).expect("a foreign key file serialises");
         fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
@@ -146,11 +165,19 @@ impl ForeignKeys {
     /// The text of a seal about `document`, once its signature is checked with the foreign key it
     /// names; refused unless that key was pinned for exactly this seal of this document. Returns
     /// the key too, to say whose it is.
-    pub fn verified_text<'a>(&self, document: &DocumentCode, sealed: &'a Sealed) -> Result<(&'a str, &ForeignKey), SignerError> {
+    pub fn verified_text<'a>(
+        &self,
+        document: &DocumentCode,
+        sealed: &'a Sealed,
+    ) -> Result<(&'a str, &ForeignKey), SignerError> {
         let foreign = self.keys.get(&sealed.key).ok_or_else(|| SignerError::UnknownKey(sealed.key.clone()))?;
         let text = foreign.key.verified_text(sealed)?;
         if !foreign.seals.get(document).is_some_and(|hashes| hashes.contains(&BlobHash::of(text.as_bytes()))) {
-            return Err(SignerError::NotPinnedFor { key: sealed.key.clone(), sender: foreign.sender.clone(), document: document.clone() });
+            return Err(SignerError::NotPinnedFor {
+                key: sealed.key.clone(),
+                sender: foreign.sender.clone(),
+                document: document.clone(),
+            });
         }
         Ok((text, foreign))
     }

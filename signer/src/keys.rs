@@ -114,7 +114,9 @@ impl PublicSealKey {
         if sealed.key != self.id {
             return Err(SignerError::UnknownKey(sealed.key.clone()));
         }
-        self.key.verify(sealed.text.as_bytes(), &Signature::from_bytes(&sealed.signature)).map_err(|_| SignerError::BadSignature(self.id.clone()))?;
+        self.key
+            .verify(sealed.text.as_bytes(), &Signature::from_bytes(&sealed.signature))
+            .map_err(|_| SignerError::BadSignature(self.id.clone()))?;
         Ok(&sealed.text)
     }
 }
@@ -134,7 +136,10 @@ pub struct KeyRing {
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyRing").field("current", &self.current_id).field("known", &self.public.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("KeyRing")
+            .field("current", &self.current_id)
+            .field("known", &self.public.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -231,7 +236,8 @@ impl KeyRing {
 
 fn generate(dir: &Path) -> Result<KeyId, SignerError> {
     let mut secret = Zeroizing::new([0u8; 32]);
-    getrandom::fill(secret.as_mut()).map_err(|e| SignerError::Io { path: dir.to_owned(), source: std::io::Error::other(e) })?;
+    getrandom::fill(secret.as_mut())
+        .map_err(|e| SignerError::Io { path: dir.to_owned(), source: std::io::Error::other(e) })?;
     let key = SigningKey::from_bytes(&secret);
     let id = KeyId::of(&key.verifying_key());
     write_atomically(&dir.join(format!("seal-{id}.key")), secret.as_ref(), 0o600)?;
@@ -264,14 +270,16 @@ fn read_public(path: &Path) -> Result<VerifyingKey, SignerError> {
         path: path.to_owned(),
         reason: format!("holds {} bytes, not 32", bytes.len()),
     })?;
-    VerifyingKey::from_bytes(&raw).map_err(|_| SignerError::Malformed { path: path.to_owned(), reason: "not an Ed25519 public key".into() })
+    VerifyingKey::from_bytes(&raw)
+        .map_err(|_| SignerError::Malformed { path: path.to_owned(), reason: "not an Ed25519 public key".into() })
 }
 
 /// Writes a file so that a crash leaves either the old content or the new, never a torn key: write to
 /// a temporary name with the final mode, sync, rename, sync the directory.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignerError> {
     let tmp: PathBuf = path.with_extension("tmp");
-    let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp).map_err(io(&tmp))?;
+    let mut f =
+        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io(&tmp))?;
     fs::rename(&tmp, path).map_err(io(path))?;
     let dir = path.parent().expect("key files live in a directory");

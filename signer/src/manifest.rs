@@ -66,7 +66,12 @@ impl Manifest {
         for (i, p) in self.pages.iter().enumerate() {
             out.push_str(&format!("page {}: image {} stream {}\n", i + 1, p.image, p.stream));
         }
-        out.push_str(&format!("pdf: {}\noperator: {}\nsealed-at: {}\n", self.pdf, self.operator.replace('\n', " "), self.sealed_at.to_rfc3339()));
+        out.push_str(&format!(
+            "pdf: {}\noperator: {}\nsealed-at: {}\n",
+            self.pdf,
+            self.operator.replace('\n', " "),
+            self.sealed_at.to_rfc3339()
+        ));
         out
     }
 
@@ -82,8 +87,10 @@ impl Manifest {
         let mut pages = Vec::new();
         while let Some(line) = lines.next_if(|l| l.starts_with("page ")) {
             let expected = format!("page {}: image ", pages.len() + 1);
-            let hashes = line.strip_prefix(&expected).ok_or_else(|| bad(format!("page line out of order: {line:?}")))?;
-            let (image, stream) = hashes.split_once(" stream ").ok_or_else(|| bad(format!("malformed page line {line:?}")))?;
+            let hashes =
+                line.strip_prefix(&expected).ok_or_else(|| bad(format!("page line out of order: {line:?}")))?;
+            let (image, stream) =
+                hashes.split_once(" stream ").ok_or_else(|| bad(format!("malformed page line {line:?}")))?;
             pages.push(ManifestPage {
                 image: image.parse().map_err(|e| bad(format!("{e}")))?,
                 stream: stream.parse().map_err(|e| bad(format!("{e}")))?,
@@ -91,7 +98,8 @@ impl Manifest {
         }
         let pdf = field(&mut lines, "pdf")?.parse().map_err(|e| bad(format!("{e}")))?;
         let operator = field(&mut lines, "operator")?.to_owned();
-        let sealed_at = DateTime::parse_from_rfc3339(field(&mut lines, "sealed-at")?).map_err(|e| bad(format!("sealed-at: {e}")))?;
+        let sealed_at = DateTime::parse_from_rfc3339(field(&mut lines, "sealed-at")?)
+            .map_err(|e| bad(format!("sealed-at: {e}")))?;
         if lines.next().is_some() {
             return Err(bad("has lines after sealed-at".into()));
         }

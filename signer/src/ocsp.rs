@@ -12,7 +12,10 @@ use sha1::{Digest, Sha1};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, ExtendedKeyUsage};
-use x509_ocsp::{BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request, ResponderId, TbsRequest};
+use x509_ocsp::{
+    BasicOcspResponse, CertId, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, Request, ResponderId,
+    TbsRequest,
+};
 
 use crate::x509::{subject, validity, verify_signature};
 
@@ -46,9 +49,14 @@ pub(crate) fn status(certificate: &Certificate, issuer: &Certificate, timeout: D
         Ok(CertStatus::Revoked(info)) => {
             let when = DateTime::<Utc>::from(info.revocation_time.0.to_system_time()).format("%Y-%m-%d");
             let reason = info.revocation_reason.map(|r| format!(" ({r:?})")).unwrap_or_default();
-            Status::Revoked(format!("{} was revoked by its issuer on {when}{reason}, says OCSP responder {url}", subject(certificate)))
+            Status::Revoked(format!(
+                "{} was revoked by its issuer on {when}{reason}, says OCSP responder {url}",
+                subject(certificate)
+            ))
         }
-        Ok(CertStatus::Unknown(_)) => Status::Unknown(format!("OCSP responder {url} does not know {}", subject(certificate))),
+        Ok(CertStatus::Unknown(_)) => {
+            Status::Unknown(format!("OCSP responder {url} does not know {}", subject(certificate)))
+        }
         Err(e) => Status::Unknown(format!("OCSP responder {url}: {e}")),
     }
 }
@@ -57,7 +65,9 @@ pub(crate) fn status(certificate: &Certificate, issuer: &Certificate, timeout: D
 fn responder(certificate: &Certificate) -> Option<String> {
     let (_, access) = certificate.tbs_certificate.get::<AuthorityInfoAccessSyntax>().ok().flatten()?;
     access.0.iter().filter(|a| a.access_method == ID_AD_OCSP).find_map(|a| match &a.access_location {
-        GeneralName::UniformResourceIdentifier(uri) if uri.as_str().starts_with("http://") => Some(uri.as_str().to_owned()),
+        GeneralName::UniformResourceIdentifier(uri) if uri.as_str().starts_with("http://") => {
+            Some(uri.as_str().to_owned())
+        }
         _ => None,
     })
 }
@@ -76,12 +86,22 @@ fn ask(url: &str, certificate: &Certificate, issuer: &Certificate, timeout: Dura
     }
     .to_der()
     .map_err(|e| e.to_string())?;
-    let agent = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
-    let mut response = agent.post(url).header("Content-Type", "application/ocsp-request").send(&request[..]).map_err(|e| format!("request failed: {e}"))?;
+    let agent =
+        ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
+    let mut response = agent
+        .post(url)
+        .header("Content-Type", "application/ocsp-request")
+        .send(&request[..])
+        .map_err(|e| format!("request failed: {e}"))?;
     if !response.status().is_success() {
         return Err(format!("answered HTTP {}", response.status()));
     }
-    let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(|e| format!("reading the answer: {e}"))?;
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER_BYTES)
+        .read_to_vec()
+        .map_err(|e| format!("reading the answer: {e}"))?;
     let answer = OcspResponse::from_der(&body).map_err(|e| format!("not an OCSP response: {e}"))?;
     if answer.response_status != OcspResponseStatus::Successful {
         return Err(format!("answered {:?}", answer.response_status));
@@ -90,10 +110,16 @@ fn ask(url: &str, certificate: &Certificate, issuer: &Certificate, timeout: Dura
     if bytes.response_type != ID_PKIX_OCSP_BASIC {
         return Err(format!("answered with response type {}, not a basic OCSP response", bytes.response_type));
     }
-    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(|e| format!("malformed basic OCSP response: {e}"))?;
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
+        .map_err(|e| format!("malformed basic OCSP response: {e}"))?;
     check_signer(&basic, issuer)?;
     let now = Utc::now();
-    let single = basic.tbs_response_data.responses.iter().find(|r| r.cert_id == id).ok_or("the answer is about other certificates")?;
+    let single = basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .find(|r| r.cert_id == id)
+        .ok_or("the answer is about other certificates")?;
     let this_update = DateTime::<Utc>::from(single.this_update.0.to_system_time());
     let next_update = single.next_update.map(|t| DateTime::<Utc>::from(t.0.to_system_time()));
     if this_update > now + CLOCK_SKEW || next_update.is_some_and(|next| next < now - CLOCK_SKEW) {
@@ -125,7 +151,12 @@ fn check_signer(basic: &BasicOcspResponse, issuer: &Certificate) -> Result<(), S
         }
     };
     let delegated = |candidate: &&Certificate| {
-        let for_ocsp = candidate.tbs_certificate.get::<ExtendedKeyUsage>().ok().flatten().is_some_and(|(_, eku)| eku.0.contains(&ID_KP_OCSP_SIGNING));
+        let for_ocsp = candidate
+            .tbs_certificate
+            .get::<ExtendedKeyUsage>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, eku)| eku.0.contains(&ID_KP_OCSP_SIGNING));
         let (from, until) = validity(candidate);
         let tbs = candidate.tbs_certificate.to_der().unwrap_or_default();
         for_ocsp

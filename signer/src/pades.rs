@@ -45,19 +45,30 @@ pub struct SignatureRequest {
 }
 
 /// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature.
-pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, tsa: Option<&TimestampAuthority>) -> Result<Vec<u8>, SignerError> {
+pub fn sign_pdf(
+    pdf: &[u8],
+    request: &SignatureRequest,
+    signer: &dyn PdfSigner,
+    tsa: Option<&TimestampAuthority>,
+) -> Result<Vec<u8>, SignerError> {
     let doc = Document::load_mem(pdf).map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
     let previous_xref = startxref(pdf)?;
-    let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| SignerError::Pdf("the trailer has no /Root".into()))?;
+    let root_id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| SignerError::Pdf("the trailer has no /Root".into()))?;
     let page_id = *doc.get_pages().get(&1).ok_or_else(|| SignerError::Pdf("the PDF has no page".into()))?;
-    let media = page_box(&doc, page_id, b"MediaBox")?.ok_or_else(|| SignerError::Pdf("page 1 has no MediaBox".into()))?;
+    let media =
+        page_box(&doc, page_id, b"MediaBox")?.ok_or_else(|| SignerError::Pdf("page 1 has no MediaBox".into()))?;
 
     let mut next_id = doc.max_id + 1;
     let mut take = || {
         next_id += 1;
         next_id - 1
     };
-    let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id) = (take(), take(), take(), take(), take(), take());
+    let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id) =
+        (take(), take(), take(), take(), take(), take());
     let mut objects: Vec<(u32, Object)> = Vec::new();
 
     // The blocks go in a band along the top edge: within the page where its image is blank deep
@@ -105,12 +116,16 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     objects.push((open_id, Object::Stream(Stream::new(Dictionary::new(), b"q\n".to_vec()))));
     objects.push((close_id, Object::Stream(Stream::new(Dictionary::new(), b"Q q /SohoaStamp Do Q\n".to_vec()))));
     let mut resources = match page.get(b"Resources") {
-        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 resources: {e}")))?.clone(),
+        Ok(Object::Reference(id)) => {
+            doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 resources: {e}")))?.clone()
+        }
         Ok(Object::Dictionary(d)) => d.clone(),
         _ => Dictionary::new(),
     };
     let mut xobjects = match resources.get(b"XObject") {
-        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 XObjects: {e}")))?.clone(),
+        Ok(Object::Reference(id)) => {
+            doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("page 1 XObjects: {e}")))?.clone()
+        }
         Ok(Object::Dictionary(d)) => d.clone(),
         _ => Dictionary::new(),
     };
@@ -118,7 +133,11 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     resources.set("XObject", xobjects);
     page.set("Resources", resources);
     let mut annotations = match page.get(b"Annots") {
-        Ok(Object::Reference(id)) => doc.get_object(*id).and_then(Object::as_array).map_err(|e| SignerError::Pdf(format!("page 1 annotations: {e}")))?.clone(),
+        Ok(Object::Reference(id)) => doc
+            .get_object(*id)
+            .and_then(Object::as_array)
+            .map_err(|e| SignerError::Pdf(format!("page 1 annotations: {e}")))?
+            .clone(),
         Ok(Object::Array(a)) => a.clone(),
         _ => Vec::new(),
     };
@@ -144,7 +163,9 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     ));
     let mut catalog = doc.get_dictionary(root_id).map_err(|e| SignerError::Pdf(format!("catalog: {e}")))?.clone();
     let mut form = match catalog.get(b"AcroForm") {
-        Ok(Object::Reference(id)) => doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("AcroForm: {e}")))?.clone(),
+        Ok(Object::Reference(id)) => {
+            doc.get_dictionary(*id).map_err(|e| SignerError::Pdf(format!("AcroForm: {e}")))?.clone()
+        }
         Ok(Object::Dictionary(d)) => d.clone(),
         _ => Dictionary::new(),
     };
@@ -156,10 +177,19 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     objects.push((root_id.0, Object::Dictionary(catalog)));
 
     // The signature dictionary, with placeholders for /ByteRange and /Contents sized for the worst case.
-    let reserved = signer.chain().iter().map(|c| der::Encode::encoded_len(c).map(u32::from).unwrap_or(4096) as usize).sum::<usize>()
+    let reserved = signer
+        .chain()
+        .iter()
+        .map(|c| der::Encode::encoded_len(c).map(u32::from).unwrap_or(4096) as usize)
+        .sum::<usize>()
         + 4096
         + if tsa.is_some() { 12288 } else { 0 };
-    let placeholder_range = Object::Array(vec![Object::Integer(0), Object::Integer(9_999_999_999), Object::Integer(9_999_999_999), Object::Integer(9_999_999_999)]);
+    let placeholder_range = Object::Array(vec![
+        Object::Integer(0),
+        Object::Integer(9_999_999_999),
+        Object::Integer(9_999_999_999),
+        Object::Integer(9_999_999_999),
+    ]);
     let placeholder_contents = Object::String(vec![0; reserved], StringFormat::Hexadecimal);
     objects.push((
         signature_id,
@@ -198,7 +228,8 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
             writeln!(out, "{:010} 00000 n ", offsets[id]).expect("writing to memory");
         }
     }
-    let mut trailer = dictionary! { "Size" => i64::from(size), "Root" => Object::Reference(root_id), "Prev" => previous_xref as i64 };
+    let mut trailer =
+        dictionary! { "Size" => i64::from(size), "Root" => Object::Reference(root_id), "Prev" => previous_xref as i64 };
     for key in [&b"Info"[..], b"ID"] {
         if let Ok(value) = doc.trailer.get(key) {
             trailer.set(key, value.clone());
@@ -223,7 +254,10 @@ pub fn sign_pdf(pdf: &[u8], request: &SignatureRequest, signer: &dyn PdfSigner, 
     hasher.update(&out[contents_end..]);
     let cms = crate::cms::sign_digest(&hasher.finalize().into(), signer, tsa)?;
     if cms.len() > reserved {
-        return Err(SignerError::Pdf(format!("the signature ({} bytes) is larger than the {reserved} bytes reserved for it", cms.len())));
+        return Err(SignerError::Pdf(format!(
+            "the signature ({} bytes) is larger than the {reserved} bytes reserved for it",
+            cms.len()
+        )));
     }
     let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
     out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
@@ -262,7 +296,10 @@ fn find_after(haystack: &[u8], needle: &[u8], from: usize) -> Result<usize, Sign
 /// The offset of the last cross-reference section, from the `startxref` at the end of the file.
 pub(crate) fn startxref(pdf: &[u8]) -> Result<usize, SignerError> {
     let tail = &pdf[pdf.len().saturating_sub(1024)..];
-    let at = tail.windows(9).rposition(|w| w == b"startxref").ok_or_else(|| SignerError::Pdf("no startxref at the end of the file".into()))?;
+    let at = tail
+        .windows(9)
+        .rposition(|w| w == b"startxref")
+        .ok_or_else(|| SignerError::Pdf("no startxref at the end of the file".into()))?;
     std::str::from_utf8(&tail[at + 9..])
         .ok()
         .and_then(|s| s.split_whitespace().next())
@@ -277,7 +314,11 @@ fn page_box(doc: &Document, page: ObjectId, key: &[u8]) -> Result<Option<[f32; 4
     let mut node = doc.get_dictionary(page).map_err(|e| SignerError::Pdf(format!("page 1: {e}")))?;
     loop {
         if let Ok(value) = node.get(key) {
-            let corners = doc.dereference(value).ok().and_then(|(_, v)| v.as_array().ok()).map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>());
+            let corners = doc
+                .dereference(value)
+                .ok()
+                .and_then(|(_, v)| v.as_array().ok())
+                .map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>());
             return match corners.as_deref() {
                 Some(&[x0, y0, x1, y1]) => Ok(Some([x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)])),
                 _ => Err(SignerError::Pdf(format!("page 1's /{} is not a rectangle", String::from_utf8_lossy(key)))),
@@ -292,7 +333,10 @@ fn page_box(doc: &Document, page: ObjectId, key: &[u8]) -> Result<Option<[f32; 4
 }
 
 fn count_signature_fields(doc: &Document) -> usize {
-    doc.objects.values().filter(|o| o.as_dict().is_ok_and(|d| d.get(b"FT").and_then(Object::as_name).is_ok_and(|n| n == b"Sig"))).count()
+    doc.objects
+        .values()
+        .filter(|o| o.as_dict().is_ok_and(|d| d.get(b"FT").and_then(Object::as_name).is_ok_and(|n| n == b"Sig")))
+        .count()
 }
 
 /// `D:YYYYMMDDHHmmSS+07'00'`, the PDF date form.

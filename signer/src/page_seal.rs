@@ -25,7 +25,13 @@ pub struct PageSeal {
 impl PageSeal {
     /// The canonical text.
     pub fn to_text(&self) -> String {
-        format!("{HEADER}\ndocument: {}\npage: {}\nimage: {}\nsealed-at: {}\n", self.document, self.page, self.image, self.sealed_at.to_rfc3339())
+        format!(
+            "{HEADER}\ndocument: {}\npage: {}\nimage: {}\nsealed-at: {}\n",
+            self.document,
+            self.page,
+            self.image,
+            self.sealed_at.to_rfc3339()
+        )
     }
 
     /// Parses canonical text; anything not in the exact form is refused.
@@ -38,7 +44,8 @@ impl PageSeal {
         let document = crate::manifest::field(&mut lines, "document")?.parse().map_err(|e| bad(format!("{e}")))?;
         let page = crate::manifest::field(&mut lines, "page")?.parse().map_err(|e| bad(format!("page number: {e}")))?;
         let image = crate::manifest::field(&mut lines, "image")?.parse().map_err(|e| bad(format!("{e}")))?;
-        let sealed_at = DateTime::parse_from_rfc3339(crate::manifest::field(&mut lines, "sealed-at")?).map_err(|e| bad(format!("sealed-at: {e}")))?;
+        let sealed_at = DateTime::parse_from_rfc3339(crate::manifest::field(&mut lines, "sealed-at")?)
+            .map_err(|e| bad(format!("sealed-at: {e}")))?;
         let seal = PageSeal { document, page, image, sealed_at };
         if seal.to_text() != text {
             return Err(bad("is not in canonical form".into()));

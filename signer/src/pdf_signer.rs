@@ -10,9 +10,11 @@ use sha2::Sha256;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-use crate::keys::read_private_file;
-use crate::x509::{EC_PUBLIC_KEY, RSA_ENCRYPTION, SignatureAlgorithm, certificate_from_der, read_pem_certificates, subject};
 use crate::SignerError;
+use crate::keys::read_private_file;
+use crate::x509::{
+    EC_PUBLIC_KEY, RSA_ENCRYPTION, SignatureAlgorithm, certificate_from_der, read_pem_certificates, subject,
+};
 
 /// Something that signs with the private key of an X.509 certificate: the agency's or an
 /// official's. Implementations keep the key to themselves; callers see only the certificates.
@@ -50,7 +52,10 @@ pub struct SoftwareSigner {
 
 impl fmt::Debug for SoftwareSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SoftwareSigner").field("subject", &subject(&self.chain[0])).field("algorithm", &self.algorithm).finish()
+        f.debug_struct("SoftwareSigner")
+            .field("subject", &subject(&self.chain[0]))
+            .field("algorithm", &self.algorithm)
+            .finish()
     }
 }
 
@@ -59,11 +64,17 @@ impl SoftwareSigner {
     /// with its certificate.
     pub fn from_pem_files(key: &Path, chain: &Path) -> Result<Self, SignerError> {
         let pem = read_private_file(key)?;
-        let text = std::str::from_utf8(&pem).map_err(|_| SignerError::Malformed { path: key.to_owned(), reason: "not PEM text".into() })?;
-        let (label, der) = pkcs8::SecretDocument::from_pem(text)
-            .map_err(|e| SignerError::Malformed { path: key.to_owned(), reason: format!("not a PEM private key: {e}") })?;
+        let text = std::str::from_utf8(&pem)
+            .map_err(|_| SignerError::Malformed { path: key.to_owned(), reason: "not PEM text".into() })?;
+        let (label, der) = pkcs8::SecretDocument::from_pem(text).map_err(|e| SignerError::Malformed {
+            path: key.to_owned(),
+            reason: format!("not a PEM private key: {e}"),
+        })?;
         if label != "PRIVATE KEY" {
-            return Err(SignerError::Malformed { path: key.to_owned(), reason: format!("holds a {label}, not an unencrypted PKCS #8 PRIVATE KEY") });
+            return Err(SignerError::Malformed {
+                path: key.to_owned(),
+                reason: format!("holds a {label}, not an unencrypted PKCS #8 PRIVATE KEY"),
+            });
         }
         Self::new(der.as_bytes(), read_pem_certificates(chain)?).map_err(|e| match e {
             SignerError::Certificate(reason) => SignerError::Malformed { path: key.to_owned(), reason },
@@ -86,25 +97,34 @@ impl SoftwareSigner {
             return Err(malformed("holds more than one private key".into()));
         }
         let key = Zeroizing::new(chain.key().as_der().to_vec());
-        let certificates =
-            chain.certs().iter().map(|c| certificate_from_der(c.as_der(), "PKCS #12 certificate")).collect::<Result<Vec<_>, _>>().map_err(|e| malformed(e.to_string()))?;
+        let certificates = chain
+            .certs()
+            .iter()
+            .map(|c| certificate_from_der(c.as_der(), "PKCS #12 certificate"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| malformed(e.to_string()))?;
         Self::new(&key, certificates).map_err(|e| malformed(e.to_string()))
     }
 
     /// Builds a signer from PKCS #8 DER and certificates in any order: the one whose public key is
     /// the key's comes first, the rest follow as its issuers.
     fn new(pkcs8_der: &[u8], mut certificates: Vec<Certificate>) -> Result<Self, SignerError> {
-        let info = pkcs8::PrivateKeyInfo::from_der(pkcs8_der).map_err(|e| SignerError::Certificate(format!("not a PKCS #8 private key: {e}")))?;
+        let info = pkcs8::PrivateKeyInfo::from_der(pkcs8_der)
+            .map_err(|e| SignerError::Certificate(format!("not a PKCS #8 private key: {e}")))?;
         let (key, public) = match info.algorithm.oid {
             RSA_ENCRYPTION => {
-                let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8_der).map_err(|e| SignerError::Certificate(format!("bad RSA private key: {e}")))?;
-                let public = key.to_public_key().to_public_key_der().map_err(|e| SignerError::Certificate(e.to_string()))?;
+                let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|e| SignerError::Certificate(format!("bad RSA private key: {e}")))?;
+                let public =
+                    key.to_public_key().to_public_key_der().map_err(|e| SignerError::Certificate(e.to_string()))?;
                 (SoftwareKey::Rsa(Box::new(rsa::pss::SigningKey::<Sha256>::new(key))), public)
             }
             EC_PUBLIC_KEY => {
-                let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8_der)
-                    .map_err(|e| SignerError::Certificate(format!("bad EC private key (only P-256 is supported): {e}")))?;
-                let public = key.verifying_key().to_public_key_der().map_err(|e| SignerError::Certificate(e.to_string()))?;
+                let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8_der).map_err(|e| {
+                    SignerError::Certificate(format!("bad EC private key (only P-256 is supported): {e}"))
+                })?;
+                let public =
+                    key.verifying_key().to_public_key_der().map_err(|e| SignerError::Certificate(e.to_string()))?;
                 (SoftwareKey::Ec(key), public)
             }
             oid => return Err(SignerError::Certificate(format!("private key algorithm {oid} is not RSA or ECDSA"))),

@@ -58,7 +58,11 @@ struct Found {
 
 /// Verifies every signature of `pdf` against `anchors`, at `now` unless a timestamp says when the
 /// signature was made, without revocation checking. A PDF without signatures gives an empty list.
-pub fn verify_pdf_signatures(pdf: &[u8], anchors: &[Certificate], now: DateTime<Utc>) -> Result<Vec<PdfSignatureReport>, SignerError> {
+pub fn verify_pdf_signatures(
+    pdf: &[u8],
+    anchors: &[Certificate],
+    now: DateTime<Utc>,
+) -> Result<Vec<PdfSignatureReport>, SignerError> {
     verify_pdf_signatures_with(pdf, anchors, &Revocation::none(), now)
 }
 
@@ -77,9 +81,19 @@ pub fn verify_pdf_signatures_with(
         if !field.get(b"FT").and_then(Object::as_name).is_ok_and(|n| n == b"Sig") {
             continue;
         }
-        let Ok(signature) = field.get(b"V").and_then(|v| doc.dereference(v)).and_then(|(_, v)| v.as_dict()) else { continue };
-        let name = field.get(b"T").and_then(Object::as_str).map(|t| String::from_utf8_lossy(t).into_owned()).unwrap_or_default();
-        let range = signature.get(b"ByteRange").and_then(Object::as_array).map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect()).unwrap_or_default();
+        let Ok(signature) = field.get(b"V").and_then(|v| doc.dereference(v)).and_then(|(_, v)| v.as_dict()) else {
+            continue;
+        };
+        let name = field
+            .get(b"T")
+            .and_then(Object::as_str)
+            .map(|t| String::from_utf8_lossy(t).into_owned())
+            .unwrap_or_default();
+        let range = signature
+            .get(b"ByteRange")
+            .and_then(Object::as_array)
+            .map(|a| a.iter().filter_map(|o| o.as_i64().ok()).collect())
+            .unwrap_or_default();
         let sub_filter = signature.get(b"SubFilter").and_then(Object::as_name).map(<[u8]>::to_vec).unwrap_or_default();
         found.push(Found { field: name, range, sub_filter });
     }
@@ -95,9 +109,20 @@ fn signed_end(range: &[i64]) -> Option<usize> {
     }
 }
 
-fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Certificate], revocation: &Revocation, now: DateTime<Utc>) -> PdfSignatureReport {
+fn verify_one(
+    pdf: &[u8],
+    found: Found,
+    last_end: Option<usize>,
+    anchors: &[Certificate],
+    revocation: &Revocation,
+    now: DateTime<Utc>,
+) -> PdfSignatureReport {
     let mut checks = Vec::new();
-    let report = |checks: Vec<SignatureCheck>, signer: Option<String>| PdfSignatureReport { field: found.field.clone(), signer, checks };
+    let report = |checks: Vec<SignatureCheck>, signer: Option<String>| PdfSignatureReport {
+        field: found.field.clone(),
+        signer,
+        checks,
+    };
     check(
         &mut checks,
         "PAdES profile",
@@ -121,7 +146,11 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
     };
     let (a, b, end) = match gap {
         Ok(g) => {
-            check(&mut checks, "byte range", Ok(format!("covers bytes 0–{} and {}–{}, all but /Contents", g.0, g.1, g.2)));
+            check(
+                &mut checks,
+                "byte range",
+                Ok(format!("covers bytes 0–{} and {}–{}, all but /Contents", g.0, g.1, g.2)),
+            );
             g
         }
         Err(e) => {
@@ -137,10 +166,16 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
         } else if last_end == Some(pdf.len()) {
             Ok(format!("the {} bytes after this revision are covered by a later signature", pdf.len() - end))
         } else {
-            Err(format!("{} bytes were appended after the signed revision; the signature does not cover them", pdf.len() - end))
+            Err(format!(
+                "{} bytes were appended after the signed revision; the signature does not cover them",
+                pdf.len() - end
+            ))
         },
     );
-    let contents: Vec<u8> = pdf[a + 1..b - 1].chunks(2).map(|h| u8::from_str_radix(std::str::from_utf8(h).unwrap_or("zz"), 16).unwrap_or(0)).collect();
+    let contents: Vec<u8> = pdf[a + 1..b - 1]
+        .chunks(2)
+        .map(|h| u8::from_str_radix(std::str::from_utf8(h).unwrap_or("zz"), 16).unwrap_or(0))
+        .collect();
     let (signed, used) = match parse_signed_data(&contents) {
         Ok(s) => s,
         Err(e) => {
@@ -168,10 +203,30 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
         }
     };
     let name = signer.certificate.as_ref().map(subject);
-    check(&mut checks, "digest", signer.digest.clone().map(|()| format!("SHA-256 of the signed bytes {}", crate::cms::hex(&digest))));
-    check(&mut checks, "signature", signer.signature.clone().map(|()| format!("verifies with the key of {}", name.clone().unwrap_or_default())));
-    check(&mut checks, "signing certificate", signer.signing_certificate.clone().map(|()| "signing-certificate-v2 names this certificate".into()));
-    check(&mut checks, "no signing-time attribute", if signer.signing_time_attribute { Err("PAdES forbids the signing-time attribute; /M says when".into()) } else { Ok("the time is in /M".into()) });
+    check(
+        &mut checks,
+        "digest",
+        signer.digest.clone().map(|()| format!("SHA-256 of the signed bytes {}", crate::cms::hex(&digest))),
+    );
+    check(
+        &mut checks,
+        "signature",
+        signer.signature.clone().map(|()| format!("verifies with the key of {}", name.clone().unwrap_or_default())),
+    );
+    check(
+        &mut checks,
+        "signing certificate",
+        signer.signing_certificate.clone().map(|()| "signing-certificate-v2 names this certificate".into()),
+    );
+    check(
+        &mut checks,
+        "no signing-time attribute",
+        if signer.signing_time_attribute {
+            Err("PAdES forbids the signing-time attribute; /M says when".into())
+        } else {
+            Ok("the time is in /M".into())
+        },
+    );
     check(
         &mut checks,
         "algorithm",
@@ -186,10 +241,15 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
     );
     let mut at = now;
     match &signer.timestamp_token {
-        None => check(&mut checks, "timestamp", Ok("none (PAdES B-B); the certificate is checked at the time of verification".into())),
+        None => check(
+            &mut checks,
+            "timestamp",
+            Ok("none (PAdES B-B); the certificate is checked at the time of verification".into()),
+        ),
         Some(token) => {
             let outcome = check_timestamp(token, &signer.signature_value).and_then(|ts| {
-                let path = validate_path(&ts.authority, &ts.pool, anchors, ts.time, Purpose::Timestamping, revocation).map_err(|f| f.to_string())?;
+                let path = validate_path(&ts.authority, &ts.pool, anchors, ts.time, Purpose::Timestamping, revocation)
+                    .map_err(|f| f.to_string())?;
                 at = ts.time;
                 Ok(format!("{} by {} (PAdES B-T)", ts.time.to_rfc3339(), path.subjects.join(" ← ")))
             });
@@ -202,7 +262,11 @@ fn verify_one(pdf: &[u8], found: Found, last_end: Option<usize>, anchors: &[Cert
         Some(c) => match validate_path(c, &signer.pool, anchors, at, Purpose::DocumentSigning, revocation) {
             Ok(path) => {
                 check(&mut checks, "certificate chain", Ok(path.subjects.join(" ← ")));
-                check(&mut checks, "key usage", Ok("the signer's certificate allows signing, and each CA signing certificates".into()));
+                check(
+                    &mut checks,
+                    "key usage",
+                    Ok("the signer's certificate allows signing, and each CA signing certificates".into()),
+                );
                 check(&mut checks, "revocation", Ok(path.revocation));
             }
             Err(failure) => check(&mut checks, failure.check, Err(failure.detail)),

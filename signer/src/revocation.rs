@@ -125,21 +125,31 @@ impl Revocation {
     /// The CRL at `url`, from the cache while it is fresh.
     fn fetch(&self, url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
         let now = Instant::now();
-        if let Some(cached) = self.fetched.lock().unwrap_or_else(|p| p.into_inner()).get(url).filter(|c| c.until > now) {
+        if let Some(cached) = self.fetched.lock().unwrap_or_else(|p| p.into_inner()).get(url).filter(|c| c.until > now)
+        {
             return Ok(cached.der.clone());
         }
-        let agent = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
+        let agent =
+            ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
         let mut response = agent.get(url).call().map_err(|e| format!("request failed: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("answered HTTP {}", response.status()));
         }
-        let der = response.body_mut().with_config().limit(MAX_CRL_BYTES).read_to_vec().map_err(|e| format!("reading the CRL: {e}"))?;
+        let der = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_CRL_BYTES)
+            .read_to_vec()
+            .map_err(|e| format!("reading the CRL: {e}"))?;
         let next_update = CertificateList::from_der(&der)
             .ok()
             .and_then(|crl| crl.tbs_cert_list.next_update)
             .and_then(|t| t.to_system_time().duration_since(SystemTime::now()).ok());
         let lifetime = next_update.map_or(FETCHED_CRL_LIFETIME, |d| d.min(FETCHED_CRL_LIFETIME));
-        self.fetched.lock().unwrap_or_else(|p| p.into_inner()).insert(url.to_owned(), Fetched { der: der.clone(), until: now + lifetime });
+        self.fetched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(url.to_owned(), Fetched { der: der.clone(), until: now + lifetime });
         Ok(der)
     }
 }
@@ -169,7 +179,9 @@ fn distribution_points(certificate: &Certificate) -> Vec<String> {
         })
         .flatten()
         .filter_map(|name| match name {
-            GeneralName::UniformResourceIdentifier(uri) if uri.as_str().starts_with("http://") => Some(uri.as_str().to_owned()),
+            GeneralName::UniformResourceIdentifier(uri) if uri.as_str().starts_with("http://") => {
+                Some(uri.as_str().to_owned())
+            }
             _ => None,
         })
         .collect()
@@ -183,7 +195,9 @@ pub(crate) fn revoked_entry(certificate: &Certificate, lists: &[CertRevocationLi
     let serial = certificate.tbs_certificate.serial_number.as_bytes();
     lists.iter().filter(|l| l.issuer() == issuer.as_slice()).find_map(|list| {
         let entry = list.find_serial(serial).ok().flatten()?;
-        let when = chrono::DateTime::from_timestamp(entry.revocation_date.as_secs() as i64, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default();
+        let when = chrono::DateTime::from_timestamp(entry.revocation_date.as_secs() as i64, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
         let reason = entry.reason_code.map(|r| format!(" ({r:?})")).unwrap_or_default();
         Some(format!("{} was revoked by its issuer on {when}{reason}", subject(certificate)))
     })

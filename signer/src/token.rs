@@ -1,17 +1,17 @@
 //! A [`PdfSigner`] whose key never leaves a PKCS #11 token: an official's USB token, an HSM, or
 //! SoftHSM2 in the tests.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::RvError;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
-use cryptoki::error::RvError;
 use cryptoki::types::AuthPin;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -38,7 +38,12 @@ pub struct TokenConfig {
 impl fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The PIN is a secret: it is never formatted.
-        f.debug_struct("TokenConfig").field("module", &self.module).field("token", &self.token).field("key", &self.key).field("chain", &self.chain).finish()
+        f.debug_struct("TokenConfig")
+            .field("module", &self.module)
+            .field("token", &self.token)
+            .field("key", &self.key)
+            .field("chain", &self.chain)
+            .finish()
     }
 }
 
@@ -78,7 +83,10 @@ fn context(module: &Path) -> Result<Pkcs11, SignerError> {
 
 impl fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSigner").field("subject", &subject(&self.chain[0])).field("algorithm", &self.algorithm).finish()
+        f.debug_struct("TokenSigner")
+            .field("subject", &subject(&self.chain[0]))
+            .field("algorithm", &self.algorithm)
+            .finish()
     }
 }
 
@@ -167,11 +175,14 @@ impl PdfSigner for TokenSigner {
         let mut login = self.login.lock().unwrap_or_else(|p| p.into_inner());
         let (mechanism, input, what) = match self.algorithm {
             SignatureAlgorithm::RsaPssSha256 => {
-                let params = PkcsPssParams { hash_alg: MechanismType::SHA256, mgf: PkcsMgfType::MGF1_SHA256, s_len: 32.into() };
+                let params =
+                    PkcsPssParams { hash_alg: MechanismType::SHA256, mgf: PkcsMgfType::MGF1_SHA256, s_len: 32.into() };
                 (Mechanism::Sha256RsaPkcsPss(params), message.to_vec(), "RSA-PSS signing on the token")
             }
             // Tokens do ECDSA over a digest.
-            SignatureAlgorithm::EcdsaP256Sha256 => (Mechanism::Ecdsa, Sha256::digest(message).to_vec(), "ECDSA signing on the token"),
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                (Mechanism::Ecdsa, Sha256::digest(message).to_vec(), "ECDSA signing on the token")
+            }
         };
         let raw = match login.session.sign(&mechanism, login.key, &input) {
             Err(e) if lost_login(&e) => {
@@ -186,7 +197,8 @@ impl PdfSigner for TokenSigner {
             SignatureAlgorithm::RsaPssSha256 => Ok(raw),
             SignatureAlgorithm::EcdsaP256Sha256 => {
                 // The token returns r‖s; CMS wants the DER form.
-                let signature = p256::ecdsa::Signature::from_slice(&raw).map_err(|e| SignerError::Token(format!("the token returned a malformed ECDSA signature: {e}")))?;
+                let signature = p256::ecdsa::Signature::from_slice(&raw)
+                    .map_err(|e| SignerError::Token(format!("the token returned a malformed ECDSA signature: {e}")))?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
         }

@@ -55,7 +55,11 @@ impl TimestampAuthority {
         }
         .to_der()
         .map_err(|e| fail(e.to_string()))?;
-        let agent = ureq::Agent::config_builder().timeout_global(Some(self.timeout)).http_status_as_error(false).build().new_agent();
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(self.timeout))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
         let mut response = agent
             .post(&self.url)
             .header("Content-Type", "application/timestamp-query")
@@ -64,16 +68,24 @@ impl TimestampAuthority {
         if !response.status().is_success() {
             return Err(fail(format!("answered HTTP {}", response.status())));
         }
-        let body = response.body_mut().with_config().limit(1 << 20).read_to_vec().map_err(|e| fail(format!("reading the answer: {e}")))?;
-        let answer = TimeStampResp::from_der(&body).map_err(|e| fail(format!("the answer is not a TimeStampResp: {e}")))?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_vec()
+            .map_err(|e| fail(format!("reading the answer: {e}")))?;
+        let answer =
+            TimeStampResp::from_der(&body).map_err(|e| fail(format!("the answer is not a TimeStampResp: {e}")))?;
         let status = answer.status.status as u8;
         if status > 1 {
             let text = answer.status.status_string.as_ref().map(|s| format!("{s:?}")).unwrap_or_default();
             return Err(fail(format!("refused the request (PKIStatus {status}) {text}")));
         }
         let token = answer.time_stamp_token.ok_or_else(|| fail("granted without a token".into()))?;
-        let (signed, _) = crate::cms::parse_signed_data(&token.to_der().map_err(|e| fail(e.to_string()))?).map_err(fail)?;
-        let content = crate::cms::encapsulated_content(&signed).ok_or_else(|| fail("the token holds no TSTInfo".into()))?;
+        let (signed, _) =
+            crate::cms::parse_signed_data(&token.to_der().map_err(|e| fail(e.to_string()))?).map_err(fail)?;
+        let content =
+            crate::cms::encapsulated_content(&signed).ok_or_else(|| fail("the token holds no TSTInfo".into()))?;
         let info = x509_tsp::TstInfo::from_der(&content).map_err(|e| fail(format!("malformed TSTInfo: {e}")))?;
         if info.message_imprint.hashed_message.as_bytes() != digest {
             return Err(fail("the token stamps another digest than the one asked for".into()));

@@ -43,22 +43,35 @@ impl SignatureAlgorithm {
                 let key = rsa_key(certificate)?;
                 let bits = rsa::traits::PublicKeyParts::size(&key) * 8;
                 if bits < 2048 {
-                    return Err(SignerError::Certificate(format!("{}: an RSA key of {bits} bits; at least 2048 are required", subject(certificate))));
+                    return Err(SignerError::Certificate(format!(
+                        "{}: an RSA key of {bits} bits; at least 2048 are required",
+                        subject(certificate)
+                    )));
                 }
                 Ok(SignatureAlgorithm::RsaPssSha256)
             }
-            EC_PUBLIC_KEY if spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok()) == Some(P256) => {
+            EC_PUBLIC_KEY
+                if spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                    == Some(P256) =>
+            {
                 Ok(SignatureAlgorithm::EcdsaP256Sha256)
             }
-            oid => Err(SignerError::Certificate(format!("{}: key algorithm {oid} is not RSA or ECDSA P-256", subject(certificate)))),
+            oid => Err(SignerError::Certificate(format!(
+                "{}: key algorithm {oid} is not RSA or ECDSA P-256",
+                subject(certificate)
+            ))),
         }
     }
 
     /// The identifier that names this algorithm in a CMS SignerInfo.
     pub fn identifier(self) -> AlgorithmIdentifierOwned {
         match self {
-            SignatureAlgorithm::RsaPssSha256 => rsa::pss::get_default_pss_signature_algo_id::<Sha256>().expect("PSS parameters encode"),
-            SignatureAlgorithm::EcdsaP256Sha256 => AlgorithmIdentifierOwned { oid: ECDSA_WITH_SHA256, parameters: None },
+            SignatureAlgorithm::RsaPssSha256 => {
+                rsa::pss::get_default_pss_signature_algo_id::<Sha256>().expect("PSS parameters encode")
+            }
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                AlgorithmIdentifierOwned { oid: ECDSA_WITH_SHA256, parameters: None }
+            }
         }
     }
 
@@ -108,18 +121,25 @@ pub(crate) fn validity(certificate: &Certificate) -> (DateTime<Utc>, DateTime<Ut
 pub(crate) fn rsa_key(certificate: &Certificate) -> Result<rsa::RsaPublicKey, SignerError> {
     use rsa::pkcs1::DecodeRsaPublicKey;
     let bits = certificate.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
-    rsa::RsaPublicKey::from_pkcs1_der(bits).map_err(|e| SignerError::Certificate(format!("{}: bad RSA public key: {e}", subject(certificate))))
+    rsa::RsaPublicKey::from_pkcs1_der(bits)
+        .map_err(|e| SignerError::Certificate(format!("{}: bad RSA public key: {e}", subject(certificate))))
 }
 
 fn ec_key(certificate: &Certificate) -> Result<p256::ecdsa::VerifyingKey, SignerError> {
     let bits = certificate.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
-    p256::ecdsa::VerifyingKey::from_sec1_bytes(bits).map_err(|e| SignerError::Certificate(format!("{}: bad P-256 public key: {e}", subject(certificate))))
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+        .map_err(|e| SignerError::Certificate(format!("{}: bad P-256 public key: {e}", subject(certificate))))
 }
 
 /// Checks `signature` over `message` with the certificate's public key under the algorithm named by
 /// `algorithm` (as found in a certificate or a SignerInfo). Accepts what real issuers and TSAs use:
 /// RSASSA-PSS, PKCS #1 v1.5 with SHA-256, and ECDSA P-256 with SHA-256.
-pub(crate) fn verify_signature(certificate: &Certificate, algorithm: &AlgorithmIdentifierOwned, message: &[u8], signature: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_signature(
+    certificate: &Certificate,
+    algorithm: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
     use signature::Verifier;
     let key_error = |e: SignerError| e.to_string();
     match algorithm.oid {
@@ -135,7 +155,8 @@ pub(crate) fn verify_signature(certificate: &Certificate, algorithm: &AlgorithmI
         }
         ECDSA_WITH_SHA256 | EC_PUBLIC_KEY => {
             let key = ec_key(certificate).map_err(key_error)?;
-            let signature = p256::ecdsa::DerSignature::try_from(signature).map_err(|e| format!("bad ECDSA signature encoding: {e}"))?;
+            let signature = p256::ecdsa::DerSignature::try_from(signature)
+                .map_err(|e| format!("bad ECDSA signature encoding: {e}"))?;
             key.verify(message, &signature).map_err(|_| "the ECDSA signature does not match".to_owned())
         }
         oid => Err(format!("signature algorithm {oid} is not supported")),
@@ -265,22 +286,32 @@ pub(crate) fn validate_path(
     let anchors_der: Vec<pki_types::CertificateDer<'static>> = anchors.iter().map(|c| encode(c).into()).collect();
     // An anchor webpki cannot read is left out, and its certificate with it, so that both lists
     // keep the same order.
-    let (anchor_certificates, trust): (Vec<&Certificate>, Vec<pki_types::TrustAnchor<'_>>) =
-        anchors.iter().zip(&anchors_der).filter_map(|(c, d)| Some((c, webpki::anchor_from_trusted_cert(d).ok()?))).unzip();
+    let (anchor_certificates, trust): (Vec<&Certificate>, Vec<pki_types::TrustAnchor<'_>>) = anchors
+        .iter()
+        .zip(&anchors_der)
+        .filter_map(|(c, d)| Some((c, webpki::anchor_from_trusted_cert(d).ok()?)))
+        .unzip();
     let every = || std::iter::once(end).chain(pool).chain(anchors);
     let refused = |e: webpki::Error| explain(&e, end, &every().collect::<Vec<_>>(), at);
     let end_entity = webpki::EndEntityCert::try_from(&end_der).map_err(refused)?;
-    let time = pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(u64::try_from(at.timestamp()).unwrap_or(0)));
+    let time = pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        u64::try_from(at.timestamp()).unwrap_or(0),
+    ));
     let usage = PurposeUsage(purpose);
-    let verified = end_entity.verify_for_usage(PATH_ALGORITHMS, &trust, &pool_der, time, &usage, None, None).map_err(refused)?;
+    let verified =
+        end_entity.verify_for_usage(PATH_ALGORITHMS, &trust, &pool_der, time, &usage, None, None).map_err(refused)?;
     // The certificates of the path, end first, as this crate reads them.
     let mut path = vec![end];
     for intermediate in verified.intermediate_certificates() {
-        path.extend(pool.iter().zip(&pool_der).find(|(_, d)| d.as_ref() == intermediate.der().as_ref()).map(|(c, _)| c));
+        path.extend(
+            pool.iter().zip(&pool_der).find(|(_, d)| d.as_ref() == intermediate.der().as_ref()).map(|(c, _)| c),
+        );
     }
     path.extend(trust.iter().position(|t| std::ptr::eq(t, verified.anchor())).map(|i| anchor_certificates[i]));
     check_key_usage(&path)?;
-    let revocation = if revocation.is_configured() { check_revocation(&end_entity, &trust, &pool_der, time, &usage, &path, revocation, &refused)? } else {
+    let revocation = if revocation.is_configured() {
+        check_revocation(&end_entity, &trust, &pool_der, time, &usage, &path, revocation, &refused)?
+    } else {
         "not checked: no CRL file, distribution-point fetching or OCSP is configured".to_owned()
     };
     Ok(ValidPath { subjects: path.iter().map(|c| subject(c)).collect(), revocation })
@@ -326,7 +357,10 @@ fn check_revocation(
         return if all_vouched {
             Ok(by_ocsp())
         } else {
-            Err(refuse("revocation", format!("no CRL could be had for the path of {}: {}", subject(end), unknown.join("; "))))
+            Err(refuse(
+                "revocation",
+                format!("no CRL could be had for the path of {}: {}", subject(end), unknown.join("; ")),
+            ))
         };
     };
     // With every certificate vouched for by OCSP, the CRLs can only add revocations.
@@ -336,22 +370,27 @@ fn check_revocation(
         .with_status_policy(policy)
         .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
         .build();
-    end_entity.verify_for_usage(PATH_ALGORITHMS, trust, pool, time, usage, Some(options), None).map_err(|e| match e {
-        webpki::Error::CertRevoked => {
-            let revoked = path.iter().find_map(|c| revoked_entry(c, &gathered.lists));
-            refuse("revocation", revoked.unwrap_or_else(|| format!("a certificate in the path of {} is revoked", subject(end))))
-        }
-        webpki::Error::UnknownRevocationStatus => refuse(
-            "revocation",
-            format!(
-                "no CRL of the issuer of every certificate in the path of {} is available (have: {}); {}",
-                subject(end),
-                gathered.sources.join(", "),
-                unknown.join("; ")
+    end_entity.verify_for_usage(PATH_ALGORITHMS, trust, pool, time, usage, Some(options), None).map_err(
+        |e| match e {
+            webpki::Error::CertRevoked => {
+                let revoked = path.iter().find_map(|c| revoked_entry(c, &gathered.lists));
+                refuse(
+                    "revocation",
+                    revoked.unwrap_or_else(|| format!("a certificate in the path of {} is revoked", subject(end))),
+                )
+            }
+            webpki::Error::UnknownRevocationStatus => refuse(
+                "revocation",
+                format!(
+                    "no CRL of the issuer of every certificate in the path of {} is available (have: {}); {}",
+                    subject(end),
+                    gathered.sources.join(", "),
+                    unknown.join("; ")
+                ),
             ),
-        ),
-        e => refused(e),
-    })?;
+            e => refused(e),
+        },
+    )?;
     let mut sources = gathered.sources;
     sources.extend(vouched);
     Ok(format!("no certificate of the path is revoked (checked with {})", sources.join(", ")))
@@ -372,11 +411,17 @@ fn check_key_usage(path: &[&Certificate]) -> Result<(), PathFailure> {
         let stated = key_usage(end).map_or("no key usage extension".to_owned(), |u| {
             format!("key usage {}", u.0.into_iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "))
         });
-        return Err(refuse("key usage", format!("{} may not sign: it has {stated}, not digitalSignature or nonRepudiation", subject(end))));
+        return Err(refuse(
+            "key usage",
+            format!("{} may not sign: it has {stated}, not digitalSignature or nonRepudiation", subject(end)),
+        ));
     }
     for ca in &path[1..] {
         if key_usage(ca).is_some_and(|u| !u.key_cert_sign()) {
-            return Err(refuse("key usage", format!("{} is not allowed to sign certificates: its key usage lacks keyCertSign", subject(ca))));
+            return Err(refuse(
+                "key usage",
+                format!("{} is not allowed to sign certificates: its key usage lacks keyCertSign", subject(ca)),
+            ));
         }
     }
     Ok(())
@@ -399,22 +444,43 @@ fn explain(error: &webpki::Error, end: &Certificate, certificates: &[&Certificat
             let (from, until) = validity(certificate);
             refuse(
                 "certificate chain",
-                format!("certificate {} is valid from {} until {}, not at {}", subject(certificate), day(from), day(until), at.format("%Y-%m-%dT%H:%M:%SZ")),
+                format!(
+                    "certificate {} is valid from {} until {}, not at {}",
+                    subject(certificate),
+                    day(from),
+                    day(until),
+                    at.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
             )
         }
-        E::UnknownIssuer | E::InvalidSignatureForPublicKey | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => refuse(
-            "certificate chain",
-            format!("no trusted issuer {} signed the certificate of {} (no path to a trust anchor)", end.tbs_certificate.issuer, subject(end)),
-        ),
+        E::UnknownIssuer | E::InvalidSignatureForPublicKey | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            refuse(
+                "certificate chain",
+                format!(
+                    "no trusted issuer {} signed the certificate of {} (no path to a trust anchor)",
+                    end.tbs_certificate.issuer,
+                    subject(end)
+                ),
+            )
+        }
         E::PathLenConstraintViolated => {
             let limits: Vec<String> = certificates
                 .iter()
                 .filter_map(|c| {
                     let (_, constraints) = c.tbs_certificate.get::<BasicConstraints>().ok().flatten()?;
-                    constraints.path_len_constraint.map(|n| format!("{} allows {n} CA certificate(s) below it", subject(c)))
+                    constraints
+                        .path_len_constraint
+                        .map(|n| format!("{} allows {n} CA certificate(s) below it", subject(c)))
                 })
                 .collect();
-            refuse("path length", format!("the path of {} has more CA certificates than a basic constraint allows: {}", subject(end), limits.join("; ")))
+            refuse(
+                "path length",
+                format!(
+                    "the path of {} has more CA certificates than a basic constraint allows: {}",
+                    subject(end),
+                    limits.join("; ")
+                ),
+            )
         }
         E::UnsupportedCriticalExtension => {
             let unknown: Vec<String> = certificates
@@ -428,20 +494,50 @@ fn explain(error: &webpki::Error, end: &Certificate, certificates: &[&Certificat
                         .collect::<Vec<_>>()
                 })
                 .collect();
-            refuse("critical extension", format!("a certificate carries a critical extension that is not understood, so it must be refused: {}", unknown.join("; ")))
+            refuse(
+                "critical extension",
+                format!(
+                    "a certificate carries a critical extension that is not understood, so it must be refused: {}",
+                    unknown.join("; ")
+                ),
+            )
         }
         E::CaUsedAsEndEntity => refuse("key usage", format!("{} is a CA certificate, not a signer's", subject(end))),
-        E::EndEntityUsedAsCa => refuse("certificate chain", format!("a certificate that is not a CA signed another in the path of {}", subject(end))),
+        E::EndEntityUsedAsCa => refuse(
+            "certificate chain",
+            format!("a certificate that is not a CA signed another in the path of {}", subject(end)),
+        ),
         E::RequiredEkuNotFoundContext(_) => {
-            let eku = end.tbs_certificate.get::<ExtendedKeyUsage>().ok().flatten().map(|(_, e)| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
-            refuse("key usage", format!("the extended key usage of {} ({}) does not allow this purpose", subject(end), eku.unwrap_or_default()))
+            let eku = end
+                .tbs_certificate
+                .get::<ExtendedKeyUsage>()
+                .ok()
+                .flatten()
+                .map(|(_, e)| e.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+            refuse(
+                "key usage",
+                format!(
+                    "the extended key usage of {} ({}) does not allow this purpose",
+                    subject(end),
+                    eku.unwrap_or_default()
+                ),
+            )
         }
         E::CrlExpired { next_update, .. } => {
             let until = DateTime::<Utc>::from_timestamp(next_update.as_secs() as i64, 0).map(day).unwrap_or_default();
-            refuse("revocation", format!("a CRL for the path of {} is out of date (next update was due {until}); fetch a current one", subject(end)))
+            refuse(
+                "revocation",
+                format!(
+                    "a CRL for the path of {} is out of date (next update was due {until}); fetch a current one",
+                    subject(end)
+                ),
+            )
         }
         E::InvalidCrlSignatureForPublicKey | E::IssuerNotCrlSigner | E::UnsupportedCrlSignatureAlgorithmContext(_) => {
-            refuse("revocation", format!("a CRL for the path of {} is not validly signed by its issuer: {error}", subject(end)))
+            refuse(
+                "revocation",
+                format!("a CRL for the path of {} is not validly signed by its issuer: {error}", subject(end)),
+            )
         }
         e => refuse("certificate chain", format!("the certificate path of {} is refused: {e}", subject(end))),
     }

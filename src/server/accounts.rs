@@ -9,16 +9,29 @@ use super::{AppError, AppState, AuthUser, blocking};
 use crate::users::{self, Role};
 
 /// `POST /api/users/{name}/disable` (admin).
-async fn disable(State(state): State<AppState>, admin: AuthUser, Path(name): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+async fn disable(
+    State(state): State<AppState>,
+    admin: AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
     set_disabled(state, admin, name, true).await
 }
 
 /// `POST /api/users/{name}/enable` (admin).
-async fn enable(State(state): State<AppState>, admin: AuthUser, Path(name): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+async fn enable(
+    State(state): State<AppState>,
+    admin: AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
     set_disabled(state, admin, name, false).await
 }
 
-async fn set_disabled(state: AppState, admin: AuthUser, name: String, disabled: bool) -> Result<Json<serde_json::Value>, AppError> {
+async fn set_disabled(
+    state: AppState,
+    admin: AuthUser,
+    name: String,
+    disabled: bool,
+) -> Result<Json<serde_json::Value>, AppError> {
     admin.require(&[Role::Admin], "manage users")?;
     users::check_name(&name)?;
     if disabled && name == admin.name {

@@ -38,7 +38,12 @@ struct Reason {
 }
 
 /// `POST /api/documents/{code}/revoke` with `{"reason": …}`.
-async fn revoke(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>, b: Result<Json<Reason>, JsonRejection>) -> Result<Json<Value>, AppError> {
+async fn revoke(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+    b: Result<Json<Reason>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(REVOKERS, "revoke documents")?;
     let (code, Reason { reason }) = (code(&raw)?, body(b, r#"{"reason": "…"}"#)?);
     let (record, search) = blocking(&state, move |a| {
@@ -60,7 +65,11 @@ struct HoldRequest {
 }
 
 /// `POST /api/holds` with one of `document`, `owner`, `dossier`, `type`, and a `reason`.
-async fn place_hold(State(state): State<AppState>, user: AuthUser, b: Result<Json<HoldRequest>, JsonRejection>) -> Result<Json<Value>, AppError> {
+async fn place_hold(
+    State(state): State<AppState>,
+    user: AuthUser,
+    b: Result<Json<HoldRequest>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(ARCHIVISTS, "place holds")?;
     let r = body(b, r#"{"owner"|"dossier"|"type"|"document": "…", "reason": "…"}"#)?;
     let bad = |e: domain::DomainError| AppError::BadRequest(e.to_string());
@@ -77,7 +86,9 @@ async fn place_hold(State(state): State<AppState>, user: AuthUser, b: Result<Jso
         Ok((held, a.index_committed()))
     })
     .await?;
-    Ok(Json(json!({ "hold": hold.id, "documents": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search })))
+    Ok(Json(
+        json!({ "hold": hold.id, "documents": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search }),
+    ))
 }
 
 /// `GET /api/holds`.
@@ -99,7 +110,9 @@ async fn release(State(state): State<AppState>, user: AuthUser, Path(id): Path<u
         Ok((codes, a.index_committed()))
     })
     .await?;
-    Ok(Json(json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search })))
+    Ok(Json(
+        json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>(), "search": search }),
+    ))
 }
 
 /// `GET /api/disposition`: documents awaiting a disposition step.
@@ -121,12 +134,19 @@ struct ReviewRequest {
 }
 
 /// `POST /api/documents/{code}/review` with `{"approve": true}` or `{"keep_until": "YYYY-MM-DD", "reason": …}`.
-async fn review(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>, b: Result<Json<ReviewRequest>, JsonRejection>) -> Result<Json<Value>, AppError> {
+async fn review(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+    b: Result<Json<ReviewRequest>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(ARCHIVISTS, "review disposition")?;
     let code = code(&raw)?;
     let review = match body(b, r#"{"approve": true} or {"keep_until": "YYYY-MM-DD", "reason": "…"}"#)? {
         ReviewRequest { approve: Some(true), keep_until: None, .. } => Review::Approve,
-        ReviewRequest { approve: None | Some(false), keep_until: Some(until), reason } => Review::KeepUntil { until, reason: reason.unwrap_or_default() },
+        ReviewRequest { approve: None | Some(false), keep_until: Some(until), reason } => {
+            Review::KeepUntil { until, reason: reason.unwrap_or_default() }
+        }
         _ => return Err(AppError::BadRequest("say either approve or keep_until with a reason".into())),
     };
     let record = blocking(&state, move |a| Ok(a.archive().review(&code, review, &user.name)?)).await?;
@@ -155,7 +175,11 @@ async fn request_destruction(
 }
 
 /// `POST /api/documents/{code}/destruction/confirm`: the second person; answers the signed report.
-async fn confirm_destruction(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Value>, AppError> {
+async fn confirm_destruction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AppError> {
     user.require(Role::DESTROYERS, "confirm destruction")?;
     let code = code(&raw)?;
     let (report, search) = blocking(&state, move |a| {
@@ -183,13 +207,23 @@ struct AuditParams {
 }
 
 /// `GET /api/audit?target=…&actor=…&from=…&until=…` (RFC 3339 times).
-async fn audit(State(state): State<AppState>, user: AuthUser, q: Result<Query<AuditParams>, QueryRejection>) -> Result<Json<Value>, AppError> {
+async fn audit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    q: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(AUDITORS, "read the audit trail")?;
-    let Query(p) = q.map_err(|e| AppError::BadRequest(format!("expected ?target=&actor=&from=&until= (RFC 3339): {e}")))?;
+    let Query(p) =
+        q.map_err(|e| AppError::BadRequest(format!("expected ?target=&actor=&from=&until= (RFC 3339): {e}")))?;
     let query = AuditQuery { target: p.target, actor: p.actor, from: p.from, until: p.until };
     let entries = blocking(&state, move |a| {
         let entries = a.archive().audit_query(&query)?;
-        a.archive().audit(&user.name, "audit-read", query.target.as_deref().unwrap_or(""), &format!("{} entries", entries.len()))?;
+        a.archive().audit(
+            &user.name,
+            "audit-read",
+            query.target.as_deref().unwrap_or(""),
+            &format!("{} entries", entries.len()),
+        )?;
         Ok(entries)
     })
     .await?;
@@ -208,7 +242,11 @@ async fn checkpoint(State(state): State<AppState>, user: AuthUser) -> Result<Jso
 }
 
 /// `GET /api/log/proof/{code}`: the inclusion proof of a document's latest leaf.
-async fn proof(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Value>, AppError> {
+async fn proof(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AppError> {
     user.require(INSPECTORS, "read log proofs")?;
     let code = code(&raw)?;
     to_json(
@@ -222,7 +260,11 @@ async fn proof(State(state): State<AppState>, user: AuthUser, Path(raw): Path<St
 }
 
 /// `GET /api/log/consistency/{size}`: the proof that the checkpoint of this size is a prefix of the latest.
-async fn consistency(State(state): State<AppState>, user: AuthUser, Path(size): Path<u64>) -> Result<Json<Value>, AppError> {
+async fn consistency(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(size): Path<u64>,
+) -> Result<Json<Value>, AppError> {
     user.require(INSPECTORS, "read log proofs")?;
     to_json(blocking(&state, move |a| Ok(a.archive().prove_consistency(size)?)).await?)
 }

@@ -41,7 +41,8 @@ impl Sessions {
     /// Opens a session and returns its bearer token.
     pub fn open(&self, user: &str, role: Role) -> Result<String, AppError> {
         let mut token = [0u8; 32];
-        getrandom::fill(&mut token).map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness for a token: {e}")))?;
+        getrandom::fill(&mut token)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness for a token: {e}")))?;
         let token = blake3::Hash::from_bytes(token).to_hex().to_string();
         let session = Session { user: user.to_owned(), role, expires: Instant::now() + SESSION_LIFETIME };
         let mut map = self.sessions();
@@ -58,7 +59,11 @@ impl Sessions {
         let session_id = *blake3::hash(token.as_bytes()).as_bytes();
         let map = self.sessions();
         let session = map.get(&session_id)?;
-        (session.expires > Instant::now()).then(|| AuthUser { name: session.user.clone(), role: session.role, session_id })
+        (session.expires > Instant::now()).then(|| AuthUser {
+            name: session.user.clone(),
+            role: session.role,
+            session_id,
+        })
     }
 
     /// Ends the session `user` came with.
@@ -103,16 +108,18 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| AppError::Unauthorized("log in first: send Authorization: Bearer <token> from POST /api/login".into()))?;
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
+            AppError::Unauthorized("log in first: send Authorization: Bearer <token> from POST /api/login".into())
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| AppError::Unauthorized("the Authorization header must be Bearer <token>".into()))?;
-        state.sessions.find(token.trim()).ok_or_else(|| AppError::Unauthorized("the session is unknown or has expired; log in again".into()))
+        state
+            .sessions
+            .find(token.trim())
+            .ok_or_else(|| AppError::Unauthorized("the session is unknown or has expired; log in again".into()))
     }
 }
 
@@ -128,13 +135,23 @@ const MAX_LOGIN_BODY: usize = 1024;
 /// Lets a password check of `name` from `address` go ahead: refused while either is closed after
 /// repeated failures, it then waits for one of the bounded Argon2 slots, which it holds while the
 /// returned permit lives.
-async fn password_check_slot<'a>(state: &'a AppState, address: IpAddr, name: &str) -> Result<SemaphorePermit<'a>, AppError> {
+async fn password_check_slot<'a>(
+    state: &'a AppState,
+    address: IpAddr,
+    name: &str,
+) -> Result<SemaphorePermit<'a>, AppError> {
     if let Admission::Closed(wait) = state.login_throttle.admit(address, name) {
         // Whole seconds, rounded up, as Retry-After counts them: a client told 0 would come back at once.
         let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return Err(AppError::TooManyRequests { message: format!("too many failed logins; try again in {retry_after} s"), retry_after });
+        return Err(AppError::TooManyRequests {
+            message: format!("too many failed logins; try again in {retry_after} s"),
+            retry_after,
+        });
     }
-    state.login_throttle.argon2_slot().await.ok_or_else(|| AppError::Saturated { message: "too many logins at once; try again in a moment".into(), retry_after: 1 })
+    state.login_throttle.argon2_slot().await.ok_or_else(|| AppError::Saturated {
+        message: "too many logins at once; try again in a moment".into(),
+        retry_after: 1,
+    })
 }
 
 /// What every refused login is told, whatever the reason, so that no answer tells which names exist.
@@ -147,7 +164,11 @@ async fn login(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let Json(login) = body.map_err(|e| {
         let message = format!("expected JSON {{\"username\", \"password\"}} of at most {MAX_LOGIN_BODY} bytes: {e}");
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge(message) } else { AppError::BadRequest(message) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(message)
+        } else {
+            AppError::BadRequest(message)
+        }
     })?;
     // The name's form is checked before anything else is done with it: what an anonymous client typed
     // reaches neither the throttle's tables nor the audit trail unless it could be an account's name.
@@ -194,7 +215,8 @@ async fn change_password(
     user: AuthUser,
     body: Result<Json<PasswordChange>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let Json(change) = body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
+    let Json(change) =
+        body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
     let _slot = password_check_slot(&state, address, &user.name).await?;
     let name = user.name.clone();
     let accepted = blocking(&state, move |a| {

@@ -91,7 +91,8 @@ async fn ingest(
     let result = blocking(&state, move |a| {
         let mut pages = Vec::with_capacity(spooled.len());
         for (file, part) in spooled {
-            let bytes = part.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {}: {e}", file.display()))?;
+            let bytes =
+                part.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {}: {e}", file.display()))?;
             pages.push((file, bytes));
         }
         a.ingest(IngestRequest { metadata, pages, actor, source: None }, &mut |p| {
@@ -110,7 +111,11 @@ async fn ingest(
 }
 
 /// `GET /api/documents/{code}`: the record's metadata, pages and seal, as JSON.
-async fn record(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+async fn record(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
     user.require(READERS, "read documents")?;
     let code = code(&raw)?;
     let actor = user.name;
@@ -138,20 +143,31 @@ async fn record(State(state): State<AppState>, user: AuthUser, Path(raw): Path<S
 }
 
 /// `GET /api/documents/{code}/pdf`: the archived PDF, exactly as sealed.
-async fn pdf(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<impl IntoResponse, AppError> {
+async fn pdf(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
     user.require(READERS, "download documents")?;
     let code = code(&raw)?;
     let filename = format!("{code}.pdf");
     let actor = user.name;
     let bytes = blocking(&state, move |a| a.pdf(&code, &actor)).await?;
     Ok((
-        [(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
         bytes,
     ))
 }
 
 /// `GET /api/documents/{code}/text`: the OCR text, one string per page.
-async fn text(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<Vec<String>>, AppError> {
+async fn text(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<String>>, AppError> {
     user.require(READERS, "read documents")?;
     let code = code(&raw)?;
     let actor = user.name;

@@ -76,7 +76,9 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
-            AppError::TooManyRequests { retry_after, .. } | AppError::Saturated { retry_after, .. } => Some(*retry_after),
+            AppError::TooManyRequests { retry_after, .. } | AppError::Saturated { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         };
         let (status, message) = match self {

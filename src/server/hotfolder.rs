@@ -40,7 +40,8 @@ async fn confirm(
     let corrections: HotCorrections = if body.is_empty() {
         HotCorrections::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!(r#"expected a JSON body {{"owner"?, "type"?, "name"?}}: {e}"#)))?
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::BadRequest(format!(r#"expected a JSON body {{"owner"?, "type"?, "name"?}}: {e}"#)))?
     };
     Ok(Json(blocking(&state, move |a| a.confirm_hot_file(HotConfirm { id, corrections }, &user.name)).await?))
 }
@@ -52,10 +53,16 @@ struct Rejection {
 }
 
 /// `POST /api/hotfolder/{id}/reject` with `{"reason": …}`: the file is refused and never archived.
-async fn reject(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>, body: Result<Json<Rejection>, JsonRejection>) -> Result<Json<HotRejected>, AppError> {
+async fn reject(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+    body: Result<Json<Rejection>, JsonRejection>,
+) -> Result<Json<HotRejected>, AppError> {
     user.require(DECIDERS, "reject hot-folder files")?;
     let id = file_id(&raw)?;
-    let Json(Rejection { reason }) = body.map_err(|e| AppError::BadRequest(format!(r#"expected a JSON body {{"reason": "…"}}: {e}"#)))?;
+    let Json(Rejection { reason }) =
+        body.map_err(|e| AppError::BadRequest(format!(r#"expected a JSON body {{"reason": "…"}}: {e}"#)))?;
     Ok(Json(blocking(&state, move |a| a.reject_hot_file(HotReject { id, reason }, &user.name)).await?))
 }
 

@@ -54,7 +54,11 @@ impl BodyLimit {
     /// A multipart error as the client hears it: the limit when the body went over it, what is
     /// malformed otherwise.
     pub fn form_error(&self, e: MultipartError) -> AppError {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { self.exceeded() } else { AppError::BadRequest(format!("malformed form: {}", e.body_text())) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            self.exceeded()
+        } else {
+            AppError::BadRequest(format!("malformed form: {}", e.body_text()))
+        }
     }
 
     /// Whether a request declares a body longer than the limit.
@@ -66,9 +70,15 @@ impl BodyLimit {
     /// refused before anything of it is read.
     pub fn apply<S: Clone + Send + Sync + 'static>(self, route: MethodRouter<S>) -> MethodRouter<S> {
         let declared = move |request: Request, next: Next| async move {
-            if self.declared_over(request.headers()) { self.exceeded().into_response() } else { next.run(request).await }
+            if self.declared_over(request.headers()) {
+                self.exceeded().into_response()
+            } else {
+                next.run(request).await
+            }
         };
-        route.layer(DefaultBodyLimit::max(usize::try_from(self.bytes).unwrap_or(usize::MAX))).layer(axum::middleware::from_fn(declared))
+        route
+            .layer(DefaultBodyLimit::max(usize::try_from(self.bytes).unwrap_or(usize::MAX)))
+            .layer(axum::middleware::from_fn(declared))
     }
 }
 
@@ -82,9 +92,17 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// with `DefaultBodyLimit::max(SMALL_BODY_BYTES)` on the whole application, which cuts off an
 /// undeclared one, every other route reads at most a few KiB.
 pub async fn refuse_large_small_bodies(request: Request, next: Next) -> Response {
-    let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let limit = BodyLimit { bytes: SMALL_BODY_BYTES, what: "a request body that is not an upload" };
-    if !multipart && limit.declared_over(request.headers()) { limit.exceeded().into_response() } else { next.run(request).await }
+    if !multipart && limit.declared_over(request.headers()) {
+        limit.exceeded().into_response()
+    } else {
+        next.run(request).await
+    }
 }
 
 /// The bound on uploads received at once.
@@ -103,7 +121,10 @@ impl UploadSlots {
     /// when every slot is taken, so that memory and disk never hold more than `max` uploads.
     pub fn take(&self) -> Result<OwnedSemaphorePermit, AppError> {
         self.slots.clone().try_acquire_owned().map_err(|_| AppError::Saturated {
-            message: format!("{} uploads are being received, the most this appliance takes at once; try again shortly", self.max),
+            message: format!(
+                "{} uploads are being received, the most this appliance takes at once; try again shortly",
+                self.max
+            ),
             retry_after: UPLOAD_RETRY_SECONDS,
         })
     }
@@ -128,8 +149,12 @@ pub async fn spool(field: Field<'_>, data: &Path, limit: &BodyLimit) -> Result<S
     let dir: PathBuf = data.join(SPOOL_DIR);
     let io = |what: &str, e: std::io::Error| AppError::Internal(anyhow::anyhow!("{what} {}: {e}", dir.display()));
     std::fs::create_dir_all(&dir).map_err(|e| io("cannot create the upload directory", e))?;
-    let file = tempfile::Builder::new().prefix("upload-").tempfile_in(&dir).map_err(|e| io("cannot create a temporary file in", e))?;
-    let mut sink = tokio::fs::File::from_std(file.as_file().try_clone().map_err(|e| io("cannot open a temporary file in", e))?);
+    let file = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(&dir)
+        .map_err(|e| io("cannot create a temporary file in", e))?;
+    let mut sink =
+        tokio::fs::File::from_std(file.as_file().try_clone().map_err(|e| io("cannot open a temporary file in", e))?);
     let hash = receive(field, limit, Some(&mut sink)).await?;
     sink.flush().await.map_err(|e| io("cannot write an upload into", e))?;
     Ok(Spooled { file, hash })
@@ -142,12 +167,18 @@ pub async fn hash_only(field: Field<'_>, limit: &BodyLimit) -> Result<BlobHash, 
 
 /// Reads a part chunk by chunk (the form's body limit cuts it off), hashing it and writing it to
 /// `sink` when one is given.
-async fn receive(mut field: Field<'_>, limit: &BodyLimit, mut sink: Option<&mut tokio::fs::File>) -> Result<BlobHash, AppError> {
+async fn receive(
+    mut field: Field<'_>,
+    limit: &BodyLimit,
+    mut sink: Option<&mut tokio::fs::File>,
+) -> Result<BlobHash, AppError> {
     let mut hasher = blake3::Hasher::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| limit.form_error(e))? {
         hasher.update(&chunk);
         if let Some(sink) = sink.as_deref_mut() {
-            sink.write_all(&chunk).await.map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write an upload to its temporary file: {e}")))?;
+            sink.write_all(&chunk).await.map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("cannot write an upload to its temporary file: {e}"))
+            })?;
         }
     }
     Ok(BlobHash::from_bytes(*hasher.finalize().as_bytes()))
@@ -159,7 +190,9 @@ pub async fn text_field(mut field: Field<'_>, form: &BodyLimit) -> Result<String
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| form.form_error(e))? {
         if (bytes.len() + chunk.len()) as u64 > FORM_FIELD_BYTES {
-            return Err(AppError::TooLarge(format!("form field {name:?} may have at most {FORM_FIELD_BYTES} bytes; this one has more")));
+            return Err(AppError::TooLarge(format!(
+                "form field {name:?} may have at most {FORM_FIELD_BYTES} bytes; this one has more"
+            )));
         }
         bytes.extend_from_slice(&chunk);
     }

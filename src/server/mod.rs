@@ -3,6 +3,7 @@
 //! limits where it takes uploads); [`app`] joins them and is used by `serve` and by the tests alike.
 //! Appliance operations block (RocksDB, OCR), so handlers run them on the blocking pool.
 
+mod accounts;
 mod archive;
 mod auth;
 mod client_ip;
@@ -16,7 +17,6 @@ mod public;
 mod reuse;
 mod search;
 pub mod throttle;
-mod accounts;
 mod verify;
 
 use std::net::SocketAddr;
@@ -65,14 +65,27 @@ impl AppState {
         let uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
         let public_uploads = Arc::new(limits::UploadSlots::new(http.max_concurrent_uploads));
         let login_throttle = Arc::default();
-        AppState { appliance: Arc::new(appliance), sessions: Arc::default(), progress: Arc::default(), public, uploads, public_uploads, login_throttle }
+        AppState {
+            appliance: Arc::new(appliance),
+            sessions: Arc::default(),
+            progress: Arc::default(),
+            public,
+            uploads,
+            public_uploads,
+            login_throttle,
+        }
     }
 
     /// Writes the failed logins gathered since the last call to the audit trail: one entry per account
     /// name, and one for every name that is no account. Blocks on the archive's writer.
     pub fn audit_failed_logins(&self) -> Result<(), ApplianceError> {
         for f in self.login_throttle.take_failures() {
-            self.appliance.archive().audit("anonymous", "login-failed", f.user.as_deref().unwrap_or(UNKNOWN_USERS), &f.detail())?;
+            self.appliance.archive().audit(
+                "anonymous",
+                "login-failed",
+                f.user.as_deref().unwrap_or(UNKNOWN_USERS),
+                &f.detail(),
+            )?;
         }
         Ok(())
     }
@@ -124,7 +137,8 @@ pub fn app(state: AppState) -> Router {
 
 /// Sets up `tracing` output for the server: `RUST_LOG` or `info`.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
@@ -165,7 +179,9 @@ pub(crate) fn remove_initial_admin_password(appliance: &Appliance, user: &str) -
         return Ok(());
     }
     match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow::anyhow!("cannot remove {}: {e}", path.display()).into()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(anyhow::anyhow!("cannot remove {}: {e}", path.display()).into())
+        }
         _ => Ok(()),
     }
 }
@@ -175,9 +191,13 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     bootstrap_admin(&appliance)?;
     let first_password = initial_admin_password(&appliance);
     if first_password.exists() {
-        println!("the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes", first_password.display());
+        println!(
+            "the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes",
+            first_password.display()
+        );
     }
-    limits::clear_spool(appliance.data_dir()).with_context(|| format!("cannot clear the upload directory under {}", appliance.data_dir().display()))?;
+    limits::clear_spool(appliance.data_dir())
+        .with_context(|| format!("cannot clear the upload directory under {}", appliance.data_dir().display()))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

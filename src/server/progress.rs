@@ -26,7 +26,8 @@ pub struct JobId(String);
 impl JobId {
     /// Checks a job name.
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok =
+            (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(JobId(raw.to_owned()))
         } else {
@@ -71,12 +72,17 @@ impl Progress {
         jobs.remove(&key);
         let mine = jobs.iter().filter(|((u, _), _)| u == user);
         if mine.clone().count() >= MAX_JOBS_PER_USER {
-            let oldest = mine.filter(|(_, j)| j.finished.is_some()).min_by_key(|(_, j)| j.serial).map(|(k, _)| k.clone());
+            let oldest =
+                mine.filter(|(_, j)| j.finished.is_some()).min_by_key(|(_, j)| j.serial).map(|(k, _)| k.clone());
             match oldest {
                 Some(k) => {
                     jobs.remove(&k);
                 }
-                None => return Err(AppError::Unavailable(format!("{user} has {MAX_JOBS_PER_USER} ingests in progress; wait for one to finish"))),
+                None => {
+                    return Err(AppError::Unavailable(format!(
+                        "{user} has {MAX_JOBS_PER_USER} ingests in progress; wait for one to finish"
+                    )));
+                }
             }
         }
         *serial += 1;
@@ -159,7 +165,11 @@ fn stage_json(page: usize, stage: &PageStage) -> serde_json::Value {
 
 /// `GET /api/documents/progress/{job}`: each page's stage, and the outcome once finished. A user
 /// sees only the jobs they started.
-async fn show(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, AppError> {
+async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
     user.require(&[Role::Operator, Role::Admin], "follow ingests")?;
     let key = (user.name.clone(), JobId::parse(&raw)?);
     let guard = state.progress.lock();
@@ -230,7 +240,8 @@ mod tests {
         }
         assert!(p.lock().0.is_empty());
         // Running jobs are bounded per user; another user still starts one.
-        let running: Vec<_> = (0..MAX_JOBS_PER_USER).map(|n| p.start(&JobId::parse(&format!("r{n}")).unwrap(), "op1").unwrap()).collect();
+        let running: Vec<_> =
+            (0..MAX_JOBS_PER_USER).map(|n| p.start(&JobId::parse(&format!("r{n}")).unwrap(), "op1").unwrap()).collect();
         assert!(matches!(p.start(&id, "op1"), Err(AppError::Unavailable(_))));
         p.start(&id, "op2").unwrap().finish(Ok("Z".into()));
         drop(running);

@@ -50,7 +50,10 @@ impl PublicGate {
     pub fn new(config: &HttpConfig) -> Self {
         let burst = f64::from(config.public_burst);
         PublicGate {
-            buckets: Mutex::new(Buckets { clients: HashMap::new(), crowd: Bucket { tokens: burst, at: Instant::now() } }),
+            buckets: Mutex::new(Buckets {
+                clients: HashMap::new(),
+                crowd: Bucket { tokens: burst, at: Instant::now() },
+            }),
             burst,
             per_second: f64::from(config.public_per_minute) / 60.0,
             answered: AtomicU64::new(0),
@@ -82,7 +85,10 @@ impl PublicGate {
         let wait = ((1.0 - bucket.tokens) / self.per_second).ceil().max(1.0) as u64;
         drop(buckets);
         self.refused.fetch_add(1, Ordering::Relaxed);
-        Err(AppError::TooManyRequests { message: format!("too many verifications from this address; try again in {wait} s"), retry_after: wait })
+        Err(AppError::TooManyRequests {
+            message: format!("too many verifications from this address; try again in {wait} s"),
+            retry_after: wait,
+        })
     }
 
     fn refilled(&self, bucket: &Bucket, now: Instant) -> f64 {
@@ -100,12 +106,17 @@ impl PublicGate {
     /// Writes the counts since the last call as one audit entry and starts counting again; writes
     /// nothing when there was nothing to count. Returns the entry's detail, if one was written.
     pub fn audit_counts(&self, appliance: &Appliance) -> Result<Option<String>, ApplianceError> {
-        let (answered, matched, refused) =
-            (self.answered.swap(0, Ordering::Relaxed), self.matched.swap(0, Ordering::Relaxed), self.refused.swap(0, Ordering::Relaxed));
+        let (answered, matched, refused) = (
+            self.answered.swap(0, Ordering::Relaxed),
+            self.matched.swap(0, Ordering::Relaxed),
+            self.refused.swap(0, Ordering::Relaxed),
+        );
         if answered + refused == 0 {
             return Ok(None);
         }
-        let detail = format!("{answered} anonymous verifications answered ({matched} named a document), {refused} refused by the rate limit");
+        let detail = format!(
+            "{answered} anonymous verifications answered ({matched} named a document), {refused} refused by the rate limit"
+        );
         if let Err(e) = appliance.archive().audit(PUBLIC_ACTOR, "public-verify", "/verify", &detail) {
             // Counted again next time rather than lost.
             self.answered.fetch_add(answered, Ordering::Relaxed);

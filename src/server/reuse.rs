@@ -28,7 +28,11 @@ struct Lookup {
 }
 
 /// `GET /api/reuse?owner=…[&type=…][&valid_on=YYYY-MM-DD]`: the owner's documents in force, verified.
-async fn lookup(State(state): State<AppState>, user: AuthUser, q: Result<Query<Lookup>, QueryRejection>) -> Result<Json<Value>, AppError> {
+async fn lookup(
+    State(state): State<AppState>,
+    user: AuthUser,
+    q: Result<Query<Lookup>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(COUNTER, "look up documents for reuse")?;
     let Query(q) = q.map_err(|e| bad(format!("expected ?owner=<ID>[&type=<code>][&valid_on=YYYY-MM-DD]: {e}")))?;
     let owner = q.owner.parse().map_err(bad)?;
@@ -45,7 +49,11 @@ struct Record {
 }
 
 /// `POST /api/reuse` with `{"code": …, "dossier": …}`: the dossier reuses the document.
-async fn record(State(state): State<AppState>, user: AuthUser, b: Result<Json<Record>, JsonRejection>) -> Result<Json<Value>, AppError> {
+async fn record(
+    State(state): State<AppState>,
+    user: AuthUser,
+    b: Result<Json<Record>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(COUNTER, "record reuse")?;
     let Json(r) = b.map_err(|e| bad(format!(r#"expected a JSON body {{"code": "…", "dossier": "…"}}: {e}"#)))?;
     let code = r.code.parse().map_err(bad)?;
@@ -61,7 +69,11 @@ struct Period {
 }
 
 /// `GET /api/reuse/report[?from=…&until=…]`: the reuse rate per month.
-async fn report(State(state): State<AppState>, user: AuthUser, q: Result<Query<Period>, QueryRejection>) -> Result<Json<Value>, AppError> {
+async fn report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    q: Result<Query<Period>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
     user.require(READERS, "read the reuse report")?;
     let Query(p) = q.map_err(|e| bad(format!("expected ?from=YYYY-MM-DD&until=YYYY-MM-DD: {e}")))?;
     let (from, until) = (p.from.and_then(crate::reuse::start_of_day), p.until.and_then(crate::reuse::start_of_day));

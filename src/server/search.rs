@@ -35,7 +35,9 @@ async fn search(
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     user.require(&Role::ALL, "search")?;
-    let Query(p) = params.map_err(|e| AppError::BadRequest(format!("expected ?q=<words>[&type=&issuer=&year=&sort=&offset=&limit=]: {e}")))?;
+    let Query(p) = params.map_err(|e| {
+        AppError::BadRequest(format!("expected ?q=<words>[&type=&issuer=&year=&sort=&offset=&limit=]: {e}"))
+    })?;
     if p.q.trim().is_empty() {
         return Err(AppError::BadRequest("the query q is empty".into()));
     }

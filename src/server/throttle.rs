@@ -106,7 +106,12 @@ impl FailedLogins {
         let listed = self.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let more = self.address_count.saturating_sub(self.addresses.len());
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        format!("{} failed logins from {} to {} from {listed}{more}", self.count, self.first.to_rfc3339(), self.last.to_rfc3339())
+        format!(
+            "{} failed logins from {} to {} from {listed}{more}",
+            self.count,
+            self.first.to_rfc3339(),
+            self.last.to_rfc3339()
+        )
     }
 }
 
@@ -177,7 +182,8 @@ impl LoginThrottle {
         tables.by_name.fail(&name.to_owned(), now);
         let user = known.then(|| name.to_owned());
         let (pending, addresses) = tables.pending.entry(user.clone()).or_insert_with(|| {
-            let none = FailedLogins { user, count: 0, first: at, last: at, addresses: BTreeSet::new(), address_count: 0 };
+            let none =
+                FailedLogins { user, count: 0, first: at, last: at, addresses: BTreeSet::new(), address_count: 0 };
             (none, BTreeSet::new())
         });
         pending.count += 1;

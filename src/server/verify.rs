@@ -17,12 +17,12 @@ use axum::{Json, Router};
 use domain::{DocumentCode, VerificationToken};
 use serde::Deserialize;
 
-use super::limits::{self, BodyLimit};
 use super::client_ip::ClientIp;
+use super::limits::{self, BodyLimit};
 use super::{AppError, AppState, AuthUser, blocking};
+use crate::VerifyReport;
 use crate::config::HttpConfig;
 use crate::users::Role;
-use crate::VerifyReport;
 
 /// The body limit of a verification upload: one signed copy.
 fn upload_limit(http: &HttpConfig) -> BodyLimit {
@@ -30,7 +30,11 @@ fn upload_limit(http: &HttpConfig) -> BodyLimit {
 }
 
 /// `GET /api/verify/{code}`.
-async fn verify_code(State(state): State<AppState>, user: AuthUser, Path(raw): Path<String>) -> Result<Json<VerifyReport>, AppError> {
+async fn verify_code(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<VerifyReport>, AppError> {
     user.require(&Role::ALL, "verify documents")?;
     let code: DocumentCode = raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))?;
     let actor = user.name;
@@ -48,7 +52,11 @@ async fn keys(State(state): State<AppState>, user: AuthUser) -> Result<Json<serd
 /// `POST /api/verify`: a multipart form with one `file` part, the PDF to check. The file is spooled
 /// to disk while it is hashed; it is read into memory only when it is not byte for byte an archived
 /// PDF, to say what differs.
-async fn verify_file(State(state): State<AppState>, user: AuthUser, mut form: Multipart) -> Result<Json<VerifyReport>, AppError> {
+async fn verify_file(
+    State(state): State<AppState>,
+    user: AuthUser,
+    mut form: Multipart,
+) -> Result<Json<VerifyReport>, AppError> {
     user.require(&Role::ALL, "verify documents")?;
     let _slot = state.uploads.take()?;
     let limit = upload_limit(state.appliance.http_config());
@@ -61,7 +69,8 @@ async fn verify_file(State(state): State<AppState>, user: AuthUser, mut form: Mu
                 blocking(&state, move |a| match a.verify_archived_file(&name, &spooled.hash, &actor)? {
                     Some(report) => Ok(report),
                     None => {
-                        let bytes = spooled.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {name}: {e}"))?;
+                        let bytes =
+                            spooled.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {name}: {e}"))?;
                         a.verify_file(&name, &bytes, &actor)
                     }
                 })
@@ -192,7 +201,11 @@ fn page(w: &Words, lang: &str, result: Option<(Found, &str)>, query: Option<Stri
             name = escape(record.metadata.name()),
             status_label = w.status,
             status = w.status(&record.status),
-            checks = report.checks.iter().map(|c| format!("<li>{} {}</li>", if c.passed { "✔" } else { "✘" }, escape(&c.name))).collect::<String>(),
+            checks = report
+                .checks
+                .iter()
+                .map(|c| format!("<li>{} {}</li>", if c.passed { "✔" } else { "✘" }, escape(&c.name)))
+                .collect::<String>(),
         ),
     };
     let html = format!(
@@ -235,8 +248,11 @@ async fn public_page(
     state.public.admit(client)?;
     // A malformed code or token, or a missing one, names no document: the same lookup of a key that
     // is never stored keeps its answer and its cost those of a wrong token.
-    let code = code.and_then(|c| c.parse::<DocumentCode>().ok()).unwrap_or_else(|| NO_CODE.parse().expect("a valid code"));
-    let token = token.and_then(|t| t.parse::<VerificationToken>().ok()).unwrap_or_else(|| VerificationToken::from_random([0; 16]));
+    let code =
+        code.and_then(|c| c.parse::<DocumentCode>().ok()).unwrap_or_else(|| NO_CODE.parse().expect("a valid code"));
+    let token = token
+        .and_then(|t| t.parse::<VerificationToken>().ok())
+        .unwrap_or_else(|| VerificationToken::from_random([0; 16]));
     let query = format!("&code={code}&t={token}");
     let found = blocking(&state, move |a| a.verify_by_token(&code, &token)).await?;
     state.public.answered(found.is_some());

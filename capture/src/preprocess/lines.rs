@@ -147,7 +147,9 @@ pub(crate) fn upside_down(gray: &GrayImage) -> Option<bool> {
     let (w, h) = (small.width() as usize, small.height() as usize);
     let (margin_x, margin_y) = (w / 20, h / 40);
     let profile: Vec<u32> = (margin_y..h - margin_y)
-        .map(|y| small.as_raw()[y * w + margin_x..(y + 1) * w - margin_x].iter().filter(|&&v| v < threshold).count() as u32)
+        .map(|y| {
+            small.as_raw()[y * w + margin_x..(y + 1) * w - margin_x].iter().filter(|&&v| v < threshold).count() as u32
+        })
         .collect();
     // Text lines are runs of rows with ink; gaps of one or two rows (between a letter and its accent)
     // do not end a line.
@@ -222,7 +224,14 @@ mod tests {
         let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
         let corpus = std::path::Path::new(&manifest).join("../../shared/corpus/ocr-dev");
         let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
-        for name in ["clean300-001.png", "skew-001.png", "stamped-001.png", "faded150-001.png", "noisy-001.jpg", "upside-001.png"] {
+        for name in [
+            "clean300-001.png",
+            "skew-001.png",
+            "stamped-001.png",
+            "faded150-001.png",
+            "noisy-001.jpg",
+            "upside-001.png",
+        ] {
             let page = importer.import(&corpus.join(name)).unwrap().remove(0);
             let gray = analysis_gray(&page.pixels);
             let lines = text_lines(&gray);

@@ -36,7 +36,9 @@ pub(crate) fn for_ocr(gray: GrayImage, dpi: f32) -> OcrImage {
     // Clean-up runs on the smaller of the page and the OCR image: before upsampling, after reducing.
     let target = if (dpi - OCR_DPI).abs() > OCR_DPI_TOLERANCE { Some(OCR_DPI / dpi) } else { None };
     let (w, h) = gray.dimensions();
-    let resampled = |g: &GrayImage, factor: f32| resample(g, (w as f32 * factor).round() as u32, (h as f32 * factor).round() as u32);
+    let resampled = |g: &GrayImage, factor: f32| {
+        resample(g, (w as f32 * factor).round() as u32, (h as f32 * factor).round() as u32)
+    };
     let (cleaned, blank) = match target {
         Some(factor) if factor < 1.0 => clean(resampled(&gray, factor)),
         Some(factor) => {
@@ -63,7 +65,8 @@ fn clean(gray: GrayImage) -> (GrayImage, bool) {
     let blank = (dark as f64) < BLANK_INK_SHARE * cleaned.as_raw().len() as f64;
     if paper > ink.saturating_add(16) {
         let (lo, hi) = (ink as f32, paper as f32);
-        let lut: Vec<u8> = (0..=255u32).map(|v| (((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+        let lut: Vec<u8> =
+            (0..=255u32).map(|v| (((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8).collect();
         cleaned.iter_mut().for_each(|v| *v = lut[*v as usize]);
     }
     (cleaned, blank)

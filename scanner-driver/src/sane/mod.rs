@@ -14,7 +14,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::quirks::{QuirkRule, Quirks, quirks_for};
 use crate::scanned::{Samples, ScannedPage, Side};
 use crate::stream::{PageStream, Sink};
-use crate::{DriverError, Dpi};
+use crate::{Dpi, DriverError};
 
 /// Pages a scan may deliver before the consumer takes them; a page of A4 at 300 dpi in gray is
 /// about 9 MB, so this bounds a batch in flight to a few hundred megabytes.
@@ -180,7 +180,11 @@ impl Sane {
             if status == ffi::SANE_STATUS_GOOD { Ok(Sane { lock: Mutex::new(()) }) } else { Err(status_text(status)) }
         })
         .as_ref()
-        .map_err(|reason| DriverError::Sane { device: "(SANE)".into(), operation: "initialise", reason: reason.clone() })
+        .map_err(|reason| DriverError::Sane {
+            device: "(SANE)".into(),
+            operation: "initialise",
+            reason: reason.clone(),
+        })
     }
 
     /// The scanners SANE can reach now (local and network ones).
@@ -191,7 +195,11 @@ impl Sane {
         // lock keeps from happening while it is copied.
         let status = unsafe { ffi::sane_get_devices(&mut list as *mut _, 0) };
         if status != ffi::SANE_STATUS_GOOD {
-            return Err(DriverError::Sane { device: "(all)".into(), operation: "list devices", reason: status_text(status) });
+            return Err(DriverError::Sane {
+                device: "(all)".into(),
+                operation: "list devices",
+                reason: status_text(status),
+            });
         }
         let mut devices = Vec::new();
         let mut i = 0;
@@ -203,7 +211,12 @@ impl Sane {
             }
             // SAFETY: a non-null entry points at a valid SANE_Device.
             let d = unsafe { &*device };
-            devices.push(DeviceInfo { name: text(d.name), vendor: text(d.vendor), model: text(d.model), kind: text(d.type_) });
+            devices.push(DeviceInfo {
+                name: text(d.name),
+                vendor: text(d.vendor),
+                model: text(d.model),
+                kind: text(d.type_),
+            });
             i += 1;
         }
         Ok(devices)
@@ -223,7 +236,8 @@ impl Sane {
         // one's vendor and model in a quirks table that has rules.
         if status != ffi::SANE_STATUS_GOOD {
             if status == ffi::SANE_STATUS_INVAL {
-                let known: Vec<String> = self.devices().map(|d| d.into_iter().map(|d| d.name).collect()).unwrap_or_default();
+                let known: Vec<String> =
+                    self.devices().map(|d| d.into_iter().map(|d| d.name).collect()).unwrap_or_default();
                 if !known.iter().any(|k| k == name) {
                     return Err(DriverError::NoDevice { name: name.into(), known });
                 }
@@ -290,7 +304,15 @@ impl Scanner {
     fn option_count(&self) -> ffi::SANE_Int {
         let mut count: ffi::SANE_Int = 0;
         // SAFETY: option 0 is the number of options, one SANE_Int.
-        let status = unsafe { ffi::sane_control_option(self.handle, 0, ffi::SANE_ACTION_GET_VALUE, &mut count as *mut _ as *mut c_void, std::ptr::null_mut()) };
+        let status = unsafe {
+            ffi::sane_control_option(
+                self.handle,
+                0,
+                ffi::SANE_ACTION_GET_VALUE,
+                &mut count as *mut _ as *mut c_void,
+                std::ptr::null_mut(),
+            )
+        };
         if status == ffi::SANE_STATUS_GOOD { count } else { 0 }
     }
 
@@ -312,7 +334,11 @@ impl Scanner {
                     return None;
                 }
                 let active = d.cap & ffi::SANE_CAP_INACTIVE as ffi::SANE_Int == 0;
-                let value = if active && d.cap & ffi::SANE_CAP_SOFT_DETECT as ffi::SANE_Int != 0 { self.value_text(n, d) } else { None };
+                let value = if active && d.cap & ffi::SANE_CAP_SOFT_DETECT as ffi::SANE_Int != 0 {
+                    self.value_text(n, d)
+                } else {
+                    None
+                };
                 Some(ScanOption {
                     name,
                     title: text(d.title),
@@ -328,11 +354,24 @@ impl Scanner {
     fn value_text(&self, n: ffi::SANE_Int, d: &ffi::SANE_Option_Descriptor) -> Option<String> {
         let mut buffer = vec![0u8; (d.size.max(4) as usize) + 1];
         // SAFETY: the buffer is at least the option's declared size.
-        let status = unsafe { ffi::sane_control_option(self.handle, n, ffi::SANE_ACTION_GET_VALUE, buffer.as_mut_ptr() as *mut c_void, std::ptr::null_mut()) };
+        let status = unsafe {
+            ffi::sane_control_option(
+                self.handle,
+                n,
+                ffi::SANE_ACTION_GET_VALUE,
+                buffer.as_mut_ptr() as *mut c_void,
+                std::ptr::null_mut(),
+            )
+        };
         if status != ffi::SANE_STATUS_GOOD {
             return None;
         }
-        let words = || buffer.chunks_exact(4).take((d.size as usize / 4).max(1)).map(|c| ffi::SANE_Word::from_ne_bytes(c.try_into().unwrap()));
+        let words = || {
+            buffer
+                .chunks_exact(4)
+                .take((d.size as usize / 4).max(1))
+                .map(|c| ffi::SANE_Word::from_ne_bytes(c.try_into().unwrap()))
+        };
         Some(match d.type_ {
             ffi::SANE_TYPE_BOOL => (words().next()? != 0).to_string(),
             ffi::SANE_TYPE_INT => words().map(|w| w.to_string()).collect::<Vec<_>>().join(","),
@@ -346,7 +385,8 @@ impl Scanner {
     /// the option's kind and constraint first, so that a wrong value is refused with what is allowed.
     pub fn set_option(&mut self, name: &str, value: &str) -> Result<(), DriverError> {
         let refuse = |reason: String| DriverError::Option { device: self.device.clone(), option: name.into(), reason };
-        let found = (1..self.option_count()).find_map(|n| self.descriptor(n).filter(|d| text(d.name) == name).map(|d| (n, *d)));
+        let found =
+            (1..self.option_count()).find_map(|n| self.descriptor(n).filter(|d| text(d.name) == name).map(|d| (n, *d)));
         let Some((n, d)) = found else {
             return Err(refuse("the scanner has no such option".into()));
         };
@@ -416,19 +456,24 @@ impl Scanner {
     pub fn apply(&mut self, settings: &ScanSettings) -> Result<(), DriverError> {
         if let Some(source) = settings.source {
             let values = self.string_values(ffi_name(ffi::SANE_NAME_SCAN_SOURCE));
-            let wanted = values.iter().find(|v| source_matches(source, v)).cloned().ok_or_else(|| DriverError::Option {
-                device: self.device.clone(),
-                option: "source".into(),
-                reason: format!("the scanner offers no {source:?} source (it offers: {})", values.join(", ")),
-            })?;
+            let wanted =
+                values.iter().find(|v| source_matches(source, v)).cloned().ok_or_else(|| DriverError::Option {
+                    device: self.device.clone(),
+                    option: "source".into(),
+                    reason: format!("the scanner offers no {source:?} source (it offers: {})", values.join(", ")),
+                })?;
             self.set_option(ffi_name(ffi::SANE_NAME_SCAN_SOURCE), &wanted)?;
         }
         if let Some(mode) = settings.mode {
             let values = self.string_values(ffi_name(ffi::SANE_NAME_SCAN_MODE));
-            let pick = |names: &[&str]| values.iter().find(|v| names.iter().any(|n| v.eq_ignore_ascii_case(n))).cloned();
+            let pick =
+                |names: &[&str]| values.iter().find(|v| names.iter().any(|n| v.eq_ignore_ascii_case(n))).cloned();
             match mode {
-                ColorMode::Color => self.set_option("mode", &pick(&["Color", "Colour", "24bit Color"]).unwrap_or_else(|| "Color".into()))?,
-                ColorMode::Gray => self.set_option("mode", &pick(&["Gray", "Grayscale", "Grey"]).unwrap_or_else(|| "Gray".into()))?,
+                ColorMode::Color => self
+                    .set_option("mode", &pick(&["Color", "Colour", "24bit Color"]).unwrap_or_else(|| "Color".into()))?,
+                ColorMode::Gray => {
+                    self.set_option("mode", &pick(&["Gray", "Grayscale", "Grey"]).unwrap_or_else(|| "Gray".into()))?
+                }
                 // Backends without a line-art mode (the test backend among them) scan it as 1-bit gray.
                 ColorMode::Lineart => match pick(&["Lineart", "Binary", "Black & White"]) {
                     Some(v) => self.set_option("mode", &v)?,
@@ -446,7 +491,9 @@ impl Scanner {
             // Sheet-fed backends size the paper with page-width/page-height, flatbeds only with the
             // scan area; each is set where the backend has it.
             let names: Vec<String> = self.options().into_iter().filter(|o| o.settable).map(|o| o.name).collect();
-            for (name, value) in [("page-width", w), ("page-height", h), ("tl-x", 0.0), ("tl-y", 0.0), ("br-x", w), ("br-y", h)] {
+            for (name, value) in
+                [("page-width", w), ("page-height", h), ("tl-x", 0.0), ("tl-y", 0.0), ("br-x", w), ("br-y", h)]
+            {
                 if names.iter().any(|n| n == name) {
                     self.set_option(name, &value.to_string())?;
                 }
@@ -465,7 +512,10 @@ impl Scanner {
     pub fn scan(mut self, settings: &ScanSettings) -> Result<PageStream<ScannedPage>, DriverError> {
         self.apply(settings)?;
         let source = self.options().into_iter().find(|o| o.name == "source").and_then(|o| o.value).unwrap_or_default();
-        let feeder = settings.source.map_or_else(|| source_matches(Source::Adf, &source) || source_matches(Source::AdfDuplex, &source), |s| s != Source::Flatbed);
+        let feeder = settings.source.map_or_else(
+            || source_matches(Source::Adf, &source) || source_matches(Source::AdfDuplex, &source),
+            |s| s != Source::Flatbed,
+        );
         let duplex = settings.source == Some(Source::AdfDuplex) || source_matches(Source::AdfDuplex, &source);
         // Options hold still during a batch: the resolution is read once, not per page.
         let dpi = self.resolution();
@@ -476,7 +526,11 @@ impl Scanner {
     fn run_batch(self, feeder: bool, duplex: bool, dpi: Dpi, sink: &Sink<ScannedPage>) {
         let mut index: u32 = 0;
         loop {
-            let (sheet, side) = if duplex { (index / 2 + 1, if index.is_multiple_of(2) { Side::Front } else { Side::Back }) } else { (index + 1, Side::Front) };
+            let (sheet, side) = if duplex {
+                (index / 2 + 1, if index.is_multiple_of(2) { Side::Front } else { Side::Back })
+            } else {
+                (index + 1, Side::Front)
+            };
             if sink.cancelled() {
                 sink.send(Err(DriverError::Cancelled { device: self.device.clone(), pages: index }));
                 return;
@@ -512,10 +566,23 @@ impl Scanner {
     }
 
     /// Reads one page: one frame, or three (red, green, blue) from a three-pass scanner.
-    fn read_page(&self, sheet: u32, side: Side, dpi: Dpi, sink: &Sink<ScannedPage>) -> Result<ScannedPage, DriverError> {
+    fn read_page(
+        &self,
+        sheet: u32,
+        side: Side,
+        dpi: Dpi,
+        sink: &Sink<ScannedPage>,
+    ) -> Result<ScannedPage, DriverError> {
         let mut planes: [Option<Vec<u8>>; 3] = [None, None, None];
         loop {
-            let mut p = ffi::SANE_Parameters { format: 0, last_frame: 0, bytes_per_line: 0, pixels_per_line: 0, lines: 0, depth: 0 };
+            let mut p = ffi::SANE_Parameters {
+                format: 0,
+                last_frame: 0,
+                bytes_per_line: 0,
+                pixels_per_line: 0,
+                lines: 0,
+                depth: 0,
+            };
             // SAFETY: valid handle, valid out-parameter.
             let status = unsafe { ffi::sane_get_parameters(self.handle, &mut p) };
             if status != ffi::SANE_STATUS_GOOD {
@@ -530,7 +597,15 @@ impl Scanner {
             // Lines may be unknown in advance (hand scanners, sheet-fed scanners that detect the
             // page end): the height is whatever arrived, whole lines only.
             let height = data.len() / stride;
-            let page = |samples| ScannedPage { device: self.device.clone(), sheet, side, width: width as u32, height: height as u32, dpi, samples };
+            let page = |samples| ScannedPage {
+                device: self.device.clone(),
+                sheet,
+                side,
+                width: width as u32,
+                height: height as u32,
+                dpi,
+                samples,
+            };
             match p.format {
                 // The common case, 8-bit gray without line padding, keeps the buffer as read.
                 ffi::SANE_FRAME_GRAY if p.depth == 8 && stride == width => {
@@ -561,7 +636,12 @@ impl Scanner {
     }
 
     /// Reads a frame to its end, in whatever sizes the backend delivers (short reads are normal).
-    fn read_frame(&self, p: &ffi::SANE_Parameters, sheet: u32, sink: &Sink<ScannedPage>) -> Result<Vec<u8>, DriverError> {
+    fn read_frame(
+        &self,
+        p: &ffi::SANE_Parameters,
+        sheet: u32,
+        sink: &Sink<ScannedPage>,
+    ) -> Result<Vec<u8>, DriverError> {
         let expected = if p.lines > 0 { p.lines as usize * p.bytes_per_line.max(0) as usize } else { 0 };
         let mut data = Vec::with_capacity(expected);
         let mut chunk = vec![0u8; 256 * 1024];
@@ -574,11 +654,14 @@ impl Scanner {
             }
             let mut len: ffi::SANE_Int = 0;
             // SAFETY: the chunk holds `chunk.len()` bytes and `len` receives the count read.
-            let status = unsafe { ffi::sane_read(self.handle, chunk.as_mut_ptr(), chunk.len() as ffi::SANE_Int, &mut len) };
+            let status =
+                unsafe { ffi::sane_read(self.handle, chunk.as_mut_ptr(), chunk.len() as ffi::SANE_Int, &mut len) };
             match status {
                 ffi::SANE_STATUS_GOOD => data.extend_from_slice(&chunk[..len.max(0) as usize]),
                 ffi::SANE_STATUS_EOF => return Ok(data),
-                ffi::SANE_STATUS_CANCELLED => return Err(DriverError::Cancelled { device: self.device.clone(), pages: sheet.saturating_sub(1) }),
+                ffi::SANE_STATUS_CANCELLED => {
+                    return Err(DriverError::Cancelled { device: self.device.clone(), pages: sheet.saturating_sub(1) });
+                }
                 other => {
                     // The backend is reset for the next batch.
                     self.cancel_frame();
@@ -602,7 +685,11 @@ impl Scanner {
 
     fn resolution(&self) -> Dpi {
         let opts = self.options();
-        let get = |name: &str| opts.iter().find(|o| o.name == name).and_then(|o| o.value.as_deref()?.split(',').next()?.parse::<f32>().ok());
+        let get = |name: &str| {
+            opts.iter()
+                .find(|o| o.name == name)
+                .and_then(|o| o.value.as_deref()?.split(',').next()?.parse::<f32>().ok())
+        };
         let both = get("resolution").unwrap_or(0.0);
         Dpi { x: get("x-resolution").unwrap_or(both), y: get("y-resolution").unwrap_or(both), stated: both > 0.0 }
     }
@@ -665,7 +752,14 @@ fn check_number(v: f64, allowed: &Constraint) -> Result<(), String> {
 
 /// Strips the padding at the end of each line and takes the samples at their depth (16-bit samples
 /// arrive in the machine's byte order, as SANE specifies).
-fn unpad(data: &[u8], stride: usize, height: usize, width: usize, channels: usize, depth: i32) -> Result<Samples, String> {
+fn unpad(
+    data: &[u8],
+    stride: usize,
+    height: usize,
+    width: usize,
+    channels: usize,
+    depth: i32,
+) -> Result<Samples, String> {
     let row_bytes = match depth {
         1 => (width * channels).div_ceil(8),
         8 => width * channels,
@@ -681,24 +775,46 @@ fn unpad(data: &[u8], stride: usize, height: usize, width: usize, channels: usiz
         // 1-bit colour (one bit per channel) is rare enough to be widened to 8 bits.
         (1, _) => Samples::Rgb8(
             rows()
-                .flat_map(|r| (0..width * channels).map(move |i| if r[i / 8] & (0x80 >> (i % 8)) != 0 { 0 } else { 255 }))
+                .flat_map(|r| {
+                    (0..width * channels).map(move |i| if r[i / 8] & (0x80 >> (i % 8)) != 0 { 0 } else { 255 })
+                })
                 .collect(),
         ),
         (8, 1) => Samples::Gray8(rows().flatten().copied().collect()),
         (8, _) => Samples::Rgb8(rows().flatten().copied().collect()),
-        (_, 1) => Samples::Gray16(rows().flat_map(|r| r.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]]))).collect()),
+        (_, 1) => {
+            Samples::Gray16(rows().flat_map(|r| r.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]]))).collect())
+        }
         _ => Samples::Rgb16(rows().flat_map(|r| r.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]]))).collect()),
     })
 }
 
 /// Interleaves the three planes of a three-pass scan into RGB.
-fn interleave(r: &[u8], g: &[u8], b: &[u8], stride: usize, height: usize, width: usize, depth: i32) -> Result<Samples, String> {
+fn interleave(
+    r: &[u8],
+    g: &[u8],
+    b: &[u8],
+    stride: usize,
+    height: usize,
+    width: usize,
+    depth: i32,
+) -> Result<Samples, String> {
     let [r, g, b] = [r, g, b].map(|plane| unpad(plane, stride, height, width, 1, depth));
     Ok(match (r?, g?, b?) {
-        (Samples::Gray8(r), Samples::Gray8(g), Samples::Gray8(b)) => Samples::Rgb8((0..r.len()).flat_map(|i| [r[i], g[i], b[i]]).collect()),
-        (Samples::Gray16(r), Samples::Gray16(g), Samples::Gray16(b)) => Samples::Rgb16((0..r.len()).flat_map(|i| [r[i], g[i], b[i]]).collect()),
+        (Samples::Gray8(r), Samples::Gray8(g), Samples::Gray8(b)) => {
+            Samples::Rgb8((0..r.len()).flat_map(|i| [r[i], g[i], b[i]]).collect())
+        }
+        (Samples::Gray16(r), Samples::Gray16(g), Samples::Gray16(b)) => {
+            Samples::Rgb16((0..r.len()).flat_map(|i| [r[i], g[i], b[i]]).collect())
+        }
         (Samples::Bits(r), Samples::Bits(g), Samples::Bits(b)) => {
-            let bit = |plane: &[u8], i: usize| if plane[(i / width) * width.div_ceil(8) + (i % width) / 8] & (0x80 >> (i % width % 8)) != 0 { 0 } else { 255 };
+            let bit = |plane: &[u8], i: usize| {
+                if plane[(i / width) * width.div_ceil(8) + (i % width) / 8] & (0x80 >> (i % width % 8)) != 0 {
+                    0
+                } else {
+                    255
+                }
+            };
             Samples::Rgb8((0..width * height).flat_map(|i| [bit(&r, i), bit(&g, i), bit(&b, i)]).collect())
         }
         _ => return Err("the three colour frames differ in depth".into()),

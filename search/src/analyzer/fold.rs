@@ -45,7 +45,16 @@ mod tests {
 
     #[test]
     fn removes_tone_and_vowel_marks_and_the_bar_of_d() {
-        for (from, to) in [("nguyễn", "nguyen"), ("ước", "uoc"), ("ơn", "on"), ("đường", "duong"), ("Đà", "Da"), ("abc-12", "abc-12"), ("Gia\u{0302}\u{0301}y", "Giay"), ("한", "\u{1112}\u{1161}\u{11ab}")] {
+        for (from, to) in [
+            ("nguyễn", "nguyen"),
+            ("ước", "uoc"),
+            ("ơn", "on"),
+            ("đường", "duong"),
+            ("Đà", "Da"),
+            ("abc-12", "abc-12"),
+            ("Gia\u{0302}\u{0301}y", "Giay"),
+            ("한", "\u{1112}\u{1161}\u{11ab}"),
+        ] {
             let mut t = from.to_owned();
             Fold.map(&mut t);
             assert_eq!(t, to);

@@ -25,19 +25,31 @@ pub fn exact() -> TextAnalyzer {
 
 /// The folded analyzer: [`exact`] without any diacritic (`ư`→`u`, `ơ`→`o`, `đ`→`d`, tones dropped).
 pub fn folded() -> TextAnalyzer {
-    TextAnalyzer::builder(Syllables::words()).filter(MapFilter(Nfc)).filter(MapFilter(Lower)).filter(MapFilter(Fold)).build()
+    TextAnalyzer::builder(Syllables::words())
+        .filter(MapFilter(Nfc))
+        .filter(MapFilter(Lower))
+        .filter(MapFilter(Fold))
+        .build()
 }
 
 /// The codes analyzer: whole document numbers and codes, folded, so that `123/qd-ubnd` finds
 /// `123/QĐ-UBND` as one term.
 pub fn codes() -> TextAnalyzer {
-    TextAnalyzer::builder(Syllables::codes()).filter(MapFilter(Nfc)).filter(MapFilter(Lower)).filter(MapFilter(Fold)).build()
+    TextAnalyzer::builder(Syllables::codes())
+        .filter(MapFilter(Nfc))
+        .filter(MapFilter(Lower))
+        .filter(MapFilter(Fold))
+        .build()
 }
 
 /// The code runs analyzer: every run of parts of every code ([`Syllables::runs`]), folded, so that a
 /// number typed whole or in part, with any joiners, is one term.
 pub fn code_runs() -> TextAnalyzer {
-    TextAnalyzer::builder(Syllables::runs()).filter(MapFilter(Nfc)).filter(MapFilter(Lower)).filter(MapFilter(Fold)).build()
+    TextAnalyzer::builder(Syllables::runs())
+        .filter(MapFilter(Nfc))
+        .filter(MapFilter(Lower))
+        .filter(MapFilter(Fold))
+        .build()
 }
 
 #[cfg(test)]

@@ -78,7 +78,9 @@ impl Tokenizer for Syllables {
             let (last_start, last) = parts[parts.len() - 1];
             let (from, to) = (first, last_start + last.len());
             if self.mode != Mode::Words {
-                let joined = parts.len() > 1 && chunk[from..to].chars().all(|c| is_word_char(c) || is_joiner(c)) && !chunk[from..to].contains("..");
+                let joined = parts.len() > 1
+                    && chunk[from..to].chars().all(|c| is_word_char(c) || is_joiner(c))
+                    && !chunk[from..to].contains("..");
                 if !joined {
                     continue;
                 }
@@ -93,7 +95,13 @@ impl Tokenizer for Syllables {
                     for run in parts.windows(len) {
                         let (start, last) = (run[0].0, run[len - 1]);
                         let text = run.iter().map(|p| p.1).collect::<Vec<_>>().join("/");
-                        tokens.push(Token { offset_from: chunk_start + start, offset_to: chunk_start + last.0 + last.1.len(), position, text, position_length: 1 });
+                        tokens.push(Token {
+                            offset_from: chunk_start + start,
+                            offset_to: chunk_start + last.0 + last.1.len(),
+                            position,
+                            text,
+                            position_length: 1,
+                        });
                         position += 1;
                     }
                 }
@@ -193,7 +201,22 @@ mod tests {
     fn words_split_numbers_and_codes_into_parts() {
         assert_eq!(
             texts(Syllables::words(), TEXT),
-            ["Quyết", "định", "số", "123", "QĐ", "UBND", "hồ", "sơ", "H56", "14", "241011", "0001", "CCCD", "001099012345"]
+            [
+                "Quyết",
+                "định",
+                "số",
+                "123",
+                "QĐ",
+                "UBND",
+                "hồ",
+                "sơ",
+                "H56",
+                "14",
+                "241011",
+                "0001",
+                "CCCD",
+                "001099012345"
+            ]
         );
     }
 
@@ -217,7 +240,11 @@ mod tests {
             ("H56/14", "H56.14"),
             ("14/241011", "14-241011"),
         ];
-        assert_eq!(found.iter().map(|(t, o)| (t.as_str(), *o)).collect::<Vec<_>>(), expected, "text, and the characters its offsets cover");
+        assert_eq!(
+            found.iter().map(|(t, o)| (t.as_str(), *o)).collect::<Vec<_>>(),
+            expected,
+            "text, and the characters its offsets cover"
+        );
         assert_eq!(runs("123-QĐ-UBND")[0].0, "123/QĐ/UBND", "the joiners do not matter");
         let long = (1..=12).map(|i| i.to_string()).collect::<Vec<_>>().join("-");
         assert_eq!(runs(&long).len(), 1, "a code of many parts gives its whole alone");
