@@ -19,9 +19,8 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod encoding;
 mod error;
-mod fixity;
-mod lifecycle;
 mod log;
 mod log_tree;
 pub mod merkle;
@@ -30,14 +29,15 @@ mod retention;
 mod sealer;
 mod store;
 
-pub use archive::{Archive, ArchiveOptions, AuditQuery, CodeReservation};
+pub use archive::{
+    Archive, ArchiveOptions, AuditQuery, CodeReservation, DestructionReport, FixityProblem, FixityReport, ProblemKind,
+    Review,
+};
 pub use error::ArchiveError;
-pub use fixity::{FixityProblem, FixityReport, ProblemKind};
-pub use lifecycle::{DestructionReport, Hold, HoldScope, Review};
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
-    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Lifecycle,
-    NewDocument, PageRecord, Revocation, SealRecord, UserRecord,
+    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Hold, HoldScope,
+    Lifecycle, NewDocument, PageRecord, Revocation, SealRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;

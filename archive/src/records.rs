@@ -1,6 +1,11 @@
+//! What the archive stores about documents, users and holds: records with their lifecycle and
+//! status, audit entries, and what a new document brings to a commit.
+
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{BlobHash, DocumentCode, DocumentMetadata, VerificationToken};
+use domain::{BlobHash, DocumentCode, DocumentMetadata, DocumentTypeCode, DossierCode, OwnerId, VerificationToken};
 use serde::{Deserialize, Serialize};
+
+use crate::encoding::encode;
 
 /// Where a document stands in its life (R7, R9). Whether it is held is not a status of its own: a
 /// document is held while [`Lifecycle::holds`] is not empty, whatever its status.
@@ -235,6 +240,14 @@ impl AuditEntry {
     pub fn seal_text(seq: u64, hash: &[u8; 32]) -> String {
         format!("sohoa-audit/1\nseq: {seq}\nhash: {}\n", BlobHash::from_bytes(*hash))
     }
+
+    /// The hash that chains this entry to the trail: BLAKE3 of `prev` and the encoded fields.
+    pub(crate) fn chain_hash(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.prev);
+        hasher.update(&encode(&(self.seq, self.at, &self.actor, &self.action, &self.target, &self.detail)));
+        *hasher.finalize().as_bytes()
+    }
 }
 
 /// A user account. The password is kept only as an argon2 hash (PHC string).
@@ -273,4 +286,59 @@ impl From<UserRecordV1> for UserRecord {
             disabled_at: None,
         }
     }
+}
+
+/// Which documents a hold covers: one document, or all of an owner, dossier or type, including those
+/// archived after the hold was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HoldScope {
+    /// One document.
+    Document(DocumentCode),
+    /// Every document of an owner.
+    Owner(OwnerId),
+    /// Every document of a dossier.
+    Dossier(DossierCode),
+    /// Every document of a type.
+    Type(DocumentTypeCode),
+}
+
+impl HoldScope {
+    /// Whether a record falls under the scope.
+    pub fn matches(&self, record: &DocumentRecord) -> bool {
+        match self {
+            HoldScope::Document(code) => record.code == *code,
+            HoldScope::Owner(owner) => record.metadata.owner() == Some(owner),
+            HoldScope::Dossier(dossier) => record.metadata.dossier() == Some(dossier),
+            HoldScope::Type(t) => record.metadata.doc_type() == t,
+        }
+    }
+}
+
+impl std::fmt::Display for HoldScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HoldScope::Document(c) => write!(f, "document {c}"),
+            HoldScope::Owner(o) => write!(f, "owner {o}"),
+            HoldScope::Dossier(d) => write!(f, "dossier {d}"),
+            HoldScope::Type(t) => write!(f, "type {t}"),
+        }
+    }
+}
+
+/// A hold (legal, audit or inspection): while it is on a document, the document cannot be revoked,
+/// destroyed or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Its id.
+    pub id: u64,
+    /// What it covers.
+    pub scope: HoldScope,
+    /// Why, e.g. the case or inspection it serves.
+    pub reason: String,
+    /// Who placed it.
+    pub by: String,
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// When and by whom it was released, if it was.
+    pub released: Option<(DateTime<FixedOffset>, String)>,
 }

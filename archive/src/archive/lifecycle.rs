@@ -5,71 +5,16 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{BlobHash, DocumentCode, DocumentTypeCode, DossierCode, OwnerId, vietnam_now};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use domain::{BlobHash, DocumentCode, vietnam_now};
 
-use crate::archive::{Staged, decode, decode_all, encode};
+use super::{Archive, Staged};
+use crate::encoding::{decode, decode_all, encode};
 use crate::log::LeafKind;
 use crate::{
-    Archive, ArchiveError, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event,
+    ArchiveError, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Hold, HoldScope,
     Revocation, SealRecord, Store, Table,
 };
-
-/// Which documents a hold covers: one document, or all of an owner, dossier or type, including those
-/// archived after the hold was placed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum HoldScope {
-    /// One document.
-    Document(DocumentCode),
-    /// Every document of an owner.
-    Owner(OwnerId),
-    /// Every document of a dossier.
-    Dossier(DossierCode),
-    /// Every document of a type.
-    Type(DocumentTypeCode),
-}
-
-impl HoldScope {
-    /// Whether a record falls under the scope.
-    pub fn matches(&self, record: &DocumentRecord) -> bool {
-        match self {
-            HoldScope::Document(code) => record.code == *code,
-            HoldScope::Owner(owner) => record.metadata.owner() == Some(owner),
-            HoldScope::Dossier(dossier) => record.metadata.dossier() == Some(dossier),
-            HoldScope::Type(t) => record.metadata.doc_type() == t,
-        }
-    }
-}
-
-impl std::fmt::Display for HoldScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HoldScope::Document(c) => write!(f, "document {c}"),
-            HoldScope::Owner(o) => write!(f, "owner {o}"),
-            HoldScope::Dossier(d) => write!(f, "dossier {d}"),
-            HoldScope::Type(t) => write!(f, "type {t}"),
-        }
-    }
-}
-
-/// A hold (legal, audit or inspection): while it is on a document, the document cannot be revoked,
-/// destroyed or changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hold {
-    /// Its id.
-    pub id: u64,
-    /// What it covers.
-    pub scope: HoldScope,
-    /// Why, e.g. the case or inspection it serves.
-    pub reason: String,
-    /// Who placed it.
-    pub by: String,
-    /// When.
-    pub at: DateTime<FixedOffset>,
-    /// When and by whom it was released, if it was.
-    pub released: Option<(DateTime<FixedOffset>, String)>,
-}
 
 /// The outcome of reviewing an eligible document.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use domain::BlobHash;
 use serde::Serialize;
 
-use crate::archive::{decode, decode_scanned, seq_from_key};
+use crate::encoding::{decode, decode_scanned, seq_from_key};
 use crate::log::{Checkpoint, LogLeaf};
 use crate::log_tree::{node_key, node_name, node_value, subtree_of_key};
 use crate::merkle::{self, Frontier};

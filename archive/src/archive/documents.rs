@@ -1,0 +1,78 @@
+//! Reading what is stored: records, blobs (checked against their hash), the event sequence search
+//! follows, counts.
+
+use std::ops::ControlFlow;
+
+use domain::{BlobHash, DocumentCode};
+
+use super::Archive;
+use crate::encoding::{decode, seq_from_key};
+use crate::{ArchiveError, DocumentRecord, Event, Store, Table};
+
+impl<S: Store> Archive<S> {
+    /// The record of a document.
+    pub fn record(&self, code: &DocumentCode) -> Result<Option<DocumentRecord>, ArchiveError> {
+        let key = code.to_string();
+        self.store
+            .get(Table::Documents, key.as_bytes())?
+            .map(|v| decode("document record", key.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Visits every document record in code order until `visit` breaks.
+    pub fn each_record(&self, visit: &mut dyn FnMut(DocumentRecord) -> ControlFlow<()>) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        self.store.scan(Table::Documents, &[], &[], &mut |k, v| match decode("document record", k, v) {
+            Ok(record) => visit(record),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Reads a blob and checks that it still hashes to its address.
+    pub fn read_blob(&self, hash: &BlobHash) -> Result<Vec<u8>, ArchiveError> {
+        let bytes = self.store.get(Table::Blobs, hash.as_bytes())?.ok_or(ArchiveError::MissingBlob(*hash))?;
+        let actual = BlobHash::of(&bytes);
+        if actual != *hash {
+            return Err(ArchiveError::AlteredBlob { expected: *hash, actual });
+        }
+        Ok(bytes)
+    }
+
+    /// Visits the events after sequence number `after`, in order, until `visit` breaks.
+    pub fn events_after(
+        &self,
+        after: u64,
+        visit: &mut dyn FnMut(u64, Event) -> ControlFlow<()>,
+    ) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        self.store.scan(Table::Events, &[], &(after + 1).to_be_bytes(), &mut |k, v| match decode::<Event>(
+            "event", k, v,
+        ) {
+            Ok(event) => visit(seq_from_key(k), event),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// The sequence number of the last event, 0 if none.
+    pub fn last_event(&self) -> u64 {
+        self.writer.lock().state.next_event - 1
+    }
+
+    /// Number of document records (tombstones included).
+    pub fn document_count(&self) -> Result<u64, ArchiveError> {
+        let mut n = 0;
+        self.store.scan(Table::Documents, &[], &[], &mut |_, _| {
+            n += 1;
+            ControlFlow::Continue(())
+        })?;
+        Ok(n)
+    }
+}
