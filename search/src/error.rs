@@ -21,6 +21,15 @@ pub enum SearchError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The index holds a status no [`IndexStatus`](crate::IndexStatus) has: it was written by
+    /// another version or damaged, and is rebuilt from the archive by reindexing.
+    #[error("search index {path}: unknown status {status:?}; rebuild it with `sohoa reindex`")]
+    UnknownStatus {
+        /// The index directory.
+        path: PathBuf,
+        /// The status found.
+        status: String,
+    },
     /// The writer could not be reopened after waiting for merges; nothing can be indexed until the
     /// index is opened again.
     #[error("the search index writer was not reopened after merging; restart the appliance")]

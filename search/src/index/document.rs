@@ -3,8 +3,10 @@
 use chrono::NaiveDate;
 use domain::DocumentCode;
 
-/// Where a document stands, as search filters on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a document stands, as search filters on it. Serialised as its name in the index
+/// (`"active"`, `"held"`, `"revoked"`, `"destroyed"`), as [`as_str`](Self::as_str) and `Display` give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum IndexStatus {
     /// In force.
     Active,
@@ -25,6 +27,19 @@ impl IndexStatus {
             IndexStatus::Revoked => "revoked",
             IndexStatus::Destroyed => "destroyed",
         }
+    }
+
+    /// The status of a name in the index, `None` for a name no status has.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [IndexStatus::Active, IndexStatus::Held, IndexStatus::Revoked, IndexStatus::Destroyed]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for IndexStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,9 +1,10 @@
 //! The search index: one tantivy index in a directory, fed document by document and committed with
 //! the cursor of the last archive event applied. Each concern has its file: [`fields`] the schema
 //! and columns, [`document`] what is indexed, [`request`] what is asked and found, [`top_pages`] the
-//! best pages of a query, [`search`] hits and facets, [`reuse`] reuse lookups.
+//! best pages of a query, [`search`] hits, [`facets`] their counts, [`reuse`] reuse lookups.
 
 mod document;
+mod facets;
 mod fields;
 mod request;
 mod reuse;
@@ -83,6 +84,12 @@ impl SearchIndex {
             fields,
             columns: Mutex::default(),
         })
+    }
+
+    /// The status of a name read from the index.
+    fn status(&self, name: String) -> Result<IndexStatus, SearchError> {
+        IndexStatus::from_name(&name)
+            .ok_or_else(|| SearchError::UnknownStatus { path: self.path.clone(), status: name })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {

@@ -23,8 +23,8 @@ pub struct Hit {
     pub snippet: String,
     /// The type code.
     pub doc_type: String,
-    /// The status (`active`, `held`, `revoked`).
-    pub status: String,
+    /// The status (active, held, revoked).
+    pub status: IndexStatus,
     /// When it was captured, seconds since the Unix epoch.
     pub captured_at: i64,
 }

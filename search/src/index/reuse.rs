@@ -30,8 +30,8 @@ pub struct ReuseHit {
     pub issue_date: Option<NaiveDate>,
     /// The last day of validity; `None` when valid without end.
     pub valid_until: Option<NaiveDate>,
-    /// `active` or `held`.
-    pub status: String,
+    /// [`Active`](IndexStatus::Active) or [`Held`](IndexStatus::Held) (serialised `"active"`, `"held"`).
+    pub status: IndexStatus,
 }
 
 impl SearchIndex {
@@ -86,7 +86,7 @@ impl SearchIndex {
                     issuing_body: str_of(&c.issuing_body, doc).map_err(io)?,
                     issue_date: c.issue_date.first(doc).and_then(from_day_number),
                     valid_until: c.valid_until.first(doc).and_then(from_day_number),
-                    status: str_of(&c.status, doc).map_err(io)?,
+                    status: self.status(str_of(&c.status, doc).map_err(io)?)?,
                 });
             }
         }
@@ -143,7 +143,7 @@ mod tests {
         );
         assert_eq!(codes(Some("CCCD"), day(2031, 7, 1)), Vec::<String>::new());
         let hit = &index.reuse("001099012345", Some("GKS"), day(2026, 1, 1)).unwrap()[0];
-        assert_eq!((hit.issue_date, hit.valid_until, hit.status.as_str()), (Some(day(1999, 5, 1)), None, "active"));
+        assert_eq!((hit.issue_date, hit.valid_until, hit.status), (Some(day(1999, 5, 1)), None, IndexStatus::Active));
         // A destroyed document's text is not searchable; its metadata stays for the record.
         assert!(index.find("trang", 10).unwrap().iter().all(|h| h.code.to_string() != "001099012345.GPXD.02"));
     }

@@ -10,6 +10,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
+use super::facets::FacetCounts;
 use super::fields::{ord_of, str_of};
 use super::{Hit, IndexStatus, MAX_MATCHES, SearchIndex, SearchRequest, SearchResults, SortOrder};
 use crate::{SearchError, analyzer};
@@ -174,16 +175,14 @@ impl SearchIndex {
         let mut taken: FxHashSet<(u32, u64)> = FxHashSet::default();
         let mut first_of_key: FxHashMap<u64, (u32, u32)> = FxHashMap::default();
         let mut picked: Vec<Picked> = Vec::new();
-        // (segment, column, ordinal) → documents, for the string facets; years are numbers already.
-        let mut counted: FxHashMap<(u32, u8, u64), usize> = FxHashMap::default();
-        let mut years: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut facets = FacetCounts::default();
         for (score, address) in top {
             let (segment, doc) = (address.segment_ord, address.doc_id);
             let c = &columns[segment as usize];
-            if let Some(allowed) = &allowed[segment as usize] {
-                if !ord_of(&c.status, doc).is_some_and(|o| allowed.contains(&o)) {
-                    continue;
-                }
+            if let Some(allowed) = &allowed[segment as usize]
+                && !ord_of(&c.status, doc).is_some_and(|o| allowed.contains(&o))
+            {
+                continue;
             }
             let Some(code) = ord_of(&c.code, doc) else { continue };
             if !taken.insert((segment, code)) {
@@ -202,35 +201,10 @@ impl SearchIndex {
                     first_of_key.insert(key, (segment, doc));
                 }
             }
-            for (column, value) in
-                [(0u8, ord_of(&c.doc_type, doc)), (1, ord_of(&c.status, doc)), (2, ord_of(&c.issuer, doc))]
-            {
-                if let Some(value) = value {
-                    *counted.entry((segment, column, value)).or_default() += 1;
-                }
-            }
-            if let Some(year) = c.year.first(doc) {
-                *years.entry(year).or_default() += 1;
-            }
+            facets.count(segment, c, doc);
             picked.push(Picked { score, address, captured: c.captured.first(doc).unwrap_or(0), code: String::new() });
         }
-        let mut facets: BTreeMap<String, usize> =
-            years.into_iter().map(|(year, n)| (format!("/year/{year}"), n)).collect();
-        for ((segment, column, value), n) in counted {
-            let c = &columns[segment as usize];
-            let (name, source) = match column {
-                0 => ("type", &c.doc_type),
-                1 => ("status", &c.status),
-                _ => ("issuer", &c.issuer),
-            };
-            let mut label = String::new();
-            if let Some(source) = source {
-                source.ord_to_str(value, &mut label).map_err(io)?;
-            }
-            if !label.is_empty() {
-                *facets.entry(format!("/{name}/{label}")).or_default() += n;
-            }
-        }
+        let facets = facets.labelled(&columns).map_err(io)?;
         let total = picked.len();
         let window = request.offset.min(total)..request.offset.saturating_add(request.limit).min(total);
         let wanted = order_window(&mut picked, request.sort, window, |p| {
@@ -252,7 +226,7 @@ impl SearchIndex {
                 score,
                 snippet: snippets.snippet(&text_of(f.text)).to_html(),
                 doc_type: text_of(f.doc_type),
-                status: text_of(f.status),
+                status: self.status(text_of(f.status))?,
                 captured_at,
             });
         }
@@ -415,6 +389,6 @@ mod tests {
         let in_force =
             run(SearchRequest { statuses: vec![IndexStatus::Active, IndexStatus::Held], ..SearchRequest::default() });
         assert_eq!(in_force.total, 3);
-        assert!(in_force.hits.iter().all(|h| h.status != "revoked"));
+        assert!(in_force.hits.iter().all(|h| h.status != IndexStatus::Revoked));
     }
 }
