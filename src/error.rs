@@ -28,12 +28,13 @@ impl From<domain::DomainError> for ApplianceError {
 
 impl From<scanner_driver::DriverError> for ApplianceError {
     fn from(e: scanner_driver::DriverError) -> Self {
-        use scanner_driver::DriverError as D;
-        match e {
-            D::Busy { .. } => ApplianceError::Busy(e.to_string()),
-            D::HotFolder { .. } => ApplianceError::Internal(anyhow::Error::new(e)),
-            D::NoDevice { .. } => ApplianceError::NotFound(e.to_string()),
-            _ => ApplianceError::Input(e.to_string()),
+        use scanner_driver::{DriverError as D, Fault};
+        match (&e, e.fault()) {
+            (D::NoDevice { .. }, _) => ApplianceError::NotFound(e.to_string()),
+            (D::Busy { .. }, _) => ApplianceError::Busy(e.to_string()),
+            // A passing fault of the disk or the scanner is not the caller's input.
+            (_, Fault::Transient) => ApplianceError::Internal(anyhow::Error::new(e)),
+            (_, Fault::Input | Fault::Request | Fault::Device) => ApplianceError::Input(e.to_string()),
         }
     }
 }
@@ -63,7 +64,9 @@ impl From<search::SearchError> for ApplianceError {
 impl From<capture::CaptureError> for ApplianceError {
     fn from(e: capture::CaptureError) -> Self {
         match e {
-            capture::CaptureError::Input { .. } => ApplianceError::Input(e.to_string()),
+            capture::CaptureError::Input { ref source, .. } if source.fault() != scanner_driver::Fault::Transient => {
+                ApplianceError::Input(e.to_string())
+            }
             other => ApplianceError::Internal(other.into()),
         }
     }

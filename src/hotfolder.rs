@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
-use scanner_driver::{DriverError, HotFileId, HotFolder, HotState, PendingPage, Stage};
+use scanner_driver::{DriverError, Fault, HotFileId, HotFolder, HotState, PendingPage, Stage};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, HotFolderConfig};
@@ -231,15 +231,14 @@ pub fn list_state(data: &Path, config: &Config) -> Result<HotFolderListing, Appl
     listing(&HotState::open(&state_dir(data))?, &config.hot_folder)
 }
 
-/// Whether a state-directory error says the file is not where it was asked for.
-fn missing(e: &DriverError) -> bool {
-    matches!(e, DriverError::HotFolder { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
-}
-
-/// Whether a state-directory error is about the file itself (a link, not a regular file, too
-/// large, changed), not a passing fault of the disk.
-fn file_at_fault(e: &DriverError) -> bool {
-    matches!(e, DriverError::HotFolder { source, .. } if source.kind() == std::io::ErrorKind::InvalidInput)
+/// What becomes of a file whose reading or checking failed with `e`: a passing fault (a disk or
+/// resource error, a file unreadable for now) is tried again later; a fault of the file itself
+/// (damaged, too large, unsupported, a link) refuses it once and for all.
+fn outcome_of_failure(e: &DriverError) -> HotOutcome {
+    match e.fault() {
+        Fault::Transient => HotOutcome::Retry(e.to_string()),
+        Fault::Input | Fault::Request | Fault::Device => HotOutcome::Failed(e.to_string()),
+    }
 }
 
 impl Appliance {
@@ -291,13 +290,8 @@ impl Appliance {
         let state = self.hot_state();
         let bytes = match self.read_hot_file(Stage::Processing, id) {
             Ok(bytes) => bytes,
-            Err(e) if missing(&e) => return Ok(HotOutcome::Gone),
-            Err(e) if file_at_fault(&e) => {
-                let reason = e.to_string();
-                state.fail(id, Stage::Processing, &reason)?;
-                return Ok(HotOutcome::Failed(reason));
-            }
-            Err(e) => return Ok(HotOutcome::Retry(e.to_string())),
+            Err(e) if e.is_not_found() => return Ok(HotOutcome::Gone),
+            Err(e) => return self.after_failure(id, &e),
         };
         if let Some(code) = self.archive().find_by_source(&format!("file:{id}"))? {
             state.move_to(id, Stage::Processing, Stage::Done)?;
@@ -310,19 +304,28 @@ impl Appliance {
             self.importer()
                 .pages(Path::new(&name), bytes)
                 .and_then(|pages| pages.iter().try_for_each(|p| PendingPage::decode(p).map(drop)))
-                .map_err(|e| e.to_string())
-        }))
-        .unwrap_or_else(|_| Err(format!("{name}: the importer failed on this file")));
+        }));
         match checked {
-            Ok(()) => {
+            Ok(Ok(())) => {
                 state.move_to(id, Stage::Processing, Stage::Pending)?;
                 Ok(HotOutcome::Pending)
             }
-            Err(reason) => {
+            Ok(Err(e)) => self.after_failure(id, &e),
+            Err(_) => {
+                let reason = format!("{name}: the importer failed on this file");
                 state.fail(id, Stage::Processing, &reason)?;
                 Ok(HotOutcome::Failed(reason))
             }
         }
+    }
+
+    /// Acts on [`outcome_of_failure`]: a refused file goes to `failed/` with its reason.
+    fn after_failure(&self, id: &HotFileId, e: &DriverError) -> Result<HotOutcome, ApplianceError> {
+        let outcome = outcome_of_failure(e);
+        if let HotOutcome::Failed(reason) = &outcome {
+            self.hot_state().fail(id, Stage::Processing, reason)?;
+        }
+        Ok(outcome)
     }
 
     /// Archives a waiting file in the name of `actor`, the operator who confirmed it, with the
@@ -333,7 +336,7 @@ impl Appliance {
         let state = self.hot_state();
         let id = request.id;
         let bytes = self.read_hot_file(Stage::Pending, &id).map_err(|e| {
-            if missing(&e) {
+            if e.is_not_found() {
                 ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation"))
             } else {
                 e.into()
@@ -401,7 +404,7 @@ impl Appliance {
         let file_name = state.name(&id);
         let recorded = format!("rejected by {actor}: {reason}");
         state.fail(&id, Stage::Pending, &recorded).map_err(|e| {
-            if missing(&e) {
+            if e.is_not_found() {
                 ApplianceError::NotFound(format!("no hot-folder file {id} waits for confirmation"))
             } else {
                 e.into()
@@ -531,6 +534,35 @@ mod tests {
         let delays: Vec<u64> = (1..=14).map(|failures| Retry::delay(failures).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600, 600, 600]);
         assert_eq!(Retry::delay(u32::MAX), RETRY_CAP);
+    }
+
+    #[test]
+    fn a_passing_fault_is_tried_again_and_a_damaged_file_is_refused() {
+        let unreadable = DriverError::HotFolder {
+            path: "processing/x".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert!(matches!(outcome_of_failure(&unreadable), HotOutcome::Retry(_)));
+        let disk = DriverError::Read { path: "x".into(), source: std::io::Error::from_raw_os_error(libc::EIO) };
+        assert!(matches!(outcome_of_failure(&disk), HotOutcome::Retry(_)));
+        let damaged = DriverError::Corrupt { path: "x.png".into(), format: "PNG", reason: "truncated".into() };
+        assert!(matches!(outcome_of_failure(&damaged), HotOutcome::Failed(_)));
+        let link = DriverError::HotFolder {
+            path: "processing/x".into(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "a symbolic link"),
+        };
+        assert!(matches!(outcome_of_failure(&link), HotOutcome::Failed(_)));
+    }
+
+    #[test]
+    fn a_damaged_file_fails_once_and_is_not_tried_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let appliance = Appliance::open(dir.path()).unwrap();
+        let id = appliance.hot_state().take(b"\x89PNG\r\n\x1a\n truncated", "broken.png").unwrap();
+        assert!(matches!(appliance.check_hot_file(&id).unwrap(), HotOutcome::Failed(_)));
+        assert!(matches!(appliance.check_hot_file(&id).unwrap(), HotOutcome::Gone));
+        let listing = appliance.hot_folder_files().unwrap();
+        assert_eq!(listing.failed.len(), 1);
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod scanned;
 mod stream;
 mod tiff;
 
-pub use error::DriverError;
+pub use error::{DriverError, Fault};
 pub use hotfolder::{HotEntry, HotFileId, HotFolder, HotState, Polled, Stage};
 pub use import::{FileImporter, ImportLimits, PendingPage};
 pub use quirks::{QuirkRule, Quirks, quirks_for};

@@ -264,6 +264,10 @@ fn status_error(device: &str, sheet: u32, operation: &'static str, status: ffi::
         ffi::SANE_STATUS_DEVICE_BUSY => DriverError::Busy { device },
         ffi::SANE_STATUS_NO_DOCS => DriverError::FeederEmpty { device },
         ffi::SANE_STATUS_CANCELLED => DriverError::Cancelled { device, pages: sheet.saturating_sub(1) },
+        ffi::SANE_STATUS_IO_ERROR => DriverError::DeviceIo { device, operation },
+        ffi::SANE_STATUS_NO_MEM => DriverError::NoMemory { device, operation },
+        // Invalid or unsupported requests, denied access, and codes a newer SANE may add: the
+        // request or the setup, with SANE's own words.
         _ => DriverError::Sane { device, operation, reason: status_text(status) },
     }
 }
