@@ -49,7 +49,7 @@ fn rotation_keeps_old_documents_verifiable_and_no_output_shows_a_private_key() {
 
     // Neither private key appears in anything printed, in hex or as raw bytes.
     for secret in [&old_secret, &new_secret] {
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = domain::hex(&secret);
         assert!(!printed.to_lowercase().contains(&hex), "a private key was printed");
         assert!(!printed.as_bytes().windows(secret.len()).any(|w| w == secret.as_slice()), "a private key was printed");
     }
@@ -145,8 +145,8 @@ fn server_logs_at_trace_level_hold_no_key_material() {
     let agency_der = base64_decode(&agency_body);
     let lower = logs.to_lowercase();
     let mut secrets = vec![
-        ("seal key hex", hex(&seal)),
-        ("agency key hex", hex(&agency_der)),
+        ("seal key hex", domain::hex(&seal)),
+        ("agency key hex", domain::hex(&agency_der)),
         ("PIN", TOKEN_PIN.to_owned()),
         ("admin password", password.to_lowercase()),
     ];
@@ -158,10 +158,6 @@ fn server_logs_at_trace_level_hold_no_key_material() {
         assert!(!lower.contains(&secret), "the {what} appears in the logs");
     }
     assert!(!logs.as_bytes().windows(seal.len()).any(|w| w == seal.as_slice()), "the raw seal key appears in the logs");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -332,7 +332,7 @@ mod tests {
     fn known_answers_of_rfc6962() {
         // The empty tree and a one-leaf tree of the empty string, as in the RFC 6962 test vectors
         // (certificate-transparency-go's merkle tests).
-        let hex = |h: Hash| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = |h: Hash| domain::hex(&h);
         assert_eq!(hex(empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_eq!(hex(leaf_hash(b"")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
     }

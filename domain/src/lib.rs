@@ -15,6 +15,7 @@
 mod codes;
 mod error;
 mod hash;
+mod hex;
 mod metadata;
 mod owner;
 mod text;
@@ -23,6 +24,7 @@ mod token;
 pub use codes::{DocumentCode, DocumentTypeCode, DossierCode, ProcedureCode, ResultCode, UnitCode};
 pub use error::DomainError;
 pub use hash::BlobHash;
+pub use hex::hex;
 pub use metadata::{DocumentMetadata, MetadataDraft, Validity, vietnam_now, vietnam_offset};
 pub use owner::{OwnerId, OwnerKind};
 pub use text::clean_text;

@@ -57,7 +57,7 @@ impl FromStr for VerificationToken {
 
 impl fmt::Display for VerificationToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&crate::hex(&self.0))
     }
 }
 

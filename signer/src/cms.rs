@@ -11,6 +11,7 @@ use cms::signed_data::{
 };
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
+use domain::hex;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -236,10 +237,6 @@ pub(crate) fn encapsulated_content(signed: &SignedData) -> Option<Vec<u8>> {
         .as_ref()
         .and_then(|any| any.decode_as::<OctetString>().ok())
         .map(|o| o.as_bytes().to_vec())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A verified timestamp: when, and by whom.

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use domain::hex;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use zeroize::Zeroizing;
 
@@ -119,10 +120,6 @@ impl PublicSealKey {
             .map_err(|_| SignerError::BadSignature(self.id.clone()))?;
         Ok(&sealed.text)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The appliance's seal keys in a directory: `seal-<id>.key` (32 secret bytes, mode 0600) for the

@@ -206,7 +206,7 @@ fn verify_one(
     check(
         &mut checks,
         "digest",
-        signer.digest.clone().map(|()| format!("SHA-256 of the signed bytes {}", crate::cms::hex(&digest))),
+        signer.digest.clone().map(|()| format!("SHA-256 of the signed bytes {}", domain::hex(&digest))),
     );
     check(
         &mut checks,
