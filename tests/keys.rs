@@ -49,7 +49,7 @@ fn rotation_keeps_old_documents_verifiable_and_no_output_shows_a_private_key() {
 
     // Neither private key appears in anything printed, in hex or as raw bytes.
     for secret in [&old_secret, &new_secret] {
-        let hex = domain::hex(&secret);
+        let hex = domain::hex(secret);
         assert!(!printed.to_lowercase().contains(&hex), "a private key was printed");
         assert!(!printed.as_bytes().windows(secret.len()).any(|w| w == secret.as_slice()), "a private key was printed");
     }

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{ArchiveError, Store, Table};
+use crate::{ArchiveError, Store, Table, Visit};
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("archive records always serialise")
@@ -35,7 +35,7 @@ pub(crate) fn decode_all<S: Store, T: DeserializeOwned>(
 /// Every value `scan` visits (of a store or a snapshot), decoded, in key order.
 pub(crate) fn decode_scanned<T: DeserializeOwned>(
     what: &'static str,
-    scan: impl FnOnce(&mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>) -> Result<(), ArchiveError>,
+    scan: impl FnOnce(&mut Visit<'_>) -> Result<(), ArchiveError>,
 ) -> Result<Vec<T>, ArchiveError> {
     let mut all = Vec::new();
     let mut failure = None;

@@ -41,4 +41,4 @@ pub use records::{
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;
-pub use store::{Batch, RocksStore, Snapshot, Store, Table};
+pub use store::{Batch, KeyValue, RocksStore, Snapshot, Store, Table, Visit};

@@ -146,6 +146,12 @@ impl Batch {
     }
 }
 
+/// What a scan calls with each key and value, in key order; it breaks to end the scan.
+pub type Visit<'v> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'v;
+
+/// A key and its value.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// The storage the archive is written against.
 ///
 /// Semantics every implementation keeps:
@@ -157,15 +163,9 @@ pub trait Store: Send + Sync {
     /// The value at `key`, if any.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError>;
     /// Visits keys from `from` (inclusive) upward that start with `prefix`, until `visit` breaks.
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), ArchiveError>;
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError>;
     /// The last key and value of a table.
-    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
+    fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError>;
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
     /// Writes a consistent copy of the whole store, as of one instant, into `dir` (which must not
@@ -184,15 +184,9 @@ pub trait Snapshot {
     /// The value at `key`, as of the snapshot.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError>;
     /// [`Store::scan`], as of the snapshot.
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), ArchiveError>;
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError>;
     /// [`Store::last`], as of the snapshot.
-    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError>;
+    fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError>;
 }
 
 /// The RocksDB implementation of [`Store`]: one column family per table, large blobs in RocksDB's
@@ -270,13 +264,7 @@ impl Store for RocksStore {
         self.db.get_cf(self.cf(table), key).map_err(|e| ArchiveError::storage(format!("reading {}", table.name()), e))
     }
 
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), ArchiveError> {
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError> {
         visit_items(
             table,
             self.db.iterator_cf(self.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward)),
@@ -285,7 +273,7 @@ impl Store for RocksStore {
         )
     }
 
-    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+    fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError> {
         first_item(table, self.db.iterator_cf(self.cf(table), IteratorMode::End))
     }
 
@@ -332,29 +320,23 @@ impl Snapshot for RocksSnapshot<'_> {
             .map_err(|e| ArchiveError::storage(format!("reading {} in a snapshot", table.name()), e))
     }
 
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), ArchiveError> {
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError> {
         let items = self
             .snapshot
             .iterator_cf(self.store.cf(table), IteratorMode::From(scan_start(prefix, from), Direction::Forward));
         visit_items(table, items, prefix, visit)
     }
 
-    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+    fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError> {
         first_item(table, self.snapshot.iterator_cf(self.store.cf(table), IteratorMode::End))
     }
 }
 
+/// An item of a RocksDB iterator.
+type RawItem = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>;
+
 /// The first item of an iterator (the last key of a table, for one that runs backward from the end).
-fn first_item(
-    table: Table,
-    mut items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>,
-) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+fn first_item(table: Table, mut items: impl Iterator<Item = RawItem>) -> Result<Option<KeyValue>, ArchiveError> {
     match items.next() {
         None => Ok(None),
         Some(Ok((k, v))) => Ok(Some((k.into_vec(), v.into_vec()))),
@@ -370,9 +352,9 @@ fn scan_start<'k>(prefix: &'k [u8], from: &'k [u8]) -> &'k [u8] {
 /// Visits the items of a forward iterator while their keys start with `prefix`, until `visit` breaks.
 fn visit_items(
     table: Table,
-    items: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>>,
+    items: impl Iterator<Item = RawItem>,
     prefix: &[u8],
-    visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    visit: &mut Visit<'_>,
 ) -> Result<(), ArchiveError> {
     for item in items {
         let (k, v) = item.map_err(|e| ArchiveError::storage(format!("scanning {}", table.name()), e))?;

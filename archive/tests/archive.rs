@@ -21,7 +21,7 @@ use archive::{
     DocumentRecord, DocumentStatus, HoldScope, Lifecycle, NewDocument, PageRecord, ProblemKind, RetentionClass,
     RetentionPeriod, RetentionSchedule, Review, RocksStore, SealRecord, Sealer, Snapshot, Store, Table,
 };
-use archive::{LeafKind, LogLeaf, merkle};
+use archive::{KeyValue, LeafKind, LogLeaf, Visit, merkle};
 
 /// The signer's key ring as the archive's sealer, as the binary wires it.
 struct RingSealer(KeyRing);
@@ -599,20 +599,14 @@ impl Store for Counting {
         self.inner.get(table, key)
     }
 
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        from: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), ArchiveError> {
+    fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError> {
         self.inner.scan(table, prefix, from, &mut |k, v| {
             self.reads.fetch_add(1, Ordering::Relaxed);
             visit(k, v)
         })
     }
 
-    fn last(&self, table: Table) -> Result<Option<(Vec<u8>, Vec<u8>)>, ArchiveError> {
+    fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.inner.last(table)
     }
@@ -810,14 +804,14 @@ fn eligibility_follows_each_class_and_permanent_records_are_never_eligible() {
 
     // Issue date 2020-03-15 + 10 years: eligible from 2030-03-16.
     assert!(f.archive.mark_eligible(day(2030, 3, 15), "system").unwrap().is_empty());
-    assert_eq!(f.archive.mark_eligible(day(2030, 3, 16), "system").unwrap(), [decision.clone()]);
+    assert_eq!(f.archive.mark_eligible(day(2030, 3, 16), "system").unwrap(), std::slice::from_ref(&decision));
     assert_eq!(disposition(&f, &decision), Disposition::Eligible(day(2030, 3, 16)));
     // The capture date + 5 years (today + 1827 or 1828 days); the dossier's receipt date
     // 2024-10-11 + 10 years; the validity end 2031-06-30 + 5 years.
     let slip_due = today.checked_add_days(Days::new(5 * 366)).unwrap();
     assert_eq!(f.archive.mark_eligible(slip_due, "system").unwrap(), [slip]);
     assert!(f.archive.mark_eligible(day(2034, 10, 11), "system").unwrap().is_empty());
-    assert_eq!(f.archive.mark_eligible(day(2034, 10, 12), "system").unwrap(), [dossier.clone()]);
+    assert_eq!(f.archive.mark_eligible(day(2034, 10, 12), "system").unwrap(), std::slice::from_ref(&dossier));
     assert!(f.archive.mark_eligible(day(2036, 6, 30), "system").unwrap().is_empty());
     assert_eq!(f.archive.mark_eligible(day(2036, 7, 1), "system").unwrap(), [card]);
     assert!(
@@ -835,7 +829,7 @@ fn eligibility_follows_each_class_and_permanent_records_are_never_eligible() {
         )
         .unwrap();
     assert!(f.archive.mark_eligible(day(2040, 1, 1), "system").unwrap().is_empty());
-    assert_eq!(f.archive.mark_eligible(day(2040, 1, 2), "system").unwrap(), [decision.clone()]);
+    assert_eq!(f.archive.mark_eligible(day(2040, 1, 2), "system").unwrap(), std::slice::from_ref(&decision));
     f.archive.set_retention_class(&decision, "permanent", "tài liệu có giá trị lịch sử", "archivist").unwrap();
     assert!(f.archive.mark_eligible(day(2500, 1, 1), "system").unwrap().is_empty());
     assert!(
@@ -860,7 +854,7 @@ fn holds_block_revocation_destruction_and_change_and_cover_later_documents() {
     let other = commit(&f, &Doc { doc_type: "QD", issue_date: issued, ..PLAIN }, &[b"other owner"]);
     let (hold, held) =
         f.archive.place_hold(HoldScope::Owner(owner.parse().unwrap()), "vụ án 12/2026/HS-ST", "legal").unwrap();
-    assert_eq!(held, [first.clone()]);
+    assert_eq!(held, std::slice::from_ref(&first));
     let later = commit(&f, &Doc { owner, doc_type: "QD", issue_date: issued, ..PLAIN }, &[b"later"]);
     assert_eq!(
         f.archive.record(&later).unwrap().unwrap().lifecycle.holds,
@@ -876,7 +870,7 @@ fn holds_block_revocation_destruction_and_change_and_cover_later_documents() {
     refused(f.archive.revoke(&first, "sai", "officer").unwrap_err());
     refused(f.archive.set_retention_class(&first, "5y", "x", "archivist").unwrap_err());
     // Held documents are not marked eligible; the other owner's is.
-    assert_eq!(f.archive.mark_eligible(day(2010, 1, 2), "system").unwrap(), [other.clone()]);
+    assert_eq!(f.archive.mark_eligible(day(2010, 1, 2), "system").unwrap(), std::slice::from_ref(&other));
 
     f.archive.release_hold(hold.id, "legal").unwrap();
     assert_eq!(f.archive.record(&first).unwrap().unwrap().lifecycle.holds, [second.id], "the other hold stays");
@@ -912,7 +906,7 @@ fn destruction_needs_a_council_decision_and_a_second_person_and_keeps_shared_blo
 
     let refusal = |e: ArchiveError| e.to_string();
     assert!(refusal(f.archive.review(&doomed, Review::Approve, "archivist").unwrap_err()).contains("not eligible"));
-    assert_eq!(f.archive.mark_eligible(day(2011, 5, 2), "system").unwrap(), [doomed.clone()]);
+    assert_eq!(f.archive.mark_eligible(day(2011, 5, 2), "system").unwrap(), std::slice::from_ref(&doomed));
     let council = CouncilDecision { number: "07/QĐ-HĐXĐGTTL".into(), date: day(2026, 2, 1) };
     assert!(
         refusal(f.archive.request_destruction(&doomed, council.clone(), "archivist").unwrap_err())

@@ -15,6 +15,16 @@ enum Arrival<'a> {
     Import { from: &'a str, revocation: Option<Revocation> },
 }
 
+/// A document whose content matched its declared hashes and whose record is complete, ready to be
+/// staged.
+struct Checked<'a> {
+    record: DocumentRecord,
+    contents: &'a [(BlobHash, &'a [u8])],
+    actor: &'a str,
+    source: Option<&'a str>,
+    verification: Option<&'a VerificationToken>,
+}
+
 impl<S: Store> Archive<S> {
     /// Commits a document: its content blobs (each stored once, reference-counted), its record and
     /// secondary keys, an event for search, a log leaf and an audit entry, in one synced write (shared
@@ -62,20 +72,21 @@ impl<S: Store> Archive<S> {
                 record.lifecycle.retention_class
             )));
         }
-        let code = record.code.to_string();
-        self.commit_prepared(record, &contents, &actor, &code, source.as_deref(), verification.as_ref(), arrival)
+        let checked = Checked {
+            record,
+            contents: &contents,
+            actor: &actor,
+            source: source.as_deref(),
+            verification: verification.as_ref(),
+        };
+        self.commit_checked(checked, arrival)
     }
 
-    fn commit_prepared(
-        &self,
-        mut record: DocumentRecord,
-        contents: &[(BlobHash, &[u8])],
-        actor: &str,
-        code: &str,
-        source: Option<&str>,
-        verification: Option<&VerificationToken>,
-        arrival: Arrival<'_>,
-    ) -> Result<u64, ArchiveError> {
+    /// Stages a checked document in a group (see [`Archive::grouped`]).
+    fn commit_checked(&self, checked: Checked<'_>, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
+        let Checked { mut record, contents, actor, source, verification } = checked;
+        let code = record.code.to_string();
+        let code = code.as_str();
         let code_key = code.as_bytes().to_vec();
         self.grouped(|this, s| {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {

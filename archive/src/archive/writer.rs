@@ -237,13 +237,13 @@ impl Writer {
         let mut staged = Staged { state: &mut w.state, batch: Batch::default(), sealer, codes: Vec::new() };
         let value = prepare(&mut staged)?;
         let batch = staged.batch;
-        if !batch.is_empty() {
-            if let Err(e) = store.apply(batch) {
-                if let Ok(state) = read_state(store) {
-                    w.state.reload(state);
-                }
-                return Err(e);
+        if !batch.is_empty()
+            && let Err(e) = store.apply(batch)
+        {
+            if let Ok(state) = read_state(store) {
+                w.state.reload(state);
             }
+            return Err(e);
         }
         Ok(value)
     }
