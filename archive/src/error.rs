@@ -1,3 +1,5 @@
+//! The archive's one error type, naming the table, key or path concerned.
+
 use std::path::PathBuf;
 
 use domain::{BlobHash, DocumentCode};

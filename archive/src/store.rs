@@ -1,3 +1,6 @@
+//! The storage contract the archive is written against ([`Store`], [`Snapshot`], [`Batch`], one
+//! [`Table`] per kind of value) and its RocksDB implementation, [`RocksStore`].
+
 use std::ops::ControlFlow;
 use std::path::Path;
 

@@ -1,3 +1,5 @@
+//! Capture's error type, naming the page at fault where one is.
+
 use thiserror::Error;
 
 /// Why capture failed, naming the page where one is at fault.

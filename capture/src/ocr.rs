@@ -1,3 +1,6 @@
+//! Tesseract behind a safe interface: the OCR configuration, one engine per worker thread, and the
+//! words and lines it reads with their boxes and confidences.
+
 use std::path::PathBuf;
 
 use image::GrayImage;

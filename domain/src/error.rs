@@ -1,3 +1,5 @@
+//! The domain's error: why a value is not a valid code, identifier or metadata.
+
 use thiserror::Error;
 
 /// Why a value was refused. Each variant names the kind of value, the input as given and the reason, so

@@ -1,3 +1,5 @@
+//! `BlobHash`, the BLAKE3 hash that addresses content in the archive.
+
 use std::fmt;
 use std::str::FromStr;
 

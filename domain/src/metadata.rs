@@ -1,3 +1,6 @@
+//! A document's metadata (`DocumentMetadata`, built from a `MetadataDraft` and validated), its
+//! `Validity`, and Vietnam's time zone.
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,3 +1,5 @@
+//! Owner identifiers: a citizen's personal identification number or an organisation's tax code.
+
 use std::fmt;
 use std::str::FromStr;
 

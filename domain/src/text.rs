@@ -1,3 +1,5 @@
+//! Free text as people type it, cleaned (NFC, no control characters, trimmed) before it is kept.
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Normalises free text typed by an operator or read by OCR: Unicode NFC (Vietnamese can arrive

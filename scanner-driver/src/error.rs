@@ -1,3 +1,5 @@
+//! The driver's error type, naming the file or device, and whose fault each error is ([`Fault`]).
+
 use std::path::PathBuf;
 
 use thiserror::Error;

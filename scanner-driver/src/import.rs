@@ -1,3 +1,6 @@
+//! Files as page sources: `FileImporter` splits a PNG, JPEG, TIFF or PDF file into `PendingPage`s
+//! within `ImportLimits`, checked on headers before pixels are allocated, and decodes each page.
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

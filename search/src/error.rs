@@ -1,3 +1,5 @@
+//! Why the search index could not be opened, updated or searched.
+
 use std::path::PathBuf;
 
 use thiserror::Error;

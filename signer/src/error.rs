@@ -1,3 +1,5 @@
+//! The signer's one error type.
+
 use std::path::PathBuf;
 
 use domain::DocumentCode;

@@ -1,3 +1,6 @@
+//! The Ed25519 seal keys: `KeyId`, `PublicSealKey` and the `KeyRing` on disk, with the private-file
+//! helpers every key file of the crate is read and written through.
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;

@@ -1,3 +1,6 @@
+//! The texts a seal signs (`Manifest` of a document, its pages) in their one canonical form, and
+//! `Sealed`, such a text exactly as signed.
+
 use chrono::{DateTime, FixedOffset};
 use domain::{BlobHash, DocumentCode, DocumentMetadata};
 
