@@ -18,6 +18,7 @@ mod decode_budget;
 mod error;
 mod hotfolder;
 mod import;
+mod importer;
 mod pdf;
 mod quirks;
 mod sane;
@@ -27,7 +28,8 @@ mod tiff;
 
 pub use error::{DriverError, Fault};
 pub use hotfolder::{HotEntry, HotFileId, HotFolder, HotState, Polled, Stage};
-pub use import::{FileImporter, ImportLimits, PendingPage};
+pub use import::PendingPage;
+pub use importer::{FileImporter, ImportLimits};
 pub use quirks::{QuirkRule, Quirks, quirks_for};
 pub use sane::{ColorMode, Constraint, DeviceInfo, OptionKind, Sane, ScanOption, ScanSettings, Scanner, Source};
 pub use scanned::{Samples, ScannedPage, Side};

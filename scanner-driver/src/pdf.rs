@@ -11,8 +11,9 @@ use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, Stream};
 
 use crate::decode_budget::{DecodeBudget, Refusal, STREAM_LIMIT, decode_object_streams, filter_names};
+use crate::importer::FileImporter;
 use crate::scanned::{Samples, raw_page};
-use crate::{Dpi, DriverError, FileImporter, RawPage};
+use crate::{Dpi, DriverError, RawPage};
 
 /// Bytes a page image may decode to beyond its declared size: some encoders pad the end of the data.
 const IMAGE_SLACK: usize = 4096;

@@ -9,9 +9,10 @@ use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::{ResolutionUnit, Tag};
 
-use crate::import::composite;
+use crate::importer::FileImporter;
+use crate::importer::composite;
 use crate::scanned::{Samples, raw_page};
-use crate::{Dpi, DriverError, FileImporter, RawPage};
+use crate::{Dpi, DriverError, RawPage};
 
 fn corrupt(path: &Path) -> impl Fn(tiff::TiffError) -> DriverError + '_ {
     move |e| match e {
