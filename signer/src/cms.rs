@@ -12,6 +12,8 @@ use cms::signed_data::{
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
 use domain::hex;
+
+use crate::error::CheckFailure;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -126,23 +128,23 @@ pub(crate) struct SignerCheck {
     pub pool: Vec<Certificate>,
     pub signature_value: Vec<u8>,
     pub algorithm: AlgorithmIdentifierOwned,
-    pub digest: Result<(), String>,
-    pub signature: Result<(), String>,
-    pub signing_certificate: Result<(), String>,
+    pub digest: Result<(), CheckFailure>,
+    pub signature: Result<(), CheckFailure>,
+    pub signing_certificate: Result<(), CheckFailure>,
     pub signing_time_attribute: bool,
     pub timestamp_token: Option<Vec<u8>>,
 }
 
 /// Parses a ContentInfo with SignedData, tolerating trailing bytes after it (PDF `/Contents` is
 /// padded), and returns it with the number of bytes it took.
-pub(crate) fn parse_signed_data(bytes: &[u8]) -> Result<(SignedData, usize), String> {
-    let mut reader = der::SliceReader::new(bytes).map_err(|e| e.to_string())?;
-    let info: ContentInfo = der::Decode::decode(&mut reader).map_err(|e| format!("not a CMS ContentInfo: {e}"))?;
+pub(crate) fn parse_signed_data(bytes: &[u8]) -> Result<(SignedData, usize), CheckFailure> {
+    let mut reader = der::SliceReader::new(bytes)?;
+    let info: ContentInfo = der::Decode::decode(&mut reader).map_err(CheckFailure::NotContentInfo)?;
     let used = u32::from(der::Reader::position(&reader)) as usize;
     if info.content_type != ID_SIGNED_DATA {
-        return Err(format!("CMS content type {} is not SignedData", info.content_type));
+        return Err(CheckFailure::NotSignedData(info.content_type));
     }
-    let signed = info.content.decode_as::<SignedData>().map_err(|e| format!("malformed SignedData: {e}"))?;
+    let signed = info.content.decode_as::<SignedData>().map_err(CheckFailure::MalformedSignedData)?;
     Ok((signed, used))
 }
 
@@ -153,7 +155,7 @@ fn attribute_value(attributes: &[Attribute], oid: ObjectIdentifier) -> Option<&A
 /// Checks the single SignerInfo of `signed` against the SHA-256 `digest` of the signed content:
 /// the message-digest attribute, the signature over the signed attributes, and, when present, that
 /// the signing-certificate-v2 attribute names the certificate used.
-pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerCheck, String> {
+pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerCheck, CheckFailure> {
     let pool: Vec<Certificate> = signed
         .certificates
         .iter()
@@ -166,7 +168,7 @@ pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerC
     let mut infos = signed.signer_infos.0.iter();
     let info = match (infos.next(), infos.next()) {
         (Some(info), None) => info,
-        _ => return Err(format!("{} signer infos; a PDF signature has exactly one", signed.signer_infos.0.len())),
+        _ => return Err(CheckFailure::SignerInfos(signed.signer_infos.0.len())),
     };
     let certificate = pool
         .iter()
@@ -185,28 +187,22 @@ pub(crate) fn check_signer(signed: &SignedData, digest: &[u8]) -> Result<SignerC
     let attributes: Vec<Attribute> = info.signed_attrs.iter().flat_map(|a| a.iter().cloned()).collect();
     let digest_check = match attribute_value(&attributes, MESSAGE_DIGEST).map(|v| v.decode_as::<OctetString>()) {
         Some(Ok(found)) if found.as_bytes() == digest => Ok(()),
-        Some(Ok(found)) => Err(format!(
-            "the signed digest {} differs from the digest of the signed bytes {}",
-            hex(found.as_bytes()),
-            hex(digest)
-        )),
-        _ => Err("no message-digest attribute".to_owned()),
+        Some(Ok(found)) => Err(CheckFailure::DigestMismatch { signed: hex(found.as_bytes()), actual: hex(digest) }),
+        _ => Err(CheckFailure::NoMessageDigest),
     };
     let signature = info.signature.as_bytes().to_vec();
     let signature_check = match (&certificate, &info.signed_attrs) {
-        (None, _) => Err("the signer's certificate is not in the signature".to_owned()),
-        (_, None) => Err("no signed attributes".to_owned()),
-        (Some(c), Some(attrs)) => {
-            verify_signature(c, &info.signature_algorithm, &attrs.to_der().map_err(|e| e.to_string())?, &signature)
-        }
+        (None, _) => Err(CheckFailure::NoSignerCertificate),
+        (_, None) => Err(CheckFailure::NoSignedAttributes),
+        (Some(c), Some(attrs)) => verify_signature(c, &info.signature_algorithm, &attrs.to_der()?, &signature),
     };
     let signing_certificate = match (attribute_value(&attributes, SIGNING_CERTIFICATE_V2), &certificate) {
-        (None, _) => Err("no signing-certificate-v2 attribute binds the certificate to the signature".to_owned()),
-        (Some(_), None) => Err("the signer's certificate is missing".to_owned()),
+        (None, _) => Err(CheckFailure::NoSigningCertificateAttribute),
+        (Some(_), None) => Err(CheckFailure::SignerCertificateMissing),
         (Some(value), Some(c)) => match value.decode_as::<SigningCertificateV2>() {
             Ok(v) if v.certs.first().is_some_and(|id| id.cert_hash.as_bytes() == certificate_hash(c)) => Ok(()),
-            Ok(_) => Err(format!("the certificate in the signature ({}) is not the one that was signed", subject(c))),
-            Err(e) => Err(format!("malformed signing-certificate-v2: {e}")),
+            Ok(_) => Err(CheckFailure::OtherCertificateSigned(subject(c))),
+            Err(e) => Err(CheckFailure::MalformedSigningCertificate(e)),
         },
     };
     let timestamp_token = info
@@ -248,20 +244,20 @@ pub(crate) struct Timestamp {
 
 /// Checks an RFC 3161 token over `signature`: that it stamps SHA-256 of exactly these bytes and that
 /// the TSA's own signature holds. The TSA's certificate path is checked by the caller.
-pub(crate) fn check_timestamp(token: &[u8], signature: &[u8]) -> Result<Timestamp, String> {
+pub(crate) fn check_timestamp(token: &[u8], signature: &[u8]) -> Result<Timestamp, CheckFailure> {
     let (signed, _) = parse_signed_data(token)?;
-    let content = encapsulated_content(&signed).ok_or("the timestamp token holds no TSTInfo")?;
-    let info = x509_tsp::TstInfo::from_der(&content).map_err(|e| format!("malformed TSTInfo: {e}"))?;
+    let content = encapsulated_content(&signed).ok_or(CheckFailure::NoTstInfo)?;
+    let info = x509_tsp::TstInfo::from_der(&content).map_err(CheckFailure::MalformedTstInfo)?;
     let imprint = Sha256::digest(signature);
     if info.message_imprint.hash_algorithm.oid != SHA256
         || info.message_imprint.hashed_message.as_bytes() != imprint.as_slice()
     {
-        return Err("the timestamp is over other data than this signature".to_owned());
+        return Err(CheckFailure::TimestampOverOtherData);
     }
     let check = check_signer(&signed, &Sha256::digest(&content))?;
-    check.digest.map_err(|e| format!("timestamp token: {e}"))?;
-    check.signature.map_err(|e| format!("timestamp token: {e}"))?;
-    let authority = check.certificate.ok_or("the timestamp token does not carry the TSA's certificate")?;
+    check.digest.map_err(|e| CheckFailure::InTimestampToken(Box::new(e)))?;
+    check.signature.map_err(|e| CheckFailure::InTimestampToken(Box::new(e)))?;
+    let authority = check.certificate.ok_or(CheckFailure::NoTsaCertificate)?;
     let time = DateTime::<Utc>::from(info.gen_time.to_system_time());
     Ok(Timestamp { time, authority, pool: check.pool })
 }

@@ -17,6 +17,7 @@ use x509_ocsp::{
     TbsRequest,
 };
 
+use crate::error::CheckFailure;
 use crate::x509::{subject, validity, verify_signature};
 
 const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
@@ -73,8 +74,13 @@ fn responder(certificate: &Certificate) -> Option<String> {
 }
 
 /// Sends one request and returns the checked status of `certificate` in the answer.
-fn ask(url: &str, certificate: &Certificate, issuer: &Certificate, timeout: Duration) -> Result<CertStatus, String> {
-    let id = cert_id(certificate, issuer).map_err(|e| e.to_string())?;
+fn ask(
+    url: &str,
+    certificate: &Certificate,
+    issuer: &Certificate,
+    timeout: Duration,
+) -> Result<CertStatus, CheckFailure> {
+    let id = cert_id(certificate, issuer)?;
     let request = OcspRequest {
         tbs_request: TbsRequest {
             version: x509_ocsp::Version::V1,
@@ -84,34 +90,28 @@ fn ask(url: &str, certificate: &Certificate, issuer: &Certificate, timeout: Dura
         },
         optional_signature: None,
     }
-    .to_der()
-    .map_err(|e| e.to_string())?;
+    .to_der()?;
     let agent =
         ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
     let mut response = agent
         .post(url)
         .header("Content-Type", "application/ocsp-request")
         .send(&request[..])
-        .map_err(|e| format!("request failed: {e}"))?;
+        .map_err(CheckFailure::Request)?;
     if !response.status().is_success() {
-        return Err(format!("answered HTTP {}", response.status()));
+        return Err(CheckFailure::HttpStatus(response.status()));
     }
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER_BYTES)
-        .read_to_vec()
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    let answer = OcspResponse::from_der(&body).map_err(|e| format!("not an OCSP response: {e}"))?;
+    let body =
+        response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_vec().map_err(CheckFailure::ReadingAnswer)?;
+    let answer = OcspResponse::from_der(&body).map_err(CheckFailure::NotOcspResponse)?;
     if answer.response_status != OcspResponseStatus::Successful {
-        return Err(format!("answered {:?}", answer.response_status));
+        return Err(CheckFailure::OcspStatus(answer.response_status));
     }
-    let bytes = answer.response_bytes.ok_or("a successful answer without a response")?;
+    let bytes = answer.response_bytes.ok_or(CheckFailure::NoOcspResponse)?;
     if bytes.response_type != ID_PKIX_OCSP_BASIC {
-        return Err(format!("answered with response type {}, not a basic OCSP response", bytes.response_type));
+        return Err(CheckFailure::NotBasicResponse(bytes.response_type));
     }
-    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
-        .map_err(|e| format!("malformed basic OCSP response: {e}"))?;
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(CheckFailure::MalformedBasicResponse)?;
     check_signer(&basic, issuer)?;
     let now = Utc::now();
     let single = basic
@@ -119,11 +119,11 @@ fn ask(url: &str, certificate: &Certificate, issuer: &Certificate, timeout: Dura
         .responses
         .iter()
         .find(|r| r.cert_id == id)
-        .ok_or("the answer is about other certificates")?;
+        .ok_or(CheckFailure::AboutOtherCertificates)?;
     let this_update = DateTime::<Utc>::from(single.this_update.0.to_system_time());
     let next_update = single.next_update.map(|t| DateTime::<Utc>::from(t.0.to_system_time()));
     if this_update > now + CLOCK_SKEW || next_update.is_some_and(|next| next < now - CLOCK_SKEW) {
-        return Err(format!("the answer is not current (this update {this_update}, next update {next_update:?})"));
+        return Err(CheckFailure::NotCurrent { this_update, next_update });
     }
     Ok(single.cert_status)
 }
@@ -142,7 +142,7 @@ fn cert_id(certificate: &Certificate, issuer: &Certificate) -> Result<CertId, de
 
 /// Checks that the answer is signed by `issuer`, or by a responder certificate in the answer that
 /// `issuer` signed for OCSP signing (RFC 6960 4.2.2.2) and that is valid now.
-fn check_signer(basic: &BasicOcspResponse, issuer: &Certificate) -> Result<(), String> {
+fn check_signer(basic: &BasicOcspResponse, issuer: &Certificate) -> Result<(), CheckFailure> {
     let names = |candidate: &Certificate| match &basic.tbs_response_data.responder_id {
         ResponderId::ByName(name) => name == &candidate.tbs_certificate.subject,
         ResponderId::ByKey(hash) => {
@@ -166,8 +166,8 @@ fn check_signer(basic: &BasicOcspResponse, issuer: &Certificate) -> Result<(), S
     let responder = std::iter::once(issuer)
         .chain(basic.certs.iter().flatten().filter(delegated))
         .find(|c| names(c))
-        .ok_or("the answer is signed neither by the issuer nor by a responder it certified")?;
-    let data = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
+        .ok_or(CheckFailure::UnknownResponder)?;
+    let data = basic.tbs_response_data.to_der()?;
     verify_signature(responder, &basic.signature_algorithm, &data, basic.signature.raw_bytes())
-        .map_err(|e| format!("the answer's signature by {} does not hold: {e}", subject(responder)))
+        .map_err(|e| CheckFailure::ResponderSignature { responder: subject(responder), source: Box::new(e) })
 }

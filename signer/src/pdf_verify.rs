@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
 use crate::cms::{check_signer, check_timestamp, parse_signed_data};
+use crate::error::CheckFailure;
 use crate::x509::{Purpose, RSASSA_PSS, SignatureAlgorithm, subject, validate_path};
 use crate::{Revocation, SignerError};
 
@@ -42,10 +43,16 @@ impl PdfSignatureReport {
     }
 }
 
-fn check(checks: &mut Vec<SignatureCheck>, name: &str, outcome: Result<String, String>) {
+/// Records a named check that passed, with what it found.
+fn pass(checks: &mut Vec<SignatureCheck>, name: &str, detail: impl Into<String>) {
+    checks.push(SignatureCheck { name: name.to_owned(), passed: true, detail: detail.into() });
+}
+
+/// Records a named check; a failure's detail is its error's `Display`.
+fn check<E: std::fmt::Display>(checks: &mut Vec<SignatureCheck>, name: &str, outcome: Result<String, E>) {
     let (passed, detail) = match outcome {
         Ok(d) => (true, d),
-        Err(d) => (false, d),
+        Err(e) => (false, e.to_string()),
     };
     checks.push(SignatureCheck { name: name.to_owned(), passed, detail });
 }
@@ -146,11 +153,7 @@ fn verify_one(
     };
     let (a, b, end) = match gap {
         Ok(g) => {
-            check(
-                &mut checks,
-                "byte range",
-                Ok(format!("covers bytes 0–{} and {}–{}, all but /Contents", g.0, g.1, g.2)),
-            );
+            pass(&mut checks, "byte range", format!("covers bytes 0–{} and {}–{}, all but /Contents", g.0, g.1, g.2));
             g
         }
         Err(e) => {
@@ -206,23 +209,23 @@ fn verify_one(
     check(
         &mut checks,
         "digest",
-        signer.digest.clone().map(|()| format!("SHA-256 of the signed bytes {}", domain::hex(&digest))),
+        signer.digest.map(|()| format!("SHA-256 of the signed bytes {}", domain::hex(&digest))),
     );
     check(
         &mut checks,
         "signature",
-        signer.signature.clone().map(|()| format!("verifies with the key of {}", name.clone().unwrap_or_default())),
+        signer.signature.map(|()| format!("verifies with the key of {}", name.clone().unwrap_or_default())),
     );
     check(
         &mut checks,
         "signing certificate",
-        signer.signing_certificate.clone().map(|()| "signing-certificate-v2 names this certificate".into()),
+        signer.signing_certificate.map(|()| "signing-certificate-v2 names this certificate".into()),
     );
     check(
         &mut checks,
         "no signing-time attribute",
         if signer.signing_time_attribute {
-            Err("PAdES forbids the signing-time attribute; /M says when".into())
+            Err("PAdES forbids the signing-time attribute; /M says when")
         } else {
             Ok("the time is in /M".into())
         },
@@ -241,15 +244,13 @@ fn verify_one(
     );
     let mut at = now;
     match &signer.timestamp_token {
-        None => check(
-            &mut checks,
-            "timestamp",
-            Ok("none (PAdES B-B); the certificate is checked at the time of verification".into()),
-        ),
+        None => {
+            pass(&mut checks, "timestamp", "none (PAdES B-B); the certificate is checked at the time of verification")
+        }
         Some(token) => {
             let outcome = check_timestamp(token, &signer.signature_value).and_then(|ts| {
                 let path = validate_path(&ts.authority, &ts.pool, anchors, ts.time, Purpose::Timestamping, revocation)
-                    .map_err(|f| f.to_string())?;
+                    .map_err(CheckFailure::Path)?;
                 at = ts.time;
                 Ok(format!("{} by {} (PAdES B-T)", ts.time.to_rfc3339(), path.subjects.join(" ← ")))
             });
@@ -258,16 +259,16 @@ fn verify_one(
     }
     // A path that holds passes its three checks; one that does not fails the check that refused it.
     match &signer.certificate {
-        None => check(&mut checks, "certificate chain", Err("no certificate".into())),
+        None => check(&mut checks, "certificate chain", Err::<String, _>("no certificate")),
         Some(c) => match validate_path(c, &signer.pool, anchors, at, Purpose::DocumentSigning, revocation) {
             Ok(path) => {
-                check(&mut checks, "certificate chain", Ok(path.subjects.join(" ← ")));
-                check(
+                pass(&mut checks, "certificate chain", path.subjects.join(" ← "));
+                pass(
                     &mut checks,
                     "key usage",
-                    Ok("the signer's certificate allows signing, and each CA signing certificates".into()),
+                    "the signer's certificate allows signing, and each CA signing certificates",
                 );
-                check(&mut checks, "revocation", Ok(path.revocation));
+                pass(&mut checks, "revocation", path.revocation);
             }
             Err(failure) => check(&mut checks, failure.check, Err(failure.detail)),
         },

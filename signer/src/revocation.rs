@@ -17,6 +17,7 @@ use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::CrlDistributionPoints;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 
+use crate::error::CheckFailure;
 use crate::x509::subject;
 
 /// How long a fetched CRL is used at most, even when its `nextUpdate` is later: a CA publishes a
@@ -99,11 +100,14 @@ impl Revocation {
 
     /// The CRLs of the configured files and of the distribution points of `certificates`. A
     /// configured file that cannot be read or parsed is an error: the operator named it.
-    pub(crate) fn gather(&self, certificates: &[&Certificate]) -> Result<Gathered, String> {
+    pub(crate) fn gather(&self, certificates: &[&Certificate]) -> Result<Gathered, CheckFailure> {
         let mut gathered = Gathered { lists: Vec::new(), sources: Vec::new(), failures: Vec::new() };
         for path in &self.files {
-            let bytes = std::fs::read(path).map_err(|e| format!("CRL file {}: {e}", path.display()))?;
-            gathered.lists.push(parse_crl(&bytes).map_err(|e| format!("CRL file {}: {e}", path.display()))?.into());
+            let bytes =
+                std::fs::read(path).map_err(|source| CheckFailure::CrlFileRead { path: path.clone(), source })?;
+            let list =
+                parse_crl(&bytes).map_err(|e| CheckFailure::CrlFile { path: path.clone(), source: Box::new(e) })?;
+            gathered.lists.push(list.into());
             gathered.sources.push(path.display().to_string());
         }
         let Some(timeout) = self.fetch_timeout else { return Ok(gathered) };
@@ -123,7 +127,7 @@ impl Revocation {
     }
 
     /// The CRL at `url`, from the cache while it is fresh.
-    fn fetch(&self, url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    fn fetch(&self, url: &str, timeout: Duration) -> Result<Vec<u8>, CheckFailure> {
         let now = Instant::now();
         if let Some(cached) = self.fetched.lock().unwrap_or_else(|p| p.into_inner()).get(url).filter(|c| c.until > now)
         {
@@ -131,16 +135,12 @@ impl Revocation {
         }
         let agent =
             ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().new_agent();
-        let mut response = agent.get(url).call().map_err(|e| format!("request failed: {e}"))?;
+        let mut response = agent.get(url).call().map_err(CheckFailure::Request)?;
         if !response.status().is_success() {
-            return Err(format!("answered HTTP {}", response.status()));
+            return Err(CheckFailure::HttpStatus(response.status()));
         }
-        let der = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_CRL_BYTES)
-            .read_to_vec()
-            .map_err(|e| format!("reading the CRL: {e}"))?;
+        let der =
+            response.body_mut().with_config().limit(MAX_CRL_BYTES).read_to_vec().map_err(CheckFailure::ReadingCrl)?;
         let next_update = CertificateList::from_der(&der)
             .ok()
             .and_then(|crl| crl.tbs_cert_list.next_update)
@@ -155,14 +155,14 @@ impl Revocation {
 }
 
 /// A CRL in DER, or in PEM (`-----BEGIN X509 CRL-----`) as `openssl ca -gencrl` writes it.
-fn parse_crl(bytes: &[u8]) -> Result<OwnedCertRevocationList, String> {
+fn parse_crl(bytes: &[u8]) -> Result<OwnedCertRevocationList, CheckFailure> {
     if !bytes.starts_with(b"-----BEGIN") {
-        return OwnedCertRevocationList::from_der(bytes).map_err(|e| format!("not a usable CRL: {e}"));
+        return OwnedCertRevocationList::from_der(bytes).map_err(CheckFailure::UnusableCrl);
     }
     match der::pem::decode_vec(bytes) {
-        Ok(("X509 CRL", der)) => OwnedCertRevocationList::from_der(&der).map_err(|e| format!("not a usable CRL: {e}")),
-        Ok((label, _)) => Err(format!("holds a PEM {label}, not an X509 CRL")),
-        Err(e) => Err(format!("not PEM: {e}")),
+        Ok(("X509 CRL", der)) => OwnedCertRevocationList::from_der(&der).map_err(CheckFailure::UnusableCrl),
+        Ok((label, _)) => Err(CheckFailure::PemLabel(label.to_owned())),
+        Err(e) => Err(CheckFailure::NotPem(e)),
     }
 }
 

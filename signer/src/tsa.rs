@@ -82,8 +82,8 @@ impl TimestampAuthority {
             return Err(fail(format!("refused the request (PKIStatus {status}) {text}")));
         }
         let token = answer.time_stamp_token.ok_or_else(|| fail("granted without a token".into()))?;
-        let (signed, _) =
-            crate::cms::parse_signed_data(&token.to_der().map_err(|e| fail(e.to_string()))?).map_err(fail)?;
+        let (signed, _) = crate::cms::parse_signed_data(&token.to_der().map_err(|e| fail(e.to_string()))?)
+            .map_err(|e| fail(e.to_string()))?;
         let content =
             crate::cms::encapsulated_content(&signed).ok_or_else(|| fail("the token holds no TSTInfo".into()))?;
         let info = x509_tsp::TstInfo::from_der(&content).map_err(|e| fail(format!("malformed TSTInfo: {e}")))?;

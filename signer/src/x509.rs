@@ -13,6 +13,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
 use crate::SignerError;
+use crate::error::CheckFailure;
 use crate::ocsp;
 use crate::revocation::{Revocation, revoked_entry};
 
@@ -139,27 +140,26 @@ pub(crate) fn verify_signature(
     algorithm: &AlgorithmIdentifierOwned,
     message: &[u8],
     signature: &[u8],
-) -> Result<(), String> {
+) -> Result<(), CheckFailure> {
     use signature::Verifier;
-    let key_error = |e: SignerError| e.to_string();
+    let key_error = |e: SignerError| CheckFailure::Key(Box::new(e));
     match algorithm.oid {
         RSASSA_PSS => {
             let key = rsa::pss::VerifyingKey::<Sha256>::new(rsa_key(certificate).map_err(key_error)?);
-            let signature = rsa::pss::Signature::try_from(signature).map_err(|e| e.to_string())?;
-            key.verify(message, &signature).map_err(|_| "the RSASSA-PSS signature does not match".to_owned())
+            let signature = rsa::pss::Signature::try_from(signature).map_err(CheckFailure::SignatureEncoding)?;
+            key.verify(message, &signature).map_err(|_| CheckFailure::Mismatch("RSASSA-PSS"))
         }
         RSA_ENCRYPTION | SHA256_WITH_RSA => {
             let key = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(rsa_key(certificate).map_err(key_error)?);
-            let signature = rsa::pkcs1v15::Signature::try_from(signature).map_err(|e| e.to_string())?;
-            key.verify(message, &signature).map_err(|_| "the RSA PKCS #1 v1.5 signature does not match".to_owned())
+            let signature = rsa::pkcs1v15::Signature::try_from(signature).map_err(CheckFailure::SignatureEncoding)?;
+            key.verify(message, &signature).map_err(|_| CheckFailure::Mismatch("RSA PKCS #1 v1.5"))
         }
         ECDSA_WITH_SHA256 | EC_PUBLIC_KEY => {
             let key = ec_key(certificate).map_err(key_error)?;
-            let signature = p256::ecdsa::DerSignature::try_from(signature)
-                .map_err(|e| format!("bad ECDSA signature encoding: {e}"))?;
-            key.verify(message, &signature).map_err(|_| "the ECDSA signature does not match".to_owned())
+            let signature = p256::ecdsa::DerSignature::try_from(signature).map_err(CheckFailure::EcdsaEncoding)?;
+            key.verify(message, &signature).map_err(|_| CheckFailure::Mismatch("ECDSA"))
         }
-        oid => Err(format!("signature algorithm {oid} is not supported")),
+        oid => Err(CheckFailure::UnsupportedAlgorithm(oid)),
     }
 }
 
@@ -350,7 +350,7 @@ fn check_revocation(
     if all_vouched && !revocation.has_crls() {
         return Ok(by_ocsp());
     }
-    let gathered = revocation.gather(path).map_err(|e| refuse("revocation", e))?;
+    let gathered = revocation.gather(path).map_err(|e| refuse("revocation", e.to_string()))?;
     unknown.extend(gathered.failures.iter().cloned());
     let lists: Vec<&webpki::CertRevocationList<'_>> = gathered.lists.iter().collect();
     let Ok(builder) = webpki::RevocationOptionsBuilder::new(&lists) else {
