@@ -37,7 +37,7 @@ impl<S: Store> Archive<S> {
         Ok(Some(text.parse()?))
     }
 
-    /// The document made from `source` (the key its [`NewDocument`] carried), if one was archived.
+    /// The document made from `source` (the key its [`NewDocument`](crate::NewDocument) carried), if one was archived.
     pub fn find_by_source(&self, source: &str) -> Result<Option<DocumentCode>, ArchiveError> {
         let Some(v) = self.store.get(Table::BySource, source.as_bytes())? else { return Ok(None) };
         let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt {
