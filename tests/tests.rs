@@ -19,6 +19,7 @@ mod lan_medium;
 mod lan_routes;
 mod lan_signer;
 mod lan_verify;
+mod ops_parity;
 mod reuse;
 mod scanning;
 mod signing;

@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use capture::{PageProgress, PageStage};
 
 use super::{AppError, AppState, AuthUser};
-use crate::users::Role;
 
 /// Jobs remembered per user at most, running or finished: a counter has a handful in flight, so
 /// this is hours of one operator's history.
@@ -165,12 +164,13 @@ fn stage_json(page: usize, stage: &PageStage) -> serde_json::Value {
 
 /// `GET /api/documents/progress/{job}`: each page's stage, and the outcome once finished. A user
 /// sees only the jobs they started.
-async fn show(
+#[utoipa::path(get, path = "/api/documents/progress/{job}", tag = "capture", params(("job" = String, Path, description = "The name given at ingest")), responses((status = 200, description = "Each page's stage, and the outcome once finished", body = Object)))]
+pub(crate) async fn show(
     State(state): State<AppState>,
     user: AuthUser,
     Path(raw): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    user.require(&[Role::Operator, Role::Admin], "follow ingests")?;
+    user.require(crate::appliance::INGEST)?;
     let key = (user.name.clone(), JobId::parse(&raw)?);
     let guard = state.progress.lock();
     let job = guard.0.get(&key).ok_or_else(|| AppError::NotFound(format!("no ingest job {raw:?} of yours")))?;
