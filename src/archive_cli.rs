@@ -18,7 +18,7 @@ use crate::{Appliance, ApplianceError};
 /// The archive's commands, flattened into the CLI's command list.
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
-    /// Revoke a document (R7): its content is kept, verification says revoked.
+    /// Revoke a document: its content is kept, verification says revoked.
     Revoke {
         /// The document code.
         code: String,
@@ -107,7 +107,7 @@ pub enum ArchiveCommand {
         #[arg(long = "expect-key", value_name = "KEY_ID")]
         expect_keys: Vec<KeyId>,
     },
-    /// Export a document or a dossier as a BagIt bag (R8, Circular 13/2023).
+    /// Export a document or a dossier as a BagIt bag, as Circular 13/2023 hands electronic records over.
     Export {
         /// A document code or a dossier code.
         code: String,

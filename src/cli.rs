@@ -92,8 +92,8 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
-    /// Reuse (R10): look up an owner's documents in force, record that a dossier reuses one, or
-    /// report the reuse rate per month.
+    /// Reuse what citizens already handed in: look up an owner's documents in force, record that a
+    /// dossier reuses one, or report the reuse rate per month.
     Reuse(ReuseArgs),
     /// Rebuild the search index from the archive alone.
     Reindex,
@@ -212,7 +212,7 @@ pub struct ScanArgs {
     /// color, gray or lineart.
     #[arg(long)]
     mode: Option<scanner_driver::ColorMode>,
-    /// Resolution in dpi (R1: at least 200).
+    /// Resolution in dpi (the law asks for at least 200).
     #[arg(long, default_value_t = 300)]
     resolution: u32,
     /// Paper size: a4, a5, a3, letter, legal, or WIDTHxHEIGHT in mm.

@@ -23,3 +23,4 @@ mod ops_parity;
 mod reuse;
 mod scanning;
 mod signing;
+mod tidy;
