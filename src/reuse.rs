@@ -128,12 +128,10 @@ impl Appliance {
             )));
         }
         let today = domain::vietnam_now().date_naive();
-        if let domain::Validity::Until(end) = record.metadata.validity() {
-            if end < today {
-                return Err(ApplianceError::Input(format!(
-                    "document {code} was valid until {end} and cannot be reused"
-                )));
-            }
+        if let domain::Validity::Until(end) = record.metadata.validity()
+            && end < today
+        {
+            return Err(ApplianceError::Input(format!("document {code} was valid until {end} and cannot be reused")));
         }
         self.audit(actor, AuditAction::Reuse, &code.to_string(), &dossier.to_string())?;
         Ok(ReuseRecorded { code: code.to_string(), dossier: dossier.to_string(), reused: true })

@@ -136,7 +136,7 @@ impl HitView {
             doc_type: hit.doc_type,
             status: hit.status.to_string(),
             captured_at: hit.captured_at,
-            content: reads_documents.then(|| HitContent {
+            content: reads_documents.then_some(HitContent {
                 name: hit.name,
                 owner: hit.owner,
                 page: hit.page,
