@@ -133,7 +133,7 @@ fn best_angle(ink: &InkPoints, angles: impl Iterator<Item = f32>) -> (f32, f64) 
 }
 
 /// How much more ink must lie on one side of the text lines' middle band than on the other to tell
-/// which way up a page is without asking Tesseract. The corpus pages show 3 to 3.8 either way.
+/// which way up a page is without asking Tesseract. The test pages show 3 to 3.8 either way.
 const UPRIGHT_MARGIN: f64 = 2.0;
 
 /// Whether a level page is upside down, from the ink above and below the middle band (x-height) of
