@@ -131,7 +131,6 @@ fn archive_sealed_by(data: &Path, keys: &Path) -> archive::Archive {
     archive::Archive::open(&data.join("archive"), options).unwrap()
 }
 
-/// One request through the server's router; the answer must be a success, in JSON.
 /// The key ids `GET /api/keys` lists, asked as the admin through the server's router.
 fn api_keys(data: &Path, config: &str) -> BTreeSet<String> {
     let config = sohoa::config::Config::load(Some(Path::new(config))).unwrap();
