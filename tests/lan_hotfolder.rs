@@ -15,6 +15,7 @@ use sohoa::config::{Config, HotFolderConfig, ScannerConfig};
 use sohoa::users::Role;
 
 use crate::api::{Api, add_role_users};
+use crate::files::{all_bytes_under, contains};
 use crate::util::{Sohoa, open_archive};
 
 /// What the bomb's page content inflates to: gigabytes, from a file of a few kilobytes.
@@ -187,25 +188,6 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
         assert!(start.elapsed() < Duration::from_secs(300), "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Every byte of every regular file under `dir`, to look for what must not have leaked there.
-fn all_bytes_under(dir: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            out.extend(all_bytes_under(&entry.path()));
-        } else if kind.is_file() {
-            out.extend(std::fs::read(entry.path()).unwrap());
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod api;
 mod cer;
+mod files;
 mod util;
 
 mod archive_commands;
