@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what sohoa needs on a Debian machine and is missing: the Debian packages of DESIGN.md §4
+# Installs what sohoa needs on a Debian machine and is missing: the Debian packages of the real components
 # that the current features use. Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 

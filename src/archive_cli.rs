@@ -1,4 +1,4 @@
-//! The archive's commands (DESIGN.md §5): revocation, holds, retention, disposition, fixity, the
+//! The archive's commands: revocation, holds, retention, disposition, fixity, the
 //! archive log, the audit trail, backup and restore, BagIt export and import. Each parses its
 //! arguments, runs the operation of [`crate::ops`] and shows its result (see [`crate::cli_output`]).
 

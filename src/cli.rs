@@ -1,4 +1,4 @@
-//! The command line: `sohoa [--data DIR] [--json] <command>` (DESIGN.md §5). Each command runs the
+//! The command line: `sohoa [--data DIR] [--json] <command>`. Each command runs the
 //! same [`Appliance`] operation the HTTP API runs.
 
 use std::net::SocketAddr;

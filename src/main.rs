@@ -7,7 +7,7 @@ use sohoa::cli::{Cli, run};
 
 fn main() -> ExitCode {
     // Tesseract runs one engine per worker; OpenMP threads inside each would multiply wall time on a
-    // small machine (DESIGN.md §4: one page went from 2.3 s to 18 s). libgomp reads its environment
+    // small machine (one page went from 2.3 s to 18 s when measured). libgomp reads its environment
     // when it is loaded, before `main`, so setting the variable here would be too late: instead the
     // process starts itself again with the variable set. `exec` returns only if that fails, and then
     // sohoa runs on with OpenMP's defaults rather than not at all.
