@@ -3,7 +3,7 @@
 //! small shared machines are noisy; the side-by-side ratios are what count.
 //!
 //! Sections (all by default, or those named: `make bench BENCH=capture`):
-//! - `capture`: the pages of ../shared/corpus/ocr-dev through sohoa, OCRmyPDF and plain Tesseract, in
+//! - `capture`: the test pages (`tests/data/pages`) through sohoa, OCRmyPDF and plain Tesseract, in
 //!   `SOHOA_BENCH_ROUNDS` interleaved rounds (default 3, the median counts), then a batch of
 //!   `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
@@ -32,6 +32,9 @@ mod archive_section;
 #[path = "../tests/cer.rs"]
 #[allow(dead_code)]
 mod cer;
+#[path = "../tests/files.rs"]
+#[allow(dead_code)]
+mod files;
 #[path = "sections/load.rs"]
 mod load_section;
 #[path = "sections/scanner.rs"]
@@ -141,6 +144,8 @@ struct Usage {
 }
 
 /// Runs `cmd` to completion; panics with its standard error if it fails.
+// The child is reaped by `wait4`, which gives its resource usage; `Child::wait` would not.
+#[allow(clippy::zombie_processes)]
 fn measure(cmd: &mut Command) -> Usage {
     let start = Instant::now();
     let child =
@@ -256,7 +261,7 @@ fn capture() {
     let jobs = cores();
     let rounds: usize = std::env::var("SOHOA_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     println!(
-        "\n## capture: {} pages of ../shared/corpus/ocr-dev, {jobs} workers each, median of {rounds} interleaved rounds",
+        "\n## capture: {} pages of tests/data/pages, {jobs} workers each, median of {rounds} interleaved rounds",
         names.len()
     );
 

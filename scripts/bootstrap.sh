@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what sohoa needs on a Debian machine and is missing: the Debian packages of DESIGN.md §4
+# Installs what sohoa needs on a Debian machine and is missing: the Debian packages of the real components
 # that the current features use. Safe to run again: it installs nothing that is already there.
 set -euo pipefail
 
@@ -30,6 +30,14 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "bootstrap: cargo is missing; install the Rust toolchain (rustup) first" >&2; exit 1; }
+# The format and lint checks of .ci/run and `make lint`; rustup's default profile has them, a minimal
+# one does not.
+for check in "fmt rustfmt" "clippy clippy"; do
+  set -- $check
+  if ! cargo "$1" --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+    rustup component add "$2" >/dev/null
+  fi
+done
 
 # Python tools (pikepdf for the tests, OCRmyPDF for the benchmarks) live in ./.venv, reinstalled only
 # when scripts/requirements.txt changes.

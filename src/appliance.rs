@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, RwLockReadGuard};
 use anyhow::Context;
 use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocument, PageRecord};
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
-use domain::{BlobHash, DocumentCode, DocumentMetadata, MetadataDraft, vietnam_now};
+use domain::{BlobHash, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits};
-use search::{Hit, IndexDocument, IndexStatus, SearchIndex, SearchRequest, SearchResults};
+use search::{IndexDocument, IndexStatus, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
@@ -19,6 +19,10 @@ use crate::hotfolder::HotFiles;
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
+
+/// Capturing documents, and following a capture's pages.
+pub const INGEST: crate::ops::Permit =
+    crate::ops::Permit { what: "ingest documents", roles: &[crate::users::Role::Operator, crate::users::Role::Admin] };
 
 /// A document to capture: its metadata and its page files, in physical order.
 pub struct IngestRequest {
@@ -36,7 +40,7 @@ pub struct IngestRequest {
 }
 
 /// What an ingest produced.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
     /// The new document's code.
     pub code: String,
@@ -49,7 +53,7 @@ pub struct IngestReport {
 }
 
 /// Whether search has caught up with a change that is already durable in the archive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchState {
     /// Search shows the change.
@@ -59,8 +63,15 @@ pub enum SearchState {
     Pending,
 }
 
+/// The search index after a rebuild.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct Reindexed {
+    /// The documents indexed.
+    pub documents: u64,
+}
+
 /// One page of an [`IngestReport`].
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PageReport {
     /// Page number from 1.
     pub number: u32,
@@ -146,27 +157,27 @@ impl Appliance {
         &self.data
     }
 
-    /// The archive, for operations not wrapped here (users, audit).
+    /// The archive. For the operations layer and for tests: the front ends reach the archive only
+    /// through operations (a tidy test checks this).
     pub fn archive(&self) -> &Archive {
         &self.archive
     }
 
-    /// The search index.
+    /// The search index. For the operations layer and for tests, like [`archive`](Self::archive).
     pub fn search_index(&self) -> &SearchIndex {
         &self.search
     }
 
     /// Rebuilds the search index from the archive alone: empties it and replays every event.
-    /// Returns the number of documents indexed.
-    pub fn reindex(&self, actor: &str) -> Result<u64, ApplianceError> {
+    pub fn reindex(&self, actor: &str) -> Result<Reindexed, ApplianceError> {
         {
             let _guard = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
             self.search.clear()?;
         }
         self.catch_up_search()?;
         let documents = self.archive.document_count()?;
-        self.archive.audit(actor, "reindex", "search", &format!("{documents} documents"))?;
-        Ok(documents)
+        self.audit(actor, domain::AuditAction::Reindex, "search", &format!("{documents} documents"))?;
+        Ok(Reindexed { documents })
     }
 
     /// The seal keys as they are now.
@@ -217,30 +228,6 @@ impl Appliance {
     /// The PDF signer and the trust anchors of verification.
     pub fn signing(&self) -> &Signing {
         &self.signing
-    }
-
-    /// Replaces the seal key by a new one (the old private key is deleted, its public key kept so
-    /// that everything it sealed still verifies) and records the change in the audit trail.
-    pub fn rotate_key(&self, actor: &str) -> Result<KeyId, ApplianceError> {
-        let old = self.keys().current_id().clone();
-        let new = self.keys.rotate()?;
-        self.archive.audit(actor, "key-change", new.as_str(), &format!("seal key {old} replaced by {new}"))?;
-        Ok(new)
-    }
-
-    /// The public seal keys, for verifiers outside the appliance: every key that ever sealed, the
-    /// current one marked. Reading them is audited like any export.
-    pub fn export_public_keys(&self, actor: &str) -> Result<serde_json::Value, ApplianceError> {
-        let ring = self.keys();
-        let current = ring.current_id();
-        let mut keys: Vec<serde_json::Value> = ring
-            .public_keys()
-            .into_iter()
-            .map(|(id, key)| serde_json::json!({ "id": id.as_str(), "algorithm": "Ed25519", "public_key": key, "current": &id == current }))
-            .collect();
-        keys.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-        self.archive.audit(actor, "key-export", current.as_str(), &format!("{} public keys", keys.len()))?;
-        Ok(serde_json::json!({ "current": current.as_str(), "keys": keys }))
     }
 
     /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
@@ -499,33 +486,6 @@ impl Appliance {
             Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
         Ok(report)
     }
-
-    /// Full-text search, recorded in the audit trail.
-    pub fn search(&self, request: &SearchRequest, actor: &str) -> Result<SearchResults, ApplianceError> {
-        let results = self.search.search(request)?;
-        self.archive.audit(actor, "search", &request.text, &format!("{} results", results.total))?;
-        Ok(results)
-    }
-
-    /// The record of a document, or `NotFound`.
-    pub fn record(&self, code: &DocumentCode) -> Result<DocumentRecord, ApplianceError> {
-        self.archive.record(code)?.ok_or_else(|| ApplianceError::NotFound(format!("no archived document {code}")))
-    }
-
-    /// The archived PDF, its hash checked on read; the access is audited.
-    pub fn pdf(&self, code: &DocumentCode, actor: &str) -> Result<Vec<u8>, ApplianceError> {
-        let record = self.record(code)?;
-        let bytes = self.archive.read_blob(&record.pdf)?;
-        self.archive.audit(actor, "download", &code.to_string(), &format!("pdf {}", record.pdf))?;
-        Ok(bytes)
-    }
-
-    /// The OCR text, page by page; the access is audited.
-    pub fn text(&self, code: &DocumentCode, actor: &str) -> Result<Vec<String>, ApplianceError> {
-        let record = self.record(code)?;
-        self.archive.audit(actor, "view-text", &code.to_string(), "")?;
-        Ok(record.pages.into_iter().map(|p| p.text).collect())
-    }
 }
 
 /// The file of a backup that holds the trust anchors the appliance had, for the administrator to
@@ -545,21 +505,6 @@ pub struct BackupKeys {
 /// and log origin.
 pub fn archive_options(keys: Arc<SealKeys>, config: &Config) -> Result<ArchiveOptions, ApplianceError> {
     Ok(ArchiveOptions { sealer: keys, schedule: config.retention.load()?, origin: config.archive.origin.clone() })
-}
-
-/// A search hit as the CLI's `--json` and the HTTP API give it.
-pub fn hit_json(h: &Hit) -> serde_json::Value {
-    serde_json::json!({
-        "code": h.code.to_string(),
-        "name": h.name,
-        "owner": h.owner,
-        "page": h.page,
-        "score": h.score,
-        "snippet": h.snippet,
-        "type": h.doc_type,
-        "status": h.status,
-        "captured_at": h.captured_at,
-    })
 }
 
 /// What search indexes of an archived document.

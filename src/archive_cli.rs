@@ -1,24 +1,24 @@
-//! The archive's commands (DESIGN.md §5): revocation, holds, retention, disposition, fixity, the
-//! archive log, the audit trail, backup and restore, BagIt export and import. Each prints a short
-//! line per result, or JSON with `--json`.
+//! The archive's commands: revocation, holds, retention, disposition, fixity, the
+//! archive log, the audit trail, backup and restore, BagIt export and import. Each parses its
+//! arguments, runs the operation of [`crate::ops`] and shows its result (see [`crate::cli_output`]).
 
 use std::path::PathBuf;
 
 use archive::{AuditQuery, CouncilDecision, HoldScope, Review};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::Subcommand;
-use domain::{DocumentCode, vietnam_now};
+use domain::DocumentCode;
 use signer::KeyId;
 
-use crate::cli_login::Step;
+use crate::cli_output::{Output, write_file};
+use crate::ops::{Permit, disposition, lifecycle};
 use crate::progress_bar::Progress;
-use crate::users::Role;
-use crate::{Appliance, ApplianceError, SearchState};
+use crate::{Appliance, ApplianceError};
 
 /// The archive's commands, flattened into the CLI's command list.
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
-    /// Revoke a document (R7): its content is kept, verification says revoked.
+    /// Revoke a document: its content is kept, verification says revoked.
     Revoke {
         /// The document code.
         code: String,
@@ -107,7 +107,7 @@ pub enum ArchiveCommand {
         #[arg(long = "expect-key", value_name = "KEY_ID")]
         expect_keys: Vec<KeyId>,
     },
-    /// Export a document or a dossier as a BagIt bag (R8, Circular 13/2023).
+    /// Export a document or a dossier as a BagIt bag, as Circular 13/2023 hands electronic records over.
     Export {
         /// A document code or a dossier code.
         code: String,
@@ -129,29 +129,19 @@ pub enum ArchiveCommand {
 }
 
 impl ArchiveCommand {
-    /// What the command needs of the user who runs it, when it changes a document's life: such a
-    /// step is recorded under a logged-in user of one of these roles (see [`crate::cli_login`]).
-    pub fn step(&self) -> Option<Step> {
-        let step = |what, roles| Some(Step { what, roles });
+    /// Who may run the command. The steps that change a document's life are recorded under a
+    /// logged-in user holding one of the permit's roles (see [`crate::cli_login`]); the others run as
+    /// the system's user when no user is named.
+    pub fn permit(&self) -> Option<Permit> {
         match self {
-            ArchiveCommand::Revoke { .. } => step("revoke documents", Role::REVOKERS),
-            ArchiveCommand::Hold { .. } => step("place holds", Role::ARCHIVISTS),
-            ArchiveCommand::Release { .. } => step("release holds", Role::ARCHIVISTS),
-            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => {
-                step("set retention classes", Role::ARCHIVISTS)
-            }
-            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => {
-                step("mark documents eligible", Role::ARCHIVISTS)
-            }
-            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => {
-                step("review disposition", Role::ARCHIVISTS)
-            }
-            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => {
-                step("request destruction", Role::DESTROYERS)
-            }
-            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => {
-                step("confirm destruction", Role::DESTROYERS)
-            }
+            ArchiveCommand::Revoke { .. } => Some(lifecycle::REVOKE),
+            ArchiveCommand::Hold { .. } => Some(lifecycle::PLACE_HOLD),
+            ArchiveCommand::Release { .. } => Some(lifecycle::RELEASE_HOLD),
+            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => Some(lifecycle::SET_RETENTION),
+            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => Some(disposition::MARK),
+            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => Some(disposition::REVIEW),
+            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => Some(disposition::REQUEST),
+            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => Some(disposition::CONFIRM),
             _ => None,
         }
     }
@@ -242,40 +232,12 @@ fn parse_code(code: &str) -> Result<DocumentCode, ApplianceError> {
     Ok(code.parse()?)
 }
 
-fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) -> Result<(), ApplianceError> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?);
-    } else {
-        println!("{}", text());
-    }
-    Ok(())
-}
-
-fn join(ids: &[KeyId]) -> String {
-    ids.iter().map(KeyId::as_str).collect::<Vec<_>>().join(" ")
-}
-
-/// Brings search up to date after a change that is already archived, saying so when it could not.
-fn index(appliance: &Appliance) {
-    if appliance.index_committed() == SearchState::Pending {
-        eprintln!("{}", crate::cli::SEARCH_PENDING);
-    }
-}
-
-fn hex(h: &[u8]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Runs an archive command. `Ok(false)` when fixity found problems.
-pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bool) -> Result<bool, ApplianceError> {
-    let archive = appliance.archive();
+/// Runs an archive command. `Ok(false)` when the answer is negative: fixity found problems, or a
+/// proof does not verify.
+pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Output) -> Result<bool, ApplianceError> {
     match command {
         ArchiveCommand::Revoke { code, reason } => {
-            let record = archive.revoke(&parse_code(&code)?, &reason, actor)?;
-            index(appliance);
-            print(json, serde_json::json!({ "code": code, "status": record.status.name() }), || {
-                format!("{code} revoked")
-            })?;
+            out.show(&appliance.revoke(&parse_code(&code)?, &reason, actor)?)?
         }
         ArchiveCommand::Hold { document, owner, dossier, doc_type, reason } => {
             let scope = match (document, owner, dossier, doc_type) {
@@ -289,221 +251,53 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, json: bo
                     ));
                 }
             };
-            let (hold, codes) = archive.place_hold(scope, &reason, actor)?;
-            index(appliance);
-            let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
-            print(json, serde_json::json!({ "hold": hold.id, "documents": codes }), || {
-                format!("hold {} on {} documents", hold.id, codes.len())
-            })?;
+            out.show(&appliance.place_hold(scope, &reason, actor)?)?;
         }
-        ArchiveCommand::Release { id } => {
-            let codes = archive.release_hold(id, actor)?;
-            index(appliance);
-            print(
-                json,
-                serde_json::json!({ "hold": id, "released": codes.iter().map(ToString::to_string).collect::<Vec<_>>() }),
-                || format!("hold {id} released from {} documents", codes.len()),
-            )?;
-        }
-        ArchiveCommand::Holds => {
-            let holds = archive.holds()?;
-            let rows: Vec<_> = holds
-                .iter()
-                .map(|h| serde_json::json!({ "id": h.id, "scope": h.scope.to_string(), "reason": h.reason, "by": h.by, "at": h.at, "released": h.released.is_some() }))
-                .collect();
-            print(json, serde_json::json!(rows), || {
-                holds
-                    .iter()
-                    .map(|h| {
-                        format!(
-                            "{}\t{}\t{}\t{}",
-                            h.id,
-                            if h.released.is_some() { "released" } else { "active" },
-                            h.scope,
-                            h.reason
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-        }
-        ArchiveCommand::Retention { command: RetentionCommand::Classes } => {
-            let schedule = archive.schedule();
-            print(json, serde_json::to_value(schedule).map_err(anyhow::Error::from)?, || {
-                let mut lines: Vec<String> = schedule
-                    .classes
-                    .iter()
-                    .map(|c| format!("{}\t{:?}\t{:?}\t{}\t{}", c.id, c.period, c.clock, c.name, c.legal_basis))
-                    .collect();
-                lines.extend(schedule.types.iter().map(|(t, c)| format!("type {t} -> {c}")));
-                lines.push(format!("other types -> {}", schedule.default_class));
-                lines.join("\n")
-            })?;
-        }
+        ArchiveCommand::Release { id } => out.show(&appliance.release_hold(id, actor)?)?,
+        ArchiveCommand::Holds => out.show(&appliance.holds()?)?,
+        ArchiveCommand::Retention { command: RetentionCommand::Classes } => out.show(&appliance.retention_classes())?,
         ArchiveCommand::Retention { command: RetentionCommand::Set { code, class, reason } } => {
-            archive.set_retention_class(&parse_code(&code)?, &class, &reason, actor)?;
-            print(json, serde_json::json!({ "code": code, "retention_class": class }), || {
-                format!("{code}: retention class {class}")
-            })?;
+            out.show(&appliance.set_retention_class(&parse_code(&code)?, &class, &reason, actor)?)?
         }
-        ArchiveCommand::Dispose { command } => dispose(appliance, command, actor, json)?,
+        ArchiveCommand::Dispose { command } => dispose(appliance, command, actor, out)?,
         ArchiveCommand::Fixity { rate } => {
             let mut progress = Progress::new("fixity", "blobs");
-            let report = archive.fixity_with_progress(rate, actor, &mut |done, total| progress.update(done, total))?;
+            let fixity = appliance.fixity(rate, actor, &mut |done, total| progress.update(done, total))?;
             drop(progress);
-            print(json, serde_json::to_value(&report).map_err(anyhow::Error::from)?, || {
-                let mut out = format!(
-                    "{} documents, {} blobs ({} bytes), {} log leaves, {} checkpoints, {} audit entries checked",
-                    report.documents,
-                    report.blobs,
-                    report.bytes,
-                    report.log_leaves,
-                    report.checkpoints,
-                    report.audit_entries
-                );
-                for p in &report.problems {
-                    out.push_str(&format!("\nPROBLEM {p}"));
-                }
-                out.push_str(if report.is_clean() { "\nintact" } else { "\nDAMAGED" });
-                out
-            })?;
-            return Ok(report.is_clean());
+            out.show(&fixity)?;
+            return Ok(fixity.intact);
         }
-        ArchiveCommand::Log { command: LogCommand::Checkpoint } => {
-            let c = archive.checkpoint()?;
-            archive.audit(actor, "log-checkpoint", &c.size.to_string(), &hex(&c.root))?;
-            print(json, serde_json::to_value(&c).map_err(anyhow::Error::from)?, || c.to_note())?;
-        }
+        ArchiveCommand::Log { command: LogCommand::Checkpoint } => out.show(&appliance.checkpoint(actor)?)?,
         ArchiveCommand::Log { command: LogCommand::Prove { code } } => {
-            let proof = archive.prove(&parse_code(&code)?)?;
-            archive.audit(actor, "log-prove", &code, &format!("leaf {}", proof.index))?;
-            let ok = proof.verifies();
-            print(json, serde_json::to_value(&proof).map_err(anyhow::Error::from)?, || {
-                format!(
-                    "leaf {} of {}\n{}path: {}\n{}",
-                    proof.index,
-                    proof.checkpoint.size,
-                    proof.leaf,
-                    proof.path.iter().map(|h| hex(h)).collect::<Vec<_>>().join(" "),
-                    proof.checkpoint.to_note()
-                )
-            })?;
-            return Ok(ok);
+            let proof = appliance.prove(&parse_code(&code)?, actor)?;
+            out.show(&proof)?;
+            return Ok(proof.verifies);
         }
         ArchiveCommand::Log { command: LogCommand::Consistency { from } } => {
-            let proof = archive.prove_consistency(from)?;
-            archive.audit(actor, "log-consistency", &from.to_string(), &proof.to.size.to_string())?;
-            let ok = proof.verifies();
-            print(json, serde_json::to_value(&proof).map_err(anyhow::Error::from)?, || {
-                format!(
-                    "{} -> {}: {}\npath: {}",
-                    proof.from.size,
-                    proof.to.size,
-                    if ok { "consistent" } else { "NOT CONSISTENT" },
-                    proof.path.iter().map(|h| hex(h)).collect::<Vec<_>>().join(" ")
-                )
-            })?;
-            return Ok(ok);
+            let proof = appliance.prove_consistency(from, actor)?;
+            out.show(&proof)?;
+            return Ok(proof.verifies);
         }
         ArchiveCommand::Audit { target, actor: by, from, until } => {
-            let entries = archive.audit_query(&AuditQuery { target, actor: by, from, until })?;
-            let rows: Vec<_> = entries
-                .iter()
-                .map(|e| serde_json::json!({ "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail, "hash": hex(&e.hash), "key": e.seal.key }))
-                .collect();
-            print(json, serde_json::json!(rows), || {
-                entries
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{}\t{}\t{}\t{}\t{}\t{}",
-                            e.seq,
-                            e.at.to_rfc3339(),
-                            e.actor,
-                            e.action,
-                            e.target,
-                            e.detail
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
+            out.show(&appliance.audit_query(&AuditQuery { target, actor: by, from, until }, actor)?)?
         }
-        ArchiveCommand::Backup { dir } => {
-            let keys = appliance.backup(&dir, actor)?;
-            print(json, serde_json::json!({ "backup": dir, "keys": keys }), || {
-                let mut out = format!(
-                    "backup written to {}\nseal keys of this appliance (a restore must name them): {}",
-                    dir.display(),
-                    join(&keys.own)
-                );
-                for (id, sender) in &keys.foreign {
-                    out.push_str(&format!("\nforeign seal key {id} of {sender}"));
-                }
-                out
-            })?;
-        }
+        ArchiveCommand::Backup { dir } => out.show(&appliance.write_backup(&dir, actor)?)?,
         ArchiveCommand::Restore { .. } => unreachable!("restore runs before the appliance is opened"),
-        ArchiveCommand::Export { code, out } => {
+        ArchiveCommand::Export { code, out: dir } => {
             let mut progress = Progress::new("export", "documents");
-            let codes = appliance.export_bag(&code, &out, actor, &mut |done, total| progress.update(done, total))?;
+            let exported = appliance.export(&code, &dir, actor, &mut |done, total| progress.update(done, total))?;
             drop(progress);
-            print(json, serde_json::json!({ "bag": out, "documents": codes }), || {
-                format!("{} documents exported to {}", codes.len(), out.display())
-            })?;
+            out.show(&exported)?;
         }
-        ArchiveCommand::Import { dir, trust_keys } => {
-            let codes = appliance.import_bag(&dir, &trust_keys, actor)?;
-            print(json, serde_json::json!({ "imported": codes }), || {
-                format!("{} documents imported: {}", codes.len(), codes.join(" "))
-            })?;
-        }
+        ArchiveCommand::Import { dir, trust_keys } => out.show(&appliance.import(&dir, &trust_keys, actor)?)?,
     }
     Ok(true)
 }
 
-fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bool) -> Result<(), ApplianceError> {
-    let archive = appliance.archive();
+fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, out: Output) -> Result<(), ApplianceError> {
     match command {
-        DisposeCommand::Mark { today } => {
-            let now = vietnam_now().date_naive();
-            // A day in the future would make documents eligible before their time: it is a look
-            // ahead only. (Destruction is also judged against the real date, whatever is marked.)
-            if let Some(ahead) = today.filter(|day| *day > now) {
-                let codes: Vec<String> = archive.eligible_by(ahead)?.iter().map(ToString::to_string).collect();
-                return print(
-                    json,
-                    serde_json::json!({ "eligible_by": ahead, "documents": codes, "marked": false }),
-                    || {
-                        format!(
-                            "{} documents will be eligible by {ahead} (a look ahead: nothing is marked) {}",
-                            codes.len(),
-                            codes.join(" ")
-                        )
-                    },
-                );
-            }
-            let codes = archive.mark_eligible(today.unwrap_or(now), actor)?;
-            index(appliance);
-            let codes: Vec<String> = codes.iter().map(ToString::to_string).collect();
-            print(json, serde_json::json!({ "eligible": codes }), || {
-                format!("{} documents newly eligible {}", codes.len(), codes.join(" "))
-            })
-        }
-        DisposeCommand::List => {
-            let queue = archive.disposition_queue()?;
-            let rows: Vec<_> = queue
-                .iter()
-                .map(|r| serde_json::json!({ "code": r.code.to_string(), "name": r.metadata.name(), "retention_class": r.lifecycle.retention_class, "disposition": format!("{:?}", r.lifecycle.disposition) }))
-                .collect();
-            print(json, serde_json::json!(rows), || {
-                queue
-                    .iter()
-                    .map(|r| format!("{}\t{}\t{:?}", r.code, r.lifecycle.retention_class, r.lifecycle.disposition))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-        }
+        DisposeCommand::Mark { today } => out.show(&appliance.mark_eligible(today, actor)?),
+        DisposeCommand::List => out.show(&appliance.disposition_list()?),
         DisposeCommand::Review { code, approve, keep_until, reason } => {
             let review = match (approve, keep_until) {
                 (true, _) => Review::Approve,
@@ -512,34 +306,19 @@ fn dispose(appliance: &Appliance, command: DisposeCommand, actor: &str, json: bo
                     return Err(ApplianceError::Input("say --approve or --keep-until DATE --reason WHY".into()));
                 }
             };
-            let record = archive.review(&parse_code(&code)?, review, actor)?;
-            print(
-                json,
-                serde_json::json!({ "code": code, "disposition": format!("{:?}", record.lifecycle.disposition) }),
-                || format!("{code}: {:?}", record.lifecycle.disposition),
-            )
+            out.show(&appliance.review(&parse_code(&code)?, review, actor)?)
         }
         DisposeCommand::Request { code, decision, decision_date } => {
-            archive.request_destruction(
-                &parse_code(&code)?,
-                CouncilDecision { number: decision, date: decision_date },
-                actor,
-            )?;
-            print(json, serde_json::json!({ "code": code, "requested": true }), || {
-                format!("{code}: destruction requested; a second person must confirm it")
-            })
+            let decision = CouncilDecision { number: decision, date: decision_date };
+            out.show(&appliance.request_destruction(&parse_code(&code)?, decision, actor)?)
         }
         DisposeCommand::Confirm { code, report } => {
-            let r = archive.confirm_destruction(&parse_code(&code)?, actor)?;
-            index(appliance);
-            let value = serde_json::json!({ "report": serde_json::from_str::<serde_json::Value>(&r.json).map_err(anyhow::Error::from)?, "seal": { "text": r.seal.text, "signature": hex(&r.seal.signature), "key": r.seal.key } });
+            let destroyed = appliance.confirm_destruction(&parse_code(&code)?, actor)?;
             if let Some(path) = report {
-                crate::cli::write_file(
-                    &path,
-                    serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?.as_bytes(),
-                )?;
+                let json = serde_json::to_string_pretty(&destroyed).map_err(anyhow::Error::from)?;
+                write_file(&path, json.as_bytes())?;
             }
-            print(json, value, || format!("{code} destroyed; report sealed by key {}", r.seal.key))
+            out.show(&destroyed)
         }
     }
 }

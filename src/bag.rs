@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use archive::{DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, LogLeaf, NewDocument, Revocation};
-use domain::{BlobHash, DocumentCode, DossierCode};
+use domain::{AuditAction, BlobHash, DocumentCode, DossierCode};
 use sha2::{Digest, Sha256};
 use signer::{KeyId, KeyRing, Manifest, PageSeal, PublicSealKey, Sealed, SignerError, metadata_digest};
 
@@ -223,7 +223,7 @@ impl Appliance {
                 pretty(&self.archive().audit_trail(Some(&code.to_string()))?).as_bytes(),
             )?;
             bag.payload(&format!("{base}/proof.json"), pretty(&self.archive().prove(code)?).as_bytes())?;
-            self.archive().audit(actor, "export", &code.to_string(), &format!("BagIt bag {}", out.display()))?;
+            self.audit(actor, AuditAction::Export, &code.to_string(), &format!("BagIt bag {}", out.display()))?;
             names.push(code.to_string());
             progress(names.len() as u64, codes.len() as u64);
         }

@@ -1,4 +1,4 @@
-//! The command line: `sohoa [--data DIR] [--json] <command>` (DESIGN.md §5). Each command runs the
+//! The command line: `sohoa [--data DIR] [--json] <command>`. Each command runs the
 //! same [`Appliance`] operation the HTTP API runs.
 
 use std::net::SocketAddr;
@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
-use crate::appliance::hit_json;
 use crate::archive_cli::ArchiveCommand;
-use crate::cli_login::{self, Step};
+use crate::cli_login;
+use crate::cli_output::{Output, Show, write_file};
 use crate::config::Config;
 use crate::input::MetadataFields;
-use crate::users::{self, Role};
-use crate::{Appliance, ApplianceError, IngestRequest, VerifyReport};
+use crate::ops::accounts;
+use crate::ops::transfer::Restored;
+use crate::users::Role;
+use crate::{Appliance, ApplianceError, IngestRequest};
 
 /// sohoa: captures paper dossiers, OCRs, seals, archives and indexes them.
 #[derive(Debug, Parser)]
@@ -90,8 +92,8 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
-    /// Reuse (R10): look up an owner's documents in force, record that a dossier reuses one, or
-    /// report the reuse rate per month.
+    /// Reuse what citizens already handed in: look up an owner's documents in force, record that a
+    /// dossier reuses one, or report the reuse rate per month.
     Reuse(ReuseArgs),
     /// Rebuild the search index from the archive alone.
     Reindex,
@@ -210,7 +212,7 @@ pub struct ScanArgs {
     /// color, gray or lineart.
     #[arg(long)]
     mode: Option<scanner_driver::ColorMode>,
-    /// Resolution in dpi (R1: at least 200).
+    /// Resolution in dpi (the law asks for at least 200).
     #[arg(long, default_value_t = 300)]
     resolution: u32,
     /// Paper size: a4, a5, a3, letter, legal, or WIDTHxHEIGHT in mm.
@@ -263,48 +265,11 @@ pub struct IngestArgs {
     files: Vec<PathBuf>,
 }
 
-/// What the command line says when a change is archived but search could not show it yet.
-pub(crate) const SEARCH_PENDING: &str =
-    "archived; search could not be brought up to date and will show it once it catches up";
-
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-/// A new document as `ingest` and `scan` print it: its code on a line of its own, each page flagged
-/// for review on standard error; or the whole report as JSON.
-fn print_ingest_report(report: &crate::IngestReport, json: bool) -> anyhow::Result<()> {
-    if json {
-        return print_json(report);
-    }
-    for page in &report.pages {
-        for flag in &page.flags {
-            eprintln!("page {} flagged for review: {flag}", page.number);
-        }
-    }
-    if report.search == crate::SearchState::Pending {
-        eprintln!("{SEARCH_PENDING}");
-    }
-    println!("{}", report.code);
-    Ok(())
-}
-
-fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
-    if json {
-        return print_json(report);
-    }
-    for c in &report.checks {
-        println!("{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail);
-    }
-    println!("{}", if report.valid { "valid" } else { "INVALID" });
-    Ok(())
-}
-
 /// Runs a command. `Ok(false)` means the command ran but its answer is negative (verification
 /// failed), which the binary turns into a non-zero exit.
 pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let user = cli.user.clone();
+    let out = Output { json: cli.json };
     if let Command::Serve { listen } = cli.command {
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         crate::server::serve(appliance, listen)?;
@@ -330,93 +295,33 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 eprintln!("page {}: {:?}", p.page, p.stage);
             }
         })?;
-        print_ingest_report(&report, cli.json)?;
+        out.show(&report)?;
         return Ok(true);
     }
     if let Command::Archive(ArchiveCommand::Restore { dir, expect_keys }) = &cli.command {
         // The restored appliance's users come from the backup: nobody can log in before it exists.
         let actor = format!("cli:{}", cli_login::system_user());
         let report = Appliance::restore(&cli.data, dir, expect_keys, &Config::load(cli.config.as_deref())?, &actor)?;
-        println!("restored {} documents from {}; fixity: intact", report.documents, dir.display());
+        out.show(&Restored::of(dir, &report))?;
         return Ok(true);
     }
     if let Command::Hotfolder = &cli.command {
-        let listing = crate::hotfolder::list_state(&cli.data, &Config::load(cli.config.as_deref())?)?;
-        if cli.json {
-            print_json(&listing)?;
-        } else {
-            println!("{} files wait for confirmation", listing.pending.len());
-            for f in &listing.pending {
-                println!(
-                    "{}\t{}\t{} {} {:?}\t{} bytes\t{}",
-                    f.id,
-                    f.received_at,
-                    f.owner.as_deref().unwrap_or("-"),
-                    f.doc_type,
-                    f.name,
-                    f.size,
-                    f.file_name
-                );
-            }
-            println!("{} recent refusals", listing.failed.len());
-            for f in &listing.failed {
-                println!("{}\t{}\t{}\t{}", f.id, f.received_at, f.file_name, f.reason);
-            }
-        }
+        out.show(&crate::hotfolder::list_state(&cli.data, &Config::load(cli.config.as_deref())?)?)?;
         return Ok(true);
     }
     let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
-    let step = match &cli.command {
-        Command::Archive(command) => command.step(),
+    let permit = match &cli.command {
+        Command::Archive(command) => command.permit(),
         // The first account is made without a login; after that, only an admin manages users.
-        Command::Users { .. } if appliance.archive().has_users()? => {
-            Some(Step { what: "manage users", roles: &[Role::Admin] })
-        }
+        Command::Users { .. } if appliance.has_users()? => Some(accounts::MANAGE_USERS),
         _ => None,
     };
-    let actor = cli_login::actor(&appliance, user.as_deref(), step)?;
+    let actor = cli_login::actor(&appliance, user.as_deref(), permit)?;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
-        Command::Scanners { options } => {
-            let sane = scanner_driver::Sane::get()?;
-            match options {
-                None => {
-                    let devices = sane.devices()?;
-                    if json {
-                        print_json(&devices.iter().map(|d| serde_json::json!({ "name": d.name, "vendor": d.vendor, "model": d.model, "kind": d.kind })).collect::<Vec<_>>())?;
-                    } else if devices.is_empty() {
-                        eprintln!(
-                            "no scanner found (SANE backends are configured in {})",
-                            std::env::var("SANE_CONFIG_DIR").unwrap_or_else(|_| "/etc/sane.d".into())
-                        );
-                    } else {
-                        for d in &devices {
-                            println!("{}\t{} {} ({})", d.name, d.vendor, d.model, d.kind);
-                        }
-                    }
-                }
-                Some(device) => {
-                    let scanner = sane.open(&device, &appliance.scanner_config().quirk_rules())?;
-                    let options = scanner.options();
-                    if json {
-                        print_json(&options.iter().map(|o| serde_json::json!({ "name": o.name, "title": o.title, "value": o.value, "settable": o.settable, "allowed": format!("{:?}", o.constraint) })).collect::<Vec<_>>())?;
-                    } else {
-                        for o in options.iter().filter(|o| o.settable) {
-                            let allowed = match &o.constraint {
-                                scanner_driver::Constraint::Strings(list) => list.join("|"),
-                                scanner_driver::Constraint::Numbers(list) => {
-                                    list.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("|")
-                                }
-                                scanner_driver::Constraint::Range { min, max, .. } => format!("{min}..{max}"),
-                                scanner_driver::Constraint::None => String::new(),
-                            };
-                            println!("{}\t{}\t{}\t{}", o.name, o.value.as_deref().unwrap_or("-"), allowed, o.title);
-                        }
-                    }
-                }
-            }
-        }
+        Command::Scanners { options: None } => out.show(&crate::scan::scanners()?)?,
+        Command::Scanners { options: Some(device) } => out.show(&appliance.scanner_options(&device)?)?,
         Command::Scan(args) => {
             let draft = args.fields.draft(args.operator.clone().unwrap_or_else(cli_login::system_user))?;
             let settings = args.settings()?;
@@ -425,37 +330,18 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 crate::scan::scan_document(&appliance, &args.device, &settings, draft, actor.clone(), &mut |page| {
                     eprintln!("scanned {} ({}×{} at {:.0} dpi)", page.origin(), page.width, page.height, page.dpi.x);
                 })?;
-            print_ingest_report(&report, json)?;
+            out.show(&report)?;
         }
-        Command::Search(args) => {
-            let hits = appliance.search(&args.request(), &actor)?.hits;
-            if json {
-                print_json(&hits.iter().map(hit_json).collect::<Vec<_>>())?;
-            } else {
-                for h in &hits {
-                    println!("{}\tpage {}\t{}", h.code, h.page, h.name);
-                }
-            }
-        }
+        Command::Search(args) => out.show(&appliance.search(args.request(), None, &actor)?)?,
         Command::Get { code, output } => {
             let code: DocumentCode = code.parse()?;
             let bytes = appliance.pdf(&code, &actor)?;
             write_file(&output, &bytes)?;
             if json {
-                print_json(&serde_json::json!({ "code": code.to_string(), "path": output, "bytes": bytes.len() }))?;
+                out.show(&Written { code: code.to_string(), path: output, bytes: bytes.len() })?;
             }
         }
-        Command::Text { code } => {
-            let code: DocumentCode = code.parse()?;
-            let pages = appliance.text(&code, &actor)?;
-            if json {
-                print_json(&pages)?;
-            } else {
-                for (i, text) in pages.iter().enumerate() {
-                    println!("--- page {} ---\n{text}", i + 1);
-                }
-            }
-        }
+        Command::Text { code } => out.show(&PageTexts(appliance.text(&code.parse()?, &actor)?))?,
         Command::Verify { target } => {
             let path = Path::new(&target);
             let report = if path.is_file() {
@@ -468,78 +354,58 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 })?;
                 appliance.verify_code(&code, &actor)?
             };
-            print_report(&report, json)?;
+            out.show(&report)?;
             return Ok(report.valid);
         }
-        Command::Keys { command: KeysCommand::Export } => print_json(&appliance.export_public_keys(&actor)?)?,
-        Command::Keys { command: KeysCommand::Rotate } => println!("{}", appliance.rotate_key(&actor)?),
-        Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor, json),
-        Command::Reuse(args) => reuse(&appliance, args, &actor, json)?,
-        Command::Reindex => {
-            let documents = appliance.reindex(&actor)?;
-            if json {
-                print_json(&serde_json::json!({ "documents": documents }))?;
-            } else {
-                println!("search index rebuilt: {documents} documents");
-            }
-        }
+        Command::Keys { command: KeysCommand::Export } => out.show(&appliance.export_public_keys(&actor)?)?,
+        Command::Keys { command: KeysCommand::Rotate } => out.show(&appliance.rotate_key(&actor)?)?,
+        Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor, out),
+        Command::Reuse(args) => reuse(&appliance, args, &actor, out)?,
+        Command::Reindex => out.show(&appliance.reindex(&actor)?)?,
         Command::Users { command: UsersCommand::Add { name, role } } => {
             let role: Role = role.parse()?;
             let password = cli_login::read_secret(&format!("new password for {name}"))?;
-            users::set_user(appliance.archive(), &name, role, &password)?;
-            appliance.archive().audit(&actor, "user-set", &name, role.as_str())?;
+            out.show(&appliance.set_user(&name, role, &password, &actor)?)?;
         }
     }
     Ok(true)
 }
 
-fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, json: bool) -> Result<(), ApplianceError> {
+fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, out: Output) -> Result<(), ApplianceError> {
     let start_of = crate::reuse::start_of_day;
     if let Some(owner) = args.owner {
         let owner = owner.parse()?;
         let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
         let valid_on = args.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
-        let found = appliance.reuse(&owner, doc_type.as_ref(), valid_on, actor)?;
-        if json {
-            return print_json(&found).map_err(Into::into);
-        }
-        for c in &found {
-            let d = &c.document;
-            let until = d.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
-            let verdict = if c.verified {
-                "verified".to_owned()
-            } else {
-                format!("NOT VERIFIED ({})", c.failed_checks.join(", "))
-            };
-            println!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status);
-        }
+        out.show(&appliance.reuse(&owner, doc_type.as_ref(), valid_on, actor)?)
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
-        appliance.record_reuse(&code.parse()?, &dossier.parse()?, actor)?;
-        if json {
-            print_json(&serde_json::json!({ "code": code, "dossier": dossier, "reused": true }))?;
-        }
+        out.show(&appliance.record_reuse(&code.parse()?, &dossier.parse()?, actor)?)
     } else {
-        let rates = appliance.reuse_report(args.from.and_then(start_of), args.until.and_then(start_of), actor)?;
-        if json {
-            return print_json(&rates).map_err(Into::into);
-        }
-        for r in &rates {
-            let percent = if r.dossiers == 0 { 0.0 } else { 100.0 * r.with_reuse as f64 / r.dossiers as f64 };
-            println!("{}\t{} dossiers\t{} with reuse\t{percent:.1}%", r.month, r.dossiers, r.with_reuse);
-        }
+        out.show(&appliance.reuse_report(args.from.and_then(start_of), args.until.and_then(start_of), actor)?)
     }
-    Ok(())
 }
 
-/// Writes a file so that a reader never sees half of it: temporary name, sync, rename.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApplianceError> {
-    use std::io::Write;
-    let tmp = path.with_extension("sohoa-tmp");
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ApplianceError::Input(format!("{}: cannot write: {e}", path.display()))
-    })
+/// A document's signed PDF written to a file.
+#[derive(serde::Serialize)]
+struct Written {
+    code: String,
+    path: PathBuf,
+    bytes: usize,
+}
+
+impl Show for Written {
+    fn text(&self) -> String {
+        String::new()
+    }
+}
+
+/// A document's OCR text, page by page.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct PageTexts(Vec<String>);
+
+impl Show for PageTexts {
+    fn text(&self) -> String {
+        self.0.iter().zip(1..).map(|(text, n)| format!("--- page {n} ---\n{text}")).collect::<Vec<_>>().join("\n")
+    }
 }

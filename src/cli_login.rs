@@ -7,41 +7,33 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use crate::users::{self, Role};
+use crate::ops::Permit;
+use crate::users::Login;
 use crate::{Appliance, ApplianceError};
 
-/// What a command needs of the user who runs it.
-#[derive(Debug, Clone, Copy)]
-pub struct Step {
-    /// What the command does, for messages: "revoke documents".
-    pub what: &'static str,
-    /// The roles that may do it.
-    pub roles: &'static [Role],
-}
-
 /// The actor a command is recorded under. With `user`, the user logs in (password from the
-/// terminal or standard input) and must hold one of the step's roles; a `step` without `user` is
-/// refused. Without either, the system's login name.
-pub fn actor(appliance: &Appliance, user: Option<&str>, step: Option<Step>) -> Result<String, ApplianceError> {
+/// terminal or standard input; the login is audited from `cli`) and must hold one of the permit's
+/// roles; a `permit` without `user` is refused. Without either, the system's login name.
+pub fn actor(appliance: &Appliance, user: Option<&str>, permit: Option<Permit>) -> Result<String, ApplianceError> {
     let Some(name) = user else {
-        return match step {
-            Some(step) => Err(ApplianceError::Input(format!(
+        return match permit {
+            Some(permit) => Err(ApplianceError::Input(format!(
                 "to {} say who you are with --user NAME (the password is then read from the terminal or standard input)",
-                step.what
+                permit.what
             ))),
             None => Ok(format!("cli:{}", system_user())),
         };
     };
     let password = read_secret(&format!("password for {name}"))?;
-    let users::Login::Accepted(role) = users::authenticate(appliance.archive(), name, &password)? else {
+    let Login::Accepted(role) = appliance.log_in(name, &password, "cli")? else {
         return Err(ApplianceError::Input(format!("login as {name:?} failed: wrong user name or password")));
     };
-    if let Some(step) = step.filter(|s| !s.roles.contains(&role)) {
-        let allowed: Vec<&str> = step.roles.iter().map(|r| r.as_str()).collect();
+    if let Some(permit) = permit.filter(|p| !p.allows(role)) {
+        let allowed: Vec<&str> = permit.roles.iter().map(|r| r.as_str()).collect();
         return Err(ApplianceError::Input(format!(
             "{name} is {role}; only {} may {}",
             allowed.join(" or "),
-            step.what
+            permit.what
         )));
     }
     Ok(name.to_owned())

@@ -32,7 +32,7 @@
 //!
 //! [scanner]
 //! test_scanner = false                      # SANE's virtual `test` scanner (on by default, for trying sohoa out)
-//! refuse_low_dpi = false                    # R1: pages below 200 dpi are flagged for review, or with this refused
+//! refuse_low_dpi = false                    # pages below the legal 200 dpi are flagged for review, or with this refused
 //! [[scanner.quirks]]                        # models whose SANE backend delivers duplex backs upside down
 //! vendor = "Canon"
 //! model_prefix = "DR-C"

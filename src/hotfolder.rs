@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
+use domain::AuditAction;
 use scanner_driver::{DriverError, Fault, HotFileId, HotFolder, HotState, PendingPage, Stage};
 use serde::{Deserialize, Serialize};
 
@@ -59,8 +60,14 @@ impl HotFiles {
     }
 }
 
+/// Seeing the hot folder's waiting files and refusals, and confirming or rejecting a file.
+pub const DECIDE: crate::ops::Permit = crate::ops::Permit {
+    what: "decide on hot-folder files",
+    roles: &[crate::users::Role::Operator, crate::users::Role::Admin],
+};
+
 /// A file waiting for an operator, with the metadata its name gives.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PendingFile {
     /// Its id: the BLAKE3 hash of its content, in hex.
     pub id: String,
@@ -80,7 +87,7 @@ pub struct PendingFile {
 }
 
 /// A file that was refused, with why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FailedFile {
     /// Its id: the BLAKE3 hash of its content, in hex.
     pub id: String,
@@ -93,7 +100,7 @@ pub struct FailedFile {
 }
 
 /// What operators see of the hot folder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HotFolderListing {
     /// Files waiting for confirmation, oldest first.
     pub pending: Vec<PendingFile>,
@@ -102,7 +109,7 @@ pub struct HotFolderListing {
 }
 
 /// What an operator corrects of the metadata a file's name gives; what is not given is kept.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HotCorrections {
     /// The owner (empty: none).
@@ -133,7 +140,7 @@ pub struct HotReject {
 }
 
 /// A confirmed file and the document it became.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HotConfirmed {
     /// The file's id.
     pub id: String,
@@ -144,7 +151,7 @@ pub struct HotConfirmed {
 }
 
 /// A rejected file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HotRejected {
     /// The file's id.
     pub id: String,
@@ -366,9 +373,9 @@ impl Appliance {
         match self.ingest(request, &mut |_| {}) {
             Ok(document) => {
                 state.move_to(&id, Stage::Pending, Stage::Done)?;
-                self.archive().audit(
+                self.audit(
                     actor,
-                    "hotfolder-confirm",
+                    AuditAction::HotfolderConfirm,
                     &document.code,
                     &format!("hot-folder file {file_name:?} (blake3 {id})"),
                 )?;
@@ -377,9 +384,9 @@ impl Appliance {
             Err(e @ (ApplianceError::Input(_) | ApplianceError::NotFound(_))) => {
                 let reason = e.to_string();
                 state.fail(&id, Stage::Pending, &reason)?;
-                self.archive().audit(
+                self.audit(
                     actor,
-                    "hotfolder-refused",
+                    AuditAction::HotfolderRefused,
                     id.as_str(),
                     &format!("hot-folder file {file_name:?}: {reason}"),
                 )?;
@@ -410,9 +417,9 @@ impl Appliance {
                 e.into()
             }
         })?;
-        self.archive().audit(
+        self.audit(
             actor,
-            "hotfolder-reject",
+            AuditAction::HotfolderReject,
             id.as_str(),
             &format!("hot-folder file {file_name:?}: {reason}"),
         )?;

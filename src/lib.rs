@@ -12,11 +12,13 @@ pub mod archive_cli;
 mod bag;
 pub mod cli;
 pub mod cli_login;
+pub mod cli_output;
 pub mod config;
 pub mod error;
 pub mod hotfolder;
 pub mod input;
 pub mod jobs;
+pub mod ops;
 mod progress_bar;
 pub mod reuse;
 pub mod scan;
@@ -29,3 +31,8 @@ pub mod verify;
 pub use appliance::{Appliance, IngestReport, IngestRequest, SearchState};
 pub use error::ApplianceError;
 pub use verify::{Check, VerifyReport};
+
+/// Lower-case hex of bytes, as hashes and signatures are shown.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

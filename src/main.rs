@@ -7,15 +7,15 @@ use sohoa::cli::{Cli, run};
 
 fn main() -> ExitCode {
     // Tesseract runs one engine per worker; OpenMP threads inside each would multiply wall time on a
-    // small machine (DESIGN.md §4: one page went from 2.3 s to 18 s). libgomp reads its environment
+    // small machine (one page went from 2.3 s to 18 s when measured). libgomp reads its environment
     // when it is loaded, before `main`, so setting the variable here would be too late: instead the
     // process starts itself again with the variable set. `exec` returns only if that fails, and then
     // sohoa runs on with OpenMP's defaults rather than not at all.
-    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
-        if let Ok(exe) = std::env::current_exe() {
-            let error = Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
-            eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
-        }
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none()
+        && let Ok(exe) = std::env::current_exe()
+    {
+        let error = Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+        eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
     }
     // SAFETY: the process has one thread here (libgomp starts its threads on first use, and nothing
     // else has run yet).
@@ -27,13 +27,12 @@ fn main() -> ExitCode {
         cli.command,
         sohoa::cli::Command::Serve { .. } | sohoa::cli::Command::Scanners { .. } | sohoa::cli::Command::Scan(_)
     );
-    if scans {
-        if let Err(e) =
+    if scans
+        && let Err(e) =
             sohoa::scan::scanner_config(cli.config.as_deref()).and_then(|c| sohoa::scan::configure_sane(&cli.data, &c))
-        {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            return ExitCode::from(2);
-        }
+    {
+        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        return ExitCode::from(2);
     }
     if matches!(cli.command, sohoa::cli::Command::Serve { .. }) {
         sohoa::server::init_tracing();

@@ -1,4 +1,4 @@
-//! Progress of long work on the command line (DESIGN.md §5): a bar with rate and ETA when standard
+//! Progress of long work on the command line: a bar with rate and ETA when standard
 //! error is a terminal, plain lines at most every few seconds otherwise (logs, CI, pipes).
 
 use std::io::IsTerminal;

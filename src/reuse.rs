@@ -6,11 +6,23 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use archive::{AuditQuery, DocumentStatus};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{DocumentCode, DocumentTypeCode, DossierCode, OwnerId};
+use domain::{AuditAction, DocumentCode, DocumentTypeCode, DossierCode, OwnerId};
 use search::ReuseHit;
 use serde::Serialize;
 
+use crate::ops::Permit;
+use crate::users::Role;
 use crate::{Appliance, ApplianceError};
+
+/// Looking up an owner's documents for reuse, at the counter.
+pub const LOOKUP: Permit = Permit { what: "look up documents for reuse", roles: COUNTER };
+/// Recording that a dossier reuses a document.
+pub const RECORD: Permit = Permit { what: "record reuse", roles: COUNTER };
+/// Reading the reuse rate.
+pub const REPORT: Permit =
+    Permit { what: "read the reuse report", roles: &[Role::Officer, Role::Auditor, Role::Admin] };
+/// The counter's roles.
+const COUNTER: &[Role] = &[Role::Operator, Role::Officer, Role::Admin];
 
 /// A document found for reuse, with the outcome of verifying it now.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +47,37 @@ pub struct ReuseRate {
     pub with_reuse: usize,
 }
 
-const REUSE: &str = "reuse";
+/// The owner's documents in force, each verified now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReuseLookup {
+    /// The day they are in force on.
+    pub valid_on: NaiveDate,
+    /// The documents, each with the outcome of verifying it.
+    #[schema(value_type = Vec<Object>)]
+    pub documents: Vec<ReuseCandidate>,
+}
+
+/// A reuse recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReuseRecorded {
+    /// The document reused.
+    pub code: String,
+    /// The dossier that reuses it.
+    pub dossier: String,
+    /// Always true: the reuse is in the audit trail.
+    pub reused: bool,
+}
+
+/// The reuse rate per month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReuseReport {
+    /// Each month with dossiers, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub months: Vec<ReuseRate>,
+}
+
+const REUSE: &str = AuditAction::Reuse.as_str();
+const INGEST: &str = AuditAction::Ingest.as_str();
 
 /// Midnight at the start of `day`, Vietnam time: the bounds of report periods.
 pub fn start_of_day(day: NaiveDate) -> Option<DateTime<FixedOffset>> {
@@ -51,26 +93,33 @@ impl Appliance {
         doc_type: Option<&DocumentTypeCode>,
         valid_on: NaiveDate,
         actor: &str,
-    ) -> Result<Vec<ReuseCandidate>, ApplianceError> {
+    ) -> Result<ReuseLookup, ApplianceError> {
         let hits = self.search_index().reuse(owner.as_str(), doc_type.map(DocumentTypeCode::as_str), valid_on)?;
-        self.archive().audit(
+        self.audit(
             actor,
-            "reuse-lookup",
+            AuditAction::ReuseLookup,
             owner.as_str(),
             &format!("valid on {valid_on}: {} documents", hits.len()),
         )?;
-        hits.into_iter()
+        let documents = hits
+            .into_iter()
             .map(|document: ReuseHit| {
                 let report = self.verify_code(&document.code, actor)?;
                 let failed_checks = report.checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect();
                 Ok(ReuseCandidate { document, verified: report.valid, failed_checks })
             })
-            .collect()
+            .collect::<Result<_, ApplianceError>>()?;
+        Ok(ReuseLookup { valid_on, documents })
     }
 
     /// Records that dossier `dossier` reuses document `code` instead of a resubmitted copy. The
     /// document must be in force: active (held or not) and valid today.
-    pub fn record_reuse(&self, code: &DocumentCode, dossier: &DossierCode, actor: &str) -> Result<(), ApplianceError> {
+    pub fn record_reuse(
+        &self,
+        code: &DocumentCode,
+        dossier: &DossierCode,
+        actor: &str,
+    ) -> Result<ReuseRecorded, ApplianceError> {
         let record = self.record(code)?;
         if record.status != DocumentStatus::Active {
             return Err(ApplianceError::Input(format!(
@@ -79,15 +128,13 @@ impl Appliance {
             )));
         }
         let today = domain::vietnam_now().date_naive();
-        if let domain::Validity::Until(end) = record.metadata.validity() {
-            if end < today {
-                return Err(ApplianceError::Input(format!(
-                    "document {code} was valid until {end} and cannot be reused"
-                )));
-            }
+        if let domain::Validity::Until(end) = record.metadata.validity()
+            && end < today
+        {
+            return Err(ApplianceError::Input(format!("document {code} was valid until {end} and cannot be reused")));
         }
-        self.archive().audit(actor, REUSE, &code.to_string(), &dossier.to_string())?;
-        Ok(())
+        self.audit(actor, AuditAction::Reuse, &code.to_string(), &dossier.to_string())?;
+        Ok(ReuseRecorded { code: code.to_string(), dossier: dossier.to_string(), reused: true })
     }
 
     /// The reuse rate per month between `from` and `until` (audit times, `until` excluded): of the
@@ -98,7 +145,7 @@ impl Appliance {
         from: Option<DateTime<FixedOffset>>,
         until: Option<DateTime<FixedOffset>>,
         actor: &str,
-    ) -> Result<Vec<ReuseRate>, ApplianceError> {
+    ) -> Result<ReuseReport, ApplianceError> {
         let entries = self.archive().audit_query(&AuditQuery { from, until, ..AuditQuery::default() })?;
         let mut first_seen: BTreeMap<String, String> = BTreeMap::new();
         let mut reusing: BTreeSet<String> = BTreeSet::new();
@@ -109,7 +156,7 @@ impl Appliance {
                     reusing.insert(e.detail.clone());
                     Some(e.detail)
                 }
-                "ingest" => e
+                INGEST => e
                     .target
                     .parse::<DocumentCode>()
                     .ok()
@@ -127,7 +174,7 @@ impl Appliance {
             rate.dossiers += 1;
             rate.with_reuse += usize::from(reusing.contains(&dossier));
         }
-        self.archive().audit(actor, "reuse-report", "", &format!("{} months", months.len()))?;
-        Ok(months.into_values().collect())
+        self.audit(actor, AuditAction::ReuseReport, "", &format!("{} months", months.len()))?;
+        Ok(ReuseReport { months: months.into_values().collect() })
     }
 }

@@ -134,3 +134,86 @@ pub fn scan_document(
 pub fn scanner_config(config: Option<&Path>) -> anyhow::Result<ScannerConfig> {
     Ok(Config::load(config)?.scanner)
 }
+
+/// The scanners SANE sees.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Scanners {
+    /// Each device, by the name to open it by.
+    pub devices: Vec<ScannerView>,
+    /// Where SANE's backends are configured, for the message when there is none.
+    pub config_dir: String,
+}
+
+/// One scanner.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ScannerView {
+    /// The name to open it by, e.g. `test:0`.
+    pub name: String,
+    /// The vendor.
+    pub vendor: String,
+    /// The model.
+    pub model: String,
+    /// The kind of device, e.g. `sheetfed scanner`.
+    pub kind: String,
+}
+
+/// One option of a scanner.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ScannerOptionView {
+    /// The option's name, e.g. `resolution`.
+    pub name: String,
+    /// Its title for people.
+    pub title: String,
+    /// Its value now, if it has one.
+    pub value: Option<String>,
+    /// Whether it can be set.
+    pub settable: bool,
+    /// The values it takes: `a|b|c`, `min..max`, or empty for any.
+    pub allowed: String,
+}
+
+/// A scanner's options.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ScannerOptions {
+    /// The scanner.
+    pub device: String,
+    /// Every option, settable or not.
+    pub options: Vec<ScannerOptionView>,
+}
+
+/// The scanners SANE sees. Needs no appliance: nothing is read from the archive.
+pub fn scanners() -> Result<Scanners, ApplianceError> {
+    let devices = Sane::get()?
+        .devices()?
+        .into_iter()
+        .map(|d| ScannerView { name: d.name, vendor: d.vendor, model: d.model, kind: d.kind })
+        .collect();
+    let config_dir = std::env::var("SANE_CONFIG_DIR").unwrap_or_else(|_| "/etc/sane.d".into());
+    Ok(Scanners { devices, config_dir })
+}
+
+impl Appliance {
+    /// A scanner's options, opened with the configured quirks.
+    pub fn scanner_options(&self, device: &str) -> Result<ScannerOptions, ApplianceError> {
+        let scanner = Sane::get()?.open(device, &self.scanner_config().quirk_rules())?;
+        let options = scanner
+            .options()
+            .iter()
+            .map(|o| ScannerOptionView {
+                name: o.name.clone(),
+                title: o.title.clone(),
+                value: o.value.clone(),
+                settable: o.settable,
+                allowed: match &o.constraint {
+                    scanner_driver::Constraint::Strings(list) => list.join("|"),
+                    scanner_driver::Constraint::Numbers(list) => {
+                        list.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("|")
+                    }
+                    scanner_driver::Constraint::Range { min, max, .. } => format!("{min}..{max}"),
+                    scanner_driver::Constraint::None => String::new(),
+                },
+            })
+            .collect();
+        Ok(ScannerOptions { device: device.to_owned(), options })
+    }
+}

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ApplianceError;
 
-/// What a user does at the one-stop shop (DESIGN.md §1); each route allows some roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a user does at the one-stop shop; each operation's permit allows some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Scans and ingests dossiers at the counter.

@@ -7,14 +7,14 @@
 //! archive proved at commit, at a cost that does not grow with the document, and writes nothing.
 
 use archive::{DocumentRecord, DocumentStatus, Sealer};
-use domain::{BlobHash, DocumentCode, VerificationToken};
+use domain::{AuditAction, BlobHash, DocumentCode, VerificationToken};
 use serde::Serialize;
 use signer::{Manifest, metadata_digest};
 
 use crate::{Appliance, ApplianceError};
 
 /// One named check and its outcome.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Check {
     /// What was checked, e.g. `seal signature`, `page 2 image`, `PDF file`.
     pub name: String,
@@ -25,7 +25,7 @@ pub struct Check {
 }
 
 /// The outcome of verifying a document or a file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     /// What was verified: a document code or a file name.
     pub subject: String,
@@ -36,6 +36,9 @@ pub struct VerifyReport {
     /// True when there is at least one check and every check passed.
     pub valid: bool,
 }
+
+/// Verifying a document or a file while logged in (anyone may on the public page).
+pub const VERIFY: crate::ops::Permit = crate::ops::Permit { what: "verify documents", roles: &crate::users::Role::ALL };
 
 fn check(name: impl Into<String>, passed: bool, detail: impl Into<String>) -> Check {
     Check { name: name.into(), passed, detail: detail.into() }
@@ -82,7 +85,7 @@ impl Appliance {
     pub fn verify_record(&self, record: &DocumentRecord, actor: &str) -> Result<VerifyReport, ApplianceError> {
         let code = record.code.to_string();
         let report = report(code.clone(), Some(code.clone()), self.record_checks(record, Depth::Content));
-        self.archive().audit(actor, "verify", &code, if report.valid { "valid" } else { "INVALID" })?;
+        self.audit(actor, AuditAction::Verify, &code, if report.valid { "valid" } else { "INVALID" })?;
         Ok(report)
     }
 
@@ -123,7 +126,7 @@ impl Appliance {
         actor: &str,
     ) -> Result<Option<VerifyReport>, ApplianceError> {
         let Some((report, record)) = self.archived_file(name, hash, Depth::Content)? else { return Ok(None) };
-        self.archive().audit(actor, "verify-file", &record.code.to_string(), name)?;
+        self.audit(actor, AuditAction::VerifyFile, &record.code.to_string(), name)?;
         Ok(Some(report))
     }
 
@@ -211,7 +214,7 @@ impl Appliance {
             Err(e) => checks.push(check("PDF structure", false, format!("{e}; the pages cannot be compared"))),
         }
         checks.extend(self.record_checks(&record, Depth::Content));
-        self.archive().audit(actor, "verify-file", &code.to_string(), &format!("{name}: does not match"))?;
+        self.audit(actor, AuditAction::VerifyFile, &code.to_string(), &format!("{name}: does not match"))?;
         Ok(report(name.to_owned(), Some(code.to_string()), checks))
     }
 

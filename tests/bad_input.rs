@@ -20,6 +20,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let png = std::fs::read(good).unwrap();
     std::fs::write(&truncated, &png[..png.len() / 2]).unwrap();
     let missing = dir.join("missing.png");
+    let copy = dir.join("copy.pdf");
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (ingest_args("001099012345", "2024-03-01", text_file.to_str().unwrap()), "not a PNG, JPEG, TIFF or PDF"),
@@ -47,7 +48,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         (ingest_args("001099012345", "2024-02-30", good), "not a real calendar date"),
         (ingest_args("001099012345", "2099-01-01", good), "after the capture date"),
         (vec!["ingest", "--owner", "001099012345", "--type", "GP.XD", "--name", "x", good], "document type code"),
-        (vec!["get", "not-a-code", "-o", "/tmp/x.pdf"], "invalid document code"),
+        (vec!["get", "not-a-code", "-o", copy.to_str().unwrap()], "invalid document code"),
         (vec!["verify", "001099012345.GPXD.07"], "no archived document"),
     ];
     for (args, expected) in &cases {
@@ -58,6 +59,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
         assert!(out.stdout.is_empty(), "{args:?} printed {:?}", String::from_utf8_lossy(&out.stdout));
     }
+    assert!(!copy.exists(), "a copy was written for a code that is not one");
     if s.data().join("archive").exists() {
         let archive = crate::util::open_archive(&s.data());
         assert_eq!(archive.document_count().unwrap(), 0);

@@ -1,4 +1,4 @@
-//! Capture on real counter scans: every page of the shared OCR corpus (skewed, upside down, sideways,
+//! Capture on real counter scans: every test page (tests/data/pages: skewed, upside down, sideways,
 //! stamped, noisy, faded at 150 dpi) goes through the whole pipeline as one document and comes back
 //! from the PDF's text layer within its CER bound; the PDF is PDF/A-2b to tools we did not write; and
 //! pages that need an operator's look are flagged, never dropped.
@@ -24,7 +24,7 @@ fn flags(report: &Value, page: usize) -> Vec<String> {
 fn every_corpus_page_meets_its_cer_bound_in_a_valid_pdfa() {
     let s = Sohoa::new();
     let names = corpus_pages();
-    assert_eq!(names.len(), 9, "the shared corpus has nine pages: {names:?}");
+    assert_eq!(names.len(), 9, "tests/data/pages has nine pages: {names:?}");
     let files: Vec<String> = names.iter().map(|n| corpus(n).to_str().unwrap().to_owned()).collect();
     let report = ingest_json(&s, &files);
     let code = report["code"].as_str().unwrap();

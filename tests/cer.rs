@@ -1,10 +1,10 @@
-//! The OCR score of ../shared/corpus/README.md, shared by the tests and `make bench` (which includes
+//! The OCR score of the test pages (tests/data/pages/README.md), shared by the tests and `make bench` (which includes
 //! this file by path), so that both report the same number.
 
 use unicode_normalization::UnicodeNormalization;
 
 /// Character error rate: Levenshtein distance over the reference length, on NFC text with white
-/// space folded to single spaces (the scoring of ../shared/corpus/README.md).
+/// space folded to single spaces (the scoring of tests/data/pages/README.md).
 pub fn cer(reference: &str, hypothesis: &str) -> f64 {
     let (edits, length) = edits(reference, hypothesis);
     edits as f64 / length.max(1) as f64

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::api::{Api, PASSWORD, get};
 use crate::util::{Sohoa, corpus, open_archive};
 
 /// Ingests one corpus page as a document of the owner; returns its code.
@@ -130,38 +131,16 @@ fn archive_sealed_by(data: &Path, keys: &Path) -> archive::Archive {
     archive::Archive::open(&data.join("archive"), options).unwrap()
 }
 
-/// One request through the server's router; the answer must be a success, in JSON.
-async fn call(state: &sohoa::server::AppState, request: axum::http::Request<axum::body::Body>) -> serde_json::Value {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let response = sohoa::server::app(state.clone()).oneshot(request).await.unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
-}
-
 /// The key ids `GET /api/keys` lists, asked as the admin through the server's router.
 fn api_keys(data: &Path, config: &str) -> BTreeSet<String> {
-    use axum::body::Body;
-    use axum::http::{Request, header};
     let config = sohoa::config::Config::load(Some(Path::new(config))).unwrap();
     let appliance = sohoa::Appliance::open_with(data, &config).unwrap();
-    let password = "mật-khẩu-thử-nghiệm";
-    sohoa::users::set_user(appliance.archive(), "admin", sohoa::users::Role::Admin, password).unwrap();
-    let state = sohoa::server::AppState::new(appliance);
+    sohoa::users::set_user(appliance.archive(), "admin", sohoa::users::Role::Admin, PASSWORD).unwrap();
+    let api = Api::with(appliance);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let login = serde_json::json!({ "username": "admin", "password": password }).to_string();
-        let login = call(
-            &state,
-            Request::post("/api/login")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(login))
-                .unwrap(),
-        )
-        .await;
-        let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
-        let keys =
-            call(&state, Request::get("/api/keys").header(header::AUTHORIZATION, bearer).body(Body::empty()).unwrap())
-                .await;
+        let admin = api.login("admin").await;
+        let (status, keys) = api.json(get("/api/keys", &admin)).await;
+        assert!(status.is_success(), "{status}: {keys}");
         keys["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect()
     })
 }

@@ -15,6 +15,7 @@ use sohoa::config::{Config, HotFolderConfig, ScannerConfig};
 use sohoa::users::Role;
 
 use crate::api::{Api, add_role_users};
+use crate::files::{all_bytes_under, contains};
 use crate::util::{Sohoa, open_archive};
 
 /// What the bomb's page content inflates to: gigabytes, from a file of a few kilobytes.
@@ -189,25 +190,6 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-/// Every byte of every regular file under `dir`, to look for what must not have leaked there.
-fn all_bytes_under(dir: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            out.extend(all_bytes_under(&entry.path()));
-        } else if kind.is_file() {
-            out.extend(std::fs::read(entry.path()).unwrap());
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[test]
 fn hole02_nested_flate_bomb_is_refused() {
     let bomb = bomb_pdf();
@@ -272,7 +254,11 @@ fn hole02_nested_flate_bomb_is_refused() {
 /// A small gray page, different for each `seed`.
 fn page_png(seed: u32) -> Vec<u8> {
     let img = image::GrayImage::from_fn(96, 64, |x, y| {
-        image::Luma([if (y < 40 && (x + y * 3 + seed) % 17 == 0) || (x, y) == (seed % 96, 50) { 0 } else { 255 }])
+        image::Luma([if (y < 40 && (x + y * 3 + seed).is_multiple_of(17)) || (x, y) == (seed % 96, 50) {
+            0
+        } else {
+            255
+        }])
     });
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();

@@ -60,6 +60,15 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     ),
     (Method::POST, "/api/users/nobody/disable", &[Admin]),
     (Method::POST, "/api/users/nobody/enable", &[Admin]),
+    (Method::GET, "/api/openapi.json", ALL),
+    (Method::GET, "/api/retention", &[Archivist, Auditor, Admin]),
+    (Method::POST, "/api/documents/001099012345.GPXD.01/retention", &[Archivist, Admin]),
+    (Method::POST, "/api/disposition/mark", &[Archivist, Admin]),
+    (Method::POST, "/api/export", &[Archivist, Admin]),
+    (Method::POST, "/api/import", &[Archivist, Admin]),
+    (Method::POST, "/api/backup", &[Admin]),
+    (Method::POST, "/api/keys/rotate", &[Admin]),
+    (Method::POST, "/api/reindex", &[Admin]),
 ];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler

@@ -14,19 +14,18 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use sohoa::config::{Config, HttpConfig};
-use sohoa::server::{AppState, app};
-use sohoa::users::{Role, set_user};
+use sohoa::server::app;
 use sohoa::{Appliance, IngestRequest};
 use tower::ServiceExt;
 
+use crate::api::{Api, add_role_users};
 use crate::util::{corpus, draft, qr_text};
 
-const PASSWORD: &str = "mật-khẩu-thử-nghiệm";
 const BOUNDARY: &str = "sohoa-lan-verify";
 
-/// An appliance with users of every role, served in process.
+/// An appliance with users of every role (those of [`Api::new`]), served in process.
 struct Lan {
-    state: AppState,
+    api: Api,
     dir: tempfile::TempDir,
 }
 
@@ -62,17 +61,15 @@ impl Lan {
     fn new(http: HttpConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let appliance = Appliance::open_with(&dir.path().join("var"), &Config { http, ..Config::default() }).unwrap();
-        for role in Role::ALL {
-            set_user(appliance.archive(), role.as_str(), role, PASSWORD).unwrap();
-        }
-        Lan { state: AppState::new(appliance), dir }
+        add_role_users(&appliance);
+        Lan { api: Api::with(appliance), dir }
     }
 
     /// Sends a request as if from `client`.
     async fn send_from(&self, client: &str, mut request: Request<Body>) -> Answer {
         let peer = SocketAddr::new(client.parse().unwrap(), 40000);
         request.extensions_mut().insert(ConnectInfo(peer));
-        let response = app(self.state.clone()).oneshot(request).await.unwrap();
+        let response = app(self.api.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let retry_after = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
         Answer { status, retry_after, body: response.into_body().collect().await.unwrap().to_bytes().to_vec() }
@@ -83,20 +80,9 @@ impl Lan {
         self.send_from(client, Request::get(format!("/verify?{query}")).body(Body::empty()).unwrap()).await
     }
 
-    async fn login(&self, user: &str) -> String {
-        let body = serde_json::json!({ "username": user, "password": PASSWORD }).to_string();
-        let request = Request::post("/api/login")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let answer = self.send_from("10.0.0.1", request).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-        serde_json::from_slice::<serde_json::Value>(&answer.body).unwrap()["token"].as_str().unwrap().to_owned()
-    }
-
     /// Archives one page as a document of the test citizen and reads its copy's QR code back.
     fn archive_copy(&self) -> Archived {
-        let appliance = &self.state.appliance;
+        let appliance = &self.api.state.appliance;
         let page = std::fs::read(corpus("clean300-002.png")).unwrap();
         let request = IngestRequest {
             metadata: draft("operator"),
@@ -118,7 +104,7 @@ impl Lan {
     }
 
     fn audit_len(&self) -> usize {
-        self.state.appliance.archive().audit_trail(None).unwrap().len()
+        self.api.state.appliance.archive().audit_trail(None).unwrap().len()
     }
 
     /// The files left in the upload directory.
@@ -247,24 +233,24 @@ async fn hole05_anonymous_verifications_are_counted_not_audited_one_by_one() {
     assert_eq!(lan.audit_len(), before, "no audit entry per anonymous verification");
 
     // One entry counts them all.
-    let detail = lan.state.public.audit_counts(&lan.state.appliance).unwrap().expect("an entry for the counts");
+    let detail = lan.api.state.public.audit_counts(&lan.api.state.appliance).unwrap().expect("an entry for the counts");
     assert!(detail.starts_with("25 anonymous verifications answered (5 named a document)"), "{detail}");
-    let trail = lan.state.appliance.archive().audit_trail(None).unwrap();
+    let trail = lan.api.state.appliance.archive().audit_trail(None).unwrap();
     assert_eq!(trail.len(), before + 1);
     assert_eq!(
         (trail.last().unwrap().actor.as_str(), trail.last().unwrap().action.as_str()),
         ("public", "public-verify")
     );
-    assert!(lan.state.public.audit_counts(&lan.state.appliance).unwrap().is_none(), "nothing new to count");
+    assert!(lan.api.state.public.audit_counts(&lan.api.state.appliance).unwrap().is_none(), "nothing new to count");
 
     // A logged-in verification by code is still audited, by name.
-    let auditor = lan.login("auditor").await;
+    let auditor = lan.api.login("auditor").await;
     let request = Request::get(format!("/api/verify/{}", copy.code))
         .header(header::AUTHORIZATION, format!("Bearer {auditor}"))
         .body(Body::empty())
         .unwrap();
     assert_eq!(lan.send_from("10.0.0.9", request).await.status, StatusCode::OK);
-    let trail = lan.state.appliance.archive().audit_trail(Some(&copy.code)).unwrap();
+    let trail = lan.api.state.appliance.archive().audit_trail(Some(&copy.code)).unwrap();
     assert_eq!((trail.last().unwrap().actor.as_str(), trail.last().unwrap().action.as_str()), ("auditor", "verify"));
 }
 
@@ -311,7 +297,7 @@ fn gigabyte(part: &str) -> (Body, Arc<AtomicU64>) {
 async fn hole07_oversized_bodies_are_refused_with_413_without_being_buffered() {
     let (verify_limit, ingest_limit) = (256u64 << 10, 1u64 << 20);
     let lan = Lan::new(HttpConfig { max_verify_bytes: verify_limit, max_ingest_bytes: ingest_limit, ..generous() });
-    let (operator, auditor) = (lan.login("operator").await, lan.login("auditor").await);
+    let (operator, auditor) = (lan.api.login("operator").await, lan.api.login("auditor").await);
 
     for (uri, bearer, part, limit) in [
         ("/api/verify", Some(auditor.as_str()), "file", verify_limit),
@@ -336,7 +322,7 @@ async fn hole07_oversized_bodies_are_refused_with_413_without_being_buffered() {
         assert!(read <= limit + 2 * CHUNK as u64, "{uri}: {read} bytes read for a limit of {limit}");
         assert_eq!(lan.spooled_files(), 0, "{uri}: the partial upload was removed");
     }
-    assert_eq!(lan.state.appliance.archive().document_count().unwrap(), 0);
+    assert_eq!(lan.api.state.appliance.archive().document_count().unwrap(), 0);
 
     // A login (JSON) is a few KiB at most.
     let huge = serde_json::json!({ "username": "a".repeat(1 << 20), "password": "x" }).to_string();
@@ -386,7 +372,7 @@ impl HttpBody for Stalled {
 #[tokio::test]
 async fn hole07_uploads_beyond_the_bound_get_503_with_retry_after() {
     let lan = Lan::new(HttpConfig { max_concurrent_uploads: 1, ..generous() });
-    let auditor = lan.login("auditor").await;
+    let auditor = lan.api.login("auditor").await;
     let (started, reading) = tokio::sync::oneshot::channel();
     let head = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.pdf\"\r\n\r\n%PDF-1.7\n"
@@ -396,7 +382,7 @@ async fn hole07_uploads_beyond_the_bound_get_503_with_retry_after() {
         Some(&auditor),
         Body::new(Stalled { head: Some(Bytes::from(head)), started: Some(started) }),
     );
-    let first = tokio::spawn(app(lan.state.clone()).oneshot(slow));
+    let first = tokio::spawn(app(lan.api.state.clone()).oneshot(slow));
     reading.await.expect("the first upload is being read");
 
     let second = multipart_request("/api/verify", Some(&auditor), Body::from(file_form("file", b"%PDF-1.7")));

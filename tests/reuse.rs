@@ -51,7 +51,8 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
     );
     assert!(s.ok(&["reuse", "--owner", OWNER, "--type", "CCCD"]).is_empty());
     let json: serde_json::Value = serde_json::from_str(&s.ok(&["--json", "reuse", "--owner", OWNER])).unwrap();
-    assert_eq!((json[0]["verified"].as_bool(), json[0]["valid_until"].is_null()), (Some(true), true), "{json}");
+    let first = &json["documents"][0];
+    assert_eq!((first["verified"].as_bool(), first["valid_until"].is_null()), (Some(true), true), "{json}");
 
     // Recording reuse: only what is in force; the rate counts dossiers that reused something.
     s.ok(&["reuse", "--record", &birth, "--dossier", "H56.14-261123-0001"]);
@@ -84,7 +85,9 @@ fn reuse_lookup_recording_report_catch_up_and_reindex() {
         queries
             .iter()
             .map(|q| {
-                let mut v: serde_json::Value = serde_json::from_str(&s.ok(q)).unwrap();
+                // Search answers its hits, reuse its documents, as HTTP does.
+                let answer: serde_json::Value = serde_json::from_str(&s.ok(q)).unwrap();
+                let mut v = answer.get("hits").or(answer.get("documents")).cloned().unwrap();
                 v.as_array_mut().unwrap().iter_mut().for_each(|hit| drop(hit.as_object_mut().unwrap().remove("score")));
                 v
             })

@@ -4,6 +4,7 @@
 
 mod api;
 mod cer;
+mod files;
 mod util;
 
 mod archive_commands;
@@ -19,6 +20,8 @@ mod lan_medium;
 mod lan_routes;
 mod lan_signer;
 mod lan_verify;
+mod ops_parity;
 mod reuse;
 mod scanning;
 mod signing;
+mod tidy;

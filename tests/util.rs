@@ -1,31 +1,10 @@
-//! Helpers shared by the themes: a data directory with the `sohoa` binary run on it, corpus pages,
-//! and the character error rate used to score OCR.
+//! Helpers shared by the themes: a data directory with the `sohoa` binary run on it, the test pages
+//! (found by `files`, whose helpers are re-exported here) and their ground truth, the independent checkers.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The checkout's root directory.
-pub fn repo() -> PathBuf {
-    // Read at run time: a build cache shared between checkouts keeps test binaries whose compile-time
-    // path points at the checkout that built them.
-    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()).into()
-}
-
-/// A page of the shared OCR corpus.
-pub fn corpus(name: &str) -> PathBuf {
-    repo().join("../shared/corpus/ocr-dev").join(name)
-}
-
-/// The page images of the shared OCR corpus, by name.
-pub fn corpus_pages() -> Vec<String> {
-    let mut pages: Vec<String> = std::fs::read_dir(corpus(""))
-        .expect("the shared corpus is at ../shared/corpus/ocr-dev")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
-        .collect();
-    pages.sort();
-    pages
-}
+pub use crate::files::{corpus, corpus_pages, repo};
 
 /// The metadata of a one-stop-shop dossier ("Hồ sơ", type HS) of a citizen, captured now by
 /// `operator`, for tests and benchmarks that ingest through the library.
@@ -84,10 +63,11 @@ pub fn assert_pdfa(pdf: &Path) {
     );
 }
 
-/// The ground truth of a corpus page.
+/// The ground truth of a test page.
 pub fn ground_truth(page: &str) -> String {
     let stem = page.rsplit_once('.').map(|(s, _)| s).unwrap_or(page);
-    std::fs::read_to_string(corpus(&format!("{stem}.gt.txt"))).expect("ground truth exists")
+    let path = corpus(&format!("{stem}.gt.txt"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A fresh data directory and the `sohoa` binary.

@@ -86,6 +86,8 @@ impl Connection {
     }
 }
 
+/// One request a client sends: its kind (for the tallies), method, path, headers and body.
+type Planned = (&'static str, &'static str, String, Vec<(&'static str, String)>, Vec<u8>);
 async fn read_response(stream: &mut BufReader<TcpStream>) -> std::io::Result<(u16, Vec<u8>)> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
     let mut line = String::new();
@@ -184,8 +186,8 @@ fn memory_kib(pid: u32) -> (u64, u64) {
 fn page(seed: u32) -> Vec<u8> {
     let (w, h) = (2480u32, 3508u32);
     let image = image::GrayImage::from_fn(w, h, |x, y| {
-        let line = (y / 60) % 2 == 1 && y > 300 && y < h - 300;
-        let word = (x / 90 + y / 60 + seed) % 7 != 0 && x > 250 && x < w - 250;
+        let line = !(y / 60).is_multiple_of(2) && y > 300 && y < h - 300;
+        let word = !(x / 90 + y / 60 + seed).is_multiple_of(7) && x > 250 && x < w - 250;
         image::Luma([if line && word && y % 60 < 30 { 20 } else { 245 }])
     });
     let mut png = Vec::new();
@@ -298,7 +300,7 @@ pub fn load_section() {
                 let mut n = 0u64;
                 while Instant::now() < deadline {
                     n += 1;
-                    let (kind, method, path, headers, body): (&'static str, &str, String, Vec<(&str, String)>, Vec<u8>) = match i % 4 {
+                    let (kind, method, path, headers, body): Planned = match i % 4 {
                         0 => {
                             let body = serde_json::json!({ "username": format!("guess{}", n % 50), "password": format!("wrong-{n}") }).to_string();
                             ("login failure (attack)", "POST", "/api/login".into(), vec![("content-type", "application/json".into())], body.into_bytes())

@@ -1,5 +1,5 @@
 //! The search section of `make bench`: a generated corpus of `SOHOA_BENCH_SEARCH_PAGES` pages
-//! (default 1,000,000; Vietnamese text chained from the words of the shared corpus' ground truth,
+//! (default 1,000,000; Vietnamese text chained from the words of the test pages' ground truth,
 //! realistic owner IDs, numbers and dates), indexed by sohoa's `SearchIndex` and loaded into
 //! PostgreSQL (Debian's server in a private cluster, `unaccent` + GIN over a `tsvector`) in the same
 //! run; then reuse lookups and 2–4 word full-text queries from 8 concurrent clients against both.
@@ -25,8 +25,8 @@ const PG_TIMEOUT_MS: u64 = 30_000;
 const TYPES: [&str; 6] = ["GKS", "CCCD", "GPXD", "QD", "HS", "GCNQSDD"];
 const ISSUERS: [&str; 4] = ["UBND quận 1", "UBND quận 3", "Công an TP. Hồ Chí Minh", "Sở Xây dựng"];
 
-/// Text chained from the corpus words: each next word is one that follows the current one somewhere
-/// in the ground truth, so that word pairs (and phrase queries) are as real as the corpus makes them.
+/// Text chained from the test pages' words: each next word is one that follows the current one
+/// somewhere in their ground truth, so that word pairs (and phrase queries) are as real as those pages make them.
 struct Chain {
     words: Vec<String>,
     next: Vec<Vec<u32>>,
@@ -34,9 +34,9 @@ struct Chain {
 
 impl Chain {
     fn from_corpus() -> Chain {
-        let dir = crate::util::corpus("");
+        let dir = crate::files::pages_dir();
         let mut text = String::new();
-        for entry in std::fs::read_dir(&dir).expect("the shared corpus") {
+        for entry in std::fs::read_dir(&dir).expect("the test pages' directory can be read") {
             let path = entry.expect("entry").path();
             if path.to_string_lossy().ends_with(".gt.txt") {
                 text.push_str(&std::fs::read_to_string(&path).expect("ground truth"));

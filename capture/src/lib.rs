@@ -22,6 +22,12 @@ mod page;
 mod pdf;
 mod preprocess;
 
+// Where the unit tests find the test pages: the root's std-only test helpers, the same file every test uses.
+#[cfg(test)]
+#[path = "../../tests/files.rs"]
+#[allow(dead_code)]
+mod test_files;
+
 pub use error::CaptureError;
 pub use ocr::{Line, OcrConfig, PageText, Word};
 pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE};

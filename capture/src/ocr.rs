@@ -191,7 +191,7 @@ impl Engine {
         text.set_variable("tessedit_do_invert", "0")
             .map_err(setup_error("cannot turn off inverted-text retries".into()))?;
         // Adaptive binarisation: Sauvola's local threshold (Tesseract's method 2) instead of one global
-        // Otsu threshold, for uneven paper, shadows at the binding and faded strokes. On the corpus it
+        // Otsu threshold, for uneven paper, shadows at the binding and faded strokes. On the test pages it
         // read 0.10% CER against 0.12% with Otsu, and Leptonica's tiled Otsu (method 1) 0.56%.
         text.set_variable("thresholding_method", "2")
             .map_err(setup_error("cannot choose adaptive thresholding".into()))?;

@@ -4,14 +4,16 @@
 //! Main types: [`OwnerId`] (12-digit personal identifier or enterprise/tax code), [`DossierCode`]
 //! (`<unit>-YYMMDD-NNNN`), [`ResultCode`] (`<dossier>-KQ<n>`), [`DocumentCode`]
 //! (`<owner>.<type>[.<NN>]`), [`ProcedureCode`], [`BlobHash`] (BLAKE3 of stored content),
-//! [`VerificationToken`] (the secret a printed copy carries for public verification) and
-//! [`DocumentMetadata`]. Every value is checked in its constructor, so a value of one of these types is
-//! valid wherever it travels; their fields are private for that reason.
+//! [`VerificationToken`] (the secret a printed copy carries for public verification),
+//! [`DocumentMetadata`] and [`AuditAction`] (what an audit entry says was done). Every value is
+//! checked in its constructor, so a value of one of these types is valid wherever it travels; their
+//! fields are private for that reason.
 //!
 //! This crate never does I/O, never reads the clock except where a function says so (`*_now`), and
 //! never depends on another sohoa crate: it is the shared kernel the others build on.
 #![deny(missing_docs)]
 
+mod audit_action;
 mod codes;
 mod error;
 mod hash;
@@ -21,6 +23,7 @@ mod owner;
 mod text;
 mod token;
 
+pub use audit_action::AuditAction;
 pub use codes::{DocumentCode, DocumentTypeCode, DossierCode, ProcedureCode, ResultCode, UnitCode};
 pub use error::DomainError;
 pub use hash::BlobHash;

@@ -108,6 +108,7 @@ mod tests {
     use image::ImageFormat;
 
     use super::*;
+    use crate::test_files::corpus;
     use crate::{ImportLimits, SourceFormat};
 
     fn importer() -> FileImporter {
@@ -144,15 +145,11 @@ mod tests {
 
     #[test]
     fn reads_corpus_dpi() {
-        // Read at run time: a build cache shared between checkouts keeps test binaries whose
-        // compile-time path points at the checkout that built them.
-        let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-        let corpus = Path::new(&manifest).join("../../shared/corpus/ocr-dev");
-        let page = importer().import(&corpus.join("jpeg200-001.jpg")).unwrap().remove(0);
+        let page = importer().import(&corpus("jpeg200-001.jpg")).unwrap().remove(0);
         assert_eq!(page.format, SourceFormat::Jpeg);
         assert!(page.dpi.stated);
         assert_eq!(page.dpi.x.round(), 200.0);
-        let page = importer().import(&corpus.join("clean300-001.png")).unwrap().remove(0);
+        let page = importer().import(&corpus("clean300-001.png")).unwrap().remove(0);
         assert_eq!(page.dpi.x.round(), 300.0);
     }
 }

@@ -26,6 +26,12 @@ mod scanned;
 mod stream;
 mod tiff;
 
+// Where the unit tests find the test pages: the root's std-only test helpers, the same file every test uses.
+#[cfg(test)]
+#[path = "../../tests/files.rs"]
+#[allow(dead_code)]
+mod test_files;
+
 pub use error::{DriverError, Fault};
 pub use hotfolder::{HotEntry, HotFileId, HotFolder, HotState, Polled, Stage};
 pub use import::PendingPage;

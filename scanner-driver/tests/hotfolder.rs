@@ -4,10 +4,15 @@
 
 use std::io::Write;
 use std::os::unix::fs::symlink;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use sohoa_scanner_driver::{HotFileId, HotFolder, HotState, Stage};
+
+// The root's std-only test helpers, the same file its own tests use.
+#[path = "../../tests/files.rs"]
+#[allow(dead_code)]
+mod files;
+use files::{all_bytes_under, contains};
 
 const MAX: u64 = 1 << 20;
 
@@ -16,25 +21,6 @@ fn dirs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (share, state) = (dir.path().join("share"), dir.path().join("state"));
     (dir, share, state)
-}
-
-/// Every byte of every regular file under `dir`, to look for what must not have leaked there.
-fn all_bytes_under(dir: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            out.extend(all_bytes_under(&entry.path()));
-        } else if kind.is_file() {
-            out.extend(std::fs::read(entry.path()).unwrap());
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

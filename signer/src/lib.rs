@@ -1,4 +1,4 @@
-//! The only crate that touches key material. It owns two kinds of signature (DESIGN.md R5): the
+//! The only crate that touches key material. It owns two kinds of signature (R5): the
 //! appliance's Ed25519 integrity seals, and the X.509 PDF signature that courts and other agencies
 //! recognise (PAdES, CMS detached, RSASSA-PSS or ECDSA P-256 with SHA-256).
 //!

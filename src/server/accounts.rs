@@ -1,53 +1,36 @@
 //! User administration over HTTP, for admins, while the appliance serves: disabling an account ends its
 //! sessions at once, without a restart (the CLI cannot reach a data directory the server holds open).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 
+use super::extract::AppPath;
 use super::{AppError, AppState, AuthUser, blocking};
-use crate::users::{self, Role};
+use crate::ops::accounts::{MANAGE_USERS, UserChanged};
 
-/// `POST /api/users/{name}/disable` (admin).
-async fn disable(
+/// `POST /api/users/{name}/disable` (admin): the account's sessions end at once.
+#[utoipa::path(post, path = "/api/users/{name}/disable", tag = "accounts", params(("name" = String, Path, description = "User name")), responses((status = 200, body = UserChanged)))]
+pub(crate) async fn disable(
     State(state): State<AppState>,
     admin: AuthUser,
-    Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    set_disabled(state, admin, name, true).await
+    AppPath(name): AppPath<String>,
+) -> Result<Json<UserChanged>, AppError> {
+    admin.require(MANAGE_USERS)?;
+    let changed = blocking(&state, move |a| a.set_disabled(&name, true, &admin.name)).await?;
+    state.sessions.end_user(&changed.user);
+    Ok(Json(changed))
 }
 
 /// `POST /api/users/{name}/enable` (admin).
-async fn enable(
+#[utoipa::path(post, path = "/api/users/{name}/enable", tag = "accounts", params(("name" = String, Path, description = "User name")), responses((status = 200, body = UserChanged)))]
+pub(crate) async fn enable(
     State(state): State<AppState>,
     admin: AuthUser,
-    Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    set_disabled(state, admin, name, false).await
-}
-
-async fn set_disabled(
-    state: AppState,
-    admin: AuthUser,
-    name: String,
-    disabled: bool,
-) -> Result<Json<serde_json::Value>, AppError> {
-    admin.require(&[Role::Admin], "manage users")?;
-    users::check_name(&name)?;
-    if disabled && name == admin.name {
-        return Err(AppError::BadRequest("an admin cannot disable their own account; another admin can".into()));
-    }
-    let (actor, target) = (admin.name.clone(), name.clone());
-    blocking(&state, move |a| {
-        users::set_disabled(a.archive(), &target, disabled)?;
-        a.archive().audit(&actor, if disabled { "user-disabled" } else { "user-enabled" }, &target, "")?;
-        Ok(())
-    })
-    .await?;
-    if disabled {
-        state.sessions.end_user(&name);
-    }
-    Ok(Json(serde_json::json!({ "user": name, "disabled": disabled })))
+    AppPath(name): AppPath<String>,
+) -> Result<Json<UserChanged>, AppError> {
+    admin.require(MANAGE_USERS)?;
+    Ok(Json(blocking(&state, move |a| a.set_disabled(&name, false, &admin.name)).await?))
 }
 
 /// The user administration routes.

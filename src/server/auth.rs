@@ -95,11 +95,11 @@ pub struct AuthUser {
 
 impl AuthUser {
     /// Refuses the request unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role], action: &str) -> Result<(), AppError> {
-        if roles.contains(&self.role) {
+    pub fn require(&self, permit: crate::ops::Permit) -> Result<(), AppError> {
+        if permit.allows(self.role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("the {} role may not {action}", self.role)))
+            Err(AppError::Forbidden(format!("the {} role may not {}", self.role, permit.what)))
         }
     }
 }
@@ -123,9 +123,12 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-#[derive(Deserialize)]
-struct Login {
+/// A login.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct Login {
+    /// The user name.
     username: String,
+    /// The password.
     password: String,
 }
 
@@ -157,11 +160,39 @@ async fn password_check_slot<'a>(
 /// What every refused login is told, whatever the reason, so that no answer tells which names exist.
 const REFUSED: &str = "wrong user name or password";
 
-async fn login(
+/// A session opened.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LoggedIn {
+    /// The bearer token: `Authorization: Bearer <token>`.
+    token: String,
+    /// The user.
+    user: String,
+    /// The user's role.
+    role: Role,
+}
+
+/// A session ended.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LoggedOut {
+    /// The user whose session ended.
+    logged_out: String,
+}
+
+/// A password replaced.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct PasswordChanged {
+    /// The user.
+    user: String,
+    /// Always true.
+    password_changed: bool,
+}
+
+#[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = Login, responses((status = 200, body = LoggedIn)), security(()))]
+pub(crate) async fn login(
     State(state): State<AppState>,
     ClientIp(address): ClientIp,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<LoggedIn>, AppError> {
     let Json(login) = body.map_err(|e| {
         let message = format!("expected JSON {{\"username\", \"password\"}} of at most {MAX_LOGIN_BODY} bytes: {e}");
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -178,7 +209,8 @@ async fn login(
     }
     let _slot = password_check_slot(&state, address, &login.username).await?;
     let name = login.username.clone();
-    let outcome = blocking(&state, move |a| users::authenticate(a.archive(), &login.username, &login.password)).await?;
+    let from = address.to_string();
+    let outcome = blocking(&state, move |a| a.log_in(&login.username, &login.password, &from)).await?;
     let role = match outcome {
         users::Login::Accepted(role) => role,
         refused => {
@@ -187,54 +219,48 @@ async fn login(
         }
     };
     state.login_throttle.succeeded(address, &name);
-    let audited = name.clone();
-    blocking(&state, move |a| Ok(a.archive().audit(&audited, "login", &audited, &format!("from {address}"))?)).await?;
     let token = state.sessions.open(&name, role)?;
-    Ok(Json(serde_json::json!({ "token": token, "user": name, "role": role })))
+    Ok(Json(LoggedIn { token, user: name, role }))
 }
 
 /// `POST /api/logout`: ends the session the request was made with.
-async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(post, path = "/api/logout", tag = "accounts", responses((status = 200, body = LoggedOut)))]
+pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Json<LoggedOut>, AppError> {
     state.sessions.close(&user);
     let name = user.name.clone();
-    blocking(&state, move |a| Ok(a.archive().audit(&name, "logout", &name, "")?)).await?;
-    Ok(Json(serde_json::json!({ "logged_out": user.name })))
+    blocking(&state, move |a| a.log_out(&name)).await?;
+    Ok(Json(LoggedOut { logged_out: user.name }))
 }
 
-#[derive(Deserialize)]
-struct PasswordChange {
+/// The current password and the new one.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct PasswordChange {
+    /// The password now.
     current: String,
+    /// The new password.
     new: String,
 }
 
 /// `POST /api/account/password`: a user replaces their own password, giving the current one. The other
 /// sessions of the user end; the first admin's password file goes once that password is replaced.
-async fn change_password(
+#[utoipa::path(post, path = "/api/account/password", tag = "accounts", request_body = PasswordChange, responses((status = 200, body = PasswordChanged)))]
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     ClientIp(address): ClientIp,
     user: AuthUser,
     body: Result<Json<PasswordChange>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<PasswordChanged>, AppError> {
     let Json(change) =
         body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
     let _slot = password_check_slot(&state, address, &user.name).await?;
     let name = user.name.clone();
-    let accepted = blocking(&state, move |a| {
-        if !matches!(users::authenticate(a.archive(), &name, &change.current)?, users::Login::Accepted(_)) {
-            return Ok(false);
-        }
-        users::set_password(a.archive(), &name, &change.new)?;
-        super::remove_initial_admin_password(a, &name)?;
-        a.archive().audit(&name, "password-changed", &name, "")?;
-        Ok(true)
-    })
-    .await?;
+    let accepted = blocking(&state, move |a| a.change_password(&name, &change.current, &change.new)).await?;
     if !accepted {
         state.login_throttle.failed(address, &user.name, true);
         return Err(AppError::Unauthorized("the current password is wrong".into()));
     }
     state.sessions.end_all_but(&user);
-    Ok(Json(serde_json::json!({ "user": user.name, "password_changed": true })))
+    Ok(Json(PasswordChanged { user: user.name, password_changed: true }))
 }
 
 /// `POST /api/login` (the one API route open without a session, since it is how a session begins),

@@ -2,19 +2,20 @@
 
 use std::path::PathBuf;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::DocumentCode;
 
+use super::extract::AppPath;
 use super::limits::{self, BodyLimit};
 use super::progress::JobId;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::config::HttpConfig;
 use crate::input::MetadataFields;
-use crate::users::Role;
+use crate::ops::documents::{DocumentView, READ};
 use crate::{IngestReport, IngestRequest};
 
 /// The body limit of an ingest request: a dossier's page files.
@@ -22,15 +23,9 @@ fn ingest_limit(http: &HttpConfig) -> BodyLimit {
     BodyLimit { bytes: http.max_ingest_bytes, what: "an ingest request" }
 }
 
-const READERS: &[Role] = Role::READERS;
-
-fn code(raw: &str) -> Result<DocumentCode, AppError> {
-    raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))
-}
-
 /// Query of `POST /api/documents`.
 #[derive(serde::Deserialize)]
-struct IngestQuery {
+pub(crate) struct IngestQuery {
     /// A name the client chose, to follow the pages at `/api/documents/progress/{job}`.
     job: Option<String>,
 }
@@ -41,13 +36,14 @@ struct IngestQuery {
 /// spooled to disk as they arrive and read into memory once, when capture starts; the upload slot
 /// is held until the document is archived, since its pages are in memory until then. The report's
 /// `search` is `pending` when the document is archived but search could not show it yet.
-async fn ingest(
+#[utoipa::path(post, path = "/api/documents", tag = "documents", params(("job" = Option<String>, Query, description = "A name to follow the pages at /api/documents/progress/{job}")), request_body(content_type = "multipart/form-data", description = "Metadata fields named as the `sohoa ingest` flags and one `page` file part per page, in order"), responses((status = 200, body = IngestReport)))]
+pub(crate) async fn ingest(
     State(state): State<AppState>,
     user: AuthUser,
     Query(query): Query<IngestQuery>,
     mut form: Multipart,
 ) -> Result<Json<IngestReport>, AppError> {
-    user.require(&[Role::Operator, Role::Admin], "ingest documents")?;
+    user.require(crate::appliance::INGEST)?;
     let job = query.job.as_deref().map(JobId::parse).transpose()?;
     let _slot = state.uploads.take()?;
     let limit = ingest_limit(state.appliance.http_config());
@@ -110,46 +106,25 @@ async fn ingest(
     Ok(Json(result?))
 }
 
-/// `GET /api/documents/{code}`: the record's metadata, pages and seal, as JSON.
-async fn record(
+/// `GET /api/documents/{code}`: the record's metadata, pages and seal.
+#[utoipa::path(get, path = "/api/documents/{code}", tag = "documents", params(("code" = String, Path, description = "Document code")), responses((status = 200, body = DocumentView)))]
+pub(crate) async fn record(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(raw): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    user.require(READERS, "read documents")?;
-    let code = code(&raw)?;
-    let actor = user.name;
-    let record = blocking(&state, move |a| {
-        let record = a.record(&code)?;
-        a.archive().audit(&actor, "view", &code.to_string(), "record")?;
-        Ok(record)
-    })
-    .await?;
-    let m = &record.metadata;
-    Ok(Json(serde_json::json!({
-        "code": record.code.to_string(),
-        "status": record.status.name(),
-        "held": record.is_held(),
-        "retention_class": record.lifecycle.retention_class,
-        "archived_at": record.archived_at.to_rfc3339(),
-        "metadata": m.canonical_fields().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
-        "pdf": { "blake3": record.pdf.to_hex(), "bytes": record.pdf_size },
-        "pages": record.pages.iter().enumerate().map(|(i, p)| serde_json::json!({
-            "number": i + 1, "blake3": p.image.to_hex(), "mime": p.mime,
-            "width": p.size.0, "height": p.size.1, "dpi": [p.dpi.0, p.dpi.1], "flags": p.flags,
-        })).collect::<Vec<_>>(),
-        "seal": { "key": record.seal.key, "manifest": record.seal.text },
-    })))
+    AppPath(code): AppPath<DocumentCode>,
+) -> Result<Json<DocumentView>, AppError> {
+    user.require(READ)?;
+    Ok(Json(blocking(&state, move |a| a.view_record(&code, &user.name)).await?))
 }
 
 /// `GET /api/documents/{code}/pdf`: the archived PDF, exactly as sealed.
-async fn pdf(
+#[utoipa::path(get, path = "/api/documents/{code}/pdf", tag = "documents", params(("code" = String, Path, description = "Document code")), responses((status = 200, description = "The signed PDF", content_type = "application/pdf")))]
+pub(crate) async fn pdf(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(raw): Path<String>,
+    AppPath(code): AppPath<DocumentCode>,
 ) -> Result<impl IntoResponse, AppError> {
-    user.require(READERS, "download documents")?;
-    let code = code(&raw)?;
+    user.require(READ)?;
     let filename = format!("{code}.pdf");
     let actor = user.name;
     let bytes = blocking(&state, move |a| a.pdf(&code, &actor)).await?;
@@ -163,13 +138,13 @@ async fn pdf(
 }
 
 /// `GET /api/documents/{code}/text`: the OCR text, one string per page.
-async fn text(
+#[utoipa::path(get, path = "/api/documents/{code}/text", tag = "documents", params(("code" = String, Path, description = "Document code")), responses((status = 200, body = Vec<String>)))]
+pub(crate) async fn text(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(raw): Path<String>,
+    AppPath(code): AppPath<DocumentCode>,
 ) -> Result<Json<Vec<String>>, AppError> {
-    user.require(READERS, "read documents")?;
-    let code = code(&raw)?;
+    user.require(READ)?;
     let actor = user.name;
     Ok(Json(blocking(&state, move |a| a.text(&code, &actor)).await?))
 }

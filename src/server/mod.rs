@@ -4,14 +4,17 @@
 //! Appliance operations block (RocksDB, OCR), so handlers run them on the blocking pool.
 
 mod accounts;
+mod admin;
 mod archive;
 mod auth;
 mod client_ip;
 mod documents;
 mod error;
+mod extract;
 mod headers;
 mod hotfolder;
 mod limits;
+mod openapi;
 mod progress;
 mod public;
 mod reuse;
@@ -27,10 +30,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
+use domain::AuditAction;
+
 use crate::users::{self, Role};
 use crate::{Appliance, ApplianceError};
 pub use auth::{AuthUser, Sessions};
 pub use error::AppError;
+pub use openapi::ApiDoc;
 pub use public::PublicGate;
 
 /// What every handler can reach.
@@ -80,9 +86,9 @@ impl AppState {
     /// name, and one for every name that is no account. Blocks on the archive's writer.
     pub fn audit_failed_logins(&self) -> Result<(), ApplianceError> {
         for f in self.login_throttle.take_failures() {
-            self.appliance.archive().audit(
+            self.appliance.audit(
                 "anonymous",
-                "login-failed",
+                AuditAction::LoginFailed,
                 f.user.as_deref().unwrap_or(UNKNOWN_USERS),
                 &f.detail(),
             )?;
@@ -109,8 +115,21 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(AppError::from)
 }
 
-async fn health(user: AuthUser) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "status": "ok", "user": user.name, "role": user.role }))
+/// The appliance answers, and who is asking.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    status: &'static str,
+    /// The logged-in user.
+    user: String,
+    /// The user's role.
+    role: Role,
+}
+
+/// `GET /api/health`.
+#[utoipa::path(get, path = "/api/health", tag = "accounts", responses((status = 200, body = Health)))]
+pub(crate) async fn health(user: AuthUser) -> axum::Json<Health> {
+    axum::Json(Health { status: "ok", user: user.name, role: user.role })
 }
 
 /// The whole HTTP application. Request bodies are limited per route: uploads by `[http]`, every
@@ -127,6 +146,8 @@ pub fn app(state: AppState) -> Router {
         .merge(reuse::router())
         .merge(search::router())
         .merge(accounts::router())
+        .merge(admin::router())
+        .merge(openapi::router())
         .merge(verify::router(&http))
         .with_state(state)
         .layer(axum::middleware::map_response(headers::secure))
@@ -142,54 +163,20 @@ pub fn init_tracing() {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
-/// On first start there is no user to log in with: create `admin` with a random password and write
-/// it, readable by the owner only, to `<data>/initial-admin-password`. The password is never logged.
+/// On first start there is no user to log in with: the appliance makes `admin` with a random password
+/// in a file readable by its owner only (see [`Appliance::bootstrap_admin`]).
 pub fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
-    if appliance.archive().has_users()? {
-        return Ok(());
+    if appliance.bootstrap_admin()? {
+        let path = appliance.initial_admin_password();
+        tracing::info!(path = %path.display(), "first start: created user admin; its password is in this file");
     }
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let password = users::random_password()?;
-    let path = initial_admin_password(appliance);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut f| writeln!(f, "{password}"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    users::set_user(appliance.archive(), "admin", Role::Admin, &password)?;
-    appliance.archive().audit("system", "user-set", "admin", "first start: initial admin created")?;
-    tracing::info!(path = %path.display(), "first start: created user admin; its password is in this file");
     Ok(())
-}
-
-/// The file the first admin's password is written to, until that admin replaces it.
-fn initial_admin_password(appliance: &Appliance) -> std::path::PathBuf {
-    appliance.data_dir().join("initial-admin-password")
-}
-
-/// Removes the first admin's password file once `user`, the first admin, has replaced that password:
-/// a password kept in a file is one more copy to steal, and from then on a wrong one.
-pub(crate) fn remove_initial_admin_password(appliance: &Appliance, user: &str) -> Result<(), ApplianceError> {
-    let path = initial_admin_password(appliance);
-    if user != "admin" {
-        return Ok(());
-    }
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(anyhow::anyhow!("cannot remove {}: {e}", path.display()).into())
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Serves the appliance on `listen` until Ctrl-C or SIGTERM.
 pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceError> {
     bootstrap_admin(&appliance)?;
-    let first_password = initial_admin_password(&appliance);
+    let first_password = appliance.initial_admin_password();
     if first_password.exists() {
         println!(
             "the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes",

@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use capture::{PageProgress, PageStage};
 
 use super::{AppError, AppState, AuthUser};
-use crate::users::Role;
 
 /// Jobs remembered per user at most, running or finished: a counter has a handful in flight, so
 /// this is hours of one operator's history.
@@ -152,7 +151,33 @@ impl Drop for JobHandle {
     }
 }
 
-fn stage_json(page: usize, stage: &PageStage) -> serde_json::Value {
+/// One page of an ingest as it goes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct PageStageView {
+    /// Page number from 1.
+    page: usize,
+    /// `queued`, `preprocessing`, `ocr`, `flagged` or `done`.
+    stage: &'static str,
+    /// Why the page was flagged for review, empty if not.
+    flags: Vec<String>,
+}
+
+/// An ingest's pages and, once finished, its outcome.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct JobView {
+    /// The job's name.
+    job: String,
+    /// Each page's stage.
+    pages: Vec<PageStageView>,
+    /// Whether the ingest has ended.
+    finished: bool,
+    /// The document's code, once archived.
+    code: Option<String>,
+    /// Why it failed, if it did.
+    error: Option<String>,
+}
+
+fn stage_view(page: usize, stage: &PageStage) -> PageStageView {
     let (name, flags) = match stage {
         PageStage::Queued => ("queued", Vec::new()),
         PageStage::Preprocessing => ("preprocessing", Vec::new()),
@@ -160,17 +185,18 @@ fn stage_json(page: usize, stage: &PageStage) -> serde_json::Value {
         PageStage::Flagged(flags) => ("flagged", flags.iter().map(ToString::to_string).collect()),
         PageStage::Done => ("done", Vec::new()),
     };
-    serde_json::json!({ "page": page + 1, "stage": name, "flags": flags })
+    PageStageView { page: page + 1, stage: name, flags }
 }
 
 /// `GET /api/documents/progress/{job}`: each page's stage, and the outcome once finished. A user
 /// sees only the jobs they started.
-async fn show(
+#[utoipa::path(get, path = "/api/documents/progress/{job}", tag = "capture", params(("job" = String, Path, description = "The name given at ingest")), responses((status = 200, body = JobView)))]
+pub(crate) async fn show(
     State(state): State<AppState>,
     user: AuthUser,
     Path(raw): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
-    user.require(&[Role::Operator, Role::Admin], "follow ingests")?;
+) -> Result<Json<JobView>, AppError> {
+    user.require(crate::appliance::INGEST)?;
     let key = (user.name.clone(), JobId::parse(&raw)?);
     let guard = state.progress.lock();
     let job = guard.0.get(&key).ok_or_else(|| AppError::NotFound(format!("no ingest job {raw:?} of yours")))?;
@@ -179,13 +205,13 @@ async fn show(
         Some(Ok(code)) => (true, Some(code.clone()), None),
         Some(Err(e)) => (true, None, Some(e.clone())),
     };
-    Ok(Json(serde_json::json!({
-        "job": raw,
-        "pages": job.pages.iter().enumerate().map(|(i, s)| stage_json(i, s)).collect::<Vec<_>>(),
-        "finished": finished,
-        "code": code,
-        "error": error,
-    })))
+    Ok(Json(JobView {
+        pages: job.pages.iter().enumerate().map(|(i, s)| stage_view(i, s)).collect(),
+        job: raw,
+        finished,
+        code,
+        error,
+    }))
 }
 
 /// The progress routes.

@@ -117,12 +117,12 @@ impl PublicGate {
         let detail = format!(
             "{answered} anonymous verifications answered ({matched} named a document), {refused} refused by the rate limit"
         );
-        if let Err(e) = appliance.archive().audit(PUBLIC_ACTOR, "public-verify", "/verify", &detail) {
+        if let Err(e) = appliance.audit(PUBLIC_ACTOR, domain::AuditAction::PublicVerify, "/verify", &detail) {
             // Counted again next time rather than lost.
             self.answered.fetch_add(answered, Ordering::Relaxed);
             self.matched.fetch_add(matched, Ordering::Relaxed);
             self.refused.fetch_add(refused, Ordering::Relaxed);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(Some(detail))
     }

@@ -1,84 +1,86 @@
-//! Reuse over HTTP (R10): the counter looks up what a citizen already handed in or was issued, and
-//! records that the new dossier reuses it; officers and auditors read the reuse rate.
+//! Reuse over HTTP: the counter looks up what a citizen already handed in or was issued, and records
+//! that the new dossier reuses it; officers and auditors read the reuse rate.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
+use domain::{DocumentCode, DocumentTypeCode, DossierCode, OwnerId};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
+use super::extract::{AppJson, AppQuery};
 use super::{AppError, AppState, AuthUser, blocking};
-use crate::users::Role;
+use crate::reuse::{LOOKUP, RECORD, REPORT, ReuseLookup, ReuseRecorded, ReuseReport};
 
-const COUNTER: &[Role] = &[Role::Operator, Role::Officer, Role::Admin];
-const READERS: &[Role] = &[Role::Officer, Role::Auditor, Role::Admin];
-
-fn bad(e: impl std::fmt::Display) -> AppError {
-    AppError::BadRequest(e.to_string())
-}
-
-#[derive(Deserialize)]
-struct Lookup {
-    owner: String,
+/// Whose documents, of which type, in force on which day.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct Lookup {
+    /// The owner's personal ID or tax code.
+    #[param(value_type = String)]
+    owner: OwnerId,
+    /// Only this document type.
     #[serde(rename = "type")]
-    doc_type: Option<String>,
+    #[param(value_type = Option<String>)]
+    doc_type: Option<DocumentTypeCode>,
+    /// In force on this day (default today).
     valid_on: Option<NaiveDate>,
 }
 
-/// `GET /api/reuse?owner=…[&type=…][&valid_on=YYYY-MM-DD]`: the owner's documents in force, verified.
-async fn lookup(
+/// `GET /api/reuse`: the owner's documents in force, verified.
+#[utoipa::path(get, path = "/api/reuse", tag = "reuse", params(Lookup), responses((status = 200, body = ReuseLookup)))]
+pub(crate) async fn lookup(
     State(state): State<AppState>,
     user: AuthUser,
-    q: Result<Query<Lookup>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    user.require(COUNTER, "look up documents for reuse")?;
-    let Query(q) = q.map_err(|e| bad(format!("expected ?owner=<ID>[&type=<code>][&valid_on=YYYY-MM-DD]: {e}")))?;
-    let owner = q.owner.parse().map_err(bad)?;
-    let doc_type = q.doc_type.map(|t| t.parse()).transpose().map_err(bad)?;
+    AppQuery(q): AppQuery<Lookup>,
+) -> Result<Json<ReuseLookup>, AppError> {
+    user.require(LOOKUP)?;
     let valid_on = q.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
-    let found = blocking(&state, move |a| a.reuse(&owner, doc_type.as_ref(), valid_on, &user.name)).await?;
-    Ok(Json(json!({ "valid_on": valid_on, "documents": found })))
+    Ok(Json(blocking(&state, move |a| a.reuse(&q.owner, q.doc_type.as_ref(), valid_on, &user.name)).await?))
 }
 
-#[derive(Deserialize)]
-struct Record {
-    code: String,
-    dossier: String,
+/// The document reused and the dossier that reuses it.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct Record {
+    /// The document code.
+    #[schema(value_type = String)]
+    code: DocumentCode,
+    /// The dossier code.
+    #[schema(value_type = String)]
+    dossier: DossierCode,
 }
 
-/// `POST /api/reuse` with `{"code": …, "dossier": …}`: the dossier reuses the document.
-async fn record(
+/// `POST /api/reuse`: the dossier reuses the document.
+#[utoipa::path(post, path = "/api/reuse", tag = "reuse", request_body = Record, responses((status = 200, body = ReuseRecorded)))]
+pub(crate) async fn record(
     State(state): State<AppState>,
     user: AuthUser,
-    b: Result<Json<Record>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
-    user.require(COUNTER, "record reuse")?;
-    let Json(r) = b.map_err(|e| bad(format!(r#"expected a JSON body {{"code": "…", "dossier": "…"}}: {e}"#)))?;
-    let code = r.code.parse().map_err(bad)?;
-    let dossier = r.dossier.parse().map_err(bad)?;
-    blocking(&state, move |a| a.record_reuse(&code, &dossier, &user.name)).await?;
-    Ok(Json(json!({ "code": r.code, "dossier": r.dossier, "reused": true })))
+    body: Result<AppJson<Record>, AppError>,
+) -> Result<Json<ReuseRecorded>, AppError> {
+    user.require(RECORD)?;
+    let AppJson(r) = body?;
+    Ok(Json(blocking(&state, move |a| a.record_reuse(&r.code, &r.dossier, &user.name)).await?))
 }
 
-#[derive(Deserialize)]
-struct Period {
+/// The period of the report (days, Vietnam time; `until` excluded).
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct Period {
+    /// From this day.
     from: Option<NaiveDate>,
+    /// Until this day.
     until: Option<NaiveDate>,
 }
 
-/// `GET /api/reuse/report[?from=…&until=…]`: the reuse rate per month.
-async fn report(
+/// `GET /api/reuse/report`: the reuse rate per month.
+#[utoipa::path(get, path = "/api/reuse/report", tag = "reuse", params(Period), responses((status = 200, body = ReuseReport)))]
+pub(crate) async fn report(
     State(state): State<AppState>,
     user: AuthUser,
-    q: Result<Query<Period>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    user.require(READERS, "read the reuse report")?;
-    let Query(p) = q.map_err(|e| bad(format!("expected ?from=YYYY-MM-DD&until=YYYY-MM-DD: {e}")))?;
+    AppQuery(p): AppQuery<Period>,
+) -> Result<Json<ReuseReport>, AppError> {
+    user.require(REPORT)?;
     let (from, until) = (p.from.and_then(crate::reuse::start_of_day), p.until.and_then(crate::reuse::start_of_day));
-    let months = blocking(&state, move |a| a.reuse_report(from, until, &user.name)).await?;
-    Ok(Json(json!({ "months": months })))
+    Ok(Json(blocking(&state, move |a| a.reuse_report(from, until, &user.name)).await?))
 }
 
 /// Reuse routes.

@@ -9,7 +9,7 @@
 //! names of the checks: what the holder of the copy already sees; no other metadata, no hashes. Each
 //! client address is rate-limited, and the page's answers are counted, not audited one by one.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
@@ -18,11 +18,12 @@ use domain::{DocumentCode, VerificationToken};
 use serde::Deserialize;
 
 use super::client_ip::ClientIp;
+use super::extract::AppPath;
 use super::limits::{self, BodyLimit};
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::VerifyReport;
 use crate::config::HttpConfig;
-use crate::users::Role;
+use crate::ops::keys::PublicKeys;
 
 /// The body limit of a verification upload: one signed copy.
 fn upload_limit(http: &HttpConfig) -> BodyLimit {
@@ -30,21 +31,22 @@ fn upload_limit(http: &HttpConfig) -> BodyLimit {
 }
 
 /// `GET /api/verify/{code}`.
-async fn verify_code(
+#[utoipa::path(get, path = "/api/verify/{code}", tag = "verification", params(("code" = String, Path, description = "Document code")), responses((status = 200, body = VerifyReport)))]
+pub(crate) async fn verify_code(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(raw): Path<String>,
+    AppPath(code): AppPath<DocumentCode>,
 ) -> Result<Json<VerifyReport>, AppError> {
-    user.require(&Role::ALL, "verify documents")?;
-    let code: DocumentCode = raw.parse().map_err(|e: domain::DomainError| AppError::BadRequest(e.to_string()))?;
+    user.require(crate::verify::VERIFY)?;
     let actor = user.name;
     Ok(Json(blocking(&state, move |a| a.verify_code(&code, &actor)).await?))
 }
 
 /// `GET /api/keys`: the public seal key set (every key that ever sealed, the current one marked), for
 /// verifiers outside the appliance. The same as `sohoa keys export`.
-async fn keys(State(state): State<AppState>, user: AuthUser) -> Result<Json<serde_json::Value>, AppError> {
-    user.require(&Role::ALL, "read the public seal keys")?;
+#[utoipa::path(get, path = "/api/keys", tag = "verification", responses((status = 200, body = PublicKeys)))]
+pub(crate) async fn keys(State(state): State<AppState>, user: AuthUser) -> Result<Json<PublicKeys>, AppError> {
+    user.require(crate::ops::keys::EXPORT)?;
     let actor = user.name;
     Ok(Json(blocking(&state, move |a| a.export_public_keys(&actor)).await?))
 }
@@ -52,12 +54,13 @@ async fn keys(State(state): State<AppState>, user: AuthUser) -> Result<Json<serd
 /// `POST /api/verify`: a multipart form with one `file` part, the PDF to check. The file is spooled
 /// to disk while it is hashed; it is read into memory only when it is not byte for byte an archived
 /// PDF, to say what differs.
-async fn verify_file(
+#[utoipa::path(post, path = "/api/verify", tag = "verification", request_body(content_type = "multipart/form-data", description = "One `file` part: the PDF"), responses((status = 200, body = VerifyReport)))]
+pub(crate) async fn verify_file(
     State(state): State<AppState>,
     user: AuthUser,
     mut form: Multipart,
 ) -> Result<Json<VerifyReport>, AppError> {
-    user.require(&Role::ALL, "verify documents")?;
+    user.require(crate::verify::VERIFY)?;
     let _slot = state.uploads.take()?;
     let limit = upload_limit(state.appliance.http_config());
     while let Some(part) = form.next_field().await.map_err(|e| limit.form_error(e))? {
@@ -82,7 +85,7 @@ async fn verify_file(
 }
 
 #[derive(Deserialize)]
-struct PageParams {
+pub(crate) struct PageParams {
     code: Option<String>,
     /// The verification token.
     t: Option<String>,
@@ -234,7 +237,8 @@ fn page(w: &Words, lang: &str, result: Option<(Found, &str)>, query: Option<Stri
 
 /// `GET /verify[?code=…&t=…][&lang=en]`: public, no login. Either of code and token given makes it a
 /// verification, rate-limited per client address and counted.
-async fn public_page(
+#[utoipa::path(get, path = "/verify", tag = "public", params(("code" = Option<String>, Query, description = "Document code"), ("t" = Option<String>, Query, description = "Verification token of the printed copy"), ("lang" = Option<String>, Query, description = "`en` for English")), responses((status = 200, description = "The verification page (HTML)", content_type = "text/html")), security(()))]
+pub(crate) async fn public_page(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Query(params): Query<PageParams>,
@@ -265,14 +269,15 @@ async fn public_page(
 const NO_CODE: &str = ".X";
 
 #[derive(Deserialize)]
-struct UploadParams {
+pub(crate) struct UploadParams {
     lang: Option<String>,
 }
 
 /// `POST /verify[?lang=en]`: public, no login; a multipart form with one `file` part. Only a file
 /// that is byte for byte an archived PDF matches: its hash is computed as it arrives and nothing
 /// of it is kept, so the cost is the upload itself, within the verification upload limit.
-async fn public_upload(
+#[utoipa::path(post, path = "/verify", tag = "public", request_body(content_type = "multipart/form-data", description = "One `file` part: the signed PDF"), responses((status = 200, description = "The verification page (HTML)", content_type = "text/html")), security(()))]
+pub(crate) async fn public_upload(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Query(params): Query<UploadParams>,

@@ -133,7 +133,7 @@ fn best_angle(ink: &InkPoints, angles: impl Iterator<Item = f32>) -> (f32, f64) 
 }
 
 /// How much more ink must lie on one side of the text lines' middle band than on the other to tell
-/// which way up a page is without asking Tesseract. The corpus pages show 3 to 3.8 either way.
+/// which way up a page is without asking Tesseract. The test pages show 3 to 3.8 either way.
 const UPRIGHT_MARGIN: f64 = 2.0;
 
 /// Whether a level page is upside down, from the ink above and below the middle band (x-height) of
@@ -198,6 +198,7 @@ mod tests {
     use super::*;
     use crate::preprocess::tests::lined_page;
     use crate::preprocess::{analysis_gray, deskew, turn_gray};
+    use crate::test_files::corpus;
     use scanner_driver::Pixels;
 
     #[test]
@@ -219,10 +220,6 @@ mod tests {
 
     #[test]
     fn corpus_pages_tell_which_way_up_they_are() {
-        // Read at run time: a build cache shared between checkouts keeps test binaries whose
-        // compile-time path points at the checkout that built them.
-        let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-        let corpus = std::path::Path::new(&manifest).join("../../shared/corpus/ocr-dev");
         let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
         for name in [
             "clean300-001.png",
@@ -232,7 +229,7 @@ mod tests {
             "noisy-001.jpg",
             "upside-001.png",
         ] {
-            let page = importer.import(&corpus.join(name)).unwrap().remove(0);
+            let page = importer.import(&corpus(name)).unwrap().remove(0);
             let gray = analysis_gray(&page.pixels);
             let lines = text_lines(&gray);
             let level = match deskew(&Pixels::Gray(gray.clone()), lines.skew) {
@@ -243,7 +240,7 @@ mod tests {
         }
         // A page on its side: its lines run vertically, and of its two quarter turns exactly one
         // leaves it upside down.
-        let page = importer.import(&corpus.join("sideways-001.png")).unwrap().remove(0);
+        let page = importer.import(&corpus("sideways-001.png")).unwrap().remove(0);
         let gray = analysis_gray(&page.pixels);
         assert!(text_lines(&gray).vertical);
         let upside = |turns| upside_down(&turn_gray(gray.clone(), turns));

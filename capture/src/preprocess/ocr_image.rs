@@ -7,7 +7,7 @@ use super::{histogram, median3, percentile};
 
 /// The resolution of the OCR image. Tesseract's LSTM scales every text line to a fixed height of about
 /// 36 pixels, which body text (12-14 pt) has at about 200 dpi: more pixels only cost layout analysis
-/// time, and fewer lose strokes. Measured on the corpus, reading at 200 dpi instead of 300 took the
+/// time, and fewer lose strokes. Measured on the test pages, reading at 200 dpi instead of 300 took the
 /// set's CER from 0.20% to 0.10% and was about a quarter faster; 150 dpi pages are upsampled to it.
 const OCR_DPI: f32 = 200.0;
 

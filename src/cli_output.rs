@@ -1,0 +1,401 @@
+//! How the command line shows an operation's result: with `--json`, exactly the JSON the HTTP API
+//! answers for the same operation (both serialise the operation's typed result); otherwise lines for
+//! a person, from [`Show`]. A change that is archived but not yet searchable is said on standard
+//! error either way.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::appliance::{IngestReport, Reindexed};
+use crate::hotfolder::HotFolderListing;
+use crate::ops::accounts::UserChanged;
+use crate::ops::disposition::{Destroyed, DispositionChanged, DispositionList, Marked};
+use crate::ops::documents::SearchOutput;
+use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
+use crate::ops::keys::{PublicKeys, Rotated};
+use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
+use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
+use crate::reuse::{ReuseLookup, ReuseRecorded, ReuseReport};
+use crate::verify::VerifyReport;
+use crate::{ApplianceError, SearchState};
+
+/// What the command line says when a change is archived but search could not show it yet.
+const SEARCH_PENDING: &str = "archived; search could not be brought up to date and will show it once it catches up";
+
+/// A result as a person reads it on a terminal.
+pub trait Show: Serialize {
+    /// The lines to print.
+    fn text(&self) -> String;
+
+    /// Whether search shows the change, for results of changes.
+    fn search(&self) -> Option<SearchState> {
+        None
+    }
+}
+
+/// Where results go: JSON or text, on standard output.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// Print JSON.
+    pub json: bool,
+}
+
+impl Output {
+    /// Prints a result.
+    pub fn show(self, value: &impl Show) -> Result<(), ApplianceError> {
+        if value.search() == Some(SearchState::Pending) {
+            eprintln!("{SEARCH_PENDING}");
+        }
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value).map_err(anyhow::Error::from)?);
+        } else {
+            let text = value.text();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a file so that a reader never sees half of it: temporary name, sync, rename.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApplianceError> {
+    use std::io::Write;
+    let tmp = path.with_extension("sohoa-tmp");
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ApplianceError::Input(format!("{}: cannot write: {e}", path.display()))
+    })
+}
+
+fn lines<T>(items: &[T], line: impl Fn(&T) -> String) -> String {
+    items.iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
+fn hex_path(path: &[[u8; 32]]) -> String {
+    path.iter().map(|h| crate::hex(h)).collect::<Vec<_>>().join(" ")
+}
+
+impl Show for IngestReport {
+    /// The code on a line of its own; each page flagged for review on standard error.
+    fn text(&self) -> String {
+        for page in &self.pages {
+            for flag in &page.flags {
+                eprintln!("page {} flagged for review: {flag}", page.number);
+            }
+        }
+        self.code.clone()
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for SearchOutput {
+    fn text(&self) -> String {
+        lines(&self.hits, |h| match &h.content {
+            Some(c) => format!("{}\tpage {}\t{}", h.code, c.page, c.name),
+            None => format!("{}\t{}\t{}", h.code, h.doc_type, h.status),
+        })
+    }
+}
+
+impl Show for VerifyReport {
+    fn text(&self) -> String {
+        let mut out =
+            lines(&self.checks, |c| format!("{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail));
+        out.push_str(if self.valid { "\nvalid" } else { "\nINVALID" });
+        out
+    }
+}
+
+impl Show for StatusChanged {
+    fn text(&self) -> String {
+        format!("{} {}", self.code, self.status)
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for HoldPlaced {
+    fn text(&self) -> String {
+        format!("hold {} on {} documents", self.hold, self.documents.len())
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for HoldReleased {
+    fn text(&self) -> String {
+        format!("hold {} released from {} documents", self.hold, self.released.len())
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for Holds {
+    fn text(&self) -> String {
+        lines(&self.holds, |h| {
+            format!("{}\t{}\t{}\t{}", h.id, if h.released { "released" } else { "active" }, h.scope, h.reason)
+        })
+    }
+}
+
+impl Show for RetentionClasses {
+    fn text(&self) -> String {
+        let schedule = &self.schedule;
+        let mut out: Vec<String> = schedule
+            .classes
+            .iter()
+            .map(|c| format!("{}\t{:?}\t{:?}\t{}\t{}", c.id, c.period, c.clock, c.name, c.legal_basis))
+            .collect();
+        out.extend(schedule.types.iter().map(|(t, c)| format!("type {t} -> {c}")));
+        out.push(format!("other types -> {}", schedule.default_class));
+        out.join("\n")
+    }
+}
+
+impl Show for RetentionSet {
+    fn text(&self) -> String {
+        format!("{}: retention class {}", self.code, self.retention_class)
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for Marked {
+    fn text(&self) -> String {
+        if self.marked {
+            format!("{} documents newly eligible {}", self.documents.len(), self.documents.join(" "))
+        } else {
+            format!(
+                "{} documents will be eligible by {} (a look ahead: nothing is marked) {}",
+                self.documents.len(),
+                self.day,
+                self.documents.join(" ")
+            )
+        }
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for DispositionList {
+    fn text(&self) -> String {
+        lines(&self.documents, |d| format!("{}\t{}\t{:?}", d.code, d.retention_class, d.disposition))
+    }
+}
+
+impl Show for DispositionChanged {
+    fn text(&self) -> String {
+        format!("{}: {:?}", self.code, self.disposition)
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for Destroyed {
+    fn text(&self) -> String {
+        let code = self.report.get("document").and_then(|d| d.as_str()).unwrap_or_default();
+        format!("{code} destroyed; report sealed by key {}", self.seal.key)
+    }
+
+    fn search(&self) -> Option<SearchState> {
+        Some(self.search)
+    }
+}
+
+impl Show for Fixity {
+    fn text(&self) -> String {
+        let r = &self.report;
+        let mut out = format!(
+            "{} documents, {} blobs ({} bytes), {} log leaves, {} checkpoints, {} audit entries checked",
+            r.documents, r.blobs, r.bytes, r.log_leaves, r.checkpoints, r.audit_entries
+        );
+        for p in &r.problems {
+            out.push_str(&format!("\nPROBLEM {p}"));
+        }
+        out.push_str(if self.intact { "\nintact" } else { "\nDAMAGED" });
+        out
+    }
+}
+
+impl Show for AuditEntries {
+    fn text(&self) -> String {
+        lines(&self.entries, |e| {
+            format!("{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at.to_rfc3339(), e.actor, e.action, e.target, e.detail)
+        })
+    }
+}
+
+impl Show for CheckpointView {
+    fn text(&self) -> String {
+        self.note.clone()
+    }
+}
+
+impl Show for InclusionView {
+    fn text(&self) -> String {
+        let p = &self.proof;
+        format!(
+            "leaf {} of {}\n{}path: {}\n{}",
+            p.index,
+            p.checkpoint.size,
+            p.leaf,
+            hex_path(&p.path),
+            p.checkpoint.to_note()
+        )
+    }
+}
+
+impl Show for ConsistencyView {
+    fn text(&self) -> String {
+        let p = &self.proof;
+        let verdict = if self.verifies { "consistent" } else { "NOT CONSISTENT" };
+        format!("{} -> {}: {verdict}\npath: {}", p.from.size, p.to.size, hex_path(&p.path))
+    }
+}
+
+impl Show for BackupWritten {
+    fn text(&self) -> String {
+        let ids: Vec<&str> = self.keys.own.iter().map(|k| k.as_str()).collect();
+        let mut out = format!(
+            "backup written to {}\nseal keys of this appliance (a restore must name them): {}",
+            self.backup,
+            ids.join(" ")
+        );
+        for (id, sender) in &self.keys.foreign {
+            out.push_str(&format!("\nforeign seal key {id} of {sender}"));
+        }
+        out
+    }
+}
+
+impl Show for Restored {
+    fn text(&self) -> String {
+        format!("restored {} documents from {}; fixity: intact", self.documents, self.backup)
+    }
+}
+
+impl Show for Exported {
+    fn text(&self) -> String {
+        format!("{} documents exported to {}", self.documents.len(), self.bag)
+    }
+}
+
+impl Show for Imported {
+    fn text(&self) -> String {
+        format!("{} documents imported: {}", self.imported.len(), self.imported.join(" "))
+    }
+}
+
+impl Show for PublicKeys {
+    /// Public keys are for machines: the text form is the JSON too.
+    fn text(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl Show for Rotated {
+    fn text(&self) -> String {
+        self.current.clone()
+    }
+}
+
+impl Show for Reindexed {
+    fn text(&self) -> String {
+        format!("search index rebuilt: {} documents", self.documents)
+    }
+}
+
+impl Show for UserChanged {
+    fn text(&self) -> String {
+        String::new()
+    }
+}
+
+impl Show for ReuseLookup {
+    fn text(&self) -> String {
+        lines(&self.documents, |c| {
+            let d = &c.document;
+            let until = d.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
+            let verdict = if c.verified {
+                "verified".to_owned()
+            } else {
+                format!("NOT VERIFIED ({})", c.failed_checks.join(", "))
+            };
+            format!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status)
+        })
+    }
+}
+
+impl Show for ReuseRecorded {
+    fn text(&self) -> String {
+        String::new()
+    }
+}
+
+impl Show for ReuseReport {
+    fn text(&self) -> String {
+        lines(&self.months, |r| {
+            let percent = if r.dossiers == 0 { 0.0 } else { 100.0 * r.with_reuse as f64 / r.dossiers as f64 };
+            format!("{}\t{} dossiers\t{} with reuse\t{percent:.1}%", r.month, r.dossiers, r.with_reuse)
+        })
+    }
+}
+
+impl Show for HotFolderListing {
+    fn text(&self) -> String {
+        let mut out = format!("{} files wait for confirmation", self.pending.len());
+        for f in &self.pending {
+            out.push_str(&format!(
+                "\n{}\t{}\t{} {} {:?}\t{} bytes\t{}",
+                f.id,
+                f.received_at,
+                f.owner.as_deref().unwrap_or("-"),
+                f.doc_type,
+                f.name,
+                f.size,
+                f.file_name
+            ));
+        }
+        out.push_str(&format!("\n{} recent refusals", self.failed.len()));
+        for f in &self.failed {
+            out.push_str(&format!("\n{}\t{}\t{}\t{}", f.id, f.received_at, f.file_name, f.reason));
+        }
+        out
+    }
+}
+
+impl Show for crate::scan::Scanners {
+    fn text(&self) -> String {
+        if self.devices.is_empty() {
+            eprintln!("no scanner found (SANE backends are configured in {})", self.config_dir);
+        }
+        lines(&self.devices, |d| format!("{}\t{} {} ({})", d.name, d.vendor, d.model, d.kind))
+    }
+}
+
+impl Show for crate::scan::ScannerOptions {
+    fn text(&self) -> String {
+        let settable: Vec<_> = self.options.iter().filter(|o| o.settable).collect();
+        lines(&settable, |o| format!("{}\t{}\t{}\t{}", o.name, o.value.as_deref().unwrap_or("-"), o.allowed, o.title))
+    }
+}

@@ -1,0 +1,130 @@
+//! User accounts: logging in and out, passwords, the first admin, and an admin's management of other
+//! accounts. Passwords are hashed with argon2id in [`crate::users`]; this module decides what is
+//! recorded in the audit trail.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use domain::AuditAction;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ADMINS, Permit};
+use crate::users::{self, Login, Role};
+use crate::{Appliance, ApplianceError};
+
+/// Managing other users' accounts.
+pub const MANAGE_USERS: Permit = Permit { what: "manage users", roles: ADMINS };
+
+/// An account after a change by an admin.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserChanged {
+    /// The account's name.
+    pub user: String,
+    /// Its role, when the change set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Whether it is disabled now.
+    pub disabled: bool,
+}
+
+/// The audit actor of what the appliance does by itself on first start.
+const SYSTEM: &str = "system";
+
+impl Appliance {
+    /// Whether any account exists (before the first, the command line may make one without a login).
+    pub fn has_users(&self) -> Result<bool, ApplianceError> {
+        Ok(self.archive().has_users()?)
+    }
+
+    /// Checks a password against an account. A login is recorded with `from` (the client's address or
+    /// `cli`); a refusal is not recorded here, since refusals are counted and written in aggregate by
+    /// the caller (one anonymous client must not be able to grow the trail by one entry a try).
+    pub fn log_in(&self, name: &str, password: &str, from: &str) -> Result<Login, ApplianceError> {
+        let outcome = users::authenticate(self.archive(), name, password)?;
+        if let Login::Accepted(_) = outcome {
+            self.audit(name, AuditAction::Login, name, &format!("from {from}"))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Records that a user ended a session.
+    pub fn log_out(&self, name: &str) -> Result<(), ApplianceError> {
+        self.audit(name, AuditAction::Logout, name, "")
+    }
+
+    /// Replaces a user's own password after checking the current one; `Ok(false)` when the current
+    /// password is wrong. The first admin's password file goes once that password is replaced.
+    pub fn change_password(&self, name: &str, current: &str, new: &str) -> Result<bool, ApplianceError> {
+        if !matches!(users::authenticate(self.archive(), name, current)?, Login::Accepted(_)) {
+            return Ok(false);
+        }
+        users::set_password(self.archive(), name, new)?;
+        self.remove_initial_admin_password(name)?;
+        self.audit(name, AuditAction::PasswordChanged, name, "")?;
+        Ok(true)
+    }
+
+    /// Creates an account, or replaces an account's role and password (enabling it).
+    pub fn set_user(&self, name: &str, role: Role, password: &str, actor: &str) -> Result<UserChanged, ApplianceError> {
+        users::set_user(self.archive(), name, role, password)?;
+        self.audit(actor, AuditAction::UserSet, name, role.as_str())?;
+        Ok(UserChanged { user: name.to_owned(), role: Some(role), disabled: false })
+    }
+
+    /// Disables or enables an account. Ending a disabled account's open sessions is the server's part.
+    pub fn set_disabled(&self, name: &str, disabled: bool, actor: &str) -> Result<UserChanged, ApplianceError> {
+        users::check_name(name)?;
+        if disabled && name == actor {
+            return Err(ApplianceError::Input("an admin cannot disable their own account; another admin can".into()));
+        }
+        users::set_disabled(self.archive(), name, disabled)?;
+        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+        self.audit(actor, action, name, "")?;
+        Ok(UserChanged { user: name.to_owned(), role: None, disabled })
+    }
+
+    /// On first start there is no user to log in with: creates `admin` with a random password and
+    /// writes it, readable by the owner only, to [`initial_admin_password`](Self::initial_admin_password).
+    /// The password is never logged. Returns whether the account was made now.
+    pub fn bootstrap_admin(&self) -> Result<bool, ApplianceError> {
+        if self.has_users()? {
+            return Ok(false);
+        }
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let password = users::random_password()?;
+        let path = self.initial_admin_password();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut f| writeln!(f, "{password}"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        users::set_user(self.archive(), "admin", Role::Admin, &password)?;
+        self.audit(SYSTEM, AuditAction::UserSet, "admin", "first start: initial admin created")?;
+        Ok(true)
+    }
+
+    /// The file the first admin's password is written to, until that admin replaces it.
+    pub fn initial_admin_password(&self) -> PathBuf {
+        self.data_dir().join("initial-admin-password")
+    }
+
+    /// Removes the first admin's password file once `user`, the first admin, has replaced that
+    /// password: a password kept in a file is one more copy to steal, and from then on a wrong one.
+    fn remove_initial_admin_password(&self, user: &str) -> Result<(), ApplianceError> {
+        if user != "admin" {
+            return Ok(());
+        }
+        let path = self.initial_admin_password();
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(anyhow::anyhow!("cannot remove {}: {e}", path.display()).into())
+            }
+            _ => Ok(()),
+        }
+    }
+}

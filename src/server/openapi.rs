@@ -1,0 +1,57 @@
+//! The OpenAPI 3 document of the HTTP API, generated from the handlers' annotations and the
+//! operations' typed results, and served at `/api/openapi.json` to every logged-in user. A test checks
+//! that every route of the router is in it.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{
+    AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, progress, reuse, search, verify,
+};
+
+/// The API's document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sohoa", description = "Digitization appliance for Vietnamese one-stop shops: capture, OCR, seal, archive, search. Every route but login and the public verification page takes `Authorization: Bearer <token>` from `POST /api/login`."),
+    paths(
+        auth::login, auth::logout, auth::change_password, super::health, openapi,
+        accounts::disable, accounts::enable, admin::rotate, admin::reindex,
+        documents::ingest, documents::record, documents::pdf, documents::text, progress::show,
+        search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject,
+        reuse::lookup, reuse::record, reuse::report,
+        verify::verify_code, verify::verify_file, verify::keys, verify::public_page, verify::public_upload,
+        archive::revoke, archive::set_retention, archive::review, archive::request_destruction,
+        archive::confirm_destruction, archive::place_hold, archive::holds, archive::release,
+        archive::retention_classes, archive::disposition, archive::mark, archive::fixity, archive::audit,
+        archive::checkpoint, archive::proof, archive::consistency, archive::export, archive::import, archive::backup,
+    ),
+    modifiers(&BearerToken),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer token every protected route takes.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "accounts", responses((status = 200, description = "The OpenAPI 3 document", body = Object)))]
+pub(crate) async fn openapi(_user: AuthUser) -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The document's route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(openapi))
+}
