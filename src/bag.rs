@@ -24,7 +24,7 @@ use crate::seals::sealed;
 use crate::{Appliance, ApplianceError};
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    domain::hex(&Sha256::digest(bytes))
 }
 
 fn input(what: impl Into<String>) -> ApplianceError {

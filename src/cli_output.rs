@@ -77,7 +77,7 @@ fn lines<T>(items: &[T], line: impl Fn(&T) -> String) -> String {
 }
 
 fn hex_path(path: &[[u8; 32]]) -> String {
-    path.iter().map(|h| crate::hex(h)).collect::<Vec<_>>().join(" ")
+    path.iter().map(|h| domain::hex(h)).collect::<Vec<_>>().join(" ")
 }
 
 impl Show for IngestReport {

@@ -31,8 +31,3 @@ pub mod verify;
 pub use appliance::{Appliance, IngestReport, IngestRequest, SearchState};
 pub use error::ApplianceError;
 pub use verify::{Check, VerifyReport};
-
-/// Lower-case hex of bytes, as hashes and signatures are shown.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -1,3 +1,7 @@
+//! The `sohoa` binary: starts itself with one OpenMP thread per Tesseract engine, takes the signer's
+//! secrets out of the environment, configures SANE for the commands that scan, and runs the command
+//! line, whose `serve` is the HTTP server.
+
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 

@@ -84,7 +84,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    domain::hex(&Sha256::digest(bytes))
 }
 
 /// A copy of `bag` changed by `alter`, its BagIt manifests recomputed as someone who alters a bag
@@ -207,7 +207,7 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     );
     assert!(text.contains("FAIL page 1 seal"), "{text}");
     let forged = archive_sealed_by(&a.data(), &x.data().join("keys"));
-    let entry = forged.audit("intruder", "download", &doc, "").unwrap();
+    let entry = forged.audit("intruder", domain::AuditAction::Download, &doc, "").unwrap();
     let checkpoint = forged.checkpoint().unwrap();
     drop(forged);
     let out = a.run(&["--config", &config, "fixity"]);
@@ -389,7 +389,9 @@ fn hole08_restore_takes_only_the_keys_it_is_told_to_expect_and_no_anchor_from_th
     let y_key = key_id(&y);
     let forged = x.dir.path().join("forged");
     copy_tree(&backup, &forged);
-    archive_sealed_by(&forged, &y.data().join("keys")).audit("intruder", "destroy", &doc, "").unwrap();
+    archive_sealed_by(&forged, &y.data().join("keys"))
+        .audit("intruder", domain::AuditAction::Destroy, &doc, "")
+        .unwrap();
     std::fs::write(forged.join("keys").join(format!("{y_key}.hex")), public_key(&y)).unwrap();
     fails(&r, &["restore", "--expect-key", &x_key, forged.to_str().unwrap()], &[&y_key, "not named"]);
     std::fs::remove_file(forged.join("keys").join(format!("{y_key}.hex"))).unwrap();

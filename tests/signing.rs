@@ -352,7 +352,7 @@ fn contents(pdf: &[u8]) -> (usize, usize, Vec<u8>) {
 /// editing the signature container.
 fn with_contents(pdf: &[u8], cms: &[u8]) -> Vec<u8> {
     let (start, end, _) = contents(pdf);
-    let mut hex: Vec<u8> = cms.iter().flat_map(|b| format!("{b:02x}").into_bytes()).collect();
+    let mut hex = domain::hex(cms).into_bytes();
     assert!(hex.len() <= end - start - 2);
     hex.resize(end - start - 2, b'0');
     let mut out = pdf.to_vec();

@@ -365,8 +365,8 @@ fn fixity_names_a_rewritten_audit_entry() {
     let dir = tempfile::tempdir().unwrap();
     let f = open_in(dir.path());
     let code = commit(&f, &PLAIN, &[b"page"]);
-    f.archive.audit("officer", "download", &code.to_string(), "").unwrap();
-    f.archive.audit("officer", "view", &code.to_string(), "").unwrap();
+    f.archive.audit("officer", domain::AuditAction::Download, &code.to_string(), "").unwrap();
+    f.archive.audit("officer", domain::AuditAction::View, &code.to_string(), "").unwrap();
     f.archive.checkpoint().unwrap();
     let f = f.tamper(|store| {
         let key = 2u64.to_be_bytes();

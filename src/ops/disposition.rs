@@ -165,6 +165,6 @@ impl Appliance {
 impl SealView {
     /// The view of a stored seal.
     pub fn of(seal: &archive::SealRecord) -> Self {
-        SealView { text: seal.text.clone(), signature: crate::hex(&seal.signature), key: seal.key.clone() }
+        SealView { text: seal.text.clone(), signature: domain::hex(&seal.signature), key: seal.key.clone() }
     }
 }

@@ -120,7 +120,7 @@ impl Appliance {
                     action: e.action,
                     target: e.target,
                     detail: e.detail,
-                    hash: crate::hex(&e.hash),
+                    hash: domain::hex(&e.hash),
                     key: e.seal.key,
                 })
                 .collect(),
@@ -130,7 +130,7 @@ impl Appliance {
     /// Signs a checkpoint of the log now (or answers the latest if nothing changed since).
     pub fn checkpoint(&self, actor: &str) -> Result<CheckpointView, ApplianceError> {
         let checkpoint = self.archive().checkpoint()?;
-        self.audit(actor, AuditAction::LogCheckpoint, &checkpoint.size.to_string(), &crate::hex(&checkpoint.root))?;
+        self.audit(actor, AuditAction::LogCheckpoint, &checkpoint.size.to_string(), &domain::hex(&checkpoint.root))?;
         Ok(CheckpointView { note: checkpoint.to_note(), checkpoint })
     }
 

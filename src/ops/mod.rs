@@ -58,7 +58,7 @@ impl Appliance {
         target: &str,
         detail: &str,
     ) -> Result<(), ApplianceError> {
-        self.archive().audit(actor, action.as_str(), target, detail)?;
+        self.archive().audit(actor, action, target, detail)?;
         Ok(())
     }
 }

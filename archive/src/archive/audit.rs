@@ -1,5 +1,6 @@
 //! The audit trail: appending sealed, hash-chained entries, and reading it back checked.
 
+use domain::AuditAction;
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, FixedOffset};
@@ -33,7 +34,13 @@ impl AuditQuery {
 
 impl<S: Store> Archive<S> {
     /// Appends a sealed entry to the audit trail, durably.
-    pub fn audit(&self, actor: &str, action: &str, target: &str, detail: &str) -> Result<AuditEntry, ArchiveError> {
+    pub fn audit(
+        &self,
+        actor: &str,
+        action: AuditAction,
+        target: &str,
+        detail: &str,
+    ) -> Result<AuditEntry, ArchiveError> {
         self.grouped(|_, s| Ok(s.audit(actor, action, target, detail)))
     }
 
@@ -111,7 +118,7 @@ mod tests {
     fn a_rewritten_audit_entry_breaks_the_chain() {
         let dir = tempfile::tempdir().unwrap();
         let archive = open(dir.path());
-        for action in ["login", "download", "view"] {
+        for action in [domain::AuditAction::Login, domain::AuditAction::Download, domain::AuditAction::View] {
             archive.audit("officer", action, "x", "").unwrap();
         }
         let mut entry: AuditEntry =

@@ -1,5 +1,6 @@
 //! Online backup of a live archive and verified restore.
 
+use domain::AuditAction;
 use std::path::Path;
 
 use super::{Archive, ArchiveOptions, FixityReport};
@@ -30,7 +31,7 @@ impl Archive<RocksStore> {
             Ok((archive, report)) if report.is_clean() => {
                 archive.audit(
                     actor,
-                    "restore",
+                    AuditAction::Restore,
                     &backup.display().to_string(),
                     &format!("{} documents verified", report.documents),
                 )?;
@@ -57,7 +58,7 @@ impl<S: Store> Archive<S> {
     /// records the backup in the audit trail.
     pub fn backup(&self, dir: &Path, actor: &str) -> Result<(), ArchiveError> {
         self.exclusive(|_, s| {
-            s.audit(actor, "backup", &dir.display().to_string(), "RocksDB checkpoint");
+            s.audit(actor, AuditAction::Backup, &dir.display().to_string(), "RocksDB checkpoint");
             Ok(())
         })?;
         self.exclusive(|a, _| a.store.snapshot_to(dir))?;

@@ -1,6 +1,7 @@
 //! Archiving a document: checking its content against its declared hashes and writing blobs,
 //! record, keys, event, log leaf and audit entry in one grouped batch; imports arrive the same way.
 
+use domain::AuditAction;
 use domain::{BlobHash, VerificationToken};
 
 use super::Archive;
@@ -127,15 +128,15 @@ impl<S: Store> Archive<S> {
             );
             match arrival {
                 Arrival::Ingest => {
-                    s.audit(actor, "ingest", code, &detail);
+                    s.audit(actor, AuditAction::Ingest, code, &detail);
                 }
                 Arrival::Import { from, revocation } => {
-                    s.audit(actor, "import", code, &format!("{detail}, from {from}"));
+                    s.audit(actor, AuditAction::Import, code, &format!("{detail}, from {from}"));
                     if let Some(revocation) = revocation {
                         let reason = revocation.reason.clone();
                         record.status = DocumentStatus::Revoked(revocation);
                         s.leaf(LeafKind::Revoked, &record);
-                        s.audit(actor, "revoke", code, &reason);
+                        s.audit(actor, AuditAction::Revoke, code, &reason);
                     }
                 }
             }
@@ -181,10 +182,10 @@ mod tests {
         assert_eq!(archive.document_count().unwrap(), 2);
         drop((first_slot, second_slot, bad_slot));
 
-        archive.audit("officer", "download", &first_code.to_string(), "").unwrap();
+        archive.audit("officer", domain::AuditAction::Download, &first_code.to_string(), "").unwrap();
         drop(archive);
         let archive = open(dir.path());
-        archive.audit("officer", "view", &first_code.to_string(), "").unwrap();
+        archive.audit("officer", domain::AuditAction::View, &first_code.to_string(), "").unwrap();
         let trail = archive.audit_trail(Some(&first_code.to_string())).unwrap();
         let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["ingest", "download", "view"]);

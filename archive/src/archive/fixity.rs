@@ -10,6 +10,7 @@
 //! are checked as they stream past; what a run keeps in memory is one reference count per blob and
 //! the latest log leaf of each document.
 
+use domain::AuditAction;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -140,7 +141,7 @@ impl<S: Store> Archive<S> {
             report.audit_entries,
             report.problems.len()
         );
-        self.audit(actor, "fixity", "archive", &summary)?;
+        self.audit(actor, AuditAction::Fixity, "archive", &summary)?;
         Ok(report)
     }
 

@@ -2,6 +2,7 @@
 //! eligibility mark, review and two-person destruction under a council decision. Every step is a
 //! person's decision recorded in the audit trail; nothing is ever deleted automatically.
 
+use domain::AuditAction;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
@@ -83,7 +84,7 @@ impl<S: Store> Archive<S> {
         &self,
         code: &DocumentCode,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         allow_held: bool,
         change: impl FnOnce(&mut DocumentRecord) -> Result<(String, Option<LeafKind>), ArchiveError>,
     ) -> Result<DocumentRecord, ArchiveError> {
@@ -105,7 +106,7 @@ impl<S: Store> Archive<S> {
     /// leaf records it. A held document cannot be revoked.
     pub fn revoke(&self, code: &DocumentCode, reason: &str, actor: &str) -> Result<DocumentRecord, ArchiveError> {
         require_text(code, "reason", reason)?;
-        self.change_record(code, actor, "revoke", false, |r| {
+        self.change_record(code, actor, AuditAction::Revoke, false, |r| {
             if r.status != DocumentStatus::Active {
                 return Err(refuse(code, format!("it is {}", r.status.name())));
             }
@@ -130,7 +131,7 @@ impl<S: Store> Archive<S> {
         if self.schedule.class(class).is_none() {
             return Err(ArchiveError::Retention(format!("unknown retention class {class:?}")));
         }
-        self.change_record(code, actor, "retention", false, |r| {
+        self.change_record(code, actor, AuditAction::Retention, false, |r| {
             let detail = format!("{} -> {class}: {reason}", r.lifecycle.retention_class);
             r.lifecycle.retention_class = class.to_owned();
             r.lifecycle.retention_reason = Some(reason.to_owned());
@@ -178,11 +179,11 @@ impl<S: Store> Archive<S> {
                 released: None,
             };
             s.batch.put(Table::Holds, id.to_be_bytes().to_vec(), encode(&hold));
-            s.audit(actor, "hold", &format!("hold {id}"), &format!("{scope}: {reason}"));
+            s.audit(actor, AuditAction::Hold, &format!("hold {id}"), &format!("{scope}: {reason}"));
             let mut held = Vec::new();
             for mut record in records {
                 record.lifecycle.holds.push(id);
-                stage_change(s, &record, actor, "hold", &format!("hold {id}: {reason}"), None);
+                stage_change(s, &record, actor, AuditAction::Hold, &format!("hold {id}: {reason}"), None);
                 held.push(record.code);
             }
             s.state.holds.push(hold.clone());
@@ -209,11 +210,11 @@ impl<S: Store> Archive<S> {
             })?;
             hold.released = Some((vietnam_now(), actor.to_owned()));
             s.batch.put(Table::Holds, id.to_be_bytes().to_vec(), encode(&hold));
-            s.audit(actor, "release", &format!("hold {id}"), &hold.scope.to_string());
+            s.audit(actor, AuditAction::Release, &format!("hold {id}"), &hold.scope.to_string());
             let mut released = Vec::new();
             for mut record in records {
                 record.lifecycle.holds.retain(|h| *h != id);
-                stage_change(s, &record, actor, "release", &format!("hold {id}"), None);
+                stage_change(s, &record, actor, AuditAction::Release, &format!("hold {id}"), None);
                 released.push(record.code);
             }
             s.state.holds.retain(|h| h.id != id);
@@ -235,7 +236,7 @@ impl<S: Store> Archive<S> {
             let mut codes = Vec::new();
             for record in due {
                 let detail = format!("retention class {} ended", record.lifecycle.retention_class);
-                stage_change(s, &record, actor, "eligible", &detail, None);
+                stage_change(s, &record, actor, AuditAction::Eligible, &detail, None);
                 codes.push(record.code);
             }
             Ok(codes)
@@ -288,7 +289,7 @@ impl<S: Store> Archive<S> {
 
     /// Records the review of an eligible document.
     pub fn review(&self, code: &DocumentCode, review: Review, actor: &str) -> Result<DocumentRecord, ArchiveError> {
-        self.change_record(code, actor, "review", false, |r| {
+        self.change_record(code, actor, AuditAction::Review, false, |r| {
             if !matches!(r.lifecycle.disposition, Disposition::Eligible(_)) {
                 return Err(refuse(code, "it is not eligible for destruction"));
             }
@@ -319,7 +320,7 @@ impl<S: Store> Archive<S> {
         if decision.date > vietnam_now().date_naive() {
             return Err(refuse(code, format!("the council decision is dated {}, in the future", decision.date)));
         }
-        self.change_record(code, actor, "destroy-request", false, |r| {
+        self.change_record(code, actor, AuditAction::DestroyRequest, false, |r| {
             if !matches!(r.lifecycle.disposition, Disposition::Approved { .. }) {
                 return Err(refuse(code, "it is not approved for destruction"));
             }
@@ -403,7 +404,7 @@ impl<S: Store> Archive<S> {
             s.leaf(LeafKind::Destroyed, &record);
             s.audit(
                 actor,
-                "destroy",
+                AuditAction::Destroy,
                 &code.to_string(),
                 &format!("council decision {} of {}", decision.number, decision.date),
             );
@@ -427,7 +428,7 @@ fn stage_change(
     s: &mut Staged<'_>,
     record: &DocumentRecord,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     detail: &str,
     leaf: Option<LeafKind>,
 ) {

@@ -3,6 +3,7 @@
 //! staging area each write fills, and the two ways a write reaches the store: *grouped* (many
 //! callers' changes in one synced batch) and *exclusive* (alone, after every group is written).
 
+use domain::AuditAction;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -82,12 +83,12 @@ impl Staged<'_> {
     }
 
     /// Appends a sealed, chained audit entry.
-    pub(crate) fn audit(&mut self, actor: &str, action: &str, target: &str, detail: &str) -> AuditEntry {
+    pub(crate) fn audit(&mut self, actor: &str, action: AuditAction, target: &str, detail: &str) -> AuditEntry {
         let mut entry = AuditEntry {
             seq: self.state.next_audit,
             at: vietnam_now(),
             actor: actor.to_owned(),
-            action: action.to_owned(),
+            action: action.as_str().to_owned(),
             target: target.to_owned(),
             detail: detail.to_owned(),
             prev: self.state.last_audit_hash,
