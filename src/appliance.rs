@@ -24,6 +24,10 @@ use crate::signing::Signing;
 pub const INGEST: crate::ops::Permit =
     crate::ops::Permit { what: "ingest documents", roles: &[crate::users::Role::Operator, crate::users::Role::Admin] };
 
+/// Rebuilding the search index.
+pub const REINDEX: crate::ops::Permit =
+    crate::ops::Permit { what: "rebuild the search index", roles: crate::ops::ADMINS };
+
 /// A document to capture: its metadata and its page files, in physical order.
 pub struct IngestRequest {
     /// The metadata as entered.
@@ -379,14 +383,9 @@ impl Appliance {
     /// keys are not copied: a restored appliance makes its own keys and verifies the old seals with
     /// the public keys. Returns the keys the backup carries, which the administrator records: a
     /// restore takes only keys it is told to expect.
-    pub fn backup(&self, dir: &Path, actor: &str) -> Result<BackupKeys, ApplianceError> {
-        if dir.exists() {
-            return Err(ApplianceError::Input(format!(
-                "{}: already exists; a backup is written to a new directory",
-                dir.display()
-            )));
-        }
-        std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
+    pub(crate) fn backup(&self, dir: &Path, actor: &str) -> Result<BackupKeys, ApplianceError> {
+        crate::bag::create_new_dir(dir, "a backup")?;
+        std::fs::create_dir(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut carried = BackupKeys::default();
         for (id, key) in self.keys().public_keys() {
             std::fs::write(dir.join("keys").join(format!("{id}.hex")), key)

@@ -11,7 +11,7 @@ use domain::DocumentCode;
 use signer::KeyId;
 
 use crate::cli_output::{Output, write_file};
-use crate::ops::{Permit, disposition, lifecycle};
+use crate::ops::{Permit, disposition, integrity, lifecycle, transfer};
 use crate::progress_bar::Progress;
 use crate::{Appliance, ApplianceError};
 
@@ -129,21 +129,50 @@ pub enum ArchiveCommand {
 }
 
 impl ArchiveCommand {
-    /// Who may run the command. The steps that change a document's life are recorded under a
-    /// logged-in user holding one of the permit's roles (see [`crate::cli_login`]); the others run as
-    /// the system's user when no user is named.
+    /// The operation's permit, checked on a logged-in user's role (see [`crate::cli_login`]).
     pub fn permit(&self) -> Option<Permit> {
-        match self {
-            ArchiveCommand::Revoke { .. } => Some(lifecycle::REVOKE),
-            ArchiveCommand::Hold { .. } => Some(lifecycle::PLACE_HOLD),
-            ArchiveCommand::Release { .. } => Some(lifecycle::RELEASE_HOLD),
-            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => Some(lifecycle::SET_RETENTION),
-            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => Some(disposition::MARK),
-            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => Some(disposition::REVIEW),
-            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => Some(disposition::REQUEST),
-            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => Some(disposition::CONFIRM),
-            _ => None,
-        }
+        Some(match self {
+            ArchiveCommand::Revoke { .. } => lifecycle::REVOKE,
+            ArchiveCommand::Hold { .. } => lifecycle::PLACE_HOLD,
+            ArchiveCommand::Release { .. } => lifecycle::RELEASE_HOLD,
+            ArchiveCommand::Holds => lifecycle::LIST_HOLDS,
+            ArchiveCommand::Retention { command: RetentionCommand::Classes } => lifecycle::RETENTION_CLASSES,
+            ArchiveCommand::Retention { command: RetentionCommand::Set { .. } } => lifecycle::SET_RETENTION,
+            ArchiveCommand::Dispose { command: DisposeCommand::Mark { .. } } => disposition::MARK,
+            ArchiveCommand::Dispose { command: DisposeCommand::List } => disposition::LIST,
+            ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => disposition::REVIEW,
+            ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => disposition::REQUEST,
+            ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => disposition::CONFIRM,
+            ArchiveCommand::Fixity { .. } => integrity::FIXITY,
+            ArchiveCommand::Log { command: LogCommand::Checkpoint } => integrity::CHECKPOINT,
+            ArchiveCommand::Log { command: LogCommand::Prove { .. } | LogCommand::Consistency { .. } } => {
+                integrity::PROOFS
+            }
+            ArchiveCommand::Audit { .. } => integrity::AUDIT_READ,
+            ArchiveCommand::Backup { .. } => transfer::BACKUP,
+            ArchiveCommand::Export { .. } => transfer::EXPORT,
+            ArchiveCommand::Import { .. } => transfer::IMPORT,
+            // A restore makes a new appliance, whose accounts come from the backup: nobody can log in yet.
+            ArchiveCommand::Restore { .. } => return None,
+        })
+    }
+
+    /// Whether the command changes a document's life, and so needs a logged-in user whatever the
+    /// system's user may otherwise do.
+    pub fn needs_login(&self) -> bool {
+        matches!(
+            self,
+            ArchiveCommand::Revoke { .. }
+                | ArchiveCommand::Hold { .. }
+                | ArchiveCommand::Release { .. }
+                | ArchiveCommand::Retention { command: RetentionCommand::Set { .. } }
+                | ArchiveCommand::Dispose {
+                    command: DisposeCommand::Mark { .. }
+                        | DisposeCommand::Review { .. }
+                        | DisposeCommand::Request { .. }
+                        | DisposeCommand::Confirm { .. }
+                }
+        )
     }
 }
 
@@ -267,7 +296,7 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Out
             out.show(&fixity)?;
             return Ok(fixity.intact);
         }
-        ArchiveCommand::Log { command: LogCommand::Checkpoint } => out.show(&appliance.checkpoint(actor)?)?,
+        ArchiveCommand::Log { command: LogCommand::Checkpoint } => out.show(&appliance.checkpoint()?)?,
         ArchiveCommand::Log { command: LogCommand::Prove { code } } => {
             let proof = appliance.prove(&parse_code(&code)?, actor)?;
             out.show(&proof)?;

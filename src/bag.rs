@@ -27,6 +27,22 @@ fn sha256_hex(bytes: &[u8]) -> String {
     domain::hex(&Sha256::digest(bytes))
 }
 
+/// Creates the directory a bag or a backup is written to. It must not exist, as anything: the one
+/// `mkdir` both checks and creates, so that a link planted at the name, or a second request for the
+/// same name at the same moment, is refused instead of written through.
+pub(crate) fn create_new_dir(dir: &Path, what: &str) -> Result<(), ApplianceError> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| input(format!("{}: cannot create ({e})", parent.display())))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(input(format!("{}: already exists; {what} is written to a new directory", dir.display())))
+        }
+        Err(e) => Err(input(format!("{}: cannot create ({e})", dir.display()))),
+    }
+}
+
 fn input(what: impl Into<String>) -> ApplianceError {
     ApplianceError::Input(what.into())
 }
@@ -99,10 +115,22 @@ impl BagWriter {
     }
 }
 
-/// Checks a bag's manifests; returns the payload files by relative path.
+/// Checks a bag's manifests; returns the payload files by relative path. The bag is read as a tree
+/// of directories and regular files only: its root, its tag files and every payload file are opened
+/// without following a link, so that a link planted in a bag (or in the directory bags are taken
+/// from) never makes the import read a file outside it. Nothing read from a file is echoed in an
+/// error.
 fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
-    let read =
-        |name: &str| fs::read(dir.join(name)).map_err(|e| input(format!("{}: not a bag ({name}: {e})", dir.display())));
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(input(format!("{}: not a bag (not a directory, or a link to one)", dir.display()))),
+        Err(e) => return Err(input(format!("{}: not a bag ({e})", dir.display()))),
+    }
+    let read = |name: &str| {
+        regular_file(dir, name)
+            .and_then(|()| read_regular(&dir.join(name)).map_err(|e| e.to_string()))
+            .map_err(|e| input(format!("{}: not a bag ({name}: {e})", dir.display())))
+    };
     let bagit = String::from_utf8(read("bagit.txt")?).map_err(|_| input("bagit.txt is not UTF-8"))?;
     if !bagit.starts_with("BagIt-Version: ") {
         return Err(input(format!("{}: bagit.txt does not declare a BagIt version", dir.display())));
@@ -110,14 +138,15 @@ fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
     let check = |manifest: &str, payload: bool| -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
         let text = String::from_utf8(read(manifest)?).map_err(|_| input(format!("{manifest} is not UTF-8")))?;
         let mut files = BTreeMap::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let (hash, path) =
-                line.split_once("  ").ok_or_else(|| input(format!("{manifest}: malformed line {line:?}")))?;
+        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let (hash, path) = line
+                .split_once("  ")
+                .ok_or_else(|| input(format!("{manifest}: line {} is not `HASH  PATH`", number + 1)))?;
             if path.contains("..") || path.starts_with('/') || (payload && !path.starts_with("data/")) {
-                return Err(input(format!("{manifest}: path {path:?} points outside the bag's payload")));
+                return Err(input(format!("{manifest}: line {} points outside the bag's payload", number + 1)));
             }
             regular_file(dir, path).map_err(|e| input(format!("{path}: listed in {manifest}, but {e}")))?;
-            let bytes = fs::read(dir.join(path))
+            let bytes = read_regular(&dir.join(path))
                 .map_err(|e| input(format!("{path}: listed in {manifest} but unreadable: {e}")))?;
             if sha256_hex(&bytes) != hash {
                 return Err(input(format!("{path}: its SHA-256 differs from {manifest} (the bag was altered)")));
@@ -128,12 +157,36 @@ fn read_bag(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ApplianceError> {
     };
     check("tagmanifest-sha256.txt", false)?;
     let files = check("manifest-sha256.txt", true)?;
+    regular_dir(&dir.join("data")).map_err(|e| input(format!("data: {e}")))?;
     let mut on_disk = Vec::new();
     collect_files(&dir.join("data"), "data", &mut on_disk)?;
     if let Some(extra) = on_disk.iter().find(|p| !files.contains_key(*p)) {
         return Err(input(format!("{extra}: in the payload but not in manifest-sha256.txt")));
     }
     Ok(files)
+}
+
+/// Reads a file that must be a regular file, opened without following a link at its last component
+/// (the components before it are checked by [`regular_file`]).
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Checks that `dir` is a directory and not a link to one.
+fn regular_dir(dir: &Path) -> Result<(), String> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err("not a directory (a bag's payload is a directory, never a link)".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn collect_files(dir: &Path, relative: &str, out: &mut Vec<String>) -> Result<(), ApplianceError> {
@@ -174,7 +227,7 @@ impl Appliance {
     /// Exports a document (by document code) or all documents of a dossier (by dossier code) as a
     /// BagIt bag in `out`, which must not exist. The export is audited per document; `progress`
     /// hears (documents written, documents in all). Returns the exported codes.
-    pub fn export_bag(
+    pub(crate) fn export_bag(
         &self,
         code: &str,
         out: &Path,
@@ -194,9 +247,7 @@ impl Appliance {
                 codes
             }
         };
-        if out.exists() {
-            return Err(input(format!("{}: already exists; a bag is written to a new directory", out.display())));
-        }
+        create_new_dir(out, "a bag")?;
         let mut bag = BagWriter { root: out.to_owned(), manifest: BTreeMap::new() };
         let mut names = Vec::new();
         let mut sealed_by = BTreeSet::new();
@@ -268,7 +319,7 @@ impl Appliance {
     /// appliance's ring, each for exactly the seals of the documents it came with, and each document
     /// is committed in one batch with its status: a revoked one arrives revoked. Returns the
     /// imported codes.
-    pub fn import_bag(&self, dir: &Path, trust: &[KeyId], actor: &str) -> Result<Vec<String>, ApplianceError> {
+    pub(crate) fn import_bag(&self, dir: &Path, trust: &[KeyId], actor: &str) -> Result<Vec<String>, ApplianceError> {
         let files = read_bag(dir)?;
         let carried = carried_keys(&files)?;
         let bases: Vec<&str> = files.keys().filter_map(|p| p.strip_suffix("/record.json")).collect();

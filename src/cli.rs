@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use domain::DocumentCode;
 
+use crate::appliance::{INGEST, REINDEX};
 use crate::archive_cli::ArchiveCommand;
 use crate::cli_login;
 use crate::cli_output::{Output, Show, write_file};
 use crate::config::Config;
 use crate::input::MetadataFields;
-use crate::ops::accounts;
 use crate::ops::transfer::Restored;
+use crate::ops::{Permit, accounts, documents, keys};
 use crate::users::Role;
 use crate::{Appliance, ApplianceError, IngestRequest};
 
@@ -265,6 +266,29 @@ pub struct IngestArgs {
     files: Vec<PathBuf>,
 }
 
+impl Command {
+    /// The permit of the command's operation, checked on a logged-in user's role as HTTP checks it.
+    /// The archive's commands and user administration answer theirs themselves.
+    fn permit(&self) -> Option<Permit> {
+        match self {
+            Command::Ingest(_) | Command::Scan(_) | Command::Scanners { .. } => Some(INGEST),
+            Command::Search(_) => Some(documents::SEARCH),
+            Command::Get { .. } | Command::Text { .. } => Some(documents::READ),
+            Command::Verify { .. } => Some(crate::verify::VERIFY),
+            Command::Keys { command: KeysCommand::Export } => Some(keys::EXPORT),
+            Command::Keys { command: KeysCommand::Rotate } => Some(keys::ROTATE),
+            Command::Reuse(args) if args.owner.is_some() => Some(crate::reuse::LOOKUP),
+            Command::Reuse(args) if args.record.is_some() => Some(crate::reuse::RECORD),
+            Command::Reuse(_) => Some(crate::reuse::REPORT),
+            Command::Reindex => Some(REINDEX),
+            Command::Hotfolder => Some(crate::hotfolder::DECIDE),
+            Command::Archive(command) => command.permit(),
+            Command::Users { .. } => Some(accounts::MANAGE_USERS),
+            Command::Serve { .. } => None,
+        }
+    }
+}
+
 /// Runs a command. `Ok(false)` means the command ran but its answer is negative (verification
 /// failed), which the binary turns into a non-zero exit.
 pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
@@ -288,7 +312,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
-        let actor = cli_login::actor(&appliance, user.as_deref(), None)?;
+        let actor = cli_login::actor(&appliance, user.as_deref(), Some(INGEST), false)?.name;
         let show = args.progress;
         let report = appliance.ingest(IngestRequest { metadata: draft, pages, actor, source: None }, &mut |p| {
             if show {
@@ -311,13 +335,13 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     }
     let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
     let json = cli.json;
-    let permit = match &cli.command {
-        Command::Archive(command) => command.permit(),
+    let (permit, required) = match &cli.command {
+        Command::Archive(command) => (command.permit(), command.needs_login()),
         // The first account is made without a login; after that, only an admin manages users.
-        Command::Users { .. } if appliance.has_users()? => Some(accounts::MANAGE_USERS),
-        _ => None,
+        Command::Users { .. } => (Some(accounts::MANAGE_USERS), appliance.has_users()?),
+        command => (command.permit(), false),
     };
-    let actor = cli_login::actor(&appliance, user.as_deref(), permit)?;
+    let cli_login::Actor { name: actor, role } = cli_login::actor(&appliance, user.as_deref(), permit, required)?;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
         Command::Scanners { options: None } => out.show(&crate::scan::scanners()?)?,
@@ -332,7 +356,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 })?;
             out.show(&report)?;
         }
-        Command::Search(args) => out.show(&appliance.search(args.request(), None, &actor)?)?,
+        Command::Search(args) => out.show(&appliance.search(args.request(), role, &actor)?)?,
         Command::Get { code, output } => {
             let code: DocumentCode = code.parse()?;
             let bytes = appliance.pdf(&code, &actor)?;

@@ -1,27 +1,44 @@
 //! Who runs a command: the steps that change a document's life (revocation, holds, retention,
 //! disposition) and user administration are recorded under a user of the appliance, who logs in
-//! with name and password against the same accounts as the HTTP API. Other commands may name a user
-//! too; without one they are recorded as `cli:<login name of the system>`, which the system, not
-//! sohoa, vouches for. The password comes from the terminal (not echoed) or from the next line of
+//! with name and password against the same accounts as the HTTP API, and whose role is checked
+//! against the operation's permit as HTTP checks it. Other commands may name a user too (and are then
+//! held to the same permits); without one they are recorded as `cli:<login name of the system>`,
+//! which the system, not sohoa, vouches for. The password comes from the terminal (not echoed) or from the next line of
 //! standard input, never from an argument or the environment, where other processes can read it.
 
 use std::io::{BufRead, IsTerminal};
 
 use crate::ops::Permit;
-use crate::users::Login;
+use crate::users::{Login, Role};
 use crate::{Appliance, ApplianceError};
 
-/// The actor a command is recorded under. With `user`, the user logs in (password from the
-/// terminal or standard input; the login is audited from `cli`) and must hold one of the permit's
-/// roles; a `permit` without `user` is refused. Without either, the system's login name.
-pub fn actor(appliance: &Appliance, user: Option<&str>, permit: Option<Permit>) -> Result<String, ApplianceError> {
+/// Who runs a command: the name it is recorded under and, when a user logged in, their role.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user's name, or `cli:<system user>` without a login.
+    pub name: String,
+    /// The logged-in user's role; `None` for the system's user, who holds the data directory.
+    pub role: Option<Role>,
+}
+
+/// The actor a command is recorded under. With `user`, the user logs in (password from the terminal
+/// or standard input; the login is audited from `cli`) and must hold one of the permit's roles, the
+/// same as over HTTP. Without a user, a command whose operation changes a document's life or an
+/// account (`required`) is refused, and any other runs as the system's user, who holds the data
+/// directory and so everything in it.
+pub fn actor(
+    appliance: &Appliance,
+    user: Option<&str>,
+    permit: Option<Permit>,
+    required: bool,
+) -> Result<Actor, ApplianceError> {
     let Some(name) = user else {
-        return match permit {
+        return match permit.filter(|_| required) {
             Some(permit) => Err(ApplianceError::Input(format!(
                 "to {} say who you are with --user NAME (the password is then read from the terminal or standard input)",
                 permit.what
             ))),
-            None => Ok(format!("cli:{}", system_user())),
+            None => Ok(Actor { name: format!("cli:{}", system_user()), role: None }),
         };
     };
     let password = read_secret(&format!("password for {name}"))?;
@@ -36,7 +53,7 @@ pub fn actor(appliance: &Appliance, user: Option<&str>, permit: Option<Permit>) 
             permit.what
         )));
     }
-    Ok(name.to_owned())
+    Ok(Actor { name: name.to_owned(), role: Some(role) })
 }
 
 /// The system's login name, as the environment gives it: what commands that change no document's

@@ -74,7 +74,16 @@ pub(crate) fn new_token() -> Result<VerificationToken, ApplianceError> {
     Ok(VerificationToken::from_random(bytes))
 }
 
+/// The actor of the public page's aggregated audit entries.
+const PUBLIC_ACTOR: &str = "public";
+
 impl Appliance {
+    /// Records the public page's verifications counted over an interval, in one entry: anonymous
+    /// requests write nothing each.
+    pub fn record_public_verifications(&self, detail: &str) -> Result<(), ApplianceError> {
+        self.audit(PUBLIC_ACTOR, AuditAction::PublicVerify, "/verify", detail)
+    }
+
     /// Verifies an archived document: its seal, that the seal covers the record, every stored page
     /// image and the PDF against their sealed hashes, and its status.
     pub fn verify_code(&self, code: &DocumentCode, actor: &str) -> Result<VerifyReport, ApplianceError> {

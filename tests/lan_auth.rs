@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use sohoa::server::UNKNOWN_USERS;
+use sohoa::ops::accounts::UNKNOWN_USERS;
 
 use crate::api::{Api, PASSWORD, get, post_json};
 

@@ -10,6 +10,7 @@ use std::path::Path;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sohoa::Appliance;
+use sohoa::config::Config;
 use sohoa::users::{Role, set_user};
 
 use crate::api::{Api, PASSWORD, get, post_json};
@@ -19,45 +20,45 @@ use crate::util::{Sohoa, corpus};
 const USERS: &[(&str, &str)] =
     &[("admin", "admin"), ("alice", "archivist"), ("bob", "archivist"), ("olga", "officer"), ("aud", "auditor")];
 
-/// One operation: who runs it, its command line and its HTTP request (method, path, JSON body).
+/// One operation: who runs it, its command line and its HTTP request (method, path, JSON body), and
+/// whether the user's role may run it.
 struct Step {
     user: &'static str,
     cli: Vec<String>,
     method: &'static str,
     path: String,
     body: Value,
+    allowed: bool,
 }
 
 fn step(user: &'static str, cli: &[&str], method: &'static str, path: &str, body: Value) -> Step {
-    Step { user, cli: cli.iter().map(|s| s.to_string()).collect(), method, path: path.to_owned(), body }
+    Step { user, cli: cli.iter().map(|s| s.to_string()).collect(), method, path: path.to_owned(), body, allowed: true }
 }
 
-/// Keys whose values differ between two appliances by nature: hashes, signatures, sizes of signed
-/// files, key ids (each appliance makes its own seal key) and the texts that carry them. (Times are
-/// masked wherever they are.)
-const VOLATILE: &[&str] = &[
-    "signature",
-    "root",
-    "audit_hash",
-    "hash",
-    "leaf",
-    "path",
-    "note",
-    "text",
-    "key",
-    "keys",
-    "origin",
-    "bytes",
-    "pdf",
-    "pages",
-    "current",
-    "old",
-    "seal",
-    "audit_seq",
-    // The command line logs in once per command, HTTP once per session: the trails' lengths differ.
-    "audit_entries",
-    "seq",
-];
+/// A step the user's role may not run: both front ends must refuse it and record nothing.
+fn refused(user: &'static str, cli: &[&str], method: &'static str, path: &str, body: Value) -> Step {
+    Step { allowed: false, ..step(user, cli, method, path, body) }
+}
+
+/// Copies a directory tree of regular files.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Keys whose values differ between two appliances by nature and are not masked by their content:
+/// signatures (base64 in a signed note), texts with times inside, sizes of signed files, and the
+/// positions and lengths of trails that differ because the command line logs in once per command
+/// and HTTP once per session. Hashes, key ids, byte arrays and times are masked wherever they are.
+const VOLATILE: &[&str] = &["signature", "note", "text", "bytes", "audit_entries", "seq", "audit_seq"];
 
 /// The value with what differs between appliances masked, and this appliance's directory named `<dir>`.
 fn masked(value: &Value, dir: &Path) -> Value {
@@ -70,6 +71,8 @@ fn masked(value: &Value, dir: &Path) -> Value {
                 })
                 .collect(),
         ),
+        // A hash or signature serialised as bytes.
+        Value::Array(items) if items.len() >= 16 && items.iter().all(Value::is_u64) => json!("<bytes>"),
         Value::Array(items) => Value::Array(items.iter().map(|v| masked(v, dir)).collect()),
         Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => json!("<time>"),
         Value::String(s) => Value::String(masked_text(s, dir)),
@@ -77,9 +80,20 @@ fn masked(value: &Value, dir: &Path) -> Value {
     }
 }
 
-/// A text with the appliance's directory named `<dir>` and long hex runs (hashes) masked.
+/// A text with the appliance's directory named `<dir>`, times and hex runs of 16 digits or more
+/// (hashes, key ids, tokens) masked.
 fn masked_text(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "<dir>");
+    let text: String = text
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            match chrono::DateTime::parse_from_rfc3339(bare) {
+                Ok(_) => format!("<time>{}", &word[bare.len()..]),
+                Err(_) => word.to_owned(),
+            }
+        })
+        .collect();
     let mut out = String::new();
     let mut run = String::new();
     for c in text.chars().chain(std::iter::once(' ')) {
@@ -87,7 +101,7 @@ fn masked_text(text: &str, dir: &Path) -> String {
             run.push(c);
             continue;
         }
-        out.push_str(if run.len() >= 32 { "<hex>" } else { &run });
+        out.push_str(if run.len() >= 16 { "<hex>" } else { &run });
         run.clear();
         out.push(c);
     }
@@ -129,8 +143,35 @@ fn last_seq(appliance: &Appliance) -> u64 {
 async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli_and_http() {
     let cli = Sohoa::new();
     cli.add_users(USERS);
+    let page = corpus("clean300-001.png");
+    let page = page.to_str().unwrap();
+    // A bag from a third appliance, for both to import: its seal key is pinned by id on each side.
+    let third_dir = tempfile::tempdir().unwrap();
+    let third = Appliance::open(third_dir.path()).unwrap();
+    let metadata = sohoa::input::MetadataFields {
+        owner: Some("001099077777".into()),
+        doc_type: "QD".into(),
+        name: "Quyết định của huyện".into(),
+        ..Default::default()
+    };
+    let request = sohoa::IngestRequest {
+        metadata: metadata.draft("admin".into()).unwrap(),
+        pages: vec![(page.into(), std::fs::read(page).unwrap())],
+        actor: "admin".into(),
+        source: None,
+    };
+    let foreign = third.ingest(request, &mut |_| {}).unwrap().code;
+    let third_bag = third_dir.path().join("bag");
+    third.export(&foreign, &third_bag, "admin", &mut |_, _| {}).unwrap();
+    let third_key = third.keys().current_id().to_string();
+    drop(third);
+    // Its PDF signature chains to its own development CA, which both importers are configured to trust.
+    let config = third_dir.path().join("sohoa.toml");
+    let anchor = third_dir.path().join("keys/x509/development-root.pem");
+    std::fs::write(&config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
+
     let http_dir = tempfile::tempdir().unwrap();
-    let appliance = Appliance::open(http_dir.path()).unwrap();
+    let appliance = Appliance::open_with(http_dir.path(), &Config::load(Some(&config)).unwrap()).unwrap();
     for (name, role) in USERS {
         set_user(appliance.archive(), name, role.parse::<Role>().unwrap(), PASSWORD).unwrap();
     }
@@ -141,8 +182,6 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
     }
 
     // The same two documents in both, so that both allocate the same codes.
-    let page = corpus("clean300-001.png");
-    let page = page.to_str().unwrap();
     let mut codes = Vec::new();
     for owner in ["001099012345", "001099054321"] {
         let args = ["ingest", "--owner", owner, "--type", "QD", "--name", "Quyết định", "--issued", "2001-02-03"];
@@ -170,6 +209,11 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
     std::fs::create_dir_all(&cli_transfer).unwrap();
     let out = |name: &str| cli_transfer.join(name).display().to_string();
     let (backup_dir, bag_dir) = (out("backup-1"), out("bag-1"));
+    let http_transfer = http_dir.path().join("transfer");
+
+    copy_tree(&third_bag, &cli_transfer.join("incoming"));
+    copy_tree(&third_bag, &http_transfer.join("incoming"));
+    let incoming = out("incoming");
 
     let steps = vec![
         step(
@@ -238,17 +282,42 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
             "/api/export",
             json!({ "code": kept, "name": "bag-1" }),
         ),
+        step(
+            "alice",
+            &["--config", config.to_str().unwrap(), "import", &incoming, "--trust-key", &third_key],
+            "POST",
+            "/api/import",
+            json!({ "name": "incoming", "trust_keys": [third_key] }),
+        ),
+        step("aud", &["keys", "export"], "GET", "/api/keys", Value::Null),
+        step("admin", &["keys", "rotate"], "POST", "/api/keys/rotate", Value::Null),
+        step("admin", &["reindex"], "POST", "/api/reindex", Value::Null),
+        // What a role may not do, each front end refuses alike.
+        refused(
+            "olga",
+            &["export", kept, "--out", &out("bag-2")],
+            "POST",
+            "/api/export",
+            json!({ "code": kept, "name": "bag-2" }),
+        ),
+        refused("olga", &["holds"], "GET", "/api/holds", Value::Null),
+        refused("alice", &["fixity"], "POST", "/api/fixity", Value::Null),
+        refused(
+            "aud",
+            &["revoke", kept, "--reason", "x"],
+            "POST",
+            &format!("/api/documents/{kept}/revoke"),
+            json!({ "reason": "x" }),
+        ),
+        refused("alice", &["reindex"], "POST", "/api/reindex", Value::Null),
     ];
 
-    let http_transfer = http_dir.path().join("transfer");
     for step in steps {
         let before_cli = last_seq(&Appliance::open(&cli.data()).unwrap());
         let output = cli
             .run_as(step.user, &[&["--json"][..], &step.cli.iter().map(String::as_str).collect::<Vec<_>>()].concat());
-        assert!(output.status.success(), "{:?}: {}", step.cli, String::from_utf8_lossy(&output.stderr));
-        let cli_result: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-            panic!("{:?} printed no JSON ({e}): {}", step.cli, String::from_utf8_lossy(&output.stdout))
-        });
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.success(), step.allowed, "{:?} as {}: {stderr}", step.cli, step.user);
 
         let before_http = last_seq(&api.state.appliance);
         let token = &tokens[step.user];
@@ -257,21 +326,31 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
             _ => post_json(&step.path, token, if step.body.is_null() { json!({}) } else { step.body.clone() }),
         };
         let (status, http_result) = api.json(request).await;
-        assert_eq!(status, StatusCode::OK, "{} {}: {http_result}", step.method, step.path);
-
-        assert_eq!(
-            masked(&cli_result, &cli_transfer),
-            masked(&http_result, &http_transfer),
-            "{:?} and {} {} answer differently",
-            step.cli,
-            step.method,
-            step.path
-        );
+        if step.allowed {
+            assert_eq!(status, StatusCode::OK, "{} {}: {http_result}", step.method, step.path);
+            let cli_result: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+                panic!("{:?} printed no JSON ({e}): {}", step.cli, String::from_utf8_lossy(&output.stdout))
+            });
+            assert_eq!(
+                masked(&cli_result, &cli_transfer),
+                masked(&http_result, &http_transfer),
+                "{:?} and {} {} answer differently",
+                step.cli,
+                step.method,
+                step.path
+            );
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{} {} as {}: {http_result}", step.method, step.path, step.user);
+            assert!(stderr.contains("only") && stderr.contains("may"), "{:?} as {}: {stderr}", step.cli, step.user);
+        }
         let cli_appliance = Appliance::open(&cli.data()).unwrap();
         let cli_entries = entries_after(&cli_appliance, before_cli, &cli_transfer);
         drop(cli_appliance);
         let http_entries = entries_after(&api.state.appliance, before_http, &http_transfer);
-        assert!(!http_entries.is_empty() || step.method == "GET", "{} {} audited nothing", step.method, step.path);
+        // Every change and every read of evidence is audited; a checkpoint is its own signed record,
+        // and a refusal changes nothing.
+        let unaudited = !step.allowed || step.method == "GET" || step.path == "/api/log/checkpoint";
+        assert!(!http_entries.is_empty() || unaudited, "{} {} audited nothing", step.method, step.path);
         assert_eq!(cli_entries, http_entries, "{:?} and {} {} audit differently", step.cli, step.method, step.path);
     }
 }

@@ -1,6 +1,6 @@
 //! The rules of the house that a machine can check: every module says what it is for, each crate
 //! depends only on what its Architecture Invariant allows, and the front ends reach the archive and
-//! the search index only through operations.
+//! the search index only through operations, which write the audit trail themselves.
 
 use std::path::{Path, PathBuf};
 
@@ -94,7 +94,7 @@ fn the_front_ends_reach_the_archive_and_search_only_through_operations() {
     assert!(front_ends.len() > 10, "front ends not found");
     for file in front_ends {
         let text = std::fs::read_to_string(&file).unwrap();
-        for reach in [".archive()", ".search_index()", "archive::Archive", "SearchIndex"] {
+        for reach in [".archive()", ".search_index()", "archive::Archive", "SearchIndex", ".audit("] {
             assert!(!text.contains(reach), "{} uses {reach}: call an operation of src/ops instead", file.display());
         }
     }

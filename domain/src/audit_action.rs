@@ -50,8 +50,6 @@ pub enum AuditAction {
     Destroy,
     /// A fixity run over the whole archive.
     Fixity,
-    /// A log checkpoint was signed.
-    LogCheckpoint,
     /// An inclusion proof was read.
     LogProve,
     /// A consistency proof was read.
@@ -98,7 +96,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::Ingest,
         AuditAction::Import,
         AuditAction::Export,
@@ -118,7 +116,6 @@ impl AuditAction {
         AuditAction::DestroyRequest,
         AuditAction::Destroy,
         AuditAction::Fixity,
-        AuditAction::LogCheckpoint,
         AuditAction::LogProve,
         AuditAction::LogConsistency,
         AuditAction::AuditRead,
@@ -164,7 +161,6 @@ impl AuditAction {
             AuditAction::DestroyRequest => "destroy-request",
             AuditAction::Destroy => "destroy",
             AuditAction::Fixity => "fixity",
-            AuditAction::LogCheckpoint => "log-checkpoint",
             AuditAction::LogProve => "log-prove",
             AuditAction::LogConsistency => "log-consistency",
             AuditAction::AuditRead => "audit-read",

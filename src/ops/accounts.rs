@@ -31,6 +31,12 @@ pub struct UserChanged {
 /// The audit actor of what the appliance does by itself on first start.
 const SYSTEM: &str = "system";
 
+/// The audit actor of what clients do before they log in.
+const ANONYMOUS: &str = "anonymous";
+
+/// The audit target of failed logins under names that are no account.
+pub const UNKNOWN_USERS: &str = "(unknown user names)";
+
 impl Appliance {
     /// Whether any account exists (before the first, the command line may make one without a login).
     pub fn has_users(&self) -> Result<bool, ApplianceError> {
@@ -46,6 +52,12 @@ impl Appliance {
             self.audit(name, AuditAction::Login, name, &format!("from {from}"))?;
         }
         Ok(outcome)
+    }
+
+    /// Records failed logins counted over an interval: under one account's name, or (`None`) under
+    /// names that are no account, which are never spelled out.
+    pub fn record_failed_logins(&self, name: Option<&str>, detail: &str) -> Result<(), ApplianceError> {
+        self.audit(ANONYMOUS, AuditAction::LoginFailed, name.unwrap_or(UNKNOWN_USERS), detail)
     }
 
     /// Records that a user ended a session.

@@ -98,8 +98,17 @@ impl Appliance {
             )));
         }
         let dir = self.data_dir().join(TRANSFER_DIR);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display())))?;
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(anyhow::anyhow!("cannot create {}: {e}", dir.display()).into());
+            }
+            _ => {}
+        }
+        // The directory is the appliance's own: a link in its place would send bags and backups, or
+        // take them, wherever it points.
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return Err(anyhow::anyhow!("{} is not a directory of the appliance's own", dir.display()).into());
+        }
         Ok(dir.join(name))
     }
 }

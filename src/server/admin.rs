@@ -6,12 +6,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use super::{AppError, AppState, AuthUser, blocking};
-use crate::appliance::Reindexed;
+use crate::appliance::{REINDEX, Reindexed};
 use crate::ops::keys::{ROTATE, Rotated};
-use crate::ops::{ADMINS, Permit};
-
-/// Rebuilding the search index.
-const REINDEX: Permit = Permit { what: "rebuild the search index", roles: ADMINS };
 
 /// `POST /api/keys/rotate`: a new seal key; the old one's public key stays, so what it sealed verifies.
 #[utoipa::path(post, path = "/api/keys/rotate", tag = "admin", responses((status = 200, body = Rotated)))]

@@ -263,7 +263,7 @@ pub(crate) async fn checkpoint(
     user: AuthUser,
 ) -> Result<Json<CheckpointView>, AppError> {
     user.require(integrity::CHECKPOINT)?;
-    Ok(Json(blocking(&state, move |a| a.checkpoint(&user.name)).await?))
+    Ok(Json(blocking(&state, |a| a.checkpoint()).await?))
 }
 
 /// `GET /api/log/proof/{code}`: the inclusion proof of a document's latest leaf.

@@ -30,8 +30,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 
-use domain::AuditAction;
-
 use crate::users::{self, Role};
 use crate::{Appliance, ApplianceError};
 pub use auth::{AuthUser, Sessions};
@@ -86,19 +84,11 @@ impl AppState {
     /// name, and one for every name that is no account. Blocks on the archive's writer.
     pub fn audit_failed_logins(&self) -> Result<(), ApplianceError> {
         for f in self.login_throttle.take_failures() {
-            self.appliance.audit(
-                "anonymous",
-                AuditAction::LoginFailed,
-                f.user.as_deref().unwrap_or(UNKNOWN_USERS),
-                &f.detail(),
-            )?;
+            self.appliance.record_failed_logins(f.user.as_deref(), &f.detail())?;
         }
         Ok(())
     }
 }
-
-/// The audit target of failed logins under names that are no account.
-pub const UNKNOWN_USERS: &str = "(unknown user names)";
 
 /// How often failed logins are written to the audit trail while serving.
 const FAILED_LOGINS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);

@@ -2,6 +2,8 @@
 //! operations' typed results, and served at `/api/openapi.json` to every logged-in user. A test checks
 //! that every route of the router is in it.
 
+use std::sync::LazyLock;
+
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -47,8 +49,10 @@ impl Modify for BearerToken {
 
 /// `GET /api/openapi.json`: this document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "accounts", responses((status = 200, description = "The OpenAPI 3 document", body = Object)))]
-pub(crate) async fn openapi(_user: AuthUser) -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub(crate) async fn openapi(_user: AuthUser) -> Json<&'static utoipa::openapi::OpenApi> {
+    // Built once: the document is the same for every request.
+    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
+    Json(&DOCUMENT)
 }
 
 /// The document's route.

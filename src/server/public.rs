@@ -20,9 +20,6 @@ const TRACKED_CLIENTS: usize = 4096;
 /// How often the counts of anonymous verifications are written to the audit trail while serving.
 pub const AUDIT_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The actor of the aggregated audit entries.
-const PUBLIC_ACTOR: &str = "public";
-
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
@@ -117,7 +114,7 @@ impl PublicGate {
         let detail = format!(
             "{answered} anonymous verifications answered ({matched} named a document), {refused} refused by the rate limit"
         );
-        if let Err(e) = appliance.audit(PUBLIC_ACTOR, domain::AuditAction::PublicVerify, "/verify", &detail) {
+        if let Err(e) = appliance.record_public_verifications(&detail) {
             // Counted again next time rather than lost.
             self.answered.fetch_add(answered, Ordering::Relaxed);
             self.matched.fetch_add(matched, Ordering::Relaxed);
