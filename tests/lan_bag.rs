@@ -4,6 +4,7 @@
 //! an imported document is one batch, arriving revoked when it was revoked at its source; a restore
 //! takes only the seal keys it is told to expect and none of the backup's anchors; and a backup on
 //! the live archive's file system shares none of its files.
+//! Over HTTP, bags and backups go through the transfer directory, where links and names are refused.
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::api::{Api, PASSWORD, get};
-use crate::util::{Sohoa, corpus, open_archive};
+use crate::util::{Sohoa, copy_tree, corpus, open_archive};
 
 /// Ingests one corpus page as a document of the owner; returns its code.
 fn ingest(s: &Sohoa, owner: &str) -> String {
@@ -69,18 +70,6 @@ fn file_names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
         .unwrap_or_default()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -450,4 +439,73 @@ fn hole08_a_backup_on_the_same_file_system_shares_no_inode_with_the_live_archive
     let restored = Sohoa::new();
     let key = std::fs::read_to_string(s.data().join("keys/current")).unwrap();
     assert!(restored.ok(&["restore", "--expect-key", key.trim(), backup.to_str().unwrap()]).contains("fixity: intact"));
+}
+
+/// The transfer directory over HTTP: a link planted at a bag's or backup's name is refused and nothing
+/// is written where it points; a name is one path component; a bag whose tag manifest is a link to a
+/// secret file is refused without a byte of that file in the answer.
+#[tokio::test]
+async fn transfer_directory_names_links_and_bag_contents_are_refused_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let appliance = sohoa::Appliance::open(dir.path()).unwrap();
+    crate::api::add_role_users(&appliance);
+    let page = corpus("clean300-001.png");
+    let metadata = sohoa::input::MetadataFields {
+        owner: Some("001099012345".into()),
+        doc_type: "GPXD".into(),
+        name: "Giấy phép xây dựng".into(),
+        ..Default::default()
+    };
+    let request = sohoa::IngestRequest {
+        metadata: metadata.draft("operator".into()).unwrap(),
+        pages: vec![(page.clone(), std::fs::read(&page).unwrap())],
+        actor: "operator".into(),
+        source: None,
+    };
+    let code = appliance.ingest(request, &mut |_| {}).unwrap().code;
+    let api = Api::with(appliance);
+    let (archivist, admin) = (api.login("archivist").await, api.login("admin").await);
+    let transfer = dir.path().join("transfer");
+    std::fs::create_dir_all(&transfer).unwrap();
+
+    // A link planted at the name, to a directory outside: refused, nothing written there.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), transfer.join("planted")).unwrap();
+    for (path, token, body) in [
+        ("/api/export", &archivist, serde_json::json!({ "code": code, "name": "planted" })),
+        ("/api/backup", &admin, serde_json::json!({ "name": "planted" })),
+    ] {
+        let (status, answer) = api.json(crate::api::post_json(path, token, body)).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains("already exists"), "{answer}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "{path} wrote through the link");
+    }
+    // Names are one component of letters, digits and . _ -, not starting with a dot.
+    for name in ["..", "../x", "/tmp/x", ".hidden", "a/b", ""] {
+        let body = serde_json::json!({ "code": code, "name": name });
+        let (status, answer) = api.json(crate::api::post_json("/api/export", &archivist, body)).await;
+        assert_eq!(status, 400, "{name:?}: {answer}");
+    }
+
+    // A bag whose tag manifest is a link to the first admin's password file.
+    let (status, answer) = api
+        .json(crate::api::post_json("/api/export", &archivist, serde_json::json!({ "code": code, "name": "good" })))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let secret = dir.path().join("initial-admin-password");
+    std::fs::write(&secret, "a-secret-one-line-password\n").unwrap();
+    let bag = transfer.join("linked");
+    copy_tree(&transfer.join("good"), &bag);
+    std::fs::remove_file(bag.join("tagmanifest-sha256.txt")).unwrap();
+    std::os::unix::fs::symlink(&secret, bag.join("tagmanifest-sha256.txt")).unwrap();
+    let body = serde_json::json!({ "name": "linked" });
+    let (status, answer) = api.json(crate::api::post_json("/api/import", &archivist, body)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(!answer.to_string().contains("a-secret"), "the answer shows the linked file: {answer}");
+    assert!(answer["error"].as_str().unwrap().contains("link"), "{answer}");
+    // The bag directory itself as a link is refused too.
+    std::os::unix::fs::symlink(transfer.join("good"), transfer.join("alias")).unwrap();
+    let (status, answer) =
+        api.json(crate::api::post_json("/api/import", &archivist, serde_json::json!({ "name": "alias" }))).await;
+    assert_eq!(status, 400, "{answer}");
 }

@@ -14,7 +14,7 @@ use sohoa::config::Config;
 use sohoa::users::{Role, set_user};
 
 use crate::api::{Api, PASSWORD, get, post_json};
-use crate::util::{Sohoa, corpus};
+use crate::util::{Sohoa, copy_tree, corpus};
 
 /// The users of both appliances: name and role.
 const USERS: &[(&str, &str)] =
@@ -38,20 +38,6 @@ fn step(user: &'static str, cli: &[&str], method: &'static str, path: &str, body
 /// A step the user's role may not run: both front ends must refuse it and record nothing.
 fn refused(user: &'static str, cli: &[&str], method: &'static str, path: &str, body: Value) -> Step {
     Step { allowed: false, ..step(user, cli, method, path, body) }
-}
-
-/// Copies a directory tree of regular files.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Keys whose values differ between two appliances by nature and are not masked by their content:

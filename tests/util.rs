@@ -26,6 +26,19 @@ pub fn draft(operator: &str) -> domain::MetadataDraft {
     }
 }
 
+/// Copies a directory tree of regular files.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 /// The archive of a data directory, opened as the appliance opens it (default configuration), for
 /// tests that look behind the commands.
 pub fn open_archive(data: &Path) -> archive::Archive {
