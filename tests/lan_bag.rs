@@ -449,20 +449,13 @@ async fn transfer_directory_names_links_and_bag_contents_are_refused_over_http()
     let dir = tempfile::tempdir().unwrap();
     let appliance = sohoa::Appliance::open(dir.path()).unwrap();
     crate::api::add_role_users(&appliance);
-    let page = corpus("clean300-001.png");
-    let metadata = sohoa::input::MetadataFields {
+    let fields = sohoa::input::MetadataFields {
         owner: Some("001099012345".into()),
         doc_type: "GPXD".into(),
         name: "Giấy phép xây dựng".into(),
         ..Default::default()
     };
-    let request = sohoa::IngestRequest {
-        metadata: metadata.draft("operator".into()).unwrap(),
-        pages: vec![(page.clone(), std::fs::read(&page).unwrap())],
-        actor: "operator".into(),
-        source: None,
-    };
-    let code = appliance.ingest(request, &mut |_| {}).unwrap().code;
+    let code = crate::util::ingest_page(&appliance, &fields, "operator");
     let api = Api::with(appliance);
     let (archivist, admin) = (api.login("archivist").await, api.login("admin").await);
     let transfer = dir.path().join("transfer");

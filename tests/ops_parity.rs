@@ -11,10 +11,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sohoa::Appliance;
 use sohoa::config::Config;
+use sohoa::input::MetadataFields;
 use sohoa::users::{Role, set_user};
 
 use crate::api::{Api, PASSWORD, get, post_json};
-use crate::util::{Sohoa, copy_tree, corpus};
+use crate::util::{Sohoa, copy_tree, corpus, ingest_page};
 
 /// The users of both appliances: name and role.
 const USERS: &[(&str, &str)] =
@@ -134,19 +135,13 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
     // A bag from a third appliance, for both to import: its seal key is pinned by id on each side.
     let third_dir = tempfile::tempdir().unwrap();
     let third = Appliance::open(third_dir.path()).unwrap();
-    let metadata = sohoa::input::MetadataFields {
+    let fields = MetadataFields {
         owner: Some("001099077777".into()),
         doc_type: "QD".into(),
         name: "Quyết định của huyện".into(),
         ..Default::default()
     };
-    let request = sohoa::IngestRequest {
-        metadata: metadata.draft("admin".into()).unwrap(),
-        pages: vec![(page.into(), std::fs::read(page).unwrap())],
-        actor: "admin".into(),
-        source: None,
-    };
-    let foreign = third.ingest(request, &mut |_| {}).unwrap().code;
+    let foreign = ingest_page(&third, &fields, "admin");
     let third_bag = third_dir.path().join("bag");
     third.export(&foreign, &third_bag, "admin", &mut |_, _| {}).unwrap();
     let third_key = third.keys().current_id().to_string();
@@ -172,22 +167,14 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
     for owner in ["001099012345", "001099054321"] {
         let args = ["ingest", "--owner", owner, "--type", "QD", "--name", "Quyết định", "--issued", "2001-02-03"];
         let code = cli.ok_as("admin", &[&args[..], &[page]].concat()).trim().to_owned();
-        let metadata = sohoa::input::MetadataFields {
+        let fields = MetadataFields {
             owner: Some(owner.into()),
             doc_type: "QD".into(),
             name: "Quyết định".into(),
             issued: Some("2001-02-03".into()),
             ..Default::default()
         };
-        let draft = metadata.draft("admin".into()).unwrap();
-        let request = sohoa::IngestRequest {
-            metadata: draft,
-            pages: vec![(page.into(), std::fs::read(page).unwrap())],
-            actor: "admin".into(),
-            source: None,
-        };
-        let report = api.state.appliance.ingest(request, &mut |_| {}).unwrap();
-        assert_eq!(report.code, code, "both appliances allocate the same code");
+        assert_eq!(ingest_page(&api.state.appliance, &fields, "admin"), code, "both appliances allocate the same code");
         codes.push(code);
     }
     let (kept, doomed) = (codes[0].as_str(), codes[1].as_str());

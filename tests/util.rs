@@ -26,6 +26,19 @@ pub fn draft(operator: &str) -> domain::MetadataDraft {
     }
 }
 
+/// Captures the test page `clean300-001.png` as a document with `fields` on an appliance opened in
+/// process, as `actor`; returns its code.
+pub fn ingest_page(appliance: &sohoa::Appliance, fields: &sohoa::input::MetadataFields, actor: &str) -> String {
+    let page = corpus("clean300-001.png");
+    let request = sohoa::IngestRequest {
+        metadata: fields.draft(actor.into()).unwrap(),
+        pages: vec![(page.clone(), std::fs::read(&page).unwrap())],
+        actor: actor.into(),
+        source: None,
+    };
+    appliance.ingest(request, &mut |_| {}).unwrap().code
+}
+
 /// Copies a directory tree of regular files.
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
