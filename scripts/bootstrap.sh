@@ -12,6 +12,7 @@ packages=(
   softhsm2 openssl                       # the PKCS #11 token, test PKI and local TSA of the signing tests
   zbar-tools                             # reads the QR code of signed copies back in the tests
   python3-venv
+  curl                                   # the browser-style HTTPS client of the LAN service tests
   postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
   libsane-dev libsane1 sane-utils        # scanners through libsane (bindgen reads sane.h); the test backend; scanimage
 )

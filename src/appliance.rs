@@ -14,15 +14,19 @@ use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
 use crate::config::ImportConfig;
-use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig};
+use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig, TlsConfig};
 use crate::hotfolder::HotFiles;
+use crate::metrics::{IngestTimer, Metrics, Outcome};
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
 
-/// Capturing documents, and following a capture's pages.
-pub const INGEST: crate::ops::Permit =
-    crate::ops::Permit { what: "ingest documents", roles: &[crate::users::Role::Operator, crate::users::Role::Admin] };
+/// Capturing documents, and following a capture's pages: scan operators, admins, and the access
+/// tokens of scanning stations and integrations (which may do nothing else).
+pub const INGEST: crate::ops::Permit = crate::ops::Permit {
+    what: "ingest documents",
+    roles: &[crate::users::Role::Operator, crate::users::Role::Admin, crate::users::Role::Station],
+};
 
 /// Rebuilding the search index.
 pub const REINDEX: crate::ops::Permit =
@@ -108,6 +112,8 @@ pub struct Appliance {
     hot_folder_config: HotFolderConfig,
     import_config: ImportConfig,
     http_config: HttpConfig,
+    tls_config: TlsConfig,
+    metrics: Metrics,
     capture: Capture,
     importer: FileImporter,
     signing: Signing,
@@ -146,6 +152,8 @@ impl Appliance {
             hot_folder_config: config.hot_folder.clone(),
             import_config: config.import.clone(),
             http_config: config.http.clone(),
+            tls_config: config.tls.clone(),
+            metrics: Metrics::default(),
             capture,
             importer,
             signing,
@@ -229,6 +237,16 @@ impl Appliance {
         &self.http_config
     }
 
+    /// The counters and timings of what the appliance did since it started.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The `[tls]` configuration: the certificate the server presents.
+    pub fn tls_config(&self) -> &TlsConfig {
+        &self.tls_config
+    }
+
     /// The PDF signer and the trust anchors of verification.
     pub fn signing(&self) -> &Signing {
         &self.signing
@@ -241,6 +259,20 @@ impl Appliance {
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
     pub fn ingest(
+        &self,
+        request: IngestRequest,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<IngestReport, ApplianceError> {
+        let mut timer = IngestTimer::new(&self.metrics);
+        let report = self.archive_pages(request, &mut |event| {
+            timer.note(&event);
+            progress(event);
+        });
+        timer.finish(if report.is_ok() { Outcome::Archived } else { Outcome::Refused });
+        report
+    }
+
+    fn archive_pages(
         &self,
         request: IngestRequest,
         progress: &mut dyn FnMut(PageProgress),

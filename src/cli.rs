@@ -50,6 +50,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "SOHOA_LISTEN")]
         listen: SocketAddr,
+        /// The log's format on standard error: text for people, json (one object a line) for a log
+        /// collector.
+        #[arg(long, value_enum, default_value = "text", env = "SOHOA_LOG_FORMAT")]
+        log_format: crate::server::LogFormat,
     },
     /// Capture files (PNG, JPEG, multi-page TIFF, scanned PDF) as one document, pages in the order given.
     Ingest(IngestArgs),
@@ -92,6 +96,12 @@ pub enum Command {
         /// What to do with users.
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Manage the access tokens of scanning stations, integrations and monitoring.
+    Tokens {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokensCommand,
     },
     /// Reuse what citizens already handed in: look up an owner's documents in force, record that a
     /// dossier reuses one, or report the reuse rate per month.
@@ -199,6 +209,51 @@ pub enum UsersCommand {
         #[arg(long)]
         role: String,
     },
+    /// List the accounts.
+    List,
+    /// Set a new password on an account (read as for `add`); its sessions end.
+    Password {
+        /// Login name.
+        name: String,
+    },
+    /// Give an account another role.
+    Role {
+        /// Login name.
+        name: String,
+        /// operator, officer, archivist, auditor or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an account: it cannot log in, and its sessions end.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// Access tokens of scanning stations, integrations and monitoring.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a token; its secret is printed this once.
+    Issue {
+        /// The token's name (the station's, e.g. `quay-1`).
+        name: String,
+        /// station (may ingest and nothing else) or monitor (may read /metrics).
+        #[arg(long, value_enum)]
+        purpose: crate::ops::sessions::TokenPurpose,
+    },
+    /// List the tokens in force, without their secrets.
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Device, scan settings and metadata of `sohoa scan`.
@@ -284,6 +339,7 @@ impl Command {
             Command::Hotfolder => Some(crate::hotfolder::DECIDE),
             Command::Archive(command) => command.permit(),
             Command::Users { .. } => Some(accounts::MANAGE_USERS),
+            Command::Tokens { .. } => Some(crate::ops::sessions::MANAGE_TOKENS),
             Command::Serve { .. } => None,
         }
     }
@@ -294,7 +350,7 @@ impl Command {
 pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let user = cli.user.clone();
     let out = Output { json: cli.json };
-    if let Command::Serve { listen } = cli.command {
+    if let Command::Serve { listen, .. } = cli.command {
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         crate::server::serve(appliance, listen)?;
         return Ok(true);
@@ -386,13 +442,31 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor, out),
         Command::Reuse(args) => reuse(&appliance, args, &actor, out)?,
         Command::Reindex => out.show(&appliance.reindex(&actor)?)?,
-        Command::Users { command: UsersCommand::Add { name, role } } => {
-            let role: Role = role.parse()?;
-            let password = cli_login::read_secret(&format!("new password for {name}"))?;
-            out.show(&appliance.set_user(&name, role, &password, &actor)?)?;
+        Command::Users { command } => users(&appliance, command, &actor, out)?,
+        Command::Tokens { command: TokensCommand::Issue { name, purpose } } => {
+            out.show(&appliance.issue_token(&name, purpose, &actor)?)?
+        }
+        Command::Tokens { command: TokensCommand::List } => out.show(&appliance.tokens()?)?,
+        Command::Tokens { command: TokensCommand::Revoke { name } } => {
+            out.show(&appliance.revoke_token(&name, &actor)?)?
         }
     }
     Ok(true)
+}
+
+fn users(appliance: &Appliance, command: UsersCommand, actor: &str, out: Output) -> Result<(), ApplianceError> {
+    let new_password = |name: &str| cli_login::read_secret(&format!("new password for {name}"));
+    match command {
+        UsersCommand::Add { name, role } => {
+            let role: Role = role.parse()?;
+            out.show(&appliance.set_user(&name, role, &new_password(&name)?, actor)?)
+        }
+        UsersCommand::List => out.show(&appliance.users()?),
+        UsersCommand::Password { name } => out.show(&appliance.reset_password(&name, &new_password(&name)?, actor)?),
+        UsersCommand::Role { name, role } => out.show(&appliance.set_role(&name, role.parse()?, actor)?),
+        UsersCommand::Disable { name } => out.show(&appliance.set_disabled(&name, true, actor)?),
+        UsersCommand::Enable { name } => out.show(&appliance.set_disabled(&name, false, actor)?),
+    }
 }
 
 fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, out: Output) -> Result<(), ApplianceError> {

@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use crate::appliance::{IngestReport, Reindexed};
 use crate::hotfolder::HotFolderListing;
-use crate::ops::accounts::UserChanged;
+use crate::ops::accounts::{UserChanged, UserInfo, UserList};
 use crate::ops::disposition::{Destroyed, DispositionChanged, DispositionList, Marked};
 use crate::ops::documents::SearchOutput;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
+use crate::ops::sessions::{IssuedToken, TokenInfo, TokenList, TokenRevoked};
 use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
 use crate::reuse::{ReuseLookup, ReuseRecorded, ReuseReport};
 use crate::verify::VerifyReport;
@@ -327,7 +328,53 @@ impl Show for Reindexed {
 
 impl Show for UserChanged {
     fn text(&self) -> String {
-        String::new()
+        let role = self.role.map(|r| format!(", role {r}")).unwrap_or_default();
+        let state = if self.disabled { "disabled" } else { "enabled" };
+        format!("user {}{role}, {state}", self.user)
+    }
+}
+
+impl Show for UserList {
+    fn text(&self) -> String {
+        let line = |u: &UserInfo| {
+            let disabled =
+                u.disabled_at.map(|at| format!("  disabled {}", at.format("%d/%m/%Y %H:%M"))).unwrap_or_default();
+            format!("{:<24} {:<10} created {}{disabled}", u.name, u.role, u.created_at.format("%d/%m/%Y"))
+        };
+        self.users.iter().map(line).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Show for IssuedToken {
+    fn text(&self) -> String {
+        format!(
+            "{} token {}: {}\n(shown this once; the appliance keeps only its hash: send it as Authorization: Bearer …)",
+            self.purpose.as_str(),
+            self.name,
+            self.token
+        )
+    }
+}
+
+impl Show for TokenList {
+    fn text(&self) -> String {
+        let line = |t: &TokenInfo| {
+            format!(
+                "{:<24} {:<8} issued by {} on {}, last used {}",
+                t.name,
+                t.purpose.as_str(),
+                t.issued_by,
+                t.issued_at.format("%d/%m/%Y"),
+                t.last_used.format("%d/%m/%Y %H:%M")
+            )
+        };
+        self.tokens.iter().map(line).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Show for TokenRevoked {
+    fn text(&self) -> String {
+        format!("token {} revoked", self.name)
     }
 }
 

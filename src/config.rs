@@ -44,6 +44,14 @@
 //! max_concurrent_uploads = 4                # more at once are answered 503 with Retry-After
 //! public_burst = 20                         # anonymous verifications per client address at once,
 //! public_per_minute = 20                    # and per minute after that (429 with Retry-After)
+//! session_idle_seconds = 1800               # a session unused this long ends,
+//! session_max_seconds = 36000               # and any session this long after its login
+//! shutdown_grace_seconds = 60               # on SIGTERM, requests in flight get this long to finish
+//!
+//! [tls]                                     # unset: plain HTTP on loopback, a self-made certificate
+//! cert = "/etc/sohoa/tls/fullchain.pem"     # (DATA/tls/) on other addresses
+//! key = "/etc/sohoa/tls/key.pem"
+//! plain_http = false                        # plain HTTP on the LAN, behind a TLS-terminating proxy only
 //!
 //! [hot_folder]
 //! path = "/srv/scans/counter-1"             # the share; default: DATA/inbox; `enabled = false` turns it off
@@ -78,6 +86,9 @@ pub struct Config {
     /// The retention schedule.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// HTTPS: the certificate the server presents.
+    #[serde(default)]
+    pub tls: TlsConfig,
     /// Scanners through SANE.
     #[serde(default)]
     pub scanner: ScannerConfig,
@@ -137,6 +148,13 @@ pub struct HttpConfig {
     pub public_burst: u32,
     /// Anonymous verifications one client address may make per minute once its burst is spent.
     pub public_per_minute: u32,
+    /// A session unused this long ends (a counter PC left logged in).
+    pub session_idle_seconds: u64,
+    /// A session ends this long after its login, however much it is used: one working day.
+    pub session_max_seconds: u64,
+    /// On SIGTERM, requests in flight (an ingest being read) get this long to finish before the
+    /// server stops; what is not archived by then is abandoned whole and was never acknowledged.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for HttpConfig {
@@ -147,8 +165,27 @@ impl Default for HttpConfig {
             max_concurrent_uploads: 4,
             public_burst: 20,
             public_per_minute: 20,
+            session_idle_seconds: 30 * 60,
+            session_max_seconds: 10 * 3600,
+            shutdown_grace_seconds: 60,
         }
     }
+}
+
+/// The server's HTTPS. With a certificate and key configured, the server speaks HTTPS on any address.
+/// Without, it speaks plain HTTP on a loopback address (the machine's own browser) and HTTPS with a
+/// certificate it makes itself under `DATA/tls/` on any other, since passwords and citizens' documents
+/// must not cross the office LAN in clear; `plain_http` allows plain HTTP there behind a proxy that
+/// terminates TLS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM, leaf first.
+    pub cert: Option<PathBuf>,
+    /// The certificate's private key, PEM (PKCS #8, PKCS #1 or SEC 1).
+    pub key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address without a certificate (behind a TLS proxy only).
+    pub plain_http: bool,
 }
 
 /// Scanners and the scan-quality rule R1.
@@ -388,6 +425,15 @@ impl Config {
                 "configuration {}: [http] max_concurrent_uploads, public_burst and public_per_minute must be at least 1",
                 path.display()
             );
+        }
+        if h.session_idle_seconds == 0 || h.session_max_seconds == 0 {
+            bail!(
+                "configuration {}: [http] session_idle_seconds and session_max_seconds must be at least 1",
+                path.display()
+            );
+        }
+        if config.tls.cert.is_some() != config.tls.key.is_some() {
+            bail!("configuration {}: [tls] needs both `cert` and `key`, or neither", path.display());
         }
         if let Some(url) = &config.agency.public_url {
             check_public_url(url).with_context(|| format!("configuration {}", path.display()))?;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod hotfolder;
 pub mod input;
 pub mod jobs;
+pub mod metrics;
 pub mod ops;
 mod progress_bar;
 pub mod reuse;

@@ -38,8 +38,8 @@ fn main() -> ExitCode {
         eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
         return ExitCode::from(2);
     }
-    if matches!(cli.command, sohoa::cli::Command::Serve { .. }) {
-        sohoa::server::init_tracing();
+    if let sohoa::cli::Command::Serve { log_format, .. } = cli.command {
+        sohoa::server::init_tracing(log_format);
     }
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,

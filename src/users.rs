@@ -26,10 +26,16 @@ pub enum Role {
     Auditor,
     /// Manages users, keys and the appliance.
     Admin,
+    /// A scanning station or an integration, by an access token an admin issued: it may ingest and
+    /// nothing else. No account has this role.
+    Station,
+    /// A monitoring system, by an access token an admin issued: it may read `/metrics` and nothing
+    /// else. No account has this role.
+    Monitor,
 }
 
 impl Role {
-    /// Every role.
+    /// Every role a person's account can have (the roles of access tokens are not among them).
     pub const ALL: [Role; 5] = [Role::Operator, Role::Officer, Role::Archivist, Role::Auditor, Role::Admin];
 
     /// The role's name as stored and typed.
@@ -40,6 +46,8 @@ impl Role {
             Role::Archivist => "archivist",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Station => "station",
+            Role::Monitor => "monitor",
         }
     }
 }
@@ -49,7 +57,7 @@ impl Role {
     /// what is in force; revoked documents are for officers and the records room.
     pub fn visible_statuses(self) -> &'static [search::IndexStatus] {
         match self {
-            Role::Operator => &[search::IndexStatus::Active, search::IndexStatus::Held],
+            Role::Operator | Role::Station | Role::Monitor => &[search::IndexStatus::Active, search::IndexStatus::Held],
             Role::Officer | Role::Archivist | Role::Auditor | Role::Admin => &[],
         }
     }
@@ -131,6 +139,7 @@ fn hash_password(password: &str) -> Result<String, ApplianceError> {
 /// Creates (or replaces, enabled) a user with an argon2id-hashed password.
 pub fn set_user(archive: &Archive, name: &str, role: Role, password: &str) -> Result<(), ApplianceError> {
     check_name(name)?;
+    check_account_role(role)?;
     check_password(password)?;
     let hash = hash_password(password)?;
     archive.put_user(&UserRecord {
@@ -148,6 +157,24 @@ pub fn set_password(archive: &Archive, name: &str, password: &str) -> Result<(),
     check_password(password)?;
     let mut user = existing(archive, name)?;
     user.password_hash = hash_password(password)?;
+    archive.put_user(&user)?;
+    Ok(())
+}
+
+/// Refuses the roles of access tokens for a person's account.
+fn check_account_role(role: Role) -> Result<(), ApplianceError> {
+    if Role::ALL.contains(&role) {
+        Ok(())
+    } else {
+        Err(ApplianceError::Input(format!("no account can have the {role} role; it is an access token's")))
+    }
+}
+
+/// Gives an account another role, keeping its password and state.
+pub fn set_role(archive: &Archive, name: &str, role: Role) -> Result<(), ApplianceError> {
+    check_account_role(role)?;
+    let mut user = existing(archive, name)?;
+    user.role = role.to_string();
     archive.put_user(&user)?;
     Ok(())
 }

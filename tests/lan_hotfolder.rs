@@ -16,7 +16,7 @@ use sohoa::users::Role;
 
 use crate::api::{Api, add_role_users};
 use crate::files::{all_bytes_under, contains};
-use crate::util::{Sohoa, open_archive};
+use crate::util::{Sohoa, open_archive, page_png};
 
 /// What the bomb's page content inflates to: gigabytes, from a file of a few kilobytes.
 const BOMB_BYTES: u64 = 8 << 30;
@@ -249,20 +249,6 @@ fn hole02_nested_flate_bomb_is_refused() {
     server.wait().unwrap();
     assert!(server_peak < BOMB_BYTES / 16, "the server peaked at {server_peak} bytes");
     assert_eq!(open_archive(&s.data()).document_count().unwrap(), 0, "nothing archived");
-}
-
-/// A small gray page, different for each `seed`.
-fn page_png(seed: u32) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(96, 64, |x, y| {
-        image::Luma([if (y < 40 && (x + y * 3 + seed).is_multiple_of(17)) || (x, y) == (seed % 96, 50) {
-            0
-        } else {
-            255
-        }])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
-    out
 }
 
 /// The in-process HTTP API of an appliance whose hot folder watches a share beside its data directory.

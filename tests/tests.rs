@@ -18,6 +18,7 @@ mod lan_bag;
 mod lan_hotfolder;
 mod lan_medium;
 mod lan_routes;
+mod lan_service;
 mod lan_signer;
 mod lan_verify;
 mod ops_parity;

@@ -233,3 +233,17 @@ pub fn ocr_layer(pdf: &Path, page: u32) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A small gray page, different for each `seed`.
+pub fn page_png(seed: u32) -> Vec<u8> {
+    let img = image::GrayImage::from_fn(96, 64, |x, y| {
+        image::Luma([if (y < 40 && (x + y * 3 + seed).is_multiple_of(17)) || (x, y) == (seed % 96, 50) {
+            0
+        } else {
+            255
+        }])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}

@@ -266,6 +266,24 @@ pub struct UserRecord {
     pub disabled_at: Option<DateTime<FixedOffset>>,
 }
 
+/// A browser or API session, or a long-lived access token of a scanning station or integration,
+/// stored under the BLAKE3 hash of its secret so that sessions outlive a restart of the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// What it is, in the binary's words (a browser session, an API session, a station token …).
+    pub kind: String,
+    /// The user it acts for, or the access token's name.
+    pub subject: String,
+    /// Who opened it: the user themselves, or the admin who issued a token.
+    pub created_by: String,
+    /// When it was opened.
+    pub created_at: DateTime<FixedOffset>,
+    /// When it was last used, kept to the minute so that idle sessions can end.
+    pub last_seen: DateTime<FixedOffset>,
+    /// When it ends whatever its use; `None` for tokens, which last until revoked.
+    pub expires_at: Option<DateTime<FixedOffset>>,
+}
+
 /// A user account as the first versions stored it, before accounts could be disabled. postcard has
 /// no optional trailing fields, so such a record is read as this and upgraded.
 #[derive(Deserialize)]

@@ -61,10 +61,13 @@ pub enum Table {
     /// token) → document code; written in the document's own batch. Documents archived before tokens
     /// existed have none here.
     VerificationKeys,
+    /// BLAKE3 hash of a session's or access token's secret → [`crate::SessionRecord`]. The secret
+    /// itself is never stored, so that a copy of the database opens no session.
+    Sessions,
 }
 
 impl Table {
-    const ALL: [Table; 18] = [
+    const ALL: [Table; 19] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -83,6 +86,7 @@ impl Table {
         Table::LogNodes,
         Table::LogIndex,
         Table::VerificationKeys,
+        Table::Sessions,
     ];
 
     fn name(self) -> &'static str {
@@ -105,6 +109,7 @@ impl Table {
             Table::LogNodes => "log_nodes",
             Table::LogIndex => "log_index",
             Table::VerificationKeys => "verification_keys",
+            Table::Sessions => "sessions",
         }
     }
 }

@@ -86,6 +86,14 @@ pub enum AuditAction {
     UserDisabled,
     /// An account was enabled again.
     UserEnabled,
+    /// An admin set a new password on an account.
+    PasswordReset,
+    /// An admin gave an account another role.
+    RoleChanged,
+    /// An admin issued an access token for a scanning station, an integration or monitoring.
+    TokenIssued,
+    /// An admin revoked an access token.
+    TokenRevoked,
     /// An operator confirmed a hot-folder file, which was then archived.
     HotfolderConfirm,
     /// A hot-folder file an operator confirmed was refused by capture.
@@ -96,7 +104,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::Ingest,
         AuditAction::Import,
         AuditAction::Export,
@@ -134,6 +142,10 @@ impl AuditAction {
         AuditAction::UserSet,
         AuditAction::UserDisabled,
         AuditAction::UserEnabled,
+        AuditAction::PasswordReset,
+        AuditAction::RoleChanged,
+        AuditAction::TokenIssued,
+        AuditAction::TokenRevoked,
         AuditAction::HotfolderConfirm,
         AuditAction::HotfolderRefused,
         AuditAction::HotfolderReject,
@@ -179,6 +191,10 @@ impl AuditAction {
             AuditAction::UserSet => "user-set",
             AuditAction::UserDisabled => "user-disabled",
             AuditAction::UserEnabled => "user-enabled",
+            AuditAction::PasswordReset => "password-reset",
+            AuditAction::RoleChanged => "role-changed",
+            AuditAction::TokenIssued => "token-issued",
+            AuditAction::TokenRevoked => "token-revoked",
             AuditAction::HotfolderConfirm => "hotfolder-confirm",
             AuditAction::HotfolderRefused => "hotfolder-refused",
             AuditAction::HotfolderReject => "hotfolder-reject",

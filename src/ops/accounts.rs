@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
 use domain::AuditAction;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,6 +27,26 @@ pub struct UserChanged {
     pub role: Option<Role>,
     /// Whether it is disabled now.
     pub disabled: bool,
+}
+
+/// An account, without its password.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserInfo {
+    /// The account's name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: DateTime<FixedOffset>,
+    /// When it was disabled, if it is.
+    pub disabled_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The accounts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserList {
+    /// By name.
+    pub users: Vec<UserInfo>,
 }
 
 /// The audit actor of what the appliance does by itself on first start.
@@ -66,31 +87,104 @@ impl Appliance {
     }
 
     /// Replaces a user's own password after checking the current one; `Ok(false)` when the current
-    /// password is wrong. The first admin's password file goes once that password is replaced.
-    pub fn change_password(&self, name: &str, current: &str, new: &str) -> Result<bool, ApplianceError> {
+    /// password is wrong. The user's other sessions end (`keep` is the one that asked); the first
+    /// admin's password file goes once that password is replaced.
+    pub fn change_password(
+        &self,
+        name: &str,
+        current: &str,
+        new: &str,
+        keep: Option<&[u8; 32]>,
+    ) -> Result<bool, ApplianceError> {
         if !matches!(users::authenticate(self.archive(), name, current)?, Login::Accepted(_)) {
             return Ok(false);
         }
         users::set_password(self.archive(), name, new)?;
+        self.end_sessions_of(name, keep)?;
         self.remove_initial_admin_password(name)?;
         self.audit(name, AuditAction::PasswordChanged, name, "")?;
         Ok(true)
     }
 
+    /// The accounts, by name.
+    pub fn users(&self) -> Result<UserList, ApplianceError> {
+        let users = self
+            .archive()
+            .users()?
+            .into_iter()
+            .map(|u| {
+                Ok(UserInfo {
+                    role: u.role.parse()?,
+                    name: u.name,
+                    created_at: u.created_at,
+                    disabled_at: u.disabled_at,
+                })
+            })
+            .collect::<Result<_, ApplianceError>>()?;
+        Ok(UserList { users })
+    }
+
     /// Creates an account, or replaces an account's role and password (enabling it).
     pub fn set_user(&self, name: &str, role: Role, password: &str, actor: &str) -> Result<UserChanged, ApplianceError> {
         users::set_user(self.archive(), name, role, password)?;
+        self.end_sessions_of(name, None)?;
         self.audit(actor, AuditAction::UserSet, name, role.as_str())?;
         Ok(UserChanged { user: name.to_owned(), role: Some(role), disabled: false })
     }
 
-    /// Disables or enables an account. Ending a disabled account's open sessions is the server's part.
+    /// Creates an account; refused if the name is taken (an admin resets a password or changes a
+    /// role on purpose, with [`reset_password`](Self::reset_password) or [`set_role`](Self::set_role)).
+    pub fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+        actor: &str,
+    ) -> Result<UserChanged, ApplianceError> {
+        users::check_name(name)?;
+        if self.archive().user(name)?.is_some() {
+            return Err(ApplianceError::Input(format!("the user {name:?} exists")));
+        }
+        self.set_user(name, role, password, actor)
+    }
+
+    /// An admin sets a new password on an account (its user forgot theirs); its sessions end.
+    pub fn reset_password(&self, name: &str, password: &str, actor: &str) -> Result<UserChanged, ApplianceError> {
+        users::set_password(self.archive(), name, password)?;
+        self.end_sessions_of(name, None)?;
+        self.audit(actor, AuditAction::PasswordReset, name, "")?;
+        self.user_changed(name)
+    }
+
+    /// An admin gives an account another role; its open sessions take the new role at their next
+    /// request. An admin cannot take the role from themselves, so that one admin always remains.
+    pub fn set_role(&self, name: &str, role: Role, actor: &str) -> Result<UserChanged, ApplianceError> {
+        if name == actor && role != Role::Admin {
+            return Err(ApplianceError::Input(
+                "an admin cannot give up their own admin role; another admin can".into(),
+            ));
+        }
+        users::set_role(self.archive(), name, role)?;
+        self.audit(actor, AuditAction::RoleChanged, name, role.as_str())?;
+        self.user_changed(name)
+    }
+
+    fn user_changed(&self, name: &str) -> Result<UserChanged, ApplianceError> {
+        let user =
+            self.archive().user(name)?.ok_or_else(|| ApplianceError::NotFound(format!("there is no user {name:?}")))?;
+        Ok(UserChanged { user: user.name, role: Some(user.role.parse()?), disabled: user.disabled_at.is_some() })
+    }
+
+    /// Disables or enables an account. A disabled account's sessions end at once.
     pub fn set_disabled(&self, name: &str, disabled: bool, actor: &str) -> Result<UserChanged, ApplianceError> {
         users::check_name(name)?;
         if disabled && name == actor {
             return Err(ApplianceError::Input("an admin cannot disable their own account; another admin can".into()));
         }
         users::set_disabled(self.archive(), name, disabled)?;
+        if disabled {
+            self.end_sessions_of(name, None)?;
+        }
         let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
         self.audit(actor, action, name, "")?;
         Ok(UserChanged { user: name.to_owned(), role: None, disabled })

@@ -16,6 +16,7 @@ pub mod documents;
 pub mod integrity;
 pub mod keys;
 pub mod lifecycle;
+pub mod sessions;
 pub mod transfer;
 
 use domain::AuditAction;

@@ -1,96 +1,47 @@
-//! Login and sessions. A user logs in with name and password (checked against the argon2id hash) and
-//! receives a random bearer token; the server keeps only the token's BLAKE3 hash, with the user, role
-//! and expiry. Every protected handler takes an [`AuthUser`] and checks its role with
-//! [`AuthUser::require`]. Logins pass the [`LoginThrottle`](super::throttle::LoginThrottle) first;
-//! successful ones are audited one by one, failed ones in aggregate.
+//! Login and logout. A user logs in with name and password (checked against the argon2id hash) and
+//! receives a session: a bearer token from `POST /api/login`, or a cookie from the browser's login form
+//! `POST /login` (see [`session`]). Every protected handler takes an [`AuthUser`] and checks its role
+//! with [`AuthUser::require`]. Logins pass the [`LoginThrottle`](super::throttle::LoginThrottle)
+//! first; successful ones are audited one by one, failed ones in aggregate.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use tokio::sync::SemaphorePermit;
 
 use super::client_ip::ClientIp;
+use super::session::{self, Found};
 use super::throttle::Admission;
 use super::{AppError, AppState, blocking};
+use crate::ops::sessions::{OpenedSession, Principal, SessionKind};
 use crate::users::{self, Role};
 
-/// How long a session lasts: one working day.
-const SESSION_LIFETIME: Duration = Duration::from_secs(10 * 3600);
-
-struct Session {
-    user: String,
-    role: Role,
-    expires: Instant,
-}
-
-/// The logged-in sessions, by hash of their token.
-#[derive(Default)]
-pub struct Sessions {
-    by_token_hash: Mutex<HashMap<[u8; 32], Session>>,
-}
-
-impl Sessions {
-    /// Opens a session and returns its bearer token.
-    pub fn open(&self, user: &str, role: Role) -> Result<String, AppError> {
-        let mut token = [0u8; 32];
-        getrandom::fill(&mut token)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness for a token: {e}")))?;
-        let token = blake3::Hash::from_bytes(token).to_hex().to_string();
-        let session = Session { user: user.to_owned(), role, expires: Instant::now() + SESSION_LIFETIME };
-        let mut map = self.sessions();
-        map.retain(|_, s| s.expires > Instant::now());
-        map.insert(*blake3::hash(token.as_bytes()).as_bytes(), session);
-        Ok(token)
-    }
-
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
-        self.by_token_hash.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn find(&self, token: &str) -> Option<AuthUser> {
-        let session_id = *blake3::hash(token.as_bytes()).as_bytes();
-        let map = self.sessions();
-        let session = map.get(&session_id)?;
-        (session.expires > Instant::now()).then(|| AuthUser {
-            name: session.user.clone(),
-            role: session.role,
-            session_id,
-        })
-    }
-
-    /// Ends the session `user` came with.
-    pub fn close(&self, user: &AuthUser) {
-        self.sessions().remove(&user.session_id);
-    }
-
-    /// Ends every session of the user `name` (disabled, or given a new role or password by an admin).
-    pub fn end_user(&self, name: &str) {
-        self.sessions().retain(|_, s| s.user != name);
-    }
-
-    /// Ends the user's other sessions, keeping the one `user` came with.
-    pub fn end_all_but(&self, user: &AuthUser) {
-        self.sessions().retain(|id, s| s.user != user.name || *id == user.session_id);
-    }
-}
-
-/// The user behind a request's bearer token.
+/// Who a request acts for: a person's session or an access token, found by [`session::resolve`].
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    /// Login name.
+    /// Login name, or the access token's name.
     pub name: String,
-    /// Role.
+    /// Role: the account's now, or the token's.
     pub role: Role,
-    /// The hash of the session's token, which identifies the session without being it.
-    session_id: [u8; 32],
+    /// How the session was opened.
+    pub kind: SessionKind,
+    /// The hash of the session's secret, which identifies the session without being it.
+    pub(crate) session_id: [u8; 32],
+    /// A browser session's CSRF token, for the pages that put it in their forms.
+    pub(crate) csrf_token: Option<String>,
+}
+
+impl From<Principal> for AuthUser {
+    fn from(p: Principal) -> Self {
+        AuthUser { name: p.name, role: p.role, kind: p.kind, session_id: p.id, csrf_token: None }
+    }
 }
 
 impl AuthUser {
@@ -102,24 +53,37 @@ impl AuthUser {
             Err(AppError::Forbidden(format!("the {} role may not {}", self.role, permit.what)))
         }
     }
+
+    /// Refuses access tokens: for what only a person's session may do (their password, their logout).
+    pub(crate) fn require_person(&self) -> Result<(), AppError> {
+        match self.kind {
+            SessionKind::Browser | SessionKind::Api => Ok(()),
+            SessionKind::Station | SessionKind::Monitor => {
+                Err(AppError::Forbidden(format!("an access token ({} role) is not a person's session", self.role)))
+            }
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
-            AppError::Unauthorized("log in first: send Authorization: Bearer <token> from POST /api/login".into())
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| AppError::Unauthorized("the Authorization header must be Bearer <token>".into()))?;
-        state
-            .sessions
-            .find(token.trim())
-            .ok_or_else(|| AppError::Unauthorized("the session is unknown or has expired; log in again".into()))
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Found>() {
+            Some(Found::User(user)) => Ok(user.clone()),
+            Some(Found::Ended) => {
+                Err(AppError::Unauthorized("the session is unknown or has expired; log in again".into()))
+            }
+            Some(Found::NoCsrfToken) => Err(AppError::Forbidden(format!(
+                "a change made with the browser session needs its CSRF token (header {}, or form field {}); reload the page",
+                session::CSRF_HEADER,
+                session::CSRF_FIELD
+            ))),
+            None => Err(AppError::Unauthorized(
+                "log in first: send Authorization: Bearer <token> from POST /api/login, or log in with the browser"
+                    .into(),
+            )),
+        }
     }
 }
 
@@ -169,6 +133,8 @@ pub(crate) struct LoggedIn {
     user: String,
     /// The user's role.
     role: Role,
+    /// When the session ends, however much it is used (it ends earlier when unused for a while).
+    expires_at: DateTime<FixedOffset>,
 }
 
 /// A session ended.
@@ -187,6 +153,40 @@ pub(crate) struct PasswordChanged {
     password_changed: bool,
 }
 
+/// Checks a login's password under the throttle; the role when it is right, the same refusal for
+/// every wrong name, password or disabled account otherwise.
+async fn check_login(state: &AppState, address: IpAddr, login: Login, from: String) -> Result<Role, AppError> {
+    // The name's form is checked before anything else is done with it: what an anonymous client typed
+    // reaches neither the throttle's tables nor the audit trail unless it could be an account's name.
+    users::check_name(&login.username)?;
+    if login.password.len() > users::MAX_PASSWORD {
+        return Err(AppError::Unauthorized(REFUSED.into()));
+    }
+    let _slot = password_check_slot(state, address, &login.username).await?;
+    let name = login.username.clone();
+    let outcome = blocking(state, move |a| a.log_in(&login.username, &login.password, &from)).await?;
+    match outcome {
+        users::Login::Accepted(role) => {
+            state.login_throttle.succeeded(address, &name);
+            Ok(role)
+        }
+        refused => {
+            state.login_throttle.failed(address, &name, refused == users::Login::RefusedKnownUser);
+            state.appliance.metrics().failed_login();
+            Err(AppError::Unauthorized(REFUSED.into()))
+        }
+    }
+}
+
+async fn open_session(
+    state: &AppState,
+    name: String,
+    role: Role,
+    kind: SessionKind,
+) -> Result<OpenedSession, AppError> {
+    blocking(state, move |a| a.open_session(&name, role, kind)).await
+}
+
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = Login, responses((status = 200, body = LoggedIn)), security(()))]
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -201,35 +201,75 @@ pub(crate) async fn login(
             AppError::BadRequest(message)
         }
     })?;
-    // The name's form is checked before anything else is done with it: what an anonymous client typed
-    // reaches neither the throttle's tables nor the audit trail unless it could be an account's name.
-    users::check_name(&login.username)?;
-    if login.password.len() > users::MAX_PASSWORD {
-        return Err(AppError::Unauthorized(REFUSED.into()));
-    }
-    let _slot = password_check_slot(&state, address, &login.username).await?;
     let name = login.username.clone();
-    let from = address.to_string();
-    let outcome = blocking(&state, move |a| a.log_in(&login.username, &login.password, &from)).await?;
-    let role = match outcome {
-        users::Login::Accepted(role) => role,
-        refused => {
-            state.login_throttle.failed(address, &name, refused == users::Login::RefusedKnownUser);
-            return Err(AppError::Unauthorized(REFUSED.into()));
-        }
-    };
-    state.login_throttle.succeeded(address, &name);
-    let token = state.sessions.open(&name, role)?;
-    Ok(Json(LoggedIn { token, user: name, role }))
+    let role = check_login(&state, address, login, address.to_string()).await?;
+    let opened = open_session(&state, name.clone(), role, SessionKind::Api).await?;
+    Ok(Json(LoggedIn { token: opened.secret, user: name, role, expires_at: opened.expires_at }))
 }
 
-/// `POST /api/logout`: ends the session the request was made with.
+/// `POST /login`: the browser's login form (URL-encoded `username` and `password`). The session comes
+/// back as a cookie, and the browser is sent to the appliance's start page.
+#[utoipa::path(post, path = "/login", tag = "accounts", request_body(content = Login, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Logged in: the session cookie is set")), security(()))]
+pub(crate) async fn browser_login(
+    State(state): State<AppState>,
+    ClientIp(address): ClientIp,
+    headers: HeaderMap,
+    form: Result<Form<Login>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, AppError> {
+    if !session::same_origin(&headers) {
+        return Err(AppError::Forbidden("a login form must be posted from the appliance's own page".into()));
+    }
+    let Form(login) =
+        form.map_err(|e| AppError::BadRequest(format!("expected a form with username and password: {e}")))?;
+    let name = login.username.clone();
+    let role = check_login(&state, address, login, format!("{address} (browser)")).await?;
+    let opened = open_session(&state, name, role, SessionKind::Browser).await?;
+    let max_age = (opened.expires_at - domain::vietnam_now()).num_seconds();
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::set_cookie(&opened.secret, max_age)),
+            (header::LOCATION, "/".parse().expect("a path")),
+        ],
+    )
+        .into_response())
+}
+
+/// `POST /api/logout` (any session) and `POST /logout` (the browser's form, with its CSRF token): ends
+/// the session the request was made with, and removes a browser's cookie.
 #[utoipa::path(post, path = "/api/logout", tag = "accounts", responses((status = 200, body = LoggedOut)))]
-pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Json<LoggedOut>, AppError> {
-    state.sessions.close(&user);
-    let name = user.name.clone();
-    blocking(&state, move |a| a.log_out(&name)).await?;
-    Ok(Json(LoggedOut { logged_out: user.name }))
+pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Response, AppError> {
+    user.require_person()?;
+    let (id, name) = (user.session_id, user.name.clone());
+    blocking(&state, move |a| {
+        a.close_session(&id)?;
+        a.log_out(&name)
+    })
+    .await?;
+    let body = Json(LoggedOut { logged_out: user.name });
+    Ok(match user.kind {
+        SessionKind::Browser => ([(header::SET_COOKIE, session::clear_cookie())], body).into_response(),
+        _ => body.into_response(),
+    })
+}
+
+/// The session a request is made with.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionInfo {
+    /// The user, or the access token's name.
+    user: String,
+    /// The role.
+    role: Role,
+    /// For a browser session: the CSRF token its changes must carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+}
+
+/// `GET /api/session`: who the session is, and a browser session's CSRF token.
+#[utoipa::path(get, path = "/api/session", tag = "accounts", responses((status = 200, body = SessionInfo)))]
+pub(crate) async fn current(user: AuthUser) -> Result<Json<SessionInfo>, AppError> {
+    user.require_person()?;
+    Ok(Json(SessionInfo { user: user.name, role: user.role, csrf_token: user.csrf_token }))
 }
 
 /// The current password and the new one.
@@ -252,22 +292,27 @@ pub(crate) async fn change_password(
 ) -> Result<Json<PasswordChanged>, AppError> {
     let Json(change) =
         body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
+    user.require_person()?;
     let _slot = password_check_slot(&state, address, &user.name).await?;
-    let name = user.name.clone();
-    let accepted = blocking(&state, move |a| a.change_password(&name, &change.current, &change.new)).await?;
+    let (name, keep) = (user.name.clone(), user.session_id);
+    let accepted =
+        blocking(&state, move |a| a.change_password(&name, &change.current, &change.new, Some(&keep))).await?;
     if !accepted {
         state.login_throttle.failed(address, &user.name, true);
+        state.appliance.metrics().failed_login();
         return Err(AppError::Unauthorized("the current password is wrong".into()));
     }
-    state.sessions.end_all_but(&user);
     Ok(Json(PasswordChanged { user: user.name, password_changed: true }))
 }
 
-/// `POST /api/login` (the one API route open without a session, since it is how a session begins),
-/// `POST /api/logout` and `POST /api/account/password`.
+/// `POST /api/login` and `POST /login` (the routes open without a session, since they are how a
+/// session begins), `POST /api/logout`, `POST /logout`, `GET /api/session` and `POST /api/account/password`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/login", post(login).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
+        .route("/login", post(browser_login).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
         .route("/api/logout", post(logout))
+        .route("/logout", post(logout))
+        .route("/api/session", get(current))
         .route("/api/account/password", post(change_password).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
 }

@@ -30,3 +30,11 @@ pub async fn secure(mut response: Response) -> Response {
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }
+
+/// Adds `Strict-Transport-Security` to a response served over HTTPS: browsers that have seen the
+/// appliance over HTTPS then refuse to reach it in clear for a year, so that a forged plain-HTTP
+/// answer on the LAN cannot take a login.
+pub async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    response
+}

@@ -117,6 +117,11 @@ impl UploadSlots {
         UploadSlots { slots: Arc::new(Semaphore::new(max)), max }
     }
 
+    /// Uploads being received now.
+    pub fn in_use(&self) -> usize {
+        self.max.saturating_sub(self.slots.available_permits())
+    }
+
     /// A slot for one upload, held until the returned permit is dropped; 503 with `Retry-After`
     /// when every slot is taken, so that memory and disk never hold more than `max` uploads.
     pub fn take(&self) -> Result<OwnedSemaphorePermit, AppError> {

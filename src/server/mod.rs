@@ -14,12 +14,15 @@ mod extract;
 mod headers;
 mod hotfolder;
 mod limits;
+mod metrics;
 mod openapi;
 mod progress;
 mod public;
 mod reuse;
 mod search;
+mod session;
 pub mod throttle;
+mod tls;
 mod verify;
 
 use std::net::SocketAddr;
@@ -32,7 +35,7 @@ use axum::routing::get;
 
 use crate::users::{self, Role};
 use crate::{Appliance, ApplianceError};
-pub use auth::{AuthUser, Sessions};
+pub use auth::AuthUser;
 pub use error::AppError;
 pub use openapi::ApiDoc;
 pub use public::PublicGate;
@@ -42,8 +45,6 @@ pub use public::PublicGate;
 pub struct AppState {
     /// The appliance.
     pub appliance: Arc<Appliance>,
-    /// Logged-in sessions.
-    pub sessions: Arc<Sessions>,
     /// Per-page progress of ingests, for the operator's screen.
     pub progress: Arc<progress::Progress>,
     /// Failed logins: back-off and their aggregate for the audit trail.
@@ -58,8 +59,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over an opened appliance, with no sessions yet and the limits of its `[http]`
-    /// configuration.
+    /// State over an opened appliance, with the limits of its `[http]` configuration.
     pub fn new(appliance: Appliance) -> Self {
         // The dummy hash that unknown names are checked against is made now, so that the first login
         // of an unknown name does not take a second hash's time and stand out.
@@ -71,7 +71,6 @@ impl AppState {
         let login_throttle = Arc::default();
         AppState {
             appliance: Arc::new(appliance),
-            sessions: Arc::default(),
             progress: Arc::default(),
             public,
             uploads,
@@ -118,8 +117,9 @@ pub(crate) struct Health {
 
 /// `GET /api/health`.
 #[utoipa::path(get, path = "/api/health", tag = "accounts", responses((status = 200, body = Health)))]
-pub(crate) async fn health(user: AuthUser) -> axum::Json<Health> {
-    axum::Json(Health { status: "ok", user: user.name, role: user.role })
+pub(crate) async fn health(user: AuthUser) -> Result<axum::Json<Health>, AppError> {
+    user.require_person()?;
+    Ok(axum::Json(Health { status: "ok", user: user.name, role: user.role }))
 }
 
 /// The whole HTTP application. Request bodies are limited per route: uploads by `[http]`, every
@@ -138,7 +138,10 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(admin::router())
         .merge(openapi::router())
+        .merge(metrics::router())
         .merge(verify::router(&http))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::time_requests))
         .with_state(state)
         .layer(axum::middleware::map_response(headers::secure))
         .layer(DefaultBodyLimit::max(limits::SMALL_BODY_BYTES as usize))
@@ -146,11 +149,24 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Sets up `tracing` output for the server: `RUST_LOG` or `info`.
-pub fn init_tracing() {
+/// The server log's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line, with the event's fields, for a log collector.
+    Json,
+}
+
+/// Sets up `tracing` output for the server on standard error: `RUST_LOG` or `info`, in `format`.
+pub fn init_tracing(format: LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(false).flatten_event(true).init(),
+    }
 }
 
 /// On first start there is no user to log in with: the appliance makes `admin` with a random password
@@ -163,7 +179,10 @@ pub fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
     Ok(())
 }
 
-/// Serves the appliance on `listen` until Ctrl-C or SIGTERM.
+/// Serves the appliance on `listen` until Ctrl-C or SIGTERM: HTTPS unless `[tls]` and the address
+/// allow plain HTTP (see [`tls`]). On the signal it stops taking connections and gives the requests in
+/// flight `[http] shutdown_grace_seconds` to finish; an ingest still running then is abandoned whole
+/// (the archive commits a document in one batch, and its client was never told it was archived).
 pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceError> {
     bootstrap_admin(&appliance)?;
     let first_password = appliance.initial_admin_password();
@@ -175,9 +194,17 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     }
     limits::clear_spool(appliance.data_dir())
         .with_context(|| format!("cannot clear the upload directory under {}", appliance.data_dir().display()))?;
+    let transport = tls::Transport::choose(
+        appliance.tls_config(),
+        listen,
+        appliance.data_dir(),
+        &appliance.signing().agency().name,
+    )?;
+    let grace = std::time::Duration::from_secs(appliance.http_config().shutdown_grace_seconds);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let local = listener.local_addr().context("the listening address")?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
         let auditor = state.clone();
@@ -194,25 +221,62 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
             }
         });
         let hot_folder = crate::hotfolder::spawn_hot_folder(state.appliance.clone())?;
-        println!("sohoa is serving on http://{listen}/  (API under /api/, public verification at http://{listen}/verify)");
+        let url = format!("{}://{local}", transport.scheme());
+        println!("sohoa is serving on {url}/  (API under /api/, public verification at {url}/verify)");
+        if let tls::Transport::Tls { certificate, self_made, .. } = &transport {
+            let whose = if *self_made { "a certificate it made itself (browsers warn until [tls] names the agency's)" } else { "the certificate" };
+            println!("HTTPS with {whose}: {}", certificate.display());
+        }
         if state.appliance.signing().agency().public_url.is_none() {
             println!("[agency] public_url is not set: the QR codes of signed copies carry the path /verify?code=…&t=… without a host");
         }
         if let Some(path) = hot_folder {
             println!("hot folder: files dropped into {} wait for an operator's confirmation (name them OWNER_TYPE_name.pdf to set owner and type)", path.display());
         }
-        tracing::info!(%listen, "serving");
+        tracing::info!(%local, scheme = transport.scheme(), "serving");
         let counting = tokio::spawn(public::audit_every(state.clone(), public::AUDIT_INTERVAL));
-        let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service).with_graceful_shutdown(shutdown()).await.context("server failed")?;
+        let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown().await;
+                stopping.notify_one();
+            }
+        };
+        let served = async {
+            match transport {
+                tls::Transport::Plain => {
+                    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+                    axum::serve(listener, service).with_graceful_shutdown(signal).await
+                }
+                tls::Transport::Tls { config, .. } => {
+                    let service = app(state.clone())
+                        .layer(axum::middleware::map_response(headers::strict_transport_security))
+                        .into_make_service_with_connect_info::<SocketAddr>();
+                    // `tap_io` adds nothing; axum gives the peer's address as connection information for
+                    // its own TCP listener and for a tapped one, whatever it wraps.
+                    let listener = axum::serve::ListenerExt::tap_io(tls::TlsListener::new(listener, config)?, |_| {});
+                    axum::serve(listener, service).with_graceful_shutdown(signal).await
+                }
+            }
+        };
+        tokio::select! {
+            result = served => result.context("server failed")?,
+            () = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still in flight after the grace period are abandoned; nothing of them was archived or acknowledged");
+            }
+        }
         counting.abort();
         // What was counted since the last interval is written before the server stops.
         public::audit_now(&state).await;
         // Failures since the last interval are not lost with the process.
         tokio::task::spawn_blocking(move || state.audit_failed_logins()).await.context("the audit of failed logins stopped")??;
+        tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())
-    })?;
-    Ok(())
+    });
+    // Blocking work still running (an ingest abandoned after the grace period) is not waited for.
+    runtime.shutdown_background();
+    Ok(served?)
 }
 
 async fn shutdown() {

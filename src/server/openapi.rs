@@ -10,7 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, progress, reuse, search, verify,
+    AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, metrics, progress, reuse,
+    search, verify,
 };
 
 /// The API's document.
@@ -18,8 +19,9 @@ use super::{
 #[openapi(
     info(title = "sohoa", description = "Digitization appliance for Vietnamese one-stop shops: capture, OCR, seal, archive, search. Every route but login and the public verification page takes `Authorization: Bearer <token>` from `POST /api/login`."),
     paths(
-        auth::login, auth::logout, auth::change_password, super::health, openapi,
-        accounts::disable, accounts::enable, admin::rotate, admin::reindex,
+        auth::login, auth::browser_login, auth::logout, auth::current, auth::change_password, super::health, openapi,
+        accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
+        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, metrics::metrics,
         documents::ingest, documents::record, documents::pdf, documents::text, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject,
         reuse::lookup, reuse::record, reuse::report,
@@ -49,10 +51,11 @@ impl Modify for BearerToken {
 
 /// `GET /api/openapi.json`: this document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "accounts", responses((status = 200, description = "The OpenAPI 3 document", body = Object)))]
-pub(crate) async fn openapi(_user: AuthUser) -> Json<&'static utoipa::openapi::OpenApi> {
+pub(crate) async fn openapi(user: AuthUser) -> Result<Json<&'static utoipa::openapi::OpenApi>, AppError> {
+    user.require_person()?;
     // Built once: the document is the same for every request.
     static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
-    Json(&DOCUMENT)
+    Ok(Json(&DOCUMENT))
 }
 
 /// The document's route.

@@ -2,7 +2,7 @@
 //! writer every change goes through (grouped or exclusive); [`commit`] archives documents;
 //! [`documents`] and [`keys`] read records, blobs, events and secondary keys; [`counters`] hands out
 //! dossier numbers and reserves document codes; [`audit`] is the sealed, chained trail; [`users`]
-//! the accounts; [`proofs`] the log's checkpoints and proofs; [`lifecycle`] revocation, holds and
+//! the accounts; [`sessions`] the logged-in sessions and access tokens; [`proofs`] the log's checkpoints and proofs; [`lifecycle`] revocation, holds and
 //! destruction; [`fixity`] the full check; [`backup`] online backup and verified restore.
 
 mod audit;
@@ -14,6 +14,7 @@ mod fixity;
 mod keys;
 mod lifecycle;
 mod proofs;
+mod sessions;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod users;

@@ -28,6 +28,17 @@ impl<S: Store> Archive<S> {
         }
     }
 
+    /// Every user account, by name.
+    pub fn users(&self) -> Result<Vec<UserRecord>, ArchiveError> {
+        let mut names = Vec::new();
+        self.store.scan(Table::Users, &[], &[], &mut |key, _| {
+            names.push(String::from_utf8_lossy(key).into_owned());
+            ControlFlow::Continue(())
+        })?;
+        // Read one by one, since records of the older form are upgraded as they are read.
+        names.iter().filter_map(|name| self.user(name).transpose()).collect()
+    }
+
     /// Whether any user account exists.
     pub fn has_users(&self) -> Result<bool, ArchiveError> {
         let mut any = false;

@@ -1,0 +1,238 @@
+//! The appliance's numbers for an operations team, in the Prometheus text format (served at
+//! `/metrics`): pages and documents by stage, the work in flight, OCR and ingest time, HTTP latency
+//! by route, failed logins, and the size of the archive and the search index. Counters and histograms
+//! are kept as things happen; sizes and queue depths are read when the metrics are asked for.
+//! Labels take values from fixed sets only (stages, route patterns, status classes), so that no
+//! client can grow the series.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use capture::{PageProgress, PageStage};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Reading the metrics: admins, and the access tokens of monitoring systems.
+pub const READ: crate::ops::Permit =
+    crate::ops::Permit { what: "read the metrics", roles: &[crate::users::Role::Admin, crate::users::Role::Monitor] };
+
+/// A stage of a page or a document.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Stage {
+    stage: &'static str,
+}
+
+/// A data store on disk.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Store {
+    store: &'static str,
+}
+
+/// A queue of work.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Queue {
+    queue: &'static str,
+}
+
+/// An HTTP request, by route pattern (never the raw path), method and status class.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    route: String,
+    method: String,
+    status: &'static str,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn seconds_histogram() -> Histogram {
+    // 1 ms to about 9 minutes: an API read to a long dossier's ingest.
+    Histogram::new(exponential_buckets(0.001, 2.0, 20))
+}
+
+/// The appliance's metrics.
+pub struct Metrics {
+    registry: Registry,
+    pages: Family<Stage, Counter>,
+    documents: Family<Stage, Counter>,
+    ocr_seconds: Histogram,
+    ingest_seconds: Histogram,
+    in_flight: Family<Queue, Gauge>,
+    http: Histograms<Request>,
+    failed_logins: Counter,
+    storage: Family<Store, Gauge<u64, AtomicU64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("sohoa");
+        let pages = Family::<Stage, Counter>::default();
+        registry.register("pages", "Pages that reached a stage of capture", pages.clone());
+        let documents = Family::<Stage, Counter>::default();
+        registry.register("documents", "Documents archived, or refused by capture", documents.clone());
+        let ocr_seconds = seconds_histogram();
+        registry.register("ocr_seconds", "Time of one page in the OCR engine", ocr_seconds.clone());
+        let ingest_seconds = seconds_histogram();
+        registry.register(
+            "ingest_seconds",
+            "Time from receiving a document's pages to archiving it",
+            ingest_seconds.clone(),
+        );
+        let in_flight = Family::<Queue, Gauge>::default();
+        registry.register("queue_depth", "Work waiting or in progress", in_flight.clone());
+        let http: Histograms<Request> = Family::new_with_constructor(seconds_histogram);
+        registry.register("http_request_duration_seconds", "HTTP requests by route pattern", http.clone());
+        let failed_logins = Counter::default();
+        registry.register(
+            "failed_logins",
+            "Logins refused (wrong name or password, disabled account)",
+            failed_logins.clone(),
+        );
+        let storage = Family::<Store, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "storage_bytes",
+            "Size on disk of the archive (RocksDB) and the search index (tantivy)",
+            storage.clone(),
+        );
+        Metrics { registry, pages, documents, ocr_seconds, ingest_seconds, in_flight, http, failed_logins, storage }
+    }
+}
+
+/// What a document's ingest came to.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// Archived.
+    Archived,
+    /// Refused (bad input, or a failure on the way): nothing was archived.
+    Refused,
+}
+
+impl Metrics {
+    /// Counts a page's move to `stage`.
+    fn page_stage(&self, stage: &PageStage) {
+        let stage = match stage {
+            PageStage::Queued => "queued",
+            PageStage::Preprocessing => "preprocessing",
+            PageStage::Ocr => "ocr",
+            PageStage::Flagged(_) => "flagged",
+            PageStage::Done => "done",
+        };
+        self.pages.get_or_create(&Stage { stage }).inc();
+    }
+
+    fn queue(&self, queue: &'static str) -> Gauge {
+        self.in_flight.get_or_create(&Queue { queue }).clone()
+    }
+
+    /// Sets a queue's depth read from elsewhere (the hot folder's waiting files, uploads received).
+    pub fn set_queue(&self, queue: &'static str, depth: usize) {
+        self.queue(queue).set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
+
+    /// Records an HTTP request's time under its route pattern.
+    pub fn http_request(&self, route: &str, method: &str, status: u16, time: Duration) {
+        let status = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        let labels = Request { route: route.to_owned(), method: method.to_owned(), status };
+        self.http.get_or_create(&labels).observe(time.as_secs_f64());
+    }
+
+    /// Counts a refused login.
+    pub fn failed_login(&self) {
+        self.failed_logins.inc();
+    }
+
+    /// The metrics in the Prometheus text format, with the sizes of the stores under `data` read now.
+    pub fn render(&self, data: &Path) -> Result<String, std::fmt::Error> {
+        for (store, dir) in [("archive", "archive"), ("search", "search")] {
+            self.storage.get_or_create(&Store { store }).set(tree_size(&data.join(dir)));
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// The bytes of the files under `dir`, without following links.
+fn tree_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(t) if t.is_dir() => tree_size(&entry.path()),
+            Ok(t) if t.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Follows one ingest for the metrics while it lives: the ingest and its pages are in the capture
+/// queue until they are done or the ingest ends, however it ends; each page's stages are counted, and
+/// its time in OCR measured.
+pub struct IngestTimer<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+    ocr_started: HashMap<u32, Instant>,
+    waiting: HashSet<u32>,
+}
+
+impl<'a> IngestTimer<'a> {
+    /// Starts following an ingest.
+    pub fn new(metrics: &'a Metrics) -> Self {
+        metrics.queue("ingests").inc();
+        IngestTimer { metrics, started: Instant::now(), ocr_started: HashMap::new(), waiting: HashSet::new() }
+    }
+
+    /// Notes a page's progress.
+    pub fn note(&mut self, event: &PageProgress) {
+        self.metrics.page_stage(&event.stage);
+        match event.stage {
+            PageStage::Queued => {
+                if self.waiting.insert(event.page) {
+                    self.metrics.queue("ingest_pages").inc();
+                }
+            }
+            PageStage::Ocr => {
+                self.ocr_started.insert(event.page, Instant::now());
+            }
+            PageStage::Done | PageStage::Flagged(_) => {
+                if let Some(started) = self.ocr_started.remove(&event.page) {
+                    self.metrics.ocr_seconds.observe(started.elapsed().as_secs_f64());
+                }
+                if self.waiting.remove(&event.page) {
+                    self.metrics.queue("ingest_pages").dec();
+                }
+            }
+            PageStage::Preprocessing => {}
+        }
+    }
+
+    /// Records the ingest's outcome and time.
+    pub fn finish(self, outcome: Outcome) {
+        let stage = match outcome {
+            Outcome::Archived => "archived",
+            Outcome::Refused => "refused",
+        };
+        self.metrics.documents.get_or_create(&Stage { stage }).inc();
+        if let Outcome::Archived = outcome {
+            self.metrics.ingest_seconds.observe(self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl Drop for IngestTimer<'_> {
+    fn drop(&mut self) {
+        self.metrics.queue("ingests").dec();
+        self.metrics.queue("ingest_pages").dec_by(i64::try_from(self.waiting.len()).unwrap_or(i64::MAX));
+    }
+}
