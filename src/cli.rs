@@ -393,8 +393,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let json = cli.json;
     let (permit, required) = match &cli.command {
         Command::Archive(command) => (command.permit(), command.needs_login()),
-        // The first account is made without a login; after that, only an admin manages users.
-        Command::Users { .. } => (Some(accounts::MANAGE_USERS), appliance.has_users()?),
+        // The first account is made without a login; after that, only an admin manages users and
+        // access tokens.
+        Command::Users { .. } | Command::Tokens { .. } => (cli.command.permit(), appliance.has_users()?),
         command => (command.permit(), false),
     };
     let cli_login::Actor { name: actor, role } = cli_login::actor(&appliance, user.as_deref(), permit, required)?;

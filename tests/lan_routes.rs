@@ -75,6 +75,7 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/api/users/nobody/disable", &[Admin]),
     (Method::POST, "/api/users/nobody/enable", &[Admin]),
     (Method::GET, "/api/openapi.json", ALL),
+    (Method::GET, "/metrics", &[Admin, Monitor]),
     (Method::GET, "/api/retention", &[Archivist, Auditor, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/retention", &[Archivist, Admin]),
     (Method::POST, "/api/disposition/mark", &[Archivist, Admin]),

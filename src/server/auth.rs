@@ -74,6 +74,9 @@ impl FromRequestParts<AppState> for AuthUser {
             Some(Found::Ended) => {
                 Err(AppError::Unauthorized("the session is unknown or has expired; log in again".into()))
             }
+            Some(Found::NotBearer) => {
+                Err(AppError::Unauthorized("the Authorization header must be Bearer <token>".into()))
+            }
             Some(Found::NoCsrfToken) => Err(AppError::Forbidden(format!(
                 "a change made with the browser session needs its CSRF token (header {}, or form field {}); reload the page",
                 session::CSRF_HEADER,
@@ -253,6 +256,12 @@ pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Res
     })
 }
 
+/// `POST /logout`: the browser's logout form, with the session's CSRF token in its `csrf_token` field.
+#[utoipa::path(post, path = "/logout", tag = "accounts", responses((status = 200, body = LoggedOut)))]
+pub(crate) async fn browser_logout(state: State<AppState>, user: AuthUser) -> Result<Response, AppError> {
+    logout(state, user).await
+}
+
 /// The session a request is made with.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct SessionInfo {
@@ -290,9 +299,9 @@ pub(crate) async fn change_password(
     user: AuthUser,
     body: Result<Json<PasswordChange>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<PasswordChanged>, AppError> {
+    user.require_person()?;
     let Json(change) =
         body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
-    user.require_person()?;
     let _slot = password_check_slot(&state, address, &user.name).await?;
     let (name, keep) = (user.name.clone(), user.session_id);
     let accepted =
@@ -312,7 +321,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/login", post(login).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
         .route("/login", post(browser_login).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
         .route("/api/logout", post(logout))
-        .route("/logout", post(logout))
+        .route("/logout", post(browser_logout))
         .route("/api/session", get(current))
         .route("/api/account/password", post(change_password).layer(DefaultBodyLimit::max(MAX_LOGIN_BODY)))
 }

@@ -19,7 +19,7 @@ use super::{
 #[openapi(
     info(title = "sohoa", description = "Digitization appliance for Vietnamese one-stop shops: capture, OCR, seal, archive, search. Every route but login and the public verification page takes `Authorization: Bearer <token>` from `POST /api/login`."),
     paths(
-        auth::login, auth::browser_login, auth::logout, auth::current, auth::change_password, super::health, openapi,
+        auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
         accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, metrics::metrics,
         documents::ingest, documents::record, documents::pdf, documents::text, progress::show,

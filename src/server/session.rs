@@ -45,6 +45,8 @@ pub(crate) enum Found {
     Ended,
     /// A browser session's change without its CSRF token.
     NoCsrfToken,
+    /// An `Authorization` header that is not `Bearer <token>`.
+    NotBearer,
 }
 
 enum Credential {
@@ -53,13 +55,9 @@ enum Credential {
 }
 
 /// The request's credential: the bearer token if there is one, or else the session cookie.
-fn credential(headers: &HeaderMap) -> Result<Option<Credential>, AppError> {
+fn credential(headers: &HeaderMap) -> Result<Option<Credential>, Found> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| AppError::Unauthorized("the Authorization header must be Bearer <token>".into()))?;
+        let token = value.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).ok_or(Found::NotBearer)?;
         return Ok(Some(Credential::Bearer(token.trim().to_owned())));
     }
     Ok(cookie(headers, COOKIE).map(Credential::Cookie))
@@ -91,7 +89,14 @@ pub async fn resolve(State(state): State<AppState>, request: Request, next: Next
 }
 
 async fn resolved(state: &AppState, mut request: Request) -> Result<Request, AppError> {
-    let Some(credential) = credential(request.headers())? else { return Ok(request) };
+    let credential = match credential(request.headers()) {
+        Ok(Some(credential)) => credential,
+        Ok(None) => return Ok(request),
+        Err(found) => {
+            request.extensions_mut().insert(found);
+            return Ok(request);
+        }
+    };
     let (secret, by_cookie) = match credential {
         Credential::Bearer(secret) => (secret, false),
         Credential::Cookie(secret) => (secret, true),

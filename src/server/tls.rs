@@ -87,7 +87,8 @@ fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerCo
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .with_context(|| format!("[tls] the key does not fit the certificate {}", cert.display()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: the counter PCs' browsers and the scanning stations need nothing more.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
