@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use anyhow::Context;
 use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocument, PageRecord};
@@ -119,6 +119,8 @@ pub struct Appliance {
     signing: Signing,
     /// The hot folder's state directory.
     hot_files: HotFiles,
+    /// Whether ingests may still commit; false once the server stops (see [`Appliance::stop_ingests`]).
+    taking_ingests: RwLock<bool>,
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
@@ -159,6 +161,7 @@ impl Appliance {
             signing,
             hot_files: HotFiles::open(data)?,
             indexing: Mutex::new(()),
+            taking_ingests: RwLock::new(true),
         };
         appliance.catch_up_search()?;
         Ok(appliance)
@@ -235,6 +238,13 @@ impl Appliance {
     /// The HTTP server's limits.
     pub fn http_config(&self) -> &HttpConfig {
         &self.http_config
+    }
+
+    /// Stops ingests from committing, after waiting for those committing now: an ingest that reaches
+    /// its commit later is refused whole (its client was told nothing was archived), so that the
+    /// process can end without a document archived behind its client's back.
+    pub fn stop_ingests(&self) {
+        *self.taking_ingests.write().unwrap_or_else(|p| p.into_inner()) = false;
     }
 
     /// The counters and timings of what the appliance did since it started.
@@ -357,6 +367,12 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
+        // Held across the commit: once the server has stopped taking ingests, none starts committing,
+        // and none is left half-way when the process ends.
+        let taking = self.taking_ingests.read().unwrap_or_else(|p| p.into_inner());
+        if !*taking {
+            return Err(ApplianceError::Busy("the appliance is stopping; nothing was archived: send it again".into()));
+        }
         self.archive.commit(NewDocument {
             record,
             page_images,
@@ -365,6 +381,7 @@ impl Appliance {
             source: request.source,
             verification: Some(token),
         })?;
+        drop(taking);
         drop(reservation);
         report.search = self.index_committed();
         Ok(report)
@@ -513,8 +530,13 @@ impl Appliance {
             let pinned = format!("restored from {} by {actor} ({})", backup.display(), key.pinned());
             keys.pin_foreign(key.key(), key.sender(), &pinned, key.seals().map(|(code, hash)| (code, *hash)))?;
         }
-        let (_, report) =
+        let (archive, report) =
             Archive::restore(&backup.join("archive"), &data.join("archive"), archive_options(keys, config)?, actor)?;
+        // The sessions and access tokens of the backup's day are not brought back: a token revoked
+        // since, or a session ended, must stay ended. Users log in again; admins issue new tokens.
+        let (sessions, uses) = archive.sessions()?;
+        let ids: Vec<[u8; 32]> = sessions.into_iter().map(|(id, _)| id).chain(uses).collect();
+        archive.delete_sessions(&ids)?;
         Ok(report)
     }
 }

@@ -200,8 +200,8 @@ pub enum KeysCommand {
 /// User administration.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Create a user, or reset an existing user's password and role. The new password is read from
-    /// the terminal or standard input (after the password of --user, an admin, once users exist).
+    /// Create a user. The password is read from the terminal or standard input (after the password
+    /// of --user, an admin, once users exist).
     Add {
         /// Login name.
         name: String,
@@ -460,7 +460,7 @@ fn users(appliance: &Appliance, command: UsersCommand, actor: &str, out: Output)
     match command {
         UsersCommand::Add { name, role } => {
             let role: Role = role.parse()?;
-            out.show(&appliance.set_user(&name, role, &new_password(&name)?, actor)?)
+            out.show(&appliance.create_user(&name, role, &new_password(&name)?, actor)?)
         }
         UsersCommand::List => out.show(&appliance.users()?),
         UsersCommand::Password { name } => out.show(&appliance.reset_password(&name, &new_password(&name)?, actor)?),

@@ -154,6 +154,7 @@ pub struct HttpConfig {
     pub session_max_seconds: u64,
     /// On SIGTERM, requests in flight (an ingest being read) get this long to finish before the
     /// server stops; what is not archived by then is abandoned whole and was never acknowledged.
+    /// Keep it under the service manager's stop timeout (the packaged unit waits 90 s).
     pub shutdown_grace_seconds: u64,
 }
 
@@ -172,6 +173,9 @@ impl Default for HttpConfig {
     }
 }
 
+/// The longest a session may last: a month.
+const MAX_SESSION_SECONDS: u64 = 30 * 24 * 3600;
+
 /// The server's HTTPS. With a certificate and key configured, the server speaks HTTPS on any address.
 /// Without, it speaks plain HTTP on a loopback address (the machine's own browser) and HTTPS with a
 /// certificate it makes itself under `DATA/tls/` on any other, since passwords and citizens' documents
@@ -185,6 +189,7 @@ pub struct TlsConfig {
     /// The certificate's private key, PEM (PKCS #8, PKCS #1 or SEC 1).
     pub key: Option<PathBuf>,
     /// Serve plain HTTP on a non-loopback address without a certificate (behind a TLS proxy only).
+    /// Every client then has the proxy's address, and shares the limits kept per address.
     pub plain_http: bool,
 }
 
@@ -426,9 +431,11 @@ impl Config {
                 path.display()
             );
         }
-        if h.session_idle_seconds == 0 || h.session_max_seconds == 0 {
+        if !(1..=MAX_SESSION_SECONDS).contains(&h.session_max_seconds)
+            || !(1..=h.session_max_seconds).contains(&h.session_idle_seconds)
+        {
             bail!(
-                "configuration {}: [http] session_idle_seconds and session_max_seconds must be at least 1",
+                "configuration {}: [http] session_max_seconds must be 1 to {MAX_SESSION_SECONDS} (30 days), and session_idle_seconds 1 to session_max_seconds",
                 path.display()
             );
         }

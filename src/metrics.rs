@@ -44,7 +44,7 @@ struct Queue {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Request {
     route: String,
-    method: String,
+    method: &'static str,
     status: &'static str,
 }
 
@@ -135,7 +135,7 @@ impl Metrics {
     }
 
     /// Records an HTTP request's time under its route pattern.
-    pub fn http_request(&self, route: &str, method: &str, status: u16, time: Duration) {
+    pub fn http_request(&self, route: &str, method: &'static str, status: u16, time: Duration) {
         let status = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -143,7 +143,7 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        let labels = Request { route: route.to_owned(), method: method.to_owned(), status };
+        let labels = Request { route: route.to_owned(), method, status };
         self.http.get_or_create(&labels).observe(time.as_secs_f64());
     }
 

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sohoa::ops::sessions::TokenPurpose;
+use sohoa::ops::sessions::{MAX_SESSIONS_PER_USER, SessionKind, TokenPurpose};
+use sohoa::users::Role;
 
 use crate::api::{Api, get, multipart, post_form, post_json};
 use crate::util::{PASSWORD, Sohoa, page_png, venv_python};
@@ -34,7 +35,7 @@ async fn a_station_token_ingests_and_nothing_else_and_a_revoked_one_is_refused()
     assert_eq!(status, StatusCode::OK, "{report}");
     let code = report["code"].as_str().unwrap().to_owned();
     let record = appliance.archive().record(&code.parse().unwrap()).unwrap().unwrap();
-    assert_eq!(record.metadata.operator(), "quay-1", "the station is the document's operator");
+    assert_eq!(record.metadata.operator(), "token:quay-1", "the station is the document's operator");
     for uri in
         ["/api/health", &format!("/api/documents/{code}"), "/api/search?q=a", "/api/keys", "/metrics", "/api/users"]
     {
@@ -54,12 +55,12 @@ async fn a_station_token_ingests_and_nothing_else_and_a_revoked_one_is_refused()
     let (status, _) = api.send(post_form("/api/documents", &station, page_form(2))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked token still ingests");
     let actions: Vec<String> =
-        appliance.archive().audit_trail(Some("quay-1")).unwrap().into_iter().map(|e| e.action).collect();
+        appliance.archive().audit_trail(Some("token:quay-1")).unwrap().into_iter().map(|e| e.action).collect();
     for expected in ["token-issued", "token-revoked"] {
         assert!(actions.iter().any(|a| a == expected), "no {expected} in {actions:?}");
     }
     let trail = appliance.archive().audit_trail(Some(&code)).unwrap();
-    assert!(trail.iter().any(|e| e.action == "ingest" && e.actor == "quay-1"), "{trail:?}");
+    assert!(trail.iter().any(|e| e.action == "ingest" && e.actor == "token:quay-1"), "{trail:?}");
 }
 
 #[tokio::test]
@@ -178,6 +179,36 @@ async fn metrics_are_read_by_prometheus_parser_and_move_when_a_document_is_captu
     assert!(value(&after, r#"sohoa_storage_bytes{store="search"}"#) > 0.0, "{after:?}");
     let (status, _) = api.send(get("/metrics", &api.login("officer").await)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "officers read the metrics");
+
+    // Whatever method a client invents, it is counted as "other": no client can add series.
+    let invented =
+        axum::http::Request::builder().method("SOHOAXYZ").uri("/verify").body(axum::body::Body::empty()).unwrap();
+    api.send(invented).await;
+    let (_, text) = api.send(get("/metrics", &monitor)).await;
+    let text = String::from_utf8(text).unwrap();
+    assert!(!text.contains("SOHOAXYZ") && text.contains(r#"method="other""#), "{text}");
+}
+
+#[test]
+fn a_user_has_a_bounded_number_of_sessions_and_a_restored_backup_brings_none_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let appliance = sohoa::Appliance::open(&dir.path().join("a")).unwrap();
+    crate::api::add_role_users(&appliance);
+    let open = || appliance.open_session("officer", Role::Officer, SessionKind::Api).unwrap().secret;
+    let first = open();
+    let later: Vec<String> = (0..MAX_SESSIONS_PER_USER).map(|_| open()).collect();
+    assert!(appliance.session(&first).unwrap().is_none(), "the oldest session outlives the bound");
+    assert!(later.iter().all(|s| appliance.session(s).unwrap().is_some()), "a newer session ended");
+    let token = appliance.issue_token("quay-9", TokenPurpose::Station, "admin").unwrap().token;
+    let backup = dir.path().join("backup");
+    appliance.write_backup(&backup, "admin").unwrap();
+    let key = appliance.keys().current_id().clone();
+    drop(appliance);
+    let restored = dir.path().join("b");
+    sohoa::Appliance::restore(&restored, &backup, &[key], &sohoa::config::Config::default(), "admin").unwrap();
+    let appliance = sohoa::Appliance::open(&restored).unwrap();
+    assert!(appliance.session(&later[0]).unwrap().is_none(), "a session came back with the backup");
+    assert!(appliance.session(&token).unwrap().is_none(), "a token came back with the backup");
 }
 
 fn api_login_refused() -> axum::http::Request<axum::body::Body> {
@@ -187,21 +218,26 @@ fn api_login_refused() -> axum::http::Request<axum::body::Body> {
         .unwrap()
 }
 
-/// A `sohoa serve` on a free loopback port, with the URL it printed.
+/// A `sohoa serve` on a free loopback port, with the URL it printed, logging JSON to a file.
 struct Server {
     child: Child,
     url: String,
 }
 
 impl Server {
-    fn start(sohoa: &Sohoa, config: &Path) -> Server {
+    fn start(sohoa: &Sohoa, config: &Path, log: &Path) -> Server {
+        Server::start_on(sohoa, config, log, "127.0.0.1:0")
+    }
+
+    fn start_on(sohoa: &Sohoa, config: &Path, log: &Path, listen: &str) -> Server {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut child = sohoa
             .command()
             .arg("--config")
             .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen, "--log-format", "json"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -277,7 +313,8 @@ fn over_https_a_browser_session_is_a_strict_cookie_needs_csrf_survives_a_restart
     )
     .unwrap();
     let jar = s.dir.path().join("cookies.txt");
-    let server = Server::start(&s, &config);
+    let log = s.dir.path().join("serve.log");
+    let server = Server::start(&s, &config, &log);
     let url = server.url.clone();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let login = ["-X", "POST", "--data-urlencode", "username=admin", "--data-urlencode"];
@@ -308,7 +345,7 @@ fn over_https_a_browser_session_is_a_strict_cookie_needs_csrf_survives_a_restart
     assert_eq!(status, 200, "a change with the CSRF token: {body}");
 
     assert!(server.stop().success(), "the server stops cleanly on SIGTERM");
-    let server = Server::start(&s, &config);
+    let server = Server::start(&s, &config, &log);
     let url = server.url.clone();
     let (status, _, body) = curl(&cert, &jar, &[&format!("{url}/api/session")]);
     assert_eq!(status, 200, "the session ended with the restart: {body}");
@@ -350,7 +387,8 @@ fn a_graceful_shutdown_during_a_batch_loses_nothing_acknowledged_and_leaves_noth
     std::fs::write(&config, "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n").unwrap();
     let pages = s.dir.path().join("pages");
     std::fs::create_dir(&pages).unwrap();
-    let server = Server::start(&s, &config);
+    let log = s.dir.path().join("serve.log");
+    let server = Server::start(&s, &config, &log);
     let url = server.url.clone();
     let acks = Arc::new(AtomicUsize::new(0));
     // Four stations scan at once, one page after another, until the server stops taking them.
@@ -407,6 +445,71 @@ fn a_graceful_shutdown_during_a_batch_loses_nothing_acknowledged_and_leaves_noth
     drop(archive);
     let fixity: Value = serde_json::from_str(&s.ok_as("admin", &["--json", "fixity"])).unwrap();
     assert_eq!(fixity["intact"], true, "{fixity}");
+    // The log is one JSON object a line, with the events' own fields, from start to stop.
+    let events: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let said = |message: &str| events.iter().find(|e| e["message"] == message).cloned();
+    assert_eq!(said("serving").map(|e| e["scheme"].clone()), Some(json!("http")), "{events:?}");
+    assert!(said("shutting down").is_some() && said("stopped").is_some(), "{events:?}");
     let spool = s.data().join("tmp/uploads");
     assert!(!spool.exists() || std::fs::read_dir(&spool).unwrap().next().is_none(), "uploads left in the spool");
+}
+
+#[test]
+fn one_client_address_cannot_hold_every_connection() {
+    use std::io::{Read, Write};
+    let s = Sohoa::new();
+    let config = s.dir.path().join("sohoa.toml");
+    std::fs::write(&config, "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n").unwrap();
+    let server = Server::start(&s, &config, &s.dir.path().join("serve.log"));
+    let address = server.url.trim_start_matches("http://").to_owned();
+    // Connections that send nothing, up to the bound: each is held open.
+    let held: Vec<std::net::TcpStream> = (0..sohoa::server::MAX_CONNECTIONS_PER_ADDRESS)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let ask = |stream: &mut std::net::TcpStream| {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = stream.write_all(b"GET /verify HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let mut one_more = std::net::TcpStream::connect(&address).unwrap();
+    assert_eq!(ask(&mut one_more), "", "a connection over the bound is served");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut again = std::net::TcpStream::connect(&address).unwrap();
+    assert!(ask(&mut again).starts_with("HTTP/1.1 "), "the bound outlives the connections");
+    assert!(server.stop().success());
+}
+
+#[test]
+fn off_loopback_the_server_speaks_https_with_a_certificate_it_made_for_its_addresses() {
+    let s = Sohoa::new();
+    let config = s.dir.path().join("sohoa.toml");
+    std::fs::write(&config, "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n").unwrap();
+    let server = Server::start_on(&s, &config, &s.dir.path().join("serve.log"), "0.0.0.0:0");
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let port = server.url.rsplit(':').next().unwrap().to_owned();
+    let cert = s.data().join("tls/self-made-cert.pem");
+    let jar = s.dir.path().join("jar");
+    let (status, headers, _) = curl(&cert, &jar, &[&format!("https://127.0.0.1:{port}/verify")]);
+    assert_eq!(status, 200, "{headers}");
+    assert!(headers.to_ascii_lowercase().contains("strict-transport-security"), "{headers}");
+    let plain = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://127.0.0.1:{port}/verify"))
+        .output()
+        .unwrap();
+    assert_ne!(String::from_utf8_lossy(&plain.stdout), "200", "plain HTTP is served off loopback");
+    let names = std::fs::read_to_string(s.data().join("tls/self-made-names")).unwrap();
+    assert!(
+        names.lines().any(|n| n.parse::<std::net::IpAddr>().is_ok_and(|ip| !ip.is_loopback())),
+        "no LAN address in {names}"
+    );
+    assert!(server.stop().success());
 }

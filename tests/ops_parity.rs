@@ -265,6 +265,28 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
         step("aud", &["keys", "export"], "GET", "/api/keys", Value::Null),
         step("admin", &["keys", "rotate"], "POST", "/api/keys/rotate", Value::Null),
         step("admin", &["reindex"], "POST", "/api/reindex", Value::Null),
+        // Accounts and access tokens (bob's last act was above: disabling him ends his session).
+        step(
+            "admin",
+            &["users", "role", "olga", "--role", "officer"],
+            "POST",
+            "/api/users/olga/role",
+            json!({ "role": "officer" }),
+        ),
+        step("admin", &["users", "disable", "bob"], "POST", "/api/users/bob/disable", Value::Null),
+        step("admin", &["users", "enable", "bob"], "POST", "/api/users/bob/enable", Value::Null),
+        step("admin", &["users", "list"], "GET", "/api/users", Value::Null),
+        step(
+            "admin",
+            &["tokens", "issue", "quay-1", "--purpose", "station"],
+            "POST",
+            "/api/tokens",
+            json!({ "name": "quay-1", "purpose": "station" }),
+        ),
+        step("admin", &["tokens", "list"], "GET", "/api/tokens", Value::Null),
+        step("admin", &["tokens", "revoke", "quay-1"], "POST", "/api/tokens/quay-1/revoke", Value::Null),
+        refused("aud", &["users", "list"], "GET", "/api/users", Value::Null),
+        refused("alice", &["tokens", "list"], "GET", "/api/tokens", Value::Null),
         // What a role may not do, each front end refuses alike.
         refused(
             "olga",

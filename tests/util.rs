@@ -165,6 +165,7 @@ impl Sohoa {
             .command()
             .args(["users", "add", admin, "--role", "admin"])
             .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
             .spawn()
             .and_then(|mut child| {
                 use std::io::Write;

@@ -195,6 +195,7 @@ impl Engine {
         // read 0.10% CER against 0.12% with Otsu, and Leptonica's tiled Otsu (method 1) 0.56%.
         text.set_variable("thresholding_method", "2")
             .map_err(setup_error("cannot choose adaptive thresholding".into()))?;
+        quiet(&text)?;
         Ok(Engine { text, osd: None, tessdata })
     }
 
@@ -211,6 +212,7 @@ impl Engine {
                 )))?;
                 osd.set_page_seg_mode(TessPageSegMode::PSM_OSD_ONLY)
                     .map_err(setup_error("cannot set orientation-only mode".into()))?;
+                quiet(&osd)?;
                 self.osd.insert(osd)
             }
         };
@@ -262,6 +264,13 @@ pub(crate) fn check_language_data(config: &OcrConfig) -> Result<(), CaptureError
         }
     }
     Ok(())
+}
+
+/// Sends Tesseract's own messages ("Too few characters. Skipping this page", …) nowhere: written
+/// straight to standard error, they would break the server's log, one JSON object a line. What they
+/// say is in the results (no orientation, low confidence).
+fn quiet(engine: &TesseractAPI) -> Result<(), CaptureError> {
+    engine.set_variable("debug_file", "/dev/null").map_err(setup_error("cannot quiet Tesseract's messages".into()))
 }
 
 #[cfg(test)]

@@ -81,8 +81,9 @@ impl Appliance {
         self.audit(ANONYMOUS, AuditAction::LoginFailed, name.unwrap_or(UNKNOWN_USERS), detail)
     }
 
-    /// Records that a user ended a session.
-    pub fn log_out(&self, name: &str) -> Result<(), ApplianceError> {
+    /// Ends the session `session` of the user `name` (a logout), and records it.
+    pub fn log_out(&self, name: &str, session: &[u8; 32]) -> Result<(), ApplianceError> {
+        self.close_session(session)?;
         self.audit(name, AuditAction::Logout, name, "")
     }
 
@@ -124,14 +125,6 @@ impl Appliance {
         Ok(UserList { users })
     }
 
-    /// Creates an account, or replaces an account's role and password (enabling it).
-    pub fn set_user(&self, name: &str, role: Role, password: &str, actor: &str) -> Result<UserChanged, ApplianceError> {
-        users::set_user(self.archive(), name, role, password)?;
-        self.end_sessions_of(name, None)?;
-        self.audit(actor, AuditAction::UserSet, name, role.as_str())?;
-        Ok(UserChanged { user: name.to_owned(), role: Some(role), disabled: false })
-    }
-
     /// Creates an account; refused if the name is taken (an admin resets a password or changes a
     /// role on purpose, with [`reset_password`](Self::reset_password) or [`set_role`](Self::set_role)).
     pub fn create_user(
@@ -143,9 +136,13 @@ impl Appliance {
     ) -> Result<UserChanged, ApplianceError> {
         users::check_name(name)?;
         if self.archive().user(name)?.is_some() {
-            return Err(ApplianceError::Input(format!("the user {name:?} exists")));
+            return Err(ApplianceError::Input(format!(
+                "the user {name:?} exists: an admin resets its password or changes its role instead"
+            )));
         }
-        self.set_user(name, role, password, actor)
+        users::set_user(self.archive(), name, role, password)?;
+        self.audit(actor, AuditAction::UserSet, name, role.as_str())?;
+        Ok(UserChanged { user: name.to_owned(), role: Some(role), disabled: false })
     }
 
     /// An admin sets a new password on an account (its user forgot theirs); its sessions end.

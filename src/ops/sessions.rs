@@ -7,11 +7,11 @@
 //!
 //! Access tokens are sessions an admin issues for machines: a scanning station or an integration
 //! (which may ingest and nothing else) or a monitoring system (which may read `/metrics`). They last
-//! until revoked and act under their own name, never a person's.
+//! until revoked and act as `token:NAME`, which no person's name can be.
 
 use archive::SessionRecord;
 use chrono::{DateTime, FixedOffset};
-use domain::{AuditAction, vietnam_now};
+use domain::AuditAction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,8 +95,9 @@ pub struct Principal {
     pub id: [u8; 32],
 }
 
-/// A session just opened: its secret, which the appliance does not keep, and when it ends.
-#[derive(Debug, Clone)]
+/// A session just opened: its secret, which the appliance does not keep, and when it ends. (Not
+/// `Debug`, so that no log line can carry the secret.)
+#[derive(Clone)]
 pub struct OpenedSession {
     /// The secret: a bearer token or a cookie's value.
     pub secret: String,
@@ -106,10 +107,11 @@ pub struct OpenedSession {
     pub expires_at: DateTime<FixedOffset>,
 }
 
-/// An access token just issued. Its secret is shown this once.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An access token just issued. Its secret is shown this once. (Not `Debug`, so that no log line can
+/// carry the secret.)
+#[derive(Clone, Serialize, ToSchema)]
 pub struct IssuedToken {
-    /// The token's name, which the audit trail records as the actor of what it does.
+    /// The token's name; the audit trail records what it does under `token:NAME`.
     pub name: String,
     /// What it may do.
     pub purpose: TokenPurpose,
@@ -152,9 +154,26 @@ pub struct TokenRevoked {
 /// write each, and idle expiry needs no finer grain than this (or a quarter of the idle time, if shorter).
 const LAST_SEEN_GRAIN_SECONDS: i64 = 60;
 
+/// A session's id, and when it was opened.
+type OpenedAt = ([u8; 32], DateTime<FixedOffset>);
+
+/// A user's sessions open at once; opening one more ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 16;
+
+/// The name an access token acts under in the audit trail and as a document's operator.
+pub fn token_actor(name: &str) -> String {
+    format!("token:{name}")
+}
+
 /// Whether a stored session is a person's (which ends by time), not an access token.
 fn is_persons(record: &SessionRecord) -> bool {
     SessionKind::ALL.into_iter().any(|k| k.as_str() == record.kind && k.token_role().is_none())
+}
+
+/// The time now, to the nanosecond (unlike `domain::vietnam_now`, whose seconds suit records people
+/// read): sessions opened within one second must still be told apart by age.
+fn precise_now() -> DateTime<FixedOffset> {
+    chrono::Utc::now().with_timezone(&domain::vietnam_offset())
 }
 
 fn session_id(secret: &str) -> [u8; 32] {
@@ -174,14 +193,21 @@ impl Appliance {
     }
 
     /// Opens a session for `user`, whose password the caller has just checked. Ended sessions are
-    /// cleared out on the way.
+    /// cleared out on the way, and so is the user's oldest session when they have
+    /// [`MAX_SESSIONS_PER_USER`] open: a password guessed right must not be able to fill the table.
     pub fn open_session(&self, user: &str, role: Role, kind: SessionKind) -> Result<OpenedSession, ApplianceError> {
-        self.clear_ended_sessions()?;
+        let mine = self.clear_ended_sessions(user)?;
+        if mine.len() >= MAX_SESSIONS_PER_USER {
+            let mut oldest = mine;
+            oldest.sort_by_key(|(_, created)| *created);
+            let extra: Vec<[u8; 32]> =
+                oldest.iter().take(oldest.len() + 1 - MAX_SESSIONS_PER_USER).map(|(id, _)| *id).collect();
+            self.archive().delete_sessions(&extra)?;
+        }
         let secret = new_secret()?;
-        let now = vietnam_now();
-        let lifetime = chrono::Duration::seconds(
-            i64::try_from(self.http_config().session_max_seconds).unwrap_or(i64::MAX / 2_000),
-        );
+        let now = precise_now();
+        // The configuration bounds the lifetime (see `Config::load`), so this sum cannot overflow.
+        let lifetime = chrono::Duration::seconds(i64::try_from(self.http_config().session_max_seconds).unwrap_or(0));
         let expires_at = now + lifetime;
         let record = SessionRecord {
             kind: kind.as_str().to_owned(),
@@ -201,7 +227,7 @@ impl Appliance {
     pub fn session(&self, secret: &str) -> Result<Option<Principal>, ApplianceError> {
         let id = session_id(secret);
         let Some(record) = self.archive().session(&id)? else { return Ok(None) };
-        let now = vietnam_now();
+        let now = precise_now();
         let kind = SessionKind::ALL.into_iter().find(|k| k.as_str() == record.kind);
         let role = match kind.map(|k| (k, k.token_role())) {
             Some((_, Some(role))) => Some(role),
@@ -218,9 +244,16 @@ impl Appliance {
         };
         let grain = LAST_SEEN_GRAIN_SECONDS.min(self.idle_seconds() / 4);
         if (now - record.last_seen).num_seconds() >= grain {
-            self.archive().put_session(&id, &SessionRecord { last_seen: now, ..record.clone() })?;
+            self.archive().touch_session(&id, now)?;
         }
-        Ok(Some(Principal { name: record.subject, role, kind, id }))
+        let name = match kind.token_role() {
+            // A token acts under a name no account can have (`check_name` refuses ':'), so that no
+            // trail entry of a token can be read as a person's, not even after the token is revoked
+            // and an account takes its name.
+            Some(_) => token_actor(&record.subject),
+            None => record.subject,
+        };
+        Ok(Some(Principal { name, role, kind, id }))
     }
 
     /// Whether a person's session has ended by time: past its end, or unused too long.
@@ -228,20 +261,25 @@ impl Appliance {
         record.expires_at.is_some_and(|end| now >= end) || (now - record.last_seen).num_seconds() >= self.idle_seconds()
     }
 
-    fn clear_ended_sessions(&self) -> Result<(), ApplianceError> {
-        let now = vietnam_now();
-        let ended: Vec<[u8; 32]> = self
-            .archive()
-            .sessions()?
-            .into_iter()
-            .filter(|(_, s)| is_persons(s) && self.ended(s, now))
-            .map(|(id, _)| id)
-            .collect();
-        Ok(self.archive().delete_sessions(&ended)?)
+    /// Deletes the ended sessions (and uses noted for sessions that are gone); returns the sessions of
+    /// `user` that remain, with when each was opened.
+    fn clear_ended_sessions(&self, user: &str) -> Result<Vec<OpenedAt>, ApplianceError> {
+        let now = precise_now();
+        let (sessions, mut ended) = self.archive().sessions()?;
+        let mut mine = Vec::new();
+        for (id, s) in sessions.into_iter().filter(|(_, s)| is_persons(s)) {
+            if self.ended(&s, now) {
+                ended.push(id);
+            } else if s.subject == user {
+                mine.push((id, s.created_at));
+            }
+        }
+        self.archive().delete_sessions(&ended)?;
+        Ok(mine)
     }
 
-    /// Ends one session (a logout).
-    pub fn close_session(&self, id: &[u8; 32]) -> Result<(), ApplianceError> {
+    /// Ends one session.
+    pub(crate) fn close_session(&self, id: &[u8; 32]) -> Result<(), ApplianceError> {
         Ok(self.archive().delete_sessions(&[*id])?)
     }
 
@@ -251,6 +289,7 @@ impl Appliance {
         let ids: Vec<[u8; 32]> = self
             .archive()
             .sessions()?
+            .0
             .into_iter()
             .filter(|(id, s)| is_persons(s) && s.subject == user && Some(id) != keep)
             .map(|(id, _)| id)
@@ -261,7 +300,18 @@ impl Appliance {
     fn token_records(&self) -> Result<Vec<([u8; 32], SessionRecord, TokenPurpose)>, ApplianceError> {
         let purpose =
             |kind: &str| [TokenPurpose::Station, TokenPurpose::Monitor].into_iter().find(|p| p.as_str() == kind);
-        Ok(self.archive().sessions()?.into_iter().filter_map(|(id, s)| purpose(&s.kind).map(|p| (id, s, p))).collect())
+        Ok(self
+            .archive()
+            .sessions()?
+            .0
+            .into_iter()
+            .filter_map(|(id, s)| purpose(&s.kind).map(|p| (id, s, p)))
+            .collect())
+    }
+
+    /// Whether an access token in force has this name.
+    fn token_named(&self, name: &str) -> Result<bool, ApplianceError> {
+        Ok(self.token_records()?.iter().any(|(_, s, _)| s.subject == name))
     }
 
     /// Issues an access token named `name` (letters, digits, '.', '_', '-'; unique among tokens).
@@ -269,13 +319,13 @@ impl Appliance {
         users::check_name(name).map_err(|_| {
             ApplianceError::Input("a token's name has 1-64 ASCII letters, digits, '.', '_' or '-'".into())
         })?;
-        if self.token_records()?.iter().any(|(_, s, _)| s.subject == name) {
+        if self.token_named(name)? {
             return Err(ApplianceError::Input(format!(
                 "a token named {name:?} exists; revoke it first or choose another name"
             )));
         }
         let secret = new_secret()?;
-        let now = vietnam_now();
+        let now = precise_now();
         let record = SessionRecord {
             kind: purpose.kind().as_str().to_owned(),
             subject: name.to_owned(),
@@ -285,7 +335,7 @@ impl Appliance {
             expires_at: None,
         };
         self.archive().put_session(&session_id(&secret), &record)?;
-        self.audit(actor, AuditAction::TokenIssued, name, purpose.as_str())?;
+        self.audit(actor, AuditAction::TokenIssued, &token_actor(name), purpose.as_str())?;
         Ok(IssuedToken { name: name.to_owned(), purpose, token: secret })
     }
 
@@ -314,7 +364,7 @@ impl Appliance {
             return Err(ApplianceError::NotFound(format!("there is no access token {name:?}")));
         }
         self.archive().delete_sessions(&ids)?;
-        self.audit(actor, AuditAction::TokenRevoked, name, "")?;
+        self.audit(actor, AuditAction::TokenRevoked, &token_actor(name), "")?;
         Ok(TokenRevoked { name: name.to_owned(), revoked: true })
     }
 }

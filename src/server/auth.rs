@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,7 +24,7 @@ use crate::ops::sessions::{OpenedSession, Principal, SessionKind};
 use crate::users::{self, Role};
 
 /// Who a request acts for: a person's session or an access token, found by [`session::resolve`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthUser {
     /// Login name, or the access token's name.
     pub name: String,
@@ -36,6 +36,17 @@ pub struct AuthUser {
     pub(crate) session_id: [u8; 32],
     /// A browser session's CSRF token, for the pages that put it in their forms.
     pub(crate) csrf_token: Option<String>,
+}
+
+/// Without the CSRF token and the session's id: what a log line may show of a caller.
+impl std::fmt::Debug for AuthUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("kind", &self.kind)
+            .finish()
+    }
 }
 
 impl From<Principal> for AuthUser {
@@ -97,6 +108,15 @@ pub(crate) struct Login {
     username: String,
     /// The password.
     password: String,
+}
+
+/// The browser's login form: a login, and the appliance's page to go to after it.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct BrowserLogin {
+    #[serde(flatten)]
+    login: Login,
+    /// A path of this appliance to go to once logged in; default `/api/session`.
+    next: Option<String>,
 }
 
 /// The largest login body: a name of 64 bytes and a password of `users::MAX_PASSWORD`, as JSON.
@@ -210,30 +230,32 @@ pub(crate) async fn login(
     Ok(Json(LoggedIn { token: opened.secret, user: name, role, expires_at: opened.expires_at }))
 }
 
-/// `POST /login`: the browser's login form (URL-encoded `username` and `password`). The session comes
-/// back as a cookie, and the browser is sent to the appliance's start page.
-#[utoipa::path(post, path = "/login", tag = "accounts", request_body(content = Login, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Logged in: the session cookie is set")), security(()))]
+/// `POST /login`: the browser's login form (URL-encoded `username`, `password` and optionally `next`).
+/// The session comes back as a cookie, and the browser is sent to `next` (a path of this appliance),
+/// or to `/api/session`, which shows the session and its CSRF token.
+#[utoipa::path(post, path = "/login", tag = "accounts", request_body(content = BrowserLogin, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Logged in: the session cookie is set")), security(()))]
 pub(crate) async fn browser_login(
     State(state): State<AppState>,
     ClientIp(address): ClientIp,
     headers: HeaderMap,
-    form: Result<Form<Login>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<BrowserLogin>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, AppError> {
     if !session::same_origin(&headers) {
         return Err(AppError::Forbidden("a login form must be posted from the appliance's own page".into()));
     }
-    let Form(login) =
+    let Form(BrowserLogin { login, next }) =
         form.map_err(|e| AppError::BadRequest(format!("expected a form with username and password: {e}")))?;
+    // Only a path of this appliance: never another site (`//host`, `/\host`) the browser would follow.
+    let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"));
+    let location = HeaderValue::from_str(next.as_deref().unwrap_or("/api/session"))
+        .map_err(|_| AppError::BadRequest("`next` is not a valid path".into()))?;
     let name = login.username.clone();
     let role = check_login(&state, address, login, format!("{address} (browser)")).await?;
     let opened = open_session(&state, name, role, SessionKind::Browser).await?;
     let max_age = (opened.expires_at - domain::vietnam_now()).num_seconds();
     Ok((
         StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, session::set_cookie(&opened.secret, max_age)),
-            (header::LOCATION, "/".parse().expect("a path")),
-        ],
+        [(header::SET_COOKIE, session::set_cookie(&opened.secret, max_age)), (header::LOCATION, location)],
     )
         .into_response())
 }
@@ -244,11 +266,7 @@ pub(crate) async fn browser_login(
 pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Response, AppError> {
     user.require_person()?;
     let (id, name) = (user.session_id, user.name.clone());
-    blocking(&state, move |a| {
-        a.close_session(&id)?;
-        a.log_out(&name)
-    })
-    .await?;
+    blocking(&state, move |a| a.log_out(&name, &id)).await?;
     let body = Json(LoggedOut { logged_out: user.name });
     Ok(match user.kind {
         SessionKind::Browser => ([(header::SET_COOKIE, session::clear_cookie())], body).into_response(),

@@ -1,6 +1,8 @@
 //! The address a request came from, for the limits that are kept per client (login back-off, the rate of
-//! anonymous requests). It is the TCP peer's address: sohoa serves the LAN itself, behind no proxy
-//! whose forwarded-for header could be trusted, so a header naming another address is ignored.
+//! anonymous requests, open connections). It is the TCP peer's address: a forwarded-for header naming
+//! another address is ignored, since any client can send one. Behind a TLS proxy (`[tls] plain_http`)
+//! every client therefore has the proxy's address, and shares its limits: one person's wrong passwords
+//! close logins from the proxy for a while. Such a proxy must do its own per-client limiting.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -19,6 +21,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
         Ok(ClientIp(peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), canonical)))
+    }
+}
+
+impl ClientIp {
+    /// The address a connection's limits are kept under (see [`canonical`]).
+    pub(crate) fn of(peer: SocketAddr) -> IpAddr {
+        canonical(peer.ip())
     }
 }
 

@@ -8,6 +8,7 @@ mod admin;
 mod archive;
 mod auth;
 mod client_ip;
+mod connections;
 mod documents;
 mod error;
 mod extract;
@@ -36,6 +37,7 @@ use axum::routing::get;
 use crate::users::{self, Role};
 use crate::{Appliance, ApplianceError};
 pub use auth::AuthUser;
+pub use connections::{MAX_CONNECTIONS, MAX_PER_ADDRESS as MAX_CONNECTIONS_PER_ADDRESS};
 pub use error::AppError;
 pub use openapi::ApiDoc;
 pub use public::PublicGate;
@@ -180,9 +182,10 @@ pub fn bootstrap_admin(appliance: &Appliance) -> Result<(), ApplianceError> {
 }
 
 /// Serves the appliance on `listen` until Ctrl-C or SIGTERM: HTTPS unless `[tls]` and the address
-/// allow plain HTTP (see [`tls`]). On the signal it stops taking connections and gives the requests in
-/// flight `[http] shutdown_grace_seconds` to finish; an ingest still running then is abandoned whole
-/// (the archive commits a document in one batch, and its client was never told it was archived).
+/// allow plain HTTP (see [`tls`]), over [`connections`]. On the signal it stops taking connections and
+/// gives the requests in flight `[http] shutdown_grace_seconds` to finish; an ingest still running then
+/// is abandoned whole: it is refused before its commit ([`Appliance::stop_ingests`]), and the archive
+/// commits a document in one batch.
 pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceError> {
     bootstrap_admin(&appliance)?;
     let first_password = appliance.initial_admin_password();
@@ -243,29 +246,22 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
                 stopping.notify_one();
             }
         };
-        let served = async {
-            match transport {
-                tls::Transport::Plain => {
-                    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-                    axum::serve(listener, service).with_graceful_shutdown(signal).await
-                }
-                tls::Transport::Tls { config, .. } => {
-                    let service = app(state.clone())
-                        .layer(axum::middleware::map_response(headers::strict_transport_security))
-                        .into_make_service_with_connect_info::<SocketAddr>();
-                    // `tap_io` adds nothing; axum gives the peer's address as connection information for
-                    // its own TCP listener and for a tapped one, whatever it wraps.
-                    let listener = axum::serve::ListenerExt::tap_io(tls::TlsListener::new(listener, config)?, |_| {});
-                    axum::serve(listener, service).with_graceful_shutdown(signal).await
-                }
+        let app = match &transport {
+            tls::Transport::Plain => app(state.clone()),
+            tls::Transport::Tls { .. } => {
+                app(state.clone()).layer(axum::middleware::map_response(headers::strict_transport_security))
             }
         };
+        let served = connections::serve(listener, transport, app, signal);
         tokio::select! {
-            result = served => result.context("server failed")?,
+            () = served => {}
             () = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
-                tracing::warn!(grace_seconds = grace.as_secs(), "requests still in flight after the grace period are abandoned; nothing of them was archived or acknowledged");
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still in flight after the grace period are abandoned: an ingest among them is refused before its commit, and its client gets no answer");
             }
         }
+        // From here no ingest commits; one committing now is waited for.
+        let appliance = state.appliance.clone();
+        tokio::task::spawn_blocking(move || appliance.stop_ingests()).await.context("stopping ingests")?;
         counting.abort();
         // What was counted since the last interval is written before the server stops.
         public::audit_now(&state).await;

@@ -3,31 +3,17 @@
 //! or else with one it makes itself under `DATA/tls/` for its host name and addresses, which browsers
 //! warn about until an admin installs the agency's own. Plain HTTP remains for the machine's own
 //! browser on loopback, and, when `[tls] plain_http` says so, behind a proxy that terminates TLS.
-//!
-//! Handshakes run beside the accept loop, each bounded in time, and at most [`MAX_HANDSHAKES`] at
-//! once: a client that opens a connection and sends nothing holds neither the loop nor a worker.
+//! The connections themselves are [`super::connections`]'.
 
-use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use crate::config::TlsConfig;
-
-/// Handshakes in progress at once; more connections wait in the kernel's backlog.
-const MAX_HANDSHAKES: usize = 256;
-
-/// The longest a client may take over its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the server speaks on its address.
 pub enum Transport {
@@ -92,19 +78,27 @@ fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerCo
     Ok(Arc::new(config))
 }
 
-/// The certificate the appliance makes itself (once) in `dir`, for `localhost`, its host name and the
-/// address it listens on; its key is readable by the owner only.
+/// The certificate the appliance makes itself in `dir`, for `localhost`, its host name and the
+/// addresses it is reached at (every interface's, when it listens on all); its key is readable by the
+/// owner only. It is made again when those names change (a new address on the LAN), and kept otherwise,
+/// so that browsers that were told to trust it go on trusting it.
 fn self_made_certificate(dir: &Path, listen: SocketAddr, agency: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let (cert, key) = (dir.join("self-made-cert.pem"), dir.join("self-made-key.pem"));
-    if cert.exists() && key.exists() {
+    let (cert, key, named) =
+        (dir.join("self-made-cert.pem"), dir.join("self-made-key.pem"), dir.join("self-made-names"));
+    let mut names = vec!["localhost".to_owned()];
+    names.extend(host_name());
+    let addresses = if listen.ip().is_unspecified() { interface_addresses() } else { vec![listen.ip()] };
+    names.extend(
+        addresses
+            .iter()
+            .chain(&[IpAddr::from([127, 0, 0, 1]), IpAddr::from(Ipv6Addr::LOCALHOST)])
+            .map(IpAddr::to_string),
+    );
+    names.sort();
+    names.dedup();
+    let listed = names.join("\n");
+    if cert.exists() && key.exists() && std::fs::read_to_string(&named).is_ok_and(|n| n == listed) {
         return Ok((cert, key));
-    }
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
-    if let Some(host) = host_name() {
-        names.push(host);
-    }
-    if !listen.ip().is_unspecified() {
-        names.push(listen.ip().to_string());
     }
     let mut params = rcgen::CertificateParams::new(names).context("the self-made certificate's names")?;
     params.distinguished_name.push(rcgen::DnType::CommonName, "sohoa appliance (self-made certificate)");
@@ -114,7 +108,44 @@ fn self_made_certificate(dir: &Path, listen: SocketAddr, agency: &str) -> anyhow
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_private(&key, key_pair.serialize_pem().as_bytes())?;
     std::fs::write(&cert, certificate.pem()).with_context(|| format!("cannot write {}", cert.display()))?;
+    std::fs::write(&named, listed).with_context(|| format!("cannot write {}", named.display()))?;
     Ok((cert, key))
+}
+
+/// The addresses of the machine's network interfaces, but IPv6 link-local ones (which need a zone no
+/// URL of a browser's carries).
+fn interface_addresses() -> Vec<IpAddr> {
+    let mut found = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list that stays valid until freeifaddrs; each entry's
+    // address, when present, is a sockaddr of the family it names, read as that family's struct.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return found;
+        }
+        let mut entry = list;
+        while !entry.is_null() {
+            let address = (*entry).ifa_addr;
+            if !address.is_null() {
+                match i32::from((*address).sa_family) {
+                    libc::AF_INET => {
+                        let v4 = &*(address as *const libc::sockaddr_in);
+                        found.push(IpAddr::from(u32::from_be(v4.sin_addr.s_addr).to_be_bytes()));
+                    }
+                    libc::AF_INET6 => {
+                        let v6 = Ipv6Addr::from((*(address as *const libc::sockaddr_in6)).sin6_addr.s6_addr);
+                        if !v6.is_unicast_link_local() {
+                            found.push(IpAddr::V6(v6));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            entry = (*entry).ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    found
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -135,66 +166,4 @@ fn host_name() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let name = name.trim();
     (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))).then(|| name.to_owned())
-}
-
-/// A listener whose connections have finished their TLS handshake.
-pub struct TlsListener {
-    local: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    /// Accepts on `listener` and hands on the connections whose handshake under `config` succeeds.
-    pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> io::Result<TlsListener> {
-        let local = listener.local_addr()?;
-        let (sender, ready) = mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(config);
-        let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
-        tokio::spawn(async move {
-            loop {
-                let Ok(permit) = handshakes.clone().acquire_owned().await else { return };
-                let (stream, peer) = match listener.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, most likely: wait rather than spin.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let (acceptor, ready) = (acceptor.clone(), sender.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            drop(permit);
-                            let _ = ready.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-                if sender.is_closed() {
-                    return;
-                }
-            }
-        });
-        Ok(TlsListener { local, ready })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accept loop ends only when this listener is dropped, so nobody waits here then.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
