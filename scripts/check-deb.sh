@@ -67,9 +67,12 @@ rm -rf "$control"
 step "install $(basename "$deb") with its dependencies"
 # `dpkg -i` unpacks and configures the package but fetches nothing: with a dependency missing it
 # stops, leaving the package unconfigured until `apt-get -f install` brings the dependencies and
-# finishes. apt-get given the file's path does both in one step, which is what the README says.
+# finishes the configuration (`apt-get install ./file.deb` does both in one step).
 dpkg-deb -f "$deb" Depends
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$deb"
+if ! dpkg -i "$deb"; then
+    echo "dpkg -i left dependencies missing; apt-get -f install brings them"
+fi
+DEBIAN_FRONTEND=noninteractive apt-get -f install -y --no-install-recommends
 dpkg-query -W -f='${Status}\n' sohoa | grep -q "install ok installed" || fail "sohoa is not installed"
 ok "installed: $(dpkg-query -W -f='${Package} ${Version}' sohoa)"
 
@@ -122,13 +125,18 @@ server=$!
 url=""
 for _ in $(seq 1 120); do
     kill -0 "$server" 2>/dev/null || { cat "$log"; fail "the service exited while starting"; }
-    # HTTPS first (with a certificate the appliance made itself, hence -k), then plain HTTP.
-    if curl -skf -o /dev/null --max-time 2 https://127.0.0.1:8443/verify; then url=https://127.0.0.1:8443/verify; break; fi
-    if curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8443/verify; then url=http://127.0.0.1:8443/verify; break; fi
+    # HTTPS with the certificate the appliance made itself in its data directory.
+    if [ -f "$data/tls/self-made-cert.pem" ] &&
+        curl -sf -o /dev/null --max-time 2 --cacert "$data/tls/self-made-cert.pem" https://localhost:8443/verify; then
+        url=https://localhost:8443/verify
+        break
+    fi
     sleep 1
 done
-[ -n "$url" ] || { cat "$log"; fail "nothing answered on port 8443 within 120 s"; }
-ok "$url answers $(curl -sko /dev/null -w '%{http_code}' "$url")"
+[ -n "$url" ] || { cat "$log"; fail "nothing answered HTTPS on port 8443 within 120 s"; }
+ok "$url answers $(curl -s --cacert "$data/tls/self-made-cert.pem" -o /dev/null -w '%{http_code}' "$url") over HTTPS, with the certificate the appliance made ($data/tls/self-made-cert.pem)"
+if curl -sf -o /dev/null --max-time 2 http://127.0.0.1:8443/verify; then fail "plain HTTP answers on 0.0.0.0:8443"; fi
+ok "plain HTTP is refused off loopback"
 [ "$(stat -c '%U %a' "$data/initial-admin-password")" = "sohoa 600" ] || fail "$data/initial-admin-password is missing or not sohoa 600"
 ok "$data/initial-admin-password exists, sohoa 600"
 

@@ -1,8 +1,8 @@
-//! The HTTP surface: the API under `/api/` (every route authenticated and authorised by role) and the
-//! public verification page `/verify`. Each feature module exposes `router()` (given the `[http]`
-//! limits where it takes uploads); [`app`] joins them and is used by `serve` and by the tests alike.
-//! Appliance operations block (RocksDB, OCR), so handlers run them on the blocking pool.
-
+//! The HTTP surface: the API under `/api/` (every route authenticated and authorised by role), the
+//! browser's login and logout forms (`/login`, `/logout`), `/metrics`, and the public verification page
+//! `/verify`. Each feature module exposes `router()` (given the `[http]` limits where it takes uploads);
+//! [`app`] joins them and is used by `serve` and by the tests alike. Appliance operations block
+//! (RocksDB, OCR), so handlers run them on the blocking pool.
 mod accounts;
 mod admin;
 mod archive;

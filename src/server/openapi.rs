@@ -17,7 +17,7 @@ use super::{
 /// The API's document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "sohoa", description = "Digitization appliance for Vietnamese one-stop shops: capture, OCR, seal, archive, search. Every route but login and the public verification page takes `Authorization: Bearer <token>` from `POST /api/login`."),
+    info(title = "sohoa", description = "Digitization appliance for Vietnamese one-stop shops: capture, OCR, seal, archive, search. Every route but the logins and the public verification page takes `Authorization: Bearer <token>` (from `POST /api/login`, or an access token), or the browser session's cookie from `POST /login` with its CSRF token in `X-CSRF-Token` on every change."),
     paths(
         auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,

@@ -1,8 +1,9 @@
 //! Who a request comes from. A layer over the whole application reads the request's credential (a
 //! bearer token in `Authorization`, or the browser session's cookie), finds its session in the archive
 //! ([`Appliance::session`](crate::Appliance::session)) and leaves the outcome in the request for
-//! [`AuthUser`] to take. A request without a credential costs nothing here; one with a credential
-//! costs one hash and one lookup, whatever it carries.
+//! [`AuthUser`] to take. A request without a credential costs nothing here; one with a credential that
+//! is not a session costs one hash and one lookup, whatever it carries (a session in force costs a
+//! read of its account too, and a synced note of its use once a minute).
 //!
 //! A browser's session travels in a cookie that scripts cannot read (`HttpOnly`), that crosses only
 //! HTTPS (`Secure`) and that no other site's page can make the browser send (`SameSite=Strict`).
