@@ -44,6 +44,7 @@
 //! max_concurrent_uploads = 4                # more at once are answered 503 with Retry-After
 //! public_burst = 20                         # anonymous verifications per client address at once,
 //! public_per_minute = 20                    # and per minute after that (429 with Retry-After)
+//! upload_stall_seconds = 30                 # an upload that sends nothing this long is refused
 //! session_idle_seconds = 1800               # a session unused this long ends,
 //! session_max_seconds = 36000               # and any session this long after its login
 //! shutdown_grace_seconds = 60               # on SIGTERM, requests in flight get this long to finish
@@ -148,6 +149,8 @@ pub struct HttpConfig {
     pub public_burst: u32,
     /// Anonymous verifications one client address may make per minute once its burst is spent.
     pub public_per_minute: u32,
+    /// An upload that sends nothing for this long is refused, and gives its slot back.
+    pub upload_stall_seconds: u64,
     /// A session unused this long ends (a counter PC left logged in).
     pub session_idle_seconds: u64,
     /// A session ends this long after its login, however much it is used: one working day.
@@ -166,6 +169,7 @@ impl Default for HttpConfig {
             max_concurrent_uploads: 4,
             public_burst: 20,
             public_per_minute: 20,
+            upload_stall_seconds: 30,
             session_idle_seconds: 30 * 60,
             session_max_seconds: 10 * 3600,
             shutdown_grace_seconds: 60,
@@ -425,9 +429,13 @@ impl Config {
             bail!("configuration {}: [signature] pkcs11_module needs `token` and `key_label`", path.display());
         }
         let h = &config.http;
-        if h.max_concurrent_uploads == 0 || h.public_burst == 0 || h.public_per_minute == 0 {
+        if h.max_concurrent_uploads == 0
+            || h.public_burst == 0
+            || h.public_per_minute == 0
+            || h.upload_stall_seconds == 0
+        {
             bail!(
-                "configuration {}: [http] max_concurrent_uploads, public_burst and public_per_minute must be at least 1",
+                "configuration {}: [http] max_concurrent_uploads, public_burst, public_per_minute and upload_stall_seconds must be at least 1",
                 path.display()
             );
         }

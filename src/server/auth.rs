@@ -246,7 +246,10 @@ pub(crate) async fn browser_login(
     let Form(BrowserLogin { login, next }) =
         form.map_err(|e| AppError::BadRequest(format!("expected a form with username and password: {e}")))?;
     // Only a path of this appliance: never another site (`//host`, `/\host`) the browser would follow.
-    let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"));
+    // Browsers drop tabs and line breaks from a URL, so `/\t/host` would become `//host`: a path with
+    // any control character or backslash is refused too.
+    let next =
+        next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c == '\\'));
     let location = HeaderValue::from_str(next.as_deref().unwrap_or("/api/session"))
         .map_err(|_| AppError::BadRequest("`next` is not a valid path".into()))?;
     let name = login.username.clone();

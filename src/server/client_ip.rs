@@ -1,5 +1,5 @@
 //! The address a request came from, for the limits that are kept per client (login back-off, the rate of
-//! anonymous requests, open connections). It is the TCP peer's address: a forwarded-for header naming
+//! anonymous requests). It is the TCP peer's address: a forwarded-for header naming
 //! another address is ignored, since any client can send one. Behind a TLS proxy (`[tls] plain_http`)
 //! every client therefore has the proxy's address, and shares its limits: one person's wrong passwords
 //! close logins from the proxy for a while. Such a proxy must do its own per-client limiting.
@@ -21,13 +21,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
         Ok(ClientIp(peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), canonical)))
-    }
-}
-
-impl ClientIp {
-    /// The address a connection's limits are kept under (see [`canonical`]).
-    pub(crate) fn of(peer: SocketAddr) -> IpAddr {
-        canonical(peer.ip())
     }
 }
 

@@ -7,7 +7,7 @@
 //! - a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`], on the connection's own task, so a
 //!   slow client holds nothing but its own slot;
 //! - a request's head must arrive within [`HEADER_TIMEOUT`], which also closes an idle kept-alive
-//!   connection;
+//!   connection (an upload's body is bounded by its handler: see `limits::BodyLimit::read`);
 //! - on shutdown, listening stops, idle connections close, and requests in flight are waited for.
 
 use std::collections::HashMap;
@@ -25,7 +25,6 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 
-use super::client_ip::ClientIp;
 use super::tls::Transport;
 
 /// Connections open at once; the service's file descriptor limit must be well above it.
@@ -56,8 +55,11 @@ impl Open {
     fn take(self: &Arc<Self>, address: IpAddr) -> Option<Slot> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let (all, by_address) = &mut *counts;
+        if *all >= MAX_CONNECTIONS {
+            return None;
+        }
         let mine = by_address.entry(address).or_insert(0);
-        if *all >= MAX_CONNECTIONS || *mine >= MAX_PER_ADDRESS {
+        if *mine >= MAX_PER_ADDRESS {
             return None;
         }
         *all += 1;
@@ -77,6 +79,16 @@ impl Drop for Slot {
                 by_address.remove(&self.address);
             }
         }
+    }
+}
+
+/// The client's host: an IPv4 client reaching a dual-stack listener as `::ffff:a.b.c.d` is `a.b.c.d`.
+/// An IPv6 client is its own address, not its /64 as the login limits count it: every host of a LAN
+/// shares one /64, and would share one bound of connections.
+fn host(peer: SocketAddr) -> IpAddr {
+    match peer.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -103,7 +115,7 @@ pub async fn serve(listener: TcpListener, transport: Transport, app: Router, sto
             },
             () = &mut stop => break,
         };
-        let Some(slot) = open.take(ClientIp::of(peer)) else {
+        let Some(slot) = open.take(host(peer)) else {
             tracing::debug!(%peer, "connection refused: too many open");
             continue;
         };

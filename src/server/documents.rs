@@ -20,7 +20,7 @@ use crate::{IngestReport, IngestRequest};
 
 /// The body limit of an ingest request: a dossier's page files.
 fn ingest_limit(http: &HttpConfig) -> BodyLimit {
-    BodyLimit { bytes: http.max_ingest_bytes, what: "an ingest request" }
+    BodyLimit { bytes: http.max_ingest_bytes, what: "an ingest request", stall_seconds: http.upload_stall_seconds }
 }
 
 /// Query of `POST /api/documents`.
@@ -49,7 +49,7 @@ pub(crate) async fn ingest(
     let limit = ingest_limit(state.appliance.http_config());
     let mut fields = MetadataFields::default();
     let mut spooled = Vec::new();
-    while let Some(part) = form.next_field().await.map_err(|e| limit.form_error(e))? {
+    while let Some(part) = limit.read(form.next_field()).await? {
         let name = part.name().unwrap_or_default().to_owned();
         if name == "page" {
             let file = part.file_name().map(str::to_owned).unwrap_or_else(|| format!("page {}", spooled.len() + 1));

@@ -43,6 +43,8 @@ pub struct BodyLimit {
     pub bytes: u64,
     /// What the body is, as a refusal names it, e.g. "a PDF uploaded for verification".
     pub what: &'static str,
+    /// The longest the client may send nothing while the body is read (`[http] upload_stall_seconds`).
+    pub stall_seconds: u64,
 }
 
 impl BodyLimit {
@@ -58,6 +60,19 @@ impl BodyLimit {
             self.exceeded()
         } else {
             AppError::BadRequest(format!("malformed form: {}", e.body_text()))
+        }
+    }
+
+    /// One read of the form (its next part, or a part's next chunk), refused when the client sends
+    /// nothing for `stall_seconds`: an upload holds one of a few slots while it is received, and a
+    /// client that trickles a byte now and then must not keep it for ever.
+    pub async fn read<T>(&self, read: impl Future<Output = Result<T, MultipartError>>) -> Result<T, AppError> {
+        match tokio::time::timeout(std::time::Duration::from_secs(self.stall_seconds), read).await {
+            Ok(read) => read.map_err(|e| self.form_error(e)),
+            Err(_) => Err(AppError::BadRequest(format!(
+                "{} stalled: nothing arrived for {} s; send it again",
+                self.what, self.stall_seconds
+            ))),
         }
     }
 
@@ -97,7 +112,8 @@ pub async fn refuse_large_small_bodies(request: Request, next: Next) -> Response
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let limit = BodyLimit { bytes: SMALL_BODY_BYTES, what: "a request body that is not an upload" };
+    // Small bodies are read whole by the extractors, not by `BodyLimit::read`: no stall bound applies.
+    let limit = BodyLimit { bytes: SMALL_BODY_BYTES, what: "a request body that is not an upload", stall_seconds: 0 };
     if !multipart && limit.declared_over(request.headers()) {
         limit.exceeded().into_response()
     } else {
@@ -178,7 +194,7 @@ async fn receive(
     mut sink: Option<&mut tokio::fs::File>,
 ) -> Result<BlobHash, AppError> {
     let mut hasher = blake3::Hasher::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| limit.form_error(e))? {
+    while let Some(chunk) = limit.read(field.chunk()).await? {
         hasher.update(&chunk);
         if let Some(sink) = sink.as_deref_mut() {
             sink.write_all(&chunk).await.map_err(|e| {
@@ -193,7 +209,7 @@ async fn receive(
 pub async fn text_field(mut field: Field<'_>, form: &BodyLimit) -> Result<String, AppError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| form.form_error(e))? {
+    while let Some(chunk) = form.read(field.chunk()).await? {
         if (bytes.len() + chunk.len()) as u64 > FORM_FIELD_BYTES {
             return Err(AppError::TooLarge(format!(
                 "form field {name:?} may have at most {FORM_FIELD_BYTES} bytes; this one has more"

@@ -87,7 +87,11 @@ fn self_made_certificate(dir: &Path, listen: SocketAddr, agency: &str) -> anyhow
         (dir.join("self-made-cert.pem"), dir.join("self-made-key.pem"), dir.join("self-made-names"));
     let mut names = vec!["localhost".to_owned()];
     names.extend(host_name());
-    let addresses = if listen.ip().is_unspecified() { interface_addresses() } else { vec![listen.ip()] };
+    let addresses = if listen.ip().is_unspecified() {
+        interface_addresses().into_iter().filter(|a| a.is_ipv4() || listen.is_ipv6()).collect()
+    } else {
+        vec![listen.ip()]
+    };
     names.extend(
         addresses
             .iter()
@@ -112,8 +116,9 @@ fn self_made_certificate(dir: &Path, listen: SocketAddr, agency: &str) -> anyhow
     Ok((cert, key))
 }
 
-/// The addresses of the machine's network interfaces, but IPv6 link-local ones (which need a zone no
-/// URL of a browser's carries).
+/// The addresses of the machine's network interfaces that stay: IPv4, and IPv6 unique local ones.
+/// Other IPv6 addresses come and go (temporary privacy addresses, a provider's changing prefix) and
+/// would make the certificate again at each change; link-local ones need a zone no browser URL carries.
 fn interface_addresses() -> Vec<IpAddr> {
     let mut found = Vec::new();
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
@@ -134,7 +139,7 @@ fn interface_addresses() -> Vec<IpAddr> {
                     }
                     libc::AF_INET6 => {
                         let v6 = Ipv6Addr::from((*(address as *const libc::sockaddr_in6)).sin6_addr.s6_addr);
-                        if !v6.is_unicast_link_local() {
+                        if v6.is_unique_local() {
                             found.push(IpAddr::V6(v6));
                         }
                     }

@@ -27,7 +27,11 @@ use crate::ops::keys::PublicKeys;
 
 /// The body limit of a verification upload: one signed copy.
 fn upload_limit(http: &HttpConfig) -> BodyLimit {
-    BodyLimit { bytes: http.max_verify_bytes, what: "a PDF uploaded for verification" }
+    BodyLimit {
+        bytes: http.max_verify_bytes,
+        what: "a PDF uploaded for verification",
+        stall_seconds: http.upload_stall_seconds,
+    }
 }
 
 /// `GET /api/verify/{code}`.
@@ -63,7 +67,7 @@ pub(crate) async fn verify_file(
     user.require(crate::verify::VERIFY)?;
     let _slot = state.uploads.take()?;
     let limit = upload_limit(state.appliance.http_config());
-    while let Some(part) = form.next_field().await.map_err(|e| limit.form_error(e))? {
+    while let Some(part) = limit.read(form.next_field()).await? {
         if part.name() == Some("file") {
             let name = part.file_name().unwrap_or("uploaded.pdf").to_owned();
             let spooled = limits::spool(part, state.appliance.data_dir(), &limit).await?;
@@ -287,7 +291,7 @@ pub(crate) async fn public_upload(
     state.public.admit(client)?;
     let _slot = state.public_uploads.take()?;
     let limit = upload_limit(state.appliance.http_config());
-    while let Some(part) = form.next_field().await.map_err(|e| limit.form_error(e))? {
+    while let Some(part) = limit.read(form.next_field()).await? {
         if part.name() == Some("file") {
             let name = part.file_name().unwrap_or("uploaded.pdf").to_owned();
             let hash = limits::hash_only(part, &limit).await?;
