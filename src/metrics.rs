@@ -113,18 +113,6 @@ pub enum Outcome {
 }
 
 impl Metrics {
-    /// Counts a page's move to `stage`.
-    fn page_stage(&self, stage: &PageStage) {
-        let stage = match stage {
-            PageStage::Queued => "queued",
-            PageStage::Preprocessing => "preprocessing",
-            PageStage::Ocr => "ocr",
-            PageStage::Flagged(_) => "flagged",
-            PageStage::Done => "done",
-        };
-        self.pages.get_or_create(&Stage { stage }).inc();
-    }
-
     fn queue(&self, queue: &'static str) -> Gauge {
         self.in_flight.get_or_create(&Queue { queue }).clone()
     }
@@ -195,7 +183,7 @@ impl<'a> IngestTimer<'a> {
 
     /// Notes a page's progress.
     pub fn note(&mut self, event: &PageProgress) {
-        self.metrics.page_stage(&event.stage);
+        self.metrics.pages.get_or_create(&Stage { stage: event.stage.name() }).inc();
         match event.stage {
             PageStage::Queued => {
                 if self.waiting.insert(event.page) {

@@ -122,7 +122,7 @@ async fn every_route_with_every_role_and_without_login_against_one_table() {
                     issued += 1;
                     appliance.issue_token(&format!("{role}-{issued}"), purpose, "admin").unwrap().token
                 }
-                _ => appliance.open_session(role.as_str(), role, SessionKind::Api).unwrap().secret,
+                _ => appliance.open_session(role.as_str(), SessionKind::Api).unwrap().secret,
             };
             let (status, body) = api.send(request(method, path, Some(&token))).await;
             let body = String::from_utf8_lossy(&body);

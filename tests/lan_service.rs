@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sohoa::ops::sessions::{MAX_SESSIONS_PER_USER, SessionKind, TokenPurpose};
-use sohoa::users::Role;
 
 use crate::api::{Api, get, multipart, post_form, post_json};
 use crate::util::{PASSWORD, Sohoa, page_png, venv_python};
@@ -194,7 +193,7 @@ fn a_user_has_a_bounded_number_of_sessions_and_a_restored_backup_brings_none_bac
     let dir = tempfile::tempdir().unwrap();
     let appliance = sohoa::Appliance::open(&dir.path().join("a")).unwrap();
     crate::api::add_role_users(&appliance);
-    let open = || appliance.open_session("officer", Role::Officer, SessionKind::Api).unwrap().secret;
+    let open = || appliance.open_session("officer", SessionKind::Api).unwrap().secret;
     let first = open();
     let later: Vec<String> = (0..MAX_SESSIONS_PER_USER).map(|_| open()).collect();
     assert!(appliance.session(&first).unwrap().is_none(), "the oldest session outlives the bound");

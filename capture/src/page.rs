@@ -114,6 +114,19 @@ pub enum PageStage {
     Done,
 }
 
+impl PageStage {
+    /// The stage's name, as the operator's screen and the metrics show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PageStage::Queued => "queued",
+            PageStage::Preprocessing => "preprocessing",
+            PageStage::Ocr => "ocr",
+            PageStage::Flagged(_) => "flagged",
+            PageStage::Done => "done",
+        }
+    }
+}
+
 /// Mean word confidence under which a page that looked upright is checked by Tesseract's orientation
 /// detection: text read upside down comes out as confident-looking garbage at about 40-60, while
 /// upright pages, even faded or noisy ones, read at 85 and more.

@@ -38,6 +38,11 @@ pub enum SessionKind {
 impl SessionKind {
     const ALL: [SessionKind; 4] = [SessionKind::Browser, SessionKind::Api, SessionKind::Station, SessionKind::Monitor];
 
+    /// The kind a stored session names; `None` for a name no kind has (a damaged record).
+    fn of(record: &SessionRecord) -> Option<SessionKind> {
+        SessionKind::ALL.into_iter().find(|k| k.as_str() == record.kind)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             SessionKind::Browser => "browser",
@@ -54,6 +59,15 @@ impl SessionKind {
             SessionKind::Browser | SessionKind::Api => None,
             SessionKind::Station => Some(Role::Station),
             SessionKind::Monitor => Some(Role::Monitor),
+        }
+    }
+
+    /// What an access token of this kind is for; `None` for a person's session.
+    fn purpose(self) -> Option<TokenPurpose> {
+        match self {
+            SessionKind::Browser | SessionKind::Api => None,
+            SessionKind::Station => Some(TokenPurpose::Station),
+            SessionKind::Monitor => Some(TokenPurpose::Monitor),
         }
     }
 }
@@ -101,8 +115,6 @@ pub struct Principal {
 pub struct OpenedSession {
     /// The secret: a bearer token or a cookie's value.
     pub secret: String,
-    /// Who it acts for.
-    pub principal: Principal,
     /// When it ends, however much it is used.
     pub expires_at: DateTime<FixedOffset>,
 }
@@ -167,7 +179,7 @@ pub fn token_actor(name: &str) -> String {
 
 /// Whether a stored session is a person's (which ends by time), not an access token.
 fn is_persons(record: &SessionRecord) -> bool {
-    SessionKind::ALL.into_iter().any(|k| k.as_str() == record.kind && k.token_role().is_none())
+    SessionKind::of(record).is_some_and(|k| k.token_role().is_none())
 }
 
 /// The time now, to the nanosecond (unlike `domain::vietnam_now`, whose seconds suit records people
@@ -195,7 +207,7 @@ impl Appliance {
     /// Opens a session for `user`, whose password the caller has just checked. Ended sessions are
     /// cleared out on the way, and so is the user's oldest session when they have
     /// [`MAX_SESSIONS_PER_USER`] open: a password guessed right must not be able to fill the table.
-    pub fn open_session(&self, user: &str, role: Role, kind: SessionKind) -> Result<OpenedSession, ApplianceError> {
+    pub fn open_session(&self, user: &str, kind: SessionKind) -> Result<OpenedSession, ApplianceError> {
         let mine = self.clear_ended_sessions(user)?;
         if mine.len() >= MAX_SESSIONS_PER_USER {
             let mut oldest = mine;
@@ -217,9 +229,8 @@ impl Appliance {
             last_seen: now,
             expires_at: Some(expires_at),
         };
-        let id = session_id(&secret);
-        self.archive().put_session(&id, &record)?;
-        Ok(OpenedSession { secret, principal: Principal { name: user.to_owned(), role, kind, id }, expires_at })
+        self.archive().put_session(&session_id(&secret), &record)?;
+        Ok(OpenedSession { secret, expires_at })
     }
 
     /// Who the session or access token with this secret acts for, or `None` when it is unknown or has
@@ -228,10 +239,10 @@ impl Appliance {
         let id = session_id(secret);
         let Some(record) = self.archive().session(&id)? else { return Ok(None) };
         let now = precise_now();
-        let kind = SessionKind::ALL.into_iter().find(|k| k.as_str() == record.kind);
-        let role = match kind.map(|k| (k, k.token_role())) {
-            Some((_, Some(role))) => Some(role),
-            Some((_, None)) if !self.ended(&record, now) => self
+        let kind = SessionKind::of(&record);
+        let role = match kind.map(SessionKind::token_role) {
+            Some(Some(role)) => Some(role),
+            Some(None) if !self.ended(&record, now) => self
                 .archive()
                 .user(&record.subject)?
                 .filter(|u| u.disabled_at.is_none())
@@ -298,14 +309,12 @@ impl Appliance {
     }
 
     fn token_records(&self) -> Result<Vec<([u8; 32], SessionRecord, TokenPurpose)>, ApplianceError> {
-        let purpose =
-            |kind: &str| [TokenPurpose::Station, TokenPurpose::Monitor].into_iter().find(|p| p.as_str() == kind);
         Ok(self
             .archive()
             .sessions()?
             .0
             .into_iter()
-            .filter_map(|(id, s)| purpose(&s.kind).map(|p| (id, s, p)))
+            .filter_map(|(id, s)| SessionKind::of(&s).and_then(SessionKind::purpose).map(|p| (id, s, p)))
             .collect())
     }
 

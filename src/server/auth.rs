@@ -201,13 +201,8 @@ async fn check_login(state: &AppState, address: IpAddr, login: Login, from: Stri
     }
 }
 
-async fn open_session(
-    state: &AppState,
-    name: String,
-    role: Role,
-    kind: SessionKind,
-) -> Result<OpenedSession, AppError> {
-    blocking(state, move |a| a.open_session(&name, role, kind)).await
+async fn open_session(state: &AppState, name: String, kind: SessionKind) -> Result<OpenedSession, AppError> {
+    blocking(state, move |a| a.open_session(&name, kind)).await
 }
 
 #[utoipa::path(post, path = "/api/login", tag = "accounts", request_body = Login, responses((status = 200, body = LoggedIn)), security(()))]
@@ -226,7 +221,7 @@ pub(crate) async fn login(
     })?;
     let name = login.username.clone();
     let role = check_login(&state, address, login, address.to_string()).await?;
-    let opened = open_session(&state, name.clone(), role, SessionKind::Api).await?;
+    let opened = open_session(&state, name.clone(), SessionKind::Api).await?;
     Ok(Json(LoggedIn { token: opened.secret, user: name, role, expires_at: opened.expires_at }))
 }
 
@@ -253,9 +248,9 @@ pub(crate) async fn browser_login(
     let location = HeaderValue::from_str(next.as_deref().unwrap_or("/api/session"))
         .map_err(|_| AppError::BadRequest("`next` is not a valid path".into()))?;
     let name = login.username.clone();
-    let role = check_login(&state, address, login, format!("{address} (browser)")).await?;
-    let opened = open_session(&state, name, role, SessionKind::Browser).await?;
-    let max_age = (opened.expires_at - domain::vietnam_now()).num_seconds();
+    check_login(&state, address, login, format!("{address} (browser)")).await?;
+    let opened = open_session(&state, name, SessionKind::Browser).await?;
+    let max_age = state.appliance.http_config().session_max_seconds;
     Ok((
         StatusCode::SEE_OTHER,
         [(header::SET_COOKIE, session::set_cookie(&opened.secret, max_age)), (header::LOCATION, location)],

@@ -178,14 +178,11 @@ pub(crate) struct JobView {
 }
 
 fn stage_view(page: usize, stage: &PageStage) -> PageStageView {
-    let (name, flags) = match stage {
-        PageStage::Queued => ("queued", Vec::new()),
-        PageStage::Preprocessing => ("preprocessing", Vec::new()),
-        PageStage::Ocr => ("ocr", Vec::new()),
-        PageStage::Flagged(flags) => ("flagged", flags.iter().map(ToString::to_string).collect()),
-        PageStage::Done => ("done", Vec::new()),
+    let flags = match stage {
+        PageStage::Flagged(flags) => flags.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
     };
-    PageStageView { page: page + 1, stage: name, flags }
+    PageStageView { page: page + 1, stage: stage.name(), flags }
 }
 
 /// `GET /api/documents/progress/{job}`: each page's stage, and the outcome once finished. A user

@@ -112,11 +112,12 @@ async fn resolved(state: &AppState, mut request: Request) -> Result<Request, App
     let found = match principal {
         None => Found::Ended,
         Some(principal) => {
-            let user = AuthUser { csrf_token: by_cookie.then(|| csrf_token(&secret)), ..AuthUser::from(principal) };
-            if by_cookie && changes(request.method()) {
+            let expected = by_cookie.then(|| csrf_token(&secret));
+            let user = AuthUser { csrf_token: expected.clone(), ..AuthUser::from(principal) };
+            if let Some(expected) = expected.filter(|_| changes(request.method())) {
                 let (checked, sent) = csrf_sent(request).await?;
                 request = checked;
-                if sent.is_some_and(|t| constant_time_eq(t.as_bytes(), csrf_token(&secret).as_bytes())) {
+                if sent.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes())) {
                     Found::User(user)
                 } else {
                     Found::NoCsrfToken
@@ -158,7 +159,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The `Set-Cookie` value that gives a browser its session, until `max_age_seconds` from now.
-pub fn set_cookie(secret: &str, max_age_seconds: i64) -> HeaderValue {
+pub fn set_cookie(secret: &str, max_age_seconds: u64) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "{COOKIE}={secret}; Path=/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=Strict"
     ))
