@@ -13,6 +13,7 @@ packages=(
   zbar-tools                             # reads the QR code of signed copies back in the tests
   python3-venv
   curl                                   # the browser-style HTTPS client of the LAN service tests
+  chromium fonts-dejavu-core             # the web UI's browser tests (driven by Playwright from .venv)
   postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
   libsane-dev libsane1 sane-utils        # scanners through libsane (bindgen reads sane.h); the test backend; scanimage
 )

@@ -7,6 +7,8 @@ use axum::http::{Method, Request, StatusCode, header};
 use sohoa::ops::sessions::{SessionKind, TokenPurpose};
 use sohoa::users::Role::{self, Admin, Archivist, Auditor, Monitor, Officer, Operator, Station};
 
+use tower::ServiceExt;
+
 use crate::api::Api;
 
 /// Every role of a person's account (access tokens are not among them).
@@ -84,7 +86,14 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/api/backup", &[Admin]),
     (Method::POST, "/api/keys/rotate", &[Admin]),
     (Method::POST, "/api/reindex", &[Admin]),
+    (Method::GET, "/login", PUBLIC),
+    (Method::GET, "/lang/en?back=/", PUBLIC),
+    (Method::GET, "/assets/app.css", PUBLIC),
 ];
+
+/// The web UI's pages: without a session they send the browser to the login form (303), and an access
+/// token, which is no person, is refused (403) whatever its role.
+const PAGES: &[(Method, &str, &[Role])] = &[(Method::GET, "/", ALL)];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).
@@ -101,18 +110,26 @@ fn request(method: &Method, path: &str, token: Option<&str>) -> Request<Body> {
 async fn every_route_with_every_role_and_without_login_against_one_table() {
     let api = Api::new();
     let mut issued = 0;
-    for (method, path, allowed) in ROUTES {
-        let (status, body) = api.send(request(method, path, None)).await;
+    for (method, path, allowed) in ROUTES.iter().chain(PAGES) {
+        let page = PAGES.iter().any(|(m, p, _)| (m, p) == (method, path));
+        let response = sohoa::server::app(api.state.clone()).oneshot(request(method, path, None)).await.unwrap();
+        let (status, location) = (response.status(), response.headers().get(header::LOCATION).cloned());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         let body = String::from_utf8_lossy(&body);
-        if allowed.is_empty() {
+        if page {
+            assert_eq!(status, StatusCode::SEE_OTHER, "{method} {path} without login: {body}");
+            let location = location.unwrap();
+            assert!(location.to_str().unwrap().starts_with("/login?next="), "{method} {path}: to {location:?}");
+        } else if allowed.is_empty() {
             // The public page answers a miss with 404, by design: only a session or a role is refused here.
             assert!(
                 ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED].contains(&status),
                 "{method} {path} without login: {status} {body}"
             );
             continue;
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without login: {body}");
         }
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without login: {body}");
         for role in WALKED {
             // A session per request: some routes (logout) end the session they are called with.
             let appliance = &api.state.appliance;
@@ -150,16 +167,24 @@ fn fits(pattern: &str, path: &str) -> bool {
 fn the_table_names_every_route_the_server_declares() {
     let dir = crate::util::repo().join("src/server");
     let mut declared = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for piece in source.split(".route(\"").skip(1) {
-            declared.push(piece.split('"').next().unwrap().to_owned());
+    let mut folders = vec![dir.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                for piece in source.split(".route(\"").skip(1) {
+                    declared.push(piece.split('"').next().unwrap().to_owned());
+                }
+            }
         }
     }
     assert!(declared.len() >= ROUTES.len() / 2, "routes not found in {}", dir.display());
     for pattern in &declared {
         assert!(
-            ROUTES.iter().any(|(_, path, _)| fits(pattern, path)),
+            ROUTES.iter().chain(PAGES).any(|(_, path, _)| fits(pattern, path)),
             "{pattern} is not in the table of tests/lan_routes.rs"
         );
     }

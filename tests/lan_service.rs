@@ -3,9 +3,8 @@
 //! real `sohoa serve` driven by curl; station tokens, user administration and `/metrics` (read by the
 //! Prometheus client library's own parser) run in process.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 use sohoa::ops::sessions::{MAX_SESSIONS_PER_USER, SessionKind, TokenPurpose};
 
 use crate::api::{Api, get, multipart, post_form, post_json};
-use crate::util::{PASSWORD, Sohoa, page_png, venv_python};
+use crate::util::{PASSWORD, Server, Sohoa, page_png, venv_python};
 
 /// A one-page ingest form.
 fn page_form(seed: u32) -> Vec<u8> {
@@ -215,49 +214,6 @@ fn api_login_refused() -> axum::http::Request<axum::body::Body> {
         .header("content-type", "application/json")
         .body(axum::body::Body::from(json!({ "username": "officer", "password": "not the password" }).to_string()))
         .unwrap()
-}
-
-/// A `sohoa serve` on a free loopback port, with the URL it printed, logging JSON to a file.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(sohoa: &Sohoa, config: &Path, log: &Path) -> Server {
-        Server::start_on(sohoa, config, log, "127.0.0.1:0")
-    }
-
-    fn start_on(sohoa: &Sohoa, config: &Path, log: &Path, listen: &str) -> Server {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-        let mut child = sohoa
-            .command()
-            .arg("--config")
-            .arg(config)
-            .args(["serve", "--listen", listen, "--log-format", "json"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("sohoa serve printed where it serves").unwrap();
-            if let Some(rest) = line.strip_prefix("sohoa is serving on ") {
-                break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-            }
-        };
-        // The rest of the output is drained so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, url }
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
-        // SAFETY: kill(2) on the child's own pid.
-        assert_eq!(unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) }, 0);
-        self.child.wait().unwrap()
-    }
 }
 
 /// curl with the test's CA, a cookie jar, and the response's headers and status on stdout.

@@ -26,3 +26,4 @@ mod reuse;
 mod scanning;
 mod signing;
 mod tidy;
+mod web_ui;

@@ -1,8 +1,9 @@
 //! Helpers shared by the themes: a data directory with the `sohoa` binary run on it, the test pages
 //! (found by `files`, whose helpers are re-exported here) and their ground truth, the independent checkers.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 pub use crate::files::{corpus, corpus_pages, repo};
 
@@ -247,4 +248,48 @@ pub fn page_png(seed: u32) -> Vec<u8> {
     let mut out = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
+}
+
+/// A `sohoa serve` on a free loopback port, with the URL it printed, logging JSON to a file.
+pub struct Server {
+    child: Child,
+    /// Where it serves, without a trailing slash.
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(sohoa: &Sohoa, config: &Path, log: &Path) -> Server {
+        Server::start_on(sohoa, config, log, "127.0.0.1:0")
+    }
+
+    pub fn start_on(sohoa: &Sohoa, config: &Path, log: &Path, listen: &str) -> Server {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let mut child = sohoa
+            .command()
+            .arg("--config")
+            .arg(config)
+            .args(["serve", "--listen", listen, "--log-format", "json"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("sohoa serve printed where it serves").unwrap();
+            if let Some(rest) = line.strip_prefix("sohoa is serving on ") {
+                break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+            }
+        };
+        // The rest of the output is drained so that the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, url }
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on the child's own pid.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) }, 0);
+        self.child.wait().unwrap()
+    }
 }

@@ -115,7 +115,7 @@ pub(crate) struct Login {
 pub(crate) struct BrowserLogin {
     #[serde(flatten)]
     login: Login,
-    /// A path of this appliance to go to once logged in; default `/api/session`.
+    /// A path of this appliance to go to once logged in; default `/`.
     next: Option<String>,
 }
 
@@ -227,7 +227,8 @@ pub(crate) async fn login(
 
 /// `POST /login`: the browser's login form (URL-encoded `username`, `password` and optionally `next`).
 /// The session comes back as a cookie, and the browser is sent to `next` (a path of this appliance),
-/// or to `/api/session`, which shows the session and its CSRF token.
+/// or to `/`, the first screen of the person's role. A refused login goes back to the form
+/// (`GET /login?error=…`), which says why.
 #[utoipa::path(post, path = "/login", tag = "accounts", request_body(content = BrowserLogin, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "Logged in: the session cookie is set")), security(()))]
 pub(crate) async fn browser_login(
     State(state): State<AppState>,
@@ -240,15 +241,22 @@ pub(crate) async fn browser_login(
     }
     let Form(BrowserLogin { login, next }) =
         form.map_err(|e| AppError::BadRequest(format!("expected a form with username and password: {e}")))?;
-    // Only a path of this appliance: never another site (`//host`, `/\host`) the browser would follow.
-    // Browsers drop tabs and line breaks from a URL, so `/\t/host` would become `//host`: a path with
-    // any control character or backslash is refused too.
-    let next =
-        next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c == '\\'));
-    let location = HeaderValue::from_str(next.as_deref().unwrap_or("/api/session"))
-        .map_err(|_| AppError::BadRequest("`next` is not a valid path".into()))?;
+    let next = super::ui::local_path(next.as_deref()).unwrap_or("/");
+    let location =
+        HeaderValue::from_str(next).map_err(|_| AppError::BadRequest("`next` is not a valid path".into()))?;
     let name = login.username.clone();
-    check_login(&state, address, login, format!("{address} (browser)")).await?;
+    if let Err(e) = check_login(&state, address, login, format!("{address} (browser)")).await {
+        // The form is shown again, saying why; the refusal itself was counted by the throttle.
+        let why = match e {
+            AppError::TooManyRequests { .. } => "throttled",
+            AppError::Unauthorized(_) => "credentials",
+            other => return Err(other),
+        };
+        let mut again = format!("/login?error={why}&next=");
+        again.extend(form_urlencoded::byte_serialize(next.as_bytes()));
+        let again = HeaderValue::from_str(&again).expect("an encoded path is a valid header value");
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, again)]).into_response());
+    }
     let opened = open_session(&state, name, SessionKind::Browser).await?;
     let max_age = state.appliance.http_config().session_max_seconds;
     Ok((

@@ -24,6 +24,7 @@ mod search;
 mod session;
 pub mod throttle;
 mod tls;
+mod ui;
 mod verify;
 
 use std::net::SocketAddr;
@@ -142,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))
+        .merge(ui::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::time_requests))
         .with_state(state)

@@ -1,0 +1,136 @@
+"""The browser tests' harness: Debian's Chromium driven by Playwright, against a `sohoa serve` that the
+Rust test started (tests/web_ui.rs). A journey is a module of this folder with `run(h)`; `run.py`
+runs the journeys it is given in order, with one shared `state` (the document journey 1 seals is the
+one journey 2 finds). Every screen a journey passes through is saved as a screenshot in the output
+folder and checked with axe-core; `weigh` measures what a screen transfers on a first load."""
+
+import json
+import os
+import re
+import time
+import urllib.request
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = os.environ.get("SOHOA_CHROMIUM", "/usr/bin/chromium")
+# Without the background networking flags Chromium keeps trying hosts that a closed network refuses.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+# axe-core's impacts that fail a screen.
+FAILING_IMPACTS = {"serious", "critical"}
+
+__all__ = ["Harness", "expect"]
+
+
+class Harness:
+    def __init__(self, url, out, password):
+        self.url = url.rstrip("/")
+        self.out = out
+        self.password = password
+        self.state = {}
+        self.report = {"screens": {}, "screenshots": []}
+        self._shots = 0
+        self._playwright = sync_playwright().start()
+        self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        self._axe = Axe()
+
+    def close(self):
+        self.browser.close()
+        self._playwright.stop()
+        with open(os.path.join(self.out, "report.json"), "w") as f:
+            json.dump(self.report, f, indent=1, ensure_ascii=False)
+
+    def context(self, **options):
+        """A fresh browser (empty cache and cookies), as a counter PC in Vietnam sets it."""
+        options.setdefault("locale", "vi-VN")
+        options.setdefault("timezone_id", "Asia/Ho_Chi_Minh")
+        options.setdefault("accept_downloads", True)
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        return self.browser.new_context(**options)
+
+    def login(self, context, user, path="/"):
+        """Logs `user` in with the login form; returns the page, on the screen `path` leads to."""
+        page = context.new_page()
+        page.goto(f"{self.url}{path}")
+        expect(page).to_have_url(re.compile(r"/login\?"))
+        page.get_by_label(re.compile("Tên đăng nhập|User name")).fill(user)
+        page.get_by_label(re.compile("Mật khẩu|Password")).fill(self.password)
+        page.get_by_role("button", name=re.compile("^(Đăng nhập|Log in)$")).click()
+        page.wait_for_load_state()
+        expect(page).not_to_have_url(re.compile(r"/login"))
+        return page
+
+    def shot(self, page, name):
+        """Saves the screen as a PNG in the output folder and checks it with axe-core."""
+        self._shots += 1
+        path = os.path.join(self.out, f"{self._shots:02d}-{name}.png")
+        page.screenshot(path=path, full_page=True)
+        self.report["screenshots"].append(path)
+        self.check_accessibility(page, name)
+        return path
+
+    def check_accessibility(self, page, name):
+        """axe-core on the page as it is now: no serious or critical violation."""
+        results = self._axe.run(page)
+        failing = [v for v in results.response["violations"] if v.get("impact") in FAILING_IMPACTS]
+        counts = {}
+        for v in results.response["violations"]:
+            counts[v.get("impact")] = counts.get(v.get("impact"), 0) + 1
+        self.report["screens"].setdefault(name, {})["axe"] = counts
+        if failing:
+            detail = "; ".join(
+                f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in failing
+            )
+            raise AssertionError(f"axe-core on {name} ({page.url}): {detail}")
+
+    def weigh(self, user, path, name, exclude=r"/pages/"):
+        """What the screen at `path` transfers on a first load in a fresh browser (logged in as `user`,
+        or anonymous when `user` is None): bytes on the wire of every response, headers included, except
+        the URLs that match `exclude` (page images). Returns the total; recorded in the report."""
+        context = self.context()
+        try:
+            start = self.login(context, user) if user else context.new_page()
+            sizes = []
+
+            def finished(request):
+                if not re.search(exclude, request.url):
+                    s = request.sizes()
+                    sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
+
+            page = context.new_page()
+            page.on("requestfinished", finished)
+            page.goto(f"{self.url}{path}")
+            page.wait_for_load_state("networkidle")
+            total = sum(sizes)
+            self.report["screens"].setdefault(name, {})["first_load_bytes"] = total
+            self.report["screens"][name]["requests"] = len(sizes)
+            start.close()
+            return total
+        finally:
+            context.close()
+
+    def api(self, method, path, token=None, body=None):
+        """A JSON API call, for setting up what a journey does not do through the screens."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
+        request.add_header("content-type", "application/json")
+        if token:
+            request.add_header("authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def api_login(self, user):
+        return self.api("POST", "/api/login", body={"username": user, "password": self.password})["token"]
+
+    def wait(self, seconds):
+        time.sleep(seconds)
