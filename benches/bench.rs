@@ -560,6 +560,7 @@ fn signer_section() {
         operator_block: vec!["Người số hoá: Nguyễn Văn An".into(), format!("Thời gian số hoá: {}", time.to_rfc3339())],
         agency_block: vec!["SAO Y".into(), "UBND phường Bến Thành".into(), format!("Thời gian ký: {}", time.to_rfc3339())],
         qr_payload: "Mã hồ sơ: H56.14-261122-0001\nMã thủ tục: 1.001234\nChủ sở hữu: 001099012345\nTài liệu: Hồ sơ\nhttp://127.0.0.1:8080/verify?code=001099012345.HS".into(),
+        link: "http://127.0.0.1:8080/verify?code=001099012345.HS".into(),
         blank_top,
     };
     println!("\n## signer (one core; PDF/A of one corpus page, {} bytes)", pdf.len());

@@ -172,6 +172,7 @@ impl Signing {
                 self.verification_link(code, token),
             ]
             .join("\n"),
+            link: self.verification_link(code, token),
             blank_top,
         };
         Ok(sign_pdf(pdf, &request, self.signer.as_ref(), self.tsa.as_ref())?)

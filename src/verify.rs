@@ -114,15 +114,31 @@ impl Appliance {
         }))
     }
 
-    /// Public verification of an uploaded file by its BLAKE3 alone: when it is byte for byte the
-    /// PDF of an archived document, that document's checks at constant cost and its record; `None`
-    /// for any other file, without saying whether the code it may name exists. Nothing is written.
+    /// Public verification of an uploaded file: when it is byte for byte the PDF of an archived
+    /// document, that document's checks at constant cost and its record. When it is not, but carries
+    /// the verification link of a copy (`link`, from [`verification_link`]) whose code and token name
+    /// a document, the file is an altered copy of it: the report fails its `PDF file` check, and the
+    /// record is given as for the link itself, since the uploader holds what the printed copy shows.
+    /// `None` for any other file, without saying whether a code it may name exists. Nothing is written.
     pub fn verify_public_file(
         &self,
         name: &str,
         hash: &BlobHash,
+        link: Option<(DocumentCode, VerificationToken)>,
     ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
-        self.archived_file(name, hash, Depth::Record)
+        if let Some(found) = self.archived_file(name, hash, Depth::Record)? {
+            return Ok(Some(found));
+        }
+        let Some((code, token)) = link else { return Ok(None) };
+        Ok(self.archive().record_by_token(&code, &token)?.map(|record| {
+            let mut checks = vec![check(
+                "PDF file",
+                false,
+                format!("BLAKE3 {hash} is not the PDF sealed for {code}: the file was altered after it was signed"),
+            )];
+            checks.extend(self.record_checks(&record, Depth::Record));
+            (report(name.to_owned(), Some(code.to_string()), checks), record)
+        }))
     }
 
     /// Verifies a file already known by its BLAKE3 (hashed while it was received) when it is byte
@@ -374,6 +390,25 @@ fn covers(manifest: &Manifest, record: &DocumentRecord, key: &str) -> Check {
     } else {
         check("seal covers record", false, problems.join("; "))
     }
+}
+
+/// The code and token of the verification link a signed copy carries (the link annotation over its
+/// QR code, `…/verify?code=…&t=…`), read from the raw bytes like [`embedded_code`]; the last one
+/// in the file, as an update's. Whatever the file says is only a claim: it names a document only
+/// when the archive has that code with that token.
+pub fn verification_link(bytes: &[u8]) -> Option<(DocumentCode, VerificationToken)> {
+    const KEY: &[u8] = b"/URI";
+    // `/URI` is both the action's type (`/S /URI`) and the key of its string (`/URI (…)`): the last
+    // key followed by a literal string, whatever white space the writer put between them.
+    let link = bytes.windows(KEY.len()).enumerate().rev().filter(|(_, w)| *w == KEY).find_map(|(at, _)| {
+        let rest = &bytes[at + KEY.len()..];
+        let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = rest.get(open..)?.strip_prefix(b"(")?;
+        std::str::from_utf8(&rest[..rest.iter().take(512).position(|&b| b == b')')?]).ok()
+    })?;
+    let query = link.split_once("/verify?")?.1;
+    let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('='));
+    Some((param("code")?.parse().ok()?, param("t")?.parse().ok()?))
 }
 
 /// The document code a sohoa PDF carries in its document information, read from the raw bytes so that

@@ -197,6 +197,7 @@ pub fn request() -> SignatureRequest {
         ],
         qr_payload: "Mã hồ sơ: H56.14-261122-0001\nThủ tục: 1.001234\nChủ sở hữu: 001099012345\nTài liệu: Hồ sơ\nhttp://127.0.0.1:8080/verify?code=001099012345.HS"
             .into(),
+        link: "http://127.0.0.1:8080/verify?code=001099012345.HS".into(),
         blank_top: 0.0,
     }
 }

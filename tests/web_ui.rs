@@ -68,3 +68,9 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn the_public_page_verifies_a_copy_and_says_altered_for_one_changed_byte() {
+    let browsed = Browsed::start("public");
+    browsed.run(&["journey_public"]);
+}

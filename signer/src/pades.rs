@@ -38,6 +38,10 @@ pub struct SignatureRequest {
     pub agency_block: Vec<String>,
     /// The QR code's content, top-left of page 1 (R6).
     pub qr_payload: String,
+    /// The copy's verification link, also made a link annotation over the QR code: a reader can
+    /// follow it from the file, and a verifier holding only the file finds it without reading the
+    /// QR code's drawing.
+    pub link: String,
     /// How far down from the top edge of page 1 its image holds no ink, in points: the blocks are
     /// drawn there when they fit, and otherwise in a margin added above the page by the update
     /// (enlarging page 1's boxes), so that they never cover the original. 0 when unknown.
@@ -67,8 +71,8 @@ pub fn sign_pdf(
         next_id += 1;
         next_id - 1
     };
-    let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id) =
-        (take(), take(), take(), take(), take(), take());
+    let (stamp_id, appearance_id, widget_id, signature_id, open_id, close_id, link_id) =
+        (take(), take(), take(), take(), take(), take(), take());
     let mut objects: Vec<(u32, Object)> = Vec::new();
 
     // The blocks go in a band along the top edge: within the page where its image is blank deep
@@ -142,8 +146,23 @@ pub fn sign_pdf(
         _ => Vec::new(),
     };
     annotations.push(Object::Reference((widget_id, 0)));
+    annotations.push(Object::Reference((link_id, 0)));
     page.set("Annots", annotations);
     objects.push((page_id.0, Object::Dictionary(page)));
+    // PDF/A-2 allows a URI action, and needs the print flag; a link annotation needs no appearance.
+    let qr_rect = [left + MARGIN, top - MARGIN - QR_SIZE, left + MARGIN + QR_SIZE, top - MARGIN];
+    objects.push((
+        link_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Link",
+            "F" => 4,
+            "Border" => vec![Object::Integer(0), Object::Integer(0), Object::Integer(0)],
+            "Rect" => qr_rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>(),
+            "P" => Object::Reference(page_id),
+            "A" => dictionary! { "S" => "URI", "URI" => Object::string_literal(request.link.as_str()) },
+        }),
+    ));
 
     // The signature field, merged with its widget; PDF/A wants the print flag and an appearance.
     let field_name = format!("Signature{}", count_signature_fields(&doc) + 1);

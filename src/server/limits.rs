@@ -176,31 +176,20 @@ pub async fn spool(field: Field<'_>, data: &Path, limit: &BodyLimit) -> Result<S
         .map_err(|e| io("cannot create a temporary file in", e))?;
     let mut sink =
         tokio::fs::File::from_std(file.as_file().try_clone().map_err(|e| io("cannot open a temporary file in", e))?);
-    let hash = receive(field, limit, Some(&mut sink)).await?;
+    let hash = receive(field, limit, &mut sink).await?;
     sink.flush().await.map_err(|e| io("cannot write an upload into", e))?;
     Ok(Spooled { file, hash })
 }
 
-/// Receives a file part only to hash it: nothing of it is kept.
-pub async fn hash_only(field: Field<'_>, limit: &BodyLimit) -> Result<BlobHash, AppError> {
-    receive(field, limit, None).await
-}
-
 /// Reads a part chunk by chunk (the form's body limit cuts it off), hashing it and writing it to
-/// `sink` when one is given.
-async fn receive(
-    mut field: Field<'_>,
-    limit: &BodyLimit,
-    mut sink: Option<&mut tokio::fs::File>,
-) -> Result<BlobHash, AppError> {
+/// `sink`.
+async fn receive(mut field: Field<'_>, limit: &BodyLimit, sink: &mut tokio::fs::File) -> Result<BlobHash, AppError> {
     let mut hasher = blake3::Hasher::new();
     while let Some(chunk) = limit.read(field.chunk()).await? {
         hasher.update(&chunk);
-        if let Some(sink) = sink.as_deref_mut() {
-            sink.write_all(&chunk).await.map_err(|e| {
-                AppError::Internal(anyhow::anyhow!("cannot write an upload to its temporary file: {e}"))
-            })?;
-        }
+        sink.write_all(&chunk)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write an upload to its temporary file: {e}")))?;
     }
     Ok(BlobHash::from_bytes(*hasher.finalize().as_bytes()))
 }

@@ -143,7 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))
-        .merge(ui::router())
+        .merge(ui::router(&http))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::time_requests))
         .with_state(state)

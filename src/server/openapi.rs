@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, metrics, progress, reuse,
-    search, verify,
+    search, ui, verify,
 };
 
 /// The API's document.
@@ -25,7 +25,7 @@ use super::{
         documents::ingest, documents::record, documents::pdf, documents::text, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject,
         reuse::lookup, reuse::record, reuse::report,
-        verify::verify_code, verify::verify_file, verify::keys, verify::public_page, verify::public_upload,
+        verify::verify_code, verify::verify_file, verify::keys, ui::verify::public_page, ui::verify::public_upload,
         archive::revoke, archive::set_retention, archive::review, archive::request_destruction,
         archive::confirm_destruction, archive::place_hold, archive::holds, archive::release,
         archive::retention_classes, archive::disposition, archive::mark, archive::fixity, archive::audit,

@@ -29,7 +29,25 @@ FLAGS = [
 # axe-core's impacts that fail a screen.
 FAILING_IMPACTS = {"serious", "critical"}
 
-__all__ = ["Harness", "expect"]
+__all__ = ["Harness", "expect", "text_page"]
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def text_page(lines):
+    """A white A5 page at 300 dpi with `lines` of text, as a PNG: what a scanner gives for a clean page."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1748, 2480), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 56)
+    for i, line in enumerate(lines):
+        draw.text((150, 300 + i * 110), line, fill=0, font=font)
+    out = io.BytesIO()
+    page.save(out, format="PNG", dpi=(300, 300))
+    return out.getvalue()
 
 
 class Harness:
@@ -41,8 +59,12 @@ class Harness:
         self.report = {"screens": {}, "screenshots": []}
         self._shots = 0
         self._playwright = sync_playwright().start()
-        self.browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        self.browser = self.launch(FLAGS)
         self._axe = Axe()
+
+    def launch(self, flags):
+        """Another Chromium, with its own flags (a fake camera's video, say)."""
+        return self._playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
 
     def close(self):
         self.browser.close()
@@ -122,12 +144,41 @@ class Harness:
     def api(self, method, path, token=None, body=None):
         """A JSON API call, for setting up what a journey does not do through the screens."""
         data = None if body is None else json.dumps(body).encode()
+        return json.loads(self.api_bytes(method, path, token, data, "application/json"))
+
+    def api_bytes(self, method, path, token=None, data=None, content_type=None):
+        """An API call's raw answer."""
         request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("content-type", "application/json")
+        if content_type:
+            request.add_header("content-type", content_type)
         if token:
             request.add_header("authorization", f"Bearer {token}")
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.read()
+
+    def ingest_document(self, owner="001099012345", doc_type="GPXD", name="Giấy phép xây dựng nhà ở",
+                        number="123/QĐ-UBND", operator="lan"):
+        """Archives a one-page document through the API (as the station's scripts would), for a
+        journey run on its own: the page is Vietnamese text drawn at 300 dpi. Returns what the
+        station journey leaves in `state["document"]`."""
+        fields = {"owner": owner, "type": doc_type, "name": name, "number": number}
+        boundary = "sohoa-journey-boundary"
+        body = b""
+        for key, value in fields.items():
+            body += f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        body += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="page.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        body += text_page([name.upper(), f"Số: {number}", f"Chủ sở hữu: {owner}", "Ủy ban nhân dân phường Bến Thành"])
+        body += f"\r\n--{boundary}--\r\n".encode()
+        token = self.api_login(operator)
+        report = json.loads(
+            self.api_bytes("POST", "/api/documents", token, body, f"multipart/form-data; boundary={boundary}")
+        )
+        document = {"code": report["code"], "owner": owner, "name": name, "number": number}
+        self.state.setdefault("document", document)
+        return document
 
     def api_login(self, user):
         return self.api("POST", "/api/login", body={"username": user, "password": self.password})["token"]

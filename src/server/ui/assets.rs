@@ -23,6 +23,13 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", mime: "text/css; charset=utf-8", bytes: include_bytes!("assets/app.css") },
     Asset { name: "app.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/app.js") },
+    Asset { name: "verify.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/verify.js") },
+    // The QR code decoder of the public page's camera, loaded only when the camera is used.
+    Asset {
+        name: "jsqr.min.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/vendor/jsqr.min.js"),
+    },
 ];
 
 /// Each asset's name with the first 16 hex digits of its BLAKE3 hash.

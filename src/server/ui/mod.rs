@@ -8,19 +8,22 @@
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
 mod assets;
+mod checks;
 mod error;
 mod lang;
 mod layout;
 mod login;
 mod user;
+pub(super) mod verify;
 
 use axum::Router;
 
 use super::AppState;
+use crate::config::HttpConfig;
 
-/// Every page of the UI, and its assets.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+/// Every page of the UI, and its assets; uploads are bounded by `http`.
+pub fn router(http: &HttpConfig) -> Router<AppState> {
+    Router::new().merge(assets::router()).merge(login::router()).merge(verify::router(http))
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
