@@ -144,7 +144,7 @@ async fn hole05_public_page_answers_code_and_token_only_and_the_same_for_all_els
     // The holder of the paper: code and token from the QR code.
     let right = lan.public("10.0.0.2", &format!("code={}&t={}", copy.code, copy.token)).await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.text());
-    assert!(right.text().contains("<p class=ok>HỢP LỆ") && right.text().contains(name), "{}", right.text());
+    assert!(right.text().contains("class=\"ok\">XÁC THỰC<") && right.text().contains(name), "{}", right.text());
     assert!(!right.text().contains(&copy.pdf_hash()), "the public page shows no hashes");
 
     // A wrong token, the code alone (an old copy's QR), an unknown code with the right token, a
@@ -181,17 +181,26 @@ async fn hole05_public_page_answers_code_and_token_only_and_the_same_for_all_els
         }
     }
 
-    // The holder of the signed file may upload it instead; a file that is not byte for byte an
-    // archived copy, even one naming the document's code, finds nothing.
+    // The holder of the signed file may upload it instead. A copy changed after signing still carries
+    // its verification link (code and token, as its QR code): it is named, and said to be altered. A
+    // file that names the document's code, or its code with a wrong token, finds nothing.
     let upload = |bytes: &[u8]| multipart_request("/verify", None, Body::from(file_form("file", bytes)));
     let answer = lan.send_from("10.0.0.4", upload(&copy.pdf)).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.text().contains("<p class=ok>HỢP LỆ") && answer.text().contains(name), "{}", answer.text());
+    assert!(answer.text().contains("class=\"ok\">XÁC THỰC<") && answer.text().contains(name), "{}", answer.text());
     let mut altered = copy.pdf.clone();
     let middle = altered.len() / 2;
     altered[middle] ^= 1;
+    let answer = lan.send_from("10.0.0.4", upload(&altered)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer.text().contains("class=\"bad\">ĐÃ BỊ SỬA ĐỔI<") && answer.text().contains(name),
+        "{}",
+        answer.text()
+    );
     let forged = format!("%PDF-1.7\n<< /{} ({}) >>\n", capture::DOCUMENT_CODE_KEY, copy.code).into_bytes();
-    for file in [altered, forged] {
+    let wrong_link = format!("%PDF-1.7\n<< /S /URI /URI (/verify?code={}&t={wrong}) >>\n", copy.code).into_bytes();
+    for file in [forged, wrong_link] {
         let answer = lan.send_from("10.0.0.4", upload(&file)).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
         assert!(!answer.text().contains(name) && !answer.text().contains(&copy.code), "{}", answer.text());

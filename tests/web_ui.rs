@@ -74,3 +74,10 @@ fn the_public_page_verifies_a_copy_and_says_altered_for_one_changed_byte() {
     let browsed = Browsed::start("public");
     browsed.run(&["journey_public"]);
 }
+
+#[test]
+fn every_screen_of_every_role_is_light_and_accessible() {
+    let browsed = Browsed::start("screens");
+    let printed = browsed.run(&["journey_screens"]);
+    println!("{printed}");
+}
