@@ -36,6 +36,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/api/documents/001099012345.GPXD.01", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/api/documents/001099012345.GPXD.01/pdf", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/api/documents/001099012345.GPXD.01/text", &[Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/api/documents/001099012345.GPXD.01/pages/1", &[Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/api/documents/001099012345.GPXD.01/evidence", &[Officer, Archivist, Auditor, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/revoke", &[Officer, Archivist, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/review", &[Archivist, Admin]),
     // Destruction is the records room's alone, by two different archivists.
