@@ -68,3 +68,9 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn the_officer_finds_a_document_verifies_it_and_records_its_reuse() {
+    let browsed = Browsed::start("officer");
+    println!("{}", browsed.run(&["journey_officer"]));
+}

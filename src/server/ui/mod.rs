@@ -8,10 +8,13 @@
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
 mod assets;
+mod document;
 mod error;
 mod lang;
 mod layout;
 mod login;
+mod reuse;
+mod search;
 mod user;
 
 use axum::Router;
@@ -20,7 +23,12 @@ use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+    Router::new()
+        .merge(assets::router())
+        .merge(login::router())
+        .merge(search::router())
+        .merge(document::router())
+        .merge(reuse::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
