@@ -253,7 +253,7 @@ async fn record(
         }
     };
     // Built after the operation: the serializer may not be held across an await (it is not `Send`).
-    let mut back = form_urlencoded::Serializer::new(String::from("/reuse?"));
+    let mut back = form_urlencoded::Serializer::for_suffix(String::from("/reuse?"), "/reuse?".len());
     for (key, value) in [("owner", &posted.owner), ("type", &posted.doc_type), ("valid_on", &posted.valid_on)] {
         if let Some(value) = text(value) {
             back.append_pair(key, value);

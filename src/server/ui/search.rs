@@ -56,7 +56,7 @@ impl Asked {
     fn link(&self, change: impl FnOnce(&mut Asked)) -> String {
         let mut asked = self.clone();
         change(&mut asked);
-        let mut query = form_urlencoded::Serializer::new(String::from("/search?"));
+        let mut query = form_urlencoded::Serializer::for_suffix(String::from("/search?"), "/search?".len());
         query.append_pair("q", &asked.q);
         for (key, value) in [
             ("type", &asked.doc_type),
