@@ -55,11 +55,16 @@ impl Asked {
             owner: owner.parse().map_err(|e: domain::DomainError| e.to_string()),
             doc_type: text(&self.doc_type).map(str::parse).transpose().map_err(|e: domain::DomainError| e.to_string()),
             valid_on: match text(&self.valid_on) {
-                Some(day) => day.parse().map_err(|_| format!("{day:?}")),
+                Some(day) => parse_day(day).ok_or_else(|| format!("{day:?}")),
                 None => Ok(domain::vietnam_now().date_naive()),
             },
         })
     }
+}
+
+/// A day as people write it, `dd/mm/yyyy`, or as ISO 8601 (`yyyy-mm-dd`) for links and scripts.
+fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%d/%m/%Y").or_else(|_| text.parse()).ok()
 }
 
 /// `GET /reuse[?owner=…&type=…&valid_on=…]`.
@@ -109,8 +114,9 @@ async fn screen(
                     aria-invalid=[invalid(&type_error)] aria-describedby=[invalid(&type_error).map(|_| "type-error")];
             }
             p {
-                label for="valid_on" { (lang.t("Còn hiệu lực vào ngày", "In force on")) }
-                input #valid_on name="valid_on" type="date" value=[asked.valid_on.as_deref()]
+                label for="valid_on" { (lang.t("Còn hiệu lực vào ngày (mặc định hôm nay)", "In force on (today if empty)")) }
+                input #valid_on name="valid_on" value=[asked.valid_on.as_deref()] size="10" placeholder="dd/mm/yyyy"
+                    inputmode="numeric" pattern=r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
                     aria-invalid=[invalid(&day_error)] aria-describedby=[invalid(&day_error).map(|_| "valid-on-error")];
             }
             p { button type="submit" { (lang.t("Tra cứu", "Look up")) } }
