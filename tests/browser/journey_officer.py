@@ -7,6 +7,7 @@ The document is the one the station journey sealed (`h.state["document"]`), or e
 through the JSON API as lan: a page drawn with Pillow in Vietnamese, large enough to read."""
 
 import io
+import json
 import re
 import unicodedata
 
@@ -123,6 +124,9 @@ def run(h):
     with page.expect_download() as evidence:
         page.get_by_role("link", name=re.compile("Tải gói bằng chứng")).click()
     assert evidence.value.suggested_filename == f"{code}.evidence.json", evidence.value.suggested_filename
+    with open(evidence.value.path()) as f:
+        bundle = json.load(f)
+    assert bundle["code"] == code and bundle["proof_verifies"] and bundle["keys"], sorted(bundle)
     zoom = page.get_by_role("button", name="Phóng to cỡ thật").first
     zoom.focus()
     page.keyboard.press("Enter")
@@ -135,6 +139,13 @@ def run(h):
     expect(page.get_by_role("link", name="Tái sử dụng cho hồ sơ mới")).to_have_attribute(
         "href", re.compile(re.escape(f"/reuse?owner={owner}"))
     )
+    # In English, the same checks.
+    page.get_by_role("link", name="English").click()
+    expect(page.locator(".verdict .badge.ok")).to_have_text(re.compile("Valid: every check passed"))
+    expect(page.locator("ul.badges .badge.ok", has_text="Legal signature")).to_be_visible()
+    h.shot(page, "document-en")
+    page.get_by_role("link", name="Tiếng Việt").click()
+    expect(page.locator(".verdict .badge.ok")).to_have_text(re.compile("Hợp lệ"))
 
     # Reuse: by personal ID, the document is listed verified, and its reuse is recorded.
     page.get_by_role("navigation", name="Màn hình").get_by_role("link", name="Tái sử dụng").click()

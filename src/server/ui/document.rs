@@ -86,8 +86,13 @@ async fn show(
         }
         section aria-labelledby="pages-h" {
             h2 #pages-h { (lang.t("Các trang", "Pages")) " (" (view.pages.len()) ")" }
+            // A destroyed document is a tombstone: its images and text are gone by decision.
+            @if view.status == "destroyed" {
+                p.muted { (lang.t("Tài liệu đã được hủy theo quyết định; chỉ còn hồ sơ và mã băm.", "The document was destroyed by decision; only its record and hashes remain.")) }
+            } @else {
             @for (page, text) in view.pages.iter().zip(shown.texts.iter().map(Some).chain(std::iter::repeat(None))) {
                 (page_section(lang, &view.code, name, page, text.map(String::as_str)))
+            }
             }
         }
         script src=(assets::url("document.js")) defer {}
