@@ -118,7 +118,9 @@ def run(h):
     expect(page.locator("#checks-h ~ ul.badges .badge.bad")).to_have_count(0)
     for label in ["Niêm phong", "Chữ ký số hợp pháp", "Có trong nhật ký lưu trữ", "Trạng thái"]:
         expect(page.locator("ul.badges .badge.ok", has_text=label)).to_be_visible()
-    expect(page.get_by_role("img", name=re.compile("Ảnh trang 1"))).to_be_visible()
+    image = page.get_by_role("img", name=re.compile("Ảnh trang 1"))
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     expect(page.locator("pre.ocr").first).not_to_be_empty()
     expect(page.get_by_role("link", name="Tải bản PDF đã ký")).to_have_attribute("href", f"/api/documents/{code}/pdf")
     with page.expect_download() as evidence:
