@@ -44,6 +44,7 @@ struct Fields {
     valid_on: Result<NaiveDate, String>,
 }
 
+/// A field's value, trimmed, when it says anything.
 fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -168,6 +169,8 @@ fn results(user: &WebUser, asked: &Asked, found: &ReuseLookup) -> Markup {
     }
 }
 
+/// One document found: what it is, its verification and standing, and the reuse form (for a verified
+/// document, to the roles that may record a reuse).
 fn candidate(user: &WebUser, asked: &Asked, i: usize, c: &ReuseCandidate) -> Markup {
     let lang = user.lang;
     let d = &c.document;
@@ -206,7 +209,7 @@ fn candidate(user: &WebUser, asked: &Asked, i: usize, c: &ReuseCandidate) -> Mar
                 form.inline method="post" action="/reuse" {
                     (layout::csrf_field(user))
                     input type="hidden" name="code" value=(code);
-                    input type="hidden" name="owner" value=(d_owner(asked));
+                    input type="hidden" name="owner" value=(text(&asked.owner).unwrap_or_default());
                     @if let Some(t) = text(&asked.doc_type) { input type="hidden" name="type" value=(t); }
                     @if let Some(v) = text(&asked.valid_on) { input type="hidden" name="valid_on" value=(v); }
                     p {
@@ -219,10 +222,6 @@ fn candidate(user: &WebUser, asked: &Asked, i: usize, c: &ReuseCandidate) -> Mar
             }
         }
     }
-}
-
-fn d_owner(asked: &Asked) -> &str {
-    text(&asked.owner).unwrap_or_default()
 }
 
 /// A reuse posted from the screen, with the lookup to come back to.

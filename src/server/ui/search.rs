@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use search::{SearchRequest, SortOrder};
 use serde::Deserialize;
 
-use super::super::{AppState, blocking};
+use super::super::{AppError, AppState, blocking};
 use super::document::status_badge;
 use super::error::WebError;
 use super::lang::{self, Lang};
@@ -98,7 +98,7 @@ async fn screen(
         match blocking(&state, move |a| a.search(request, Some(role), &actor)).await {
             Ok(found) => Some(Ok(found)),
             // A query the operation refuses (only signs, say) is said next to the box.
-            Err(super::super::AppError::BadRequest(why)) => Some(Err(why)),
+            Err(AppError::BadRequest(why)) => Some(Err(why)),
             Err(e) => return Err(user.error(e)),
         }
     };
