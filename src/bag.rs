@@ -224,6 +224,29 @@ fn regular_file(dir: &Path, path: &str) -> Result<(), String> {
 }
 
 impl Appliance {
+    /// The public keys that verify what this appliance holds: its own, and the keys of other
+    /// appliances among `sealed_by` (a document imported here is sealed by its sender's key), each
+    /// named as its sender's, for the receiver to pin or refuse.
+    pub(crate) fn carried_keys(&self, sealed_by: &BTreeSet<String>) -> Vec<CarriedKey> {
+        let mut keys: Vec<CarriedKey> = self
+            .keys()
+            .public_keys()
+            .into_iter()
+            .map(|(id, key)| CarriedKey { id, algorithm: "Ed25519".into(), public_key: key, sender: None })
+            .collect();
+        for foreign in self.seal_keys().foreign().iter().filter(|k| sealed_by.contains(k.key().id().as_str())) {
+            keys.push(CarriedKey {
+                id: foreign.key().id().clone(),
+                algorithm: "Ed25519".into(),
+                public_key: foreign.key().to_hex(),
+                sender: Some(foreign.sender().to_owned()),
+            });
+        }
+        keys
+    }
+}
+
+impl Appliance {
     /// Exports a document (by document code) or all documents of a dossier (by dossier code) as a
     /// BagIt bag in `out`, which must not exist. The export is audited per document; `progress`
     /// hears (documents written, documents in all). Returns the exported codes.
@@ -278,22 +301,7 @@ impl Appliance {
             names.push(code.to_string());
             progress(names.len() as u64, codes.len() as u64);
         }
-        let mut keys: Vec<CarriedKey> = self
-            .keys()
-            .public_keys()
-            .into_iter()
-            .map(|(id, key)| CarriedKey { id, algorithm: "Ed25519".into(), public_key: key, sender: None })
-            .collect();
-        // A document imported here and exported again is sealed by its sender's key: the bag carries
-        // that key too, named as the sender's, for the receiver to pin or refuse.
-        for foreign in self.seal_keys().foreign().iter().filter(|k| sealed_by.contains(k.key().id().as_str())) {
-            keys.push(CarriedKey {
-                id: foreign.key().id().clone(),
-                algorithm: "Ed25519".into(),
-                public_key: foreign.key().to_hex(),
-                sender: Some(foreign.sender().to_owned()),
-            });
-        }
+        let keys = self.carried_keys(&sealed_by);
         bag.payload("data/keys.json", serde_json::to_string_pretty(&keys).map_err(anyhow::Error::from)?.as_bytes())?;
         bag.finish(&[
             ("Source-Organization", self.signing().agency().name.clone()),
@@ -470,16 +478,19 @@ fn carried_keys(files: &BTreeMap<String, Vec<u8>>) -> Result<BTreeMap<KeyId, Pub
     Ok(keys)
 }
 
-/// One entry of a bag's `data/keys.json`.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CarriedKey {
-    id: KeyId,
-    algorithm: String,
-    public_key: String,
+/// One entry of a bag's `data/keys.json` (and of a document's evidence bundle): a public seal key.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CarriedKey {
+    /// The key's id, as seals name it.
+    pub id: KeyId,
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The public key, hex.
+    pub public_key: String,
     /// The appliance whose key it is, for another appliance's key that sealed a document imported
     /// here and exported again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sender: Option<String>,
+    pub sender: Option<String>,
 }
 
 /// One document as a bag holds it, read but not yet verified.

@@ -75,6 +75,15 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Write a document's evidence bundle (record and seals, log inclusion proof with its signed
+    /// checkpoint, public keys) as JSON to a file, to check it without this appliance.
+    Evidence {
+        /// The document code.
+        code: String,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Print a document's OCR text, page by page.
     Text {
         /// The document code.
@@ -328,7 +337,7 @@ impl Command {
         match self {
             Command::Ingest(_) | Command::Scan(_) | Command::Scanners { .. } => Some(INGEST),
             Command::Search(_) => Some(documents::SEARCH),
-            Command::Get { .. } | Command::Text { .. } => Some(documents::READ),
+            Command::Get { .. } | Command::Evidence { .. } | Command::Text { .. } => Some(documents::READ),
             Command::Verify { .. } => Some(crate::verify::VERIFY),
             Command::Keys { command: KeysCommand::Export } => Some(keys::EXPORT),
             Command::Keys { command: KeysCommand::Rotate } => Some(keys::ROTATE),
@@ -417,6 +426,15 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Get { code, output } => {
             let code: DocumentCode = code.parse()?;
             let bytes = appliance.pdf(&code, &actor)?;
+            write_file(&output, &bytes)?;
+            if json {
+                out.show(&Written { code: code.to_string(), path: output, bytes: bytes.len() })?;
+            }
+        }
+        Command::Evidence { code, output } => {
+            let code: DocumentCode = code.parse()?;
+            let bundle = appliance.evidence(&code, &actor)?;
+            let bytes = serde_json::to_vec_pretty(&bundle).map_err(anyhow::Error::from)?;
             write_file(&output, &bytes)?;
             if json {
                 out.show(&Written { code: code.to_string(), path: output, bytes: bytes.len() })?;

@@ -114,6 +114,24 @@ async fn ingest_search_download_and_verify_over_http() {
     let (status, pdf) = api.send(get(&format!("/api/documents/{code}/pdf"), &officer)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(blake3::hash(&pdf).to_hex().as_str(), record["pdf"]["blake3"].as_str().unwrap());
+    // In force: neither revoked nor held, valid without end.
+    assert_eq!(
+        record["lifecycle"],
+        serde_json::json!({ "revoked": null, "holds": [], "valid_until": null, "expired": false }),
+        "{record}"
+    );
+    // The page as scanned, and nothing past the last page.
+    let (status, image) = api.send(get(&format!("/api/documents/{code}/pages/1"), &officer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(blake3::hash(&image).to_hex().as_str(), record["pages"][0]["blake3"].as_str().unwrap());
+    let (status, _) = api.send(get(&format!("/api/documents/{code}/pages/2"), &officer)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The evidence bundle: the record with its seals, a proof that verifies, and the keys.
+    let (status, evidence) = api.json(get(&format!("/api/documents/{code}/evidence"), &officer)).await;
+    assert_eq!(status, StatusCode::OK, "{evidence}");
+    assert_eq!(evidence["proof_verifies"], true, "{evidence}");
+    assert_eq!(evidence["record"]["seal"]["key"], record["seal"]["key"], "{evidence}");
+    assert_eq!(evidence["keys"][0]["id"], record["seal"]["key"], "{evidence}");
 
     let (status, report) = api.json(get(&format!("/api/verify/{code}"), &officer)).await;
     assert_eq!((status, report["valid"].as_bool()), (StatusCode::OK, Some(true)), "{report}");

@@ -51,6 +51,15 @@ fn ingest_search_get_verify_and_detect_tampering() {
     let text = s.ok(&["text", &code]);
     assert!(text.contains("--- page 2 ---") && text.contains("Cổng Dịch vụ công"), "{text}");
 
+    // The evidence bundle: the record with its seals, the log proof and the public keys, to check the
+    // document without this appliance.
+    let evidence = s.dir.path().join("evidence.json");
+    s.ok(&["evidence", &code, "-o", evidence.to_str().unwrap()]);
+    let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&evidence).unwrap()).unwrap();
+    assert_eq!((bundle["code"].as_str(), bundle["proof_verifies"].as_bool()), (Some(code.as_str()), Some(true)));
+    assert_eq!(bundle["record"]["pages"].as_array().map(Vec::len), Some(2), "{bundle}");
+    assert!(bundle["keys"][0]["public_key"].is_string(), "{bundle}");
+
     let report = s.ok(&["verify", &code]);
     assert!(report.trim_end().ends_with("\nvalid"), "{report}");
     assert!(report.contains("ok   seal signature") && report.contains("ok   page 2 image"), "{report}");

@@ -36,6 +36,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/api/documents/001099012345.GPXD.01", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/api/documents/001099012345.GPXD.01/pdf", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/api/documents/001099012345.GPXD.01/text", &[Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/api/documents/001099012345.GPXD.01/pages/1", &[Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/api/documents/001099012345.GPXD.01/evidence", &[Officer, Archivist, Auditor, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/revoke", &[Officer, Archivist, Admin]),
     (Method::POST, "/api/documents/001099012345.GPXD.01/review", &[Archivist, Admin]),
     // Destruction is the records room's alone, by two different archivists.
@@ -93,7 +95,13 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 
 /// The web UI's pages: without a session they send the browser to the login form (303), and an access
 /// token, which is no person, is refused (403) whatever its role.
-const PAGES: &[(Method, &str, &[Role])] = &[(Method::GET, "/", ALL)];
+const PAGES: &[(Method, &str, &[Role])] = &[
+    (Method::GET, "/", ALL),
+    (Method::GET, "/search", ALL),
+    (Method::GET, "/documents/001099012345.GPXD.01", &[Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/reuse", &[Operator, Officer, Admin]),
+    (Method::POST, "/reuse", &[Operator, Officer, Admin]),
+];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).

@@ -81,3 +81,9 @@ fn every_screen_of_every_role_is_light_and_accessible() {
     let printed = browsed.run(&["journey_screens"]);
     println!("{printed}");
 }
+
+#[test]
+fn the_officer_finds_a_document_verifies_it_and_records_its_reuse() {
+    let browsed = Browsed::start("officer");
+    println!("{}", browsed.run(&["journey_officer"]));
+}

@@ -1,10 +1,11 @@
-//! Reading archived documents: full-text search, a document's record, its signed PDF and its text.
-//! Every read is recorded in the audit trail.
+//! Reading archived documents: full-text search, a document's record, its signed PDF, its page images,
+//! its text and its evidence bundle. Every read is recorded in the audit trail.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use archive::DocumentRecord;
-use domain::{AuditAction, DocumentCode};
+use archive::{DocumentRecord, DocumentStatus, Hold, InclusionProof};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use domain::{AuditAction, DocumentCode, Validity};
 use search::{Hit, SearchRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -127,6 +128,61 @@ pub struct DocumentView {
     pub pages: Vec<PageView>,
     /// The seal over the manifest.
     pub seal: ManifestSealView,
+    /// Whether it is in force, and if not, since when, by whom and why.
+    pub lifecycle: LifecycleView,
+}
+
+/// What decides whether a document is in force: revocation, holds and validity.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LifecycleView {
+    /// When, by whom and why it was revoked, if it was.
+    pub revoked: Option<ChangeView>,
+    /// The holds on it, each with when, by whom and why it was placed.
+    pub holds: Vec<ChangeView>,
+    /// The last day it is valid; none when valid without end.
+    pub valid_until: Option<NaiveDate>,
+    /// Whether that day has passed (Vietnam time).
+    pub expired: bool,
+}
+
+/// A change of a document's standing: when, by whom and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChangeView {
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// Who.
+    pub by: String,
+    /// Why, as entered.
+    pub reason: String,
+}
+
+/// A page image as scanned.
+#[derive(Debug, Clone)]
+pub struct PageImage {
+    /// Its media type.
+    pub mime: String,
+    /// The image, its hash checked on read.
+    pub bytes: Vec<u8>,
+}
+
+/// What proves a document without trusting the appliance that serves it: its record with the seal
+/// over its manifest and each page's seal, the inclusion proof of its latest leaf in the archive log
+/// with the signed checkpoint it leads to, and the public keys that check the seals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Evidence {
+    /// The document code.
+    pub code: String,
+    /// The record as archived: metadata, page and PDF hashes, seals, status and lifecycle.
+    #[schema(value_type = Object)]
+    pub record: DocumentRecord,
+    /// The inclusion proof and its signed checkpoint.
+    #[schema(value_type = Object)]
+    pub proof: InclusionProof,
+    /// Whether the proof's path leads from the leaf to the checkpoint's root.
+    pub proof_verifies: bool,
+    /// The public seal keys.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<crate::bag::CarriedKey>,
 }
 
 impl HitView {
@@ -147,8 +203,32 @@ impl HitView {
     }
 }
 
+impl LifecycleView {
+    /// The standing of `record`, of which `holds` are every hold of the archive.
+    fn of(record: &DocumentRecord, holds: Vec<Hold>) -> Self {
+        let change = |at, by: &str, reason: &str| ChangeView { at, by: by.to_owned(), reason: reason.to_owned() };
+        let valid_until = match record.metadata.validity() {
+            Validity::Until(day) => Some(day),
+            Validity::Permanent => None,
+        };
+        LifecycleView {
+            revoked: match &record.status {
+                DocumentStatus::Revoked(r) => Some(change(r.at, &r.by, &r.reason)),
+                _ => None,
+            },
+            holds: holds
+                .into_iter()
+                .filter(|h| record.lifecycle.holds.contains(&h.id))
+                .map(|h| change(h.at, &h.by, &h.reason))
+                .collect(),
+            valid_until,
+            expired: valid_until.is_some_and(|day| day < domain::vietnam_now().date_naive()),
+        }
+    }
+}
+
 impl DocumentView {
-    fn of(record: &DocumentRecord) -> Self {
+    fn of(record: &DocumentRecord, lifecycle: LifecycleView) -> Self {
         let m = &record.metadata;
         DocumentView {
             code: record.code.to_string(),
@@ -173,6 +253,7 @@ impl DocumentView {
                 })
                 .collect(),
             seal: ManifestSealView { key: record.seal.key.clone(), manifest: record.seal.text.clone() },
+            lifecycle,
         }
     }
 }
@@ -211,11 +292,45 @@ impl Appliance {
         self.archive().record(code)?.ok_or_else(|| ApplianceError::NotFound(format!("no archived document {code}")))
     }
 
-    /// A document's record as a reader sees it; the access is audited.
+    /// A document's record as a reader sees it, with its standing (revocation, holds, validity); the
+    /// access is audited.
     pub fn view_record(&self, code: &DocumentCode, actor: &str) -> Result<DocumentView, ApplianceError> {
         let record = self.record(code)?;
+        // Only a held document needs the holds' details; the others spare reading them.
+        let holds = if record.is_held() { self.archive().holds()? } else { Vec::new() };
         self.audit(actor, AuditAction::View, &code.to_string(), "record")?;
-        Ok(DocumentView::of(&record))
+        Ok(DocumentView::of(&record, LifecycleView::of(&record, holds)))
+    }
+
+    /// Page `number` (from 1) of a document as scanned, its hash checked on read; the access is
+    /// audited.
+    pub fn page_image(&self, code: &DocumentCode, number: u32, actor: &str) -> Result<PageImage, ApplianceError> {
+        let record = self.record(code)?;
+        let page = number
+            .checked_sub(1)
+            .and_then(|i| record.pages.get(i as usize))
+            .ok_or_else(|| ApplianceError::NotFound(format!("document {code} has no page {number}")))?;
+        let bytes = self.archive().read_blob(&page.image)?;
+        self.audit(actor, AuditAction::View, &code.to_string(), &format!("page {number} image"))?;
+        Ok(PageImage { mime: page.mime.clone(), bytes })
+    }
+
+    /// A document's evidence bundle: what lets anyone check it offline (see [`Evidence`]). A
+    /// destroyed document has a tombstone and no leaf to prove of its content, but its record and
+    /// proof are still given. The access is audited.
+    pub fn evidence(&self, code: &DocumentCode, actor: &str) -> Result<Evidence, ApplianceError> {
+        let record = self.record(code)?;
+        let proof = self.archive().prove(code)?;
+        let sealed_by: BTreeSet<String> =
+            std::iter::once(&record.seal).chain(record.pages.iter().map(|p| &p.seal)).map(|s| s.key.clone()).collect();
+        self.audit(actor, AuditAction::Download, &code.to_string(), &format!("evidence, leaf {}", proof.index))?;
+        Ok(Evidence {
+            code: code.to_string(),
+            proof_verifies: proof.verifies(),
+            keys: self.carried_keys(&sealed_by),
+            record,
+            proof,
+        })
     }
 
     /// The archived PDF, its hash checked on read; the access is audited.

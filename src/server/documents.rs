@@ -15,7 +15,7 @@ use super::progress::JobId;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::config::HttpConfig;
 use crate::input::MetadataFields;
-use crate::ops::documents::{DocumentView, READ};
+use crate::ops::documents::{DocumentView, Evidence, READ};
 use crate::{IngestReport, IngestRequest};
 
 /// The body limit of an ingest request: a dossier's page files.
@@ -149,6 +149,38 @@ pub(crate) async fn text(
     Ok(Json(blocking(&state, move |a| a.text(&code, &actor)).await?))
 }
 
+/// `GET /api/documents/{code}/pages/{number}`: page `number` (from 1) as scanned. Browsers may keep
+/// it a day, privately: a page never changes once sealed, and the session that read it may.
+#[utoipa::path(get, path = "/api/documents/{code}/pages/{number}", tag = "documents", params(("code" = String, Path, description = "Document code"), ("number" = u32, Path, description = "Page number from 1")), responses((status = 200, description = "The page image as scanned", content_type = "image/png")))]
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath((code, number)): AppPath<(DocumentCode, u32)>,
+) -> Result<impl IntoResponse, AppError> {
+    user.require(READ)?;
+    let actor = user.name;
+    let image = blocking(&state, move |a| a.page_image(&code, number, &actor)).await?;
+    Ok((
+        [(header::CONTENT_TYPE, image.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
+        image.bytes,
+    ))
+}
+
+/// `GET /api/documents/{code}/evidence`: the document's evidence bundle (record and seals, inclusion
+/// proof with its signed checkpoint, public keys), as a JSON file to keep or hand over.
+#[utoipa::path(get, path = "/api/documents/{code}/evidence", tag = "documents", params(("code" = String, Path, description = "Document code")), responses((status = 200, body = Evidence)))]
+pub(crate) async fn evidence(
+    State(state): State<AppState>,
+    user: AuthUser,
+    AppPath(code): AppPath<DocumentCode>,
+) -> Result<impl IntoResponse, AppError> {
+    user.require(READ)?;
+    let filename = format!("{code}.evidence.json");
+    let actor = user.name;
+    let bundle = blocking(&state, move |a| a.evidence(&code, &actor)).await?;
+    Ok(([(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))], Json(bundle)))
+}
+
 /// Ingest and document routes; ingest is bounded by `http`.
 pub fn router(http: &HttpConfig) -> Router<AppState> {
     Router::new()
@@ -156,4 +188,6 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .route("/api/documents/{code}", get(record))
         .route("/api/documents/{code}/pdf", get(pdf))
         .route("/api/documents/{code}/text", get(text))
+        .route("/api/documents/{code}/pages/{number}", get(page))
+        .route("/api/documents/{code}/evidence", get(evidence))
 }

@@ -30,6 +30,7 @@ const ASSETS: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/vendor/jsqr.min.js"),
     },
+    Asset { name: "document.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/document.js") },
 ];
 
 /// Each asset's name with the first 16 hex digits of its BLAKE3 hash.

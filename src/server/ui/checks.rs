@@ -18,8 +18,13 @@ pub fn check_name(lang: Lang, name: &str) -> String {
             format!("Chữ ký số PDF: {}", signature_check(what))
         };
     }
-    if let Some(number) = name.strip_prefix("page ").and_then(|r| r.strip_suffix(" image")) {
-        return format!("Ảnh trang {number}");
+    if let Some(rest) = name.strip_prefix("page ") {
+        if let Some(number) = rest.strip_suffix(" image") {
+            return format!("Ảnh trang {number}");
+        }
+        if let Some(number) = rest.strip_suffix(" seal") {
+            return format!("Niêm phong trang {number}");
+        }
     }
     match name {
         "PDF file" => "Tệp PDF",

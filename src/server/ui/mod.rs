@@ -9,10 +9,13 @@
 
 mod assets;
 mod checks;
+mod document;
 mod error;
 mod lang;
 mod layout;
 mod login;
+mod reuse;
+mod search;
 mod user;
 pub(super) mod verify;
 
@@ -23,7 +26,13 @@ use crate::config::HttpConfig;
 
 /// Every page of the UI, and its assets; uploads are bounded by `http`.
 pub fn router(http: &HttpConfig) -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router()).merge(verify::router(http))
+    Router::new()
+        .merge(assets::router())
+        .merge(login::router())
+        .merge(verify::router(http))
+        .merge(search::router())
+        .merge(document::router())
+        .merge(reuse::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
