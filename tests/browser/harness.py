@@ -131,7 +131,7 @@ class Harness:
                 assert answer.status == 303 and "/login" not in answer.headers["location"], answer.headers
             requests = []
             page = context.new_page()
-            page.on("requestfinished", requests.append)
+            page.on("requestfinished", lambda request: requests.append(request))
             page.goto(f"{self.url}{path}")
             page.wait_for_load_state("networkidle")
             sizes = [r.sizes() for r in requests if not re.search(exclude, r.url)]

@@ -33,7 +33,7 @@ async fn form(lang: Lang, Query(query): Query<LoginQuery>) -> Html<String> {
         None => None,
     };
     let title = lang.t("Đăng nhập", "Log in");
-    let mut here = form_urlencoded::Serializer::new(String::from("/login?"));
+    let mut here = form_urlencoded::Serializer::for_suffix(String::from("/login?"), "/login?".len());
     if let Some(error) = &query.error {
         here.append_pair("error", error);
     }
