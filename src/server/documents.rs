@@ -149,8 +149,9 @@ pub(crate) async fn text(
     Ok(Json(blocking(&state, move |a| a.text(&code, &actor)).await?))
 }
 
-/// `GET /api/documents/{code}/pages/{number}`: page `number` (from 1) as scanned. Browsers may keep
-/// it a day, privately: a page never changes once sealed, and the session that read it may.
+/// `GET /api/documents/{code}/pages/{number}`: page `number` (from 1) as scanned. Browsers are told
+/// not to store it: a counter's PC is shared, a citizen's papers must not stay on its disk, and every
+/// reading is to be audited.
 #[utoipa::path(get, path = "/api/documents/{code}/pages/{number}", tag = "documents", params(("code" = String, Path, description = "Document code"), ("number" = u32, Path, description = "Page number from 1")), responses((status = 200, description = "The page image as scanned", content_type = "image/png")))]
 pub(crate) async fn page(
     State(state): State<AppState>,
@@ -160,10 +161,7 @@ pub(crate) async fn page(
     user.require(READ)?;
     let actor = user.name;
     let image = blocking(&state, move |a| a.page_image(&code, number, &actor)).await?;
-    Ok((
-        [(header::CONTENT_TYPE, image.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
-        image.bytes,
-    ))
+    Ok(([(header::CONTENT_TYPE, image.mime), (header::CACHE_CONTROL, "private, no-store".to_owned())], image.bytes))
 }
 
 /// `GET /api/documents/{code}/evidence`: the document's evidence bundle (record and seals, inclusion

@@ -142,7 +142,7 @@ fn outcome(lang: Lang, asked: &Asked) -> Markup {
             }
         }
         @if let Some(why) = text(&asked.refused) {
-            p.flash.bad role="alert" {
+            p.flash.bad #reuse-refused role="alert" {
                 "✗ " (lang.t("Không ghi nhận được việc tái sử dụng", "The reuse was not recorded")) " (" code { (code) } "): "
                 @if why == "dossier" {
                     (lang.t("mã hồ sơ không hợp lệ, cần dạng H56.14-241011-0001.", "not a dossier code; it looks like H56.14-241011-0001."))
@@ -216,7 +216,7 @@ fn candidate(user: &WebUser, asked: &Asked, i: usize, c: &ReuseCandidate) -> Mar
                     p {
                         label for=(dossier_id) { (lang.t("Mã hồ sơ mới", "New dossier code")) }
                         input id=(dossier_id) name="dossier" required placeholder="H56.14-241011-0001"
-                            aria-invalid=[just_refused.then_some("true")];
+                            aria-invalid=[just_refused.then_some("true")] aria-describedby=[just_refused.then_some("reuse-refused")];
                     }
                     p { button type="submit" { (lang.t("Tái sử dụng cho hồ sơ này", "Reuse in this dossier")) } }
                 }
