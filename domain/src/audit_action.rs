@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::DomainError;
+use crate::{DomainError, Reason};
 
 /// An act recorded in the audit trail. The stored form is the kebab-case word of [`as_str`]
 /// (unchanged from the trails written before this type existed, so old entries still read).
@@ -215,7 +215,14 @@ impl FromStr for AuditAction {
         AuditAction::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| DomainError::code("audit action", s, "not an action the audit trail records"))
+            .ok_or_else(|| DomainError::code(
+                    "audit action",
+                    s,
+                    Reason::new(
+                        "not an action the audit trail records",
+                        "Không phải một hành động mà nhật ký kiểm tra ghi lại",
+                    ),
+                ))
     }
 }
 
