@@ -100,11 +100,13 @@ pub enum AuditAction {
     HotfolderRefused,
     /// An operator rejected a hot-folder file.
     HotfolderReject,
+    /// A dossier code was allocated to a dossier being received.
+    DossierAllocate,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::Ingest,
         AuditAction::Import,
         AuditAction::Export,
@@ -149,6 +151,7 @@ impl AuditAction {
         AuditAction::HotfolderConfirm,
         AuditAction::HotfolderRefused,
         AuditAction::HotfolderReject,
+        AuditAction::DossierAllocate,
     ];
 
     /// The word stored in the trail.
@@ -198,6 +201,7 @@ impl AuditAction {
             AuditAction::HotfolderConfirm => "hotfolder-confirm",
             AuditAction::HotfolderRefused => "hotfolder-refused",
             AuditAction::HotfolderReject => "hotfolder-reject",
+            AuditAction::DossierAllocate => "dossier-allocate",
         }
     }
 }
