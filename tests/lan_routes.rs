@@ -67,6 +67,7 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
         "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
         &[Operator, Admin],
     ),
+    (Method::POST, "/api/dossiers", &[Operator, Admin]),
     (Method::GET, "/api/users", &[Admin]),
     (Method::POST, "/api/users", &[Admin]),
     (Method::POST, "/api/users/nobody/password", &[Admin]),
@@ -93,7 +94,22 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 
 /// The web UI's pages: without a session they send the browser to the login form (303), and an access
 /// token, which is no person, is refused (403) whatever its role.
-const PAGES: &[(Method, &str, &[Role])] = &[(Method::GET, "/", ALL)];
+const PAGES: &[(Method, &str, &[Role])] = &[
+    (Method::GET, "/", ALL),
+    (Method::POST, "/station/check", &[Operator, Admin]),
+    (Method::GET, "/station/receipt/001099012345.GPXD.01", &[Operator, Admin]),
+    (Method::GET, "/station/hotfolder", &[Operator, Admin]),
+    (
+        Method::POST,
+        "/station/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/confirm",
+        &[Operator, Admin],
+    ),
+    (
+        Method::POST,
+        "/station/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
+        &[Operator, Admin],
+    ),
+];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).

@@ -216,17 +216,16 @@ impl FromStr for AuditAction {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AuditAction::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| DomainError::code(
-                    "audit action",
-                    s,
-                    Reason::new(
-                        "not an action the audit trail records",
-                        "Không phải một hành động mà nhật ký kiểm tra ghi lại",
-                    ),
-                ))
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            DomainError::code(
+                "audit action",
+                s,
+                Reason::new(
+                    "not an action the audit trail records",
+                    "Không phải một hành động mà nhật ký kiểm tra ghi lại",
+                ),
+            )
+        })
     }
 }
 

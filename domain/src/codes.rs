@@ -299,15 +299,13 @@ impl FromStr for ResultCode {
     type Err = DomainError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let s = input.trim();
-        let (dossier, n) = s
-            .rsplit_once("-KQ")
-            .ok_or_else(|| {
-                DomainError::code(
-                    "result code",
-                    input,
-                    Reason::new("must be <dossier code>-KQ<n>", "Mã kết quả phải có dạng <mã hồ sơ>-KQ<n>"),
-                )
-            })?;
+        let (dossier, n) = s.rsplit_once("-KQ").ok_or_else(|| {
+            DomainError::code(
+                "result code",
+                input,
+                Reason::new("must be <dossier code>-KQ<n>", "Mã kết quả phải có dạng <mã hồ sơ>-KQ<n>"),
+            )
+        })?;
         if n.is_empty() || n.len() > 9 || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') {
             return Err(DomainError::code(
                 "result code",

@@ -42,11 +42,13 @@ impl FromStr for VerificationToken {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = || DomainError::code(
-            "verification token",
-            s,
-            Reason::new("must be 32 hexadecimal digits", "Mã xác thực phải gồm 32 chữ số thập lục phân"),
-        );
+        let invalid = || {
+            DomainError::code(
+                "verification token",
+                s,
+                Reason::new("must be 32 hexadecimal digits", "Mã xác thực phải gồm 32 chữ số thập lục phân"),
+            )
+        };
         if s.len() != Self::HEX_LEN || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid());
         }

@@ -25,7 +25,7 @@ mod search;
 mod session;
 pub mod throttle;
 mod tls;
-mod ui;
+pub mod ui;
 mod verify;
 
 use std::net::SocketAddr;

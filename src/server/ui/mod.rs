@@ -9,9 +9,13 @@
 
 mod assets;
 mod error;
+pub mod hotfolder;
 mod lang;
 mod layout;
 mod login;
+pub mod metadata;
+mod qr;
+mod receipt;
 mod user;
 
 use axum::Router;
@@ -20,7 +24,12 @@ use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+    Router::new()
+        .merge(assets::router())
+        .merge(login::router())
+        .merge(metadata::router())
+        .merge(receipt::router())
+        .merge(hotfolder::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
