@@ -68,3 +68,20 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn a_wrong_personal_id_is_said_beside_its_field_and_nothing_is_archived() {
+    let browsed = Browsed::start("forms");
+    browsed.run(&["journey_wrong_id", "journey_receipt"]);
+}
+
+#[test]
+fn the_hot_folder_panel_lists_waiting_and_refused_files_and_decides_them() {
+    let browsed = Browsed::start("hotfolder");
+    let inbox = browsed.sohoa.data().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(inbox.join("001099012345_GPXD_Giay phep xay dung.png"), crate::util::page_png(3)).unwrap();
+    std::fs::write(inbox.join("trang-le.png"), crate::util::page_png(5)).unwrap();
+    std::fs::write(inbox.join("hong.png"), b"\x89PNG\r\n\x1a\nnot a picture").unwrap();
+    browsed.run(&["journey_hotfolder"]);
+}

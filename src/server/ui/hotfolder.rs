@@ -173,8 +173,9 @@ async fn page(
     user.require(DECIDE)?;
     let listing = blocking(&state, |a| a.hot_folder_files()).await.map_err(|e| user.error(e))?;
     let title = user.lang.t("Thư mục nhận file", "Hot folder");
+    // The panel names itself (h2), as it does inside the station's page; this page is the station's.
     let content = html! {
-        h1 { (title) }
+        h1 { (Screen::Station.label(user.lang)) }
         (flash(user.lang, &outcome))
         (hot_folder_panel(&user, &listing))
     };
