@@ -71,8 +71,14 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
 
 #[test]
 fn a_wrong_personal_id_is_said_beside_its_field_and_nothing_is_archived() {
-    let browsed = Browsed::start("forms");
-    browsed.run(&["journey_wrong_id", "journey_receipt"]);
+    let browsed = Browsed::start("wrong-id");
+    browsed.run(&["journey_wrong_id"]);
+}
+
+#[test]
+fn the_receipt_prints_the_document_and_its_verification_link_as_a_qr_code() {
+    let browsed = Browsed::start("receipt");
+    browsed.run(&["journey_receipt"]);
 }
 
 #[test]

@@ -62,6 +62,9 @@ def run(h):
     h.shot(page, "hotfolder-rejected")
     context.close()
 
+    weight = h.weigh("lan", "/station/hotfolder", "hotfolder")
+    assert weight < 300_000, f"the hot folder's first load transfers {weight} bytes"
+
     # An officer does not see the hot folder.
     context = h.context()
     page = h.login(context, "minh", "/station/hotfolder")

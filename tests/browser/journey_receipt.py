@@ -120,6 +120,9 @@ def run(h):
     allocated = h.api("GET", f"/api/audit?target={dossier['code']}", admin)["entries"]
     assert [e["action"] for e in allocated] == ["dossier-allocate"], allocated
 
+    weight = h.weigh("lan", f"/station/receipt/{code}?t={token}", "receipt")
+    assert weight < 300_000, f"the receipt's first load transfers {weight} bytes"
+
     # An officer may not print receipts.
     context = h.context()
     page = h.login(context, "minh", "/station/hotfolder")
