@@ -4,8 +4,8 @@
 //! with the confirmation (and corrections) and rejection of each waiting file, posted as forms that
 //! come back to the page they were sent from with the outcome.
 
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -42,10 +42,12 @@ fn shown_size(lang: Lang, bytes: u64) -> String {
 pub fn hot_folder_panel(user: &WebUser, listing: &HotFolderListing) -> Markup {
     let lang = user.lang;
     let decide = user.may(DECIDE);
-    let back = user.here.split('?').next().unwrap_or("/station/hotfolder").to_owned();
+    let (back, query) = user.here.split_once('?').unwrap_or((&user.here, ""));
+    let outcome = Outcome::of(query);
     html! {
         section.hotfolder aria-labelledby="hotfolder-title" {
             h2 #hotfolder-title { (lang.t("Thư mục nhận file", "Hot folder")) }
+            (flash(lang, &outcome))
             h3 { (lang.t("File chờ xác nhận", "Files waiting for confirmation")) " (" (listing.pending.len()) ")" }
             @if listing.pending.is_empty() {
                 p.muted { (lang.t("Không có file nào đang chờ.", "No file is waiting.")) }
@@ -130,13 +132,32 @@ pub fn hot_folder_panel(user: &WebUser, listing: &HotFolderListing) -> Markup {
     }
 }
 
-/// The outcome of the last action, as the redirect gives it.
-#[derive(Deserialize, Default)]
+/// The outcome of the last action, as the redirect gives it in the query of the page the panel is
+/// on: the panel reads it from there, so that it says what happened wherever it is embedded.
+#[derive(Default)]
 struct Outcome {
     confirmed: Option<String>,
     t: Option<String>,
     rejected: Option<String>,
     error: Option<String>,
+}
+
+impl Outcome {
+    /// The outcome a page's query gives; other parameters are the page's own.
+    fn of(query: &str) -> Self {
+        let mut outcome = Outcome::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = Some(value.into_owned());
+            match &*key {
+                "confirmed" => outcome.confirmed = value,
+                "t" => outcome.t = value,
+                "rejected" => outcome.rejected = value,
+                "error" => outcome.error = value,
+                _ => {}
+            }
+        }
+        outcome
+    }
 }
 
 /// The flash that says what the last action did.
@@ -165,18 +186,13 @@ fn flash(lang: Lang, outcome: &Outcome) -> Markup {
 }
 
 /// `GET /station/hotfolder`.
-async fn page(
-    State(state): State<AppState>,
-    user: WebUser,
-    Query(outcome): Query<Outcome>,
-) -> Result<Html<String>, WebError> {
+async fn page(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, WebError> {
     user.require(DECIDE)?;
     let listing = blocking(&state, |a| a.hot_folder_files()).await.map_err(|e| user.error(e))?;
     let title = user.lang.t("Thư mục nhận file", "Hot folder");
     // The panel names itself (h2), as it does inside the station's page; this page is the station's.
     let content = html! {
         h1 { (Screen::Station.label(user.lang)) }
-        (flash(user.lang, &outcome))
         (hot_folder_panel(&user, &listing))
     };
     Ok(Html(layout::page(&user, Some(Screen::Station), title, content).into_string()))
