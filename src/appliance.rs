@@ -54,6 +54,10 @@ pub struct IngestReport {
     pub code: String,
     /// BLAKE3 of the PDF.
     pub pdf_hash: String,
+    /// The verification token that the signed copy's QR code carries (`/verify?code=…&t=…`), so
+    /// that the receipt printed for the citizen can carry the same link. The archive keeps only a
+    /// lookup key of it, so this report is the one place it can be read after the ingest.
+    pub verification_token: String,
     /// Per page: number, image hash, and why it was flagged for review.
     pub pages: Vec<PageReport>,
     /// Whether search shows the document yet; it is archived either way.
@@ -324,6 +328,7 @@ impl Appliance {
         let mut report = IngestReport {
             code: code.to_string(),
             pdf_hash: pdf_hash.to_hex(),
+            verification_token: token.to_string(),
             pages: captured
                 .pages
                 .iter()

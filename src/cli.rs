@@ -115,6 +115,12 @@ pub enum Command {
     /// Reuse what citizens already handed in: look up an owner's documents in force, record that a
     /// dossier reuses one, or report the reuse rate per month.
     Reuse(ReuseArgs),
+    /// Dossier codes of the dossiers received at the counter.
+    Dossier {
+        /// What to do with dossier codes.
+        #[command(subcommand)]
+        command: DossierCommand,
+    },
     /// Rebuild the search index from the archive alone.
     Reindex,
     /// The hot folder: files waiting for an operator's confirmation (over HTTP) and recent
@@ -265,6 +271,20 @@ pub enum TokensCommand {
     },
 }
 
+/// Dossier codes.
+#[derive(Debug, Subcommand)]
+pub enum DossierCommand {
+    /// Allocate the next dossier code `<unit>-YYMMDD-NNNN` of a receiving unit, and print it.
+    Allocate {
+        /// The receiving unit's electronic code, e.g. H56.14.
+        #[arg(long)]
+        unit: String,
+        /// The day the dossier was received, YYYY-MM-DD; today by default.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+}
+
 /// Device, scan settings and metadata of `sohoa scan`.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -345,6 +365,7 @@ impl Command {
             Command::Reuse(args) if args.record.is_some() => Some(crate::reuse::RECORD),
             Command::Reuse(_) => Some(crate::reuse::REPORT),
             Command::Reindex => Some(REINDEX),
+            Command::Dossier { .. } => Some(crate::ops::dossiers::ALLOCATE),
             Command::Hotfolder => Some(crate::hotfolder::DECIDE),
             Command::Archive(command) => command.permit(),
             Command::Users { .. } => Some(accounts::MANAGE_USERS),
@@ -461,6 +482,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Archive(command) => return crate::archive_cli::run(&appliance, command, &actor, out),
         Command::Reuse(args) => reuse(&appliance, args, &actor, out)?,
         Command::Reindex => out.show(&appliance.reindex(&actor)?)?,
+        Command::Dossier { command: DossierCommand::Allocate { unit, date } } => {
+            out.show(&appliance.allocate_dossier(&unit.parse()?, date, &actor)?)?
+        }
         Command::Users { command } => users(&appliance, command, &actor, out)?,
         Command::Tokens { command: TokensCommand::Issue { name, purpose } } => {
             out.show(&appliance.issue_token(&name, purpose, &actor)?)?

@@ -12,6 +12,7 @@ use crate::hotfolder::HotFolderListing;
 use crate::ops::accounts::{UserChanged, UserInfo, UserList};
 use crate::ops::disposition::{Destroyed, DispositionChanged, DispositionList, Marked};
 use crate::ops::documents::SearchOutput;
+use crate::ops::dossiers::DossierAllocated;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
@@ -142,6 +143,13 @@ impl Show for HoldReleased {
 
     fn search(&self) -> Option<SearchState> {
         Some(self.search)
+    }
+}
+
+impl Show for DossierAllocated {
+    /// The code alone, so that a script can take it.
+    fn text(&self) -> String {
+        self.code.clone()
     }
 }
 

@@ -69,6 +69,7 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
         "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
         &[Operator, Admin],
     ),
+    (Method::POST, "/api/dossiers", &[Operator, Admin]),
     (Method::GET, "/api/users", &[Admin]),
     (Method::POST, "/api/users", &[Admin]),
     (Method::POST, "/api/users/nobody/password", &[Admin]),
@@ -101,6 +102,19 @@ const PAGES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/documents/001099012345.GPXD.01", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/reuse", &[Operator, Officer, Admin]),
     (Method::POST, "/reuse", &[Operator, Officer, Admin]),
+    (Method::POST, "/station/check", &[Operator, Admin]),
+    (Method::GET, "/station/receipt/001099012345.GPXD.01", &[Operator, Admin]),
+    (Method::GET, "/station/hotfolder", &[Operator, Admin]),
+    (
+        Method::POST,
+        "/station/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/confirm",
+        &[Operator, Admin],
+    ),
+    (
+        Method::POST,
+        "/station/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
+        &[Operator, Admin],
+    ),
 ];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler

@@ -287,7 +287,21 @@ async fn every_archive_operation_gives_the_same_result_and_audit_through_the_cli
         step("admin", &["tokens", "revoke", "quay-1"], "POST", "/api/tokens/quay-1/revoke", Value::Null),
         refused("aud", &["users", "list"], "GET", "/api/users", Value::Null),
         refused("alice", &["tokens", "list"], "GET", "/api/tokens", Value::Null),
+        step(
+            "admin",
+            &["dossier", "allocate", "--unit", "H56.14"],
+            "POST",
+            "/api/dossiers",
+            json!({ "unit": "H56.14" }),
+        ),
         // What a role may not do, each front end refuses alike.
+        refused(
+            "olga",
+            &["dossier", "allocate", "--unit", "H56.14"],
+            "POST",
+            "/api/dossiers",
+            json!({ "unit": "H56.14" }),
+        ),
         refused(
             "olga",
             &["export", kept, "--out", &out("bag-2")],

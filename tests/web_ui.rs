@@ -87,3 +87,26 @@ fn the_officer_finds_a_document_verifies_it_and_records_its_reuse() {
     let browsed = Browsed::start("officer");
     println!("{}", browsed.run(&["journey_officer"]));
 }
+
+#[test]
+fn a_wrong_personal_id_is_said_beside_its_field_and_nothing_is_archived() {
+    let browsed = Browsed::start("wrong-id");
+    browsed.run(&["journey_wrong_id"]);
+}
+
+#[test]
+fn the_receipt_prints_the_document_and_its_verification_link_as_a_qr_code() {
+    let browsed = Browsed::start("receipt");
+    browsed.run(&["journey_receipt"]);
+}
+
+#[test]
+fn the_hot_folder_panel_lists_waiting_and_refused_files_and_decides_them() {
+    let browsed = Browsed::start("hotfolder");
+    let inbox = browsed.sohoa.data().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(inbox.join("001099012345_GPXD_Giay phep xay dung.png"), crate::util::page_png(3)).unwrap();
+    std::fs::write(inbox.join("trang-le.png"), crate::util::page_png(5)).unwrap();
+    std::fs::write(inbox.join("hong.png"), b"\x89PNG\r\n\x1a\nnot a picture").unwrap();
+    browsed.run(&["journey_hotfolder"]);
+}

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::DomainError;
+use crate::{DomainError, Reason};
 
 /// An act recorded in the audit trail. The stored form is the kebab-case word of [`as_str`]
 /// (unchanged from the trails written before this type existed, so old entries still read).
@@ -100,11 +100,13 @@ pub enum AuditAction {
     HotfolderRefused,
     /// An operator rejected a hot-folder file.
     HotfolderReject,
+    /// A dossier code was allocated to a dossier being received.
+    DossierAllocate,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::Ingest,
         AuditAction::Import,
         AuditAction::Export,
@@ -149,6 +151,7 @@ impl AuditAction {
         AuditAction::HotfolderConfirm,
         AuditAction::HotfolderRefused,
         AuditAction::HotfolderReject,
+        AuditAction::DossierAllocate,
     ];
 
     /// The word stored in the trail.
@@ -198,6 +201,7 @@ impl AuditAction {
             AuditAction::HotfolderConfirm => "hotfolder-confirm",
             AuditAction::HotfolderRefused => "hotfolder-refused",
             AuditAction::HotfolderReject => "hotfolder-reject",
+            AuditAction::DossierAllocate => "dossier-allocate",
         }
     }
 }
@@ -212,10 +216,16 @@ impl FromStr for AuditAction {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AuditAction::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| DomainError::code("audit action", s, "not an action the audit trail records"))
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            DomainError::code(
+                "audit action",
+                s,
+                Reason::new(
+                    "not an action the audit trail records",
+                    "Không phải một hành động mà nhật ký kiểm tra ghi lại",
+                ),
+            )
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{DomainError, OwnerId};
+use crate::{DomainError, OwnerId, Reason};
 
 /// Defines a newtype over a checked `String`: private field, a `parse` constructor that runs `$check`,
 /// `as_str`, `Display`, `FromStr` and serde through the same check.
@@ -114,34 +114,46 @@ fn is_code_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
-fn check_unit(s: &str) -> Result<(), String> {
+fn check_unit(s: &str) -> Result<(), Reason> {
     if s.is_empty() || s.len() > 32 {
-        return Err("must have 1 to 32 characters".into());
+        return Err(Reason::new("must have 1 to 32 characters", "Mã đơn vị phải có từ 1 đến 32 ký tự"));
     }
     if !s.split('.').all(|part| !part.is_empty() && part.chars().all(is_code_char)) {
-        return Err("must be ASCII letters and digits in dot-separated parts, e.g. H56.14".into());
+        return Err(Reason::new(
+            "must be ASCII letters and digits in dot-separated parts, e.g. H56.14",
+            "Mã đơn vị gồm chữ cái không dấu và chữ số, các phần cách nhau bằng dấu chấm, ví dụ H56.14",
+        ));
     }
     Ok(())
 }
 
-fn check_type(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 32 {
-        return Err("must have 1 to 32 characters".into());
+fn check_type(s: &str) -> Result<(), Reason> {
+    if s.is_empty() {
+        return Err(Reason::new("must have 1 to 32 characters", "Chưa nhập mã loại giấy tờ"));
+    }
+    if s.len() > 32 {
+        return Err(Reason::new("must have 1 to 32 characters", "Mã loại giấy tờ có nhiều nhất 32 ký tự"));
     }
     if !s.chars().all(|c| is_code_char(c) || c == '_' || c == '-') {
-        return Err("may contain only ASCII letters, digits, '_' and '-'".into());
+        return Err(Reason::new(
+            "may contain only ASCII letters, digits, '_' and '-'",
+            "Mã loại giấy tờ chỉ gồm chữ cái không dấu, chữ số, dấu '_' và '-', ví dụ GPXD",
+        ));
     }
     Ok(())
 }
 
-fn check_procedure(s: &str) -> Result<(), String> {
+fn check_procedure(s: &str) -> Result<(), Reason> {
     let parts: Vec<&str> = s.split('.').collect();
     let shape_ok = parts.len() == 6
         && [1usize, 6, 3, 2, 2].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()))
         && (2..=6).contains(&parts[5].len())
         && parts[5].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if !shape_ok {
-        return Err("must look like 1.003560.000.00.00.H56".into());
+        return Err(Reason::new(
+            "must look like 1.003560.000.00.00.H56",
+            "Mã thủ tục hành chính phải có dạng 1.003560.000.00.00.H56",
+        ));
     }
     Ok(())
 }
@@ -164,10 +176,21 @@ impl DossierCode {
     pub fn new(unit: UnitCode, date: NaiveDate, number: u16) -> Result<Self, DomainError> {
         let code = DossierCode { unit, date, number };
         if number == 0 || number > Self::MAX_NUMBER {
-            return Err(DomainError::code("dossier code", &code.to_string(), "the daily number must be 0001-9999"));
+            return Err(DomainError::code(
+                "dossier code",
+                &code.to_string(),
+                Reason::new(
+                    "the daily number must be 0001-9999",
+                    "Số thứ tự trong ngày của mã hồ sơ phải từ 0001 đến 9999",
+                ),
+            ));
         }
         if !(2000..=2099).contains(&chrono::Datelike::year(&date)) {
-            return Err(DomainError::code("dossier code", &code.to_string(), "the date must be in 2000-2099"));
+            return Err(DomainError::code(
+                "dossier code",
+                &code.to_string(),
+                Reason::new("the date must be in 2000-2099", "Ngày trong mã hồ sơ phải thuộc các năm 2000-2099"),
+            ));
         }
         Ok(code)
     }
@@ -192,20 +215,35 @@ impl FromStr for DossierCode {
     type Err = DomainError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let s = input.trim();
-        let err = |reason: &str| DomainError::code("dossier code", input, reason);
+        let err = |en: &str, vi: &str| DomainError::code("dossier code", input, Reason::new(en, vi));
         let mut parts = s.rsplitn(3, '-');
         let (number, date, unit) = match (parts.next(), parts.next(), parts.next()) {
             (Some(n), Some(d), Some(u)) => (n, d, u),
-            _ => return Err(err("must be <unit>-YYMMDD-NNNN")),
+            _ => {
+                return Err(err(
+                    "must be <unit>-YYMMDD-NNNN",
+                    "Mã hồ sơ phải có dạng <mã đơn vị>-YYMMDD-NNNN, ví dụ H56.14-241011-0001",
+                ));
+            }
         };
         if number.len() != 4 || !number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err("must end with a four-digit daily number"));
+            return Err(err(
+                "must end with a four-digit daily number",
+                "Mã hồ sơ phải kết thúc bằng số thứ tự trong ngày gồm bốn chữ số",
+            ));
         }
         if date.len() != 6 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err("the middle part must be the date as YYMMDD"));
+            return Err(err(
+                "the middle part must be the date as YYMMDD",
+                "Phần giữa của mã hồ sơ phải là ngày tiếp nhận dạng YYMMDD",
+            ));
         }
-        let date = NaiveDate::parse_from_str(&format!("20{date}"), "%Y%m%d")
-            .map_err(|_| err("the middle part is not a real date (YYMMDD)"))?;
+        let date = NaiveDate::parse_from_str(&format!("20{date}"), "%Y%m%d").map_err(|_| {
+            err(
+                "the middle part is not a real date (YYMMDD)",
+                "Phần giữa của mã hồ sơ không phải là một ngày có thật (YYMMDD)",
+            )
+        })?;
         let unit = UnitCode::parse(unit)?;
         DossierCode::new(unit, date, number.parse().expect("four ASCII digits"))
     }
@@ -237,7 +275,11 @@ impl ResultCode {
     /// The `index`-th result of `dossier`; `index` starts at 1.
     pub fn new(dossier: DossierCode, index: u32) -> Result<Self, DomainError> {
         if index == 0 {
-            return Err(DomainError::code("result code", &format!("{dossier}-KQ0"), "results are numbered from 1"));
+            return Err(DomainError::code(
+                "result code",
+                &format!("{dossier}-KQ0"),
+                Reason::new("results are numbered from 1", "Kết quả được đánh số từ 1"),
+            ));
         }
         Ok(ResultCode { dossier, index })
     }
@@ -257,11 +299,19 @@ impl FromStr for ResultCode {
     type Err = DomainError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let s = input.trim();
-        let (dossier, n) = s
-            .rsplit_once("-KQ")
-            .ok_or_else(|| DomainError::code("result code", input, "must be <dossier code>-KQ<n>"))?;
+        let (dossier, n) = s.rsplit_once("-KQ").ok_or_else(|| {
+            DomainError::code(
+                "result code",
+                input,
+                Reason::new("must be <dossier code>-KQ<n>", "Mã kết quả phải có dạng <mã hồ sơ>-KQ<n>"),
+            )
+        })?;
         if n.is_empty() || n.len() > 9 || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') {
-            return Err(DomainError::code("result code", input, "KQ must be followed by a number from 1"));
+            return Err(DomainError::code(
+                "result code",
+                input,
+                Reason::new("KQ must be followed by a number from 1", "Sau KQ phải là số thứ tự, bắt đầu từ 1"),
+            ));
         }
         ResultCode::new(dossier.parse()?, n.parse().expect("at most nine ASCII digits"))
     }
@@ -297,7 +347,11 @@ impl DocumentCode {
     pub fn new(owner: Option<OwnerId>, doc_type: DocumentTypeCode, counter: Option<u8>) -> Result<Self, DomainError> {
         let code = DocumentCode { owner, doc_type, counter };
         if matches!(counter, Some(0) | Some(100..)) {
-            return Err(DomainError::code("document code", &code.to_string(), "the counter must be 01-99"));
+            return Err(DomainError::code(
+                "document code",
+                &code.to_string(),
+                Reason::new("the counter must be 01-99", "Số thứ tự trong mã tài liệu phải từ 01 đến 99"),
+            ));
         }
         Ok(code)
     }
@@ -322,18 +376,28 @@ impl FromStr for DocumentCode {
     type Err = DomainError;
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let s = input.trim();
-        let err = |reason: &str| DomainError::code("document code", input, reason);
+        let err = |en: &str, vi: &str| DomainError::code("document code", input, Reason::new(en, vi));
         let parts: Vec<&str> = s.split('.').collect();
         let (owner, doc_type, counter) = match parts.as_slice() {
             [o, t] => (*o, *t, None),
             [o, t, n] => (*o, *t, Some(*n)),
-            _ => return Err(err("must be <owner ID>.<type>[.<NN>]")),
+            _ => {
+                return Err(err(
+                    "must be <owner ID>.<type>[.<NN>]",
+                    "Mã tài liệu phải có dạng <số định danh>.<mã loại>[.<NN>]",
+                ));
+            }
         };
         let owner = if owner.is_empty() { None } else { Some(OwnerId::parse(owner)?) };
         let counter = match counter {
             None => None,
             Some(n) if n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()) => Some(n.parse().expect("two digits")),
-            Some(_) => return Err(err("the counter after the type must be two digits")),
+            Some(_) => {
+                return Err(err(
+                    "the counter after the type must be two digits",
+                    "Số thứ tự sau mã loại phải gồm hai chữ số",
+                ));
+            }
         };
         DocumentCode::new(owner, DocumentTypeCode::parse(doc_type)?, counter)
     }
@@ -390,6 +454,8 @@ mod tests {
         }
         let e = "H56.14-240230-0001".parse::<DossierCode>().unwrap_err().to_string();
         assert!(e.contains("not a real date"), "{e}");
+        let e = "H56.14-240230-0001".parse::<DossierCode>().unwrap_err();
+        assert_eq!(e.vi(), "Phần giữa của mã hồ sơ không phải là một ngày có thật (YYMMDD)");
     }
 
     #[test]
@@ -442,7 +508,11 @@ mod tests {
         assert!(DocumentTypeCode::parse("GPXD").is_ok());
         assert!(DocumentTypeCode::parse("KQ_01-a").is_ok());
         assert!(DocumentTypeCode::parse("GP.XD").is_err());
-        assert!(DocumentTypeCode::parse("").is_err());
+        assert_eq!(DocumentTypeCode::parse("").unwrap_err().vi(), "Chưa nhập mã loại giấy tờ");
+        assert_eq!(
+            DocumentTypeCode::parse("").unwrap_err().to_string(),
+            "invalid document type code \"\": must have 1 to 32 characters"
+        );
         assert!(DocumentTypeCode::parse("Giấy").is_err());
         assert!(UnitCode::parse("000.00.12.H56").is_ok());
         assert!(UnitCode::parse("H56-14").is_err());

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{DomainError, Reason};
 
 /// The BLAKE3 hash of a stored piece of content (a page image, a PDF). Content in the archive is
 /// addressed by it, and seals sign it.
@@ -39,11 +39,11 @@ impl FromStr for BlobHash {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.len() != 64 {
-            return Err(DomainError::code("BLAKE3 hash", s, "must be 64 hexadecimal characters"));
+            return Err(DomainError::code("BLAKE3 hash", s, hex_reason()));
         }
         blake3::Hash::from_hex(s)
             .map(|h| BlobHash(*h.as_bytes()))
-            .map_err(|_| DomainError::code("BLAKE3 hash", s, "must be 64 hexadecimal characters"))
+            .map_err(|_| DomainError::code("BLAKE3 hash", s, hex_reason()))
     }
 }
 
@@ -57,6 +57,10 @@ impl fmt::Debug for BlobHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "BlobHash({})", self.to_hex())
     }
+}
+
+fn hex_reason() -> Reason {
+    Reason::new("must be 64 hexadecimal characters", "Mã băm BLAKE3 phải gồm 64 ký tự thập lục phân")
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod hash;
 mod hex;
 mod metadata;
 mod owner;
+mod reason;
 mod text;
 mod token;
 
@@ -30,5 +31,6 @@ pub use hash::BlobHash;
 pub use hex::hex;
 pub use metadata::{DocumentMetadata, MetadataDraft, Validity, vietnam_now, vietnam_offset};
 pub use owner::{OwnerId, OwnerKind};
+pub use reason::Reason;
 pub use text::clean_text;
 pub use token::VerificationToken;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DocumentTypeCode, DomainError, DossierCode, OwnerId, ProcedureCode, clean_text};
+use crate::{DocumentTypeCode, DomainError, DossierCode, OwnerId, ProcedureCode, Reason, clean_text};
 
 /// How long a document's content is legally valid (R3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,10 +91,34 @@ pub struct DocumentMetadata {
 
 const MAX_TEXT: usize = 2000;
 
+/// A text field's name in Vietnamese, as the form labels it, for the reasons that name it.
+fn field_vi(field: &str) -> &'static str {
+    match field {
+        "name" => "Tên giấy tờ",
+        "number_symbol" => "Số, ký hiệu",
+        "issuing_body" => "Cơ quan ban hành",
+        "summary" => "Trích yếu",
+        "validity_scope" => "Phạm vi hiệu lực",
+        "operator" => "Người số hoá",
+        _ => "Trường này",
+    }
+}
+
 fn text(field: &'static str, value: &str) -> Result<String, DomainError> {
-    let cleaned = clean_text(value).map_err(|r| DomainError::field(field, r))?;
+    let cleaned = clean_text(value).map_err(|r| {
+        DomainError::field(
+            field,
+            Reason::new(r, format!("{} chứa ký tự điều khiển không in được; hãy gõ lại", field_vi(field))),
+        )
+    })?;
     if cleaned.chars().count() > MAX_TEXT {
-        return Err(DomainError::field(field, format!("longer than {MAX_TEXT} characters")));
+        return Err(DomainError::field(
+            field,
+            Reason::new(
+                format!("longer than {MAX_TEXT} characters"),
+                format!("{} dài quá {MAX_TEXT} ký tự", field_vi(field)),
+            ),
+        ));
     }
     Ok(cleaned)
 }
@@ -102,7 +126,10 @@ fn text(field: &'static str, value: &str) -> Result<String, DomainError> {
 fn required(field: &'static str, value: &str) -> Result<String, DomainError> {
     let cleaned = text(field, value)?;
     if cleaned.is_empty() {
-        return Err(DomainError::field(field, "must not be empty"));
+        return Err(DomainError::field(
+            field,
+            Reason::new("must not be empty", format!("Chưa nhập {}", field_vi(field).to_lowercase())),
+        ));
     }
     Ok(cleaned)
 }
@@ -124,13 +151,30 @@ impl DocumentMetadata {
             if issued > captured_on {
                 return Err(DomainError::field(
                     "issue_date",
-                    format!("{issued} is after the capture date {captured_on}"),
+                    Reason::new(
+                        format!("{issued} is after the capture date {captured_on}"),
+                        format!(
+                            "Ngày ban hành {} muộn hơn ngày số hoá {}",
+                            issued.format("%d/%m/%Y"),
+                            captured_on.format("%d/%m/%Y")
+                        ),
+                    ),
                 ));
             }
             if let Validity::Until(end) = d.validity
                 && end < issued
             {
-                return Err(DomainError::field("validity", format!("ends {end}, before the issue date {issued}")));
+                return Err(DomainError::field(
+                    "validity",
+                    Reason::new(
+                        format!("ends {end}, before the issue date {issued}"),
+                        format!(
+                            "Ngày hết hiệu lực {} sớm hơn ngày ban hành {}",
+                            end.format("%d/%m/%Y"),
+                            issued.format("%d/%m/%Y")
+                        ),
+                    ),
+                ));
             }
         }
         Ok(DocumentMetadata {
@@ -268,7 +312,9 @@ mod tests {
     fn refuses_inconsistent_drafts() {
         let mut d = draft();
         d.name = "   ".into();
-        assert!(DocumentMetadata::new(d).unwrap_err().to_string().contains("name"));
+        let e = DocumentMetadata::new(d).unwrap_err();
+        assert!(e.to_string().contains("name"));
+        assert_eq!(e.vi(), "Chưa nhập tên giấy tờ");
         let mut d = draft();
         d.issue_date = NaiveDate::from_ymd_opt(2027, 1, 1);
         assert!(DocumentMetadata::new(d).unwrap_err().to_string().contains("after the capture"));

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{DomainError, Reason};
 
 const KIND: &str = "owner ID";
 
@@ -52,25 +52,40 @@ impl OwnerId {
     /// Parses an owner identifier, judging birth years against `today`.
     pub fn parse_at(input: &str, today: NaiveDate) -> Result<Self, DomainError> {
         let s = input.trim();
-        let err = |reason: &str| DomainError::code(KIND, input, reason);
+        let err = |reason: Reason| DomainError::code(KIND, input, reason);
         if let Some((main, branch)) = s.split_once('-') {
             if branch.len() != 3 || !all_digits(branch) {
-                return Err(err("a branch tax code is NNNNNNNNNN-NNN: three digits after the dash"));
+                return Err(err(Reason::new(
+                    "a branch tax code is NNNNNNNNNN-NNN: three digits after the dash",
+                    "Mã số thuế của chi nhánh có dạng NNNNNNNNNN-NNN: ba chữ số sau dấu gạch ngang",
+                )));
             }
             if branch == "000" {
-                return Err(err("branch number 000 is never issued"));
+                return Err(err(Reason::new(
+                    "branch number 000 is never issued",
+                    "Số thứ tự chi nhánh 000 không bao giờ được cấp",
+                )));
             }
             check_tax_code(main).map_err(err)?;
             return Ok(OwnerId(s.to_owned()));
         }
         if !all_digits(s) {
-            return Err(err("must contain only digits (12 for a person, 10 for an organisation)"));
+            return Err(err(Reason::new(
+                "must contain only digits (12 for a person, 10 for an organisation)",
+                "Số định danh chỉ gồm chữ số (12 chữ số với cá nhân, 10 chữ số với tổ chức)",
+            )));
         }
         match s.len() {
             12 => check_personal(s, today).map_err(err)?,
             10 => check_tax_code(s).map_err(err)?,
             n => {
-                return Err(err(&format!("has {n} digits; a personal ID has 12, a tax code 10 (or NNNNNNNNNN-NNN)")));
+                return Err(err(Reason::new(
+                    format!("has {n} digits; a personal ID has 12, a tax code 10 (or NNNNNNNNNN-NNN)"),
+                    format!(
+                        "Số định danh cá nhân phải có 12 chữ số, mã số thuế 10 chữ số (hoặc NNNNNNNNNN-NNN); \
+                         số đã nhập có {n} chữ số"
+                    ),
+                )));
             }
         }
         Ok(OwnerId(s.to_owned()))
@@ -99,32 +114,44 @@ fn digits(s: &str) -> impl Iterator<Item = u32> + '_ {
     s.bytes().map(|b| u32::from(b - b'0'))
 }
 
-fn check_personal(s: &str, today: NaiveDate) -> Result<(), &'static str> {
+fn check_personal(s: &str, today: NaiveDate) -> Result<(), Reason> {
     let province: u16 = s[0..3].parse().expect("three ASCII digits");
     if !PROVINCE_CODES.contains(&province) {
-        return Err("the first three digits are not a province code");
+        return Err(Reason::new(
+            "the first three digits are not a province code",
+            format!("Mã tỉnh {} (ba chữ số đầu) không tồn tại", &s[0..3]),
+        ));
     }
     // The fourth digit encodes century and sex: 0/1 born 1900-1999, 2/3 born 2000-2099, and so on.
     let century_digit = u32::from(s.as_bytes()[3] - b'0');
     let year_in_century: i32 = s[4..6].parse().expect("two ASCII digits");
     let birth_year = 1900 + 100 * (century_digit / 2) as i32 + year_in_century;
     if birth_year > today.year() {
-        return Err("the century digit and birth year encode a birth year in the future");
+        return Err(Reason::new(
+            "the century digit and birth year encode a birth year in the future",
+            format!("Chữ số thế kỷ và năm sinh cho năm sinh {birth_year}, một năm chưa tới"),
+        ));
     }
     Ok(())
 }
 
-fn check_tax_code(s: &str) -> Result<(), &'static str> {
+fn check_tax_code(s: &str) -> Result<(), Reason> {
     if s.len() != 10 || !all_digits(s) {
-        return Err("a tax code has 10 digits");
+        return Err(Reason::new("a tax code has 10 digits", "Mã số thuế phải có 10 chữ số"));
     }
     if &s[2..9] == "0000000" {
-        return Err("a tax code's sequence number is never 0000000");
+        return Err(Reason::new(
+            "a tax code's sequence number is never 0000000",
+            "Số thứ tự của mã số thuế không bao giờ là 0000000",
+        ));
     }
     let sum: u32 = digits(&s[..9]).zip(TAX_CODE_WEIGHTS).map(|(d, w)| d * w).sum();
     let check = 10 - sum % 11;
     if check != u32::from(s.as_bytes()[9] - b'0') {
-        return Err("the tax code's check digit (the tenth) does not match");
+        return Err(Reason::new(
+            "the tax code's check digit (the tenth) does not match",
+            "Chữ số kiểm tra (chữ số thứ mười) của mã số thuế không khớp; hãy kiểm tra lại mã số thuế",
+        ));
     }
     Ok(())
 }
@@ -187,6 +214,9 @@ mod tests {
     fn rejects_bad_personal_ids() {
         let e = parse("00109901234").unwrap_err().to_string();
         assert!(e.contains("11 digits"), "{e}");
+        let e = parse("00109901234").unwrap_err();
+        assert!(e.vi().starts_with("Số định danh cá nhân phải có 12 chữ số"), "{}", e.vi());
+        assert_eq!(parse("099099012345").unwrap_err().vi(), "Mã tỉnh 099 (ba chữ số đầu) không tồn tại");
         assert!(parse("0010990123456").is_err());
         assert!(parse("00109901234a").unwrap_err().to_string().contains("only digits"));
         assert!(parse("003099012345").unwrap_err().to_string().contains("province")); // 003 unused

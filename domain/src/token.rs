@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{DocumentCode, DomainError};
+use crate::{DocumentCode, DomainError, Reason};
 
 /// The context string of the lookup key's BLAKE3 key derivation, so that the key can never collide
 /// with a hash sohoa computes for any other purpose.
@@ -42,7 +42,13 @@ impl FromStr for VerificationToken {
     type Err = DomainError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = || DomainError::code("verification token", s, "must be 32 hexadecimal digits");
+        let invalid = || {
+            DomainError::code(
+                "verification token",
+                s,
+                Reason::new("must be 32 hexadecimal digits", "Mã xác thực phải gồm 32 chữ số thập lục phân"),
+            )
+        };
         if s.len() != Self::HEX_LEN || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid());
         }

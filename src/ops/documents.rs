@@ -19,6 +19,10 @@ use crate::{Appliance, ApplianceError};
 pub const SEARCH: Permit = Permit { what: "search", roles: &Role::ALL };
 /// Reading a document's record, PDF or text.
 pub const READ: Permit = Permit { what: "read documents", roles: Role::READERS };
+/// Printing the receipt of a document for the citizen who handed it in: the people at the counter
+/// who capture documents. The receipt reads the record through [`Appliance::view_record`], so each
+/// one is audited as a view.
+pub const RECEIPT: Permit = Permit { what: "print receipts", roles: &[Role::Operator, Role::Admin] };
 
 /// Most documents one query may return.
 pub const MAX_SEARCH_LIMIT: usize = 200;

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod disposition;
 pub mod documents;
+pub mod dossiers;
 pub mod integrity;
 pub mod keys;
 pub mod lifecycle;

@@ -10,6 +10,7 @@ mod auth;
 mod client_ip;
 mod connections;
 mod documents;
+mod dossiers;
 mod error;
 mod extract;
 mod headers;
@@ -24,7 +25,7 @@ mod search;
 mod session;
 pub mod throttle;
 mod tls;
-mod ui;
+pub mod ui;
 mod verify;
 
 use std::net::SocketAddr;
@@ -135,6 +136,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(documents::router(&http))
         .merge(hotfolder::router())
+        .merge(dossiers::router())
         .merge(progress::router())
         .merge(reuse::router())
         .merge(search::router())

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, metrics, progress, reuse,
-    search, ui, verify,
+    AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, dossiers, hotfolder, metrics, progress,
+    reuse, search, ui, verify,
 };
 
 /// The API's document.
@@ -23,7 +23,7 @@ use super::{
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
         accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, metrics::metrics,
         documents::ingest, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
-        search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject,
+        search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject, dossiers::allocate,
         reuse::lookup, reuse::record, reuse::report,
         verify::verify_code, verify::verify_file, verify::keys, ui::verify::public_page, ui::verify::public_upload,
         archive::revoke, archive::set_retention, archive::review, archive::request_destruction,

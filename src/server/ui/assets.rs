@@ -31,6 +31,8 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("assets/vendor/jsqr.min.js"),
     },
     Asset { name: "document.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/document.js") },
+    Asset { name: "metadata.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/metadata.js") },
+    Asset { name: "receipt.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/receipt.js") },
 ];
 
 /// Each asset's name with the first 16 hex digits of its BLAKE3 hash.

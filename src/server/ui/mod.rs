@@ -11,11 +11,15 @@ mod assets;
 mod checks;
 mod document;
 mod error;
+pub mod hotfolder;
 mod lang;
 mod layout;
 mod login;
 mod reuse;
 mod search;
+pub mod metadata;
+mod qr;
+mod receipt;
 mod user;
 pub(super) mod verify;
 
@@ -33,6 +37,9 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .merge(search::router())
         .merge(document::router())
         .merge(reuse::router())
+        .merge(metadata::router())
+        .merge(receipt::router())
+        .merge(hotfolder::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,

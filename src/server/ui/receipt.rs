@@ -1,0 +1,139 @@
+//! The receipt (biên nhận) printed for the citizen once a document is archived: the agency, the
+//! document's and the dossier's codes, the document, its owner, its pages, when and by whom it was
+//! captured, and a QR code. The QR code carries the document's public verification link, the same as
+//! the one on the signed copy, when the page is opened with the verification token that the ingest
+//! reported (`?t=`); the pair is checked first, so a receipt never prints a link that leads nowhere.
+//! Reading the record is a read of the document and is audited as one ([`Appliance::view_record`]).
+//! The page prints on A5 without the navigation.
+//!
+//! [`Appliance::view_record`]: crate::Appliance::view_record
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use chrono::DateTime;
+use domain::{DocumentCode, VerificationToken};
+use maud::html;
+use serde::Deserialize;
+
+use super::super::extract::AppPath;
+use super::super::{AppError, AppState, blocking};
+use super::error::WebError;
+use super::lang;
+use super::layout::{self, Screen};
+use super::user::WebUser;
+use super::{assets, qr};
+use crate::ops::documents::RECEIPT;
+use crate::users::Role;
+
+/// The verification token the ingest reported, if the receipt is to carry the link.
+#[derive(Deserialize)]
+struct ReceiptQuery {
+    t: Option<String>,
+}
+
+/// What the receipt shows, read in one blocking call.
+struct Receipt {
+    agency: String,
+    view: crate::ops::documents::DocumentView,
+    link: Option<String>,
+}
+
+/// `GET /station/receipt/{code}?t=…`.
+async fn receipt(
+    State(state): State<AppState>,
+    user: WebUser,
+    AppPath(raw): AppPath<String>,
+    Query(query): Query<ReceiptQuery>,
+) -> Result<Html<String>, WebError> {
+    user.require(RECEIPT)?;
+    let lang = user.lang;
+    let code: DocumentCode =
+        raw.parse().map_err(|e: domain::DomainError| user.error(AppError::NotFound(e.to_string())))?;
+    let token = query.t.as_deref().filter(|t| !t.is_empty()).map(str::parse::<VerificationToken>);
+    let token = token.transpose().map_err(|e| user.error(AppError::BadRequest(e.to_string())))?;
+    let actor = user.user.name.clone();
+    let receipt = blocking(&state, move |a| {
+        let view = a.view_record(&code, &actor)?;
+        let link = match token {
+            Some(token) => a.verify_by_token(&code, &token)?.map(|_| a.signing().verification_link(&code, &token)),
+            None => None,
+        };
+        Ok(Receipt { agency: a.signing().agency().name.clone(), view, link })
+    })
+    .await
+    .map_err(|e| user.error(e))?;
+    let field = |name: &str| receipt.view.metadata.get(name).cloned().unwrap_or_default();
+    // An operator prints receipts of the documents they captured; an admin any.
+    if user.user.role == Role::Operator && field("operator") != user.user.name {
+        return Err(user.error(AppError::Forbidden(format!(
+            "{} was captured by another operator, who prints its receipt",
+            receipt.view.code
+        ))));
+    }
+    let captured = DateTime::parse_from_rfc3339(&field("captured_at")).map(lang::time).unwrap_or_default();
+    let none = lang.t("không có", "none");
+    let or_none = |v: String| if v.is_empty() { none.to_owned() } else { v };
+    let title = lang.t("Biên nhận số hoá giấy tờ", "Receipt for a digitized document");
+    let qr = receipt.link.as_deref().and_then(|link| {
+        qr::svg(
+            link,
+            lang.t("Mã QR: đường dẫn xác thực bản điện tử", "QR code: the electronic copy's verification link"),
+        )
+    });
+    let rows = [
+        (lang.t("Mã tài liệu", "Document code"), receipt.view.code.clone()),
+        (lang.t("Mã hồ sơ", "Dossier code"), or_none(field("dossier"))),
+        (lang.t("Tên giấy tờ", "Document name"), field("name")),
+        (lang.t("Chủ sở hữu", "Owner"), or_none(field("owner"))),
+        (lang.t("Số trang", "Pages"), receipt.view.pages.len().to_string()),
+        (lang.t("Thời gian số hoá", "Digitized at"), captured),
+        (lang.t("Người số hoá", "Digitized by"), field("operator")),
+    ];
+    let content = html! {
+        article.receipt {
+            p.agency { (receipt.agency) }
+            h1 { (title) }
+            div.receipt-body {
+                table {
+                    tbody {
+                        @for (label, value) in &rows {
+                            tr { th scope="row" { (label) } td { (value) } }
+                        }
+                    }
+                }
+                @if let Some(qr) = &qr {
+                    figure.receipt-qr {
+                        (qr)
+                        figcaption {
+                            (lang.t("Quét mã để xác thực bản điện tử:", "Scan to verify the electronic copy:"))
+                            br;
+                            code { (receipt.link.as_deref().unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            @if qr.is_none() {
+                p.muted.no-print {
+                    (lang.t(
+                        "Biên nhận này không có mã QR: hãy mở nó từ màn hình quầy scan ngay sau khi lưu giấy tờ.",
+                        "This receipt has no QR code: open it from the scanning station right after the document is archived.",
+                    ))
+                }
+            }
+            p.no-print {
+                button type="button" data-print { (lang.t("In biên nhận", "Print the receipt")) }
+                " "
+                a.button.secondary href=(Screen::Station.path()) { (lang.t("Về quầy scan", "Back to the station")) }
+            }
+        }
+        script src=(assets::url("receipt.js")) defer {}
+    };
+    Ok(Html(layout::page(&user, Some(Screen::Station), title, content).into_string()))
+}
+
+/// The receipt's route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/station/receipt/{code}", get(receipt))
+}
