@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, hotfolder, metrics, progress, reuse,
+    AppError, AppState, AuthUser, accounts, admin, dashboard, archive, auth, documents, hotfolder, metrics, progress, reuse,
     search, verify,
 };
 
@@ -21,7 +21,7 @@ use super::{
     paths(
         auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
-        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, metrics::metrics,
+        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard,
         documents::ingest, documents::record, documents::pdf, documents::text, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject,
         reuse::lookup, reuse::record, reuse::report,

@@ -7,7 +7,10 @@
 //!
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
+mod admin;
 mod assets;
+mod chart;
+mod dashboard;
 mod error;
 mod lang;
 mod layout;
@@ -20,7 +23,11 @@ use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+    Router::new()
+        .merge(assets::router())
+        .merge(login::router())
+        .merge(dashboard::router())
+        .merge(admin::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
