@@ -68,3 +68,9 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn the_admin_sees_the_dashboard_and_manages_users_tokens_and_the_configuration() {
+    let browsed = Browsed::start("admin");
+    browsed.run(&["journey_admin"]);
+}

@@ -10,6 +10,7 @@
 //! that answer is not stored by the browser (`Cache-Control: no-store`).
 
 use axum::Router;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -359,7 +360,7 @@ fn rotate_section(user: &WebUser, notice: &Notice) -> Markup {
                     input #rotate-confirm type="checkbox" name="confirm" value="yes"
                         aria-invalid=[error.map(|_| "true")] aria-describedby="rotate-confirm-error";
                     " "
-                    label for="rotate-confirm" style="display:inline" { (lang.t("Tôi xác nhận thay khóa niêm phong", "I confirm the replacement of the seal key")) }
+                    label.inline for="rotate-confirm" { (lang.t("Tôi xác nhận thay khóa niêm phong", "I confirm the replacement of the seal key")) }
                     (error_line(lang, "rotate-confirm", error))
                 }
                 p { button.danger type="submit" { (lang.t("Thay khóa", "Replace the key")) } }
@@ -386,6 +387,12 @@ async fn outcome<T>(
     }
 }
 
+/// A form's fields, read after the role is checked (so that a role that may not post it is told so,
+/// whatever it sent).
+fn read<T>(user: &WebUser, form: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
+    form.map(|Form(form)| form).map_err(|e| user.error(AppError::BadRequest(e.body_text())))
+}
+
 fn query(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
@@ -398,8 +405,9 @@ struct NewUser {
 }
 
 /// `POST /admin/users`.
-async fn create(State(state): State<AppState>, user: WebUser, Form(form): Form<NewUser>) -> Result<Response, WebError> {
+async fn create(State(state): State<AppState>, user: WebUser, form: Result<Form<NewUser>, FormRejection>) -> Result<Response, WebError> {
     user.require(MANAGE_USERS)?;
+    let form = read(&user, form)?;
     let (name, actor) = (form.name.trim().to_owned(), user.user.name.clone());
     let typed = name.clone();
     let result =
@@ -425,9 +433,10 @@ async fn set_role(
     State(state): State<AppState>,
     user: WebUser,
     AppPath(name): AppPath<String>,
-    Form(form): Form<NewRole>,
+    form: Result<Form<NewRole>, FormRejection>,
 ) -> Result<Response, WebError> {
     user.require(MANAGE_USERS)?;
+    let form = read(&user, form)?;
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.set_role(&target, form.role, &actor)).await;
     outcome(&state, &user, result, Notice::Refused, |_| query(&[("done", "role"), ("name", &name)])).await
@@ -468,9 +477,10 @@ async fn reset_password(
     State(state): State<AppState>,
     user: WebUser,
     AppPath(name): AppPath<String>,
-    Form(form): Form<NewPassword>,
+    form: Result<Form<NewPassword>, FormRejection>,
 ) -> Result<Response, WebError> {
     user.require(MANAGE_USERS)?;
+    let form = read(&user, form)?;
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.reset_password(&target, &form.password, &actor)).await;
     outcome(&state, &user, result, |m| Notice::Refused(format!("{name}: {m}")), |_| {
@@ -486,8 +496,9 @@ struct NewToken {
 }
 
 /// `POST /admin/tokens`: the page with the secret, this once.
-async fn issue(State(state): State<AppState>, user: WebUser, Form(form): Form<NewToken>) -> Result<Response, WebError> {
+async fn issue(State(state): State<AppState>, user: WebUser, form: Result<Form<NewToken>, FormRejection>) -> Result<Response, WebError> {
     user.require(MANAGE_TOKENS)?;
+    let form = read(&user, form)?;
     let (name, actor) = (form.name.trim().to_owned(), user.user.name.clone());
     let typed = name.clone();
     match blocking(&state, move |a| a.issue_token(&typed, form.purpose, &actor)).await {
@@ -517,8 +528,9 @@ struct Confirm {
 }
 
 /// `POST /admin/keys/rotate`: only with the confirmation ticked.
-async fn rotate(State(state): State<AppState>, user: WebUser, Form(form): Form<Confirm>) -> Result<Response, WebError> {
+async fn rotate(State(state): State<AppState>, user: WebUser, form: Result<Form<Confirm>, FormRejection>) -> Result<Response, WebError> {
     user.require(ROTATE)?;
+    let form = read(&user, form)?;
     if form.confirm.as_deref() != Some("yes") {
         let message = user.lang.t("hãy đánh dấu ô xác nhận", "tick the confirmation").to_owned();
         let notice = Notice::Field { field: "rotate-confirm", message, name: String::new() };
