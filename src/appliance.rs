@@ -13,11 +13,11 @@ use search::{IndexDocument, IndexStatus, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::{ConfigInForce, ImportConfig};
-use crate::ops::dashboard::DashboardCache;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig, TlsConfig};
+use crate::config::{ConfigInForce, ImportConfig};
 use crate::hotfolder::HotFiles;
 use crate::metrics::{IngestTimer, Metrics, Outcome};
+use crate::ops::dashboard::DashboardCache;
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;

@@ -502,11 +502,14 @@ impl ConfigInForce {
     }
 }
 
+/// How a setting left unset is shown.
+pub const UNSET: &str = "(unset)";
+
 /// A value as TOML writes it (near enough for reading: JSON's strings are TOML's basic strings).
 fn toml_value(value: &serde_json::Value) -> String {
     use serde_json::Value;
     match value {
-        Value::Null => "(unset)".to_owned(),
+        Value::Null => UNSET.to_owned(),
         Value::Array(items) => format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", ")),
         Value::Object(map) => {
             let fields: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {}", toml_value(v))).collect();

@@ -65,8 +65,7 @@ async fn the_cli_the_api_and_the_page_show_the_same_dashboard() {
     let page = corpus("clean300-002.png");
     let mut codes = Vec::new();
     for (doc_type, n) in [("GKS", 1), ("CCCD", 1), ("GPXD", 2)] {
-        let args =
-            ["ingest", "--owner", OWNER, "--type", doc_type, "--name", "Giấy tờ", "--dossier", &dossier(n)];
+        let args = ["ingest", "--owner", OWNER, "--type", doc_type, "--name", "Giấy tờ", "--dossier", &dossier(n)];
         codes.push(s.ok(&[&args[..], &[page.to_str().unwrap()]].concat()).trim().to_owned());
     }
     s.ok(&["reuse", "--record", &codes[0], "--dossier", &dossier(3)]);

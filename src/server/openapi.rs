@@ -10,8 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppError, AppState, AuthUser, accounts, admin, dashboard, archive, auth, documents, hotfolder, metrics, progress, reuse,
-    search, verify,
+    AppError, AppState, AuthUser, accounts, admin, archive, auth, dashboard, documents, hotfolder, metrics, progress,
+    reuse, search, verify,
 };
 
 /// The API's document.

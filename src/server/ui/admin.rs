@@ -24,6 +24,7 @@ use super::error::WebError;
 use super::lang::{self, Lang};
 use super::layout::{self, Screen, csrf_field, role_name};
 use super::user::WebUser;
+use crate::config::UNSET;
 use crate::ops::accounts::{MANAGE_USERS, UserList};
 use crate::ops::configuration::SHOW;
 use crate::ops::keys::ROTATE;
@@ -50,7 +51,11 @@ enum Notice {
     Refused(String),
     /// A form refused at a field: which form and field, the message, and what was typed (never a
     /// password).
-    Field { field: &'static str, message: String, name: String },
+    Field {
+        field: &'static str,
+        message: String,
+        name: String,
+    },
 }
 
 /// A form's field error, for the field it belongs to.
@@ -81,11 +86,9 @@ async fn page(State(state): State<AppState>, user: WebUser, Query(done): Query<D
 async fn render(state: &AppState, user: &WebUser, notice: Notice, status: StatusCode) -> Result<Response, WebError> {
     user.require(MANAGE_USERS)?;
     let tokens_too = user.may(MANAGE_TOKENS);
-    let (users, tokens) = blocking(state, move |a| {
-        Ok((a.users()?, if tokens_too { Some(a.tokens()?) } else { None }))
-    })
-    .await
-    .map_err(|e| user.error(e))?;
+    let (users, tokens) = blocking(state, move |a| Ok((a.users()?, if tokens_too { Some(a.tokens()?) } else { None })))
+        .await
+        .map_err(|e| user.error(e))?;
     let title = Screen::Admin.label(user.lang);
     let body = layout::page(user, Some(Screen::Admin), title, content(user, &notice, &users, tokens.as_ref()));
     let mut response = (status, Html(body.into_string())).into_response();
@@ -213,6 +216,7 @@ fn users_section(user: &WebUser, users: &UserList) -> Markup {
                                 form.inline method="post" action=(format!("{base}/password")) {
                                     (csrf_field(user))
                                     input type="password" name="password" autocomplete="new-password" required minlength=(crate::users::MIN_PASSWORD)
+                                        placeholder=(lang.t("Mật khẩu mới", "New password"))
                                         aria-label=(format!("{} {}", lang.t("Mật khẩu mới cho", "New password for"), u.name));
                                     button.secondary type="submit" aria-label=(format!("{} {}", lang.t("Đặt mật khẩu mới cho", "Set a new password for"), u.name)) { (lang.t("Đặt mật khẩu", "Set password")) }
                                 }
@@ -405,21 +409,28 @@ struct NewUser {
 }
 
 /// `POST /admin/users`.
-async fn create(State(state): State<AppState>, user: WebUser, form: Result<Form<NewUser>, FormRejection>) -> Result<Response, WebError> {
+async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    form: Result<Form<NewUser>, FormRejection>,
+) -> Result<Response, WebError> {
     user.require(MANAGE_USERS)?;
     let form = read(&user, form)?;
     let (name, actor) = (form.name.trim().to_owned(), user.user.name.clone());
     let typed = name.clone();
-    let result =
-        blocking(&state, move |a| a.create_user(&typed, form.role, &form.password, &actor)).await;
+    let result = blocking(&state, move |a| a.create_user(&typed, form.role, &form.password, &actor)).await;
     // A refusal names the user name's form or the password's: a valid, free name leaves the password.
     let name_refused = crate::users::check_name(&name).is_err()
         || matches!(&result, Err(AppError::BadRequest(m)) if m.contains("exists"));
     let field = if name_refused { "user-name" } else { "user-password" };
     let shown = name.clone();
-    outcome(&state, &user, result, |message| Notice::Field { field, message, name: shown }, |_| {
-        query(&[("done", "created"), ("name", &name)])
-    })
+    outcome(
+        &state,
+        &user,
+        result,
+        |message| Notice::Field { field, message, name: shown },
+        |_| query(&[("done", "created"), ("name", &name)]),
+    )
     .await
 }
 
@@ -483,9 +494,13 @@ async fn reset_password(
     let form = read(&user, form)?;
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.reset_password(&target, &form.password, &actor)).await;
-    outcome(&state, &user, result, |m| Notice::Refused(format!("{name}: {m}")), |_| {
-        query(&[("done", "password"), ("name", &name)])
-    })
+    outcome(
+        &state,
+        &user,
+        result,
+        |m| Notice::Refused(format!("{name}: {m}")),
+        |_| query(&[("done", "password"), ("name", &name)]),
+    )
     .await
 }
 
@@ -496,7 +511,11 @@ struct NewToken {
 }
 
 /// `POST /admin/tokens`: the page with the secret, this once.
-async fn issue(State(state): State<AppState>, user: WebUser, form: Result<Form<NewToken>, FormRejection>) -> Result<Response, WebError> {
+async fn issue(
+    State(state): State<AppState>,
+    user: WebUser,
+    form: Result<Form<NewToken>, FormRejection>,
+) -> Result<Response, WebError> {
     user.require(MANAGE_TOKENS)?;
     let form = read(&user, form)?;
     let (name, actor) = (form.name.trim().to_owned(), user.user.name.clone());
@@ -528,7 +547,11 @@ struct Confirm {
 }
 
 /// `POST /admin/keys/rotate`: only with the confirmation ticked.
-async fn rotate(State(state): State<AppState>, user: WebUser, form: Result<Form<Confirm>, FormRejection>) -> Result<Response, WebError> {
+async fn rotate(
+    State(state): State<AppState>,
+    user: WebUser,
+    form: Result<Form<Confirm>, FormRejection>,
+) -> Result<Response, WebError> {
     user.require(ROTATE)?;
     let form = read(&user, form)?;
     if form.confirm.as_deref() != Some("yes") {
@@ -557,21 +580,26 @@ async fn config(State(state): State<AppState>, user: WebUser) -> Result<Html<Str
             "Các giá trị của tệp cấu hình (và giá trị mặc định) khi hệ thống khởi động. Không có bí mật nào: mật khẩu PKCS #12 và mã PIN của token nằm trong biến môi trường, nội dung khóa không bao giờ được đọc ở đây, và tên người dùng, mật khẩu, tham số trong URL bị lược bỏ.",
             "The configuration file's values (and the defaults) as the appliance started with them. No secret is shown: the PKCS #12 password and the token's PIN are in the environment, keys' contents are never read here, and user names, passwords and queries are removed from URLs."
         )) }
+        div.grid {
         @for (section, settings) in config.sections() {
             section.card aria-labelledby=(format!("config-{section}")) {
                 h2 #(format!("config-{section}")) { "[" (section) "]" }
-                table {
+                table.settings {
                     thead { tr {
                         th scope="col" { (lang.t("Thiết lập", "Setting")) }
                         th scope="col" { (lang.t("Giá trị", "Value")) }
                     } }
                     tbody {
                         @for (key, value) in settings {
-                            tr { th scope="row" { code { (key) } } td { code { (value) } } }
+                            tr {
+                                th scope="row" { code { (key) } }
+                                td { @if value == UNSET { (lang.t("(chưa đặt)", "(unset)")) } @else { code { (value) } } }
+                            }
                         }
                     }
                 }
             }
+        }
         }
     };
     Ok(Html(layout::page(&user, Some(Screen::Admin), title, content).into_string()))

@@ -40,21 +40,22 @@ const BOTTOM: f64 = 28.0;
 /// At most this many labels on the horizontal axis, so that they never overlap.
 const MAX_LABELS: usize = 10;
 
-/// A number as an axis shows it: whole, or with one decimal below 10.
+/// A number as an axis shows it: whole (the steps are whole numbers).
 fn tick(value: f64) -> String {
-    if value >= 10.0 || value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") }
+    format!("{value:.0}")
 }
 
 /// The chart as an SVG element.
 pub fn draw(chart: &Chart) -> Markup {
     let max = chart.points.iter().map(|(_, v)| *v).chain(chart.targets.iter().map(|(v, _)| *v)).fold(0.0, f64::max);
-    // A round top, so that the axis reads 0 to 10, 20, 50, 100…
-    let top = [1.0, 2.0, 5.0, 10.0]
+    // Four steps of a round size (1, 2, 2.5 or 5 times a power of ten, whole numbers only), so that
+    // counts read 0, 1, 2, 3, 4 and percentages 0, 25, 50, 75, 100.
+    let step = [1.0, 2.0, 2.5, 5.0]
         .iter()
-        .flat_map(|m| (0..9).map(move |e| m * 10f64.powi(e)))
-        .filter(|t| *t >= max)
+        .flat_map(|m| (0..12).map(move |e| m * 10f64.powi(e)))
+        .filter(|s| s.fract() == 0.0 && 4.0 * s >= max)
         .fold(f64::INFINITY, f64::min);
-    let top = if top.is_finite() { top } else { max.max(1.0) };
+    let top = if step.is_finite() { 4.0 * step } else { max };
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let y = |v: f64| TOP + plot_h * (1.0 - v / top);
@@ -95,7 +96,7 @@ pub fn draw(chart: &Chart) -> Markup {
                     line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(*v)) y2=(y(*v)) stroke="#8a5300" stroke-width="2" stroke-dasharray="6 4" {}
                     text x=(WIDTH - RIGHT - 2.0) y=(y(*v) - 4.0) text-anchor="end" fill="#8a5300" { (label) }
                 }
-                @for (i, (label, _)) in chart.points.iter().enumerate().filter(|(i, _)| i % every == 0) {
+                @for (i, (label, _)) in chart.points.iter().enumerate().filter(|(i, _)| i.is_multiple_of(every)) {
                     text x=(format!("{:.1}", x(i))) y=(HEIGHT - 8.0) text-anchor="middle" { (label) }
                 }
             }
@@ -123,6 +124,6 @@ mod tests {
         assert!(svg.contains(r#"role="img" aria-labelledby="c-title c-desc""#), "{svg}");
         assert!(svg.contains("<title id=\"c-title\">Tài liệu</title>"), "{svg}");
         assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains(">50<"), "the axis is rounded up to 50 for a target of 30: {svg}");
+        assert!(svg.contains(">40<") && svg.contains(">10<"), "the axis goes to 40 by 10 for a target of 30: {svg}");
     }
 }

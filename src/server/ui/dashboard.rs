@@ -29,7 +29,7 @@ fn count(lang: Lang, n: u64) -> String {
     let separator = lang.t(".", ",");
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push_str(separator);
         }
         out.push(c);
@@ -72,8 +72,7 @@ async fn page(
     AppQuery(query): AppQuery<DashboardQuery>,
 ) -> Result<Html<String>, WebError> {
     user.require(READ)?;
-    let dashboard =
-        super::super::blocking(&state, move |a| a.dashboard(query)).await.map_err(|e| user.error(e))?;
+    let dashboard = super::super::blocking(&state, move |a| a.dashboard(query)).await.map_err(|e| user.error(e))?;
     let title = Screen::Dashboard.label(user.lang);
     Ok(Html(layout::page(&user, Some(Screen::Dashboard), title, content(&user, &dashboard)).into_string()))
 }

@@ -23,11 +23,7 @@ use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(assets::router())
-        .merge(login::router())
-        .merge(dashboard::router())
-        .merge(admin::router())
+    Router::new().merge(assets::router()).merge(login::router()).merge(dashboard::router()).merge(admin::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
