@@ -116,6 +116,12 @@ async fn the_cli_the_api_and_the_page_show_the_same_dashboard() {
     assert_eq!(cli["daily"].as_array().unwrap().len(), 30);
     assert!(html.contains("role=\"img\" aria-labelledby=\"chart-reuse-title chart-reuse-desc\""), "{html}");
 
+    // The page's form: a cleared day is today; a period out of bounds is refused.
+    let (status, week) = api.send(get("/dashboard?days=7&last_day=", &token)).await;
+    let week = String::from_utf8(week).unwrap();
+    assert_eq!((status, week.matches(".pages\" data-value=").count()), (StatusCode::OK, 7), "{week}");
+    assert_eq!(api.send(get("/api/dashboard?days=0", &token)).await.0, StatusCode::BAD_REQUEST);
+
     // Reading it again costs no recount: the counts are the same, counted at the same time.
     let (_, again) = api.json(get("/api/dashboard", &token)).await;
     assert_eq!(again["counted_at"], json["counted_at"]);

@@ -47,10 +47,20 @@ pub const RECOUNT_AFTER: Duration = Duration::from_secs(30);
 /// The period asked for: its last day (Vietnam's calendar; today when not given) and its length.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 pub struct DashboardQuery {
-    /// The period's last day, `YYYY-MM-DD` (default: today).
+    /// The period's last day, `YYYY-MM-DD` (default: today; an empty value, as a cleared date field
+    /// sends it, is the default too).
+    #[serde(default, deserialize_with = "blank_is_none")]
     pub last_day: Option<NaiveDate>,
     /// Days in the period, 1 to 366 (default: 30).
     pub days: Option<u32>,
+}
+
+/// A day, or none for an absent or empty value.
+fn blank_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(day) => day.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// A period of whole days, the last one included.

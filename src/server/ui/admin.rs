@@ -581,25 +581,25 @@ async fn config(State(state): State<AppState>, user: WebUser) -> Result<Html<Str
             "The configuration file's values (and the defaults) as the appliance started with them. No secret is shown: the PKCS #12 password and the token's PIN are in the environment, keys' contents are never read here, and user names, passwords and queries are removed from URLs."
         )) }
         div.grid {
-        @for (section, settings) in config.sections() {
-            section.card aria-labelledby=(format!("config-{section}")) {
-                h2 #(format!("config-{section}")) { "[" (section) "]" }
-                table.settings {
-                    thead { tr {
-                        th scope="col" { (lang.t("Thiết lập", "Setting")) }
-                        th scope="col" { (lang.t("Giá trị", "Value")) }
-                    } }
-                    tbody {
-                        @for (key, value) in settings {
-                            tr {
-                                th scope="row" { code { (key) } }
-                                td { @if value == UNSET { (lang.t("(chưa đặt)", "(unset)")) } @else { code { (value) } } }
+            @for (section, settings) in config.sections() {
+                section.card aria-labelledby=(format!("config-{section}")) {
+                    h2 #(format!("config-{section}")) { "[" (section) "]" }
+                    table.settings {
+                        thead { tr {
+                            th scope="col" { (lang.t("Thiết lập", "Setting")) }
+                            th scope="col" { (lang.t("Giá trị", "Value")) }
+                        } }
+                        tbody {
+                            @for (key, value) in settings {
+                                tr {
+                                    th scope="row" { code { (key) } }
+                                    td { @if value == UNSET { (lang.t("(chưa đặt)", "(unset)")) } @else { code { (value) } } }
+                                }
                             }
                         }
                     }
                 }
             }
-        }
         }
     };
     Ok(Html(layout::page(&user, Some(Screen::Admin), title, content).into_string()))
