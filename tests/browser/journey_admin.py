@@ -81,7 +81,7 @@ def run(h):
     page.get_by_label(re.compile("^Mật khẩu \\(")).fill("short")
     page.get_by_role("button", name="Tạo", exact=True).click()
     expect(page.locator("#user-password")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#user-password-error")).to_contain_text("at least 10")
+    expect(page.locator("#user-password-error")).to_have_text("Mật khẩu phải có ít nhất 10 ký tự (và không quá 256 byte).")
     expect(page.locator("#user-name")).to_have_value("ngoc")
     h.shot(page, "admin-user-refused")
     page.get_by_label(re.compile("^Mật khẩu \\(")).fill(h.password)
@@ -121,7 +121,7 @@ def run(h):
     # Key rotation asks for the confirmation first.
     page.get_by_role("button", name="Thay khóa").click()
     expect(page.locator("#rotate-confirm")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#rotate-confirm-error")).to_contain_text("đánh dấu ô xác nhận")
+    expect(page.locator("#rotate-confirm-error")).to_have_text("Hãy đánh dấu ô xác nhận trước.")
 
     # The configuration in force: every section, no secret.
     page.get_by_role("link", name=re.compile("Xem cấu hình đang áp dụng")).click()

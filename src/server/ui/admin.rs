@@ -67,12 +67,10 @@ fn field_error<'a>(notice: &'a Notice, field: &str) -> Option<&'a str> {
 }
 
 /// A field's error paragraph and the attributes that tie it to its input.
-fn error_line(lang: Lang, id: &str, error: Option<&str>) -> Markup {
+fn error_line(id: &str, error: Option<&str>) -> Markup {
     html! {
         p.field-error id=(format!("{id}-error")) {
-            @if let Some(message) = error {
-                (lang.t("Không được: ", "Refused: ")) (message)
-            }
+            @if let Some(message) = error { (message) }
         }
     }
 }
@@ -246,7 +244,7 @@ fn new_user_form(user: &WebUser, notice: &Notice) -> Markup {
                     label for="user-name" { (lang.t("Tên đăng nhập", "User name")) }
                     input #user-name name="name" required value=(typed) autocomplete="off"
                         aria-invalid=[name_error.map(|_| "true")] aria-describedby="user-name-error";
-                    (error_line(lang, "user-name", name_error))
+                    (error_line("user-name", name_error))
                 }
                 p {
                     label for="user-role" { (lang.t("Vai trò", "Role")) }
@@ -256,7 +254,7 @@ fn new_user_form(user: &WebUser, notice: &Notice) -> Markup {
                     label for="user-password" { (lang.t("Mật khẩu (ít nhất 10 ký tự)", "Password (10 characters or more)")) }
                     input #user-password name="password" type="password" required autocomplete="new-password"
                         aria-invalid=[password_error.map(|_| "true")] aria-describedby="user-password-error";
-                    (error_line(lang, "user-password", password_error))
+                    (error_line("user-password", password_error))
                 }
                 p { button type="submit" { (lang.t("Tạo", "Create")) } }
             }
@@ -332,7 +330,7 @@ fn tokens_section(user: &WebUser, notice: &Notice, tokens: &TokenList) -> Markup
                     label for="token-name" { (lang.t("Tên mã (ví dụ quay-1)", "Token name (e.g. quay-1)")) }
                     input #token-name name="name" required value=(typed) autocomplete="off"
                         aria-invalid=[name_error.map(|_| "true")] aria-describedby="token-name-error";
-                    (error_line(lang, "token-name", name_error))
+                    (error_line("token-name", name_error))
                 }
                 p {
                     label for="token-purpose" { (lang.t("Mục đích", "Purpose")) }
@@ -365,7 +363,7 @@ fn rotate_section(user: &WebUser, notice: &Notice) -> Markup {
                         aria-invalid=[error.map(|_| "true")] aria-describedby="rotate-confirm-error";
                     " "
                     label.inline for="rotate-confirm" { (lang.t("Tôi xác nhận thay khóa niêm phong", "I confirm the replacement of the seal key")) }
-                    (error_line(lang, "rotate-confirm", error))
+                    (error_line("rotate-confirm", error))
                 }
                 p { button.danger type="submit" { (lang.t("Thay khóa", "Replace the key")) } }
             }
@@ -417,22 +415,47 @@ async fn create(
     user.require(MANAGE_USERS)?;
     let form = read(&user, form)?;
     let (name, actor) = (form.name.trim().to_owned(), user.user.name.clone());
+    let bad_name = crate::users::check_name(&name).is_err();
+    let bad_password = !(crate::users::MIN_PASSWORD..).contains(&form.password.chars().count())
+        || form.password.len() > crate::users::MAX_PASSWORD;
     let typed = name.clone();
     let result = blocking(&state, move |a| a.create_user(&typed, form.role, &form.password, &actor)).await;
-    // A refusal names the user name's form or the password's: a valid, free name leaves the password.
-    let name_refused = crate::users::check_name(&name).is_err()
-        || matches!(&result, Err(AppError::BadRequest(m)) if m.contains("exists"));
-    let field = if name_refused { "user-name" } else { "user-password" };
+    let lang = user.lang;
     let shown = name.clone();
-    outcome(
-        &state,
-        &user,
-        result,
-        |message| Notice::Field { field, message, name: shown },
-        |_| query(&[("done", "created"), ("name", &name)]),
-    )
-    .await
+    // The refusal in the page's language, next to the field it is about; the operation's own words
+    // for anything this screen does not foresee.
+    let refused = move |message: String| {
+        let (field, message) = if bad_name {
+            ("user-name", lang.t(NAME_RULE_VI, NAME_RULE_EN).to_owned())
+        } else if message.contains("exists") {
+            (
+                "user-name",
+                lang.t(
+                    "Tên đăng nhập này đã có; hãy đặt mật khẩu mới hoặc đổi vai trò của tài khoản đó.",
+                    "This user name exists; set a new password or change the role of that account instead.",
+                )
+                .to_owned(),
+            )
+        } else if bad_password {
+            (
+                "user-password",
+                lang.t(
+                    "Mật khẩu phải có ít nhất 10 ký tự (và không quá 256 byte).",
+                    "The password must have at least 10 characters (and at most 256 bytes).",
+                )
+                .to_owned(),
+            )
+        } else {
+            ("user-name", message)
+        };
+        Notice::Field { field, message, name: shown }
+    };
+    outcome(&state, &user, result, refused, |_| query(&[("done", "created"), ("name", &name)])).await
 }
+
+/// What a user's or a token's name may be, in both languages.
+const NAME_RULE_VI: &str = "Tên gồm 1–64 ký tự: chữ cái không dấu, chữ số, '.', '_' hoặc '-'.";
+const NAME_RULE_EN: &str = "A name has 1–64 characters: ASCII letters, digits, '.', '_' or '-'.";
 
 #[derive(Deserialize)]
 struct NewRole {
@@ -523,6 +546,18 @@ async fn issue(
     match blocking(&state, move |a| a.issue_token(&typed, form.purpose, &actor)).await {
         Ok(issued) => render(&state, &user, Notice::Issued(issued), StatusCode::OK).await,
         Err(AppError::BadRequest(message)) => {
+            let lang = user.lang;
+            let message = if crate::users::check_name(&name).is_err() {
+                lang.t(NAME_RULE_VI, NAME_RULE_EN).to_owned()
+            } else if message.contains("exists") {
+                lang.t(
+                    "Đã có mã truy cập tên này; hãy thu hồi mã đó trước hoặc chọn tên khác.",
+                    "An access token has this name; revoke it first or choose another name.",
+                )
+                .to_owned()
+            } else {
+                message
+            };
             render(&state, &user, Notice::Field { field: "token-name", message, name }, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(user.error(e)),
@@ -555,7 +590,7 @@ async fn rotate(
     user.require(ROTATE)?;
     let form = read(&user, form)?;
     if form.confirm.as_deref() != Some("yes") {
-        let message = user.lang.t("hãy đánh dấu ô xác nhận", "tick the confirmation").to_owned();
+        let message = user.lang.t("Hãy đánh dấu ô xác nhận trước.", "Tick the confirmation first.").to_owned();
         let notice = Notice::Field { field: "rotate-confirm", message, name: String::new() };
         return render(&state, &user, notice, StatusCode::BAD_REQUEST).await;
     }

@@ -49,11 +49,12 @@ fn tick(value: f64) -> String {
 pub fn draw(chart: &Chart) -> Markup {
     let max = chart.points.iter().map(|(_, v)| *v).chain(chart.targets.iter().map(|(v, _)| *v)).fold(0.0, f64::max);
     // Four steps of a round size (1, 2, 2.5 or 5 times a power of ten, whole numbers only), so that
-    // counts read 0, 1, 2, 3, 4 and percentages 0, 25, 50, 75, 100.
+    // counts read 0, 1, 2, 3, 4 and percentages up to the 80% target 0, 25, 50, 75, 100.
     let step = [1.0, 2.0, 2.5, 5.0]
         .iter()
         .flat_map(|m| (0..12).map(move |e| m * 10f64.powi(e)))
-        .filter(|s| s.fract() == 0.0 && 4.0 * s >= max)
+        // A tenth of headroom, so that the highest bar or target never touches the top.
+        .filter(|s| s.fract() == 0.0 && 4.0 * s >= max * 1.1)
         .fold(f64::INFINITY, f64::min);
     let top = if step.is_finite() { 4.0 * step } else { max };
     let plot_w = WIDTH - LEFT - RIGHT;
