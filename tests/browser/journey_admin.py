@@ -122,6 +122,12 @@ def run(h):
     page.get_by_role("button", name="Thay khóa").click()
     expect(page.locator("#rotate-confirm")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#rotate-confirm-error")).to_have_text("Hãy đánh dấu ô xác nhận trước.")
+    keys = h.api("GET", "/api/keys", admin)
+    page.get_by_label("Tôi xác nhận thay khóa niêm phong").check()
+    page.get_by_role("button", name="Thay khóa").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Đã thay khóa niêm phong: {keys['current']} → ")
+    assert h.api("GET", "/api/keys", admin)["current"] != keys["current"]
+    h.shot(page, "admin-key-rotated")
 
     # The configuration in force: every section, no secret.
     page.get_by_role("link", name=re.compile("Xem cấu hình đang áp dụng")).click()
