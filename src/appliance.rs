@@ -13,10 +13,11 @@ use search::{IndexDocument, IndexStatus, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
 use crate::ApplianceError;
-use crate::config::ImportConfig;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig, TlsConfig};
+use crate::config::{ConfigInForce, ImportConfig};
 use crate::hotfolder::HotFiles;
 use crate::metrics::{IngestTimer, Metrics, Outcome};
+use crate::ops::dashboard::DashboardCache;
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
@@ -128,6 +129,10 @@ pub struct Appliance {
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
+    /// The configuration opened with, without secrets, as admins read it.
+    configuration: ConfigInForce,
+    /// The dashboard's last counts (see [`crate::ops::dashboard`]).
+    dashboard_cache: DashboardCache,
 }
 
 impl Appliance {
@@ -166,6 +171,8 @@ impl Appliance {
             hot_files: HotFiles::open(data)?,
             indexing: Mutex::new(()),
             taking_ingests: RwLock::new(true),
+            configuration: config.in_force(),
+            dashboard_cache: DashboardCache::default(),
         };
         appliance.catch_up_search()?;
         Ok(appliance)
@@ -254,6 +261,16 @@ impl Appliance {
     /// The counters and timings of what the appliance did since it started.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The configuration opened with, without secrets.
+    pub(crate) fn configuration(&self) -> &ConfigInForce {
+        &self.configuration
+    }
+
+    /// The dashboard's last counts.
+    pub(crate) fn dashboard_cache(&self) -> &DashboardCache {
+        &self.dashboard_cache
     }
 
     /// The `[tls]` configuration: the certificate the server presents.

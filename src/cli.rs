@@ -121,6 +121,23 @@ pub enum Command {
         #[command(subcommand)]
         command: DossierCommand,
     },
+    /// Decision 468's targets over a period (default: the last 30 days): documents and pages digitized
+    /// per day, results signed, the reuse rate per month, dossiers per operator, the OCR queue and the
+    /// time from scan to archive; the same figures as `GET /api/dashboard` and the `/dashboard` page.
+    Dashboard {
+        /// The period's last day, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        last_day: Option<chrono::NaiveDate>,
+        /// Days in the period, 1 to 366.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// The configuration.
+    Config {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Rebuild the search index from the archive alone.
     Reindex,
     /// The hot folder: files waiting for an operator's confirmation (over HTTP) and recent
@@ -251,6 +268,13 @@ pub enum UsersCommand {
     },
 }
 
+/// The configuration.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration in force (the file's settings and the defaults), without secrets.
+    Show,
+}
+
 /// Access tokens of scanning stations, integrations and monitoring.
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
@@ -366,6 +390,8 @@ impl Command {
             Command::Reuse(_) => Some(crate::reuse::REPORT),
             Command::Reindex => Some(REINDEX),
             Command::Dossier { .. } => Some(crate::ops::dossiers::ALLOCATE),
+            Command::Dashboard { .. } => Some(crate::ops::dashboard::READ),
+            Command::Config { .. } => Some(crate::ops::configuration::SHOW),
             Command::Hotfolder => Some(crate::hotfolder::DECIDE),
             Command::Archive(command) => command.permit(),
             Command::Users { .. } => Some(accounts::MANAGE_USERS),
@@ -485,6 +511,10 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Dossier { command: DossierCommand::Allocate { unit, date } } => {
             out.show(&appliance.allocate_dossier(&unit.parse()?, date, &actor)?)?
         }
+        Command::Dashboard { last_day, days } => {
+            out.show(&appliance.dashboard(crate::ops::dashboard::DashboardQuery { last_day, days })?)?
+        }
+        Command::Config { command: ConfigCommand::Show } => out.show(&appliance.config_in_force()?)?,
         Command::Users { command } => users(&appliance, command, &actor, out)?,
         Command::Tokens { command: TokensCommand::Issue { name, purpose } } => {
             out.show(&appliance.issue_token(&name, purpose, &actor)?)?

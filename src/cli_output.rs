@@ -8,8 +8,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::appliance::{IngestReport, Reindexed};
+use crate::config::ConfigInForce;
 use crate::hotfolder::HotFolderListing;
 use crate::ops::accounts::{UserChanged, UserInfo, UserList};
+use crate::ops::dashboard::Dashboard;
 use crate::ops::disposition::{Destroyed, DispositionChanged, DispositionList, Marked};
 use crate::ops::documents::SearchOutput;
 use crate::ops::dossiers::DossierAllocated;
@@ -452,5 +454,69 @@ impl Show for crate::scan::ScannerOptions {
     fn text(&self) -> String {
         let settable: Vec<_> = self.options.iter().filter(|o| o.settable).collect();
         lines(&settable, |o| format!("{}\t{}\t{}\t{}", o.name, o.value.as_deref().unwrap_or("-"), o.allowed, o.title))
+    }
+}
+
+impl Show for Dashboard {
+    fn text(&self) -> String {
+        let day = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+        let mut out = format!(
+            "{} to {} ({} days), counted at {}\n{} documents, {} pages digitized; {} of {} signed and in force ({:.1}%)",
+            day(self.first_day),
+            day(self.last_day),
+            self.days,
+            self.counted_at.format("%d/%m/%Y %H:%M:%S %:z"),
+            self.documents,
+            self.pages,
+            self.results.signed,
+            self.results.digitized,
+            self.results.signed_percent
+        );
+        for d in self.daily.iter().filter(|d| d.documents > 0) {
+            out.push_str(&format!("\n{}\t{} documents\t{} pages", day(d.day), d.documents, d.pages));
+        }
+        let [first, last] = self.reuse_targets_percent;
+        out.push_str(&format!("\nreuse rate (targets {first}% and {last}%):"));
+        for r in &self.reuse {
+            out.push_str(&format!(
+                "\n{}\t{} dossiers\t{} with reuse\t{:.1}%",
+                r.month, r.dossiers, r.with_reuse, r.rate_percent
+            ));
+        }
+        out.push_str(&format!("\ndossiers per operator (norm for the period: {:.1}):", self.dossier_norm));
+        for o in &self.operators {
+            out.push_str(&format!(
+                "\n{}\t{} dossiers\t{} documents\t{:.1}% of the norm",
+                o.operator, o.dossiers, o.documents, o.norm_percent
+            ));
+        }
+        let q = &self.queue;
+        out.push_str(&format!(
+            "\nOCR queue now: {} ingests, {} pages, {} hot folder files",
+            q.ingests, q.pages_waiting, q.hot_folder_files
+        ));
+        let t = &self.scan_to_archive;
+        let secs = |s: Option<i64>| s.map_or("-".to_owned(), |s| format!("{s} s"));
+        out.push_str(&format!(
+            "\nscan to archive over {} documents: median {}, 90th percentile {}",
+            t.documents,
+            secs(t.p50_seconds),
+            secs(t.p90_seconds)
+        ));
+        out
+    }
+}
+
+impl Show for ConfigInForce {
+    fn text(&self) -> String {
+        // In the configuration file's own form, a section after another.
+        self.sections()
+            .into_iter()
+            .map(|(section, settings)| {
+                let lines: Vec<String> = settings.into_iter().map(|(key, value)| format!("{key} = {value}")).collect();
+                format!("[{section}]\n{}", lines.join("\n"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 }

@@ -69,7 +69,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -105,7 +105,7 @@ pub struct Config {
 }
 
 /// Bags from other appliances.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportConfig {
     /// The seal keys of the appliances whose bags this one takes, pinned after comparing each id out
@@ -115,7 +115,7 @@ pub struct ImportConfig {
 }
 
 /// One sending appliance's seal key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedKey {
     /// The key's id, as the sender's `sohoa keys export` shows it.
@@ -133,7 +133,7 @@ impl ImportConfig {
 
 /// What the HTTP server accepts: the size of each kind of request body, how many uploads it receives
 /// at once, and how often one client address may use the public verification page.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Largest ingest request (a dossier's page files), in bytes; the largest file the importer
@@ -185,7 +185,7 @@ const MAX_SESSION_SECONDS: u64 = 30 * 24 * 3600;
 /// certificate it makes itself under `DATA/tls/` on any other, since passwords and citizens' documents
 /// must not cross the office LAN in clear; `plain_http` allows plain HTTP there behind a proxy that
 /// terminates TLS.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsConfig {
     /// The certificate chain, PEM, leaf first.
@@ -198,7 +198,7 @@ pub struct TlsConfig {
 }
 
 /// Scanners and the scan-quality rule R1.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScannerConfig {
     /// Offer SANE's virtual `test` scanner beside the real ones (for trying the appliance out).
@@ -218,7 +218,7 @@ impl Default for ScannerConfig {
 }
 
 /// One line of the quirks table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuirkConfig {
     /// The vendor as SANE reports it.
@@ -245,7 +245,7 @@ impl ScannerConfig {
 }
 
 /// The hot folder.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HotFolderConfig {
     /// Whether `serve` watches it.
@@ -277,7 +277,7 @@ impl Default for HotFolderConfig {
 }
 
 /// The archive's background work.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ArchiveConfig {
     /// The archive log's origin line.
@@ -302,7 +302,7 @@ impl Default for ArchiveConfig {
 }
 
 /// Where the retention schedule comes from.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
     /// A TOML schedule replacing the built-in one (`src/retention.toml`).
@@ -410,7 +410,168 @@ pub struct SignatureConfig {
     pub ocsp: bool,
 }
 
+/// The configuration in force as `sohoa config show`, `GET /api/config` and the admin's screen show it:
+/// every setting, and no secret. The file holds none by design (a PKCS #12 password and a token's PIN
+/// come from the environment, and keys and certificates are files whose contents are never read
+/// here), so the sections of settings are shown as they are, and only what could carry a credential
+/// by accident is rewritten: the user name, password, query and fragment of a URL (a TSA reached as
+/// `https://user:password@tsa…` or `…?apikey=…`). The signer section is a view of its own, so that a
+/// field added to `[signature]` later is not shown until it is written here on purpose. A section
+/// struct derives `Serialize` for this view only: a secret must never become a field of one.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigInForce {
+    /// `[agency]`.
+    pub agency: AgencyView,
+    /// `[signature]`: which signer, and the paths of its files.
+    pub signature: SignatureView,
+    /// `[archive]`.
+    pub archive: ArchiveConfig,
+    /// `[retention]`.
+    pub retention: RetentionConfig,
+    /// `[tls]`: the paths of the certificate and its key.
+    pub tls: TlsConfig,
+    /// `[scanner]`.
+    pub scanner: ScannerConfig,
+    /// `[hot_folder]`.
+    pub hot_folder: HotFolderConfig,
+    /// `[import]`.
+    pub import: ImportConfig,
+    /// `[http]`.
+    pub http: HttpConfig,
+}
+
+/// `[agency]` as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyView {
+    /// The agency's name.
+    pub name: String,
+    /// Where it signs.
+    pub location: String,
+    /// Where citizens reach `/verify`, without credentials.
+    pub public_url: Option<String>,
+}
+
+/// `[signature]` as shown: which kind of signer, where its files are, what verification trusts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureView {
+    /// `development` (made under the data directory), `pkcs8`, `pkcs12` or `pkcs11`.
+    pub signer: &'static str,
+    /// The PKCS #8 key's path (never its contents).
+    pub key: Option<PathBuf>,
+    /// The certificate chain's path.
+    pub chain: Option<PathBuf>,
+    /// The PKCS #12 bundle's path (its password is in the environment, never shown).
+    pub pkcs12: Option<PathBuf>,
+    /// The PKCS #11 module (the token's PIN is in the environment, never shown).
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token's label.
+    pub token: Option<String>,
+    /// The key's label on the token.
+    pub key_label: Option<String>,
+    /// The timestamp authority, without credentials.
+    pub tsa_url: Option<String>,
+    /// The trust anchors' paths.
+    pub trust_anchors: Vec<PathBuf>,
+    /// The CRL files' paths.
+    pub crl_files: Vec<PathBuf>,
+    /// Whether CRLs are fetched.
+    pub crl_fetch: bool,
+    /// Whether OCSP responders are asked.
+    pub ocsp: bool,
+}
+
+/// A setting's name and value, as the configuration file would write it.
+pub type Setting = (String, String);
+
+impl ConfigInForce {
+    /// Each section's settings, sections and settings by name, values written as in TOML (strings quoted, lists
+    /// in brackets, tables inline); settings left unset are shown as `(unset)`.
+    pub fn sections(&self) -> Vec<(String, Vec<Setting>)> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        let serde_json::Value::Object(sections) = value else { return Vec::new() };
+        sections
+            .into_iter()
+            .map(|(section, settings)| {
+                let settings = match settings {
+                    serde_json::Value::Object(map) => map.into_iter().map(|(k, v)| (k, toml_value(&v))).collect(),
+                    other => vec![(String::new(), toml_value(&other))],
+                };
+                (section, settings)
+            })
+            .collect()
+    }
+}
+
+/// How a setting left unset is shown.
+pub const UNSET: &str = "(unset)";
+
+/// A value as TOML writes it (near enough for reading: JSON's strings are TOML's basic strings).
+fn toml_value(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => UNSET.to_owned(),
+        Value::Array(items) => format!("[{}]", items.iter().map(toml_value).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let fields: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {}", toml_value(v))).collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A URL with what could be a credential removed: the user name and password before the host, the
+/// query and the fragment.
+pub fn url_without_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
 impl Config {
+    /// The configuration in force without secrets (see [`ConfigInForce`]).
+    pub fn in_force(&self) -> ConfigInForce {
+        let s = &self.signature;
+        let signer = if s.key.is_some() {
+            "pkcs8"
+        } else if s.pkcs12.is_some() {
+            "pkcs12"
+        } else if s.pkcs11_module.is_some() {
+            "pkcs11"
+        } else {
+            "development"
+        };
+        ConfigInForce {
+            agency: AgencyView {
+                name: self.agency.name.clone(),
+                location: self.agency.location.clone(),
+                public_url: self.agency.public_url.as_deref().map(url_without_credentials),
+            },
+            signature: SignatureView {
+                signer,
+                key: s.key.clone(),
+                chain: s.chain.clone(),
+                pkcs12: s.pkcs12.clone(),
+                pkcs11_module: s.pkcs11_module.clone(),
+                token: s.token.clone(),
+                key_label: s.key_label.clone(),
+                tsa_url: s.tsa_url.as_deref().map(url_without_credentials),
+                trust_anchors: s.trust_anchors.clone(),
+                crl_files: s.crl_files.clone(),
+                crl_fetch: s.crl_fetch,
+                ocsp: s.ocsp,
+            },
+            archive: self.archive.clone(),
+            retention: self.retention.clone(),
+            tls: self.tls.clone(),
+            scanner: self.scanner.clone(),
+            hot_folder: self.hot_folder.clone(),
+            import: self.import.clone(),
+            http: self.http.clone(),
+        }
+    }
+
     /// Reads the file, or the defaults when there is none.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let Some(path) = path else { return Ok(Config::default()) };
@@ -454,5 +615,39 @@ impl Config {
             check_public_url(url).with_context(|| format!("configuration {}", path.display()))?;
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_shown_carries_no_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sohoa.toml");
+        std::fs::write(
+            &path,
+            r#"
+[agency]
+name = "UBND phường Bến Thành"
+location = "Bộ phận Một cửa"
+public_url = "https://viewer:SECRET-1@motcua.example.gov.vn/sohoa"
+[signature]
+pkcs12 = "/etc/sohoa/agency.p12"
+tsa_url = "http://tsauser:SECRET-2@tsa.example.vn/tsa?apikey=SECRET-3#SECRET-4"
+[tls]
+cert = "/etc/sohoa/tls/fullchain.pem"
+key = "/etc/sohoa/tls/key.pem"
+"#,
+        )
+        .unwrap();
+        let shown = serde_json::to_string(&Config::load(Some(&path)).unwrap().in_force()).unwrap();
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains(r#""tsa_url":"http://tsa.example.vn/tsa""#), "{shown}");
+        assert!(shown.contains(r#""public_url":"https://motcua.example.gov.vn/sohoa""#), "{shown}");
+        assert!(shown.contains(r#""signer":"pkcs12""#) && shown.contains("/etc/sohoa/tls/key.pem"), "{shown}");
+        assert_eq!(url_without_credentials("https://a@b@host:8443/x"), "https://host:8443/x");
+        assert_eq!(url_without_credentials("host/path?k=v"), "host/path");
     }
 }

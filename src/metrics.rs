@@ -122,6 +122,11 @@ impl Metrics {
         self.queue(queue).set(i64::try_from(depth).unwrap_or(i64::MAX));
     }
 
+    /// A queue's depth now (0 for a queue that never had work).
+    pub fn queue_depth(&self, queue: &'static str) -> i64 {
+        self.queue(queue).get()
+    }
+
     /// Records an HTTP request's time under its route pattern.
     pub fn http_request(&self, route: &str, method: &'static str, status: u16, time: Duration) {
         let status = match status {

@@ -146,6 +146,19 @@ impl Appliance {
         until: Option<DateTime<FixedOffset>>,
         actor: &str,
     ) -> Result<ReuseReport, ApplianceError> {
+        let months = self.reuse_rates(from, until)?;
+        self.audit(actor, AuditAction::ReuseReport, "", &format!("{} months", months.len()))?;
+        Ok(ReuseReport { months })
+    }
+
+    /// The reuse rate of each month with dossiers between `from` and `until`, oldest first, without
+    /// an audit entry: the caller decides what is recorded ([`reuse_report`](Self::reuse_report)
+    /// records the report; the dashboard's counts are not recorded).
+    pub(crate) fn reuse_rates(
+        &self,
+        from: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<ReuseRate>, ApplianceError> {
         let entries = self.archive().audit_query(&AuditQuery { from, until, ..AuditQuery::default() })?;
         let mut first_seen: BTreeMap<String, String> = BTreeMap::new();
         let mut reusing: BTreeSet<String> = BTreeSet::new();
@@ -174,7 +187,6 @@ impl Appliance {
             rate.dossiers += 1;
             rate.with_reuse += usize::from(reusing.contains(&dossier));
         }
-        self.audit(actor, AuditAction::ReuseReport, "", &format!("{} months", months.len()))?;
-        Ok(ReuseReport { months: months.into_values().collect() })
+        Ok(months.into_values().collect())
     }
 }

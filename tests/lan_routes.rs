@@ -89,6 +89,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/api/backup", &[Admin]),
     (Method::POST, "/api/keys/rotate", &[Admin]),
     (Method::POST, "/api/reindex", &[Admin]),
+    (Method::GET, "/api/config", &[Admin]),
+    (Method::GET, "/api/dashboard", &[Operator, Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/login", PUBLIC),
     (Method::GET, "/lang/en?back=/", PUBLIC),
     (Method::GET, "/assets/app.css", PUBLIC),
@@ -115,6 +117,17 @@ const PAGES: &[(Method, &str, &[Role])] = &[
         "/station/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
         &[Operator, Admin],
     ),
+    (Method::GET, "/dashboard", &[Operator, Officer, Archivist, Auditor, Admin]),
+    (Method::GET, "/admin", &[Admin]),
+    (Method::GET, "/admin/config", &[Admin]),
+    (Method::POST, "/admin/users", &[Admin]),
+    (Method::POST, "/admin/users/nobody/role", &[Admin]),
+    (Method::POST, "/admin/users/nobody/disable", &[Admin]),
+    (Method::POST, "/admin/users/nobody/enable", &[Admin]),
+    (Method::POST, "/admin/users/nobody/password", &[Admin]),
+    (Method::POST, "/admin/tokens", &[Admin]),
+    (Method::POST, "/admin/tokens/nobody/revoke", &[Admin]),
+    (Method::POST, "/admin/keys/rotate", &[Admin]),
 ];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler

@@ -110,3 +110,9 @@ fn the_hot_folder_panel_lists_waiting_and_refused_files_and_decides_them() {
     std::fs::write(inbox.join("hong.png"), b"\x89PNG\r\n\x1a\nnot a picture").unwrap();
     browsed.run(&["journey_hotfolder"]);
 }
+
+#[test]
+fn the_admin_sees_the_dashboard_and_manages_users_tokens_and_the_configuration() {
+    let browsed = Browsed::start("admin");
+    browsed.run(&["journey_admin"]);
+}

@@ -11,6 +11,8 @@
 //! rules.
 
 pub mod accounts;
+pub mod configuration;
+pub mod dashboard;
 pub mod disposition;
 pub mod documents;
 pub mod dossiers;

@@ -9,6 +9,7 @@ mod archive;
 mod auth;
 mod client_ip;
 mod connections;
+mod dashboard;
 mod documents;
 mod dossiers;
 mod error;
@@ -142,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(accounts::router())
         .merge(admin::router())
+        .merge(dashboard::router())
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    AppError, AppState, AuthUser, accounts, admin, archive, auth, documents, dossiers, hotfolder, metrics, progress,
-    reuse, search, ui, verify,
+    AppError, AppState, AuthUser, accounts, admin, archive, auth, dashboard, documents, dossiers, hotfolder, metrics,
+    progress, reuse, search, ui, verify,
 };
 
 /// The API's document.
@@ -21,7 +21,7 @@ use super::{
     paths(
         auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
-        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, metrics::metrics,
+        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard,
         documents::ingest, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject, dossiers::allocate,
         reuse::lookup, reuse::record, reuse::report,

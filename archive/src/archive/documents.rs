@@ -66,6 +66,12 @@ impl<S: Store> Archive<S> {
         self.writer.lock().state.next_event - 1
     }
 
+    /// The sequence number of the last audit entry, 0 if none: with [`last_event`](Self::last_event),
+    /// what tells a reader of counts whether anything was recorded since it last counted.
+    pub fn last_audit(&self) -> u64 {
+        self.writer.lock().state.next_audit - 1
+    }
+
     /// Number of document records (tombstones included).
     pub fn document_count(&self) -> Result<u64, ArchiveError> {
         let mut n = 0;

@@ -77,7 +77,7 @@ impl Screen {
             Screen::Archivist => crate::ops::disposition::LIST,
             Screen::Auditor => crate::ops::integrity::AUDIT_READ,
             Screen::Admin => crate::ops::accounts::MANAGE_USERS,
-            Screen::Dashboard => DASHBOARD,
+            Screen::Dashboard => crate::ops::dashboard::READ,
         }
     }
 
@@ -92,9 +92,6 @@ impl Screen {
         }
     }
 }
-
-/// Who sees the dashboard: every person's role (the figures are counts, no citizen's data).
-pub const DASHBOARD: Permit = Permit { what: "read the dashboard", roles: &Role::ALL };
 
 /// A page of a logged-in person: the header, then `content` as the main part.
 pub fn page(user: &WebUser, current: Option<Screen>, title: &str, content: Markup) -> Markup {

@@ -7,19 +7,22 @@
 //!
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
+mod admin;
 mod assets;
+mod chart;
 mod checks;
+mod dashboard;
 mod document;
 mod error;
 pub mod hotfolder;
 mod lang;
 mod layout;
 mod login;
-mod reuse;
-mod search;
 pub mod metadata;
 mod qr;
 mod receipt;
+mod reuse;
+mod search;
 mod user;
 pub(super) mod verify;
 
@@ -40,6 +43,8 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .merge(metadata::router())
         .merge(receipt::router())
         .merge(hotfolder::router())
+        .merge(dashboard::router())
+        .merge(admin::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
