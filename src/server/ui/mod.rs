@@ -7,11 +7,17 @@
 //!
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
+mod archivist;
+mod archivist_disposition;
+mod archivist_export;
+mod archivist_holds;
 mod assets;
 mod error;
 mod lang;
 mod layout;
 mod login;
+mod notice;
+mod tar;
 mod user;
 
 use axum::Router;
@@ -20,7 +26,7 @@ use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+    Router::new().merge(assets::router()).merge(login::router()).merge(archivist::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
