@@ -93,7 +93,25 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 
 /// The web UI's pages: without a session they send the browser to the login form (303), and an access
 /// token, which is no person, is refused (403) whatever its role.
-const PAGES: &[(Method, &str, &[Role])] = &[(Method::GET, "/", ALL)];
+const PAGES: &[(Method, &str, &[Role])] = &[
+    (Method::GET, "/", ALL),
+    (Method::GET, "/archivist", &[Archivist, Auditor, Admin]),
+    (Method::POST, "/archivist/mark", &[Archivist, Admin]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/review", &[Archivist, Admin]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/destruction", &[Archivist]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/destruction/confirm", &[Archivist]),
+    (Method::GET, "/archivist/documents/001099012345.GPXD.01/destruction-report", &[Archivist, Auditor, Admin]),
+    (Method::POST, "/archivist/holds", &[Archivist, Admin]),
+    (Method::POST, "/archivist/holds/1/release", &[Archivist, Admin]),
+    (Method::POST, "/archivist/revoke", &[Archivist, Admin]),
+    (Method::POST, "/archivist/retention", &[Archivist, Admin]),
+    (Method::POST, "/archivist/export", &[Archivist, Admin]),
+    (Method::GET, "/archivist/export/bag-1", &[Archivist, Admin]),
+    (Method::GET, "/auditor", &[Auditor, Admin]),
+    (Method::POST, "/auditor/checkpoint", &[Auditor, Admin]),
+    (Method::POST, "/auditor/fixity", &[Auditor, Admin]),
+    (Method::GET, "/auditor/fixity/status", &[Auditor, Admin]),
+];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).

@@ -68,3 +68,9 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn the_archivist_holds_and_destroys_and_the_auditor_checks() {
+    let browsed = Browsed::start("archivist");
+    browsed.run(&["journey_archivist", "journey_auditor"]);
+}

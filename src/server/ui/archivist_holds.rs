@@ -209,6 +209,8 @@ async fn revoke(
     user: WebUser,
     sent: Result<Form<DocumentForm>, FormRejection>,
 ) -> Result<Response, WebError> {
+    // Officers revoke from the document's page; this form is the desk's, which they do not see.
+    user.require(crate::ops::disposition::LIST)?;
     user.require(lifecycle::REVOKE)?;
     let sent = match form(sent) {
         Ok(sent) => sent,

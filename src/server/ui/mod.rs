@@ -12,6 +12,8 @@ mod archivist_disposition;
 mod archivist_export;
 mod archivist_holds;
 mod assets;
+mod auditor;
+mod auditor_fixity;
 mod error;
 mod lang;
 mod layout;
@@ -22,11 +24,13 @@ mod user;
 
 use axum::Router;
 
+pub use auditor_fixity::FixityRun;
+
 use super::AppState;
 
 /// Every page of the UI, and its assets.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router()).merge(archivist::router())
+    Router::new().merge(assets::router()).merge(login::router()).merge(archivist::router()).merge(auditor::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
