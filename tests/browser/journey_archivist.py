@@ -122,6 +122,7 @@ def run(h):
     submit(request, "Đề nghị hủy")
     refusal = page.locator("#refusal")
     expect(refusal).to_contain_text(f"it is held (hold {hold})")
+    expect(page.locator(".blocking-holds")).to_contain_text(f"Lệnh số {hold}: owner {owner} — Thanh tra xây dựng 12/2026")
     h.shot(page, "archivist-refused-held")
 
     # Released, the same request goes through; hoa may not confirm her own request.

@@ -126,6 +126,7 @@ pub async fn render(state: &AppState, mut user: WebUser, notice: Option<Notice>,
     let content = html! {
         h1 { (title) }
         @if let Some(notice) = &notice { (notice.banner(lang)) }
+        (blocking_holds(lang, notice.as_ref(), &desk.holds))
         @if let Some(code) = &extra.destroyed {
             p.card {
                 (lang.t("Biên bản hủy đã được ký số: ", "The destruction report is signed: "))
@@ -150,6 +151,35 @@ pub async fn render(state: &AppState, mut user: WebUser, notice: Option<Notice>,
         (retention_section(&user, &desk.schedule, notice.as_ref()))
     };
     (status, layout::page(&user, Some(Screen::Archivist), title, content)).into_response()
+}
+
+/// The holds a refusal names ("it is held (hold 3, 5)"), with their scope and reason, so that the
+/// archivist sees at once which case blocks the step and whom to ask.
+fn blocking_holds(lang: Lang, notice: Option<&Notice>, holds: &Holds) -> Markup {
+    let Some(Notice::Failed { detail, .. }) = notice else { return html! {} };
+    let Some(ids) = detail.split_once("(hold ").and_then(|(_, rest)| rest.split_once(')')).map(|(ids, _)| ids) else {
+        return html! {};
+    };
+    let named: Vec<_> = ids
+        .split(", ")
+        .filter_map(|id| id.parse::<u64>().ok())
+        .filter_map(|id| holds.holds.iter().find(|h| h.id == id))
+        .collect();
+    html! {
+        @if !named.is_empty() {
+            div.card.blocking-holds {
+                p { strong { (lang.t("Lệnh phong tỏa đang chặn bước này:", "The holds that block this step:")) } }
+                ul {
+                    @for hold in named {
+                        li {
+                            a href=(format!("#hold-{}", hold.id)) { (lang.t("Lệnh số", "Hold")) " " (hold.id) } ": "
+                            code { (hold.scope) } " — " (hold.reason) " (" (hold.by) ", " (lang::time(hold.at)) ")"
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The documents awaiting a step, each with the steps the person may take.

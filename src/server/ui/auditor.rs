@@ -232,9 +232,9 @@ fn trail_section(user: &WebUser, query: &ViewQuery, trail: Option<&AuditEntries>
                                     td.nowrap { (lang::time(e.at)) }
                                     td { (e.actor) }
                                     td { code { (e.action) } }
-                                    td { code.hash { (e.target) } }
-                                    td { (e.detail) }
-                                    td { code.hash { (e.hash.get(..16).unwrap_or(&e.hash)) "…" } }
+                                    td { code { (e.target) } }
+                                    td.wrap { (e.detail) }
+                                    td { code.nowrap { (e.hash.get(..12).unwrap_or(&e.hash)) "…" } }
                                 }
                             }
                         }

@@ -14,7 +14,9 @@
       return response.json();
     }).then(function (status) {
       if (!status.running) {
-        window.location.replace("/auditor#fixity");
+        // A query of its own, so that this is a new load and not a jump to the anchor of the same
+        // page (nor a second post of the form the page may have answered).
+        window.location.assign("/auditor?fixity=done#fixity");
         return;
       }
       bar.max = Math.max(status.total, 1);
