@@ -6,14 +6,14 @@
 //! and the outcome in the query, or show this page again at once with the operation's refusal.
 
 use archive::{Disposition, RetentionPeriod};
-use axum::Router;
 use axum::Form;
+use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 use axum::routing::get;
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -45,7 +45,9 @@ impl Outcome {
         let hold = self.hold.unwrap_or_default();
         let text = match self.done.as_deref()? {
             "marked" => format!("{} {n}", lang.t("Số tài liệu mới đến hạn xử lý:", "Documents newly eligible:")),
-            "ahead" => format!("{} {n}", lang.t("Số tài liệu sẽ đến hạn vào ngày đó:", "Documents eligible by that day:")),
+            "ahead" => {
+                format!("{} {n}", lang.t("Số tài liệu sẽ đến hạn vào ngày đó:", "Documents eligible by that day:"))
+            }
             "approved" => format!("{} {code}", lang.t("Đã duyệt hủy tài liệu", "Approved for destruction:")),
             "kept" => format!("{} {code}", lang.t("Đã quyết định giữ lại tài liệu", "Kept longer:")),
             "requested" => format!(
@@ -105,7 +107,13 @@ pub struct Extra {
 
 /// The desk, with the outcome of a form; the forms' handlers show it this way when the operation
 /// refused, so that the refusal is read where the form was.
-pub async fn render(state: &AppState, mut user: WebUser, notice: Option<Notice>, status: StatusCode, extra: Extra) -> Response {
+pub async fn render(
+    state: &AppState,
+    mut user: WebUser,
+    notice: Option<Notice>,
+    status: StatusCode,
+    extra: Extra,
+) -> Response {
     if let Err(e) = user.require(disposition::LIST) {
         return e.into_response();
     }

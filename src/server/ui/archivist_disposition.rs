@@ -4,13 +4,13 @@
 //! form runs the same operation with the same permit as the API's route.
 
 use archive::{CouncilDecision, Disposition, DocumentStatus, Review};
+use axum::Form;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use domain::DocumentCode;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -102,7 +102,9 @@ async fn mark(
     };
     let actor = user.user.name.clone();
     match blocking(&state, move |a| a.mark_eligible(chosen, &actor)).await {
-        Ok(m) => Ok(done(&[("done", if m.marked { "marked" } else { "ahead" }), ("n", &m.documents.len().to_string())])),
+        Ok(m) => {
+            Ok(done(&[("done", if m.marked { "marked" } else { "ahead" }), ("n", &m.documents.len().to_string())]))
+        }
         Err(e) => Ok(refused(&state, user, e).await),
     }
 }
@@ -218,8 +220,9 @@ async fn report(
         return Err(user.error(AppError::NotFound(format!("document {} is not destroyed", record.code))));
     };
     let seal = &destruction.report;
-    let report: serde_json::Value = serde_json::from_str(&seal.text)
-        .map_err(|e| user.error(AppError::Internal(anyhow::anyhow!("the sealed destruction report is not JSON: {e}"))))?;
+    let report: serde_json::Value = serde_json::from_str(&seal.text).map_err(|e| {
+        user.error(AppError::Internal(anyhow::anyhow!("the sealed destruction report is not JSON: {e}")))
+    })?;
     let body = serde_json::json!({ "report": report, "seal": SealView::of(seal) });
     let text = serde_json::to_string_pretty(&body).map_err(|e| user.error(AppError::Internal(e.into())))?;
     Ok((

@@ -4,12 +4,12 @@
 //! document's retention class changed for a reason. The same operations and permits as the API's.
 
 use archive::HoldScope;
+use axum::Form;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::response::Response;
 use axum::routing::post;
-use axum::Form;
 use domain::DocumentCode;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -178,11 +178,9 @@ async fn release(
     user.require(lifecycle::RELEASE_HOLD)?;
     let actor = user.user.name.clone();
     match blocking(&state, move |a| a.release_hold(id, &actor)).await {
-        Ok(released) => Ok(done(&[
-            ("done", "released"),
-            ("hold", &id.to_string()),
-            ("n", &released.released.len().to_string()),
-        ])),
+        Ok(released) => {
+            Ok(done(&[("done", "released"), ("hold", &id.to_string()), ("n", &released.released.len().to_string())]))
+        }
         Err(e) => Ok(refused(&state, user, e).await),
     }
 }
@@ -199,7 +197,10 @@ struct DocumentForm {
 /// The document code a form names, or the field's error.
 fn code_of(user: &WebUser, sent: &DocumentForm) -> Result<DocumentCode, &'static str> {
     sent.code.trim().parse().map_err(|_| {
-        user.lang.t("Mã tài liệu không đúng dạng (ví dụ 001099012345.GPXD.01).", "Not a document code (e.g. 001099012345.GPXD.01).")
+        user.lang.t(
+            "Mã tài liệu không đúng dạng (ví dụ 001099012345.GPXD.01).",
+            "Not a document code (e.g. 001099012345.GPXD.01).",
+        )
     })
 }
 

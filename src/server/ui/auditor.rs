@@ -69,7 +69,9 @@ async fn checkpoint(State(state): State<AppState>, user: WebUser) -> Result<Resp
     user.require(integrity::AUDIT_READ)?;
     user.require(integrity::CHECKPOINT)?;
     Ok(match blocking(&state, |a| a.checkpoint()).await {
-        Ok(view) => render(&state, user, ViewQuery::default(), Some(Ok(Evidence::Checkpoint(view))), StatusCode::OK).await,
+        Ok(view) => {
+            render(&state, user, ViewQuery::default(), Some(Ok(Evidence::Checkpoint(view))), StatusCode::OK).await
+        }
         Err(e) => refused(&state, user, e).await,
     })
 }
@@ -193,7 +195,7 @@ fn trail_section(user: &WebUser, query: &ViewQuery, trail: Option<&AuditEntries>
     html! {
         section.card aria-labelledby="trail-title" #trail {
             h2 #trail-title { (lang.t("Nhật ký kiểm tra", "Audit trail")) }
-            form.inline method="get" action="/auditor" {
+            form.inline method="get" action="/auditor#trail" {
                 (field(notice, Field { id: "audit-target", name: "target", label: lang.t("Đối tượng (mã tài liệu, người dùng, hold N)", "Target (document code, user, hold N)"), kind: "text", value: &query.target, required: false }))
                 (field(notice, Field { id: "audit-actor", name: "actor", label: lang.t("Người thực hiện", "Actor"), kind: "text", value: &query.actor, required: false }))
                 p {
@@ -285,11 +287,11 @@ fn log_section(user: &WebUser, query: &ViewQuery, evidence: Option<&Evidence>, n
                     }
                 }
                 @if user.may(integrity::PROOFS) {
-                    form method="get" action="/auditor" {
+                    form method="get" action="/auditor#log" {
                         (field(notice, Field { id: "prove-code", name: "prove", label: lang.t("Bằng chứng có mặt của tài liệu (mã)", "Inclusion proof of a document (code)"), kind: "text", value: &query.prove, required: true }))
                         p { button type="submit" { (lang.t("Xem bằng chứng", "Show the proof")) } }
                     }
-                    form method="get" action="/auditor" {
+                    form method="get" action="/auditor#log" {
                         (field(notice, Field { id: "consistency-size", name: "size", label: lang.t("Bằng chứng nhất quán từ kích thước", "Consistency proof from the size"), kind: "number", value: &query.size, required: true }))
                         p { button type="submit" { (lang.t("Xem bằng chứng", "Show the proof")) } }
                     }
