@@ -211,7 +211,7 @@ fn disposition_section(user: &WebUser, queue: &DispositionList, notice: Option<&
                 p { (lang.t("Không có tài liệu nào đang chờ xử lý.", "No document awaits a disposition step.")) }
             } @else {
                 table {
-                    caption.muted { (lang.t("Thời hạn tính theo Thông tư 10/2022/TT-BNV", "Periods per Circular 10/2022/TT-BNV")) }
+                    caption { (lang.t("Tài liệu chờ một bước xử lý, theo mã", "Documents awaiting a step, by code")) }
                     thead { tr {
                         th scope="col" { (lang.t("Mã tài liệu", "Document code")) }
                         th scope="col" { (lang.t("Tên", "Name")) }
