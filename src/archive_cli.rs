@@ -84,6 +84,9 @@ pub enum ArchiveCommand {
         /// Only entries by this actor.
         #[arg(long)]
         actor: Option<String>,
+        /// Only entries of this action (`hold`, `destroy-request`, …).
+        #[arg(long)]
+        action: Option<String>,
         /// Only entries at or after this time (RFC 3339).
         #[arg(long)]
         from: Option<DateTime<FixedOffset>>,
@@ -307,8 +310,8 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Out
             out.show(&proof)?;
             return Ok(proof.verifies);
         }
-        ArchiveCommand::Audit { target, actor: by, from, until } => {
-            out.show(&appliance.audit_query(&AuditQuery { target, actor: by, from, until }, actor)?)?
+        ArchiveCommand::Audit { target, actor: by, action, from, until } => {
+            out.show(&appliance.audit_query(&AuditQuery { target, actor: by, action, from, until }, actor)?)?
         }
         ArchiveCommand::Backup { dir } => out.show(&appliance.write_backup(&dir, actor)?)?,
         ArchiveCommand::Restore { .. } => unreachable!("restore runs before the appliance is opened"),

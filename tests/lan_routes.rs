@@ -100,6 +100,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 /// token, which is no person, is refused (403) whatever its role.
 const PAGES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/", ALL),
+    (Method::GET, "/account", ALL),
+    (Method::POST, "/account/password", ALL),
     (Method::GET, "/search", ALL),
     (Method::GET, "/documents/001099012345.GPXD.01", &[Officer, Archivist, Auditor, Admin]),
     (Method::GET, "/reuse", &[Operator, Officer, Admin]),
@@ -128,6 +130,22 @@ const PAGES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/admin/tokens", &[Admin]),
     (Method::POST, "/admin/tokens/nobody/revoke", &[Admin]),
     (Method::POST, "/admin/keys/rotate", &[Admin]),
+    (Method::GET, "/archivist", &[Archivist, Auditor, Admin]),
+    (Method::POST, "/archivist/mark", &[Archivist, Admin]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/review", &[Archivist, Admin]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/destruction", &[Archivist]),
+    (Method::POST, "/archivist/documents/001099012345.GPXD.01/destruction/confirm", &[Archivist]),
+    (Method::GET, "/archivist/documents/001099012345.GPXD.01/destruction-report", &[Archivist, Auditor, Admin]),
+    (Method::POST, "/archivist/holds", &[Archivist, Admin]),
+    (Method::POST, "/archivist/holds/1/release", &[Archivist, Admin]),
+    (Method::POST, "/archivist/revoke", &[Archivist, Admin]),
+    (Method::POST, "/archivist/retention", &[Archivist, Admin]),
+    (Method::POST, "/archivist/export", &[Archivist, Admin]),
+    (Method::GET, "/archivist/export/bag-1", &[Archivist, Admin]),
+    (Method::GET, "/auditor", &[Auditor, Admin]),
+    (Method::POST, "/auditor/checkpoint", &[Auditor, Admin]),
+    (Method::POST, "/auditor/fixity", &[Auditor, Admin]),
+    (Method::GET, "/auditor/fixity/status", &[Auditor, Admin]),
 ];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler

@@ -116,3 +116,9 @@ fn the_admin_sees_the_dashboard_and_manages_users_tokens_and_the_configuration()
     let browsed = Browsed::start("admin");
     browsed.run(&["journey_admin"]);
 }
+
+#[test]
+fn the_archivist_holds_and_destroys_and_the_auditor_checks() {
+    let browsed = Browsed::start("archivist");
+    browsed.run(&["journey_archivist", "journey_auditor"]);
+}

@@ -238,6 +238,8 @@ pub(crate) struct AuditParams {
     target: Option<String>,
     /// Only entries by this actor.
     actor: Option<String>,
+    /// Only entries of this action (`hold`, `destroy-request`, …).
+    action: Option<String>,
     /// Only entries at or after this time.
     from: Option<DateTime<FixedOffset>>,
     /// Only entries before this time.
@@ -252,7 +254,7 @@ pub(crate) async fn audit(
     AppQuery(p): AppQuery<AuditParams>,
 ) -> Result<Json<AuditEntries>, AppError> {
     user.require(integrity::AUDIT_READ)?;
-    let query = AuditQuery { target: p.target, actor: p.actor, from: p.from, until: p.until };
+    let query = AuditQuery { target: p.target, actor: p.actor, action: p.action, from: p.from, until: p.until };
     Ok(Json(blocking(&state, move |a| a.audit_query(&query, &user.name)).await?))
 }
 

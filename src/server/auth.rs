@@ -309,9 +309,9 @@ pub(crate) async fn current(user: AuthUser) -> Result<Json<SessionInfo>, AppErro
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct PasswordChange {
     /// The password now.
-    current: String,
+    pub(crate) current: String,
     /// The new password.
-    new: String,
+    pub(crate) new: String,
 }
 
 /// `POST /api/account/password`: a user replaces their own password, giving the current one. The other
@@ -326,16 +326,29 @@ pub(crate) async fn change_password(
     user.require_person()?;
     let Json(change) =
         body.map_err(|e| AppError::BadRequest(format!("expected JSON {{\"current\", \"new\"}}: {e}")))?;
-    let _slot = password_check_slot(&state, address, &user.name).await?;
+    change_own_password(&state, address, &user, change).await?;
+    Ok(Json(PasswordChanged { user: user.name, password_changed: true }))
+}
+
+/// A person replaces their own password, from the API or the account page: the current one is checked
+/// like a login (the same throttle, a failure counted as one), the other sessions end and this one
+/// stays.
+pub(crate) async fn change_own_password(
+    state: &AppState,
+    address: IpAddr,
+    user: &AuthUser,
+    change: PasswordChange,
+) -> Result<(), AppError> {
+    let _slot = password_check_slot(state, address, &user.name).await?;
     let (name, keep) = (user.name.clone(), user.session_id);
     let accepted =
-        blocking(&state, move |a| a.change_password(&name, &change.current, &change.new, Some(&keep))).await?;
+        blocking(state, move |a| a.change_password(&name, &change.current, &change.new, Some(&keep))).await?;
     if !accepted {
         state.login_throttle.failed(address, &user.name, true);
         state.appliance.metrics().failed_login();
         return Err(AppError::Unauthorized("the current password is wrong".into()));
     }
-    Ok(Json(PasswordChanged { user: user.name, password_changed: true }))
+    Ok(())
 }
 
 /// `POST /api/login` and `POST /login` (the routes open without a session, since they are how a

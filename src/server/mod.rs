@@ -61,6 +61,8 @@ pub struct AppState {
     /// Anonymous uploads to the public page received at once, bounded apart so that anonymous
     /// clients can never take the slots that operators' ingests need.
     public_uploads: Arc<limits::UploadSlots>,
+    /// The fixity run started from the auditor's view: the one going, or the last one.
+    fixity: Arc<ui::FixityRun>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             uploads,
             public_uploads,
             login_throttle,
+            fixity: Arc::default(),
         }
     }
 

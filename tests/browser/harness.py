@@ -9,6 +9,7 @@ import os
 import re
 import time
 import urllib.request
+import uuid
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
@@ -157,32 +158,38 @@ class Harness:
         with urllib.request.urlopen(request, timeout=300) as response:
             return response.read()
 
-    def ingest_document(self, owner="001099012345", doc_type="GPXD", name="Giấy phép xây dựng nhà ở",
-                        number="123/QĐ-UBND", operator="lan"):
-        """Archives a one-page document through the API (as the station's scripts would), for a
-        journey run on its own: the page is Vietnamese text drawn at 300 dpi. Returns what the
-        station journey leaves in `state["document"]`."""
-        fields = {"owner": owner, "type": doc_type, "name": name, "number": number}
-        boundary = "sohoa-journey-boundary"
+    def api_login(self, user):
+        """A bearer token of `user`, for API calls."""
+        return self.api("POST", "/api/login", body={"username": user, "password": self.password})["token"]
+
+    def ingest(self, fields, png, token=None, operator="lan"):
+        """Archives one page with the metadata `fields` through the API, as a scanning station's client
+        sends it (multipart POST /api/documents), as `operator` unless a `token` is given; returns the
+        ingest report."""
+        boundary = uuid.uuid4().hex
         body = b""
         for key, value in fields.items():
             body += f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
         body += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="page.png"\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="trang-1.png"\r\n'
             "Content-Type: image/png\r\n\r\n"
         ).encode()
-        body += text_page([name.upper(), f"Số: {number}", f"Chủ sở hữu: {owner}", "Ủy ban nhân dân phường Bến Thành"])
-        body += f"\r\n--{boundary}--\r\n".encode()
-        token = self.api_login(operator)
-        report = json.loads(
+        body += png + f"\r\n--{boundary}--\r\n".encode()
+        token = token or self.api_login(operator)
+        return json.loads(
             self.api_bytes("POST", "/api/documents", token, body, f"multipart/form-data; boundary={boundary}")
         )
+
+    def ingest_document(self, owner="001099012345", doc_type="GPXD", name="Giấy phép xây dựng nhà ở",
+                        number="123/QĐ-UBND"):
+        """Archives a one-page document for a journey run on its own: the page is Vietnamese text drawn
+        at 300 dpi. Returns what the station journey leaves in `state["document"]`."""
+        fields = {"owner": owner, "type": doc_type, "name": name, "number": number}
+        page = text_page([name.upper(), f"Số: {number}", f"Chủ sở hữu: {owner}", "Ủy ban nhân dân phường Bến Thành"])
+        report = self.ingest(fields, page)
         document = {"code": report["code"], "owner": owner, "name": name, "number": number}
         self.state.setdefault("document", document)
         return document
-
-    def api_login(self, user):
-        return self.api("POST", "/api/login", body={"username": user, "password": self.password})["token"]
 
     def wait(self, seconds):
         time.sleep(seconds)

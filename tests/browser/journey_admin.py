@@ -3,12 +3,10 @@
 creates a user, disables and enables it; issues a station token, whose secret is shown once and works,
 then revokes it; and reads the configuration in force, which carries no secret."""
 
-import json
 import os
 import re
 import urllib.error
 import urllib.request
-import uuid
 
 from harness import expect
 
@@ -17,24 +15,10 @@ OWNER = "001099012345"
 
 
 def ingest(h, token, doc_type, dossier):
-    """POST /api/documents as multipart, as a station or the operator's screen sends it."""
-    boundary = uuid.uuid4().hex
+    """One of the citizen's papers, archived through the API as the operator's station sends it."""
     fields = {"owner": OWNER, "type": doc_type, "name": "Giấy tờ của công dân", "dossier": dossier}
-    body = b""
-    for name, value in fields.items():
-        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
     with open(PAGE, "rb") as f:
-        image = f.read()
-    body += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="trang-1.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode()
-    body += image + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{h.url}/api/documents", data=body, method="POST")
-    request.add_header("content-type", f"multipart/form-data; boundary={boundary}")
-    request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=300) as response:
-        return json.loads(response.read())["code"]
+        return h.ingest(fields, f.read(), token=token)["code"]
 
 
 def status_of(h, path, token):

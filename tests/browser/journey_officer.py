@@ -6,14 +6,12 @@ personal ID, finds the document verified, and records its reuse for a new dossie
 The document is the one the station journey sealed (`h.state["document"]`), or else one ingested here
 through the JSON API as lan: a page drawn with Pillow in Vietnamese, large enough to read."""
 
-import io
 import json
 import re
 import unicodedata
 
-from harness import expect
+from harness import expect, text_page
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 NUMBER = "123/QĐ-UBND"
 DOSSIER = "H56.14-261130-0007"
 
@@ -24,57 +22,34 @@ def plain(text):
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
-def page_png():
-    """A scanned page: a few lines of a building permit, black on white, at 300 dpi."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("L", (1400, 700), 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(FONT, 44)
-    lines = [
-        "ỦY BAN NHÂN DÂN QUẬN 3",
-        f"Số: {NUMBER}",
-        "GIẤY PHÉP XÂY DỰNG NHÀ Ở",
-        "Cấp cho ông Nguyễn Văn An",
-        "Địa chỉ: 12 đường Võ Văn Tần, phường 6",
-    ]
-    for i, line in enumerate(lines):
-        draw.text((90, 80 + i * 110), line, fill=0, font=font)
-    out = io.BytesIO()
-    image.save(out, format="PNG", dpi=(300, 300))
-    return out.getvalue()
-
-
 def ingest(h):
     """One document through the JSON API as lan, as the station journey would have sealed it."""
+    fields = {
+        "owner": "001099012345",
+        "type": "GPXD",
+        "name": "Giấy phép xây dựng nhà ở",
+        "number": NUMBER,
+        "issuer": "UBND quận 3",
+        "issued": "2024-03-01",
+    }
+    page = text_page(
+        [
+            "ỦY BAN NHÂN DÂN QUẬN 3",
+            f"Số: {NUMBER}",
+            "GIẤY PHÉP XÂY DỰNG NHÀ Ở",
+            "Cấp cho ông Nguyễn Văn An",
+            "Địa chỉ: 12 đường Võ Văn Tần, phường 6",
+        ]
+    )
     token = h.api_login("lan")
-    context = h.context()
-    try:
-        response = context.request.post(
-            f"{h.url}/api/documents",
-            headers={"authorization": f"Bearer {token}"},
-            multipart={
-                "owner": "001099012345",
-                "type": "GPXD",
-                "name": "Giấy phép xây dựng nhà ở",
-                "number": NUMBER,
-                "issuer": "UBND quận 3",
-                "issued": "2024-03-01",
-                "page": {"name": "page-1.png", "mimeType": "image/png", "buffer": page_png()},
-            },
-            timeout=240_000,
-        )
-        assert response.ok, f"ingest: {response.status} {response.text()}"
-        report = response.json()
-    finally:
-        context.close()
+    report = h.ingest(fields, page, token=token)
     # Search may show an archived document a moment later; the report says so.
     if report.get("search") == "pending":
         for _ in range(60):
             if h.api("GET", f"/api/search?q={report['code']}", token)["total"]:
                 break
             h.wait(0.5)
-    return {"code": report["code"], "owner": "001099012345", "name": "Giấy phép xây dựng nhà ở", "number": NUMBER}
+    return {"code": report["code"], "owner": fields["owner"], "name": fields["name"], "number": NUMBER}
 
 
 def search(page, words):

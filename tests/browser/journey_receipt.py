@@ -4,48 +4,13 @@ the agency, the codes, the document, its owner, its pages, when and by whom; pri
 receipt alone; its QR code reads as the document's public verification link. Opening it is audited
 as a view of the document."""
 
-import io
-import json
 import os
 import re
 import subprocess
-import urllib.request
-import uuid
 
-from PIL import Image, ImageDraw
-
-from harness import expect
+from harness import expect, text_page
 
 OWNER = "079305000123"
-
-
-def page_png():
-    """A small scanned page: a few lines of dark text-like strokes on white, as PNG at 300 dpi."""
-    image = Image.new("L", (600, 400), 255)
-    draw = ImageDraw.Draw(image)
-    for row in range(6):
-        draw.rectangle([40, 40 + row * 50, 520 - row * 40, 60 + row * 50], fill=0)
-    out = io.BytesIO()
-    image.save(out, format="PNG", dpi=(300, 300))
-    return out.getvalue()
-
-
-def ingest(h, token, fields, png):
-    """POST /api/documents as multipart: the metadata fields and one page."""
-    boundary = uuid.uuid4().hex
-    body = b""
-    for name, value in fields.items():
-        body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-    body += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="page"; filename="trang-1.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode()
-    body += png + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{h.url}/api/documents", data=body, method="POST")
-    request.add_header("content-type", f"multipart/form-data; boundary={boundary}")
-    request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=300) as response:
-        return json.loads(response.read())
 
 
 def run(h):
@@ -60,7 +25,7 @@ def run(h):
         "issuer": "UBND phường Bến Nghé",
         "dossier": dossier["code"],
     }
-    report = ingest(h, lan, fields, page_png())
+    report = h.ingest(fields, text_page([fields["name"].upper(), f"Chủ sở hữu: {OWNER}"]), token=lan)
     code, token = report["code"], report["verification_token"]
     assert re.fullmatch(r"[0-9a-f]{32}", token), report
     h.state["receipt"] = {"code": code, "token": token, "dossier": dossier["code"]}

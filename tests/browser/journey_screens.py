@@ -3,7 +3,6 @@
 The screens are found the way a person finds them, from the navigation of each role, plus the pages
 that are reached from them (a document, its receipt) and the pages open to anyone."""
 
-import re
 
 from harness import expect
 

@@ -17,6 +17,8 @@ pub struct AuditQuery {
     pub target: Option<String>,
     /// Only entries by this actor.
     pub actor: Option<String>,
+    /// Only entries of this action (its word in the trail: `hold`, `destroy-request`, …).
+    pub action: Option<String>,
     /// Only entries at or after this time.
     pub from: Option<DateTime<FixedOffset>>,
     /// Only entries before this time.
@@ -27,6 +29,7 @@ impl AuditQuery {
     fn matches(&self, e: &AuditEntry) -> bool {
         self.target.as_ref().is_none_or(|t| *t == e.target)
             && self.actor.as_ref().is_none_or(|a| *a == e.actor)
+            && self.action.as_ref().is_none_or(|a| *a == e.action)
             && self.from.is_none_or(|f| e.at >= f)
             && self.until.is_none_or(|u| e.at < u)
     }

@@ -7,8 +7,15 @@
 //!
 //! Each screen is one module with its own `router()`; [`layout`] is the frame they share.
 
+mod account;
 mod admin;
+mod archivist;
+mod archivist_disposition;
+mod archivist_export;
+mod archivist_holds;
 mod assets;
+mod auditor;
+mod auditor_fixity;
 mod chart;
 mod checks;
 mod dashboard;
@@ -19,14 +26,18 @@ mod lang;
 mod layout;
 mod login;
 pub mod metadata;
+mod notice;
 mod qr;
 mod receipt;
 mod reuse;
 mod search;
+mod tar;
 mod user;
 pub(super) mod verify;
 
 use axum::Router;
+
+pub use auditor_fixity::FixityRun;
 
 use super::AppState;
 use crate::config::HttpConfig;
@@ -45,6 +56,9 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .merge(hotfolder::router())
         .merge(dashboard::router())
         .merge(admin::router())
+        .merge(archivist::router())
+        .merge(auditor::router())
+        .merge(account::router())
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
