@@ -7,6 +7,7 @@ The document is the one the station journey sealed (`h.state["document"]`), or e
 through the JSON API as lan: a page drawn with Pillow in Vietnamese, large enough to read."""
 
 import json
+import os
 import re
 import unicodedata
 
@@ -100,6 +101,11 @@ def run(h):
     assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     expect(page.locator("pre.ocr").first).not_to_be_empty()
     expect(page.get_by_role("link", name="Tải bản PDF đã ký")).to_have_attribute("href", f"/api/documents/{code}/pdf")
+    # The signed copy, downloaded as a citizen's officer would hand it on: the public journey checks it.
+    with page.expect_download() as copy:
+        page.get_by_role("link", name="Tải bản PDF đã ký").click()
+    h.state["downloaded_pdf"] = os.path.join(h.out, "downloaded.pdf")
+    copy.value.save_as(h.state["downloaded_pdf"])
     with page.expect_download() as evidence:
         page.get_by_role("link", name=re.compile("Tải gói bằng chứng")).click()
     assert evidence.value.suggested_filename == f"{code}.evidence.json", evidence.value.suggested_filename

@@ -116,8 +116,9 @@ pub fn page(user: &WebUser, current: Option<Screen>, title: &str, content: Marku
                     }
                 }
                 div.who {
-                    a href="/account" title=(lang.t("Tài khoản của tôi", "My account")) {
-                        (user.user.name) " · " (role_name(lang, user.user.role))
+                    span {
+                        a href="/account" title=(lang.t("Tài khoản của tôi", "My account")) { (user.user.name) }
+                        " · " (role_name(lang, user.user.role))
                     }
                     (switch(lang, &user.here))
                     form method="post" action="/logout" {
