@@ -26,6 +26,7 @@ pub mod scan;
 pub mod seals;
 pub mod server;
 pub mod signing;
+mod tar;
 pub mod users;
 pub mod verify;
 

@@ -308,7 +308,8 @@ fn over_https_a_browser_session_is_a_strict_cookie_needs_csrf_survives_a_restart
 
     let (status, headers, _) =
         curl(&cert, &jar, &["-X", "POST", "--data", &format!("csrf_token={csrf}"), &format!("{url}/logout")]);
-    assert_eq!(status, 200, "{headers}");
+    assert_eq!(status, 303, "{headers}");
+    assert!(headers.to_ascii_lowercase().contains("location: /login"), "not sent to the login form: {headers}");
     assert!(headers.contains("Max-Age=0"), "the cookie is not removed: {headers}");
     let (status, _, _) = curl(
         &cert,

@@ -81,8 +81,14 @@ impl DashboardQuery {
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(ApplianceError::Input(format!("a dashboard's period has 1 to {MAX_DAYS} days, not {days}")));
         }
-        let last_day = self.last_day.unwrap_or_else(|| domain::vietnam_now().date_naive());
-        let first_day = last_day - chrono::Days::new(u64::from(days - 1));
+        let today = domain::vietnam_now().date_naive();
+        let last_day = self.last_day.unwrap_or(today);
+        if last_day > today {
+            return Err(ApplianceError::Input(format!("a dashboard's last day is today or before, not {last_day}")));
+        }
+        let first_day = last_day
+            .checked_sub_days(chrono::Days::new(u64::from(days - 1)))
+            .ok_or_else(|| ApplianceError::Input(format!("a dashboard's period cannot end on {last_day}")))?;
         Ok(Period { first_day, last_day, days })
     }
 }

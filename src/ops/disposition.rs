@@ -4,7 +4,7 @@
 
 use archive::{CouncilDecision, Disposition, DocumentRecord, Review};
 use chrono::NaiveDate;
-use domain::{DocumentCode, vietnam_now};
+use domain::{AuditAction, DocumentCode, vietnam_now};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -80,6 +80,16 @@ pub struct Destroyed {
     pub seal: SealView,
     /// Whether search shows the change yet.
     pub search: SearchState,
+}
+
+/// The signed report a destroyed document's tombstone keeps, for the records room's file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DestructionReport {
+    /// The report: what was destroyed, under which decision, by whom.
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    /// The appliance's seal over the report's exact text.
+    pub seal: SealView,
 }
 
 /// A seal as a verifier needs it: the text exactly as signed, the signature and the key.
@@ -159,6 +169,22 @@ impl Appliance {
         let parsed: serde_json::Value = serde_json::from_str(&report.json)
             .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("the sealed destruction report is not JSON: {e}")))?;
         Ok(Destroyed { report: parsed, seal: SealView::of(&report.seal), search: self.index_committed() })
+    }
+}
+
+impl Appliance {
+    /// The signed destruction report of a destroyed document, read from its tombstone; the reading is
+    /// audited like any other download.
+    pub fn destruction_report(&self, code: &DocumentCode, actor: &str) -> Result<DestructionReport, ApplianceError> {
+        let record = self.record(code)?;
+        let archive::DocumentStatus::Destroyed(destruction) = &record.status else {
+            return Err(ApplianceError::NotFound(format!("document {code} is not destroyed")));
+        };
+        let seal = &destruction.report;
+        let report = serde_json::from_str(&seal.text)
+            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("the sealed destruction report is not JSON: {e}")))?;
+        self.audit(actor, AuditAction::Download, &code.to_string(), "destruction report")?;
+        Ok(DestructionReport { report, seal: SealView::of(seal) })
     }
 }
 

@@ -275,19 +275,29 @@ impl Appliance {
         if request.text.trim().is_empty() {
             return Err(ApplianceError::Input("the query is empty".into()));
         }
+        let reads = role.is_none_or(Role::reads_documents);
+        // A role that does not read documents learns nothing of their content from the counts or the
+        // filters either: no issuer or year, only what its hits show (type and status).
         let request = SearchRequest {
             statuses: role.map(|r| r.visible_statuses().to_vec()).unwrap_or_default(),
             limit: request.limit.clamp(1, MAX_SEARCH_LIMIT),
+            offset: request.offset.min(search::MAX_MATCHES),
+            issuing_body: request.issuing_body.filter(|_| reads),
+            year: request.year.filter(|_| reads),
             ..request
         };
         let results = self.search_index().search(&request)?;
         self.audit(actor, AuditAction::Search, &request.text, &format!("{} results", results.total))?;
-        let reads = role.is_none_or(Role::reads_documents);
+        let facets = if reads {
+            results.facets
+        } else {
+            results.facets.into_iter().filter(|(f, _)| f.starts_with("/type/") || f.starts_with("/status/")).collect()
+        };
         Ok(SearchOutput {
             total: results.total,
             truncated: results.truncated,
             hits: results.hits.into_iter().map(|h| HitView::of(h, reads)).collect(),
-            facets: results.facets,
+            facets,
         })
     }
 

@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 use super::{ADMINS, Permit};
 use crate::appliance::BackupKeys;
 use crate::users::Role;
+use domain::AuditAction;
+
 use crate::{Appliance, ApplianceError};
 
 /// Exporting a document or a dossier as a bag.
@@ -84,6 +86,19 @@ impl Appliance {
     pub fn write_backup(&self, dir: &Path, actor: &str) -> Result<BackupWritten, ApplianceError> {
         let keys = self.backup(dir, actor)?;
         Ok(BackupWritten { backup: dir.display().to_string(), keys })
+    }
+
+    /// The bag `name` of the transfer directory as one tar file, for a browser to download (bags are
+    /// folders); the download is audited, since a bag holds its documents' content.
+    pub fn bag_tar(&self, name: &str, actor: &str) -> Result<Vec<u8>, ApplianceError> {
+        let dir = self.transfer_path(name)?;
+        if !std::fs::symlink_metadata(dir.join("bagit.txt")).is_ok_and(|m| m.is_file()) {
+            return Err(ApplianceError::NotFound(format!("there is no bag {name:?} in the transfer directory")));
+        }
+        let tar = crate::tar::folder(&dir, name)
+            .map_err(|e| anyhow::anyhow!("cannot read the bag {}: {e}", dir.display()))?;
+        self.audit(actor, AuditAction::Download, &format!("bag {name}"), &format!("{} bytes as tar", tar.len()))?;
+        Ok(tar)
     }
 
     /// The directory `name` inside the transfer directory, for a client that may not name paths:

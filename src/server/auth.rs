@@ -281,9 +281,13 @@ pub(crate) async fn logout(State(state): State<AppState>, user: AuthUser) -> Res
 }
 
 /// `POST /logout`: the browser's logout form, with the session's CSRF token in its `csrf_token` field.
-#[utoipa::path(post, path = "/logout", tag = "accounts", responses((status = 200, body = LoggedOut)))]
+/// The session ends as with `POST /api/logout`, and the browser goes to the login form.
+#[utoipa::path(post, path = "/logout", tag = "accounts", responses((status = 303, description = "Logged out: the cookie is removed, and the browser sent to the login form")))]
 pub(crate) async fn browser_logout(state: State<AppState>, user: AuthUser) -> Result<Response, AppError> {
-    logout(state, user).await
+    let mut response = logout(state, user).await?;
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/login"));
+    Ok(response)
 }
 
 /// The session a request is made with.

@@ -6,9 +6,9 @@
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
 
-/// What the appliance's pages may load: their own styles and scripts (the verification page's style is
-/// inline), images of their own (page thumbnails) and data URLs; no plugin, frame or other origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+/// What the appliance's pages may load: their own style sheet and scripts (nothing inline), images of
+/// their own (page thumbnails) and data URLs; no plugin, frame or other origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const HEADERS: [(HeaderName, &str); 6] = [

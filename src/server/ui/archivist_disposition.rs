@@ -3,7 +3,7 @@
 //! council's decision, the second archivist's confirmation and the signed destruction report. Each
 //! form runs the same operation with the same permit as the API's route.
 
-use archive::{CouncilDecision, Disposition, DocumentStatus, Review};
+use archive::{CouncilDecision, Disposition, Review};
 use axum::Form;
 use axum::Router;
 use axum::extract::State;
@@ -22,7 +22,7 @@ use super::error::WebError;
 use super::layout;
 use super::notice::{Field, Notice, field};
 use super::user::WebUser;
-use crate::ops::disposition::{self, DispositionView, SealView};
+use crate::ops::disposition::{self, DispositionView};
 
 /// The steps the person may take on a document, by where it stands.
 pub fn steps(user: &WebUser, doc: &DispositionView, notice: Option<&Notice>) -> Markup {
@@ -215,16 +215,9 @@ async fn report(
 ) -> Result<Response, WebError> {
     user.require(disposition::LIST)?;
     let filename = format!("{code}.destruction.json");
-    let record = blocking(&state, move |a| a.record(&code)).await.map_err(|e| user.error(e))?;
-    let DocumentStatus::Destroyed(destruction) = &record.status else {
-        return Err(user.error(AppError::NotFound(format!("document {} is not destroyed", record.code))));
-    };
-    let seal = &destruction.report;
-    let report: serde_json::Value = serde_json::from_str(&seal.text).map_err(|e| {
-        user.error(AppError::Internal(anyhow::anyhow!("the sealed destruction report is not JSON: {e}")))
-    })?;
-    let body = serde_json::json!({ "report": report, "seal": SealView::of(seal) });
-    let text = serde_json::to_string_pretty(&body).map_err(|e| user.error(AppError::Internal(e.into())))?;
+    let actor = user.user.name.clone();
+    let report = blocking(&state, move |a| a.destruction_report(&code, &actor)).await.map_err(|e| user.error(e))?;
+    let text = serde_json::to_string_pretty(&report).map_err(|e| user.error(AppError::Internal(e.into())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),

@@ -20,7 +20,6 @@ use super::archivist::{done, form, invalid, refused};
 use super::error::WebError;
 use super::layout;
 use super::notice::{Field, Notice, field};
-use super::tar;
 use super::user::WebUser;
 use crate::ops::transfer;
 
@@ -89,16 +88,11 @@ async fn download(
     AppPath(name): AppPath<String>,
 ) -> Result<Response, WebError> {
     user.require(transfer::EXPORT)?;
+    // A bag is read whole into memory: as many at once as uploads are taken, and no more.
+    let _slot = state.uploads.take().map_err(|e| user.error(e))?;
     let top = name.clone();
-    let bytes = blocking(&state, move |a| {
-        let dir = a.transfer_path(&name)?;
-        if !std::fs::symlink_metadata(dir.join("bagit.txt")).is_ok_and(|m| m.is_file()) {
-            return Err(crate::ApplianceError::NotFound(format!("there is no bag {name:?} in the transfer directory")));
-        }
-        tar::folder(&dir, &name).map_err(|e| anyhow::anyhow!("cannot read the bag {}: {e}", dir.display()).into())
-    })
-    .await
-    .map_err(|e| user.error(e))?;
+    let actor = user.user.name.clone();
+    let bytes = blocking(&state, move |a| a.bag_tar(&name, &actor)).await.map_err(|e| user.error(e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-tar".to_owned()),

@@ -31,7 +31,6 @@ mod qr;
 mod receipt;
 mod reuse;
 mod search;
-mod tar;
 mod user;
 pub(super) mod verify;
 

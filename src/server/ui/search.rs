@@ -44,7 +44,8 @@ impl Asked {
     }
 
     fn offset(&self) -> usize {
-        self.offset.as_deref().and_then(|o| o.parse().ok()).unwrap_or(0)
+        // Never past the matches a search considers, so that a crafted offset cannot overflow a count.
+        self.offset.as_deref().and_then(|o| o.parse().ok()).unwrap_or(0).min(search::MAX_MATCHES)
     }
 
     fn sort(&self) -> SortOrder {

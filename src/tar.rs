@@ -1,4 +1,5 @@
-//! A folder as a POSIX ustar archive, for a browser to download a bag the appliance wrote: one file
+//! A folder as a POSIX ustar archive, for a browser to download a bag the appliance wrote
+//! ([`Appliance::bag_tar`](crate::Appliance::bag_tar)): one file
 //! that every system opens (`tar -xf`, Windows' own `tar`, 7-Zip) and that keeps the bag's folders
 //! as they are, which BagIt validators need. Only directories and regular files are written (the
 //! appliance's bags hold nothing else); the archive is built in memory, a bag being the size of the
