@@ -282,6 +282,26 @@ impl Appliance {
         report
     }
 
+    /// Reads staged pages before they are sealed, as the scanning station shows them: each page goes
+    /// through the same capture pipeline as an ingest (decode, upright, deskew, OCR) and comes back
+    /// with the flags an ingest would record, so that an operator sees a blank or unreadable sheet
+    /// while it is still on the counter. Nothing is archived and nothing is audited: the pages are not
+    /// a record yet, and the ingest that seals them writes the audit entry. `pages` are single-page
+    /// files (a PNG as scanned, or one page split from an upload); `progress` hears each page's stage.
+    pub fn read_pages(
+        &self,
+        pages: Vec<(PathBuf, Vec<u8>)>,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<Vec<Vec<capture::PageFlag>>, ApplianceError> {
+        let mut sources: Vec<PageSource> = Vec::new();
+        for (path, bytes) in pages {
+            for page in self.importer.pages(&path, bytes)? {
+                sources.push(Box::new(move || page.decode()));
+            }
+        }
+        Ok(self.capture.capture(sources, progress)?.into_iter().map(|p| p.flags).collect())
+    }
+
     fn archive_pages(
         &self,
         request: IngestRequest,

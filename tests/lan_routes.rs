@@ -93,7 +93,17 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
 
 /// The web UI's pages: without a session they send the browser to the login form (303), and an access
 /// token, which is no person, is refused (403) whatever its role.
-const PAGES: &[(Method, &str, &[Role])] = &[(Method::GET, "/", ALL)];
+const PAGES: &[(Method, &str, &[Role])] = &[
+    (Method::GET, "/", ALL),
+    (Method::GET, "/station", &[Operator, Admin]),
+    (Method::GET, "/station/events", &[Operator, Admin]),
+    (Method::POST, "/station/scan", &[Operator, Admin]),
+    (Method::POST, "/station/upload", &[Operator, Admin]),
+    (Method::POST, "/station/seal", &[Operator, Admin]),
+    (Method::POST, "/station/discard", &[Operator, Admin]),
+    (Method::GET, "/station/page/1/thumb", &[Operator, Admin]),
+    (Method::POST, "/station/page/1/rotate", &[Operator, Admin]),
+];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler
 /// to check the role (JSON routes take their body as a `Result` and judge it after that check).

@@ -68,3 +68,9 @@ fn the_login_form_leads_each_role_to_its_first_screen() {
     let browsed = Browsed::start("login");
     browsed.run(&["journey_login"]);
 }
+
+#[test]
+fn the_scanning_station_scans_a_feeder_batch_live_and_seals_it() {
+    let browsed = Browsed::start("station");
+    browsed.run(&["journey_station"]);
+}

@@ -56,6 +56,8 @@ pub struct AppState {
     pub public: Arc<PublicGate>,
     /// Uploads of logged-in users received at once (ingest, verification).
     uploads: Arc<limits::UploadSlots>,
+    /// The scanning station's batches: pages staged by each operator until sealed.
+    station: Arc<ui::Batches>,
     /// Anonymous uploads to the public page received at once, bounded apart so that anonymous
     /// clients can never take the slots that operators' ingests need.
     public_uploads: Arc<limits::UploadSlots>,
@@ -75,6 +77,7 @@ impl AppState {
         AppState {
             appliance: Arc::new(appliance),
             progress: Arc::default(),
+            station: Arc::default(),
             public,
             uploads,
             public_uploads,
@@ -143,7 +146,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))
-        .merge(ui::router())
+        .merge(ui::router(&http))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::time_requests))
         .with_state(state)

@@ -23,6 +23,7 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", mime: "text/css; charset=utf-8", bytes: include_bytes!("assets/app.css") },
     Asset { name: "app.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/app.js") },
+    Asset { name: "station.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/station.js") },
 ];
 
 /// Each asset's name with the first 16 hex digits of its BLAKE3 hash.

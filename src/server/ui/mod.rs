@@ -12,15 +12,21 @@ mod error;
 mod lang;
 mod layout;
 mod login;
+mod metadata;
+mod station;
+mod station_batch;
+mod station_events;
+mod station_scan;
 mod user;
 
 use axum::Router;
 
 use super::AppState;
+pub use station_batch::Batches;
 
 /// Every page of the UI, and its assets.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(login::router())
+pub fn router(http: &crate::config::HttpConfig) -> Router<AppState> {
+    Router::new().merge(assets::router()).merge(login::router()).merge(station::router(http))
 }
 
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
