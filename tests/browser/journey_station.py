@@ -31,6 +31,14 @@ def run(h):
     expect(page).to_have_url(re.compile(r"/station$"))
     expect(page.get_by_role("heading", name="Quầy scan", exact=True)).to_be_visible()
     h.shot(page, "station-empty")
+    # What the screen weighs on a first load (bodies, cached or not; an EventSource never idles, so
+    # the harness's `weigh` cannot wait for the network to settle here).
+    weight = page.evaluate(
+        """() => performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+            .filter(e => !e.name.includes("/thumb")).reduce((sum, e) => sum + e.encodedBodySize, 0)"""
+    )
+    h.report["screens"]["station-empty"]["first_load_bytes"] = weight
+    assert weight < 300_000, f"the station weighs {weight} bytes"
 
     # The test scanner, its feeder, five sheets of its pattern in gray at 200 dpi on A5.
     page.locator("#device-choice").select_option("test:0")
@@ -124,7 +132,11 @@ def run(h):
         page.emulate_media(media="print")
         page.screenshot(path=os.path.join(h.out, "station-receipt-print.png"), full_page=True)
         page.emulate_media(media="screen")
-    # The batch is closed: the station is empty again.
+    # The batch is closed: the station is empty again; in English too.
     page.goto(f"{h.url}/station")
     expect(page.locator("#pages > li")).to_have_count(0)
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Scanning station", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Start scanning")).to_be_visible()
+    h.shot(page, "station-english")
     context.close()

@@ -229,7 +229,7 @@ fn scanner_forms(user: &WebUser, devices: &Devices, last: Option<&ScanForm>, cou
         @if let Some(Err(e)) = &devices.options {
             p.error { (lang.t("Không mở được máy scan: ", "Cannot open the scanner: ")) (e) }
         }
-        form.station-scan method="post" action="/station/scan" {
+        form #scan-form method="post" action="/station/scan" {
             (layout::csrf_field(user))
             input type="hidden" name="device" value=(chosen);
             div.grid.settings {

@@ -61,9 +61,10 @@ fn snapshot(state: &AppState, user: &WebUser) -> Event {
             "pages": station::pages_list(user, b).into_string(),
             "status": station::status(user.lang, b).into_string(),
             "count": b.pages.len(),
+            "scanning": matches!(b.scanning, super::station_batch::Scanning::Running(_)),
             "busy": b.reading() || matches!(b.scanning, super::station_batch::Scanning::Running(_)),
         }),
-        None => serde_json::json!({ "pages": "", "status": "", "count": 0, "busy": false }),
+        None => serde_json::json!({ "pages": "", "status": "", "count": 0, "scanning": false, "busy": false }),
     });
     Event::default().event("batch").data(body.to_string())
 }

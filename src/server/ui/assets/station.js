@@ -7,6 +7,7 @@
   if (!list) return;
   var status = document.getElementById("scan-status");
   var count = document.getElementById("page-count");
+  var scan = document.querySelector("#scan-form button[type=submit]");
 
   if (window.EventSource) {
     var events = new EventSource("/station/events");
@@ -19,6 +20,8 @@
       status.innerHTML = batch.status;
       count.textContent = batch.count;
       document.body.setAttribute("data-busy", batch.busy ? "true" : "false");
+      // One scan at a time: "continue" comes back when the scanner is free.
+      if (scan) scan.disabled = batch.scanning;
       if (keep) {
         var again = list.querySelector('form[action="' + keep + '"] button');
         if (again) again.focus();
