@@ -654,7 +654,14 @@ async fn seal(
             "Máy scan vẫn đang scan cho lô này; hãy đợi xong rồi niêm phong.",
             "The scanner is still scanning for this batch; wait for it to end, then seal.",
         )),
-        Some(b) if !b.pages.is_empty() => Ok(b.pages.clone()),
+        Some(b) if b.sealing => Err(user.lang.t(
+            "Lô này đang được niêm phong; hãy đợi kết quả.",
+            "This batch is being sealed already; wait for the outcome.",
+        )),
+        Some(b) if !b.pages.is_empty() => {
+            b.sealing = true;
+            Ok(b.pages.clone())
+        }
         _ => Err(user
             .lang
             .t("Lô chưa có trang nào: hãy scan hoặc tải tệp lên.", "The batch has no page yet: scan or upload first.")),
@@ -663,19 +670,30 @@ async fn seal(
         Ok(pages) => pages,
         Err(message) => return Ok(again(FieldErrors::default(), Some((true, message.to_owned()))).await),
     };
-    let _slot = state.uploads.take().map_err(|e| user.error(e))?;
-    let actor = name.clone();
+    let slot = state.uploads.take();
+    let unseal = || state.station.peek(&name, |b| b.map(|b| b.sealing = false));
+    let _slot = slot.map_err(|e| {
+        unseal();
+        user.error(e)
+    })?;
+    let (actor, batches, owner) = (name.clone(), state.station.clone(), name.clone());
+    // The batch is closed (or opened again for a retry) on the worker, not here: a browser that
+    // goes away during the seal drops this handler, but not the ingest, which must still settle it.
     let sealed = super::super::blocking(&state, move |a| {
         let files =
-            pages.iter().map(|p| Ok((PathBuf::from(&p.origin), p.file()?))).collect::<Result<_, ApplianceError>>()?;
-        a.ingest(IngestRequest { metadata: draft, pages: files, actor, source: None }, &mut |_| {})
+            pages.iter().map(|p| Ok((PathBuf::from(&p.origin), p.file()?))).collect::<Result<_, ApplianceError>>();
+        let report = files.and_then(|files| {
+            a.ingest(IngestRequest { metadata: draft, pages: files, actor, source: None }, &mut |_| {})
+        });
+        match &report {
+            Ok(_) => batches.close(&owner),
+            Err(_) => batches.peek(&owner, |b| b.map(|b| b.sealing = false)).unwrap_or_default(),
+        }
+        report
     })
     .await;
     match sealed {
-        Ok(report) => {
-            state.station.close(&name);
-            Ok(Redirect::to(&format!("/station/receipt/{}", report.code)).into_response())
-        }
+        Ok(report) => Ok(Redirect::to(&format!("/station/receipt/{}", report.code)).into_response()),
         Err(e) => {
             let message = format!(
                 "{} {}",

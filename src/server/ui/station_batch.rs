@@ -199,12 +199,21 @@ pub struct Batch {
     pub scanning: Scanning,
     /// The last scan's settings (device and form), for "continue" and "rescan this page".
     pub last_scan: Option<super::station_scan::ScanForm>,
+    /// Whether a seal of this batch is under way: a second one (a double click, another tab) is
+    /// refused, or the batch would be archived twice.
+    pub sealing: bool,
     changes: broadcast::Sender<Changed>,
 }
 
 impl Batch {
     fn new() -> Self {
-        Batch { pages: Vec::new(), scanning: Scanning::Idle, last_scan: None, changes: broadcast::channel(64).0 }
+        Batch {
+            pages: Vec::new(),
+            scanning: Scanning::Idle,
+            last_scan: None,
+            sealing: false,
+            changes: broadcast::channel(64).0,
+        }
     }
 
     /// Tells the screens following this batch that it changed.
