@@ -72,6 +72,14 @@ def run(h):
         expect(flagged.first).to_have_text(re.compile(r"Trang trắng|Không nhận dạng được chữ|Độ tin cậy OCR|dpi"))
     h.shot(page, "station-read")
 
+    # Rescan one page: a newly scanned sheet takes the place of page 5.
+    fifth = page.locator("#pages > li").nth(4).get_attribute("id")
+    page.get_by_role("button", name="Scan lại: Trang 5").click()
+    expect(page).to_have_url(re.compile(r"done=rescanning"))
+    expect(page.locator(f"#{fifth}")).to_have_count(0, timeout=READ_TIMEOUT)
+    settle(page, 5)
+    expect(page.locator("#pages > li").nth(4)).to_contain_text("sheet 1 front")
+
     # "Continue" into a jam: the device's message, and the five pages kept.
     page.get_by_text("Tùy chọn khác của máy").click()
     page.get_by_label(re.compile("^Mỗi dòng một tùy chọn SANE")).fill(
