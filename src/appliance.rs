@@ -47,6 +47,35 @@ pub struct IngestRequest {
     pub source: Option<String>,
 }
 
+/// What reading page files before an ingest found ([`Appliance::read_pages`]): for each page, in
+/// order (a multi-page file gives several), why an ingest would flag it for review.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PagesRead {
+    /// Each page, in order.
+    pub pages: Vec<PageRead>,
+}
+
+/// One page read.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PageRead {
+    /// 1-based page number among the files given.
+    pub number: u32,
+    /// Why it would be flagged for review; empty when nothing is.
+    pub flags: Vec<String>,
+}
+
+impl PagesRead {
+    /// The flags of [`Appliance::read_pages`], as the API and the CLI give them.
+    pub fn of(flags: Vec<Vec<capture::PageFlag>>) -> Self {
+        let pages = flags
+            .into_iter()
+            .zip(1..)
+            .map(|(flags, number)| PageRead { number, flags: flags.iter().map(ToString::to_string).collect() })
+            .collect();
+        PagesRead { pages }
+    }
+}
+
 /// What an ingest produced.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
@@ -288,6 +317,8 @@ impl Appliance {
     /// while it is still on the counter. Nothing is archived and nothing is audited: the pages are not
     /// a record yet, and the ingest that seals them writes the audit entry. `pages` are single-page
     /// files (a PNG as scanned, or one page split from an upload); `progress` hears each page's stage.
+    ///
+    /// `sohoa read-pages FILE…` and `POST /api/pages/read` give the same, as [`PagesRead`].
     pub fn read_pages(
         &self,
         pages: Vec<(PathBuf, Vec<u8>)>,

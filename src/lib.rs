@@ -29,6 +29,6 @@ pub mod signing;
 pub mod users;
 pub mod verify;
 
-pub use appliance::{Appliance, IngestReport, IngestRequest, SearchState};
+pub use appliance::{Appliance, IngestReport, IngestRequest, PageRead, PagesRead, SearchState};
 pub use error::ApplianceError;
 pub use verify::{Check, VerifyReport};

@@ -67,6 +67,7 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
         "/api/hotfolder/0000000000000000000000000000000000000000000000000000000000000000/reject",
         &[Operator, Admin],
     ),
+    (Method::POST, "/api/pages/read", &[Operator, Admin, Station]),
     (Method::GET, "/api/users", &[Admin]),
     (Method::POST, "/api/users", &[Admin]),
     (Method::POST, "/api/users/nobody/password", &[Admin]),
