@@ -201,12 +201,68 @@ fn read_in_background(
     let reader = std::thread::Builder::new()
         .name("station-read".into())
         .spawn(move || {
-            for id in ids {
-                read_one(&appliance, &batches, &user, id);
+            // The pages waiting when the reader comes round are read together, so that capture's
+            // workers read them side by side; each page's stage is recorded as it finishes.
+            while let Ok(first) = ids.recv() {
+                let group: Vec<u64> = std::iter::once(first).chain(ids.try_iter()).collect();
+                read_group(&appliance, &batches, &user, &group);
             }
         })
         .expect("the operating system starts a thread");
     (sender, reader)
+}
+
+/// Reads staged pages together with capture's pipeline, recording each page's stage and flags as it
+/// finishes. Capture stops a group at its first page that fails, so after a failure the pages not yet
+/// read are read one by one, and only the page at fault is marked as failed.
+fn read_group(appliance: &Appliance, batches: &Batches, user: &str, ids: &[u64]) {
+    if ids.len() == 1 {
+        return read_one(appliance, batches, user, ids[0]);
+    }
+    // Pages deleted (or their batch closed) before their turn are not read.
+    let pages: Vec<(u64, String, Arc<Vec<u8>>)> = batches.peek(user, |batch| {
+        let Some(batch) = batch else { return Vec::new() };
+        let pages = ids
+            .iter()
+            .filter_map(|&id| {
+                let page = batch.page_mut(id)?;
+                page.stage = Stage::Reading;
+                Some((id, page.origin.clone(), page.bytes.clone()))
+            })
+            .collect();
+        batch.changed();
+        pages
+    });
+    let files = pages.iter().map(|(_, origin, bytes)| (origin.into(), bytes.to_vec())).collect();
+    let finished = |number: usize, stage: Stage| {
+        let Some((id, _, _)) = pages.get(number) else { return };
+        batches.peek(user, |batch| {
+            if let Some(batch) = batch {
+                if let Some(page) = batch.page_mut(*id) {
+                    page.stage = stage;
+                }
+                batch.changed();
+            }
+        });
+    };
+    let read = appliance.read_pages(files, &mut |progress| {
+        let number = progress.page as usize - 1;
+        match progress.stage {
+            capture::PageStage::Done => finished(number, Stage::Done),
+            capture::PageStage::Flagged(flags) => finished(number, Stage::Flagged(flags)),
+            _ => {}
+        }
+    });
+    if read.is_err() {
+        let unread: Vec<u64> = batches.peek(user, |batch| {
+            batch.map_or_else(Vec::new, |b| {
+                b.pages.iter().filter(|p| p.stage == Stage::Reading && ids.contains(&p.id)).map(|p| p.id).collect()
+            })
+        });
+        for id in unread {
+            read_one(appliance, batches, user, id);
+        }
+    }
 }
 
 /// Reads one staged page with capture's pipeline and records its stage and flags.
