@@ -48,6 +48,35 @@ pub struct IngestRequest {
     pub source: Option<String>,
 }
 
+/// What reading page files before an ingest found ([`Appliance::read_pages`]): for each page, in
+/// order (a multi-page file gives several), why an ingest would flag it for review.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PagesRead {
+    /// Each page, in order.
+    pub pages: Vec<PageRead>,
+}
+
+/// One page read.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PageRead {
+    /// 1-based page number among the files given.
+    pub number: u32,
+    /// Why it would be flagged for review; empty when nothing is.
+    pub flags: Vec<String>,
+}
+
+impl PagesRead {
+    /// The flags of [`Appliance::read_pages`], as the API and the CLI give them.
+    pub fn of(flags: Vec<Vec<capture::PageFlag>>) -> Self {
+        let pages = flags
+            .into_iter()
+            .zip(1..)
+            .map(|(flags, number)| PageRead { number, flags: flags.iter().map(ToString::to_string).collect() })
+            .collect();
+        PagesRead { pages }
+    }
+}
+
 /// What an ingest produced.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
@@ -301,6 +330,28 @@ impl Appliance {
         });
         timer.finish(if report.is_ok() { Outcome::Archived } else { Outcome::Refused });
         report
+    }
+
+    /// Reads staged pages before they are sealed, as the scanning station shows them: each page goes
+    /// through the same capture pipeline as an ingest (decode, upright, deskew, OCR) and comes back
+    /// with the flags an ingest would record, so that an operator sees a blank or unreadable sheet
+    /// while it is still on the counter. Nothing is archived and nothing is audited: the pages are not
+    /// a record yet, and the ingest that seals them writes the audit entry. `pages` are single-page
+    /// files (a PNG as scanned, or one page split from an upload); `progress` hears each page's stage.
+    ///
+    /// `sohoa read-pages FILE…` and `POST /api/pages/read` give the same, as [`PagesRead`].
+    pub fn read_pages(
+        &self,
+        pages: Vec<(PathBuf, Vec<u8>)>,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<Vec<Vec<capture::PageFlag>>, ApplianceError> {
+        let mut sources: Vec<PageSource> = Vec::new();
+        for (path, bytes) in pages {
+            for page in self.importer.pages(&path, bytes)? {
+                sources.push(Box::new(move || page.decode()));
+            }
+        }
+        Ok(self.capture.capture(sources, progress)?.into_iter().map(|p| p.flags).collect())
     }
 
     fn archive_pages(

@@ -57,6 +57,12 @@ pub enum Command {
     },
     /// Capture files (PNG, JPEG, multi-page TIFF, scanned PDF) as one document, pages in the order given.
     Ingest(IngestArgs),
+    /// Read page files as an ingest would (OCR and review flags) without archiving anything.
+    ReadPages {
+        /// Page image files, in physical order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// List the scanners SANE sees; with --options, one scanner's options and their values.
     Scanners {
         /// Show this scanner's options.
@@ -379,7 +385,9 @@ impl Command {
     /// The archive's commands and user administration answer theirs themselves.
     fn permit(&self) -> Option<Permit> {
         match self {
-            Command::Ingest(_) | Command::Scan(_) | Command::Scanners { .. } => Some(INGEST),
+            Command::Ingest(_) | Command::ReadPages { .. } | Command::Scan(_) | Command::Scanners { .. } => {
+                Some(INGEST)
+            }
             Command::Search(_) => Some(documents::SEARCH),
             Command::Get { .. } | Command::Evidence { .. } | Command::Text { .. } => Some(documents::READ),
             Command::Verify { .. } => Some(crate::verify::VERIFY),
@@ -457,6 +465,17 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     let cli_login::Actor { name: actor, role } = cli_login::actor(&appliance, user.as_deref(), permit, required)?;
     match cli.command {
         Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
+        Command::ReadPages { files } => {
+            let pages = files
+                .into_iter()
+                .map(|p| {
+                    std::fs::read(&p)
+                        .map(|b| (p.clone(), b))
+                        .map_err(|e| ApplianceError::Input(format!("{}: cannot read: {e}", p.display())))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.show(&crate::PagesRead::of(appliance.read_pages(pages, &mut |_| {})?))?
+        }
         Command::Scanners { options: None } => out.show(&crate::scan::scanners()?)?,
         Command::Scanners { options: Some(device) } => out.show(&appliance.scanner_options(&device)?)?,
         Command::Scan(args) => {

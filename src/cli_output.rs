@@ -100,6 +100,19 @@ impl Show for IngestReport {
     }
 }
 
+impl Show for crate::PagesRead {
+    /// A line per page: its number, then why it would be flagged, or `ok`.
+    fn text(&self) -> String {
+        lines(&self.pages, |p| {
+            if p.flags.is_empty() {
+                format!("page {}\tok", p.number)
+            } else {
+                format!("page {}\t{}", p.number, p.flags.join("; "))
+            }
+        })
+    }
+}
+
 impl Show for SearchOutput {
     fn text(&self) -> String {
         lines(&self.hits, |h| match &h.content {

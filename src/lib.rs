@@ -30,6 +30,6 @@ mod tar;
 pub mod users;
 pub mod verify;
 
-pub use appliance::{Appliance, IngestReport, IngestRequest, SearchState};
+pub use appliance::{Appliance, IngestReport, IngestRequest, PageRead, PagesRead, SearchState};
 pub use error::ApplianceError;
 pub use verify::{Check, VerifyReport};

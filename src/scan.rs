@@ -193,6 +193,37 @@ pub fn scanners() -> Result<Scanners, ApplianceError> {
 }
 
 impl Appliance {
+    /// Scans sheets from `device` without capturing them, for the scanning station, which stages
+    /// the pages until the operator seals them: each page goes to `on_page` as it arrives, and
+    /// `on_page` answers whether to go on (a full batch stops the scan). With `max_sheets`, the scan
+    /// stops once that many sheets are in (both sides of the last one in duplex): an operator
+    /// replaces one page, or takes part of what the feeder holds. The error that ended the batch
+    /// early (a jam, an empty feeder, an open cover) is returned as the outcome, not as a failure,
+    /// since the pages delivered before it stand.
+    pub fn scan_sheets(
+        &self,
+        device: &str,
+        settings: &ScanSettings,
+        max_sheets: Option<u32>,
+        on_page: &mut dyn FnMut(ScannedPage) -> bool,
+    ) -> Result<Option<DriverError>, ApplianceError> {
+        let scanner = Sane::get()?.open(device, &self.scanner_config().quirk_rules())?;
+        let duplex = settings.source == Some(scanner_driver::Source::AdfDuplex);
+        // Dropping the stream cancels the scan and waits for the scanner's thread.
+        for item in scanner.scan(settings)? {
+            let page = match item {
+                Ok(page) => page,
+                Err(e) => return Ok(Some(e)),
+            };
+            let last =
+                max_sheets.is_some_and(|max| page.sheet >= max && (!duplex || page.side == scanner_driver::Side::Back));
+            if !on_page(page) || last {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
     /// A scanner's options, opened with the configured quirks.
     pub fn scanner_options(&self, device: &str) -> Result<ScannerOptions, ApplianceError> {
         let scanner = Sane::get()?.open(device, &self.scanner_config().quirk_rules())?;

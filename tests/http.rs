@@ -300,3 +300,22 @@ async fn reuse_over_http_at_the_counter() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn pages_are_read_before_an_ingest_with_the_flags_it_would_record_and_nothing_archived() {
+    let api = Api::new();
+    let operator = api.login("operator").await;
+    let clean = std::fs::read(corpus("clean300-001.png")).unwrap();
+    let faded = std::fs::read(corpus("faded150-001.png")).unwrap();
+    let form = multipart(&[], &[("page", "clean.png", clean), ("page", "faded.png", faded)]);
+    let (status, json) = api.json(post_form("/api/pages/read", &operator, form)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let pages = json["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2, "{json}");
+    assert_eq!(pages[0]["flags"].as_array().unwrap().len(), 0, "{json}");
+    assert!(pages[1]["flags"].to_string().contains("150 dpi is below the legal minimum"), "{json}");
+    assert_eq!(api.state.appliance.archive().document_count().unwrap(), 0, "reading archives nothing");
+    let officer = api.login("officer").await;
+    let (status, _) = api.send(post_form("/api/pages/read", &officer, multipart(&[], &[]))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

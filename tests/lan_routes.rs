@@ -70,6 +70,7 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
         &[Operator, Admin],
     ),
     (Method::POST, "/api/dossiers", &[Operator, Admin]),
+    (Method::POST, "/api/pages/read", &[Operator, Admin, Station]),
     (Method::GET, "/api/users", &[Admin]),
     (Method::POST, "/api/users", &[Admin]),
     (Method::POST, "/api/users/nobody/password", &[Admin]),
@@ -146,6 +147,14 @@ const PAGES: &[(Method, &str, &[Role])] = &[
     (Method::POST, "/auditor/checkpoint", &[Auditor, Admin]),
     (Method::POST, "/auditor/fixity", &[Auditor, Admin]),
     (Method::GET, "/auditor/fixity/status", &[Auditor, Admin]),
+    (Method::GET, "/station", &[Operator, Admin]),
+    (Method::GET, "/station/events", &[Operator, Admin]),
+    (Method::POST, "/station/scan", &[Operator, Admin]),
+    (Method::POST, "/station/upload", &[Operator, Admin]),
+    (Method::POST, "/station/seal", &[Operator, Admin]),
+    (Method::POST, "/station/discard", &[Operator, Admin]),
+    (Method::GET, "/station/page/1/thumb", &[Operator, Admin]),
+    (Method::POST, "/station/page/1/rotate", &[Operator, Admin]),
 ];
 
 /// A request with an empty form: what every route's body extractor accepts far enough for the handler

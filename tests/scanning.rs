@@ -17,6 +17,10 @@ fn scan_captures_a_feeder_batch_and_refuses_what_it_must() {
     let options = s.ok(&["scanners", "--options", "test:0"]);
     assert!(options.contains("source") && options.contains("Automatic Document Feeder"), "{options}");
 
+    // Pages read before an ingest: the flags it would record, nothing archived.
+    let read = s.ok(&["read-pages", crate::util::corpus("faded150-001.png").to_str().unwrap()]);
+    assert!(read.contains("page 1\t150 dpi is below the legal minimum"), "{read}");
+
     let fields = ["--owner", "001099012345", "--type", "GKS", "--name", "Giấy khai sinh"];
     let scan = |extra: &[&str]| {
         let mut args = vec![

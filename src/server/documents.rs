@@ -16,7 +16,7 @@ use super::{AppError, AppState, AuthUser, blocking};
 use crate::config::HttpConfig;
 use crate::input::MetadataFields;
 use crate::ops::documents::{DocumentView, Evidence, READ};
-use crate::{IngestReport, IngestRequest};
+use crate::{IngestReport, IngestRequest, PagesRead};
 
 /// The body limit of an ingest request: a dossier's page files.
 fn ingest_limit(http: &HttpConfig) -> BodyLimit {
@@ -106,6 +106,39 @@ pub(crate) async fn ingest(
     Ok(Json(result?))
 }
 
+/// `POST /api/pages/read`: one `page` file part per page file, in order; each page is read through
+/// capture's pipeline as an ingest would read it, and what it would be flagged for comes back.
+/// Nothing is archived (the scanning station shows this while the sheets are still on the counter).
+#[utoipa::path(post, path = "/api/pages/read", tag = "documents", request_body(content_type = "multipart/form-data", description = "One `page` file part per page file, in order"), responses((status = 200, body = PagesRead)))]
+pub(crate) async fn read_pages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    mut form: Multipart,
+) -> Result<Json<PagesRead>, AppError> {
+    user.require(crate::appliance::INGEST)?;
+    let _slot = state.uploads.take()?;
+    let limit = ingest_limit(state.appliance.http_config());
+    let mut spooled = Vec::new();
+    while let Some(part) = limit.read(form.next_field()).await? {
+        if part.name() != Some("page") {
+            return Err(AppError::BadRequest(format!("unknown form field {:?}: expected page files", part.name())));
+        }
+        let file = part.file_name().map(str::to_owned).unwrap_or_else(|| format!("page {}", spooled.len() + 1));
+        spooled.push((PathBuf::from(file), limits::spool(part, state.appliance.data_dir(), &limit).await?));
+    }
+    let flags = blocking(&state, move |a| {
+        let mut pages = Vec::with_capacity(spooled.len());
+        for (file, part) in spooled {
+            let bytes =
+                part.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {}: {e}", file.display()))?;
+            pages.push((file, bytes));
+        }
+        a.read_pages(pages, &mut |_| {})
+    })
+    .await?;
+    Ok(Json(PagesRead::of(flags)))
+}
+
 /// `GET /api/documents/{code}`: the record's metadata, pages and seal.
 #[utoipa::path(get, path = "/api/documents/{code}", tag = "documents", params(("code" = String, Path, description = "Document code")), responses((status = 200, body = DocumentView)))]
 pub(crate) async fn record(
@@ -183,6 +216,7 @@ pub(crate) async fn evidence(
 pub fn router(http: &HttpConfig) -> Router<AppState> {
     Router::new()
         .route("/api/documents", ingest_limit(http).apply(post(ingest)))
+        .route("/api/pages/read", ingest_limit(http).apply(post(read_pages)))
         .route("/api/documents/{code}", get(record))
         .route("/api/documents/{code}/pdf", get(pdf))
         .route("/api/documents/{code}/text", get(text))

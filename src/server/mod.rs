@@ -58,6 +58,8 @@ pub struct AppState {
     pub public: Arc<PublicGate>,
     /// Uploads of logged-in users received at once (ingest, verification).
     uploads: Arc<limits::UploadSlots>,
+    /// The scanning station's batches: pages staged by each operator until sealed.
+    station: Arc<ui::Batches>,
     /// Anonymous uploads to the public page received at once, bounded apart so that anonymous
     /// clients can never take the slots that operators' ingests need.
     public_uploads: Arc<limits::UploadSlots>,
@@ -79,6 +81,7 @@ impl AppState {
         AppState {
             appliance: Arc::new(appliance),
             progress: Arc::default(),
+            station: Arc::default(),
             public,
             uploads,
             public_uploads,

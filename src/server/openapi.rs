@@ -22,7 +22,7 @@ use super::{
         auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
         accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard,
-        documents::ingest, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
+        documents::ingest, documents::read_pages, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject, dossiers::allocate,
         reuse::lookup, reuse::record, reuse::report,
         verify::verify_code, verify::verify_file, verify::keys, ui::verify::public_page, ui::verify::public_upload,

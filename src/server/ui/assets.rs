@@ -34,6 +34,7 @@ const ASSETS: &[Asset] = &[
     Asset { name: "metadata.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/metadata.js") },
     Asset { name: "receipt.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/receipt.js") },
     Asset { name: "auditor.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/auditor.js") },
+    Asset { name: "station.js", mime: "text/javascript; charset=utf-8", bytes: include_bytes!("assets/station.js") },
 ];
 
 /// Each asset's name with the first 16 hex digits of its BLAKE3 hash.

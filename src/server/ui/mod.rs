@@ -31,12 +31,17 @@ mod qr;
 mod receipt;
 mod reuse;
 mod search;
+mod station;
+mod station_batch;
+mod station_events;
+mod station_scan;
 mod user;
 pub(super) mod verify;
 
 use axum::Router;
 
 pub use auditor_fixity::FixityRun;
+pub use station_batch::Batches;
 
 use super::AppState;
 use crate::config::HttpConfig;
@@ -47,6 +52,7 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .merge(assets::router())
         .merge(login::router())
         .merge(verify::router(http))
+        .merge(station::router(http))
         .merge(search::router())
         .merge(document::router())
         .merge(reuse::router())

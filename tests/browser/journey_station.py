@@ -1,0 +1,150 @@
+"""The scanning station: the operator lan chooses SANE's test scanner and its feeder, scans a batch of
+five sheets whose thumbnails arrive live (no reload) and are read (done or flagged, with the reasons);
+a jam during "continue" shows the device's message and keeps the pages; a file is uploaded into the
+batch and deleted again; a page is turned and another moved; a wrong owner ID is shown next to its
+field and archives nothing; then the batch is sealed and the receipt printed. The sealed document is
+left in h.state["document"] for the journeys after this one."""
+
+import os
+import re
+
+from harness import expect
+
+# OCR on a shared machine: each page takes seconds.
+READ_TIMEOUT = 300_000
+OWNER = "001099012345"
+NAME = "Giấy phép xây dựng nhà ở riêng lẻ"
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "data", "pages", "clean300-001.png")
+
+
+def settle(page, count):
+    """Waits until the batch has `count` pages, every one read (done or flagged)."""
+    pages = page.locator("#pages > li")
+    expect(pages).to_have_count(count, timeout=READ_TIMEOUT)
+    read = page.locator('#pages > li[data-stage="done"], #pages > li[data-stage="flagged"]')
+    expect(read).to_have_count(count, timeout=READ_TIMEOUT)
+
+
+def run(h):
+    context = h.context()
+    page = h.login(context, "lan")
+    expect(page).to_have_url(re.compile(r"/station$"))
+    expect(page.get_by_role("heading", name="Quầy scan", exact=True)).to_be_visible()
+    h.shot(page, "station-empty")
+    # What the screen weighs on a first load (bodies, cached or not; an EventSource never idles, so
+    # the harness's `weigh` cannot wait for the network to settle here).
+    weight = page.evaluate(
+        """() => performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+            .filter(e => !e.name.includes("/thumb")).reduce((sum, e) => sum + e.encodedBodySize, 0)"""
+    )
+    h.report["screens"]["station-empty"]["first_load_bytes"] = weight
+    assert weight < 300_000, f"the station weighs {weight} bytes"
+
+    # The test scanner, its feeder, five sheets of its pattern in gray at 200 dpi on A5.
+    page.locator("#device-choice").select_option("test:0")
+    page.get_by_role("button", name="Chọn máy").click()
+    page.get_by_label("Nguồn giấy").select_option("adf")
+    page.get_by_label("Chế độ màu").select_option("gray")
+    page.get_by_label("Độ phân giải (dpi)").select_option("200")
+    page.get_by_label("Khổ giấy").select_option("a5")
+    page.get_by_label(re.compile("^Số tờ")).fill("5")
+    page.get_by_text("Tùy chọn khác của máy").click()
+    page.get_by_label(re.compile("^Mỗi dòng một tùy chọn SANE")).fill("test-picture=Color pattern")
+    h.shot(page, "station-settings")
+    page.get_by_role("button", name="Bắt đầu scan").click()
+    expect(page).to_have_url(re.compile(r"/station\?.*done=scanning"))
+    # From here on the page is not reloaded: every thumbnail and stage comes through the live stream.
+    page.evaluate("window.stationNotReloaded = true")
+    expect(page.locator("#pages > li").first).to_be_visible(timeout=READ_TIMEOUT)
+    h.shot(page, "station-scanning")
+    settle(page, 5)
+    assert page.evaluate("window.stationNotReloaded === true"), "the pages came by reloading the page"
+    expect(page.locator("#scan-status")).to_contain_text("Scan xong: 5 trang")
+    expect(page.locator("#page-count")).to_have_text("5")
+    # Every thumbnail is an image the server made.
+    for i in range(5):
+        thumb = page.locator("#pages > li").nth(i).locator("img")
+        expect(thumb).to_have_attribute("alt", f"Trang {i + 1}")
+        assert thumb.evaluate("img => img.complete && img.naturalWidth > 0"), f"thumbnail {i + 1} did not load"
+    flagged = page.locator('#pages > li[data-stage="flagged"] .reasons li')
+    if flagged.count():
+        # A flag says why, in Vietnamese.
+        expect(flagged.first).to_have_text(re.compile(r"Trang trắng|Không nhận dạng được chữ|Độ tin cậy OCR|dpi"))
+    h.shot(page, "station-read")
+
+    # Rescan one page: a newly scanned sheet takes the place of page 5.
+    fifth = page.locator("#pages > li").nth(4).get_attribute("id")
+    page.get_by_role("button", name="Scan lại: Trang 5").click()
+    expect(page).to_have_url(re.compile(r"done=rescanning"))
+    expect(page.locator(f"#{fifth}")).to_have_count(0, timeout=READ_TIMEOUT)
+    settle(page, 5)
+    expect(page.locator("#pages > li").nth(4)).to_contain_text("sheet 1 front")
+
+    # "Continue" into a jam: the device's message, and the five pages kept.
+    page.get_by_text("Tùy chọn khác của máy").click()
+    page.get_by_label(re.compile("^Mỗi dòng một tùy chọn SANE")).fill(
+        "test-picture=Color pattern\nenable-test-options=true\nread-return-value=SANE_STATUS_JAMMED"
+    )
+    page.get_by_role("button", name="Scan tiếp vào lô này").click()
+    expect(page.locator("#scan-status")).to_contain_text("Kẹt giấy ở tờ 1", timeout=READ_TIMEOUT)
+    expect(page.locator("#scan-status")).to_contain_text("Các trang đã scan được giữ lại")
+    expect(page.locator("#pages > li")).to_have_count(5)
+    h.shot(page, "station-jammed")
+
+    # A file uploaded into the batch, then deleted again.
+    page.locator("#upload-files").set_input_files(SAMPLE)
+    page.get_by_role("button", name="Tải lên vào lô").click()
+    expect(page).to_have_url(re.compile(r"done=uploaded"), timeout=READ_TIMEOUT)
+    settle(page, 6)
+    expect(page.locator("#pages > li").nth(5)).to_contain_text("clean300-001.png")
+    h.shot(page, "station-uploaded")
+    page.get_by_role("button", name="Xóa: Trang 6").click()
+    expect(page.locator("#pages > li")).to_have_count(5)
+
+    # Turn page 2, and move page 3 up (keyboard: the buttons are plain buttons in forms).
+    second = page.locator("#pages > li").nth(1).get_attribute("id")
+    page.get_by_role("button", name="Xoay 90°: Trang 2").click()
+    expect(page.locator(f"#{second}")).to_contain_text("xoay 90°")
+    third = page.locator("#pages > li").nth(2).get_attribute("id")
+    page.get_by_role("button", name="Chuyển lên: Trang 3").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pages > li").nth(1)).to_have_attribute("id", third)
+    h.shot(page, "station-reordered")
+
+    # A wrong owner ID: said next to the field, nothing archived, the batch kept.
+    page.locator('[name="owner"]').fill("12345")
+    page.locator('[name="type"]').fill("GPXD")
+    page.locator('[name="name"]').fill(NAME)
+    page.get_by_role("button", name="Niêm phong và lưu trữ").click()
+    expect(page.locator('[name="owner"]')).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pages > li")).to_have_count(5)
+    h.shot(page, "station-metadata-error")
+
+    page.locator('[name="owner"]').fill(OWNER)
+    page.locator('[name="type"]').fill("GPXD")
+    page.locator('[name="name"]').fill(NAME)
+    with page.expect_response(re.compile(r"/station/receipt/"), timeout=READ_TIMEOUT) as sealed:
+        page.get_by_role("button", name="Niêm phong và lưu trữ").click()
+    receipt = sealed.value
+    code = receipt.url.rsplit("/", 1)[1]
+    assert code.startswith(OWNER + ".GPXD."), code
+    h.state["document"] = {"code": code, "owner": OWNER, "name": NAME}
+    # Archived through the same ingest as the API's: five pages, in the operator's order, one turned.
+    document = h.api("GET", f"/api/documents/{code}", h.api_login("minh"))
+    assert len(document["pages"]) == 5, document["pages"]
+    assert NAME in document["metadata"].values(), document["metadata"]
+    # The receipt page is another screen's (h-forms); until it is merged the address answers 404.
+    if receipt.status == 200:
+        expect(page.get_by_text(code).first).to_be_visible()
+        h.shot(page, "station-receipt")
+        page.emulate_media(media="print")
+        page.screenshot(path=os.path.join(h.out, "station-receipt-print.png"), full_page=True)
+        page.emulate_media(media="screen")
+    # The batch is closed: the station is empty again; in English too.
+    page.goto(f"{h.url}/station")
+    expect(page.locator("#pages > li")).to_have_count(0)
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Scanning station", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Start scanning")).to_be_visible()
+    h.shot(page, "station-english")
+    context.close()
