@@ -1,9 +1,11 @@
 """The scanning station: the operator lan chooses SANE's test scanner and its feeder, scans a batch of
 five sheets whose thumbnails arrive live (no reload) and are read (done or flagged, with the reasons);
-a jam during "continue" shows the device's message and keeps the pages; a file is uploaded into the
-batch and deleted again; a page is turned and another moved; a wrong owner ID is shown next to its
-field and archives nothing; then the batch is sealed and the receipt printed. The sealed document is
-left in h.state["document"] for the journeys after this one."""
+one page is rescanned in place; a jam during "continue" shows the device's message and keeps the
+pages; a file with text is uploaded into the batch and moved to the front with the keyboard, a scanned
+page deleted, another turned and one moved; a wrong owner ID is shown next to its field and archives
+nothing; then the batch is sealed (five pages, archived through the API's ingest) and, where the
+receipt page exists, the receipt is shown and printed. The sealed document is left in
+h.state["document"] for the journeys after this one (its first page carries OCR text)."""
 
 import os
 import re
@@ -14,6 +16,7 @@ from harness import expect
 READ_TIMEOUT = 300_000
 OWNER = "001099012345"
 NAME = "Giấy phép xây dựng nhà ở riêng lẻ"
+NUMBER = "123/GPXD-UBND"
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "data", "pages", "clean300-001.png")
 
 
@@ -91,24 +94,30 @@ def run(h):
     expect(page.locator("#pages > li")).to_have_count(5)
     h.shot(page, "station-jammed")
 
-    # A file uploaded into the batch, then deleted again.
+    # A file uploaded into the batch (a page with text), a scanned page deleted, and the uploaded page
+    # moved to the front with the keyboard.
     page.locator("#upload-files").set_input_files(SAMPLE)
     page.get_by_role("button", name="Tải lên vào lô").click()
     expect(page).to_have_url(re.compile(r"done=uploaded"), timeout=READ_TIMEOUT)
     settle(page, 6)
-    expect(page.locator("#pages > li").nth(5)).to_contain_text("clean300-001.png")
+    uploaded = page.locator("#pages > li").nth(5)
+    expect(uploaded).to_contain_text("clean300-001.png")
+    uploaded_id = uploaded.get_attribute("id")
     h.shot(page, "station-uploaded")
-    page.get_by_role("button", name="Xóa: Trang 6").click()
+    page.get_by_role("button", name="Xóa: Trang 5").click()
     expect(page.locator("#pages > li")).to_have_count(5)
+    for position in range(5, 1, -1):
+        page.get_by_role("button", name=f"Chuyển lên: Trang {position}").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#pages > li").nth(position - 2)).to_have_attribute("id", uploaded_id)
 
-    # Turn page 2, and move page 3 up (keyboard: the buttons are plain buttons in forms).
+    # Turn page 2, and move page 4 up.
     second = page.locator("#pages > li").nth(1).get_attribute("id")
     page.get_by_role("button", name="Xoay 90°: Trang 2").click()
     expect(page.locator(f"#{second}")).to_contain_text("xoay 90°")
-    third = page.locator("#pages > li").nth(2).get_attribute("id")
-    page.get_by_role("button", name="Chuyển lên: Trang 3").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#pages > li").nth(1)).to_have_attribute("id", third)
+    fourth = page.locator("#pages > li").nth(3).get_attribute("id")
+    page.get_by_role("button", name="Chuyển lên: Trang 4").click()
+    expect(page.locator("#pages > li").nth(2)).to_have_attribute("id", fourth)
     h.shot(page, "station-reordered")
 
     # A wrong owner ID: said next to the field, nothing archived, the batch kept.
@@ -123,6 +132,10 @@ def run(h):
     page.locator('[name="owner"]').fill(OWNER)
     page.locator('[name="type"]').fill("GPXD")
     page.locator('[name="name"]').fill(NAME)
+    # The number and symbol, where the metadata form has the field.
+    has_number = page.locator('[name="number"]').count() > 0
+    if has_number:
+        page.locator('[name="number"]').fill(NUMBER)
     with page.expect_response(re.compile(r"/station/receipt/"), timeout=READ_TIMEOUT) as sealed:
         page.get_by_role("button", name="Niêm phong và lưu trữ").click()
     receipt = sealed.value
