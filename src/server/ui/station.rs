@@ -129,6 +129,7 @@ fn render(
         title,
         html! {
             script src=(assets::url("station.js")) defer {}
+            script src=(assets::url("metadata.js")) defer {}
             h1 { (title) }
             @if let Some((bad, message)) = flash {
                 p.flash.bad[bad] role=(if bad { "alert" } else { "status" }) { (message) }
