@@ -167,37 +167,58 @@ pub(crate) fn text_block(font: &mut FontSubset, lines: &[String]) -> TextBlock {
     TextBlock { content, width, height }
 }
 
-/// The QR code of `payload` (ISO/IEC 18004, error correction M) as filled squares on a white
-/// quiet zone, `size` points wide, lower-left corner at (`x`, `y`).
-pub(crate) fn qr_code(payload: &str, x: f32, y: f32, size: f32) -> Result<String, SignerError> {
+/// A QR code as its rows' runs of dark modules: what both drawings of it (the PDF's squares, a page's
+/// SVG) are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrRuns {
+    /// Modules on a side, without the quiet zone.
+    pub modules: usize,
+    /// Each run of dark modules: its row, its first column and its length, rows from the top.
+    pub runs: Vec<(usize, usize, usize)>,
+}
+
+/// The QR code of `payload` (ISO/IEC 18004, error correction M), as runs of dark modules.
+pub fn qr_runs(payload: &str) -> Result<QrRuns, SignerError> {
     let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).map_err(|e| {
         SignerError::Pdf(format!("the QR payload ({} bytes) does not fit a QR code: {e}", payload.len()))
     })?;
     let modules = code.width();
     let colors = code.to_colors();
-    // Four modules of quiet zone on each side, as the standard asks.
-    let unit = size / (modules + 8) as f32;
-    let mut content = format!("q 1 g {x:.2} {y:.2} {size:.2} {size:.2} re f 0 g\n");
+    let dark = |row: usize, col: usize| colors[row * modules + col] == qrcode::Color::Dark;
+    let mut runs = Vec::new();
     for row in 0..modules {
-        let top = y + size - (row + 4) as f32 * unit;
         let mut col = 0;
         while col < modules {
-            if colors[row * modules + col] == qrcode::Color::Dark {
+            if dark(row, col) {
                 let start = col;
-                while col < modules && colors[row * modules + col] == qrcode::Color::Dark {
+                while col < modules && dark(row, col) {
                     col += 1;
                 }
-                let _ = writeln!(
-                    content,
-                    "{:.3} {:.3} {:.3} {unit:.3} re",
-                    x + (start + 4) as f32 * unit,
-                    top - unit,
-                    (col - start) as f32 * unit
-                );
+                runs.push((row, start, col - start));
             } else {
                 col += 1;
             }
         }
+    }
+    Ok(QrRuns { modules, runs })
+}
+
+/// The QR code of `payload` as filled squares on a white quiet zone, `size` points wide, lower-left
+/// corner at (`x`, `y`).
+pub(crate) fn qr_code(payload: &str, x: f32, y: f32, size: f32) -> Result<String, SignerError> {
+    let QrRuns { modules, runs } = qr_runs(payload)?;
+    // Four modules of quiet zone on each side, as the standard asks.
+    let unit = size / (modules + 8) as f32;
+    let mut content = format!("q 1 g {x:.2} {y:.2} {size:.2} {size:.2} re f 0 g\n");
+    for (row, start, length) in runs {
+        let top = y + size - (row + 4) as f32 * unit;
+        let _ = writeln!(
+            content,
+            "{:.3} {:.3} {:.3} {unit:.3} re",
+            x + (start + 4) as f32 * unit,
+            top - unit,
+            length as f32 * unit
+        );
     }
     content.push_str("f Q\n");
     Ok(content)

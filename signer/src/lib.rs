@@ -39,6 +39,7 @@ mod token;
 mod tsa;
 mod x509;
 
+pub use appearance::{QrRuns, qr_runs};
 pub use dev_ca::DevelopmentSigner;
 pub use error::SignerError;
 pub use foreign::{ForeignKey, ForeignKeys};

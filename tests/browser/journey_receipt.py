@@ -33,7 +33,7 @@ def run(h):
     context = h.context()
     page = h.login(context, "lan", "/station/hotfolder")
     page.goto(f"{h.url}/station/receipt/{code}?t={token}")
-    expect(page.get_by_role("heading", name="Biên nhận số hoá giấy tờ")).to_be_visible()
+    expect(page.get_by_role("heading", name="Biên nhận số hóa giấy tờ")).to_be_visible()
     table = page.locator(".receipt table")
     for label, value in [
         ("Mã tài liệu", code),
@@ -41,10 +41,10 @@ def run(h):
         ("Tên giấy tờ", "Giấy khai sinh"),
         ("Chủ sở hữu", OWNER),
         ("Số trang", "1"),
-        ("Người số hoá", "lan"),
+        ("Người số hóa", "lan"),
     ]:
         expect(table.locator("tr", has=page.locator(f"th:text-is('{label}')")).locator("td")).to_have_text(value)
-    expect(table.locator("tr", has=page.locator("th:text-is('Thời gian số hoá')")).locator("td")).to_have_text(
+    expect(table.locator("tr", has=page.locator("th:text-is('Thời gian số hóa')")).locator("td")).to_have_text(
         re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} \+07:00$")
     )
     link = f"/verify?code={code}&t={token}"

@@ -256,7 +256,7 @@ fn trail_section(user: &WebUser, query: &ViewQuery, trail: Option<&AuditEntries>
 
 /// The view's address at another page of the same filters.
 fn page_link(query: &ViewQuery, page: usize) -> String {
-    let mut link = form_urlencoded::Serializer::new(String::from("/auditor?"));
+    let mut link = form_urlencoded::Serializer::for_suffix(String::from("/auditor?"), "/auditor?".len());
     for (name, value) in [
         ("target", &query.target),
         ("actor", &query.actor),

@@ -34,7 +34,7 @@ pub fn check_name(lang: Lang, name: &str) -> String {
         "seal covers record" => "Niêm phong bao trùm hồ sơ lưu trữ",
         "archive log" => "Nhật ký lưu trữ (bằng chứng bao hàm)",
         "status" => "Trạng thái",
-        "destruction report" => "Biên bản tiêu huỷ",
+        "destruction report" => "Biên bản tiêu hủy",
         other => other,
     }
     .to_owned()
@@ -52,7 +52,7 @@ fn signature_check(what: &str) -> &str {
         "algorithm" => "thuật toán",
         "timestamp" => "dấu thời gian",
         "certificate chain" => "chuỗi chứng thư",
-        "key usage" => "mục đích sử dụng khoá",
+        "key usage" => "mục đích sử dụng khóa",
         "revocation" => "tình trạng thu hồi chứng thư",
         "path length" => "độ dài chuỗi chứng thư",
         "critical extension" => "phần mở rộng bắt buộc",

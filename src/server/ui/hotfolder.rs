@@ -163,7 +163,8 @@ impl Outcome {
 /// The flash that says what the last action did.
 fn flash(lang: Lang, outcome: &Outcome) -> Markup {
     let receipt = outcome.confirmed.as_ref().map(|code| {
-        let mut to = form_urlencoded::Serializer::new(format!("/station/receipt/{code}?"));
+        let start = format!("/station/receipt/{code}?");
+        let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
         if let Some(t) = &outcome.t {
             to.append_pair("t", t);
         }
@@ -217,8 +218,8 @@ struct RejectForm {
 
 /// Where a form comes back to, with the outcome's query.
 fn back_to(back: Option<&str>, query: &[(&str, &str)]) -> Redirect {
-    let mut to =
-        form_urlencoded::Serializer::new(format!("{}?", super::local_path(back).unwrap_or("/station/hotfolder")));
+    let start = format!("{}?", super::local_path(back).unwrap_or("/station/hotfolder"));
+    let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
     for (k, v) in query {
         to.append_pair(k, v);
     }

@@ -120,7 +120,7 @@ pub fn page(user: &WebUser, current: Option<Screen>, title: &str, content: Marku
                         a href="/account" title=(lang.t("Tài khoản của tôi", "My account")) { (user.user.name) }
                         " · " (role_name(lang, user.user.role))
                     }
-                    (switch(lang, &user.here))
+                    (switch(lang, if user.here.is_empty() { current.map_or("/", Screen::path) } else { &user.here }))
                     form method="post" action="/logout" {
                         (csrf_field(user))
                         button.link type="submit" { (lang.t("Đăng xuất", "Log out")) }

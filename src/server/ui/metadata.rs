@@ -430,7 +430,7 @@ mod tests {
         late.issued = Some("01/01/2099".into());
         let errors = check(Lang::Vi, &late, "lan").unwrap_err();
         assert!(
-            errors.get("issued").unwrap().starts_with("Ngày ban hành 01/01/2099 muộn hơn ngày số hoá"),
+            errors.get("issued").unwrap().starts_with("Ngày ban hành 01/01/2099 muộn hơn ngày số hóa"),
             "{errors:?}"
         );
     }

@@ -1,8 +1,9 @@
 //! The receipt (biên nhận) printed for the citizen once a document is archived: the agency, the
 //! document's and the dossier's codes, the document, its owner, its pages, when and by whom it was
 //! captured, and a QR code. The QR code carries the document's public verification link, the same as
-//! the one on the signed copy, when the page is opened with the verification token that the ingest
-//! reported (`?t=`); the pair is checked first, so a receipt never prints a link that leads nowhere.
+//! the one on the signed copy, when the token is at hand: the station's seal answers with the receipt
+//! itself, and `?t=` may give it; the pair is checked first, so a receipt never prints a link that
+//! leads nowhere. A receipt opened later without the token has no QR code.
 //! Reading the record is a read of the document and is audited as one ([`Appliance::view_record`]).
 //! The page prints on A5 without the navigation.
 //!
@@ -48,14 +49,27 @@ async fn receipt(
     Query(query): Query<ReceiptQuery>,
 ) -> Result<Html<String>, WebError> {
     user.require(RECEIPT)?;
-    let lang = user.lang;
     let code: DocumentCode =
         raw.parse().map_err(|e: domain::DomainError| user.error(AppError::NotFound(e.to_string())))?;
     let token = query.t.as_deref().filter(|t| !t.is_empty()).map(str::parse::<VerificationToken>);
     let token = token.transpose().map_err(|e| user.error(AppError::BadRequest(e.to_string())))?;
+    show(&state, &user, code, token).await
+}
+
+/// The receipt of `code`, with the QR code of its verification link when `token` is the document's:
+/// the page `GET /station/receipt/{code}` shows, and the answer to the station's seal, which has the
+/// token in hand and so never puts it in an address.
+pub(super) async fn show(
+    state: &AppState,
+    user: &WebUser,
+    code: DocumentCode,
+    token: Option<VerificationToken>,
+) -> Result<Html<String>, WebError> {
+    user.require(RECEIPT)?;
+    let lang = user.lang;
     let actor = user.user.name.clone();
     let only_own = user.user.role == Role::Operator;
-    let receipt = blocking(&state, move |a| {
+    let receipt = blocking(state, move |a| {
         // An operator prints receipts of the documents they captured; an admin any. Another operator's
         // document is answered as one that does not exist (codes begin with the owner's personal ID),
         // before anything of it is read or audited.
@@ -76,7 +90,7 @@ async fn receipt(
     let captured = DateTime::parse_from_rfc3339(&field("captured_at")).map(lang::time).unwrap_or_default();
     let none = lang.t("không có", "none");
     let or_none = |v: String| if v.is_empty() { none.to_owned() } else { v };
-    let title = lang.t("Biên nhận số hoá giấy tờ", "Receipt for a digitized document");
+    let title = lang.t("Biên nhận số hóa giấy tờ", "Receipt for a digitized document");
     let qr = receipt.link.as_deref().and_then(|link| {
         qr::svg(
             link,
@@ -89,8 +103,8 @@ async fn receipt(
         (lang.t("Tên giấy tờ", "Document name"), field("name")),
         (lang.t("Chủ sở hữu", "Owner"), or_none(field("owner"))),
         (lang.t("Số trang", "Pages"), receipt.view.pages.len().to_string()),
-        (lang.t("Thời gian số hoá", "Digitized at"), captured),
-        (lang.t("Người số hoá", "Digitized by"), field("operator")),
+        (lang.t("Thời gian số hóa", "Digitized at"), captured),
+        (lang.t("Người số hóa", "Digitized by"), field("operator")),
     ];
     let content = html! {
         article.receipt {
@@ -131,7 +145,7 @@ async fn receipt(
         }
         script src=(assets::url("receipt.js")) defer {}
     };
-    Ok(Html(layout::page(&user, Some(Screen::Station), title, content).into_string()))
+    Ok(Html(layout::page(user, Some(Screen::Station), title, content).into_string()))
 }
 
 /// The receipt's route.

@@ -694,7 +694,14 @@ async fn seal(
     })
     .await;
     match sealed {
-        Ok(report) => Ok(Redirect::to(&format!("/station/receipt/{}", report.code)).into_response()),
+        // The receipt is the seal's answer: the verification token for its QR code is at hand here,
+        // and never goes into an address a shared counter PC's history would keep.
+        Ok(report) => {
+            let code =
+                report.code.parse().map_err(|e: domain::DomainError| user.error(AppError::Internal(e.into())))?;
+            let token = report.verification_token.parse().ok();
+            Ok(super::receipt::show(&state, &user, code, token).await?.into_response())
+        }
         Err(e) => {
             let message = format!(
                 "{} {}",

@@ -19,7 +19,8 @@ pub struct WebUser {
     pub user: AuthUser,
     /// The language the page is shown in.
     pub lang: Lang,
-    /// The page's own path and query, where the language switch comes back to.
+    /// The page's own path and query, where the language switch comes back to; empty when the page
+    /// answers a form's POST.
     pub here: String,
 }
 
@@ -51,7 +52,10 @@ impl FromRequestParts<AppState> for WebUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_request_parts(parts, state).await.unwrap_or_default();
-        let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+        // A page answering a form's POST is not at an address the browser can GET again: the frame then
+        // leads the language switch back to the screen itself.
+        let here = if parts.method == axum::http::Method::GET { path.clone() } else { String::new() };
         match parts.extensions.get::<Found>() {
             Some(Found::User(user)) => {
                 let web = WebUser { user: user.clone(), lang, here };
@@ -63,7 +67,7 @@ impl FromRequestParts<AppState> for WebUser {
                 lang,
                 AppError::Forbidden("the form was sent without its CSRF token; reload the page".into()),
             )),
-            _ => Err(WebError::login(lang, &here)),
+            _ => Err(WebError::login(lang, &path)),
         }
     }
 }

@@ -70,7 +70,7 @@ impl Verdict {
             Verdict::Altered => lang.t("ĐÃ BỊ SỬA ĐỔI", "ALTERED"),
             Verdict::Invalid => lang.t("KHÔNG HỢP LỆ", "INVALID"),
             Verdict::Revoked => lang.t("ĐÃ THU HỒI", "REVOKED"),
-            Verdict::Destroyed => lang.t("ĐÃ TIÊU HUỶ", "DESTROYED"),
+            Verdict::Destroyed => lang.t("ĐÃ TIÊU HỦY", "DESTROYED"),
             Verdict::Unknown => lang.t("KHÔNG TÌM THẤY", "UNKNOWN"),
         }
     }
@@ -94,7 +94,7 @@ impl Verdict {
                 "This electronic copy was revoked and is no longer valid.",
             ),
             Verdict::Destroyed => lang.t(
-                "Tài liệu đã được tiêu huỷ theo quyết định của Hội đồng xác định giá trị tài liệu.",
+                "Tài liệu đã được tiêu hủy theo quyết định của Hội đồng xác định giá trị tài liệu.",
                 "The document was destroyed under a decision of the valuation council.",
             ),
             Verdict::Unknown if from_file => lang.t(
@@ -121,7 +121,7 @@ fn status_name(lang: Lang, status: &DocumentStatus) -> String {
         DocumentStatus::Active => lang.t("còn hiệu lực", "in force").to_owned(),
         DocumentStatus::Revoked(r) => format!("{} {}", lang.t("đã thu hồi ngày", "revoked on"), lang::time(r.at)),
         DocumentStatus::Destroyed(d) => {
-            format!("{} {}", lang.t("đã tiêu huỷ ngày", "destroyed on"), lang::time(d.at))
+            format!("{} {}", lang.t("đã tiêu hủy ngày", "destroyed on"), lang::time(d.at))
         }
     }
 }
