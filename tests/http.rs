@@ -163,7 +163,7 @@ async fn ingest_search_download_and_verify_over_http() {
     let (status, html) = api.send(upload).await;
     let html = String::from_utf8(html).unwrap();
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(">XÁC THỰC<") && html.contains("Giấy phép xây dựng"), "{html}");
+    assert!(html.contains(">HỢP LỆ<") && html.contains("Giấy phép xây dựng"), "{html}");
     let (_, html) = api.send(Request::get(format!("/verify?code={code}&lang=en")).body(Body::empty()).unwrap()).await;
     assert!(String::from_utf8(html).unwrap().contains("No document has this code and verification token"));
 

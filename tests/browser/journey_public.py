@@ -46,7 +46,7 @@ def run(h):
     h.shot(page, "verify-empty")
 
     upload(page, h, path)
-    expect(page.locator("#verdict-title")).to_have_text("XÁC THỰC")
+    expect(page.locator("#verdict-title")).to_have_text("HỢP LỆ")
     expect(page.locator("#verdict")).to_contain_text(document["name"])
     expect(page.locator("#verdict .checks li.bad")).to_have_count(0)
     h.shot(page, "verify-authentic")
@@ -74,7 +74,7 @@ def run(h):
     link = re.search(rb"/URI\s*\(([^)]*/verify\?[^)]*)\)", original).group(1).decode()
     query = link.split("/verify?", 1)[1]
     page.goto(f"{h.url}/verify?{query}")
-    expect(page.locator("#verdict-title")).to_have_text("XÁC THỰC")
+    expect(page.locator("#verdict-title")).to_have_text("HỢP LỆ")
     page.get_by_role("link", name="English").click()
     expect(page.locator("#verdict-title")).to_have_text("AUTHENTIC")
     h.shot(page, "verify-by-code-english")
@@ -95,7 +95,7 @@ def camera(h, pdf, query, video):
         page = context.new_page()
         page.goto(f"{h.url}/verify")
         page.get_by_role("button", name="Quét bằng camera").click()
-        expect(page.locator("#verdict-title")).to_have_text("XÁC THỰC", timeout=30000)
+        expect(page.locator("#verdict-title")).to_have_text("HỢP LỆ", timeout=30000)
         code = query.split("code=", 1)[1].split("&", 1)[0]
         expect(page).to_have_url(re.compile(re.escape(f"code={code}")))
         h.shot(page, "verify-by-camera")

@@ -66,7 +66,7 @@ impl Verdict {
 
     fn headline(self, lang: Lang) -> &'static str {
         match self {
-            Verdict::Authentic => lang.t("XÁC THỰC", "AUTHENTIC"),
+            Verdict::Authentic => lang.t("HỢP LỆ", "AUTHENTIC"),
             Verdict::Altered => lang.t("ĐÃ BỊ SỬA ĐỔI", "ALTERED"),
             Verdict::Invalid => lang.t("KHÔNG HỢP LỆ", "INVALID"),
             Verdict::Revoked => lang.t("ĐÃ THU HỒI", "REVOKED"),
