@@ -5,7 +5,8 @@
 //! appliance's bags hold nothing else); the archive is built in memory, a bag being the size of the
 //! documents a person chose to export.
 
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// The size of a tar block.
@@ -35,7 +36,14 @@ fn add(out: &mut Vec<u8>, dir: &Path, name: &str) -> io::Result<()> {
         if kind.is_dir() {
             add(out, &entry.path(), &path)?;
         } else if kind.is_file() {
-            let bytes = std::fs::read(entry.path())?;
+            // Opened without following a link, so that a file swapped for one after the listing is
+            // refused rather than read from wherever it points.
+            let mut bytes = Vec::new();
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(entry.path())?
+                .read_to_end(&mut bytes)?;
             header(out, &path, bytes.len() as u64, b'0', 0o644)?;
             out.extend_from_slice(&bytes);
             out.resize(out.len().next_multiple_of(BLOCK), 0);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use archive::{DocumentRecord, DocumentStatus, Hold, InclusionProof};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use domain::{AuditAction, DocumentCode, Validity};
+use domain::{AuditAction, DocumentCode, Validity, VerificationToken};
 use search::{Hit, SearchRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,6 +23,17 @@ pub const READ: Permit = Permit { what: "read documents", roles: Role::READERS }
 /// who capture documents. The receipt reads the record through [`Appliance::view_record`], so each
 /// one is audited as a view.
 pub const RECEIPT: Permit = Permit { what: "print receipts", roles: &[Role::Operator, Role::Admin] };
+
+/// A citizen's receipt of an archived document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Receipt {
+    /// The agency that archived it.
+    pub agency: String,
+    /// The document as a reader sees it.
+    pub document: DocumentView,
+    /// The public verification link, when the token given was the document's.
+    pub link: Option<String>,
+}
 
 /// Most documents one query may return.
 pub const MAX_SEARCH_LIMIT: usize = 200;
@@ -314,6 +325,32 @@ impl Appliance {
         let holds = if record.is_held() { self.archive().holds()? } else { Vec::new() };
         self.audit(actor, AuditAction::View, &code.to_string(), "record")?;
         Ok(DocumentView::of(&record, LifecycleView::of(&record, holds)))
+    }
+
+    /// What the citizen's receipt of a document shows: the agency, the document as a reader sees it
+    /// (the reading audited as a view), and its verification link when `token` is the document's. An
+    /// operator prints receipts of the documents they captured only: another operator's document is
+    /// answered as one that does not exist (codes begin with the owner's personal ID), before any of it
+    /// is read for the receipt or audited.
+    pub fn receipt(
+        &self,
+        code: &DocumentCode,
+        token: Option<&VerificationToken>,
+        role: Role,
+        actor: &str,
+    ) -> Result<Receipt, ApplianceError> {
+        let record = self.record(code)?;
+        if role == Role::Operator && record.metadata.operator() != actor {
+            return Err(ApplianceError::NotFound(format!("no archived document {code}")));
+        }
+        let document = self.view_record(code, actor)?;
+        let link = match token {
+            Some(token) if self.archive().record_by_token(code, token)?.is_some() => {
+                Some(self.signing().verification_link(code, token))
+            }
+            _ => None,
+        };
+        Ok(Receipt { agency: self.signing().agency().name.clone(), document, link })
     }
 
     /// Page `number` (from 1) of a document as scanned, its hash checked on read; the access is

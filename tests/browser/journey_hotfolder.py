@@ -27,7 +27,7 @@ def run(h):
     page = h.login(context, "lan", "/station/hotfolder")
     expect(page).to_have_url(re.compile(r"/station/hotfolder$"))
     expect(page.get_by_role("heading", name="Quầy scan", level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name="Thư mục nhận file", level=2)).to_be_visible()
+    expect(page.get_by_role("heading", name="Thư mục nhận tệp", level=2)).to_be_visible()
     for name in (NAMED, UNNAMED, DAMAGED):
         listed(page, name)
     pending = page.locator("table.pending")
@@ -57,7 +57,7 @@ def run(h):
     unnamed = page.locator("table.pending tr", has_text=UNNAMED)
     unnamed.get_by_label("Lý do từ chối").fill("Không thuộc hồ sơ nào")
     unnamed.get_by_role("button", name="Từ chối").click()
-    expect(page.locator(".flash")).to_contain_text(f"Đã từ chối file {UNNAMED}")
+    expect(page.locator(".flash")).to_contain_text(f"Đã từ chối tệp {UNNAMED}")
     expect(page.locator("table.failed tr", has_text=UNNAMED)).to_contain_text("Không thuộc hồ sơ nào")
     h.shot(page, "hotfolder-rejected")
     context.close()

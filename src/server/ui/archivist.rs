@@ -13,7 +13,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -335,11 +334,6 @@ pub fn done(pairs: &[(&str, &str)]) -> Response {
     let mut query = form_urlencoded::Serializer::for_suffix(String::from("/archivist?"), "/archivist?".len());
     query.extend_pairs(pairs);
     Redirect::to(&query.finish()).into_response()
-}
-
-/// A day as a date input sends it.
-pub fn day(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
 }
 
 /// A retention period in words.

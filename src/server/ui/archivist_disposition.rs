@@ -17,8 +17,9 @@ use serde::Deserialize;
 
 use super::super::extract::AppPath;
 use super::super::{AppError, AppState, blocking};
-use super::archivist::{day, done, form, invalid, refused};
+use super::archivist::{done, form, invalid, refused};
 use super::error::WebError;
+use super::lang;
 use super::layout;
 use super::notice::{Field, Notice, field};
 use super::user::WebUser;
@@ -92,7 +93,7 @@ async fn mark(
     };
     let chosen = match sent.day.trim() {
         "" => None,
-        text => match day(text) {
+        text => match lang::parse_day(text) {
             Some(d) => Some(d),
             None => {
                 let message = date_error(&user);
@@ -134,7 +135,7 @@ async fn review(
     let review = match sent.decision.as_str() {
         "approve" => Review::Approve,
         "keep" => {
-            let Some(until) = day(&sent.until) else {
+            let Some(until) = lang::parse_day(&sent.until) else {
                 let message = date_error(&user);
                 return Ok(invalid(&state, user, format!("keep-until-{code}"), message).await);
             };
@@ -177,7 +178,7 @@ async fn request(
         let message = user.lang.t("Hãy ghi số quyết định.", "Give the decision's number.");
         return Ok(invalid(&state, user, format!("decision-{code}"), message).await);
     }
-    let Some(date) = day(&sent.decision_date) else {
+    let Some(date) = lang::parse_day(&sent.decision_date) else {
         let message = date_error(&user);
         return Ok(invalid(&state, user, format!("decision-date-{code}"), message).await);
     };

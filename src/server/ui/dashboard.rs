@@ -136,7 +136,7 @@ fn content(user: &WebUser, d: &Dashboard) -> Markup {
                 p {
                     (figure("queue.ingests", d.queue.ingests, d.queue.ingests)) " " (lang.t("hồ sơ đang xử lý", "ingests in progress")) "; "
                     (figure("queue.hot_folder_files", d.queue.hot_folder_files, d.queue.hot_folder_files)) " "
-                    (lang.t("tệp chờ trong thư mục quét", "files waiting in the hot folder"))
+                    (lang.t("tệp chờ trong thư mục nhận tệp", "files waiting in the hot folder"))
                 }
             }
             section.card aria-labelledby="fig-time" {

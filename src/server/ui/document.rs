@@ -207,7 +207,7 @@ pub(super) fn status_badge(lang: Lang, status: &str) -> Markup {
     html! {
         @match status {
             "active" => span.badge.ok { (lang.t("Còn hiệu lực", "In force")) },
-            "held" => span.badge.warn { (lang.t("Đang tạm giữ", "On hold")) },
+            "held" => span.badge.warn { (lang.t("Đang bị phong tỏa", "On hold")) },
             "revoked" => span.badge.bad { (lang.t("Đã thu hồi", "Revoked")) },
             "destroyed" => span.badge.bad { (lang.t("Đã hủy", "Destroyed")) },
             other => span.badge { (other) },
@@ -242,7 +242,7 @@ fn badges(lang: Lang, report: &VerifyReport, lifecycle: &LifecycleView) -> Marku
             }
             @for h in &lifecycle.holds {
                 li {
-                    span.badge.warn { "⏸ " (lang.t("Đang tạm giữ", "On hold")) }
+                    span.badge.warn { "⏸ " (lang.t("Đang bị phong tỏa", "On hold")) }
                     " " (lang::time(h.at)) ", " (lang.t("bởi", "by")) " " (h.by) ": " (h.reason)
                 }
             }

@@ -46,11 +46,11 @@ pub fn hot_folder_panel(user: &WebUser, listing: &HotFolderListing) -> Markup {
     let outcome = Outcome::of(query);
     html! {
         section.hotfolder aria-labelledby="hotfolder-title" {
-            h2 #hotfolder-title { (lang.t("Thư mục nhận file", "Hot folder")) }
+            h2 #hotfolder-title { (lang.t("Thư mục nhận tệp", "Hot folder")) }
             (flash(lang, &outcome))
             h3 { (lang.t("File chờ xác nhận", "Files waiting for confirmation")) " (" (listing.pending.len()) ")" }
             @if listing.pending.is_empty() {
-                p.muted { (lang.t("Không có file nào đang chờ.", "No file is waiting.")) }
+                p.muted { (lang.t("Không có tệp nào đang chờ.", "No file is waiting.")) }
             } @else {
                 table.pending {
                     thead { tr {
@@ -109,7 +109,7 @@ pub fn hot_folder_panel(user: &WebUser, listing: &HotFolderListing) -> Markup {
             }
             h3 { (lang.t("File bị từ chối gần đây", "Recent refusals")) " (" (listing.failed.len()) ")" }
             @if listing.failed.is_empty() {
-                p.muted { (lang.t("Không có file nào bị từ chối.", "No file was refused.")) }
+                p.muted { (lang.t("Không có tệp nào bị từ chối.", "No file was refused.")) }
             } @else {
                 table.failed {
                     thead { tr {
@@ -178,7 +178,7 @@ fn flash(lang: Lang, outcome: &Outcome) -> Markup {
             }
         }
         @if let Some(file) = &outcome.rejected {
-            p.flash role="status" { (lang.t("Đã từ chối file ", "Rejected the file ")) strong { (file) } "." }
+            p.flash role="status" { (lang.t("Đã từ chối tệp ", "Rejected the file ")) strong { (file) } "." }
         }
         @if let Some(error) = &outcome.error {
             p.flash.bad role="alert" { (error) }
@@ -190,7 +190,7 @@ fn flash(lang: Lang, outcome: &Outcome) -> Markup {
 async fn page(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, WebError> {
     user.require(DECIDE)?;
     let listing = blocking(&state, |a| a.hot_folder_files()).await.map_err(|e| user.error(e))?;
-    let title = user.lang.t("Thư mục nhận file", "Hot folder");
+    let title = user.lang.t("Thư mục nhận tệp", "Hot folder");
     // The panel names itself (h2), as it does inside the station's page; this page is the station's.
     let content = html! {
         h1 { (Screen::Station.label(user.lang)) }

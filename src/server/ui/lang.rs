@@ -73,6 +73,13 @@ pub fn date(day: NaiveDate) -> String {
     day.format("%d/%m/%Y").to_string()
 }
 
+/// A day as people type it, `dd/mm/yyyy`, or as ISO 8601 `yyyy-mm-dd` (what a date input, a link or a
+/// script sends).
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%d/%m/%Y").or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d")).ok()
+}
+
 /// A moment at Vietnam's offset, whatever offset it was recorded at: `dd/mm/yyyy HH:MM:SS +07:00`.
 pub fn time(at: DateTime<FixedOffset>) -> String {
     at.with_timezone(&domain::vietnam_offset()).format("%d/%m/%Y %H:%M:%S %:z").to_string()

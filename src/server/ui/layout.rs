@@ -191,7 +191,7 @@ pub fn role_name(lang: Lang, role: Role) -> &'static str {
         Role::Operator => lang.t("Nhân viên scan", "Scan operator"),
         Role::Officer => lang.t("Cán bộ xử lý", "Processing officer"),
         Role::Archivist => lang.t("Cán bộ lưu trữ", "Archivist"),
-        Role::Auditor => lang.t("Kiểm tra viên", "Auditor"),
+        Role::Auditor => lang.t("Cán bộ kiểm tra", "Auditor"),
         Role::Admin => lang.t("Quản trị viên", "Administrator"),
         Role::Station => lang.t("Trạm scan", "Scanning station"),
         Role::Monitor => lang.t("Giám sát", "Monitoring"),

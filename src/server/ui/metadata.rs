@@ -61,15 +61,10 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// A day as typed: `dd/mm/yyyy` (how the form shows it) or `yyyy-mm-dd` (how the API takes it).
-fn parse_day(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value, "%d/%m/%Y").or_else(|_| NaiveDate::parse_from_str(value, "%Y-%m-%d")).ok()
-}
-
 /// Parses a date field, or records why it is not a date.
 fn day(lang: Lang, errors: &mut FieldErrors, field: &'static str, value: &Option<String>) -> Option<NaiveDate> {
     let value = given(value)?;
-    let parsed = parse_day(value);
+    let parsed = lang::parse_day(value);
     if parsed.is_none() {
         errors.add(
             field,
@@ -250,7 +245,7 @@ fn value(input: &MetadataFields, field: &Field) -> String {
     }
     .unwrap_or_default();
     match field.kind {
-        Kind::Date => parse_day(raw.trim()).map(lang::date).unwrap_or(raw),
+        Kind::Date => lang::parse_day(&raw).map(lang::date).unwrap_or(raw),
         _ => raw,
     }
 }

@@ -26,19 +26,11 @@ use super::layout::{self, Screen};
 use super::user::WebUser;
 use super::{assets, qr};
 use crate::ops::documents::RECEIPT;
-use crate::users::Role;
 
 /// The verification token the ingest reported, if the receipt is to carry the link.
 #[derive(Deserialize)]
 struct ReceiptQuery {
     t: Option<String>,
-}
-
-/// What the receipt shows, read in one blocking call.
-struct Receipt {
-    agency: String,
-    view: crate::ops::documents::DocumentView,
-    link: Option<String>,
 }
 
 /// `GET /station/receipt/{code}?t=…`.
@@ -67,26 +59,10 @@ pub(super) async fn show(
 ) -> Result<Html<String>, WebError> {
     user.require(RECEIPT)?;
     let lang = user.lang;
-    let actor = user.user.name.clone();
-    let only_own = user.user.role == Role::Operator;
-    let receipt = blocking(state, move |a| {
-        // An operator prints receipts of the documents they captured; an admin any. Another operator's
-        // document is answered as one that does not exist (codes begin with the owner's personal ID),
-        // before anything of it is read or audited.
-        let record = a.record(&code)?;
-        if only_own && record.metadata.operator() != actor {
-            return Err(crate::ApplianceError::NotFound(format!("no archived document {code}")));
-        }
-        let view = a.view_record(&code, &actor)?;
-        let link = match token {
-            Some(token) => a.verify_by_token(&code, &token)?.map(|_| a.signing().verification_link(&code, &token)),
-            None => None,
-        };
-        Ok(Receipt { agency: a.signing().agency().name.clone(), view, link })
-    })
-    .await
-    .map_err(|e| user.error(e))?;
-    let field = |name: &str| receipt.view.metadata.get(name).cloned().unwrap_or_default();
+    let (actor, role) = (user.user.name.clone(), user.user.role);
+    let receipt =
+        blocking(state, move |a| a.receipt(&code, token.as_ref(), role, &actor)).await.map_err(|e| user.error(e))?;
+    let field = |name: &str| receipt.document.metadata.get(name).cloned().unwrap_or_default();
     let captured = DateTime::parse_from_rfc3339(&field("captured_at")).map(lang::time).unwrap_or_default();
     let none = lang.t("không có", "none");
     let or_none = |v: String| if v.is_empty() { none.to_owned() } else { v };
@@ -98,11 +74,11 @@ pub(super) async fn show(
         )
     });
     let rows = [
-        (lang.t("Mã tài liệu", "Document code"), receipt.view.code.clone()),
+        (lang.t("Mã tài liệu", "Document code"), receipt.document.code.clone()),
         (lang.t("Mã hồ sơ", "Dossier code"), or_none(field("dossier"))),
         (lang.t("Tên giấy tờ", "Document name"), field("name")),
         (lang.t("Chủ sở hữu", "Owner"), or_none(field("owner"))),
-        (lang.t("Số trang", "Pages"), receipt.view.pages.len().to_string()),
+        (lang.t("Số trang", "Pages"), receipt.document.pages.len().to_string()),
         (lang.t("Thời gian số hóa", "Digitized at"), captured),
         (lang.t("Người số hóa", "Digitized by"), field("operator")),
     ];

@@ -57,16 +57,11 @@ impl Asked {
             owner: owner.parse().map_err(|e: domain::DomainError| e.to_string()),
             doc_type: text(&self.doc_type).map(str::parse).transpose().map_err(|e: domain::DomainError| e.to_string()),
             valid_on: match text(&self.valid_on) {
-                Some(day) => parse_day(day).ok_or_else(|| format!("{day:?}")),
+                Some(day) => lang::parse_day(day).ok_or_else(|| format!("{day:?}")),
                 None => Ok(domain::vietnam_now().date_naive()),
             },
         })
     }
-}
-
-/// A day as people write it, `dd/mm/yyyy`, or as ISO 8601 (`yyyy-mm-dd`) for links and scripts.
-fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%d/%m/%Y").or_else(|_| text.parse()).ok()
 }
 
 /// `GET /reuse[?owner=…&type=…&valid_on=…]`.

@@ -246,7 +246,8 @@ fn read_group(appliance: &Appliance, batches: &Batches, user: &str, ids: &[u64])
         });
     };
     let read = appliance.read_pages(files, &mut |progress| {
-        let number = progress.page as usize - 1;
+        // Capture numbers pages from 1; a number outside the group is no page of it.
+        let Some(number) = (progress.page as usize).checked_sub(1) else { return };
         match progress.stage {
             capture::PageStage::Done => finished(number, Stage::Done),
             capture::PageStage::Flagged(flags) => finished(number, Stage::Flagged(flags)),
