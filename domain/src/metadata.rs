@@ -99,7 +99,7 @@ fn field_vi(field: &str) -> &'static str {
         "issuing_body" => "Cơ quan ban hành",
         "summary" => "Trích yếu",
         "validity_scope" => "Phạm vi hiệu lực",
-        "operator" => "Người số hoá",
+        "operator" => "Người số hóa",
         _ => "Trường này",
     }
 }
@@ -154,7 +154,7 @@ impl DocumentMetadata {
                     Reason::new(
                         format!("{issued} is after the capture date {captured_on}"),
                         format!(
-                            "Ngày ban hành {} muộn hơn ngày số hoá {}",
+                            "Ngày ban hành {} muộn hơn ngày số hóa {}",
                             issued.format("%d/%m/%Y"),
                             captured_on.format("%d/%m/%Y")
                         ),
