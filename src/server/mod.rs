@@ -203,7 +203,7 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     let first_password = appliance.initial_admin_password();
     if first_password.exists() {
         println!(
-            "the first admin password is in {}: log in as admin and replace it (POST /api/account/password); the file then goes",
+            "the first admin password is in {}: log in as admin and replace it on the account page (/account, or POST /api/account/password); the file then goes",
             first_password.display()
         );
     }
