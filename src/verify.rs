@@ -6,6 +6,8 @@
 //! public one (code and token, or a file that is byte for byte an archived PDF) checks what the
 //! archive proved at commit, at a cost that does not grow with the document, and writes nothing.
 
+use std::io::Read;
+
 use archive::{DocumentRecord, DocumentStatus, Sealer};
 use domain::{AuditAction, BlobHash, DocumentCode, VerificationToken};
 use serde::Serialize;
@@ -116,7 +118,7 @@ impl Appliance {
 
     /// Public verification of an uploaded file: when it is byte for byte the PDF of an archived
     /// document, that document's checks at constant cost and its record. When it is not, but carries
-    /// the verification link of a copy (`link`, from [`verification_link`]) whose code and token name
+    /// the verification link of a copy (`link`, from [`verification_link_in`]) whose code and token name
     /// a document, the file is an altered copy of it: the report fails its `PDF file` check, and the
     /// record is given as for the link itself, since the uploader holds what the printed copy shows.
     /// `None` for any other file, without saying whether a code it may name exists. Nothing is written.
@@ -396,19 +398,41 @@ fn covers(manifest: &Manifest, record: &DocumentRecord, key: &str) -> Check {
 /// QR code, `…/verify?code=…&t=…`), read from the raw bytes like [`embedded_code`]; the last one
 /// in the file, as an update's. Whatever the file says is only a claim: it names a document only
 /// when the archive has that code with that token.
-pub fn verification_link(bytes: &[u8]) -> Option<(DocumentCode, VerificationToken)> {
+fn verification_link(bytes: &[u8]) -> Option<(DocumentCode, VerificationToken)> {
     const KEY: &[u8] = b"/URI";
+    const SPACE: usize = 64;
     // `/URI` is both the action's type (`/S /URI`) and the key of its string (`/URI (…)`): the last
     // key followed by a literal string, whatever white space the writer put between them.
     let link = bytes.windows(KEY.len()).enumerate().rev().filter(|(_, w)| *w == KEY).find_map(|(at, _)| {
         let rest = &bytes[at + KEY.len()..];
-        let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let open = rest.iter().take(SPACE).position(|b| !b.is_ascii_whitespace())?;
         let rest = rest.get(open..)?.strip_prefix(b"(")?;
         std::str::from_utf8(&rest[..rest.iter().take(512).position(|&b| b == b')')?]).ok()
     })?;
     let query = link.split_once("/verify?")?.1;
     let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('='));
     Some((param("code")?.parse().ok()?, param("t")?.parse().ok()?))
+}
+
+/// The verification link of a file (as `verification_link` finds it), read a mebibyte at a time, so that an upload of any allowed size
+/// costs a constant amount of memory: each window starts with the end of the one before, longer than a
+/// link can be, so that no link is cut, and the last link found in the file wins.
+pub fn verification_link_in(mut reader: impl Read) -> std::io::Result<Option<(DocumentCode, VerificationToken)>> {
+    const CHUNK: u64 = 1 << 20;
+    // `/URI`, at most 64 bytes of white space, `(`, a link of at most 512 bytes and `)`.
+    const OVERLAP: usize = 4 + 64 + 1 + 512 + 1;
+    let mut window = Vec::new();
+    let mut found = None;
+    loop {
+        let read = (&mut reader).take(CHUNK).read_to_end(&mut window)?;
+        if read == 0 {
+            return Ok(found);
+        }
+        if let Some(link) = verification_link(&window) {
+            found = Some(link);
+        }
+        window.drain(..window.len().saturating_sub(OVERLAP));
+    }
 }
 
 /// The document code a sohoa PDF carries in its document information, read from the raw bytes so that
@@ -423,4 +447,24 @@ fn embedded_code(bytes: &[u8]) -> Option<DocumentCode> {
     }
     let close = rest[open..].iter().position(|&b| b == b')')? + open;
     std::str::from_utf8(&rest[open + 1..close]).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verification_link_in;
+
+    /// A copy's link where a mebibyte window ends: found whole, and the last link of the file wins.
+    #[test]
+    fn a_link_across_a_window_boundary_is_found_and_the_last_one_wins() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let first = "/S /URI /URI (/verify?code=001099012345.GPXD.01&t=ffffffffffffffffffffffffffffffff)";
+        let last = format!("/S/URI/URI(https://mot-cua.example/verify?code=001099012345.GPXD.02&t={token})");
+        let mut file = first.as_bytes().to_vec();
+        file.resize((1 << 20) - 20, b' ');
+        file.extend_from_slice(last.as_bytes());
+        file.extend_from_slice(b" >> endobj\n%%EOF\n");
+        let (code, found) = verification_link_in(file.as_slice()).unwrap().expect("a link");
+        assert_eq!((code.to_string(), found.to_string()), ("001099012345.GPXD.02".to_owned(), token.to_owned()));
+        assert!(verification_link_in(&b"%PDF-1.7 /URI (/verify?code=x)"[..]).unwrap().is_none());
+    }
 }

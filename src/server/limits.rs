@@ -163,6 +163,11 @@ impl Spooled {
     pub fn read(&self) -> std::io::Result<Vec<u8>> {
         std::fs::read(self.file.path())
     }
+
+    /// The content to read as a stream, for the operations that need only a pass over it (blocking).
+    pub fn open(&self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        self.file.reopen().map(std::io::BufReader::new)
+    }
 }
 
 /// Receives a file part into a new temporary file under `data/tmp/uploads`, hashing it on the way.

@@ -272,7 +272,8 @@ pub(crate) async fn public_page(
 /// `POST /verify[?lang=en]`: public, no login; a multipart form with one `file` part, spooled within
 /// the verification upload limit and removed after. The file's hash decides whether it is an
 /// archived copy; otherwise the verification link it carries, if any, is looked up like a code and
-/// token typed in. The cost is the upload and one pass over its bytes, within that limit.
+/// token typed in. The cost is the upload and one pass over its bytes, within that limit, a mebibyte of
+/// it in memory at a time.
 #[utoipa::path(post, path = "/verify", tag = "public", request_body(content_type = "multipart/form-data", description = "One `file` part: the signed PDF"), responses((status = 200, description = "The verification page (HTML)", content_type = "text/html")), security(()))]
 pub(crate) async fn public_upload(
     State(state): State<AppState>,
@@ -288,8 +289,11 @@ pub(crate) async fn public_upload(
             let name = part.file_name().unwrap_or("uploaded.pdf").to_owned();
             let spooled = limits::spool(part, state.appliance.data_dir(), &limit).await?;
             let found = blocking(&state, move |a| {
-                let bytes = spooled.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded file: {e}"))?;
-                a.verify_public_file(&name, &spooled.hash, crate::verify::verification_link(&bytes))
+                let link = spooled
+                    .open()
+                    .and_then(crate::verify::verification_link_in)
+                    .map_err(|e| anyhow::anyhow!("cannot read back the uploaded file: {e}"))?;
+                a.verify_public_file(&name, &spooled.hash, link)
             })
             .await?;
             state.public.answered(found.is_some());
