@@ -378,10 +378,10 @@ async fn outcome<T>(
     user: &WebUser,
     result: Result<T, AppError>,
     refused: impl FnOnce(String) -> Notice,
-    done: impl FnOnce(T) -> String,
+    done: impl FnOnce(T) -> Vec<(&'static str, String)>,
 ) -> Result<Response, WebError> {
     match result {
-        Ok(value) => Ok(Redirect::to(&format!("/admin?{}", done(value))).into_response()),
+        Ok(value) => Ok(Redirect::to(&super::link("/admin", done(value))).into_response()),
         Err(AppError::BadRequest(message) | AppError::NotFound(message)) => {
             render(state, user, refused(message), StatusCode::BAD_REQUEST).await
         }
@@ -393,10 +393,6 @@ async fn outcome<T>(
 /// whatever it sent).
 fn read<T>(user: &WebUser, form: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
     form.map(|Form(form)| form).map_err(|e| user.error(AppError::BadRequest(e.body_text())))
-}
-
-fn query(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 #[derive(Deserialize)]
@@ -450,7 +446,7 @@ async fn create(
         };
         Notice::Field { field, message, name: shown }
     };
-    outcome(&state, &user, result, refused, |_| query(&[("done", "created"), ("name", &name)])).await
+    outcome(&state, &user, result, refused, |_| vec![("done", "created".to_string()), ("name", name.clone())]).await
 }
 
 /// What a user's or a token's name may be, in both languages.
@@ -473,7 +469,8 @@ async fn set_role(
     let form = read(&user, form)?;
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.set_role(&target, form.role, &actor)).await;
-    outcome(&state, &user, result, Notice::Refused, |_| query(&[("done", "role"), ("name", &name)])).await
+    outcome(&state, &user, result, Notice::Refused, |_| vec![("done", "role".to_string()), ("name", name.clone())])
+        .await
 }
 
 /// `POST /admin/users/{name}/disable` and `…/enable`.
@@ -482,7 +479,7 @@ async fn set_disabled(state: AppState, user: WebUser, name: String, disabled: bo
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.set_disabled(&target, disabled, &actor)).await;
     let done = if disabled { "disabled" } else { "enabled" };
-    outcome(&state, &user, result, Notice::Refused, |_| query(&[("done", done), ("name", &name)])).await
+    outcome(&state, &user, result, Notice::Refused, |_| vec![("done", done.to_string()), ("name", name.clone())]).await
 }
 
 async fn disable(
@@ -522,7 +519,7 @@ async fn reset_password(
         &user,
         result,
         |m| Notice::Refused(format!("{name}: {m}")),
-        |_| query(&[("done", "password"), ("name", &name)]),
+        |_| vec![("done", "password".to_string()), ("name", name.clone())],
     )
     .await
 }
@@ -573,7 +570,8 @@ async fn revoke(
     user.require(MANAGE_TOKENS)?;
     let (target, actor) = (name.clone(), user.user.name.clone());
     let result = blocking(&state, move |a| a.revoke_token(&target, &actor)).await;
-    outcome(&state, &user, result, Notice::Refused, |_| query(&[("done", "revoked"), ("name", &name)])).await
+    outcome(&state, &user, result, Notice::Refused, |_| vec![("done", "revoked".to_string()), ("name", name.clone())])
+        .await
 }
 
 #[derive(Deserialize)]
@@ -597,7 +595,7 @@ async fn rotate(
     let actor = user.user.name.clone();
     let result = blocking(&state, move |a| a.rotate_key(&actor)).await;
     outcome(&state, &user, result, Notice::Refused, |r| {
-        query(&[("done", "rotated"), ("old", &r.old), ("new", &r.current)])
+        vec![("done", "rotated".to_string()), ("old", r.old.clone()), ("new", r.current.clone())]
     })
     .await
 }

@@ -331,9 +331,7 @@ pub fn form<T>(sent: Result<Form<T>, FormRejection>) -> Result<T, AppError> {
 
 /// Back to the desk, with what was done in the query (Post/Redirect/Get).
 pub fn done(pairs: &[(&str, &str)]) -> Response {
-    let mut query = form_urlencoded::Serializer::for_suffix(String::from("/archivist?"), "/archivist?".len());
-    query.extend_pairs(pairs);
-    Redirect::to(&query.finish()).into_response()
+    Redirect::to(&super::link("/archivist", pairs.iter().copied())).into_response()
 }
 
 /// A retention period in words.

@@ -256,20 +256,16 @@ fn trail_section(user: &WebUser, query: &ViewQuery, trail: Option<&AuditEntries>
 
 /// The view's address at another page of the same filters.
 fn page_link(query: &ViewQuery, page: usize) -> String {
-    let mut link = form_urlencoded::Serializer::for_suffix(String::from("/auditor?"), "/auditor?".len());
-    for (name, value) in [
+    let page = page.to_string();
+    let filters = [
         ("target", &query.target),
         ("actor", &query.actor),
         ("action", &query.action),
         ("from", &query.from),
         ("until", &query.until),
-    ] {
-        if !value.is_empty() {
-            link.append_pair(name, value);
-        }
-    }
-    link.append_pair("page", &page.to_string());
-    format!("{}#trail", link.finish())
+    ];
+    let pairs = filters.into_iter().filter(|(_, value)| !value.is_empty()).map(|(name, value)| (name, value.as_str()));
+    format!("{}#trail", super::link("/auditor", pairs.chain([("page", page.as_str())])))
 }
 
 /// The archive log: the checkpoint button, the proofs' forms and the evidence asked for.

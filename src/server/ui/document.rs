@@ -103,12 +103,7 @@ async fn show(
 
 /// The reuse screen's lookup for this document's owner and type.
 fn reuse_link(owner: &str, doc_type: Option<&String>) -> String {
-    let mut query = form_urlencoded::Serializer::for_suffix(String::from("/reuse?"), "/reuse?".len());
-    query.append_pair("owner", owner);
-    if let Some(t) = doc_type {
-        query.append_pair("type", t);
-    }
-    query.finish()
+    super::link("/reuse", [("owner", owner)].into_iter().chain(doc_type.map(|t| ("type", t.as_str()))))
 }
 
 /// One page: its image (with a zoom toggle, and a link to the image itself for browsers without

@@ -162,14 +162,10 @@ impl Outcome {
 
 /// The flash that says what the last action did.
 fn flash(lang: Lang, outcome: &Outcome) -> Markup {
-    let receipt = outcome.confirmed.as_ref().map(|code| {
-        let start = format!("/station/receipt/{code}?");
-        let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
-        if let Some(t) = &outcome.t {
-            to.append_pair("t", t);
-        }
-        to.finish()
-    });
+    let receipt = outcome
+        .confirmed
+        .as_ref()
+        .map(|code| super::link(&format!("/station/receipt/{code}"), outcome.t.as_deref().map(|t| ("t", t))));
     html! {
         @if let (Some(code), Some(receipt)) = (&outcome.confirmed, &receipt) {
             p.flash role="status" {
@@ -218,12 +214,7 @@ struct RejectForm {
 
 /// Where a form comes back to, with the outcome's query.
 fn back_to(back: Option<&str>, query: &[(&str, &str)]) -> Redirect {
-    let start = format!("{}?", super::local_path(back).unwrap_or("/station/hotfolder"));
-    let mut to = form_urlencoded::Serializer::for_suffix(start.clone(), start.len());
-    for (k, v) in query {
-        to.append_pair(k, v);
-    }
-    Redirect::to(&to.finish())
+    Redirect::to(&super::link(super::local_path(back).unwrap_or("/station/hotfolder"), query.iter().copied()))
 }
 
 /// The refusal of an action, in the page's language, for the flash.

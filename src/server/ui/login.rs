@@ -33,11 +33,7 @@ async fn form(lang: Lang, Query(query): Query<LoginQuery>) -> Html<String> {
         None => None,
     };
     let title = lang.t("Đăng nhập", "Log in");
-    let mut here = form_urlencoded::Serializer::for_suffix(String::from("/login?"), "/login?".len());
-    if let Some(error) = &query.error {
-        here.append_pair("error", error);
-    }
-    let here = here.append_pair("next", next).finish();
+    let here = super::link("/login", query.error.as_deref().map(|e| ("error", e)).into_iter().chain([("next", next)]));
     Html(
         layout::bare(
             lang,

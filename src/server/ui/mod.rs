@@ -66,6 +66,19 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
         .merge(account::router())
 }
 
+/// An address of this appliance: `path` and, when there are any, the `pairs` as its URL-encoded query.
+/// Every link and redirect with a query is built here, so that each is encoded the same way.
+pub fn link<K: AsRef<str>, V: AsRef<str>>(path: &str, pairs: impl IntoIterator<Item = (K, V)>) -> String {
+    let start = format!("{path}?");
+    let mut query = form_urlencoded::Serializer::for_suffix(start, path.len() + 1);
+    let mut any = false;
+    for (key, value) in pairs {
+        query.append_pair(key.as_ref(), value.as_ref());
+        any = true;
+    }
+    if any { query.finish() } else { path.to_owned() }
+}
+
 /// A path of this appliance to send the browser to, or nothing: never another site (`//host`,
 /// `/\host`), and nothing with a control character, which browsers drop (so that `/\t/host` would
 /// become `//host`).

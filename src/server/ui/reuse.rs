@@ -253,15 +253,10 @@ async fn record(
             }
         }
     };
-    // Built after the operation: the serializer may not be held across an await (it is not `Send`).
-    let mut back = form_urlencoded::Serializer::for_suffix(String::from("/reuse?"), "/reuse?".len());
-    for (key, value) in [("owner", &posted.owner), ("type", &posted.doc_type), ("valid_on", &posted.valid_on)] {
-        if let Some(value) = text(value) {
-            back.append_pair(key, value);
-        }
-    }
-    back.append_pair("code", &code.to_string()).append_pair(outcome.0, &outcome.1);
-    Ok(Redirect::to(&back.finish()))
+    let code = code.to_string();
+    let asked = [("owner", &posted.owner), ("type", &posted.doc_type), ("valid_on", &posted.valid_on)];
+    let asked = asked.into_iter().filter_map(|(key, value)| text(value).map(|value| (key, value)));
+    Ok(Redirect::to(&super::link("/reuse", asked.chain([("code", code.as_str()), (outcome.0, outcome.1.as_str())]))))
 }
 
 /// The reuse screen and its form.

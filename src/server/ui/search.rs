@@ -57,20 +57,16 @@ impl Asked {
     fn link(&self, change: impl FnOnce(&mut Asked)) -> String {
         let mut asked = self.clone();
         change(&mut asked);
-        let mut query = form_urlencoded::Serializer::for_suffix(String::from("/search?"), "/search?".len());
-        query.append_pair("q", &asked.q);
-        for (key, value) in [
+        let filters = [
             ("type", &asked.doc_type),
             ("issuer", &asked.issuer),
             ("year", &asked.year),
             ("sort", &asked.sort),
             ("offset", &asked.offset),
-        ] {
-            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                query.append_pair(key, value);
-            }
-        }
-        query.finish()
+        ];
+        let filters =
+            filters.into_iter().filter_map(|(key, value)| value.as_deref().filter(|v| !v.is_empty()).map(|v| (key, v)));
+        super::link("/search", [("q", asked.q.as_str())].into_iter().chain(filters))
     }
 }
 

@@ -493,11 +493,7 @@ async fn scan(
 
 /// The station again, with the device and the outcome in the query.
 fn back(device: Option<&str>, done: &str) -> Redirect {
-    let mut to = form_urlencoded::Serializer::for_suffix(String::from("/station?"), "/station?".len());
-    if let Some(device) = device {
-        to.append_pair("device", device);
-    }
-    Redirect::to(&to.append_pair("done", done).finish())
+    Redirect::to(&super::link("/station", device.map(|d| ("device", d)).into_iter().chain([("done", done)])))
 }
 
 /// `POST /station/page/{id}/{action}`: `up`, `down`, `rotate`, `delete` or `rescan`.
