@@ -491,6 +491,17 @@ pub fn spawn_hot_folder(appliance: Arc<Appliance>) -> anyhow::Result<Option<Path
         }).into_iter().map(|id| (id, Retry::now())).collect();
         let mut last_purge: Option<Instant> = None;
         loop {
+            // The share first: what a crash left claimed in it is taken before the checks of what
+            // was taken earlier, so that nothing of it stays in the share meanwhile.
+            match folder.poll(appliance.hot_state()) {
+                Ok(polled) => {
+                    for (name, reason) in polled.refused {
+                        tracing::warn!(file = %name, %reason, "hot folder: not taken");
+                    }
+                    queue.extend(polled.taken.into_iter().map(|id| (id, Retry::now())));
+                }
+                Err(e) => tracing::error!("hot folder: {e}"),
+            }
             let due: Vec<HotFileId> = queue.iter().filter(|(_, r)| r.due <= Instant::now()).map(|(id, _)| id.clone()).collect();
             for id in due {
                 let name = appliance.hot_state().name(&id);
@@ -518,15 +529,6 @@ pub fn spawn_hot_folder(appliance: Arc<Appliance>) -> anyhow::Result<Option<Path
                 last_purge = Some(Instant::now());
             }
             std::thread::sleep(interval);
-            match folder.poll(appliance.hot_state()) {
-                Ok(polled) => {
-                    for (name, reason) in polled.refused {
-                        tracing::warn!(file = %name, %reason, "hot folder: not taken");
-                    }
-                    queue.extend(polled.taken.into_iter().map(|id| (id, Retry::now())));
-                }
-                Err(e) => tracing::error!("hot folder: {e}"),
-            }
         }
     })?;
     Ok(Some(share))

@@ -238,8 +238,8 @@ fn remove_at(dir: BorrowedFd<'_>, name: &str) -> std::io::Result<()> {
     }
 }
 
-/// Replaces `name` in `dir` by a new file of `bytes`: written under a scratch name made with
-/// `create_new`, then renamed over, which replaces a link rather than following it.
+/// Replaces `name` in `dir` by a new file of `bytes`, synced: written under a scratch name made
+/// with `create_new`, then renamed over, which replaces a link rather than following it.
 fn replace_at(dir: BorrowedFd<'_>, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let scratch = format!(".{name}.tmp");
     remove_at(dir, &scratch)?;
@@ -301,16 +301,16 @@ impl HotState {
         }
         replace_at(self.names.as_fd(), id.as_str(), kept)
             .map_err(|e| DriverError::HotFolder { path: self.path.join("names").join(id.as_str()), source: e })?;
-        match create_new_at(self.dir(Stage::Processing), id.as_str(), bytes) {
-            Ok(()) => Ok(id),
-            Err(e)
-                if e.kind() == std::io::ErrorKind::AlreadyExists
-                    && self.read(Stage::Processing, &id, bytes.len() as u64).is_ok_and(|b| b == bytes) =>
-            {
-                Ok(id)
-            }
-            Err(e) => Err(self.error(Stage::Processing, id.as_str())(e)),
-        }
+        // Written under a scratch name and renamed, then the directory synced: a crash leaves the
+        // whole file or none (never a part under the name of the whole, which would be checked and
+        // refused as damaged), and the file is on disk before the share's copy is removed. What is
+        // already there under its id has the same content by construction, so replacing it is the
+        // same file taken twice.
+        let dir = self.dir(Stage::Processing);
+        replace_at(dir, id.as_str(), bytes)
+            .and_then(|()| Ok(rustix::fs::fsync(dir)?))
+            .map_err(self.error(Stage::Processing, id.as_str()))?;
+        Ok(id)
     }
 
     /// The content of a file, read without following links, only if it is a regular file of at most
@@ -446,6 +446,9 @@ pub struct HotFolder {
     seen: HashMap<OsString, (u64, SystemTime, Instant)>,
     /// Entries already reported as refused, with what they looked like then.
     refused: HashSet<(OsString, u64, SystemTime)>,
+    /// Files that were claimed when the appliance stopped, put back under their names: they were
+    /// complete then, so the first poll takes them without waiting for them to settle.
+    claimed: HashSet<OsString>,
 }
 
 impl HotFolder {
@@ -455,17 +458,28 @@ impl HotFolder {
         std::fs::create_dir_all(path).map_err(io_error(path))?;
         let dir = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| io_error(path)(e.into()))?;
-        // A file claimed when the appliance stopped goes back under its name, to be taken again.
+        // A file claimed when the appliance stopped goes back under its name, to be taken again
+        // first thing.
+        let mut claimed = HashSet::new();
         for entry in rustix::fs::Dir::read_from(&dir).map_err(|e| io_error(path)(e.into()))? {
             let entry = entry.map_err(|e| io_error(path)(e.into()))?;
             if let Some(name) =
                 entry.file_name().to_bytes().strip_prefix(CLAIM_PREFIX.as_bytes()).filter(|n| !n.is_empty())
+                && rustix::fs::renameat_with(&dir, entry.file_name(), &dir, name, rustix::fs::RenameFlags::NOREPLACE)
+                    .is_ok()
             {
-                let _ =
-                    rustix::fs::renameat_with(&dir, entry.file_name(), &dir, name, rustix::fs::RenameFlags::NOREPLACE);
+                claimed.insert(OsString::from_vec(name.to_vec()));
             }
         }
-        Ok(HotFolder { path: path.to_owned(), dir, settle, max_bytes, seen: HashMap::new(), refused: HashSet::new() })
+        Ok(HotFolder {
+            path: path.to_owned(),
+            dir,
+            settle,
+            max_bytes,
+            seen: HashMap::new(),
+            refused: HashSet::new(),
+            claimed,
+        })
     }
 
     /// The share.
@@ -478,6 +492,7 @@ impl HotFolder {
     /// are not regular files, or too large, are reported once and left alone.
     pub fn poll(&mut self, state: &HotState) -> Result<Polled, DriverError> {
         let now = Instant::now();
+        let claimed = std::mem::take(&mut self.claimed);
         let mut present = HashMap::new();
         let mut ready = Vec::new();
         let mut polled = Polled::default();
@@ -509,7 +524,8 @@ impl HotFolder {
                 _ => now,
             };
             present.insert(raw.clone(), (size, mtime, since));
-            if now.duration_since(since) >= self.settle && (since != now || self.settle.is_zero()) {
+            let settled = now.duration_since(since) >= self.settle && (since != now || self.settle.is_zero());
+            if settled || claimed.contains(&raw) {
                 ready.push((mtime, raw));
             }
         }

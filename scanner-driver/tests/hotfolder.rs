@@ -104,6 +104,34 @@ fn each_of_many_files_is_taken_exactly_once_and_a_restart_hands_back_the_unfinis
 }
 
 #[test]
+fn what_a_crash_left_half_taken_is_taken_whole_and_at_once_on_the_next_start() {
+    let (_dir, share, state_dir) = dirs();
+    std::fs::create_dir_all(&share).unwrap();
+    let state = HotState::open(&state_dir).unwrap();
+    // Killed while taking two files: one claimed and already recorded, one claimed only; and a
+    // scratch copy of a third, cut short, in processing/.
+    let (recorded, claimed) = (b"page recorded before the kill".as_slice(), b"page claimed before the kill".as_slice());
+    let id = state.take(recorded, "recorded.png").unwrap();
+    std::fs::write(share.join(".sohoa-taking.recorded.png"), recorded).unwrap();
+    std::fs::write(share.join(".sohoa-taking.claimed.png"), claimed).unwrap();
+    let cut = HotFileId::of(b"a third page");
+    std::fs::write(state_dir.join("processing").join(format!(".{cut}.tmp")), b"a thi").unwrap();
+
+    // However long the settle delay, the first poll takes both, and the share is empty.
+    let mut folder = HotFolder::open(&share, Duration::from_secs(3600), MAX).unwrap();
+    let mut taken = folder.poll(&state).unwrap().taken;
+    taken.sort();
+    let mut expected = vec![id.clone(), HotFileId::of(claimed)];
+    expected.sort();
+    assert_eq!(taken, expected);
+    assert_eq!(std::fs::read_dir(&share).unwrap().count(), 0, "nothing left in the share");
+    assert_eq!(state.read(Stage::Processing, &id, MAX).unwrap(), recorded, "the same content, once");
+    let mut recovered = state.recover().unwrap();
+    recovered.sort();
+    assert_eq!(recovered, expected, "the scratch copy is not a file to check");
+}
+
+#[test]
 fn hole03_links_fifos_and_directories_in_the_share_are_never_followed() {
     let (dir, share, state_dir) = dirs();
     let outside = dir.path().join("outside");
