@@ -31,6 +31,9 @@ FLAGS = [
 ]
 # axe-core's impacts that fail a screen.
 FAILING_IMPACTS = {"serious", "critical"}
+# How long an action or an expectation may wait on a loaded two-core machine, in milliseconds.
+SLOW_MACHINE_MS = 120_000
+expect.set_options(timeout=SLOW_MACHINE_MS)
 
 __all__ = ["Harness", "expect", "text_page"]
 
@@ -81,7 +84,11 @@ class Harness:
         options.setdefault("timezone_id", "Asia/Ho_Chi_Minh")
         options.setdefault("accept_downloads", True)
         options.setdefault("viewport", {"width": 1280, "height": 900})
-        return self.browser.new_context(**options)
+        context = self.browser.new_context(**options)
+        # Waits are bounded by what a loaded two-core machine needs, not by Playwright's 30 s: a
+        # screenshot of a long page waits for the renderer, which shares the cores with the server.
+        context.set_default_timeout(SLOW_MACHINE_MS)
+        return context
 
     def login(self, context, user, path="/"):
         """Logs `user` in with the login form; returns the page, on the screen `path` leads to."""

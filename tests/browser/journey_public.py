@@ -95,7 +95,7 @@ def camera(h, pdf, query, video):
         page = context.new_page()
         page.goto(f"{h.url}/verify")
         page.get_by_role("button", name="Quét bằng camera").click()
-        expect(page.locator("#verdict-title")).to_have_text("HỢP LỆ", timeout=30000)
+        expect(page.locator("#verdict-title")).to_have_text("HỢP LỆ")
         code = query.split("code=", 1)[1].split("&", 1)[0]
         expect(page).to_have_url(re.compile(re.escape(f"code={code}")))
         h.shot(page, "verify-by-camera")
