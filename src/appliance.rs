@@ -3,12 +3,16 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::Instant;
 
 use anyhow::Context;
-use archive::{Archive, ArchiveOptions, DocumentRecord, Event, Lifecycle, NewDocument, PageRecord};
+use archive::{
+    Archive, ArchiveOptions, CapturedDocument, CapturedPage, DocumentRecord, Event, Lifecycle, NewCapture, NewDocument,
+    PageRecord,
+};
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{BlobHash, DocumentMetadata, MetadataDraft, vietnam_now};
-use scanner_driver::{FileImporter, ImportLimits};
+use scanner_driver::{FileImporter, ImportLimits, RawPage};
 use search::{IndexDocument, IndexStatus, SearchIndex};
 use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
 
@@ -18,6 +22,7 @@ use crate::config::{ConfigInForce, ImportConfig};
 use crate::hotfolder::HotFiles;
 use crate::metrics::{IngestTimer, Metrics, Outcome};
 use crate::ops::dashboard::DashboardCache;
+use crate::queue::{ReadingQueue, Stage, Taken};
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
@@ -77,21 +82,26 @@ impl PagesRead {
     }
 }
 
-/// What an ingest produced.
+/// What an ingest produced: the acknowledgement of its capture, or its archiving.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
     /// The new document's code.
     pub code: String,
-    /// BLAKE3 of the PDF.
-    pub pdf_hash: String,
+    /// How far it went: `captured` (durable and sealed, to be read from the queue) or `archived`.
+    pub stage: Stage,
+    /// BLAKE3 of the signed PDF, once archived.
+    pub pdf_hash: Option<String>,
     /// The verification token that the signed copy's QR code carries (`/verify?code=…&t=…`), so
     /// that the receipt printed for the citizen can carry the same link. The archive keeps only a
     /// lookup key of it, so this report is the one place it can be read after the ingest.
     pub verification_token: String,
-    /// Per page: number, image hash, and why it was flagged for review.
+    /// Per page: number, image hash, and (once read) why it was flagged for review.
     pub pages: Vec<PageReport>,
-    /// Whether search shows the document yet; it is archived either way.
+    /// Whether search shows the document yet; it is captured or archived either way.
     pub search: SearchState,
+    /// Why reading it failed, when it was to be read at once and could not be: it stays captured
+    /// and is read again from the queue.
+    pub reading_error: Option<String>,
 }
 
 /// Whether search has caught up with a change that is already durable in the archive.
@@ -117,7 +127,7 @@ pub struct Reindexed {
 pub struct PageReport {
     /// Page number from 1.
     pub number: u32,
-    /// BLAKE3 of the page image.
+    /// BLAKE3 of the page image: as captured, then as archived (turned upright if it had to be).
     pub image_hash: String,
     /// Review flags, empty if none.
     pub flags: Vec<String>,
@@ -133,6 +143,40 @@ fn create_data_dir(data: &Path) -> Result<(), ApplianceError> {
         .create(data)
         .with_context(|| format!("cannot create the data directory {}", data.display()))?;
     Ok(())
+}
+
+/// What a capture keeps of a decoded page: the bytes as delivered, where it came from, its resolution.
+struct CheckedPage {
+    original: Vec<u8>,
+    origin: String,
+    dpi: scanner_driver::Dpi,
+}
+
+/// Decodes every page on up to `threads` threads, in order, keeping of each what a capture stores
+/// and dropping its pixels as soon as it is checked, so that a long batch costs its files' size,
+/// not its pixels'.
+fn decode_pages(pending: &[scanner_driver::PendingPage], threads: usize) -> Result<Vec<CheckedPage>, ApplianceError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let decoded: Mutex<Vec<Option<Result<CheckedPage, scanner_driver::DriverError>>>> =
+        Mutex::new(pending.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, pending.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(page) = pending.get(i) else { break };
+                    let checked = page.decode().map(|raw: RawPage| CheckedPage {
+                        original: raw.original,
+                        origin: raw.origin,
+                        dpi: raw.dpi,
+                    });
+                    decoded.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(checked);
+                }
+            });
+        }
+    });
+    let decoded = decoded.into_inner().unwrap_or_else(|p| p.into_inner());
+    decoded.into_iter().map(|d| d.expect("every page was decoded").map_err(ApplianceError::from)).collect()
 }
 
 /// The appliance opened on a data directory: `archive/` (RocksDB), `search/` (tantivy), `keys/`.
@@ -155,6 +199,8 @@ pub struct Appliance {
     hot_files: HotFiles,
     /// Whether ingests may still commit; false once the server stops (see [`Appliance::stop_ingests`]).
     taking_ingests: RwLock<bool>,
+    /// The documents captured and not yet archived, as the readers see them.
+    queue: ReadingQueue,
     /// Serialises catching search up with the archive, so that events are applied in order and the
     /// cursor only moves forward.
     indexing: Mutex<()>,
@@ -200,9 +246,12 @@ impl Appliance {
             hot_files: HotFiles::open(data)?,
             indexing: Mutex::new(()),
             taking_ingests: RwLock::new(true),
+            queue: ReadingQueue::default(),
             configuration: config.in_force(),
             dashboard_cache: DashboardCache::default(),
         };
+        // The queue resumes where it stopped: every document captured and not archived is read again.
+        appliance.queue.push(appliance.archive.captured_documents()?);
         appliance.catch_up_search()?;
         Ok(appliance)
     }
@@ -285,6 +334,7 @@ impl Appliance {
     /// process can end without a document archived behind its client's back.
     pub fn stop_ingests(&self) {
         *self.taking_ingests.write().unwrap_or_else(|p| p.into_inner()) = false;
+        self.queue.stop();
     }
 
     /// The counters and timings of what the appliance did since it started.
@@ -312,10 +362,10 @@ impl Appliance {
         &self.signing
     }
 
-    /// Captures files as one document: decode, correct and OCR every page on the capture pool, allocate
-    /// the code, draw its verification token, build the PDF/A, sign it (PAdES, the token in the QR
-    /// code), seal, commit to the archive (token included) in one synced batch, index. Every page is
-    /// read and checked before anything is written, so bad input leaves the archive as it was.
+    /// Captures files as one document and reads it at once: [`capture`](Self::capture), then the
+    /// reading of [`read_taken`](Self::read_taken) on the caller's thread. For the command line,
+    /// which owns the data directory while it runs; a served appliance acknowledges the capture and
+    /// reads from the queue.
     ///
     /// `progress` hears each page's stages (queued, preprocessing, OCR, flagged or done) as they happen.
     pub fn ingest(
@@ -323,13 +373,160 @@ impl Appliance {
         request: IngestRequest,
         progress: &mut dyn FnMut(PageProgress),
     ) -> Result<IngestReport, ApplianceError> {
+        let (captured, document) = self.capture_document(request)?;
+        // The capture is durable: from here on a failure is not the request's (sent again, it would
+        // be captured twice) but the reading's, which the queue tries again.
+        self.read_with(self.queue.push_taken(document), progress).or_else(|e| {
+            tracing::warn!(code = %captured.code, "the document is captured; reading it failed and is tried again from the queue: {e}");
+            Ok(IngestReport { reading_error: Some(e.to_string()), ..captured })
+        })
+    }
+
+    /// Captures files as one document and acknowledges it (see [`crate::queue`]): each page is split
+    /// out of its file and decoded on every core (so that a damaged page or a decompression bomb is
+    /// refused now, before anything is written), the code is allocated, the verification token
+    /// drawn, each page image as delivered sealed with its number, and pages, seals, metadata and
+    /// code committed in one synced batch. The document then waits in the reading queue for OCR,
+    /// its PDF/A, signature and log leaf; the report says `captured`.
+    pub fn capture(&self, request: IngestRequest) -> Result<IngestReport, ApplianceError> {
+        let (report, document) = self.capture_document(request)?;
+        self.queue.push([document]);
+        Ok(report)
+    }
+
+    /// [`capture`](Self::capture) up to its durable commit, before its document joins the queue.
+    fn capture_document(&self, request: IngestRequest) -> Result<(IngestReport, CapturedDocument), ApplianceError> {
+        let started = Instant::now();
+        if request.pages.is_empty() {
+            return Err(ApplianceError::Input("no page files given".into()));
+        }
+        let metadata = DocumentMetadata::new(request.metadata)?;
+        let mut pending = Vec::new();
+        for (path, bytes) in request.pages {
+            pending.extend(self.importer.pages(&path, bytes)?);
+        }
+        let pages = decode_pages(&pending, self.capture.workers())?;
+        drop(pending);
+        // The code is taken by the capture's own batch; until then it is only reserved, so a refused
+        // capture burns no number.
+        let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
+        let code = reservation.code().clone();
+        let token = crate::verify::new_token()?;
+        let captured_at = vietnam_now();
+        let ring = self.keys();
+        let captured_pages: Vec<CapturedPage> = pages
+            .iter()
+            .zip(1..)
+            .map(|(page, number)| {
+                let image = BlobHash::of(&page.original);
+                let seal =
+                    ring.seal_page(&PageSeal { document: code.clone(), page: number, image, sealed_at: captured_at });
+                CapturedPage {
+                    image,
+                    origin: page.origin.clone(),
+                    dpi: (page.dpi.x, page.dpi.y),
+                    dpi_stated: page.dpi.stated,
+                    seal: seal_record(seal),
+                }
+            })
+            .collect();
+        drop(ring);
+        let report = IngestReport {
+            code: code.to_string(),
+            stage: Stage::Captured,
+            pdf_hash: None,
+            verification_token: token.to_string(),
+            pages: captured_pages
+                .iter()
+                .zip(1..)
+                .map(|(p, number)| PageReport { number, image_hash: p.image.to_hex(), flags: Vec::new() })
+                .collect(),
+            search: SearchState::Pending,
+            reading_error: None,
+        };
+        let document = CapturedDocument {
+            code,
+            metadata,
+            pages: captured_pages,
+            token: token.to_string(),
+            actor: request.actor,
+            source: request.source,
+            captured_at,
+        };
+        let page_images = pages.into_iter().map(|p| p.original).collect();
+        // Held across the commit: once the server has stopped taking ingests, none starts committing,
+        // and none is left half-way when the process ends.
+        let taking = self.taking_ingests.read().unwrap_or_else(|p| p.into_inner());
+        if !*taking {
+            return Err(ApplianceError::Busy("the appliance is stopping; nothing was captured: send it again".into()));
+        }
+        self.archive.capture(NewCapture { document: document.clone(), page_images })?;
+        drop(taking);
+        drop(reservation);
+        self.metrics.captured(started.elapsed());
+        Ok((report, document))
+    }
+
+    /// Reads a document taken from the reading queue and archives it: every page through the
+    /// capture pool (decode, upright, deskew, OCR), the PDF/A with the code and the token printed at
+    /// capture, its signature, the manifest's seal, new page seals over the images as archived, and
+    /// the commit that writes its record and removes its captured entry in one batch; then search.
+    /// A failure leaves it captured, to be read again (see [`crate::queue::Taken::failed`]).
+    pub(crate) fn read_taken(&self, taken: Taken<'_>) -> Result<IngestReport, ApplianceError> {
+        self.read_with(taken, &mut |_| {})
+    }
+
+    fn read_with(
+        &self,
+        taken: Taken<'_>,
+        progress: &mut dyn FnMut(PageProgress),
+    ) -> Result<IngestReport, ApplianceError> {
         let mut timer = IngestTimer::new(&self.metrics);
-        let report = self.archive_pages(request, &mut |event| {
+        let result = self.archive_captured(&taken, &mut |event| {
             timer.note(&event);
+            if matches!(event.stage, capture::PageStage::Done | capture::PageStage::Flagged(_)) {
+                taken.page_read();
+            }
             progress(event);
         });
-        timer.finish(if report.is_ok() { Outcome::Archived } else { Outcome::Refused });
-        report
+        timer.finish(if result.is_ok() { Outcome::Archived } else { Outcome::Refused });
+        match result {
+            Ok(report) => {
+                let seconds = crate::queue::seconds_since(taken.document.captured_at);
+                self.metrics.archived_after_capture(seconds);
+                taken.archived(report.clone(), seconds);
+                Ok(report)
+            }
+            Err(e) => {
+                taken.failed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads every captured document that is due, one after the other, until none is left: the
+    /// backlog of an appliance that is not serving (`sohoa queue --read`). Returns how many were
+    /// archived; a failed one stays captured (the queue's report says why) and waits for its retry.
+    pub fn read_queue(&self, progress: &mut dyn FnMut(&str, PageProgress)) -> usize {
+        let mut archived = 0;
+        while let Some(taken) = self.queue.next(false) {
+            let code = taken.document.code.to_string();
+            match self.read_with(taken, &mut |event| progress(&code, event)) {
+                Ok(_) => archived += 1,
+                Err(e) => tracing::warn!(%code, "reading a captured document failed; it stays captured: {e}"),
+            }
+        }
+        archived
+    }
+
+    /// The reading queue.
+    pub fn reading_queue(&self) -> &ReadingQueue {
+        &self.queue
+    }
+
+    /// How many pages the capture pool reads at once.
+    pub fn capture_workers(&self) -> usize {
+        self.capture.workers()
     }
 
     /// Reads staged pages before they are sealed, as the scanning station shows them: each page goes
@@ -354,31 +551,32 @@ impl Appliance {
         Ok(self.capture.capture(sources, progress)?.into_iter().map(|p| p.flags).collect())
     }
 
-    fn archive_pages(
+    fn archive_captured(
         &self,
-        request: IngestRequest,
+        taken: &Taken<'_>,
         progress: &mut dyn FnMut(PageProgress),
     ) -> Result<IngestReport, ApplianceError> {
-        if request.pages.is_empty() {
-            return Err(ApplianceError::Input("no page files given".into()));
-        }
-        let metadata = DocumentMetadata::new(request.metadata)?;
-        // A file may hold several pages (TIFF, PDF): each is split out and checked here, and decoded
-        // by capture's workers.
+        let entry = &taken.document;
+        let (code, metadata, token) = (entry.code.clone(), entry.metadata.clone(), entry.token()?);
         let mut sources: Vec<PageSource> = Vec::new();
-        for (path, bytes) in request.pages {
-            for page in self.importer.pages(&path, bytes)? {
-                sources.push(Box::new(move || page.decode()));
-            }
+        for page in &entry.pages {
+            let bytes = self.archive.read_blob(&page.image)?;
+            let (dpi, origin) =
+                (scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated }, page.origin.clone());
+            let mut split = self.importer.pages(Path::new(&origin), bytes)?;
+            let (Some(pending), true) = (split.pop(), split.is_empty()) else {
+                return Err(ApplianceError::Internal(anyhow::anyhow!(
+                    "captured page {origin} of {code} is not one page"
+                )));
+            };
+            sources.push(Box::new(move || {
+                let mut raw = pending.decode()?;
+                (raw.origin, raw.dpi) = (origin, dpi);
+                Ok(raw)
+            }));
         }
         let pages = self.capture.capture(sources, progress)?;
-        // The code is printed in the PDF and sealed, so it is needed before signing; it is only
-        // reserved here, and taken by the commit's own batch. A failure from here on (a timestamp
-        // authority down) drops the reservation and leaves the number to the next ingest.
-        let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
-        let code = reservation.code().clone();
         let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let token = crate::verify::new_token()?;
         let pdf = self.signing.sign(&captured.pdf, &code, &token, &metadata, captured.pages[0].blank_top_points())?;
         let pdf_hash = BlobHash::of(&pdf);
 
@@ -395,7 +593,8 @@ impl Appliance {
         let sealed = ring.seal(&manifest);
         let mut report = IngestReport {
             code: code.to_string(),
-            pdf_hash: pdf_hash.to_hex(),
+            stage: Stage::Archived,
+            pdf_hash: Some(pdf_hash.to_hex()),
             verification_token: token.to_string(),
             pages: captured
                 .pages
@@ -407,6 +606,7 @@ impl Appliance {
                 })
                 .collect(),
             search: SearchState::Pending,
+            reading_error: None,
         };
         let pages: Vec<PageRecord> = captured
             .pages
@@ -440,22 +640,21 @@ impl Appliance {
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
-        // Held across the commit: once the server has stopped taking ingests, none starts committing,
-        // and none is left half-way when the process ends.
+        // Held across the commit, as for a capture: a reading finished after the server stopped
+        // taking ingests is not committed, and the document stays captured for the next start.
         let taking = self.taking_ingests.read().unwrap_or_else(|p| p.into_inner());
         if !*taking {
-            return Err(ApplianceError::Busy("the appliance is stopping; nothing was archived: send it again".into()));
+            return Err(ApplianceError::Busy("the appliance is stopping; the document stays captured".into()));
         }
-        self.archive.commit(NewDocument {
+        self.archive.commit_captured(NewDocument {
             record,
             page_images,
             pdf,
-            actor: request.actor,
-            source: request.source,
+            actor: entry.actor.clone(),
+            source: entry.source.clone(),
             verification: Some(token),
         })?;
         drop(taking);
-        drop(reservation);
         report.search = self.index_committed();
         Ok(report)
     }

@@ -127,6 +127,14 @@ pub enum Command {
         #[command(subcommand)]
         command: DossierCommand,
     },
+    /// The reading queue: documents captured and acknowledged, waiting to be read (OCR), signed and
+    /// archived, and how far each is; with --read, read them all now (an appliance that is not
+    /// serving; a serving one reads them by itself).
+    Queue {
+        /// Read and archive every document waiting, then show what is left.
+        #[arg(long)]
+        read: bool,
+    },
     /// Decision 468's targets over a period (default: the last 30 days): documents and pages digitized
     /// per day, results signed, the reuse rate per month, dossiers per operator, the OCR queue and the
     /// time from scan to archive; the same figures as `GET /api/dashboard` and the `/dashboard` page.
@@ -399,6 +407,8 @@ impl Command {
             Command::Reindex => Some(REINDEX),
             Command::Dossier { .. } => Some(crate::ops::dossiers::ALLOCATE),
             Command::Dashboard { .. } => Some(crate::ops::dashboard::READ),
+            Command::Queue { read: true } => Some(INGEST),
+            Command::Queue { read: false } => Some(crate::queue::READ),
             Command::Config { .. } => Some(crate::ops::configuration::SHOW),
             Command::Hotfolder => Some(crate::hotfolder::DECIDE),
             Command::Archive(command) => command.permit(),
@@ -529,6 +539,11 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
         Command::Reindex => out.show(&appliance.reindex(&actor)?)?,
         Command::Dossier { command: DossierCommand::Allocate { unit, date } } => {
             out.show(&appliance.allocate_dossier(&unit.parse()?, date, &actor)?)?
+        }
+        Command::Queue { read: false } => out.show(&appliance.reading_queue().report())?,
+        Command::Queue { read: true } => {
+            let archived = appliance.read_queue(&mut |code, p| eprintln!("{code} page {}: {:?}", p.page, p.stage));
+            out.show(&crate::queue::QueueRead { archived, waiting: appliance.reading_queue().report().depth })?
         }
         Command::Dashboard { last_day, days } => {
             out.show(&appliance.dashboard(crate::ops::dashboard::DashboardQuery { last_day, days })?)?

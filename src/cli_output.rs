@@ -85,18 +85,46 @@ fn hex_path(path: &[[u8; 32]]) -> String {
 }
 
 impl Show for IngestReport {
-    /// The code on a line of its own; each page flagged for review on standard error.
+    /// The code on a line of its own; each page flagged for review, or why reading failed, on
+    /// standard error.
     fn text(&self) -> String {
         for page in &self.pages {
             for flag in &page.flags {
                 eprintln!("page {} flagged for review: {flag}", page.number);
             }
         }
+        if let Some(error) = &self.reading_error {
+            eprintln!("captured, but reading it failed; it is read again from the queue (sohoa queue): {error}");
+        }
         self.code.clone()
     }
 
     fn search(&self) -> Option<SearchState> {
-        Some(self.search)
+        (self.stage == crate::queue::Stage::Archived).then_some(self.search)
+    }
+}
+
+impl Show for crate::queue::QueueReport {
+    /// A line per document waiting or being read: code, stage, pages read of all, capture time,
+    /// and the last failure if any; then the count.
+    fn text(&self) -> String {
+        let mut text = lines(&self.documents, |d| {
+            let failure =
+                d.last_error.as_deref().map(|e| format!("\tfailed {} times: {e}", d.failures)).unwrap_or_default();
+            format!("{}\t{}\t{}/{} pages\t{}{failure}", d.code, d.stage.name(), d.pages_read, d.pages, d.captured_at)
+        });
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&format!("{} documents ({} pages) waiting to be archived", self.depth, self.pages));
+        text
+    }
+}
+
+impl Show for crate::queue::QueueRead {
+    /// How many documents were read and archived.
+    fn text(&self) -> String {
+        format!("{} documents archived; {} still waiting", self.archived, self.waiting)
     }
 }
 

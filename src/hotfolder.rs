@@ -146,7 +146,7 @@ pub struct HotConfirmed {
     pub id: String,
     /// Its name as dropped.
     pub file_name: String,
-    /// The archived document.
+    /// The captured document (read and archived from the queue).
     pub document: IngestReport,
 }
 
@@ -335,9 +335,10 @@ impl Appliance {
         Ok(outcome)
     }
 
-    /// Archives a waiting file in the name of `actor`, the operator who confirmed it, with the
-    /// metadata its name gives as corrected. Wrong corrections are refused and the file keeps
-    /// waiting; a file that cannot be captured goes to `failed/` with the reason. Audited.
+    /// Captures a waiting file in the name of `actor`, the operator who confirmed it (it is then read and
+    /// archived from the reading queue), with the metadata its name gives as corrected. Wrong
+    /// corrections are refused and the file keeps waiting; a file that cannot be captured goes to
+    /// `failed/` with the reason. Audited.
     pub fn confirm_hot_file(&self, request: HotConfirm, actor: &str) -> Result<HotConfirmed, ApplianceError> {
         let _decision = self.hot_files().decisions.lock().unwrap_or_else(|p| p.into_inner());
         let state = self.hot_state();
@@ -370,7 +371,7 @@ impl Appliance {
             actor: actor.to_owned(),
             source: Some(source),
         };
-        match self.ingest(request, &mut |_| {}) {
+        match self.capture(request) {
             Ok(document) => {
                 state.move_to(&id, Stage::Pending, Stage::Done)?;
                 self.audit(

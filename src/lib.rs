@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod ops;
 mod progress_bar;
+pub mod queue;
 pub mod reuse;
 pub mod scan;
 pub mod seals;

@@ -62,6 +62,8 @@ pub struct Metrics {
     documents: Family<Stage, Counter>,
     ocr_seconds: Histogram,
     ingest_seconds: Histogram,
+    capture_seconds: Histogram,
+    capture_to_archive_seconds: Histogram,
     in_flight: Family<Queue, Gauge>,
     http: Histograms<Request>,
     failed_logins: Counter,
@@ -74,7 +76,7 @@ impl Default for Metrics {
         let pages = Family::<Stage, Counter>::default();
         registry.register("pages", "Pages that reached a stage of capture", pages.clone());
         let documents = Family::<Stage, Counter>::default();
-        registry.register("documents", "Documents archived, or refused by capture", documents.clone());
+        registry.register("documents", "Documents captured, archived, or refused", documents.clone());
         let ocr_seconds = seconds_histogram();
         registry.register("ocr_seconds", "Time of one page in the OCR engine", ocr_seconds.clone());
         let ingest_seconds = seconds_histogram();
@@ -82,6 +84,18 @@ impl Default for Metrics {
             "ingest_seconds",
             "Time from receiving a document's pages to archiving it",
             ingest_seconds.clone(),
+        );
+        let capture_seconds = seconds_histogram();
+        registry.register(
+            "capture_seconds",
+            "Time from receiving a document's pages to acknowledging its capture",
+            capture_seconds.clone(),
+        );
+        let capture_to_archive_seconds = seconds_histogram();
+        registry.register(
+            "capture_to_archive_seconds",
+            "Time from a document's capture to its archiving (the reading queue's wait and the reading)",
+            capture_to_archive_seconds.clone(),
         );
         let in_flight = Family::<Queue, Gauge>::default();
         registry.register("queue_depth", "Work waiting or in progress", in_flight.clone());
@@ -99,7 +113,19 @@ impl Default for Metrics {
             "Size on disk of the archive (RocksDB) and the search index (tantivy)",
             storage.clone(),
         );
-        Metrics { registry, pages, documents, ocr_seconds, ingest_seconds, in_flight, http, failed_logins, storage }
+        Metrics {
+            registry,
+            pages,
+            documents,
+            ocr_seconds,
+            ingest_seconds,
+            capture_seconds,
+            capture_to_archive_seconds,
+            in_flight,
+            http,
+            failed_logins,
+            storage,
+        }
     }
 }
 
@@ -138,6 +164,17 @@ impl Metrics {
         };
         let labels = Request { route: route.to_owned(), method, status };
         self.http.get_or_create(&labels).observe(time.as_secs_f64());
+    }
+
+    /// Counts a document captured, and the time it took to acknowledge.
+    pub fn captured(&self, time: Duration) {
+        self.documents.get_or_create(&Stage { stage: "captured" }).inc();
+        self.capture_seconds.observe(time.as_secs_f64());
+    }
+
+    /// Records the time from a document's capture to its archiving.
+    pub fn archived_after_capture(&self, seconds: f64) {
+        self.capture_to_archive_seconds.observe(seconds);
     }
 
     /// Counts a refused login.

@@ -8,11 +8,12 @@
 
 use std::io::Read;
 
-use archive::{DocumentRecord, DocumentStatus, Sealer};
+use archive::{CapturedDocument, DocumentRecord, DocumentStatus, SealRecord, Sealer};
 use domain::{AuditAction, BlobHash, DocumentCode, VerificationToken};
 use serde::Serialize;
 use signer::{Manifest, metadata_digest};
 
+use crate::queue::Stage;
 use crate::{Appliance, ApplianceError};
 
 /// One named check and its outcome.
@@ -33,6 +34,9 @@ pub struct VerifyReport {
     pub subject: String,
     /// The document it was matched to, if any.
     pub document: Option<String>,
+    /// How far the document is: `captured` or `reading` (its pages are sealed, its signed copy is
+    /// being made) or `archived`; none for a file that matched no document.
+    pub stage: Option<Stage>,
     /// Every check, in the order they ran.
     pub checks: Vec<Check>,
     /// True when there is at least one check and every check passed.
@@ -46,9 +50,18 @@ fn check(name: impl Into<String>, passed: bool, detail: impl Into<String>) -> Ch
     Check { name: name.into(), passed, detail: detail.into() }
 }
 
-fn report(subject: String, document: Option<String>, checks: Vec<Check>) -> VerifyReport {
+fn report(subject: String, document: Option<String>, checks: Vec<Check>, stage: Option<Stage>) -> VerifyReport {
     let valid = !checks.is_empty() && checks.iter().all(|c| c.passed);
-    VerifyReport { subject, document, checks, valid }
+    VerifyReport { subject, document, stage, checks, valid }
+}
+
+/// What a public verification by code and token found.
+#[derive(Debug, Clone)]
+pub enum Verified {
+    /// An archived document (or the tombstone of a destroyed one).
+    Archived(DocumentRecord),
+    /// A document captured and not yet archived: its signed copy is being made.
+    Captured(CapturedDocument),
 }
 
 /// The key named by a stored seal, for messages even when the seal is damaged.
@@ -88,14 +101,54 @@ impl Appliance {
 
     /// Verifies an archived document: its seal, that the seal covers the record, every stored page
     /// image and the PDF against their sealed hashes, and its status.
+    /// A document captured and not yet archived is verified by what it has: each page's seal and
+    /// stored image, and its stage.
     pub fn verify_code(&self, code: &DocumentCode, actor: &str) -> Result<VerifyReport, ApplianceError> {
-        self.verify_record(&self.record(code)?, actor)
+        match self.archive().captured(code)? {
+            Some(captured) => {
+                let mut checks = Vec::new();
+                for (page, number) in captured.pages.iter().zip(1..) {
+                    checks.push(page_seal_check(self, code, number, &page.image, &page.seal));
+                    checks.push(page_image_check(self, number, &page.image, &page.seal.key));
+                }
+                checks.push(self.stage_check(&captured));
+                let report = report(code.to_string(), Some(code.to_string()), checks, Some(self.stage(code)));
+                self.audit(
+                    actor,
+                    AuditAction::Verify,
+                    &code.to_string(),
+                    if report.valid { "valid, captured" } else { "INVALID, captured" },
+                )?;
+                Ok(report)
+            }
+            None => self.verify_record(&self.record(code)?, actor),
+        }
+    }
+
+    /// The stage of a captured document: reading if a reader has it, captured otherwise.
+    fn stage(&self, code: &DocumentCode) -> Stage {
+        self.reading_queue().stage_of(code).unwrap_or(Stage::Captured)
+    }
+
+    /// What the stage of a captured document says: its pages were received and sealed, and its
+    /// signed copy is being made.
+    fn stage_check(&self, captured: &CapturedDocument) -> Check {
+        check(
+            "capture",
+            true,
+            format!(
+                "{} pages received and sealed at {}; the signed copy is being made (the reading queue)",
+                captured.pages.len(),
+                captured.captured_at.to_rfc3339()
+            ),
+        )
     }
 
     /// [`verify_code`](Self::verify_code) for a record the caller has already read.
     pub fn verify_record(&self, record: &DocumentRecord, actor: &str) -> Result<VerifyReport, ApplianceError> {
         let code = record.code.to_string();
-        let report = report(code.clone(), Some(code.clone()), self.record_checks(record, Depth::Content));
+        let report =
+            report(code.clone(), Some(code.clone()), self.record_checks(record, Depth::Content), Some(Stage::Archived));
         self.audit(actor, AuditAction::Verify, &code, if report.valid { "valid" } else { "INVALID" })?;
         Ok(report)
     }
@@ -109,10 +162,25 @@ impl Appliance {
         &self,
         code: &DocumentCode,
         token: &VerificationToken,
-    ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
+    ) -> Result<Option<(VerifyReport, Verified)>, ApplianceError> {
+        if let Some(captured) = self.archive().captured(code)? {
+            // A captured document's token is kept in its entry until the signed copy carries it; the
+            // comparison is of the lookup keys, as for an archived one, at a constant cost.
+            let matches = captured.token().is_ok_and(|t| t.lookup_key(code) == token.lookup_key(code));
+            return Ok(matches.then(|| {
+                let checks = vec![self.stage_check(&captured)];
+                (
+                    report(code.to_string(), Some(code.to_string()), checks, Some(self.stage(code))),
+                    Verified::Captured(captured),
+                )
+            }));
+        }
         Ok(self.archive().record_by_token(code, token)?.map(|record| {
             let code = record.code.to_string();
-            (report(code.clone(), Some(code), self.record_checks(&record, Depth::Record)), record)
+            (
+                report(code.clone(), Some(code), self.record_checks(&record, Depth::Record), Some(Stage::Archived)),
+                Verified::Archived(record),
+            )
         }))
     }
 
@@ -127,9 +195,9 @@ impl Appliance {
         name: &str,
         hash: &BlobHash,
         link: Option<(DocumentCode, VerificationToken)>,
-    ) -> Result<Option<(VerifyReport, DocumentRecord)>, ApplianceError> {
-        if let Some(found) = self.archived_file(name, hash, Depth::Record)? {
-            return Ok(Some(found));
+    ) -> Result<Option<(VerifyReport, Verified)>, ApplianceError> {
+        if let Some((report, record)) = self.archived_file(name, hash, Depth::Record)? {
+            return Ok(Some((report, Verified::Archived(record))));
         }
         let Some((code, token)) = link else { return Ok(None) };
         Ok(self.archive().record_by_token(&code, &token)?.map(|record| {
@@ -139,7 +207,7 @@ impl Appliance {
                 format!("BLAKE3 {hash} is not the PDF sealed for {code}: the file was altered after it was signed"),
             )];
             checks.extend(self.record_checks(&record, Depth::Record));
-            (report(name.to_owned(), Some(code.to_string()), checks), record)
+            (report(name.to_owned(), Some(code.to_string()), checks, Some(Stage::Archived)), Verified::Archived(record))
         }))
     }
 
@@ -172,7 +240,7 @@ impl Appliance {
             format!("BLAKE3 {hash} is the PDF sealed for {code} by key {}", seal_key(&record)),
         )];
         checks.extend(self.record_checks(&record, depth));
-        Ok(Some((report(name.to_owned(), Some(code.to_string()), checks), record)))
+        Ok(Some((report(name.to_owned(), Some(code.to_string()), checks, Some(Stage::Archived)), record)))
     }
 
     /// Verifies a PDF file: that it is, byte for byte, the sealed PDF of an archived document, and
@@ -192,7 +260,7 @@ impl Appliance {
                 ),
             )];
             checks.extend(self.signing().checks(bytes));
-            return Ok(report(name.to_owned(), None, checks));
+            return Ok(report(name.to_owned(), None, checks, None));
         };
         let Some(record) = self.archive().record(&code)? else {
             return Ok(report(
@@ -203,6 +271,7 @@ impl Appliance {
                     false,
                     format!("the file names document {code}, which is not in this archive (BLAKE3 {hash})"),
                 )],
+                None,
             ));
         };
         let key = seal_key(&record);
@@ -242,7 +311,7 @@ impl Appliance {
         }
         checks.extend(self.record_checks(&record, Depth::Content));
         self.audit(actor, AuditAction::VerifyFile, &code.to_string(), &format!("{name}: does not match"))?;
-        Ok(report(name.to_owned(), Some(code.to_string()), checks))
+        Ok(report(name.to_owned(), Some(code.to_string()), checks, Some(Stage::Archived)))
     }
 
     fn record_checks(&self, record: &DocumentRecord, depth: Depth) -> Vec<Check> {
@@ -263,14 +332,9 @@ impl Appliance {
                 Err(e) => check("destruction report", false, e),
             });
         } else if depth == Depth::Content {
-            for (i, page) in record.pages.iter().enumerate() {
-                let number = i as u32 + 1;
-                checks.push(page_seal_check(self, record, number, page));
-                let name = format!("page {number} image");
-                checks.push(match self.archive().read_blob(&page.image) {
-                    Ok(_) => check(name, true, format!("stored image BLAKE3 {} matches the seal", page.image)),
-                    Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
-                });
+            for (page, number) in record.pages.iter().zip(1..) {
+                checks.push(page_seal_check(self, &record.code, number, &page.image, &page.seal));
+                checks.push(page_image_check(self, number, &page.image, &key));
             }
             match self.archive().read_blob(&record.pdf) {
                 Ok(pdf) => {
@@ -341,27 +405,41 @@ fn status_check(record: &DocumentRecord) -> Check {
 
 /// Checks a page's own seal: signed by a known key, and binding this page's image hash to this
 /// document and page number.
-fn page_seal_check(appliance: &Appliance, record: &DocumentRecord, number: u32, page: &archive::PageRecord) -> Check {
+/// Checks the seal of page `number` of `code`: good, by a known key, and binding that page's `image`.
+fn page_seal_check(
+    appliance: &Appliance,
+    code: &DocumentCode,
+    number: u32,
+    image: &BlobHash,
+    seal: &SealRecord,
+) -> Check {
     let name = format!("page {number} seal");
-    let key = &page.seal.key;
-    match appliance.seal_keys().verify_page(&record.code, &page.seal) {
+    let key = &seal.key;
+    match appliance.seal_keys().verify_page(code, seal) {
         Err(e) => check(name, false, e.to_string()),
-        Ok((seal, _)) if seal.document != record.code || seal.page != number => check(
+        Ok((seal, _)) if &seal.document != code || seal.page != number => check(
             name,
             false,
             format!(
-                "the seal by key {key} is for page {} of {}, not page {number} of {}",
-                seal.page, seal.document, record.code
+                "the seal by key {key} is for page {} of {}, not page {number} of {code}",
+                seal.page, seal.document
             ),
         ),
-        Ok((seal, _)) if seal.image != page.image => check(
-            name,
-            false,
-            format!("page image BLAKE3 is {}, the seal by key {key} says {}", page.image, seal.image),
-        ),
-        Ok((_, origin)) => {
-            check(name, true, format!("Ed25519 signature by {origin} binds image {} to page {number}", page.image))
+        Ok((seal, _)) if &seal.image != image => {
+            check(name, false, format!("page image BLAKE3 is {image}, the seal by key {key} says {}", seal.image))
         }
+        Ok((_, origin)) => {
+            check(name, true, format!("Ed25519 signature by {origin} binds image {image} to page {number}"))
+        }
+    }
+}
+
+/// Checks a stored page image against its sealed hash.
+fn page_image_check(appliance: &Appliance, number: u32, image: &BlobHash, key: &str) -> Check {
+    let name = format!("page {number} image");
+    match appliance.archive().read_blob(image) {
+        Ok(_) => check(name, true, format!("stored image BLAKE3 {image} matches the seal")),
+        Err(e) => check(name, false, format!("{e} (sealed by key {key})")),
     }
 }
 

@@ -36,8 +36,9 @@ pub use archive::{
 pub use error::ArchiveError;
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
-    AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Hold, HoldScope,
-    Lifecycle, NewDocument, PageRecord, Revocation, SealRecord, SessionRecord, UserRecord,
+    AuditEntry, CapturedDocument, CapturedPage, CouncilDecision, Destruction, Disposition, DocumentRecord,
+    DocumentStatus, Event, Hold, HoldScope, Lifecycle, NewCapture, NewDocument, PageRecord, Revocation, SealRecord,
+    SessionRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;

@@ -199,6 +199,63 @@ pub struct NewDocument {
     pub verification: Option<VerificationToken>,
 }
 
+/// A document in the captured stage: its page images are durable with their seals, its code is
+/// taken, and it waits in the reading queue for OCR, its PDF/A, signature and log leaf. Its entry
+/// goes in the batch that writes its record ([`Archive::commit_captured`](crate::Archive::commit_captured)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapturedDocument {
+    /// The code, taken by this entry until the record replaces it.
+    pub code: DocumentCode,
+    /// The R3 metadata.
+    pub metadata: DocumentMetadata,
+    /// Pages in physical order, as delivered.
+    pub pages: Vec<CapturedPage>,
+    /// The verification token the signed copy will carry, already printed on the receipt. Kept here
+    /// until the signed copy carries it: the record keeps only its lookup key.
+    pub token: String,
+    /// Who captured it, for the audit trail and the archived record's entry.
+    pub actor: String,
+    /// What it was made from (see [`NewDocument::source`]).
+    pub source: Option<String>,
+    /// When the capture was acknowledged.
+    pub captured_at: DateTime<FixedOffset>,
+}
+
+impl CapturedDocument {
+    /// The verification token, as it was drawn.
+    pub fn token(&self) -> Result<VerificationToken, crate::ArchiveError> {
+        self.token.parse().map_err(|e: domain::DomainError| crate::ArchiveError::Corrupt {
+            what: "captured document",
+            key: self.code.to_string(),
+            reason: format!("its verification token: {e}"),
+        })
+    }
+}
+
+/// One page of a [`CapturedDocument`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapturedPage {
+    /// BLAKE3 of the page image as delivered (the blob's address).
+    pub image: BlobHash,
+    /// Where it came from (a file name, a scanner's sheet), for messages and the importer.
+    pub origin: String,
+    /// The resolution it was scanned at, dots per inch (x, y).
+    pub dpi: (f32, f32),
+    /// Whether the resolution was stated by the scan itself, not the configured default.
+    pub dpi_stated: bool,
+    /// The seal over the page's number and image hash.
+    pub seal: SealRecord,
+}
+
+/// What a capture brings to [`Archive::capture`](crate::Archive::capture).
+#[derive(Debug, Clone)]
+pub struct NewCapture {
+    /// The entry.
+    pub document: CapturedDocument,
+    /// Page image bytes, in the order of `document.pages`.
+    pub page_images: Vec<Vec<u8>>,
+}
+
 /// Something that happened to the archive's content, in commit order; search follows these.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {

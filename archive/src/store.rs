@@ -64,10 +64,14 @@ pub enum Table {
     /// BLAKE3 hash of a session's or access token's secret → [`crate::SessionRecord`]. The secret
     /// itself is never stored, so that a copy of the database opens no session.
     Sessions,
+    /// Document code → [`crate::CapturedDocument`]: a document whose pages are durable and sealed,
+    /// waiting to be read, signed and archived (the reading queue). The entry goes in the batch that
+    /// writes its record.
+    Captured,
 }
 
 impl Table {
-    const ALL: [Table; 19] = [
+    const ALL: [Table; 20] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -87,6 +91,7 @@ impl Table {
         Table::LogIndex,
         Table::VerificationKeys,
         Table::Sessions,
+        Table::Captured,
     ];
 
     fn name(self) -> &'static str {
@@ -110,6 +115,7 @@ impl Table {
             Table::LogIndex => "log_index",
             Table::VerificationKeys => "verification_keys",
             Table::Sessions => "sessions",
+            Table::Captured => "captured",
         }
     }
 }

@@ -12,8 +12,10 @@ use crate::{DomainError, Reason};
 /// [`as_str`]: AuditAction::as_str
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
-    /// A document was captured and archived.
+    /// A document was archived: read, signed and logged (after its capture, or at once).
     Ingest,
+    /// A document was captured: its pages are durable and sealed, its reading is queued.
+    Capture,
     /// A document arrived in a bag from another appliance.
     Import,
     /// Documents were written out as a bag.
@@ -106,8 +108,9 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 46] = [
         AuditAction::Ingest,
+        AuditAction::Capture,
         AuditAction::Import,
         AuditAction::Export,
         AuditAction::View,
@@ -202,6 +205,7 @@ impl AuditAction {
             AuditAction::HotfolderRefused => "hotfolder-refused",
             AuditAction::HotfolderReject => "hotfolder-reject",
             AuditAction::DossierAllocate => "dossier-allocate",
+            AuditAction::Capture => "capture",
         }
     }
 }

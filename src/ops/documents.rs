@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Permit;
+use crate::queue::Stage;
 use crate::users::Role;
 use crate::{Appliance, ApplianceError};
 
@@ -20,17 +21,22 @@ pub const SEARCH: Permit = Permit { what: "search", roles: &Role::ALL };
 /// Reading a document's record, PDF or text.
 pub const READ: Permit = Permit { what: "read documents", roles: Role::READERS };
 /// Printing the receipt of a document for the citizen who handed it in: the people at the counter
-/// who capture documents. The receipt reads the record through [`Appliance::view_record`], so each
-/// one is audited as a view.
+/// who capture documents. Each receipt is audited as a view of the document.
 pub const RECEIPT: Permit = Permit { what: "print receipts", roles: &[Role::Operator, Role::Admin] };
 
-/// A citizen's receipt of an archived document.
+/// A citizen's receipt of a document, from its capture on.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Receipt {
-    /// The agency that archived it.
+    /// The agency that captured it.
     pub agency: String,
-    /// The document as a reader sees it.
-    pub document: DocumentView,
+    /// The document code.
+    pub code: String,
+    /// The metadata fields by name, as the record has them.
+    pub metadata: BTreeMap<String, String>,
+    /// Its pages.
+    pub pages: usize,
+    /// Whether it is archived yet, or captured and waiting to be read.
+    pub stage: Stage,
     /// The public verification link, when the token given was the document's.
     pub link: Option<String>,
 }
@@ -327,11 +333,11 @@ impl Appliance {
         Ok(DocumentView::of(&record, LifecycleView::of(&record, holds)))
     }
 
-    /// What the citizen's receipt of a document shows: the agency, the document as a reader sees it
-    /// (the reading audited as a view), and its verification link when `token` is the document's. An
-    /// operator prints receipts of the documents they captured only: another operator's document is
-    /// answered as one that does not exist (codes begin with the owner's personal ID), before any of it
-    /// is read for the receipt or audited.
+    /// What the citizen's receipt of a document shows, from its capture on: the agency, the code,
+    /// the metadata and the pages (the reading audited as a view), and its verification link when
+    /// `token` is the document's. An operator prints receipts of the documents they captured only:
+    /// another operator's document is answered as one that does not exist (codes begin with the
+    /// owner's personal ID), before any of it is audited.
     pub fn receipt(
         &self,
         code: &DocumentCode,
@@ -339,18 +345,33 @@ impl Appliance {
         role: Role,
         actor: &str,
     ) -> Result<Receipt, ApplianceError> {
-        let record = self.record(code)?;
-        if role == Role::Operator && record.metadata.operator() != actor {
+        let (metadata, pages, stage, token_is_its) = match self.archive().captured(code)? {
+            Some(captured) => {
+                let is_its =
+                    token.is_some_and(|t| captured.token().is_ok_and(|c| c.lookup_key(code) == t.lookup_key(code)));
+                (captured.metadata, captured.pages.len(), Stage::Captured, is_its)
+            }
+            None => {
+                let record = self.record(code)?;
+                let is_its = match token {
+                    Some(token) => self.archive().record_by_token(code, token)?.is_some(),
+                    None => false,
+                };
+                (record.metadata, record.pages.len(), Stage::Archived, is_its)
+            }
+        };
+        if role == Role::Operator && metadata.operator() != actor {
             return Err(ApplianceError::NotFound(format!("no archived document {code}")));
         }
-        let document = self.view_record(code, actor)?;
-        let link = match token {
-            Some(token) if self.archive().record_by_token(code, token)?.is_some() => {
-                Some(self.signing().verification_link(code, token))
-            }
-            _ => None,
-        };
-        Ok(Receipt { agency: self.signing().agency().name.clone(), document, link })
+        self.audit(actor, AuditAction::View, &code.to_string(), "receipt")?;
+        Ok(Receipt {
+            agency: self.signing().agency().name.clone(),
+            code: code.to_string(),
+            metadata: metadata.canonical_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            pages,
+            stage,
+            link: token.filter(|_| token_is_its).map(|token| self.signing().verification_link(code, token)),
+        })
     }
 
     /// Page `number` (from 1) of a document as scanned, its hash checked on read; the access is

@@ -28,15 +28,32 @@ fn ingest_limit(http: &HttpConfig) -> BodyLimit {
 pub(crate) struct IngestQuery {
     /// A name the client chose, to follow the pages at `/api/documents/progress/{job}`.
     job: Option<String>,
+    /// How far to go before answering: `captured` (the default) or `archived`.
+    #[serde(default)]
+    wait: Wait,
 }
 
-/// `POST /api/documents[?job=ID]`: form fields named as the `sohoa ingest` flags (`owner`, `type`,
-/// `name`, `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`, `dossier`, `procedure`) and
-/// one `page` file part per page, in order. The operator is the logged-in user. Page files are
-/// spooled to disk as they arrive and read into memory once, when capture starts; the upload slot
-/// is held until the document is archived, since its pages are in memory until then. The report's
-/// `search` is `pending` when the document is archived but search could not show it yet.
-#[utoipa::path(post, path = "/api/documents", tag = "documents", params(("job" = Option<String>, Query, description = "A name to follow the pages at /api/documents/progress/{job}")), request_body(content_type = "multipart/form-data", description = "Metadata fields named as the `sohoa ingest` flags and one `page` file part per page, in order"), responses((status = 200, body = IngestReport)))]
+/// How far `POST /api/documents` goes before it answers.
+#[derive(serde::Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Wait {
+    /// Until the capture is durable: the document is then read from the queue.
+    #[default]
+    Captured,
+    /// Until the document is read, signed and archived, read by this request itself.
+    Archived,
+}
+
+/// `POST /api/documents[?job=ID][&wait=captured|archived]`: form fields named as the `sohoa ingest`
+/// flags (`owner`, `type`, `name`, `number`, `issued`, `issuer`, `summary`, `valid_until`, `scope`,
+/// `dossier`, `procedure`) and one `page` file part per page, in order. The operator is the logged-in
+/// user. Page files are spooled to disk as they arrive and read into memory once, when capture
+/// starts; the upload slot is held until the answer, since the pages are in memory until then. By
+/// default the answer comes once the capture is durable (`stage` `captured`; the document is read
+/// from the queue); with `wait=archived` this request reads it itself and answers once it is
+/// archived, its pages' progress at `/api/documents/progress/{job}`. The report's `search` is
+/// `pending` when the document is archived but search could not show it yet.
+#[utoipa::path(post, path = "/api/documents", tag = "documents", params(("job" = Option<String>, Query, description = "A name to follow the pages at /api/documents/progress/{job}"), ("wait" = Option<Wait>, Query, description = "captured (the default): answer once the capture is durable; archived: once the document is archived")), request_body(content_type = "multipart/form-data", description = "Metadata fields named as the `sohoa ingest` flags and one `page` file part per page, in order"), responses((status = 200, body = IngestReport)))]
 pub(crate) async fn ingest(
     State(state): State<AppState>,
     user: AuthUser,
@@ -91,18 +108,23 @@ pub(crate) async fn ingest(
                 part.read().map_err(|e| anyhow::anyhow!("cannot read back the uploaded {}: {e}", file.display()))?;
             pages.push((file, bytes));
         }
-        a.ingest(IngestRequest { metadata, pages, actor, source: None }, &mut |p| {
-            if let Some(updates) = &updates {
-                updates.update(&p);
-            }
-        })
+        let request = IngestRequest { metadata, pages, actor, source: None };
+        match query.wait {
+            Wait::Captured => a.capture(request),
+            Wait::Archived => a.ingest(request, &mut |p| {
+                if let Some(updates) = &updates {
+                    updates.update(&p);
+                }
+            }),
+        }
     })
     .await;
     if let Some(job) = job {
         job.finish(result.as_ref().map(|r| r.code.clone()).map_err(AppError::client_message));
     }
-    // Once the archive has the document the answer is success, even if search could not show it
-    // yet (the report says so): a client that saw an error would send it again.
+    // Once the archive has the document (captured or archived) the answer is success, even if
+    // search could not show it yet (the report says so): a client that saw an error would send it
+    // again.
     Ok(Json(result?))
 }
 

@@ -23,6 +23,10 @@ pub(crate) async fn metrics(State(state): State<AppState>, user: AuthUser) -> Re
         // Files of the hot folder waiting for an operator's confirmation.
         let waiting = appliance.hot_folder_files().map_or(0, |listing| listing.pending.len());
         appliance.metrics().set_queue("hot_folder_files", waiting);
+        // Documents captured and not yet archived, and their pages.
+        let reading = appliance.reading_queue().report();
+        appliance.metrics().set_queue("reading_documents", reading.depth);
+        appliance.metrics().set_queue("reading_pages", reading.pages);
         appliance.metrics().render(appliance.data_dir())
     })
     .await

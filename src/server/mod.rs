@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod progress;
 mod public;
+mod queue;
 mod reuse;
 mod search;
 mod session;
@@ -150,6 +151,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(admin::router())
         .merge(dashboard::router())
+        .merge(queue::router())
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))
@@ -222,6 +224,7 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         let local = listener.local_addr().context("the listening address")?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
+        crate::queue::spawn_readers(state.appliance.clone()).context("cannot start the readers of the queue")?;
         let auditor = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(FAILED_LOGINS_INTERVAL);

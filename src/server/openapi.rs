@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppError, AppState, AuthUser, accounts, admin, archive, auth, dashboard, documents, dossiers, hotfolder, metrics,
-    progress, reuse, search, ui, verify,
+    progress, queue, reuse, search, ui, verify,
 };
 
 /// The API's document.
@@ -21,7 +21,7 @@ use super::{
     paths(
         auth::login, auth::browser_login, auth::logout, auth::browser_logout, auth::current, auth::change_password, super::health, openapi,
         accounts::list, accounts::create, accounts::reset_password, accounts::set_role, accounts::disable,
-        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard,
+        accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard, queue::queue,
         documents::ingest, documents::read_pages, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject, dossiers::allocate,
         reuse::lookup, reuse::record, reuse::report,

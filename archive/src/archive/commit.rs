@@ -1,19 +1,65 @@
 //! Archiving a document: checking its content against its declared hashes and writing blobs,
-//! record, keys, event, log leaf and audit entry in one grouped batch; imports arrive the same way.
+//! record, keys, event, log leaf and audit entry in one grouped batch; imports and the documents of
+//! the reading queue arrive the same way. [`BlobChanges`] is how any write changes the blobs.
+
+use std::collections::BTreeMap;
 
 use domain::AuditAction;
 use domain::{BlobHash, VerificationToken};
 
 use super::Archive;
 use super::keys::index_keys;
+use crate::encoding::decode;
 use crate::log::LeafKind;
-use crate::{ArchiveError, DocumentRecord, DocumentStatus, Event, NewDocument, Revocation, Store, Table};
+use crate::{
+    ArchiveError, CapturedDocument, DocumentRecord, DocumentStatus, Event, NewDocument, Revocation, Store, Table,
+};
 
-/// How a document comes into the archive: captured here, or imported with the status it had at its
+/// How a document comes into the archive: captured and read here at once, read from the reading
+/// queue (its captured entry goes in the same batch), or imported with the status it had at its
 /// source.
 enum Arrival<'a> {
     Ingest,
+    Captured,
     Import { from: &'a str, revocation: Option<Revocation> },
+}
+
+/// Checks that each content hashes to its declared address.
+pub(crate) fn check_hashes(contents: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
+    for (declared, bytes) in contents {
+        let actual = BlobHash::of(bytes);
+        if actual != *declared {
+            return Err(ArchiveError::HashMismatch { declared: *declared, actual });
+        }
+    }
+    Ok(())
+}
+
+/// What one write does to the blobs, worked out from the store before anything is staged: the
+/// content to store (blobs new to the archive), the net change of each reference count, and the
+/// blobs whose last reference goes (a captured scan that its reading replaced by the page turned
+/// upright).
+pub(crate) struct BlobChanges<'a> {
+    new: Vec<(BlobHash, &'a [u8])>,
+    counts: Vec<(BlobHash, i64)>,
+    gone: Vec<BlobHash>,
+}
+
+impl BlobChanges<'_> {
+    /// Stages the changes.
+    pub(crate) fn stage(self, s: &mut super::Staged<'_>) {
+        // Content-addressed: identical content is stored once; only its count goes up.
+        for (hash, bytes) in self.new {
+            s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
+        }
+        for (hash, n) in self.counts {
+            s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), n);
+        }
+        for hash in self.gone {
+            s.batch.delete(Table::Blobs, hash.as_bytes().to_vec());
+            s.batch.delete(Table::BlobRefs, hash.as_bytes().to_vec());
+        }
+    }
 }
 
 /// A document whose content matched its declared hashes and whose record is complete, ready to be
@@ -44,6 +90,49 @@ impl<S: Store> Archive<S> {
         self.commit_as(doc, Arrival::Import { from, revocation })
     }
 
+    /// Commits the record of a captured document, read from the reading queue, as
+    /// [`commit`](Self::commit) does; the same batch removes its captured entry and releases the
+    /// captured page images that the record does not keep (scans that reading turned upright). A
+    /// document that is not captured, or no longer (its record was committed), is refused, so that
+    /// a document is archived exactly once however often its reading is retried.
+    pub fn commit_captured(&self, doc: NewDocument) -> Result<u64, ArchiveError> {
+        self.commit_as(doc, Arrival::Captured)
+    }
+
+    /// What writing `adds` (content with its address, once per use) and dropping one use of each
+    /// of `releases` does to the blobs, read from the store. Reads only: stage the result.
+    pub(crate) fn blob_changes<'c>(
+        &self,
+        adds: &[(BlobHash, &'c [u8])],
+        releases: &[BlobHash],
+    ) -> Result<BlobChanges<'c>, ArchiveError> {
+        let mut net: BTreeMap<BlobHash, (i64, Option<&'c [u8]>)> = BTreeMap::new();
+        for (hash, bytes) in adds {
+            let entry = net.entry(*hash).or_default();
+            entry.0 += 1;
+            entry.1 = Some(bytes);
+        }
+        for hash in releases {
+            net.entry(*hash).or_default().0 -= 1;
+        }
+        let mut changes = BlobChanges { new: Vec::new(), counts: Vec::new(), gone: Vec::new() };
+        for (hash, (delta, bytes)) in net {
+            let stored = self.blob_refs(&hash)?;
+            match bytes {
+                Some(bytes) if stored == 0 => changes.new.push((hash, bytes)),
+                _ if stored + delta <= 0 => {
+                    changes.gone.push(hash);
+                    continue;
+                }
+                _ => {}
+            }
+            if delta != 0 {
+                changes.counts.push((hash, delta));
+            }
+        }
+        Ok(changes)
+    }
+
     fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
         let NewDocument { mut record, page_images, pdf, actor, source, verification } = doc;
         if record.pages.len() != page_images.len() {
@@ -56,12 +145,7 @@ impl<S: Store> Archive<S> {
         let mut contents: Vec<(BlobHash, &[u8])> =
             record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
         contents.push((record.pdf, &pdf));
-        for (declared, bytes) in &contents {
-            let actual = BlobHash::of(bytes);
-            if actual != *declared {
-                return Err(ArchiveError::HashMismatch { declared: *declared, actual });
-            }
-        }
+        check_hashes(&contents)?;
         record.status = DocumentStatus::Active;
         record.pdf_size = pdf.len() as u64;
         if record.lifecycle.retention_class.is_empty() {
@@ -83,30 +167,34 @@ impl<S: Store> Archive<S> {
         self.commit_checked(checked, arrival)
     }
 
-    /// Stages a checked document in a group (see [`Archive::grouped`]).
+    /// Stages a checked document in a group (see [`Archive::grouped`]); a captured one alone
+    /// ([`Archive::exclusive`]), since its batch may remove blobs that a commit in the same group
+    /// could be counting on.
     fn commit_checked(&self, checked: Checked<'_>, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
         let Checked { mut record, contents, actor, source, verification } = checked;
         let code = record.code.to_string();
         let code = code.as_str();
         let code_key = code.as_bytes().to_vec();
-        self.grouped(|this, s| {
+        let alone = matches!(arrival, Arrival::Captured);
+        let prepare = |this: &Self, s: &mut super::Staged<'_>| {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
                 return Err(ArchiveError::DuplicateDocument(record.code.clone()));
             }
-            let mut existing = Vec::with_capacity(contents.len());
-            for (hash, _) in contents {
-                existing.push(this.store.get(Table::BlobRefs, hash.as_bytes())?.is_some());
-            }
+            let captured = match arrival {
+                Arrival::Captured => {
+                    let found = this.store.get(Table::Captured, &code_key)?;
+                    let found = found.ok_or_else(|| ArchiveError::UnknownDocument(record.code.clone()))?;
+                    Some(decode::<CapturedDocument>("captured document", &code_key, &found)?)
+                }
+                Arrival::Ingest | Arrival::Import { .. } => None,
+            };
+            let released: Vec<BlobHash> = captured.iter().flat_map(|c| c.pages.iter().map(|p| p.image)).collect();
+            let blobs = this.blob_changes(contents, &released)?;
             record.lifecycle.holds = s.state.holds.iter().filter(|h| h.scope.matches(&record)).map(|h| h.id).collect();
             let seq = s.state.next_event;
-            let mut new_blobs = Vec::new();
-            for ((hash, bytes), exists) in contents.iter().zip(existing) {
-                // Content-addressed: identical content is stored once; only its count goes up.
-                if !exists && !new_blobs.contains(hash) {
-                    s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
-                    new_blobs.push(*hash);
-                }
-                s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), 1);
+            blobs.stage(s);
+            if captured.is_some() {
+                s.batch.delete(Table::Captured, code_key.clone());
             }
             s.batch.put(Table::ByPdf, record.pdf.as_bytes().to_vec(), code_key.clone());
             if let Some(source) = source {
@@ -127,7 +215,7 @@ impl<S: Store> Archive<S> {
                 record.lifecycle.retention_class
             );
             match arrival {
-                Arrival::Ingest => {
+                Arrival::Ingest | Arrival::Captured => {
                     s.audit(actor, AuditAction::Ingest, code, &detail);
                 }
                 Arrival::Import { from, revocation } => {
@@ -141,10 +229,13 @@ impl<S: Store> Archive<S> {
                 }
             }
             s.record(&record);
-            s.codes.push(code.to_owned());
-            s.state.in_flight.insert(code.to_owned());
+            if !alone {
+                s.codes.push(code.to_owned());
+                s.state.in_flight.insert(code.to_owned());
+            }
             Ok(seq)
-        })
+        };
+        if alone { self.exclusive(prepare) } else { self.grouped(prepare) }
     }
 }
 

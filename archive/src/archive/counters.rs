@@ -81,29 +81,33 @@ impl<S: Store> Archive<S> {
 
     /// Reserves the lowest free document code `<owner>.<type>.<NN>` of this owner and type (see
     /// [`CodeReservation`]): a number is free when no record has it (records are never removed, so
-    /// a destroyed document keeps its number), no commit in flight has it and no other ingest holds
-    /// it. Commit the document under the reserved code while the reservation lives.
+    /// a destroyed document keeps its number), no captured document waiting to be read has it, no
+    /// commit in flight has it and no other ingest holds it. Commit the document under the reserved code while the reservation lives.
     pub fn reserve_document_code(
         &self,
         owner: Option<&OwnerId>,
         doc_type: &DocumentTypeCode,
     ) -> Result<CodeReservation<'_, S>, ArchiveError> {
         let owner_part = owner.map(OwnerId::as_str).unwrap_or_default();
-        // The type's secondary keys are `<type> NUL <code>`, and every code of this owner and type
-        // starts with `<owner>.<type>.`: one short scan lists the numbers in use.
-        let prefix = format!("{doc_type}\0{owner_part}.{doc_type}.");
         let mut w = self.writer.lock();
         let mut used = [false; 100];
-        self.store.scan(Table::ByType, prefix.as_bytes(), prefix.as_bytes(), &mut |k, _| {
-            if let Some(n) = std::str::from_utf8(&k[prefix.len()..])
-                .ok()
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n < used.len())
-            {
-                used[n] = true;
-            }
-            ControlFlow::Continue(())
-        })?;
+        let mut mark_used = |table: Table, prefix: String| {
+            self.store.scan(table, prefix.as_bytes(), prefix.as_bytes(), &mut |k, _| {
+                if let Some(n) = std::str::from_utf8(&k[prefix.len()..])
+                    .ok()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n < used.len())
+                {
+                    used[n] = true;
+                }
+                ControlFlow::Continue(())
+            })
+        };
+        // The type's secondary keys are `<type> NUL <code>`, and every code of this owner and type
+        // starts with `<owner>.<type>.`: one short scan lists the numbers in use.
+        mark_used(Table::ByType, format!("{doc_type}\0{owner_part}.{doc_type}."))?;
+        // A captured document takes its number from its capture on, before its record exists.
+        mark_used(Table::Captured, format!("{owner_part}.{doc_type}."))?;
         for n in (1..=MAX_DOCUMENT_NUMBER).filter(|n| !used[usize::from(*n)]) {
             let code = DocumentCode::new(owner.cloned(), doc_type.clone(), Some(n))?;
             let key = code.to_string();

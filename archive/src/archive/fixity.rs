@@ -15,14 +15,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use domain::BlobHash;
+use domain::{BlobHash, DocumentCode};
 use serde::Serialize;
 
 use crate::encoding::{decode, decode_scanned, seq_from_key};
 use crate::log::{Checkpoint, LogLeaf};
 use crate::log_tree::{node_key, node_name, node_value, subtree_of_key};
 use crate::merkle::{self, Frontier};
-use crate::{Archive, ArchiveError, DocumentRecord, DocumentStatus, Event, Snapshot, Store, Table};
+use crate::{
+    Archive, ArchiveError, CapturedDocument, DocumentRecord, DocumentStatus, Event, SealRecord, Snapshot, Store, Table,
+};
 
 /// What kind of problem fixity found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,6 +130,7 @@ impl<S: Store> Archive<S> {
         let view = self.store.snapshot();
         let view = &*view;
         self.check_records(view, &mut report, &mut expected_refs)?;
+        self.check_captured(view, &mut report, &mut expected_refs)?;
         self.check_blobs(view, &mut report, &expected_refs, bytes_per_second, progress)?;
         self.check_keys(view, &mut report)?;
         self.check_log(view, &mut report)?;
@@ -187,19 +190,8 @@ impl<S: Store> Archive<S> {
                 "the document seal does not cover this record's code and PDF hash",
             );
         }
-        for (i, page) in record.pages.iter().enumerate() {
-            let n = i + 1;
-            if let Err(reason) = self.sealer.check_document(&record.code, &page.seal) {
-                report.problem(ProblemKind::Altered, format!("{object} page {n}"), format!("page seal: {reason}"));
-            } else if !has_line(&page.seal.text, &format!("page: {n}"))
-                || !has_line(&page.seal.text, &format!("image: {}", page.image))
-            {
-                report.problem(
-                    ProblemKind::Altered,
-                    format!("{object} page {n}"),
-                    "the page seal does not cover this page's number and image hash",
-                );
-            }
+        for (page, n) in record.pages.iter().zip(1..) {
+            self.check_page_seal(report, &record.code, n, &page.seal, &page.image);
         }
         if let DocumentStatus::Destroyed(d) = &record.status {
             if let Err(reason) = self.sealer.check(&d.report) {
@@ -208,6 +200,67 @@ impl<S: Store> Archive<S> {
                 report.problem(ProblemKind::Altered, &object, "the destruction report does not name this record's PDF");
             }
         }
+    }
+
+    /// Checks that a page's seal is good and covers its number and image hash.
+    fn check_page_seal(
+        &self,
+        report: &mut FixityReport,
+        code: &DocumentCode,
+        n: u32,
+        seal: &SealRecord,
+        image: &BlobHash,
+    ) {
+        let object = format!("document {code} page {n}");
+        if let Err(reason) = self.sealer.check_document(code, seal) {
+            report.problem(ProblemKind::Altered, object, format!("page seal: {reason}"));
+        } else if !has_line(&seal.text, &format!("page: {n}")) || !has_line(&seal.text, &format!("image: {image}")) {
+            report.problem(
+                ProblemKind::Altered,
+                object,
+                "the page seal does not cover this page's number and image hash",
+            );
+        }
+    }
+
+    /// Checks the page seals of each document waiting in the reading queue, counting the uses of
+    /// its page images, and that no record has its code (its record's batch removes it).
+    fn check_captured(
+        &self,
+        view: &dyn Snapshot,
+        report: &mut FixityReport,
+        refs: &mut BTreeMap<BlobHash, i64>,
+    ) -> Result<(), ArchiveError> {
+        let mut failure = None;
+        view.scan(Table::Captured, &[], &[], &mut |k, v| {
+            match decode::<CapturedDocument>("captured document", k, v) {
+                Ok(captured) => {
+                    for (page, n) in captured.pages.iter().zip(1..) {
+                        self.check_page_seal(report, &captured.code, n, &page.seal, &page.image);
+                        *refs.entry(page.image).or_default() += 1;
+                    }
+                    match view.get(Table::Documents, k) {
+                        Ok(None) => {}
+                        Ok(Some(_)) => report.problem(
+                            ProblemKind::Altered,
+                            format!("document {}", captured.code),
+                            "it is archived but still waits in the reading queue",
+                        ),
+                        Err(e) => {
+                            failure = Some(e);
+                            return ControlFlow::Break(());
+                        }
+                    }
+                }
+                Err(e) => report.problem(
+                    ProblemKind::Altered,
+                    format!("captured document {}", String::from_utf8_lossy(k)),
+                    e.to_string(),
+                ),
+            }
+            ControlFlow::Continue(())
+        })?;
+        failure.map_or(Ok(()), Err)
     }
 
     fn check_blobs(

@@ -37,9 +37,12 @@ impl<S: Store> Archive<S> {
         Ok(Some(text.parse()?))
     }
 
-    /// The document made from `source` (the key its [`NewDocument`](crate::NewDocument) carried), if one was archived.
+    /// The document made from `source` (the key its [`NewDocument`](crate::NewDocument) or its
+    /// capture carried), if one was archived or captured.
     pub fn find_by_source(&self, source: &str) -> Result<Option<DocumentCode>, ArchiveError> {
-        let Some(v) = self.store.get(Table::BySource, source.as_bytes())? else { return Ok(None) };
+        let Some(v) = self.store.get(Table::BySource, source.as_bytes())? else {
+            return self.captured_from_source(source);
+        };
         let text = String::from_utf8(v).map_err(|e| ArchiveError::Corrupt {
             what: "source key",
             key: source.to_owned(),

@@ -1,5 +1,6 @@
 //! The [`Archive`]: the operations over a [`Store`], one concern per module. [`writer`] is the one
-//! writer every change goes through (grouped or exclusive); [`commit`] archives documents;
+//! writer every change goes through (grouped or exclusive); [`captured`] holds documents captured and
+//! waiting to be read (the reading queue); [`commit`] archives documents;
 //! [`documents`] and [`keys`] read records, blobs, events and secondary keys; [`counters`] hands out
 //! dossier numbers and reserves document codes; [`audit`] is the sealed, chained trail; [`users`]
 //! the accounts; [`sessions`] the logged-in sessions and access tokens; [`proofs`] the log's checkpoints and proofs; [`lifecycle`] revocation, holds and
@@ -7,6 +8,7 @@
 
 mod audit;
 mod backup;
+mod captured;
 mod commit;
 mod counters;
 mod documents;

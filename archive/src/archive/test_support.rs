@@ -4,11 +4,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use domain::{BlobHash, DocumentMetadata, DocumentTypeCode, MetadataDraft, OwnerId, UnitCode, Validity, vietnam_now};
+use domain::{
+    BlobHash, DocumentCode, DocumentMetadata, DocumentTypeCode, MetadataDraft, OwnerId, UnitCode, Validity,
+    VerificationToken, vietnam_now,
+};
 
 use super::{Archive, ArchiveOptions, CodeReservation};
 use crate::{
-    DocumentRecord, DocumentStatus, Lifecycle, NewDocument, PageRecord, RetentionSchedule, SealRecord, Sealer,
+    CapturedDocument, CapturedPage, DocumentRecord, DocumentStatus, Lifecycle, NewCapture, NewDocument, PageRecord,
+    RetentionSchedule, SealRecord, Sealer,
 };
 
 /// The signer's real key ring as the archive's sealer.
@@ -62,7 +66,37 @@ pub(crate) fn reserve(archive: &Archive) -> CodeReservation<'_> {
 }
 
 pub(crate) fn new_document(reservation: &CodeReservation<'_>, pages: &[&[u8]]) -> NewDocument {
-    let code = reservation.code().clone();
+    new_document_coded(reservation.code().clone(), pages)
+}
+
+/// A captured document of `pages` under the reserved code, made from `source`.
+pub(crate) fn capture_of(reservation: &CodeReservation<'_>, pages: &[&[u8]], source: Option<&str>) -> NewCapture {
+    let doc = new_document(reservation, pages);
+    NewCapture {
+        document: CapturedDocument {
+            code: doc.record.code,
+            metadata: doc.record.metadata,
+            pages: pages
+                .iter()
+                .map(|p| CapturedPage {
+                    image: BlobHash::of(p),
+                    origin: "scan".into(),
+                    dpi: (300.0, 300.0),
+                    dpi_stated: true,
+                    seal: doc.record.seal.clone(),
+                })
+                .collect(),
+            token: VerificationToken::from_random([7; 16]).to_string(),
+            actor: "op".into(),
+            source: source.map(str::to_owned),
+            captured_at: vietnam_now(),
+        },
+        page_images: doc.page_images,
+    }
+}
+
+/// A new document of `pages` under `code`.
+pub(crate) fn new_document_coded(code: DocumentCode, pages: &[&[u8]]) -> NewDocument {
     let (owner, doc_type) = (code.owner().cloned(), code.doc_type().clone());
     let metadata = DocumentMetadata::new(MetadataDraft {
         doc_type,

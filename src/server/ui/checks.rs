@@ -28,6 +28,7 @@ pub fn check_name(lang: Lang, name: &str) -> String {
     }
     match name {
         "PDF file" => "Tệp PDF",
+        "capture" => "Tiếp nhận và niêm phong các trang",
         "PDF" => "Tệp PDF đã lưu",
         "PDF structure" => "Cấu trúc tệp PDF",
         "seal signature" => "Chữ ký niêm phong",

@@ -1,14 +1,17 @@
-//! The receipt (biên nhận) printed for the citizen once a document is archived: the agency, the
+//! The receipt (biên nhận) printed for the citizen once a document is captured: the agency, the
 //! document's and the dossier's codes, the document, its owner, its pages, when and by whom it was
 //! captured, and a QR code. The QR code carries the document's public verification link, the same as
 //! the one on the signed copy, when the token is at hand: the station's seal answers with the receipt
 //! itself, and `?t=` may give it; the pair is checked first, so a receipt never prints a link that
-//! leads nowhere. A receipt opened later without the token has no QR code.
-//! Reading the record is a read of the document and is audited as one ([`Appliance::view_record`]).
+//! leads nowhere. A receipt opened later without the token has no QR code. It says whether the
+//! signed copy is made yet or the document waits in the reading queue (the link works from its
+//! capture on: the public page then says its pages are sealed and the copy is being made).
+//! Each receipt is audited as a view of the document ([`Appliance::receipt`]).
 //! The page prints on A5 without the navigation.
 //!
-//! [`Appliance::view_record`]: crate::Appliance::view_record
+//! [`Appliance::receipt`]: crate::Appliance::receipt
 
+use crate::queue::Stage;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -62,7 +65,7 @@ pub(super) async fn show(
     let (actor, role) = (user.user.name.clone(), user.user.role);
     let receipt =
         blocking(state, move |a| a.receipt(&code, token.as_ref(), role, &actor)).await.map_err(|e| user.error(e))?;
-    let field = |name: &str| receipt.document.metadata.get(name).cloned().unwrap_or_default();
+    let field = |name: &str| receipt.metadata.get(name).cloned().unwrap_or_default();
     let captured = DateTime::parse_from_rfc3339(&field("captured_at")).map(lang::time).unwrap_or_default();
     let none = lang.t("không có", "none");
     let or_none = |v: String| if v.is_empty() { none.to_owned() } else { v };
@@ -74,13 +77,24 @@ pub(super) async fn show(
         )
     });
     let rows = [
-        (lang.t("Mã tài liệu", "Document code"), receipt.document.code.clone()),
+        (lang.t("Mã tài liệu", "Document code"), receipt.code.clone()),
         (lang.t("Mã hồ sơ", "Dossier code"), or_none(field("dossier"))),
         (lang.t("Tên giấy tờ", "Document name"), field("name")),
         (lang.t("Chủ sở hữu", "Owner"), or_none(field("owner"))),
-        (lang.t("Số trang", "Pages"), receipt.document.pages.len().to_string()),
+        (lang.t("Số trang", "Pages"), receipt.pages.to_string()),
         (lang.t("Thời gian số hóa", "Digitized at"), captured),
         (lang.t("Người số hóa", "Digitized by"), field("operator")),
+        (
+            lang.t("Bản điện tử", "Electronic copy"),
+            match receipt.stage {
+                Stage::Archived => lang.t("Đã ký số và lưu trữ", "Signed and archived"),
+                Stage::Captured | Stage::Reading => lang.t(
+                    "Các trang đã được lưu an toàn; bản có chữ ký số đang được tạo",
+                    "The pages are safely stored; the signed copy is being made",
+                ),
+            }
+            .to_owned(),
+        ),
     ];
     let content = html! {
         article.receipt {

@@ -679,9 +679,8 @@ async fn seal(
     let sealed = super::super::blocking(&state, move |a| {
         let files =
             pages.iter().map(|p| Ok((PathBuf::from(&p.origin), p.file()?))).collect::<Result<_, ApplianceError>>();
-        let report = files.and_then(|files| {
-            a.ingest(IngestRequest { metadata: draft, pages: files, actor, source: None }, &mut |_| {})
-        });
+        let report =
+            files.and_then(|files| a.capture(IngestRequest { metadata: draft, pages: files, actor, source: None }));
         match &report {
             Ok(_) => batches.close(&owner),
             Err(_) => batches.peek(&owner, |b| b.map(|b| b.sealing = false)).unwrap_or_default(),
@@ -702,8 +701,8 @@ async fn seal(
             let message = format!(
                 "{} {}",
                 user.lang.t(
-                    "Không niêm phong được; lô vẫn còn, chưa có gì được lưu trữ:",
-                    "Not sealed; the batch is kept and nothing was archived:"
+                    "Không niêm phong được; lô vẫn còn, chưa có gì được lưu:",
+                    "Not sealed; the batch is kept and nothing was stored:"
                 ),
                 e.client_message()
             );

@@ -29,10 +29,11 @@ use super::lang::{self, Lang};
 use super::{assets, layout};
 use crate::VerifyReport;
 use crate::config::HttpConfig;
-use archive::{DocumentRecord, DocumentStatus};
+use crate::verify::Verified;
+use archive::DocumentStatus;
 
 /// What a verification found.
-type Found = Option<(VerifyReport, DocumentRecord)>;
+type Found = Option<(VerifyReport, Verified)>;
 
 /// The page's answer, in the words a citizen understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +48,19 @@ enum Verdict {
     Revoked,
     /// Destroyed by disposition.
     Destroyed,
+    /// Captured with its pages sealed; the signed copy is being made.
+    BeingMade,
     /// Nothing here matches.
     Unknown,
 }
 
 impl Verdict {
     fn of(found: &Found) -> Verdict {
-        let Some((report, record)) = found else { return Verdict::Unknown };
+        let Some((report, verified)) = found else { return Verdict::Unknown };
+        let record = match verified {
+            Verified::Captured(_) => return Verdict::BeingMade,
+            Verified::Archived(record) => record,
+        };
         let file_differs = report.checks.iter().any(|c| c.name == "PDF file" && !c.passed);
         match &record.status {
             DocumentStatus::Revoked(_) => Verdict::Revoked,
@@ -71,6 +78,7 @@ impl Verdict {
             Verdict::Invalid => lang.t("KHÔNG HỢP LỆ", "INVALID"),
             Verdict::Revoked => lang.t("ĐÃ THU HỒI", "REVOKED"),
             Verdict::Destroyed => lang.t("ĐÃ TIÊU HỦY", "DESTROYED"),
+            Verdict::BeingMade => lang.t("ĐANG TẠO BẢN ĐIỆN TỬ", "BEING MADE"),
             Verdict::Unknown => lang.t("KHÔNG TÌM THẤY", "UNKNOWN"),
         }
     }
@@ -97,6 +105,10 @@ impl Verdict {
                 "Tài liệu đã được tiêu hủy theo quyết định của Hội đồng xác định giá trị tài liệu.",
                 "The document was destroyed under a decision of the valuation council.",
             ),
+            Verdict::BeingMade => lang.t(
+                "Giấy tờ đã được tiếp nhận và các trang đã được niêm phong; bản điện tử có chữ ký số đang được tạo. Hãy kiểm tra lại sau ít phút.",
+                "The document was received and its pages are sealed; its digitally signed copy is being made. Check again in a few minutes.",
+            ),
             Verdict::Unknown if from_file => lang.t(
                 "Tệp này không phải là bản điện tử được lưu trữ tại đây.",
                 "This file is not an electronic copy archived here.",
@@ -111,6 +123,7 @@ impl Verdict {
     fn class(self) -> &'static str {
         match self {
             Verdict::Authentic => "ok",
+            Verdict::BeingMade => "pending",
             _ => "bad",
         }
     }
@@ -206,14 +219,22 @@ fn result(lang: Lang, answer: &Answer) -> Markup {
         section.card.verdict #verdict role="status" aria-labelledby="verdict-title" {
             h2 #verdict-title class=(verdict.class()) { (verdict.headline(lang)) }
             p { (verdict.explanation(lang, answer.from_file)) }
-            @if let Some((report, record)) = &answer.found {
+            @if let Some((report, verified)) = &answer.found {
+                @let (metadata, code, status) = match verified {
+                    Verified::Archived(r) => (&r.metadata, &r.code, status_name(lang, &r.status)),
+                    Verified::Captured(c) => (
+                        &c.metadata,
+                        &c.code,
+                        format!("{} {}", lang.t("đã tiếp nhận lúc", "received at"), lang::time(c.captured_at)),
+                    ),
+                };
                 dl {
                     dt { (lang.t("Tên tài liệu", "Document name")) }
-                    dd { (record.metadata.name()) }
+                    dd { (metadata.name()) }
                     dt { (lang.t("Mã tài liệu", "Document code")) }
-                    dd { (record.code.to_string()) }
+                    dd { (code.to_string()) }
                     dt { (lang.t("Trạng thái", "Status")) }
-                    dd { (status_name(lang, &record.status)) }
+                    dd { (status) }
                 }
                 h3 { (lang.t("Các bước kiểm tra", "Checks")) }
                 ul.checks {

@@ -1,0 +1,413 @@
+//! The reading queue: documents captured and acknowledged, waiting to be read, signed and archived.
+//!
+//! Its durable form is the archive's captured entries ([`archive::Archive::captured_documents`]): a
+//! capture is acknowledged once its entry is synced, and the batch that writes the record removes it,
+//! so a restart resumes from the archive alone and a document is archived exactly once. What this
+//! module adds is what the running appliance knows besides: which documents are being read and how
+//! far, which failed and when they are tried again, and what finished lately, for whoever waits on
+//! a document (`POST /api/documents?wait=archived`) and for the scanning station's events.
+//!
+//! Readers take documents oldest capture first, several at a time (see [`readers`]): every
+//! document's pages go through the capture pool's one bounded queue, so the pages of a 500-page
+//! document and of the 2-page documents captured after it are read interleaved rather than one
+//! document after the other.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use archive::CapturedDocument;
+use chrono::{DateTime, FixedOffset};
+use domain::DocumentCode;
+use serde::Serialize;
+
+use crate::{Appliance, ApplianceError, IngestReport};
+
+/// Reading the queue: whoever captures, and the officers and auditors who follow the work.
+pub const READ: crate::ops::Permit = crate::ops::Permit {
+    what: "see the reading queue",
+    roles: &[
+        crate::users::Role::Operator,
+        crate::users::Role::Officer,
+        crate::users::Role::Auditor,
+        crate::users::Role::Admin,
+        crate::users::Role::Station,
+    ],
+};
+
+/// How many finished documents are remembered for those who wait on one.
+const FINISHED_KEPT: usize = 256;
+/// The wait after a document's first failed reading; it doubles up to [`RETRY_CAP`].
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+/// The longest wait between two readings of a document that keeps failing.
+const RETRY_CAP: Duration = Duration::from_secs(600);
+
+/// Where a document stands between its capture and its archiving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Captured: its pages are durable and sealed, its code is taken; it waits to be read.
+    Captured,
+    /// Being read (orientation, OCR, PDF/A, signature).
+    Reading,
+    /// Archived: signed, logged and indexed.
+    Archived,
+}
+
+impl Stage {
+    /// The stage's name as commands show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Captured => "captured",
+            Stage::Reading => "reading",
+            Stage::Archived => "archived",
+        }
+    }
+}
+
+/// A document of the reading queue, as the queue's report shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueuedDocument {
+    /// The document code.
+    pub code: String,
+    /// The owner's personal ID, if any.
+    pub owner: Option<String>,
+    /// The document type code.
+    pub doc_type: String,
+    /// The document's name.
+    pub name: String,
+    /// Who captured it.
+    pub operator: String,
+    /// Its pages.
+    pub pages: usize,
+    /// Pages read so far in the current reading.
+    pub pages_read: usize,
+    /// When it was captured (+07:00, RFC 3339).
+    pub captured_at: String,
+    /// Captured (waiting) or reading.
+    pub stage: Stage,
+    /// Readings that failed so far.
+    pub failures: u32,
+    /// Why the last reading failed, if one did; it is tried again.
+    pub last_error: Option<String>,
+}
+
+/// A document archived lately.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ArchivedLately {
+    /// The document code.
+    pub code: String,
+    /// Who captured it.
+    pub operator: String,
+    /// Seconds from its capture to its archiving.
+    pub seconds_from_capture: f64,
+}
+
+/// The reading queue as it stands: `sohoa queue`, `GET /api/queue`, the station's events.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueReport {
+    /// Documents captured and not yet archived.
+    pub depth: usize,
+    /// Their pages.
+    pub pages: usize,
+    /// Each, oldest capture first.
+    pub documents: Vec<QueuedDocument>,
+    /// The documents archived lately, newest first.
+    pub archived: Vec<ArchivedLately>,
+}
+
+struct Entry {
+    document: CapturedDocument,
+    reading: bool,
+    pages_read: usize,
+    failures: u32,
+    last_error: Option<String>,
+    due: Instant,
+}
+
+struct Finished {
+    code: String,
+    operator: String,
+    seconds: f64,
+    report: Option<IngestReport>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Every captured document not yet archived, in capture order.
+    entries: VecDeque<Entry>,
+    finished: VecDeque<Finished>,
+    stopped: bool,
+    /// Counts changes, so that a follower can tell whether anything happened since it last looked.
+    version: u64,
+}
+
+/// The running appliance's view of the reading queue (see the module's documentation).
+#[derive(Default)]
+pub struct ReadingQueue {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// What a reader was handed: the document, and the queue to report its progress to.
+pub struct Taken<'a> {
+    queue: &'a ReadingQueue,
+    /// The captured document to read.
+    pub document: CapturedDocument,
+    done: bool,
+}
+
+impl Taken<'_> {
+    /// Notes that one more page of the document was read.
+    pub fn page_read(&self) {
+        self.queue.update(&self.document.code, |e| e.pages_read += 1);
+    }
+
+    /// The document is archived: it leaves the queue, remembered with `report` for whoever waits.
+    pub fn archived(mut self, report: IngestReport, seconds: f64) {
+        self.done = true;
+        let code = self.document.code.to_string();
+        let operator = self.document.actor.clone();
+        self.queue.finish(&code, Finished { code: code.clone(), operator, seconds, report: Some(report) });
+    }
+
+    /// The reading failed: the document stays captured, to be read again after a delay that grows
+    /// with its failures.
+    pub fn failed(mut self, error: &ApplianceError) {
+        self.done = true;
+        let message = error.to_string();
+        self.queue.update(&self.document.code, |e| {
+            e.reading = false;
+            e.pages_read = 0;
+            e.failures += 1;
+            e.due = Instant::now() + retry_delay(e.failures);
+            e.last_error = Some(message);
+        });
+    }
+}
+
+impl Drop for Taken<'_> {
+    /// A reading that ended without saying how (the appliance stopping, a panic) leaves the
+    /// document to be read again at once.
+    fn drop(&mut self) {
+        if !self.done {
+            self.queue.update(&self.document.code, |e| {
+                e.reading = false;
+                e.pages_read = 0;
+            });
+        }
+    }
+}
+
+fn retry_delay(failures: u32) -> Duration {
+    RETRY_FIRST.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(RETRY_CAP)
+}
+
+impl ReadingQueue {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn changed(&self, mut state: MutexGuard<'_, State>) {
+        state.version += 1;
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    fn update(&self, code: &DocumentCode, change: impl FnOnce(&mut Entry)) {
+        let mut state = self.lock();
+        if let Some(entry) = state.entries.iter_mut().find(|e| &e.document.code == code) {
+            change(entry);
+        }
+        self.changed(state);
+    }
+
+    fn finish(&self, code: &str, finished: Finished) {
+        let mut state = self.lock();
+        state.entries.retain(|e| e.document.code.to_string() != code);
+        state.finished.push_front(finished);
+        state.finished.truncate(FINISHED_KEPT);
+        self.changed(state);
+    }
+
+    /// Adds captured documents to be read (at start, those the archive holds; then each new capture).
+    pub fn push(&self, documents: impl IntoIterator<Item = CapturedDocument>) {
+        let mut state = self.lock();
+        for document in documents {
+            let entry =
+                Entry { document, reading: false, pages_read: 0, failures: 0, last_error: None, due: Instant::now() };
+            state.entries.push_back(entry);
+        }
+        self.changed(state);
+    }
+
+    /// Adds a document just captured by a caller who reads it at once, taken by that caller so that
+    /// no reader takes it meanwhile.
+    pub fn push_taken(&self, document: CapturedDocument) -> Taken<'_> {
+        let mut state = self.lock();
+        let entry = Entry {
+            document: document.clone(),
+            reading: true,
+            pages_read: 0,
+            failures: 0,
+            last_error: None,
+            due: Instant::now(),
+        };
+        state.entries.push_back(entry);
+        self.changed(state);
+        Taken { queue: self, document, done: false }
+    }
+
+    /// Waits for the oldest captured document that no one reads and whose retry delay is over, and
+    /// takes it; `None` once the queue is stopped, or, when `wait` is false, when none is due now.
+    pub fn next(&self, wait: bool) -> Option<Taken<'_>> {
+        let mut state = self.lock();
+        loop {
+            if state.stopped {
+                return None;
+            }
+            let now = Instant::now();
+            if let Some(entry) = state.entries.iter_mut().find(|e| !e.reading && e.due <= now) {
+                entry.reading = true;
+                let document = entry.document.clone();
+                self.changed(state);
+                return Some(Taken { queue: self, document, done: false });
+            }
+            if !wait {
+                return None;
+            }
+            let next_due = state.entries.iter().filter(|e| !e.reading).map(|e| e.due).min();
+            let timeout = next_due.map_or(RETRY_CAP, |due| due.saturating_duration_since(now));
+            state = self.changed.wait_timeout(state, timeout).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Stops the readers: each ends after the document it reads (its reading is not committed once
+    /// the appliance stops taking ingests, and it stays captured).
+    pub fn stop(&self) {
+        let mut state = self.lock();
+        state.stopped = true;
+        self.changed(state);
+    }
+
+    /// Waits until `code` leaves the queue or `limit` passes: its report if it was archived here
+    /// lately, and the stage it is in.
+    pub fn wait_for(&self, code: &DocumentCode, limit: Duration) -> (Stage, Option<IngestReport>) {
+        let text = code.to_string();
+        let deadline = Instant::now() + limit;
+        let mut state = self.lock();
+        loop {
+            match state.entries.iter().find(|e| &e.document.code == code) {
+                None => {
+                    let report = state.finished.iter().find(|f| f.code == text).and_then(|f| f.report.clone());
+                    return (Stage::Archived, report);
+                }
+                Some(entry) => {
+                    let stage = if entry.reading { Stage::Reading } else { Stage::Captured };
+                    let now = Instant::now();
+                    if now >= deadline || state.stopped {
+                        return (stage, None);
+                    }
+                    state = self.changed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+                }
+            }
+        }
+    }
+
+    /// The stage of `code` if it is captured and not yet archived.
+    pub fn stage_of(&self, code: &DocumentCode) -> Option<Stage> {
+        self.lock()
+            .entries
+            .iter()
+            .find(|e| &e.document.code == code)
+            .map(|e| if e.reading { Stage::Reading } else { Stage::Captured })
+    }
+
+    /// A number that changes whenever the queue does.
+    pub fn version(&self) -> u64 {
+        self.lock().version
+    }
+
+    /// Waits until the queue changes from `version` or `limit` passes; returns the version now.
+    pub fn wait_change(&self, version: u64, limit: Duration) -> u64 {
+        let state = self.lock();
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, limit, |s| s.version == version && !s.stopped)
+            .unwrap_or_else(|p| p.into_inner());
+        state.version
+    }
+
+    /// The queue as it stands.
+    pub fn report(&self) -> QueueReport {
+        let state = self.lock();
+        let documents: Vec<QueuedDocument> = state.entries.iter().map(queued).collect();
+        QueueReport {
+            depth: documents.len(),
+            pages: documents.iter().map(|d| d.pages).sum(),
+            documents,
+            archived: state
+                .finished
+                .iter()
+                .map(|f| ArchivedLately {
+                    code: f.code.clone(),
+                    operator: f.operator.clone(),
+                    seconds_from_capture: f.seconds,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn queued(entry: &Entry) -> QueuedDocument {
+    let d = &entry.document;
+    QueuedDocument {
+        code: d.code.to_string(),
+        owner: d.metadata.owner().map(|o| o.as_str().to_owned()),
+        doc_type: d.metadata.doc_type().as_str().to_owned(),
+        name: d.metadata.name().to_owned(),
+        operator: d.actor.clone(),
+        pages: d.pages.len(),
+        pages_read: entry.pages_read,
+        captured_at: d.captured_at.to_rfc3339(),
+        stage: if entry.reading { Stage::Reading } else { Stage::Captured },
+        failures: entry.failures,
+        last_error: entry.last_error.clone(),
+    }
+}
+
+/// What `sohoa queue --read` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRead {
+    /// Documents read and archived.
+    pub archived: usize,
+    /// Documents still captured (their reading failed; they are tried again).
+    pub waiting: usize,
+}
+
+/// How many documents are read at once: one more than the capture pool has workers, so that a
+/// long document never holds every reader and the pool always has a next document's pages.
+pub fn readers(workers: usize) -> usize {
+    workers.max(1) + 1
+}
+
+/// Seconds from `captured_at` to now.
+pub fn seconds_since(captured_at: DateTime<FixedOffset>) -> f64 {
+    (domain::vietnam_now() - captured_at).num_milliseconds().max(0) as f64 / 1000.0
+}
+
+/// Starts the readers of a served appliance: each reads the next due document until the queue stops.
+pub fn spawn_readers(appliance: Arc<Appliance>) -> std::io::Result<()> {
+    for n in 0..readers(appliance.capture_workers()) {
+        let appliance = appliance.clone();
+        std::thread::Builder::new().name(format!("reader {n}")).spawn(move || {
+            while let Some(taken) = appliance.reading_queue().next(true) {
+                let code = taken.document.code.clone();
+                if let Err(e) = appliance.read_taken(taken) {
+                    tracing::warn!(%code, "reading a captured document failed; it stays captured and is tried again: {e}");
+                }
+            }
+        })?;
+    }
+    Ok(())
+}
