@@ -6,6 +6,9 @@
 //! - `capture`: the test pages (`tests/data/pages`) through sohoa, OCRmyPDF and plain Tesseract, in
 //!   `SOHOA_BENCH_ROUNDS` interleaved rounds (default 3, the median counts), then a batch of
 //!   `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
+//! - `capture-queue`: feeder batches from SANE's `test` backend captured and acknowledged while the
+//!   reading queue works through them, beside the synchronous path of before on the same pages
+//!   (`benches/sections/capture_queue.rs`).
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
 //!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
 //!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
@@ -29,6 +32,8 @@
 
 #[path = "sections/archive.rs"]
 mod archive_section;
+#[path = "sections/capture_queue.rs"]
+mod capture_queue_section;
 #[path = "../tests/cer.rs"]
 #[allow(dead_code)]
 mod cer;
@@ -62,6 +67,7 @@ fn main() {
     let sections = if args.is_empty() {
         vec![
             "capture".to_owned(),
+            "capture-queue".to_owned(),
             "signer".to_owned(),
             "archive".to_owned(),
             "search".to_owned(),
@@ -76,6 +82,7 @@ fn main() {
     for section in sections {
         match section.as_str() {
             "capture" => capture(),
+            "capture-queue" => capture_queue_section::capture_queue_section(),
             "signer" => signer_section(),
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
@@ -84,7 +91,7 @@ fn main() {
             "load" => load_section::load_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, signer, archive, search, scanner, verify, load"
+                    "unknown bench section {other:?}; known: capture, capture-queue, signer, archive, search, scanner, verify, load"
                 );
                 std::process::exit(2);
             }

@@ -176,7 +176,13 @@ fn decode_pages(pending: &[scanner_driver::PendingPage], threads: usize) -> Resu
         }
     });
     let decoded = decoded.into_inner().unwrap_or_else(|p| p.into_inner());
-    decoded.into_iter().map(|d| d.expect("every page was decoded").map_err(ApplianceError::from)).collect()
+    decoded
+        .into_iter()
+        .zip(1..)
+        .map(|(d, page)| {
+            d.expect("every page was decoded").map_err(|source| capture::CaptureError::Input { page, source }.into())
+        })
+        .collect()
 }
 
 /// The appliance opened on a data directory: `archive/` (RocksDB), `search/` (tantivy), `keys/`.

@@ -143,10 +143,17 @@ struct State {
 }
 
 /// The running appliance's view of the reading queue (see the module's documentation).
-#[derive(Default)]
 pub struct ReadingQueue {
     state: Mutex<State>,
     changed: Condvar,
+    /// The version after each change, for followers on the async side (the station's events).
+    versions: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for ReadingQueue {
+    fn default() -> Self {
+        ReadingQueue { state: Mutex::default(), changed: Condvar::new(), versions: tokio::sync::watch::Sender::new(0) }
+    }
 }
 
 /// What a reader was handed: the document, and the queue to report its progress to.
@@ -210,8 +217,10 @@ impl ReadingQueue {
 
     fn changed(&self, mut state: MutexGuard<'_, State>) {
         state.version += 1;
+        let version = state.version;
         drop(state);
         self.changed.notify_all();
+        self.versions.send_replace(version);
     }
 
     fn update(&self, code: &DocumentCode, change: impl FnOnce(&mut Entry)) {
@@ -323,19 +332,9 @@ impl ReadingQueue {
             .map(|e| if e.reading { Stage::Reading } else { Stage::Captured })
     }
 
-    /// A number that changes whenever the queue does.
-    pub fn version(&self) -> u64 {
-        self.lock().version
-    }
-
-    /// Waits until the queue changes from `version` or `limit` passes; returns the version now.
-    pub fn wait_change(&self, version: u64, limit: Duration) -> u64 {
-        let state = self.lock();
-        let (state, _) = self
-            .changed
-            .wait_timeout_while(state, limit, |s| s.version == version && !s.stopped)
-            .unwrap_or_else(|p| p.into_inner());
-        state.version
+    /// Follows the queue's changes: the receiver sees a new value after each.
+    pub fn follow(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.versions.subscribe()
     }
 
     /// The queue as it stands.

@@ -81,7 +81,7 @@ async fn ingest_search_download_and_verify_over_http() {
         &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345"), ("issued", "2024-03-01")],
         &[("page", "p1.png", page)],
     );
-    let (status, json) = api.json(post_form("/api/documents?job=counter1-0001", &operator, form)).await;
+    let (status, json) = api.json(post_form("/api/documents?job=counter1-0001&wait=archived", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
     assert_eq!(code, "001099012345.GPXD.01");
@@ -184,7 +184,7 @@ async fn archive_operations_over_http_each_for_its_roles() {
         &[("type", "GPXD"), ("name", "Giấy phép xây dựng"), ("owner", "001099012345")],
         &[("page", "p1.png", page)],
     );
-    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    let (status, json) = api.json(post_form("/api/documents?wait=archived", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
     let (officer, archivist, auditor) =
@@ -273,7 +273,7 @@ async fn reuse_over_http_at_the_counter() {
         &[("type", "GKS"), ("name", "Giấy khai sinh"), ("owner", "001099012345"), ("issued", "1999-05-01")],
         &[("page", "p1.png", page)],
     );
-    let (status, json) = api.json(post_form("/api/documents", &operator, form)).await;
+    let (status, json) = api.json(post_form("/api/documents?wait=archived", &operator, form)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let code = json["code"].as_str().unwrap().to_owned();
 

@@ -392,7 +392,10 @@ async fn hole03_a_dropped_file_is_signed_only_once_an_operator_confirms_it() {
     let (status, json) =
         api.json(post(&confirm_uri, Some(&operator), serde_json::json!({ "name": "Giấy khai sinh (bản sao)" }))).await;
     assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["document"]["stage"], "captured", "{json}");
     let code: domain::DocumentCode = json["document"]["code"].as_str().unwrap().parse().unwrap();
+    // What a served appliance's readers do: the captured file is read, signed and archived.
+    assert_eq!(api.state.appliance.read_queue(&mut |_, _| {}), 1);
     let record = api.state.appliance.record(&code).unwrap();
     assert_eq!((record.metadata.operator(), record.metadata.name()), ("operator", "Giấy khai sinh (bản sao)"));
     assert_eq!(record.metadata.owner().map(|o| o.as_str().to_owned()), Some("001099012345".into()));

@@ -11,6 +11,7 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use sohoa::config::Config;
+use sohoa::queue::Stage;
 use sohoa::server::app;
 use sohoa::users::{Role, set_user};
 use sohoa::{Appliance, IngestRequest, SearchState};
@@ -46,27 +47,33 @@ fn closed_port() -> String {
 }
 
 #[test]
-fn hole08_a_timestamp_authority_that_is_down_burns_no_document_number() {
+fn hole08_a_timestamp_authority_that_is_down_keeps_the_capture_under_its_number() {
     let dir = tempfile::tempdir().unwrap();
     let mut down = Config::default();
     down.signature.tsa_url = Some(closed_port());
+    // The capture is acknowledged under `.01` (the number printed on the citizen's receipt); its
+    // reading fails at signing, and fails again after each restart, under the same number.
     let appliance = Appliance::open_with(dir.path(), &down).unwrap();
-    // More failed ingests than an owner and type have numbers: each fails at signing, after its
-    // code was reserved and printed in the PDF.
-    for attempt in 0..120 {
-        let e = appliance
-            .ingest(ingest_request("001099012345", "GPXD", small_page()), &mut |_| {})
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("timestamp authority"), "attempt {attempt}: {e}");
-    }
-    assert_eq!(appliance.archive().document_count().unwrap(), 0);
-    drop(appliance);
-
-    // The authority is back (here: none configured): the owner's first document is `.01`.
-    let appliance = Appliance::open(dir.path()).unwrap();
     let report = appliance.ingest(ingest_request("001099012345", "GPXD", small_page()), &mut |_| {}).unwrap();
-    assert_eq!(report.code, "001099012345.GPXD.01");
+    assert_eq!((report.code.as_str(), report.stage), ("001099012345.GPXD.01", Stage::Captured));
+    assert!(report.reading_error.as_deref().is_some_and(|e| e.contains("timestamp authority")), "{report:?}");
+    drop(appliance);
+    for restart in 0..3 {
+        let appliance = Appliance::open_with(dir.path(), &down).unwrap();
+        assert_eq!(appliance.read_queue(&mut |_, _| {}), 0, "restart {restart}");
+        let queue = appliance.reading_queue().report();
+        assert_eq!(queue.documents[0].code, "001099012345.GPXD.01");
+        assert!(queue.documents[0].last_error.as_deref().is_some_and(|e| e.contains("timestamp authority")));
+        assert_eq!(appliance.archive().document_count().unwrap(), 0);
+    }
+
+    // The authority is back (here: none configured): the captured document is archived under its
+    // own number, and the owner's next document is `.02`.
+    let appliance = Appliance::open(dir.path()).unwrap();
+    assert_eq!(appliance.read_queue(&mut |_, _| {}), 1);
+    assert!(appliance.archive().record(&"001099012345.GPXD.01".parse().unwrap()).unwrap().is_some());
+    let report = appliance.ingest(ingest_request("001099012345", "GPXD", small_page()), &mut |_| {}).unwrap();
+    assert_eq!((report.code.as_str(), report.stage), ("001099012345.GPXD.02", Stage::Archived));
     assert_eq!(report.search, SearchState::Indexed);
 }
 
@@ -203,7 +210,8 @@ async fn hole08_a_search_failure_after_a_durable_ingest_answers_success() {
     let operator = api.login("operator").await;
     // The search index fails (its directory is gone) after the archive commit.
     std::fs::remove_dir_all(dir.path().join("search")).unwrap();
-    let (status, json) = api.json(ingest_form("/api/documents", &operator, "001099012345", &small_page())).await;
+    let (status, json) =
+        api.json(ingest_form("/api/documents?wait=archived", &operator, "001099012345", &small_page())).await;
     assert_eq!(status, StatusCode::OK, "the document is archived, so the ingest succeeded: {json}");
     assert_eq!(
         (json["code"].as_str(), json["search"].as_str()),
@@ -276,7 +284,7 @@ async fn hole08_operators_find_documents_without_owner_ids_or_text() {
     let api = open_api(dir.path());
     let operator = api.login("operator").await;
     let page = std::fs::read(corpus("clean300-002.png")).unwrap();
-    let (status, json) = api.json(ingest_form("/api/documents", &operator, "001099012345", &page)).await;
+    let (status, json) = api.json(ingest_form("/api/documents?wait=archived", &operator, "001099012345", &page)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
 
     // The counter learns that the document is already captured: code, type, date, status.

@@ -168,6 +168,9 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
         |name: &str| listing.failed.iter().find(|f| f.file_name == name).map(|f| f.reason.clone()).unwrap_or_default();
     assert!(reason("hỏng.png").contains("damaged"), "{}", reason("hỏng.png"));
     assert!(reason("ghi chú.txt").contains("not a PNG, JPEG, TIFF or PDF"), "{}", reason("ghi chú.txt"));
+    // Each is captured at once, and read and archived from the queue.
+    assert_eq!(appliance.reading_queue().report().depth, 200);
+    assert_eq!(appliance.read_queue(&mut |_, _| {}), 200);
     drop(appliance);
 
     let archive = open_archive(&s.data());

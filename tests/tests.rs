@@ -10,6 +10,7 @@ mod util;
 mod archive_commands;
 mod bad_input;
 mod capture;
+mod capture_queue;
 mod dashboard;
 mod http;
 mod ingest;

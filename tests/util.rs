@@ -286,6 +286,12 @@ impl Server {
         Server { child, url }
     }
 
+    /// SIGKILL: the appliance is given no chance to finish anything.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// SIGTERM, and the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         // SAFETY: kill(2) on the child's own pid.

@@ -186,7 +186,7 @@ class Harness:
         body += png + f"\r\n--{boundary}--\r\n".encode()
         token = token or self.api_login(operator)
         return json.loads(
-            self.api_bytes("POST", "/api/documents", token, body, f"multipart/form-data; boundary={boundary}")
+            self.api_bytes("POST", "/api/documents?wait=archived", token, body, f"multipart/form-data; boundary={boundary}")
         )
 
     def ingest_document(self, owner="001099012345", doc_type="GPXD", name="Giấy phép xây dựng nhà ở",

@@ -46,7 +46,7 @@ def ingest(h, owner):
         "Content-Type: image/png\r\n\r\n"
     ).encode()
     body += page_png() + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{h.url}/api/documents", data=body, method="POST")
+    request = urllib.request.Request(f"{h.url}/api/documents?wait=archived", data=body, method="POST")
     request.add_header("content-type", f"multipart/form-data; boundary={boundary}")
     request.add_header("authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=300) as response:

@@ -3,7 +3,7 @@ five sheets whose thumbnails arrive live (no reload) and are read (done or flagg
 one page is rescanned in place; a jam during "continue" shows the device's message and keeps the
 pages; a file with text is uploaded into the batch and moved to the front with the keyboard, a scanned
 page deleted, another turned and one moved; a wrong owner ID is shown next to its field and archives
-nothing; then the batch is sealed (five pages, archived through the API's ingest) and, where the
+nothing; then the batch is sealed (five pages, captured as the API captures) and, where the
 receipt page exists, the receipt is shown and printed. The sealed document is left in
 h.state["document"] for the journeys after this one (its first page carries OCR text)."""
 
@@ -145,19 +145,23 @@ def run(h):
     expect(page.locator(".receipt-qr svg")).to_be_visible()
     expect(page.locator(".receipt-qr code")).to_contain_text(f"/verify?code={code}&t=")
     expect(page.locator(".receipt")).to_contain_text("lan")
-    # Archived through the same ingest as the API's: five pages, in the operator's order, one turned.
-    document = h.api("GET", f"/api/documents/{code}", h.api_login("minh"))
-    assert len(document["pages"]) == 5, document["pages"]
-    assert NAME in document["metadata"].values(), document["metadata"]
     h.shot(page, "station-receipt")
     # Printed: the receipt alone, as the citizen takes it away.
     page.emulate_media(media="print")
     page.screenshot(path=os.path.join(h.out, "station-receipt-print.png"), full_page=True)
     page.pdf(path=os.path.join(h.out, "station-receipt.pdf"), format="A5")
     page.emulate_media(media="screen")
-    # The batch is closed: the station is empty again; in English too.
+    # The batch is closed: the station is empty again. The sealed document is followed there, pushed
+    # by the reading queue's events, until its signed copy is made.
     page.goto(f"{h.url}/station")
     expect(page.locator("#pages > li")).to_have_count(0)
+    sealed = page.locator("#queue-panel li", has_text=code)
+    expect(sealed).to_contain_text("đã ký số và lưu trữ", timeout=READ_TIMEOUT)
+    h.shot(page, "station-queue")
+    # Archived through the same capture as the API's: five pages, in the operator's order, one turned.
+    document = h.api("GET", f"/api/documents/{code}", h.api_login("minh"))
+    assert len(document["pages"]) == 5, document["pages"]
+    assert NAME in document["metadata"].values(), document["metadata"]
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="Scanning station", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Start scanning")).to_be_visible()

@@ -34,6 +34,7 @@ mod search;
 mod station;
 mod station_batch;
 mod station_events;
+mod station_queue;
 mod station_scan;
 mod user;
 pub(super) mod verify;

@@ -28,7 +28,7 @@ use super::metadata::{self, FieldErrors};
 use super::station_batch::{Batch, Problem, Scanning, Source, Stage, StagedPage};
 use super::station_scan::{self, ScanForm, Target};
 use super::user::WebUser;
-use super::{assets, station_events};
+use super::{assets, station_events, station_queue};
 use crate::appliance::INGEST;
 use crate::config::HttpConfig;
 use crate::input::MetadataFields;
@@ -165,6 +165,10 @@ fn render(
                     (layout::csrf_field(user))
                     button.secondary type="submit" { (lang.t("Hủy lô", "Discard the batch")) }
                 }
+            }
+            section.card aria-labelledby="queue-h" {
+                h2 #queue-h { (lang.t("4. Bản điện tử đang được tạo", "4. Signed copies being made")) }
+                div #queue-panel role="status" aria-live="polite" { (station_queue::panel(user, &state.appliance.reading_queue().report())) }
             }
         },
     )
@@ -732,6 +736,7 @@ pub fn router(http: &HttpConfig) -> Router<AppState> {
     Router::new()
         .route("/station", get(page))
         .route("/station/events", get(station_events::events))
+        .route("/station/queue/events", get(station_queue::events))
         .route("/station/scan", post(scan))
         .route("/station/upload", upload_limit(http).apply(post(upload)))
         .route("/station/seal", post(seal))

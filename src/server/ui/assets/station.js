@@ -1,5 +1,6 @@
 // sohoa: the scanning station's script. The page works without it (every action is a form);
-// it adds the live page list (Server-Sent Events from /station/events) and the upload of files,
+// it adds the live page list (Server-Sent Events from /station/events), the reading queue's panel
+// (from /station/queue/events) and the upload of files,
 // from the file input or dropped on the drop zone, sent with the session's CSRF header.
 "use strict";
 (function () {
@@ -26,6 +27,14 @@
         var again = list.querySelector('form[action="' + keep + '"] button');
         if (again) again.focus();
       }
+    });
+  }
+
+  // The documents sealed here, followed to their signed copies (Server-Sent Events on each change).
+  var queue = document.getElementById("queue-panel");
+  if (queue && window.EventSource) {
+    new EventSource("/station/queue/events").addEventListener("queue", function (event) {
+      queue.innerHTML = event.data;
     });
   }
 
