@@ -59,9 +59,9 @@ fn report(subject: String, document: Option<String>, checks: Vec<Check>, stage: 
 #[derive(Debug, Clone)]
 pub enum Verified {
     /// An archived document (or the tombstone of a destroyed one).
-    Archived(DocumentRecord),
+    Archived(Box<DocumentRecord>),
     /// A document captured and not yet archived: its signed copy is being made.
-    Captured(CapturedDocument),
+    Captured(Box<CapturedDocument>),
 }
 
 /// The key named by a stored seal, for messages even when the seal is damaged.
@@ -171,7 +171,7 @@ impl Appliance {
                 let checks = vec![self.stage_check(&captured)];
                 (
                     report(code.to_string(), Some(code.to_string()), checks, Some(self.stage(code))),
-                    Verified::Captured(captured),
+                    Verified::Captured(Box::new(captured)),
                 )
             }));
         }
@@ -179,7 +179,7 @@ impl Appliance {
             let code = record.code.to_string();
             (
                 report(code.clone(), Some(code), self.record_checks(&record, Depth::Record), Some(Stage::Archived)),
-                Verified::Archived(record),
+                Verified::Archived(Box::new(record)),
             )
         }))
     }
@@ -197,7 +197,7 @@ impl Appliance {
         link: Option<(DocumentCode, VerificationToken)>,
     ) -> Result<Option<(VerifyReport, Verified)>, ApplianceError> {
         if let Some((report, record)) = self.archived_file(name, hash, Depth::Record)? {
-            return Ok(Some((report, Verified::Archived(record))));
+            return Ok(Some((report, Verified::Archived(Box::new(record)))));
         }
         let Some((code, token)) = link else { return Ok(None) };
         Ok(self.archive().record_by_token(&code, &token)?.map(|record| {
@@ -207,7 +207,10 @@ impl Appliance {
                 format!("BLAKE3 {hash} is not the PDF sealed for {code}: the file was altered after it was signed"),
             )];
             checks.extend(self.record_checks(&record, Depth::Record));
-            (report(name.to_owned(), Some(code.to_string()), checks, Some(Stage::Archived)), Verified::Archived(record))
+            (
+                report(name.to_owned(), Some(code.to_string()), checks, Some(Stage::Archived)),
+                Verified::Archived(Box::new(record)),
+            )
         }))
     }
 

@@ -99,7 +99,7 @@ pub fn capture_queue_section() {
     let mut acks = Vec::new();
     let started = Instant::now();
     for batch in 0..batches {
-        let (files, last_sheet) = scan_batch(&sane, batch, pages);
+        let (files, last_sheet) = scan_batch(sane, batch, pages);
         kept.push(files.clone());
         let report = queued.capture(request(batch, files)).expect("captured");
         acks.push(last_sheet.elapsed());

@@ -66,7 +66,7 @@ impl<S: Store> Archive<S> {
     /// stands on disk, which a restart resumes from.
     pub fn captured_documents(&self) -> Result<Vec<CapturedDocument>, ArchiveError> {
         let mut all: Vec<CapturedDocument> = decode_all(&self.store, Table::Captured, "captured document")?;
-        all.sort_by(|a, b| (a.captured_at, a.code.to_string()).cmp(&(b.captured_at, b.code.to_string())));
+        all.sort_by_key(|d| (d.captured_at, d.code.to_string()));
         Ok(all)
     }
 

@@ -24,12 +24,8 @@ use crate::appliance::INGEST;
 /// anything else is told 406, since the stream never ends by itself.
 pub async fn events(State(state): State<AppState>, user: WebUser, headers: HeaderMap) -> Result<Response, WebError> {
     user.require(INGEST)?;
-    let wanted =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
-    if !wanted {
-        return Ok(
-            (StatusCode::NOT_ACCEPTABLE, "this stream is for an EventSource: accept text/event-stream").into_response()
-        );
+    if let Some(refused) = not_an_event_source(&headers) {
+        return Ok(refused);
     }
     let changes = state.station.follow(&user.user.name).map_err(|e| user.error(e))?;
     let stream =
@@ -49,8 +45,18 @@ pub async fn events(State(state): State<AppState>, user: WebUser, headers: Heade
     Ok(live(stream).into_response())
 }
 
+/// The 406 answer to a request that does not ask for `text/event-stream`: these streams never end
+/// by themselves, so they are for an `EventSource` only.
+pub fn not_an_event_source(headers: &HeaderMap) -> Option<Response> {
+    let wanted =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
+    (!wanted).then(|| {
+        (StatusCode::NOT_ACCEPTABLE, "this stream is for an EventSource: accept text/event-stream").into_response()
+    })
+}
+
 /// The stream as a response, with a comment line now and then so that proxies keep it open.
-fn live(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> impl IntoResponse {
+pub fn live(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> impl IntoResponse {
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -7,19 +7,20 @@
 use std::convert::Infallible;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::HeaderMap;
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::super::AppState;
 use super::error::WebError;
 use super::lang::{self, Lang};
+use super::station_events;
 use super::user::WebUser;
 use crate::appliance::INGEST;
 use crate::queue::{QueueReport, Stage};
 
-/// The documents of the queue that `operator` captured, and theirs archived lately (at most this many).
+/// How many of the operator's documents archived lately the panel shows.
 const ARCHIVED_SHOWN: usize = 5;
 
 /// The panel's content for `user`: their documents waiting or being read, then theirs archived lately.
@@ -76,12 +77,8 @@ fn captured_at(rfc3339: &str) -> String {
 /// now, then one after each change of the queue (changes that come together are one event).
 pub async fn events(State(state): State<AppState>, user: WebUser, headers: HeaderMap) -> Result<Response, WebError> {
     user.require(INGEST)?;
-    let wanted =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
-    if !wanted {
-        return Ok(
-            (StatusCode::NOT_ACCEPTABLE, "this stream is for an EventSource: accept text/event-stream").into_response()
-        );
+    if let Some(refused) = station_events::not_an_event_source(&headers) {
+        return Ok(refused);
     }
     let changes = state.appliance.reading_queue().follow();
     let stream =
@@ -94,5 +91,5 @@ pub async fn events(State(state): State<AppState>, user: WebUser, headers: Heade
             let event = Event::default().event("queue").data(panel(&user, &report).into_string());
             Some((Ok::<_, Infallible>(event), (state, user, changes, false)))
         });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    Ok(station_events::live(stream).into_response())
 }
