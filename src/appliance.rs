@@ -565,8 +565,9 @@ impl Appliance {
         let entry = &taken.document;
         let (code, metadata, token) = (entry.code.clone(), entry.metadata.clone(), entry.token()?);
         let mut sources: Vec<PageSource> = Vec::new();
-        for page in &entry.pages {
+        for (page, before) in entry.pages.iter().zip(0..) {
             let bytes = self.archive.read_blob(&page.image)?;
+            let (stopping, reading) = (self.queue.stopping(), format!("reading {code}"));
             let (dpi, origin) =
                 (scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated }, page.origin.clone());
             let mut split = self.importer.pages(Path::new(&origin), bytes)?;
@@ -576,6 +577,9 @@ impl Appliance {
                 )));
             };
             sources.push(Box::new(move || {
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(scanner_driver::DriverError::Cancelled { device: reading, pages: before });
+                }
                 let mut raw = pending.decode()?;
                 (raw.origin, raw.dpi) = (origin, dpi);
                 Ok(raw)

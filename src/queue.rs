@@ -13,7 +13,9 @@
 //! document after the other.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use archive::CapturedDocument;
@@ -148,11 +150,18 @@ pub struct ReadingQueue {
     changed: Condvar,
     /// The version after each change, for followers on the async side (the station's events).
     versions: tokio::sync::watch::Sender<u64>,
+    /// Set once the appliance stops: readings in progress start no more pages.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Default for ReadingQueue {
     fn default() -> Self {
-        ReadingQueue { state: Mutex::default(), changed: Condvar::new(), versions: tokio::sync::watch::Sender::new(0) }
+        ReadingQueue {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            versions: tokio::sync::watch::Sender::new(0),
+            stopping: Arc::default(),
+        }
     }
 }
 
@@ -294,9 +303,17 @@ impl ReadingQueue {
     /// Stops the readers: each ends after the document it reads (its reading is not committed once
     /// the appliance stops taking ingests, and it stays captured).
     pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let mut state = self.lock();
         state.stopped = true;
         self.changed(state);
+    }
+
+    /// What a reading checks before each page: set once the appliance stops, so that a long
+    /// document's reading ends after the pages already in the OCR engines rather than after all of
+    /// them (it stays captured, and is read again from the start at the next start).
+    pub fn stopping(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
     }
 
     /// Waits until `code` leaves the queue or `limit` passes: its report if it was archived here
@@ -396,17 +413,20 @@ pub fn seconds_since(captured_at: DateTime<FixedOffset>) -> f64 {
 }
 
 /// Starts the readers of a served appliance: each reads the next due document until the queue stops.
-pub fn spawn_readers(appliance: Arc<Appliance>) -> std::io::Result<()> {
-    for n in 0..readers(appliance.capture_workers()) {
-        let appliance = appliance.clone();
-        std::thread::Builder::new().name(format!("reader {n}")).spawn(move || {
-            while let Some(taken) = appliance.reading_queue().next(true) {
-                let code = taken.document.code.clone();
-                if let Err(e) = appliance.read_taken(taken) {
-                    tracing::warn!(%code, "reading a captured document failed; it stays captured and is tried again: {e}");
+/// Join them after [`Appliance::stop_ingests`], so that no page is in an OCR engine when the process
+/// ends (Tesseract's shared data is torn down at exit).
+pub fn spawn_readers(appliance: Arc<Appliance>) -> std::io::Result<Vec<JoinHandle<()>>> {
+    (0..readers(appliance.capture_workers()))
+        .map(|n| {
+            let appliance = appliance.clone();
+            std::thread::Builder::new().name(format!("reader {n}")).spawn(move || {
+                while let Some(taken) = appliance.reading_queue().next(true) {
+                    let code = taken.document.code.clone();
+                    if let Err(e) = appliance.read_taken(taken) {
+                        tracing::warn!(%code, "reading a captured document failed; it stays captured and is tried again: {e}");
+                    }
                 }
-            }
-        })?;
-    }
-    Ok(())
+            })
+        })
+        .collect()
 }

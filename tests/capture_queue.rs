@@ -264,7 +264,7 @@ fn a_long_document_does_not_hold_back_the_short_ones_captured_after_it() {
     };
     let long = appliance.capture(request("Hồ sơ dày", 0..60)).unwrap();
     let short = appliance.capture(request("Giấy tờ ngắn", 100..102)).unwrap();
-    sohoa::queue::spawn_readers(appliance.clone()).unwrap();
+    let readers = sohoa::queue::spawn_readers(appliance.clone()).unwrap();
     let started = Instant::now();
     while appliance.reading_queue().report().depth > 0 {
         assert!(started.elapsed() < Duration::from_secs(900), "the queue never drained");
@@ -274,4 +274,5 @@ fn a_long_document_does_not_hold_back_the_short_ones_captured_after_it() {
     let order: Vec<String> = appliance.reading_queue().report().archived.into_iter().map(|a| a.code).collect();
     assert_eq!(order, [long.code, short.code], "archived in this order, newest first");
     appliance.stop_ingests();
+    readers.into_iter().for_each(|r| r.join().unwrap());
 }

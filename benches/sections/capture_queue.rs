@@ -94,7 +94,7 @@ pub fn capture_queue_section() {
 
     // The queue: each batch acknowledged once captured, the readers working meanwhile.
     let queued = Arc::new(open(dirs.0.path()));
-    sohoa::queue::spawn_readers(queued.clone()).expect("the readers start");
+    let readers = sohoa::queue::spawn_readers(queued.clone()).expect("the readers start");
     let mut kept = Vec::new();
     let mut acks = Vec::new();
     let started = Instant::now();
@@ -111,6 +111,7 @@ pub fn capture_queue_section() {
     }
     let drained = started.elapsed();
     queued.stop_ingests();
+    readers.into_iter().for_each(|r| r.join().expect("a reader ends"));
 
     // The path of before, on the same pages: the acknowledgement is the archiving.
     let direct = open(dirs.1.path());

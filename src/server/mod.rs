@@ -224,7 +224,8 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         let local = listener.local_addr().context("the listening address")?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
-        crate::queue::spawn_readers(state.appliance.clone()).context("cannot start the readers of the queue")?;
+        let readers =
+            crate::queue::spawn_readers(state.appliance.clone()).context("cannot start the readers of the queue")?;
         let auditor = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(FAILED_LOGINS_INTERVAL);
@@ -276,7 +277,16 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         }
         // From here no ingest commits; one committing now is waited for.
         let appliance = state.appliance.clone();
-        tokio::task::spawn_blocking(move || appliance.stop_ingests()).await.context("stopping ingests")?;
+        tokio::task::spawn_blocking(move || {
+            appliance.stop_ingests();
+            // The readers end after the pages in the OCR engines; what they were reading stays
+            // captured for the next start.
+            for reader in readers {
+                let _ = reader.join();
+            }
+        })
+        .await
+        .context("stopping ingests")?;
         counting.abort();
         // What was counted since the last interval is written before the server stops.
         public::audit_now(&state).await;
