@@ -117,8 +117,9 @@ impl Capture {
             .map(|i| {
                 let (queue, crew, config) = (Arc::clone(&queue), Arc::clone(&crew), config.clone());
                 let work = move || work(&queue, &crew, &config);
-                std::thread::Builder::new().name(format!("ocr-{i}")).spawn(work).map_err(|e| {
-                    CaptureError::Setup { what: "cannot start an OCR worker".into(), source: Some(Box::new(e)) }
+                std::thread::Builder::new().name(format!("ocr-{i}")).spawn(work).map_err(|e| CaptureError::Setup {
+                    what: "cannot start an OCR worker".into(),
+                    source: Some(Box::new(e)),
                 })
             })
             .collect::<Result<_, _>>()?;

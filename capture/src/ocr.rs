@@ -267,7 +267,13 @@ impl Engine {
                     let (left, top, right, bottom) = layout.bounding_box(TessPageIteratorLevel::RIL_BLOCK)?;
                     let clamp = |v: i32| v.max(0) as u32;
                     let kind = BlockKind::of(layout.block_type()?);
-                    blocks.push(Block { kind, left: clamp(left), top: clamp(top), right: clamp(right), bottom: clamp(bottom) });
+                    blocks.push(Block {
+                        kind,
+                        left: clamp(left),
+                        top: clamp(top),
+                        right: clamp(right),
+                        bottom: clamp(bottom),
+                    });
                     if !layout.next(TessPageIteratorLevel::RIL_BLOCK)? {
                         break blocks;
                     }

@@ -154,14 +154,16 @@ pub(crate) fn process(
         lines: (!lines.vertical).then_some(lines),
         check_upside: true,
     };
-    let mut reading = read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
+    let mut reading =
+        read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
         // Doubt is rare, so the page's gray is made again here rather than kept for every page.
         let gray = preprocess::analysis_gray(&pixels);
         let turns = engine.orientation(&gray, dpi.y)?;
         if turns != reading.correction.quarter_turns {
             let start = Start { quarter_turns: turns, lines: None, check_upside: false };
-            let second = read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
+            let second =
+                read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
             if second.text.mean_confidence() > reading.text.mean_confidence() {
                 reading = second;
             }
