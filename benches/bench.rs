@@ -6,6 +6,9 @@
 //! - `capture`: the test pages (`tests/data/pages`) through sohoa, OCRmyPDF and plain Tesseract, in
 //!   `SOHOA_BENCH_ROUNDS` interleaved rounds (default 3, the median counts), then a batch of
 //!   `SOHOA_BENCH_BATCH_PAGES` pages (default 500) through sohoa for its peak memory.
+//! - `latency`: one clean page from submission to OCR text on capture's warm pool (its OCR split across
+//!   the idle workers) beside one pass on one worker and plain Tesseract, and `sohoa ingest` of the page
+//!   (`benches/sections/latency.rs`).
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
 //!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
 //!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
@@ -35,6 +38,8 @@ mod cer;
 #[path = "../tests/files.rs"]
 #[allow(dead_code)]
 mod files;
+#[path = "sections/latency.rs"]
+mod latency_section;
 #[path = "sections/load.rs"]
 mod load_section;
 #[path = "sections/scanner.rs"]
@@ -59,9 +64,14 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
+    if args.first().map(String::as_str) == Some(latency_section::LATENCY_CHILD) {
+        latency_section::latency_child();
+        return;
+    }
     let sections = if args.is_empty() {
         vec![
             "capture".to_owned(),
+            "latency".to_owned(),
             "signer".to_owned(),
             "archive".to_owned(),
             "search".to_owned(),
@@ -76,6 +86,7 @@ fn main() {
     for section in sections {
         match section.as_str() {
             "capture" => capture(),
+            "latency" => latency_section::latency_section(),
             "signer" => signer_section(),
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
@@ -84,7 +95,7 @@ fn main() {
             "load" => load_section::load_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, signer, archive, search, scanner, verify, load"
+                    "unknown bench section {other:?}; known: capture, latency, signer, archive, search, scanner, verify, load"
                 );
                 std::process::exit(2);
             }
