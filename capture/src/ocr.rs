@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use image::GrayImage;
-use tesseract_rs::{TessPageIteratorLevel, TessPageSegMode, TessPolyBlockType, TesseractAPI, TesseractError};
+use tesseract_rs::{TessPageSegMode, TesseractAPI};
 
 use crate::CaptureError;
 
@@ -248,85 +248,6 @@ impl Engine {
         let tsv = self.text.get_tsv_text(0);
         self.text.clear()?;
         Ok(PageText::from_tsv(&tsv?))
-    }
-
-    /// Finds the layout of an OCR image at `dpi` without reading it: its blocks in reading order. The
-    /// engine keeps the image and the layout for [`read_analysed`](Self::read_analysed); any other
-    /// reading replaces them.
-    pub(crate) fn analyse(&mut self, gray: &GrayImage, dpi: f32) -> Result<Vec<Block>, TesseractError> {
-        let (w, h) = gray.dimensions();
-        self.text.set_image(gray.as_raw(), w as i32, h as i32, 1, w as i32)?;
-        self.text.set_source_resolution(dpi.round() as i32)?;
-        let blocks = match self.text.analyse_layout() {
-            // Tesseract gives no iterator for a page without any block.
-            Err(TesseractError::NullPointerError) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-            Ok(layout) => {
-                let mut blocks = Vec::new();
-                loop {
-                    let (left, top, right, bottom) = layout.bounding_box(TessPageIteratorLevel::RIL_BLOCK)?;
-                    let clamp = |v: i32| v.max(0) as u32;
-                    let kind = BlockKind::of(layout.block_type()?);
-                    blocks.push(Block {
-                        kind,
-                        left: clamp(left),
-                        top: clamp(top),
-                        right: clamp(right),
-                        bottom: clamp(bottom),
-                    });
-                    if !layout.next(TessPageIteratorLevel::RIL_BLOCK)? {
-                        break blocks;
-                    }
-                }
-            }
-        };
-        Ok(blocks)
-    }
-
-    /// Reads the image that [`analyse`](Self::analyse) was given, on the layout it found: Tesseract
-    /// recognises on the blocks it already has instead of finding them again.
-    pub(crate) fn read_analysed(&mut self) -> Result<PageText, TesseractError> {
-        // The text output alone would print the analysed words unread: recognition must be asked for.
-        let read = self.text.recognize().and_then(|()| self.text.get_tsv_text(0));
-        self.text.clear()?;
-        Ok(PageText::from_tsv(&read?))
-    }
-}
-
-/// A block of Tesseract's layout analysis, in OCR image pixels (right and bottom exclusive).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Block {
-    /// What the block holds.
-    pub(crate) kind: BlockKind,
-    /// Left edge.
-    pub(crate) left: u32,
-    /// Top edge.
-    pub(crate) top: u32,
-    /// Right edge.
-    pub(crate) right: u32,
-    /// Bottom edge.
-    pub(crate) bottom: u32,
-}
-
-/// What a layout block holds, as far as cutting a page between its lines is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BlockKind {
-    /// Lines of text in one column, read top to bottom: a blank row across it lies between two lines.
-    Text,
-    /// A ruling line or noise: no text to keep in order.
-    Rule,
-    /// A table, picture, equation or vertical text, whose reading order a horizontal cut may change.
-    Other,
-}
-
-impl BlockKind {
-    fn of(kind: TessPolyBlockType) -> BlockKind {
-        use TessPolyBlockType::*;
-        match kind {
-            PT_FLOWING_TEXT | PT_HEADING_TEXT | PT_PULLOUT_TEXT | PT_CAPTION_TEXT => BlockKind::Text,
-            PT_HORZ_LINE | PT_VERT_LINE | PT_NOISE => BlockKind::Rule,
-            _ => BlockKind::Other,
-        }
     }
 }
 

@@ -1,35 +1,45 @@
 //! One page's OCR split across idle workers, so that a lone page uses every core.
 //!
-//! When a worker reaches a page's OCR image while other workers wait for work, it asks Tesseract for
-//! the page's layout (blocks in reading order), cuts the image into horizontal bands at blank rows
-//! where the cut keeps that reading order, offers every band but the first to the idle workers
-//! through the pool's queue, reads the first itself, and then reads any band nobody took. The bands'
-//! lines are joined in band order, their boxes shifted back to the page.
+//! When a worker reaches a page's OCR image while other workers wait for work, it finds the image's
+//! text lines from its row profile, cuts it into horizontal bands in the blank gaps between lines
+//! where the cut keeps Tesseract's reading order, offers every band but the first to the idle
+//! workers through the pool's queue, reads the first itself, and then reads any band nobody took.
+//! The bands' lines are joined in band order, their boxes shifted back to the page.
 //!
-//! A cut is allowed only where every block before it in Tesseract's reading order lies wholly above
-//! it and every block after it wholly below, except one text block it may cross between two of its
-//! lines: full-width blank rows alone are not enough, since the lines of two columns side by side
-//! line up and leave blank rows that run across both, and cutting there would interleave the
-//! columns. Tables, pictures and vertical text are never cut.
+//! A cut goes only through blank rows between lines (never between a letter and its accent) that lie
+//! in one column of text as wide as the page's text ([`keeps_order`] says why that keeps the order
+//! and full-width blank rows alone do not); columns side by side, tables and side notes are never
+//! cut. The analysis reads the image Tesseract is given, a few milliseconds of work, so a page that
+//! allows no cut costs nothing more than one pass. Tesseract's own layout analysis would say the
+//! same at a fifth of a page's reading time, which a split would then have to win back first.
 //!
-//! When no worker is idle (a batch), a page is read whole on its worker, exactly as one pass: the
-//! layout analysis is not even run, so splitting costs a batch nothing. When a layout allows no cut,
-//! the layout already found is read on, so the analysis is not wasted either.
+//! When no worker is idle (a batch), a page is read whole on its worker, exactly as one pass, so
+//! splitting costs a batch nothing.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 use image::GrayImage;
 
-use crate::ocr::{Block, BlockKind, Engine};
-use crate::{PageText, Task};
+use crate::ocr::Engine;
+use crate::{PageText, Task, preprocess};
 
 /// A pixel of the OCR image (contrast stretched: paper 255, ink 0) darker than this is ink.
 const INK: u8 = 128;
 
-/// Fewest consecutive blank rows that make a gap between lines worth cutting in.
-const MIN_GAP_ROWS: usize = 2;
+/// A blank gap shorter than a line's height divided by this lies between a letter and its accent (or
+/// the dot under it), not between two lines: at 200 dpi stacked Vietnamese accents stand 1 to 4 rows
+/// clear of their letter in lines about 40 rows high, while lines set even 1.15 apart leave 8 rows.
+const ACCENT_GAP_DIVISOR: usize = 5;
+
+/// Fewest text lines on a page worth splitting: below this the bands' own layout analysis costs about
+/// what the split saves.
+const MIN_LINES: usize = 6;
+
+/// Lines looked at on either side of a cut for columns and tables.
+const WINDOW_LINES: usize = 4;
 
 /// White rows added above and below each band, so that its first and last lines sit in a margin as
 /// they did on the page instead of touching the edge of the image Tesseract reads.
@@ -113,13 +123,9 @@ impl Crew {
         if spare == 0 {
             return engine.recognize(gray, dpi).map_err(|e| e.to_string());
         }
-        // A layout that cannot be analysed is no reason to fail the page: it is read whole instead.
-        let Ok(blocks) = engine.analyse(gray, dpi) else {
-            return engine.recognize(gray, dpi).map_err(|e| e.to_string());
-        };
-        let cuts = cuts(&ink_rows(gray, &blocks), &blocks, spare + 1);
+        let cuts = cuts(gray, spare + 1);
         if cuts.is_empty() {
-            return engine.read_analysed().map_err(|e| e.to_string());
+            return engine.recognize(gray, dpi).map_err(|e| e.to_string());
         }
         let mut bands = bands(gray, &cuts);
         let (reply, replies) = mpsc::channel();
@@ -193,43 +199,51 @@ impl Band {
     }
 }
 
-/// Ink pixels per row of the OCR image, counted across the columns that the layout's text and
-/// picture blocks span: rules and noise blocks (a scanner's dark edge) are left out, so that they do
-/// not hide the gaps between lines.
-fn ink_rows(gray: &GrayImage, blocks: &[Block]) -> Vec<u32> {
-    let counted = blocks.iter().filter(|b| b.kind != BlockKind::Rule);
-    let left = counted.clone().map(|b| b.left).min().unwrap_or(0).min(gray.width());
-    let right = counted.map(|b| b.right).max().unwrap_or(0).min(gray.width());
-    gray.rows()
-        .map(|row| {
-            row.skip(left as usize).take(right.saturating_sub(left) as usize).filter(|p| p[0] < INK).count() as u32
-        })
-        .collect()
-}
-
-/// Where to cut a page into at most `parts` bands: rows in the middle of blank gaps between lines at
-/// which the layout's reading order is kept (see the module's doc), chosen so that the bands hold
-/// about the same amount of ink, which is what OCR time follows. Empty when no cut is allowed.
-fn cuts(ink: &[u32], blocks: &[Block], parts: usize) -> Vec<u32> {
-    let candidates: Vec<u32> = gaps(ink).into_iter().filter(|&y| keeps_order(blocks, y)).collect();
-    let total: u64 = ink.iter().map(|&n| n as u64).sum();
-    if parts < 2 || candidates.is_empty() || total == 0 {
+/// Where to cut the OCR image into at most `parts` bands: rows in the middle of the blank gaps between
+/// text lines where the reading order is sure to be kept ([`keeps_order`]), chosen so that the
+/// bands hold about the same amount of ink, which is what OCR time follows. Empty when no cut is
+/// allowed: too few lines, lines too close to part, or columns and tables throughout.
+fn cuts(gray: &GrayImage, parts: usize) -> Vec<u32> {
+    let w = gray.width() as usize;
+    // Scanner borders and punched holes make long dark marks at the edges that are not text: the same
+    // strip as `preprocess::lines` is left out.
+    let columns = w / 20..w - w / 20;
+    let rows: Vec<u32> = gray.as_raw().chunks_exact(w.max(1)).map(|row| ink_count(&row[columns.clone()])).collect();
+    let total: u64 = rows.iter().map(|&n| n as u64).sum();
+    let Some((lines, height)) = text_lines(&rows) else { return Vec::new() };
+    if parts < 2 || total == 0 {
         return Vec::new();
     }
+    let column_ink = |rows: Range<usize>| {
+        let mut counts = vec![0u32; columns.len()];
+        for row in gray.as_raw()[rows.start * w..rows.end * w].chunks_exact(w) {
+            counts.iter_mut().zip(&row[columns.clone()]).for_each(|(count, &p)| *count += u32::from(p < INK));
+        }
+        counts
+    };
+    // A column is the page's text when it holds about a stroke of a line, so that dust does not widen it.
+    let text = |counts: &[u32], least: u32| {
+        Some((counts.iter().position(|&c| c >= least)?, counts.iter().rposition(|&c| c >= least)?))
+    };
+    let Some(page) = text(&column_ink(0..rows.len()), (height / 2) as u32) else { return Vec::new() };
+    let shapes: Vec<Option<Shape>> = lines.iter().map(|line| Shape::of(&column_ink(line.clone()), height)).collect();
+    let candidates: Vec<u32> = (1..lines.len())
+        .filter(|&next| keeps_order(&shapes, page, height, next))
+        .map(|next| ((lines[next - 1].end + lines[next].start) / 2) as u32)
+        .collect();
     // Ink above each row, so that a cut's share of the page is one look-up.
-    let mut above = Vec::with_capacity(ink.len() + 1);
+    let mut above = Vec::with_capacity(rows.len() + 1);
     above.push(0u64);
-    for &n in ink {
+    for &n in &rows {
         above.push(above.last().copied().unwrap_or(0) + n as u64);
     }
     let even = total as f64 / parts as f64;
-    let mut chosen: Vec<u32> = Vec::new();
-    for part in 1..parts {
-        let target = even * part as f64;
-        let distance = |y: &&u32| (above[**y as usize] as f64 - target).abs();
-        let Some(&best) = candidates.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))) else { break };
-        chosen.push(best);
-    }
+    let mut chosen: Vec<u32> = (1..parts)
+        .filter_map(|part| {
+            let distance = |y: &&u32| (above[**y as usize] as f64 - even * part as f64).abs();
+            candidates.iter().min_by(|a, b| distance(a).total_cmp(&distance(b))).copied()
+        })
+        .collect();
     chosen.sort_unstable();
     chosen.dedup();
     // Bands with too little ink are merged into the one above, by dropping the cut that opened them.
@@ -250,49 +264,83 @@ fn cuts(ink: &[u32], blocks: &[Block], parts: usize) -> Vec<u32> {
     kept
 }
 
-/// The middle row of every run of at least [`MIN_GAP_ROWS`] blank rows that has ink above and below.
-fn gaps(ink: &[u32]) -> Vec<u32> {
-    let first = ink.iter().position(|&n| n > 0);
-    let last = ink.iter().rposition(|&n| n > 0);
-    let (Some(first), Some(last)) = (first, last) else { return Vec::new() };
-    let mut middles = Vec::new();
-    let mut run_start = None;
-    for (y, &n) in ink.iter().enumerate().take(last + 1).skip(first) {
-        match (n == 0, run_start) {
-            (true, None) => run_start = Some(y),
-            (false, Some(start)) => {
-                if y - start >= MIN_GAP_ROWS {
-                    middles.push(((start + y) / 2) as u32);
-                }
-                run_start = None;
+/// The text lines of a row profile and their height, or `None` when there are too few lines to
+/// split. A line's height is that of the taller runs of inked rows (their upper quartile), since
+/// accents and dots may stand apart as short runs; gaps under a fifth of it are bridged, and a run
+/// still shorter than half a line (accents far above their letters, a dot below, a rule) joins the
+/// nearer of its neighbours, so that no cut ever parts a letter from its marks.
+fn text_lines(rows: &[u32]) -> Option<(Vec<Range<usize>>, usize)> {
+    let mut heights: Vec<usize> = preprocess::ink_runs(rows, 0).iter().map(Range::len).collect();
+    heights.sort_unstable();
+    let height = *heights.get(heights.len() * 3 / 4)?;
+    let runs = preprocess::ink_runs(rows, height / ACCENT_GAP_DIVISOR);
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    // The start of a fragment that joins the run after it.
+    let mut carried: Option<usize> = None;
+    for (i, run) in runs.iter().enumerate() {
+        let run = carried.take().unwrap_or(run.start)..run.end;
+        if run.len() * 2 < height {
+            let before = lines.last().map(|line| run.start - line.end);
+            let after = runs.get(i + 1).map(|next| next.start - run.end);
+            match (before, after) {
+                (Some(before), Some(after)) if after < before => carried = Some(run.start),
+                (None, Some(_)) => carried = Some(run.start),
+                (Some(_), _) => lines.last_mut().expect("a line before").end = run.end,
+                (None, None) => lines.push(run),
             }
-            _ => {}
+            continue;
         }
+        lines.push(run);
     }
-    middles
+    (lines.len() >= MIN_LINES).then_some((lines, height))
 }
 
-/// Whether cutting at row `y` keeps the reading order: the blocks in reading order are wholly above
-/// `y`, then at most one text block crossing it, then wholly below.
-fn keeps_order(blocks: &[Block], y: u32) -> bool {
-    // 0: still above the cut; 1: the crossing block was seen; 2: below.
-    let mut state = 0;
-    for block in blocks.iter().filter(|b| b.kind != BlockKind::Rule) {
-        let now = if block.bottom <= y {
-            0
-        } else if block.top >= y {
-            2
-        } else if block.kind == BlockKind::Text && state == 0 {
-            1
-        } else {
-            return false;
-        };
-        if now < state {
-            return false;
-        }
-        state = now;
+/// How a text line spreads across the page: its first and last inked columns, and whether a gutter
+/// runs through it.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    left: usize,
+    right: usize,
+    /// A blank strip half a line's height wide or more inside the line: wider than any space
+    /// between words, so the line is in columns or a table.
+    gutter: bool,
+}
+
+impl Shape {
+    /// The shape of a line `height` rows high from its ink per column, `None` when it has none. A
+    /// column with a single inked pixel is a speck, which must not bridge a gutter.
+    fn of(counts: &[u32], height: usize) -> Option<Shape> {
+        let left = counts.iter().position(|&c| c > 1)?;
+        let right = counts.iter().rposition(|&c| c > 1)?;
+        let widest_gap = counts[left..=right].split(|&c| c > 1).map(<[u32]>::len).max().unwrap_or(0);
+        Some(Shape { left, right, gutter: widest_gap * 2 >= height })
     }
-    true
+}
+
+/// Whether cutting before line `next` keeps Tesseract's reading order, given the lines' shapes, the
+/// page's text (first and last columns) and the lines' height.
+///
+/// Full-width blank rows alone do not: the lines of two columns side by side line up and leave blank
+/// rows across both, and a cut there would interleave the columns. So the lines on one side of the
+/// cut must be one column as wide as the page's text: no gutter in any of them, which rules out
+/// columns and tables, and together they reach the page's text at both sides, which rules out a
+/// column beside a block that ends above the cut (a side note, read after the whole column). No
+/// block of Tesseract's can reach across such lines, so it reads everything above them before
+/// everything below them, and the cut beside them keeps that order.
+fn keeps_order(shapes: &[Option<Shape>], page: (usize, usize), height: usize, next: usize) -> bool {
+    let one_wide_column = |side: &[Option<Shape>]| {
+        let Some(side) = side.iter().copied().collect::<Option<Vec<Shape>>>() else { return false };
+        let left = side.iter().map(|s| s.left).min().unwrap_or(usize::MAX);
+        let right = side.iter().map(|s| s.right).max().unwrap_or(0);
+        !side.is_empty() && !side.iter().any(|s| s.gutter) && left <= page.0 + height && right + height >= page.1
+    };
+    one_wide_column(&shapes[next.saturating_sub(WINDOW_LINES)..next])
+        || one_wide_column(&shapes[next..(next + WINDOW_LINES).min(shapes.len())])
+}
+
+/// Ink pixels in a row of the OCR image.
+fn ink_count(row: &[u8]) -> u32 {
+    row.iter().filter(|&&p| p < INK).count() as u32
 }
 
 /// The OCR image cut at `cuts` (increasing rows), each band with white padding above and below, and
@@ -439,75 +487,128 @@ mod tests {
         );
     }
 
-    fn block(kind: BlockKind, left: u32, top: u32, right: u32, bottom: u32) -> Block {
-        Block { kind, left, top, right, bottom }
+    /// A white OCR image `width` wide and `height` high.
+    fn blank(width: u32, height: u32) -> GrayImage {
+        GrayImage::from_pixel(width, height, image::Luma([255]))
     }
 
-    /// Ink rows of a page whose text lines are 30 rows of ink every 45 rows from row 100.
-    fn lined(lines: usize) -> Vec<u32> {
-        let mut ink = vec![0; 100 + lines * 45 + 100];
-        for line in 0..lines {
-            ink[100 + line * 45..130 + line * 45].iter_mut().for_each(|n| *n = 500);
+    /// Draws a line of text 30 rows high at row `top` from column `left` to `right`: words of varying
+    /// width with 12-column spaces between them, which move from line to line as in real text.
+    fn line(page: &mut GrayImage, top: u32, left: u32, right: u32) {
+        let mut x = left;
+        let mut word = top as usize;
+        while x < right {
+            let width = (40 + (word * 37) % 90) as u32;
+            for y in top..top + 30 {
+                for x in x..(x + width).min(right) {
+                    page.put_pixel(x, y, image::Luma([0]));
+                }
+            }
+            x += width + 12;
+            word += 1;
         }
-        ink
+    }
+
+    /// A page of `count` lines, 45 rows apart from row 100, across columns 150 to 1850.
+    fn one_column(count: u32) -> GrayImage {
+        let mut page = blank(2000, 200 + count * 45);
+        (0..count).for_each(|i| line(&mut page, 100 + i * 45, 150, 1850));
+        page
     }
 
     #[test]
     fn one_column_is_cut_between_lines_into_even_bands() {
-        let ink = lined(20);
-        let blocks = [block(BlockKind::Text, 100, 100, 1900, 100 + 20 * 45)];
-        let cuts = cuts(&ink, &blocks, 2);
+        let page = one_column(20);
         // Ten lines above the cut, ten below, and the cut in the middle of the blank gap.
-        assert_eq!(cuts, vec![100 + 9 * 45 + 30 + 7]);
-        let three = super::cuts(&ink, &blocks, 3);
+        assert_eq!(cuts(&page, 2), vec![100 + 9 * 45 + 30 + 7]);
+        let three = cuts(&page, 3);
         assert_eq!(three.len(), 2, "{three:?}");
-        assert!(three.iter().all(|&y| ink[y as usize] == 0));
+        assert!(three.iter().all(|&y| (y - 100) % 45 > 30), "{three:?}");
     }
 
     #[test]
-    fn columns_side_by_side_are_never_cut_though_their_lines_leave_blank_rows() {
-        let ink = lined(20);
-        let columns = [block(BlockKind::Text, 100, 100, 900, 1000), block(BlockKind::Text, 1000, 100, 1900, 1000)];
-        assert_eq!(cuts(&ink, &columns, 2), Vec::<u32>::new());
-        // A title across both columns can be cut off below it, where the columns start.
-        let titled = [
-            block(BlockKind::Text, 100, 100, 1900, 400),
-            block(BlockKind::Text, 100, 415, 900, 1000),
-            block(BlockKind::Text, 1000, 415, 1900, 1000),
-        ];
-        for y in cuts(&ink, &titled, 2) {
-            assert!(y <= 415, "cut at {y}");
+    fn accents_standing_apart_from_their_letters_are_not_cut_off() {
+        // Letters 28 rows high every 52 rows; above them accents 5 rows high, 3 rows clear of the
+        // letters on even lines and 8 rows clear (farther than the gaps bridged) on odd lines.
+        let mut page = blank(2000, 1300);
+        for i in 0..20u32 {
+            let top = 100 + i * 52;
+            line(&mut page, top, 150, 1850);
+            let clear = if i % 2 == 0 { 3 } else { 8 };
+            for x in (200..1800).step_by(60) {
+                for y in top - clear - 5..top - clear {
+                    (x..x + 8).for_each(|x| page.put_pixel(x, y, image::Luma([0])));
+                }
+            }
+        }
+        // `line` draws 30 rows: the letters end 30 rows down, the next accents start 39 rows down.
+        for parts in [2, 3, 4] {
+            let cuts = cuts(&page, parts);
+            assert_eq!(cuts.len(), parts - 1, "{cuts:?}");
+            for y in cuts {
+                assert!((30..39).contains(&((y - 100) % 52)), "cut at {y} parts a line from its accents");
+            }
         }
     }
 
     #[test]
-    fn tables_and_pictures_are_not_cut_but_blocks_after_them_are() {
-        let ink = lined(20);
-        let table = [block(BlockKind::Other, 100, 100, 1900, 1000)];
-        assert!(cuts(&ink, &table, 2).is_empty());
-        let table_then_text =
-            [block(BlockKind::Other, 100, 100, 1900, 500), block(BlockKind::Text, 100, 505, 1900, 1000)];
-        let cut = cuts(&ink, &table_then_text, 2);
-        assert_eq!(cut.len(), 1);
-        assert!(cut[0] >= 500, "{cut:?}");
+    fn columns_side_by_side_are_never_cut_though_their_lines_leave_blank_rows() {
+        let mut page = blank(2000, 1100);
+        for i in 0..20 {
+            line(&mut page, 100 + i * 45, 150, 950);
+            line(&mut page, 100 + i * 45, 1050, 1850);
+        }
+        assert!(cuts(&page, 2).is_empty());
+        // Under the columns, a page-wide paragraph: it may be cut off from them, but not inside them.
+        let mut page = blank(2000, 2100);
+        for i in 0..20 {
+            line(&mut page, 100 + i * 45, 150, 950);
+            line(&mut page, 100 + i * 45, 1050, 1850);
+            line(&mut page, 1100 + i * 45, 150, 1850);
+        }
+        let cuts = cuts(&page, 2);
+        assert_eq!(cuts.len(), 1);
+        assert!(cuts[0] > 100 + 19 * 45 + 30, "cut at {} is among the columns", cuts[0]);
     }
 
     #[test]
-    fn reading_order_that_goes_back_up_forbids_the_cut() {
-        // A side note read after the text although it stands beside the text's top half.
-        let blocks = [block(BlockKind::Text, 100, 100, 1500, 1000), block(BlockKind::Text, 1600, 100, 1900, 300)];
-        assert!(!keeps_order(&blocks, 500));
-        assert!(keeps_order(&blocks[..1], 500));
+    fn a_column_beside_a_side_note_is_not_cut_below_the_note() {
+        // The note is read after the whole column, so no cut through the column keeps that order.
+        let mut page = blank(2000, 1100);
+        for i in 0..20 {
+            line(&mut page, 100 + i * 45, 150, 1450);
+        }
+        for i in 0..4 {
+            line(&mut page, 100 + i * 45, 1600, 1850);
+        }
+        assert!(cuts(&page, 2).is_empty());
+    }
+
+    #[test]
+    fn a_table_is_not_cut_between_its_rows() {
+        let mut page = blank(2000, 1100);
+        for i in 0..20 {
+            for (left, right) in [(150, 400), (600, 1200), (1400, 1850)] {
+                line(&mut page, 100 + i * 45, left, right);
+            }
+        }
+        assert!(cuts(&page, 2).is_empty());
     }
 
     #[test]
     fn little_text_is_not_split() {
-        assert!(cuts(&lined(1), &[block(BlockKind::Text, 100, 100, 1900, 130)], 2).is_empty(), "one line");
-        assert!(gaps(&[0, 0, 5, 0, 5, 0, 0]).is_empty(), "a one-row gap is inside a line");
-        // Eight lines of a table, then a one-line footer: the only cut allowed would give the footer a
-        // band of its own, too little to be worth a worker.
-        let blocks = [block(BlockKind::Other, 100, 100, 1900, 460), block(BlockKind::Text, 100, 505, 1900, 535)];
-        assert!(cuts(&lined(9), &blocks, 2).is_empty());
+        assert!(cuts(&one_column(MIN_LINES as u32 - 1), 2).is_empty());
+        assert!(cuts(&blank(2000, 3000), 2).is_empty());
+        // Twelve lines of a table, then a line across the page: the only cut allowed would give that
+        // line a band of its own, too little to be worth a worker.
+        let mut page = blank(2000, 1000);
+        for i in 0..12 {
+            for (left, right) in [(150, 700), (1000, 1850)] {
+                line(&mut page, 100 + i * 45, left, right);
+            }
+        }
+        line(&mut page, 100 + 14 * 45, 150, 1850);
+        assert!(cuts(&page, 2).is_empty());
     }
 
     #[test]
