@@ -20,27 +20,38 @@ pub const LATENCY_CHILD: &str = "latency-child";
 const PAGE: &str = "clean300-001.png";
 
 /// The latency child: two warm pools, one of every core and one of a single worker, each read the
-/// page as a one-page document after a first reading that starts their engines; prints the two wall
-/// times in seconds and whether the first pool split the page.
+/// page as a one-page document after a first reading that starts their engines; prints the wall and
+/// CPU seconds of each reading and whether the first pool split the page.
 pub fn latency_child() {
     let config = capture::OcrConfig::system_default();
     let pool = |workers| capture::Capture::new(capture::OcrConfig { workers, ..config.clone() }).expect("capture");
     let (shared, alone) = (pool(cores()), pool(1));
     let read = |capture: &capture::Capture| {
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), cpu_time());
         let importer = scanner_driver::FileImporter::new(scanner_driver::ImportLimits::default(), 300.0);
         let page: capture::PageSource =
             Box::new(move || importer.import(&corpus(PAGE)).map(|mut pages| pages.remove(0)));
         let pages = capture.capture(vec![page], &mut |_| {}).expect("the page is read");
         assert!(!pages[0].text.lines.is_empty(), "no text read");
-        start.elapsed()
+        (start.elapsed(), cpu_time() - cpu)
     };
     read(&shared);
     read(&alone);
     let before = shared.pages_split();
     let split = read(&shared);
     let one_pass = read(&alone);
-    println!("{} {} {}", split.as_secs_f64(), one_pass.as_secs_f64(), shared.pages_split() > before);
+    let secs = |d: Duration| d.as_secs_f64();
+    let split_page = shared.pages_split() > before;
+    println!("{} {} {} {} {split_page}", secs(split.0), secs(split.1), secs(one_pass.0), secs(one_pass.1));
+}
+
+/// CPU time this process has used, all threads.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage fills the zeroed, correctly sized structure it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// The section: see the module's doc.
@@ -54,7 +65,7 @@ pub fn latency_section() {
     // An appliance that has ingested once already, so that its keys and stores exist before timing.
     let data = w.join("data");
     ingest(&data, &page);
-    let mut runs: [Vec<Duration>; 5] = Default::default();
+    let mut runs: [Vec<(Duration, Duration)>; 5] = Default::default();
     let mut split_every_time = true;
     for _ in 0..rounds {
         let out = Command::new(std::env::current_exe().expect("the bench binary"))
@@ -67,28 +78,30 @@ pub fn latency_section() {
         let line = String::from_utf8_lossy(&out.stdout).into_owned();
         let fields: Vec<&str> = line.split_whitespace().collect();
         let secs = |i: usize| Duration::from_secs_f64(fields[i].parse().expect("seconds"));
-        runs[0].push(secs(0));
-        runs[1].push(secs(1));
-        split_every_time &= fields[2] == "true";
+        runs[0].push((secs(0), secs(1)));
+        runs[1].push((secs(2), secs(3)));
+        split_every_time &= fields[4] == "true";
         runs[2].push(tesseract(&page, &w.join("tess"), None));
         runs[3].push(tesseract(&page, &w.join("tess"), Some("1")));
         runs[4].push(ingest(&data, &page));
     }
+    // The median run by wall time, with its CPU time.
     let [split, one_pass, tesseract, tesseract_one, ingest] = runs.map(|mut r| {
         r.sort();
         r[r.len() / 2]
     });
-    println!("\n| path | wall s |");
-    println!("|---|---:|");
-    for (name, wall) in [
+    println!("\n| path | wall s | CPU s |");
+    println!("|---|---:|---:|");
+    for (name, (wall, cpu)) in [
         ("sohoa capture, warm pool, split across idle workers (submission to OCR text)", split),
         ("sohoa capture, warm pool of one worker, one pass", one_pass),
         ("`tesseract PAGE out -l vie` (OpenMP as installed)", tesseract),
         ("`tesseract PAGE out -l vie`, `OMP_THREAD_LIMIT=1`", tesseract_one),
         ("`sohoa ingest PAGE` (process start to archived)", ingest),
     ] {
-        println!("| {name} | {:.2} |", wall.as_secs_f64());
+        println!("| {name} | {:.2} | {:.2} |", wall.as_secs_f64(), cpu.as_secs_f64());
     }
+    let (split, one_pass, tesseract, ingest) = (split.0, one_pass.0, tesseract.0, ingest.0);
     println!("\n| ratio | value | target |");
     println!("|---|---:|---|");
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
@@ -101,25 +114,26 @@ pub fn latency_section() {
     }
 }
 
-/// Plain Tesseract on `page`, its text to `out`.txt; `threads` limits OpenMP when given.
-fn tesseract(page: &Path, out: &Path, threads: Option<&str>) -> Duration {
+/// Plain Tesseract on `page`, its text to `out`.txt; `threads` limits OpenMP when given. Wall and CPU.
+fn tesseract(page: &Path, out: &Path, threads: Option<&str>) -> (Duration, Duration) {
     let mut cmd = Command::new("tesseract");
     cmd.arg(page).arg(out).args(["-l", "vie"]).stdout(Stdio::null());
     if let Some(threads) = threads {
         cmd.env("OMP_THREAD_LIMIT", threads);
     }
-    measure(&mut cmd).wall
+    let usage = measure(&mut cmd);
+    (usage.wall, usage.cpu)
 }
 
-/// `sohoa ingest` of `page` into the appliance at `data`.
-fn ingest(data: &Path, page: &Path) -> Duration {
-    measure(
+/// `sohoa ingest` of `page` into the appliance at `data`. Wall and CPU.
+fn ingest(data: &Path, page: &Path) -> (Duration, Duration) {
+    let usage = measure(
         Command::new(sohoa_exe())
             .arg("--data")
             .arg(data)
             .args(["ingest", "--owner", "001099012345", "--type", "HS", "--name", "Hồ sơ"])
             .arg(page)
             .stdout(Stdio::null()),
-    )
-    .wall
+    );
+    (usage.wall, usage.cpu)
 }
