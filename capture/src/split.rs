@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use image::GrayImage;
@@ -30,12 +30,13 @@ use crate::{PageText, Task, preprocess};
 const INK: u8 = 128;
 
 /// A blank gap shorter than a line's height divided by this lies between a letter and its accent (or
-/// the dot under it), not between two lines: at 200 dpi stacked Vietnamese accents stand 1 to 4 rows
-/// clear of their letter in lines about 40 rows high, while lines set even 1.15 apart leave 8 rows.
+/// the dot under it), not between two lines. On the test pages at 200 dpi, lines are about 40 rows
+/// high and 10 to 18 rows apart, while accents and dots stand 1 to 8 rows clear of their letters;
+/// the few of those beyond a fifth of a line are caught by `text_lines` as runs too short for a line.
 const ACCENT_GAP_DIVISOR: usize = 5;
 
-/// Fewest text lines on a page worth splitting: below this the bands' own layout analysis costs about
-/// what the split saves.
+/// Fewest text lines on a page worth splitting: with fewer, each band's own layout analysis and the
+/// hand-over cost about what reading it elsewhere saves.
 const MIN_LINES: usize = 6;
 
 /// Lines looked at on either side of a cut for columns and tables.
@@ -104,15 +105,12 @@ impl Crew {
         self.idle.load(Ordering::SeqCst).saturating_sub(self.pending.load(Ordering::SeqCst))
     }
 
-    /// Puts a band in the queue for an idle worker; `false` when the queue is full or closing, and
-    /// the caller then reads the band itself.
-    fn offer(&self, band: Arc<Band>) -> bool {
-        match self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            Some(queue) => match queue.try_send(Task::Band(band)) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
-            },
-            None => false,
+    /// Puts a band in the queue for an idle worker. A band that does not fit (the queue is full, so
+    /// work has come meanwhile) or comes while the pool closes stays unclaimed, and the worker that
+    /// split the page reads it.
+    fn offer(&self, band: Arc<Band>) {
+        if let Some(queue) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = queue.try_send(Task::Band(band));
         }
     }
 
@@ -120,46 +118,56 @@ impl Crew {
     /// when none is; boxes in the OCR image's pixels either way.
     pub(crate) fn read(&self, engine: &mut Engine, gray: &GrayImage, dpi: f32) -> Result<PageText, String> {
         let spare = self.spare();
-        if spare == 0 {
-            return engine.recognize(gray, dpi).map_err(|e| e.to_string());
-        }
-        let cuts = cuts(gray, spare + 1);
+        let cuts = if spare == 0 { Vec::new() } else { cuts(gray, spare + 1) };
         if cuts.is_empty() {
             return engine.recognize(gray, dpi).map_err(|e| e.to_string());
         }
-        let mut bands = bands(gray, &cuts);
+        let mut bands = bands(gray, &cuts).into_iter();
+        let (top, image) = bands.next().expect("a band above the first cut");
         let (reply, replies) = mpsc::channel();
         let offered: Vec<Arc<Band>> = bands
-            .drain(1..)
             .enumerate()
             .map(|(i, (top, image))| {
                 let band =
                     Arc::new(Band { index: i + 1, top, image: Mutex::new(Some(image)), dpi, reply: reply.clone() });
-                // A band that could not be offered stays unclaimed, and is read below like any other.
                 self.offer(Arc::clone(&band));
                 band
             })
             .collect();
-        let (top, image) = bands.pop().expect("the first band stays here");
-        let mut texts: Vec<Option<(u32, PageText)>> = vec![None; offered.len() + 1];
-        // On an error here the bands still waiting are claimed, so that no idle worker reads them for
-        // nothing.
-        let own = engine.recognize(&image, dpi).map_err(|e| e.to_string());
-        texts[0] = Some((top, own.inspect_err(|_| offered.iter().for_each(|b| drop(b.claim())))?));
-        for band in &offered {
-            if let Some(image) = band.claim() {
-                texts[band.index] = Some((band.top, engine.recognize(&image, dpi).map_err(|e| e.to_string())?));
-            }
+        let read = gather(engine, (top, image), dpi, &offered, &replies);
+        // After a failure the bands still waiting are claimed, so that no worker reads them for nothing.
+        if read.is_err() {
+            offered.iter().for_each(|band| drop(band.claim()));
+        } else {
+            self.split.fetch_add(1, Ordering::Relaxed);
         }
-        while texts.iter().any(Option::is_none) {
-            // Every band not read here was claimed by a worker that is reading it and always replies;
-            // the sender in each band keeps the channel open until then.
-            let (index, text) = replies.recv().map_err(|_| "a worker reading a band stopped".to_owned())?;
-            texts[index] = Some((offered[index - 1].top, text?));
-        }
-        self.split.fetch_add(1, Ordering::Relaxed);
-        Ok(join(texts.into_iter().flatten()))
+        read
     }
+}
+
+/// Reads the top band (at `dpi`) on `engine`, then every offered band that no worker has claimed, then
+/// waits for the others' readings, and joins them all.
+fn gather(
+    engine: &mut Engine,
+    (top, image): (u32, GrayImage),
+    dpi: f32,
+    offered: &[Arc<Band>],
+    replies: &mpsc::Receiver<(usize, Result<PageText, String>)>,
+) -> Result<PageText, String> {
+    let mut texts: Vec<Option<(u32, PageText)>> = vec![None; offered.len() + 1];
+    texts[0] = Some((top, engine.recognize(&image, dpi).map_err(|e| e.to_string())?));
+    for band in offered {
+        if let Some(image) = band.claim() {
+            texts[band.index] = Some((band.top, band.read(engine, &image)?));
+        }
+    }
+    while texts.iter().any(Option::is_none) {
+        // Every band not read here was claimed by a worker that is reading it and always replies; the
+        // sender in each band keeps the channel open until then.
+        let (index, text) = replies.recv().map_err(|_| "a worker reading a band stopped".to_owned())?;
+        texts[index] = Some((offered[index - 1].top, text?));
+    }
+    Ok(join(texts.into_iter().flatten()))
 }
 
 /// One band of a split page, offered to the pool: whoever claims its image first reads it.
