@@ -5,7 +5,8 @@
 //! confidences) and judged for operator review. Then the pages become one PDF/A-2b with an
 //! invisible text layer, and BLAKE3 hashes of every page image and of the PDF go on to the signer.
 //!
-//! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue),
+//! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue, which
+//! splits a lone page's OCR across its idle workers),
 //! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
 //! [`CapturedPage`] and [`CapturedDocument`] (what goes on to sealing and the archive).
 //!
@@ -91,6 +92,8 @@ enum Message {
 /// The capture stage: a pool of OCR workers, one Tesseract engine each, fed through a bounded queue,
 /// and the PDF assembler. Pages of several documents are in flight at once; a caller whose pages do
 /// not fit in the queue waits (backpressure), so memory stays bounded by the queue, not the batch.
+/// A page that comes while workers are idle has its OCR split between them (`split`), so that a lone
+/// page uses every core.
 pub struct Capture {
     jobs: Option<SyncSender<Task>>,
     crew: Arc<split::Crew>,
