@@ -360,7 +360,7 @@ fn bands(gray: &GrayImage, cuts: &[u32]) -> Vec<(u32, GrayImage)> {
         .windows(2)
         .map(|edge| {
             let (top, bottom) = (edge[0], edge[1]);
-            // The top band keeps the page's own top margin instead of padding.
+            // The top band has the page's own margin above it; no band is padded above the page's top.
             let pad_top = BAND_PADDING.min(top);
             let mut band = GrayImage::from_pixel(w, bottom - top + pad_top + BAND_PADDING, image::Luma([255]));
             let rows = &gray.as_raw()[(top * w) as usize..(bottom * w) as usize];
