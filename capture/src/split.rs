@@ -10,8 +10,8 @@
 //! in one column of text as wide as the page's text ([`keeps_order`] says why that keeps the order
 //! and full-width blank rows alone do not); columns side by side, tables and side notes are never
 //! cut. The analysis reads the image Tesseract is given, a few milliseconds of work, so a page that
-//! allows no cut costs nothing more than one pass. Tesseract's own layout analysis would say the
-//! same at a fifth of a page's reading time, which a split would then have to win back first.
+//! allows no cut costs nothing more than one pass. Asking Tesseract's own layout analysis where to
+//! cut, tried first, cost a fifth of the page's reading before any band was read.
 //!
 //! When no worker is idle (a batch), a page is read whole on its worker, exactly as one pass, so
 //! splitting costs a batch nothing.
