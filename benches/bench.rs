@@ -9,6 +9,9 @@
 //! - `capture-queue`: feeder batches from SANE's `test` backend captured and acknowledged while the
 //!   reading queue works through them, beside the synchronous path of before on the same pages
 //!   (`benches/sections/capture_queue.rs`).
+//! - `latency`: one clean page from submission to OCR text on capture's warm pool (its OCR split across
+//!   the idle workers) beside one pass on one worker and plain Tesseract, and `sohoa ingest` of the page
+//!   (`benches/sections/latency.rs`).
 //! - `signer`: on one core, Ed25519 document seals per second beside Python `cryptography` signing
 //!   the same manifest, and PAdES signatures per second of a captured PDF/A (software key, RSA-PSS
 //!   and ECDSA) beside pyHanko signing the same file with the same key, both in-process.
@@ -40,6 +43,8 @@ mod cer;
 #[path = "../tests/files.rs"]
 #[allow(dead_code)]
 mod files;
+#[path = "sections/latency.rs"]
+mod latency_section;
 #[path = "sections/load.rs"]
 mod load_section;
 #[path = "sections/scanner.rs"]
@@ -64,10 +69,15 @@ fn main() {
         batch_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
+    if args.first().map(String::as_str) == Some(latency_section::LATENCY_CHILD) {
+        latency_section::latency_child();
+        return;
+    }
     let sections = if args.is_empty() {
         vec![
             "capture".to_owned(),
             "capture-queue".to_owned(),
+            "latency".to_owned(),
             "signer".to_owned(),
             "archive".to_owned(),
             "search".to_owned(),
@@ -83,6 +93,7 @@ fn main() {
         match section.as_str() {
             "capture" => capture(),
             "capture-queue" => capture_queue_section::capture_queue_section(),
+            "latency" => latency_section::latency_section(),
             "signer" => signer_section(),
             "archive" => archive_section::archive_section(),
             "search" => search_section::search_section(),
@@ -91,7 +102,7 @@ fn main() {
             "load" => load_section::load_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, capture-queue, signer, archive, search, scanner, verify, load"
+                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load"
                 );
                 std::process::exit(2);
             }

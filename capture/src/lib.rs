@@ -5,7 +5,8 @@
 //! confidences) and judged for operator review. Then the pages become one PDF/A-2b with an
 //! invisible text layer, and BLAKE3 hashes of every page image and of the PDF go on to the signer.
 //!
-//! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue),
+//! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue, which
+//! splits a lone page's OCR across its idle workers),
 //! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
 //! [`CapturedPage`] and [`CapturedDocument`] (what goes on to sealing and the archive).
 //!
@@ -21,6 +22,7 @@ mod ocr;
 mod page;
 mod pdf;
 mod preprocess;
+mod split;
 
 // Where the unit tests find the test pages: the root's std-only test helpers, the same file every test uses.
 #[cfg(test)]
@@ -75,6 +77,12 @@ struct Job {
     cancelled: Arc<AtomicBool>,
 }
 
+/// What the pool's queue carries: pages of documents, and bands of a page being split (`split`).
+enum Task {
+    Page(Job),
+    Band(Arc<split::Band>),
+}
+
 /// What a worker tells the document waiting on it.
 enum Message {
     Stage(u32, PageStage),
@@ -84,8 +92,11 @@ enum Message {
 /// The capture stage: a pool of OCR workers, one Tesseract engine each, fed through a bounded queue,
 /// and the PDF assembler. Pages of several documents are in flight at once; a caller whose pages do
 /// not fit in the queue waits (backpressure), so memory stays bounded by the queue, not the batch.
+/// A page that comes while workers are idle has its OCR split between them (`split`), so that a lone
+/// page uses every core.
 pub struct Capture {
-    jobs: Option<SyncSender<Job>>,
+    jobs: Option<SyncSender<Task>>,
+    crew: Arc<split::Crew>,
     workers: Vec<JoinHandle<()>>,
     glyphless_font: Vec<u8>,
 }
@@ -102,22 +113,31 @@ impl Capture {
         })?;
         let count = config.workers.max(1);
         // Two pages per worker: one being worked on, one ready, so a worker never waits for a feeder.
-        let (jobs, queue) = mpsc::sync_channel::<Job>(2 * count);
+        let (jobs, queue) = mpsc::sync_channel::<Task>(2 * count);
         let queue = Arc::new(Mutex::new(queue));
+        let crew = Arc::new(split::Crew::new(jobs.clone()));
         let workers = (0..count)
             .map(|i| {
-                let (queue, config) = (Arc::clone(&queue), config.clone());
-                std::thread::Builder::new().name(format!("ocr-{i}")).spawn(move || work(&queue, &config)).map_err(|e| {
-                    CaptureError::Setup { what: "cannot start an OCR worker".into(), source: Some(Box::new(e)) }
+                let (queue, crew, config) = (Arc::clone(&queue), Arc::clone(&crew), config.clone());
+                let work = move || work(&queue, &crew, &config);
+                std::thread::Builder::new().name(format!("ocr-{i}")).spawn(work).map_err(|e| CaptureError::Setup {
+                    what: "cannot start an OCR worker".into(),
+                    source: Some(Box::new(e)),
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Capture { jobs: Some(jobs), workers, glyphless_font })
+        Ok(Capture { jobs: Some(jobs), crew, workers, glyphless_font })
     }
 
     /// Number of OCR workers.
     pub fn workers(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Pages whose OCR was split across workers since the pool started: pages that came when other
+    /// workers were idle and whose layout allowed a cut (the `split` module says when).
+    pub fn pages_split(&self) -> u64 {
+        self.crew.pages_split()
     }
 
     /// Captures the pages of one document through the pool and returns them in page order; `progress`
@@ -151,7 +171,11 @@ impl Capture {
                         reply: reply.clone(),
                         cancelled: Arc::clone(&cancelled_feed),
                     };
-                    if jobs.send(job).is_err() {
+                    // Counted before it is sent, so that no worker sees an idle peer as spare while
+                    // this page waits for it.
+                    self.crew.page_queued();
+                    if jobs.send(Task::Page(job)).is_err() {
+                        self.crew.page_taken();
                         break;
                     }
                 }
@@ -200,18 +224,39 @@ impl Drop for Capture {
     fn drop(&mut self) {
         // Closing the queue ends each worker after its current page.
         self.jobs.take();
+        self.crew.close();
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
     }
 }
 
-/// A worker's life: take a page, run it on this worker's engines, reply; until the queue closes.
-fn work(queue: &Mutex<Receiver<Job>>, config: &OcrConfig) {
+/// A worker's life: take a page or a band, run it on this worker's engines, reply; until the queue
+/// closes.
+fn work(queue: &Mutex<Receiver<Task>>, crew: &split::Crew, config: &OcrConfig) {
     let mut engine: Option<ocr::Engine> = None;
     loop {
-        let job = match queue.lock().unwrap_or_else(|p| p.into_inner()).recv() {
-            Ok(job) => job,
+        crew.waiting();
+        let task = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        crew.working();
+        let job = match task {
+            Ok(Task::Page(job)) => {
+                crew.page_taken();
+                job
+            }
+            Ok(Task::Band(band)) => {
+                // The worker that split the page may have read this band itself meanwhile.
+                if let Some(image) = band.claim() {
+                    let result = catch_unwind(AssertUnwindSafe(|| {
+                        band.read(started(&mut engine, config).map_err(|e| e.to_string())?, &image)
+                    }));
+                    band.reply(result.unwrap_or_else(|_| {
+                        engine = None;
+                        Err(format!("band {} of the page: the OCR worker failed unexpectedly", band.number()))
+                    }));
+                }
+                continue;
+            }
             Err(_) => return,
         };
         if job.cancelled.load(Ordering::Relaxed) {
@@ -220,11 +265,7 @@ fn work(queue: &Mutex<Receiver<Job>>, config: &OcrConfig) {
         let Job { number, source, reply, .. } = job;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let raw = source().map_err(|source| CaptureError::Input { page: number, source })?;
-            let engine = match engine.as_mut() {
-                Some(engine) => engine,
-                None => engine.insert(ocr::Engine::start(config)?),
-            };
-            page::process(engine, raw, number, &mut |stage| {
+            page::process(started(&mut engine, config)?, crew, raw, number, &mut |stage| {
                 let _ = reply.send(Message::Stage(number, stage));
             })
         }));
@@ -237,5 +278,13 @@ fn work(queue: &Mutex<Receiver<Job>>, config: &OcrConfig) {
             })
         });
         let _ = reply.send(Message::Done(number, Box::new(result)));
+    }
+}
+
+/// This worker's engines, started on its first page or band and kept.
+fn started<'e>(engine: &'e mut Option<ocr::Engine>, config: &OcrConfig) -> Result<&'e mut ocr::Engine, CaptureError> {
+    match engine {
+        Some(engine) => Ok(engine),
+        None => Ok(engine.insert(ocr::Engine::start(config)?)),
     }
 }

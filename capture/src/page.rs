@@ -9,6 +9,7 @@ use scanner_driver::{Dpi, Pixels, RawPage, SourceFormat};
 
 use crate::ocr::Engine;
 use crate::preprocess::TextLines;
+use crate::split::Crew;
 use crate::{CaptureError, PageText, pdf, preprocess};
 
 /// Resolution below which a page does not meet the legal minimum (R1).
@@ -132,9 +133,11 @@ impl PageStage {
 /// upright pages, even faded or noisy ones, read at 85 and more.
 const ORIENTATION_DOUBT: f32 = 75.0;
 
-/// Runs one page through every step on this worker's engine; `stage` hears where it is.
+/// Runs one page through every step on this worker's engine, its OCR split with idle workers of
+/// `crew` when there are any; `stage` hears where it is.
 pub(crate) fn process(
     engine: &mut Engine,
+    crew: &Crew,
     raw: RawPage,
     number: u32,
     stage: &mut dyn FnMut(PageStage),
@@ -151,14 +154,16 @@ pub(crate) fn process(
         lines: (!lines.vertical).then_some(lines),
         check_upside: true,
     };
-    let mut reading = read(engine, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
+    let mut reading =
+        read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
     if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
         // Doubt is rare, so the page's gray is made again here rather than kept for every page.
         let gray = preprocess::analysis_gray(&pixels);
         let turns = engine.orientation(&gray, dpi.y)?;
         if turns != reading.correction.quarter_turns {
             let start = Start { quarter_turns: turns, lines: None, check_upside: false };
-            let second = read(engine, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
+            let second =
+                read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
             if second.text.mean_confidence() > reading.text.mean_confidence() {
                 reading = second;
             }
@@ -219,6 +224,7 @@ struct Start {
 /// upside down, prepares the OCR image and reads it.
 fn read(
     engine: &mut Engine,
+    crew: &Crew,
     pixels: &Pixels,
     gray: GrayImage,
     dpi: Dpi,
@@ -254,7 +260,7 @@ fn read(
         PageText::default()
     } else {
         stage(PageStage::Ocr);
-        engine.recognize(&ocr.gray, ocr.dpi).map_err(|e| e.to_string())?.scaled(ocr.scale_back)
+        crew.read(engine, &ocr.gray, ocr.dpi)?.scaled(ocr.scale_back)
     };
     Ok(Reading { corrected, correction: Correction { quarter_turns, deskew_degrees }, dpi, text, blank: ocr.blank })
 }

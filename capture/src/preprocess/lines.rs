@@ -2,6 +2,8 @@
 //! way up they are (ink above and below their middle band), at a fraction of the cost of Tesseract's
 //! orientation detection.
 
+use std::ops::Range;
+
 use image::GrayImage;
 
 use super::{histogram, median3, otsu};
@@ -151,27 +153,9 @@ pub(crate) fn upside_down(gray: &GrayImage) -> Option<bool> {
             small.as_raw()[y * w + margin_x..(y + 1) * w - margin_x].iter().filter(|&&v| v < threshold).count() as u32
         })
         .collect();
-    // Text lines are runs of rows with ink; gaps of one or two rows (between a letter and its accent)
-    // do not end a line.
-    let mut lines = Vec::new();
-    let mut start = None;
-    let mut gap = 0;
-    for (y, &count) in profile.iter().enumerate() {
-        match (count > 0, start) {
-            (true, None) => (start, gap) = (Some(y), 0),
-            (true, Some(_)) => gap = 0,
-            (false, Some(s)) => {
-                gap += 1;
-                if gap > 2 {
-                    lines.push(s..y + 1 - gap);
-                    start = None;
-                }
-            }
-            (false, None) => {}
-        }
-    }
+    // Gaps of one or two rows (between a letter and its accent) do not end a line.
     let (mut above, mut below) = (0u64, 0u64);
-    for line in lines.into_iter().filter(|l| l.len() >= 6) {
+    for line in ink_runs(&profile, 2).into_iter().filter(|l| l.len() >= 6) {
         let rows = &profile[line];
         let peak = *rows.iter().max().unwrap_or(&0);
         let core = |r: &&u32| **r * 2 >= peak;
@@ -191,6 +175,32 @@ pub(crate) fn upside_down(gray: &GrayImage) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// The text lines of a row profile (ink pixels per row): runs of rows with ink, where a gap of up to
+/// `bridge` blank rows, such as the one between a letter and its accent, does not end a line.
+pub(crate) fn ink_runs(profile: &[u32], bridge: usize) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = None;
+    let mut gap = 0;
+    for (y, &count) in profile.iter().enumerate() {
+        match (count > 0, start) {
+            (true, None) => (start, gap) = (Some(y), 0),
+            (true, Some(_)) => gap = 0,
+            (false, Some(s)) => {
+                gap += 1;
+                if gap > bridge {
+                    lines.push(s..y + 1 - gap);
+                    start = None;
+                }
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some(s) = start {
+        lines.push(s..profile.len() - gap);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -216,6 +226,15 @@ mod tests {
         for turns in [1, 3] {
             assert!(text_lines(&turn_gray(lined_page(1.0), turns)).vertical, "{turns} quarter turns");
         }
+    }
+
+    #[test]
+    fn ink_runs_bridge_small_gaps_only() {
+        let profile = [0, 3, 3, 0, 4, 0, 0, 0, 5, 5];
+        assert_eq!(ink_runs(&profile, 0), vec![1..3, 4..5, 8..10]);
+        assert_eq!(ink_runs(&profile, 1), vec![1..5, 8..10]);
+        assert_eq!(ink_runs(&profile, 3), vec![1..10]);
+        assert!(ink_runs(&[0, 0], 2).is_empty());
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod ocr_image;
 
 pub(crate) use geometry::{deskew, turn, turn_gray};
 
-pub(crate) use lines::{TextLines, text_lines, upside_down};
+pub(crate) use lines::{TextLines, ink_runs, text_lines, upside_down};
 pub(crate) use margin::blank_top;
 pub(crate) use ocr_image::for_ocr;
 
