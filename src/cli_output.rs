@@ -155,6 +155,12 @@ impl Show for VerifyReport {
         let mut out =
             lines(&self.checks, |c| format!("{} {}: {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail));
         out.push_str(if self.valid { "\nvalid" } else { "\nINVALID" });
+        match self.stage {
+            Some(stage @ (crate::queue::Stage::Captured | crate::queue::Stage::Reading)) => {
+                out.push_str(&format!(" ({}: its pages are sealed, its signed copy is being made)", stage.name()))
+            }
+            Some(crate::queue::Stage::Archived) | None => {}
+        }
         out
     }
 }
@@ -533,7 +539,7 @@ impl Show for Dashboard {
         }
         let q = &self.queue;
         out.push_str(&format!(
-            "\nOCR queue now: {} ingests, {} pages, {} hot folder files",
+            "\nOCR queue now: {} documents captured and not yet archived, {} pages, {} hot folder files",
             q.ingests, q.pages_waiting, q.hot_folder_files
         ));
         let t = &self.scan_to_archive;

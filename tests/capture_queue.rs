@@ -226,6 +226,10 @@ fn thirty_kills_while_capturing_and_reading_lose_nothing_and_archive_each_docume
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() >= 10, "only {} documents were acknowledged in 30 rounds", acknowledged.len());
 
+    // The command line lists what waits, as the archive holds it.
+    let waiting = open_archive(&counter.s.data()).captured_documents().unwrap().len();
+    let listed: Value = serde_json::from_str(&counter.s.ok_as("admin", &["--json", "queue"])).unwrap();
+    assert_eq!(listed["depth"].as_u64(), Some(waiting as u64), "{listed}");
     // Started once more, the readers resume where they stopped and drain the queue.
     let server = counter.serve();
     counter.drained(&server.url);

@@ -145,9 +145,9 @@ pub struct OperatorLoad {
 /// The work waiting now.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct QueueNow {
-    /// Ingests in progress (each a document being captured).
+    /// Documents captured and not yet archived: waiting in the reading queue or being read.
     pub ingests: i64,
-    /// Their pages waiting for or in OCR.
+    /// Their pages.
     pub pages_waiting: i64,
     /// Files of the hot folder waiting for an operator's confirmation.
     pub hot_folder_files: u64,
@@ -239,10 +239,10 @@ impl Appliance {
             }
         };
         drop(cache);
-        let metrics = self.metrics();
+        let reading = self.reading_queue().report();
         dashboard.queue = QueueNow {
-            ingests: metrics.queue_depth("ingests"),
-            pages_waiting: metrics.queue_depth("ingest_pages"),
+            ingests: i64::try_from(reading.depth).unwrap_or(i64::MAX),
+            pages_waiting: i64::try_from(reading.pages).unwrap_or(i64::MAX),
             hot_folder_files: self.hot_folder_files().map_or(0, |listing| listing.pending.len() as u64),
         };
         Ok(dashboard)

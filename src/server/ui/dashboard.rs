@@ -134,7 +134,7 @@ fn content(user: &WebUser, d: &Dashboard) -> Markup {
                 h2 #fig-queue { (lang.t("Hàng đợi OCR", "OCR queue")) }
                 p.big { (figure("queue.pages_waiting", d.queue.pages_waiting, d.queue.pages_waiting)) " " (lang.t("trang", "pages")) }
                 p {
-                    (figure("queue.ingests", d.queue.ingests, d.queue.ingests)) " " (lang.t("hồ sơ đang xử lý", "ingests in progress")) "; "
+                    (figure("queue.ingests", d.queue.ingests, d.queue.ingests)) " " (lang.t("giấy tờ đang chờ tạo bản điện tử", "documents waiting for their signed copy")) "; "
                     (figure("queue.hot_folder_files", d.queue.hot_folder_files, d.queue.hot_folder_files)) " "
                     (lang.t("tệp chờ trong thư mục nhận tệp", "files waiting in the hot folder"))
                 }
