@@ -18,6 +18,7 @@ use crate::config::{ConfigInForce, ImportConfig};
 use crate::hotfolder::HotFiles;
 use crate::metrics::{IngestTimer, Metrics, Outcome};
 use crate::ops::dashboard::DashboardCache;
+use crate::originals::Originals;
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
 use crate::signing::Signing;
@@ -366,12 +367,16 @@ impl Appliance {
         // A file may hold several pages (TIFF, PDF): each is split out and checked here, and decoded
         // by capture's workers.
         let mut sources: Vec<PageSource> = Vec::new();
+        let mut originals = Originals::default();
         for (path, bytes) in request.pages {
-            for page in self.importer.pages(&path, bytes)? {
+            let pages = self.importer.pages(&path, bytes)?;
+            originals.note(&path, sources.len(), &pages);
+            for page in pages {
                 sources.push(Box::new(move || page.decode()));
             }
         }
         let pages = self.capture.capture(sources, progress)?;
+        let (originals, original_bytes) = originals.into_records(&pages);
         // The code is printed in the PDF and sealed, so it is needed before signing; it is only
         // reserved here, and taken by the commit's own batch. A failure from here on (a timestamp
         // authority down) drops the reservation and leaves the number to the next ingest.
@@ -437,6 +442,7 @@ impl Appliance {
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
             lifecycle: Lifecycle::default(),
+            originals,
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
@@ -450,6 +456,7 @@ impl Appliance {
             record,
             page_images,
             pdf,
+            originals: original_bytes,
             actor: request.actor,
             source: request.source,
             verification: Some(token),

@@ -410,6 +410,8 @@ impl Appliance {
                 _ => None,
             };
             record.lifecycle = Lifecycle::default();
+            // A bag carries the PDF and the page images, not the files they were captured from.
+            record.originals.clear();
             let code = record.code.to_string();
             // The bag does not carry the token that the sending appliance printed on the copy (only it
             // can answer for that token), so here the document is publicly verifiable by its file.
@@ -417,6 +419,7 @@ impl Appliance {
                 record,
                 page_images: pages,
                 pdf,
+                originals: Vec::new(),
                 actor: actor.to_owned(),
                 source: None,
                 verification: None,

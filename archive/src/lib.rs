@@ -37,7 +37,7 @@ pub use error::ArchiveError;
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
     AuditEntry, CouncilDecision, Destruction, Disposition, DocumentRecord, DocumentStatus, Event, Hold, HoldScope,
-    Lifecycle, NewDocument, PageRecord, Revocation, SealRecord, SessionRecord, UserRecord,
+    Lifecycle, NewDocument, OriginalFile, PageRecord, Revocation, SealRecord, SessionRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;

@@ -45,17 +45,25 @@ impl<S: Store> Archive<S> {
     }
 
     fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
-        let NewDocument { mut record, page_images, pdf, actor, source, verification } = doc;
+        let NewDocument { mut record, page_images, pdf, originals, actor, source, verification } = doc;
+        let mismatch = |what: &str, records: usize, bytes: usize| ArchiveError::Corrupt {
+            what: "new document",
+            key: record.code.to_string(),
+            reason: format!("{records} {what} records but {bytes} {what}s"),
+        };
         if record.pages.len() != page_images.len() {
-            return Err(ArchiveError::Corrupt {
-                what: "new document",
-                key: record.code.to_string(),
-                reason: format!("{} page records but {} page images", record.pages.len(), page_images.len()),
-            });
+            return Err(mismatch("page image", record.pages.len(), page_images.len()));
+        }
+        if record.originals.len() != originals.len() {
+            return Err(mismatch("original file", record.originals.len(), originals.len()));
+        }
+        for (original, bytes) in record.originals.iter_mut().zip(&originals) {
+            original.size = bytes.len() as u64;
         }
         let mut contents: Vec<(BlobHash, &[u8])> =
             record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
         contents.push((record.pdf, &pdf));
+        contents.extend(record.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice)));
         for (declared, bytes) in &contents {
             let actual = BlobHash::of(bytes);
             if actual != *declared {

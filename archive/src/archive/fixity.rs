@@ -153,7 +153,7 @@ impl<S: Store> Archive<S> {
         refs: &mut BTreeMap<BlobHash, i64>,
     ) -> Result<(), ArchiveError> {
         view.scan(Table::Documents, &[], &[], &mut |k, v| {
-            match decode::<DocumentRecord>("document record", k, v) {
+            match crate::records::decode_record(k, v) {
                 Ok(record) => {
                     report.documents += 1;
                     self.check_seals(report, &record);
