@@ -373,9 +373,25 @@ fn decode_scan(
     let names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
     let origin = format!("{} page {number}", path.display());
     match names.as_slice() {
-        [b"DCTDecode"] => {
-            // The JPEG as the scanner made it, byte for byte.
-            let mut raw = match importer.decode_image(path, image.content.clone()) {
+        [transport @ .., b"DCTDecode"] => {
+            // The JPEG as the scanner made it, byte for byte, once out of the lossless transport
+            // filters some writers wrap it in (ASCII85, Flate).
+            let jpeg = if transport.is_empty() {
+                image.content.clone()
+            } else {
+                let mut outer = image.clone();
+                let names = transport.iter().map(|n| Object::Name(n.to_vec())).collect::<Vec<_>>();
+                outer.dict.set("Filter", names);
+                if let Ok(Object::Array(params)) = dict.get(b"DecodeParms") {
+                    outer.dict.set("DecodeParms", params[..params.len().saturating_sub(1)].to_vec());
+                }
+                // A JPEG is smaller than its samples; four bytes a pixel is more than any holds.
+                let bound = u64::from(w) * u64::from(h) * 4 + IMAGE_SLACK as u64;
+                budget
+                    .decode(&outer, bound, "four bytes a pixel of its declared size", &format!("page {number}'s image"))
+                    .map_err(|r| stream_fault(path, r))?
+            };
+            let mut raw = match importer.decode_image(path, jpeg) {
                 Ok(raw) => raw,
                 Err(e @ DriverError::TooLarge { .. }) => return Err(e.into()),
                 // A JPEG the decoder does not read (arithmetic coding, 12 bits) may still be sound.

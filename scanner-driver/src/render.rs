@@ -270,15 +270,21 @@ const MIN_LETTERS: usize = 3;
 /// with Vietnamese, and their combining marks).
 const MIN_READABLE_SHARE: f32 = 0.6;
 
-/// Share of a page's words of several characters that must run left to right (wider than high).
+/// Characters from which a word is wider than high when it runs left to right, whatever its font
+/// ("it;" may be narrower).
+const LEVEL_WORD_CHARS: usize = 4;
+
+/// Share of a page's words of [`LEVEL_WORD_CHARS`] or more that must run left to right (wider than
+/// high).
 const MIN_LEVEL_SHARE: f32 = 0.9;
 
 /// Whether the text a page carries can stand for its visible content, so that OCR is not needed.
 /// The rule: it has at least [`MIN_LETTERS`] letters; no character is a private-use code point, the
 /// replacement character or a control character (what a font without a real Unicode mapping
 /// gives); at least [`MIN_READABLE_SHARE`] of its characters are letters or digits of Latin script
-/// (Vietnamese included) or combining marks; and at least [`MIN_LEVEL_SHARE`] of its words of two
-/// or more characters are level (a page whose text runs sideways is read, and turned, by OCR).
+/// (Vietnamese included) or combining marks; and at least [`MIN_LEVEL_SHARE`] of its words of
+/// [`LEVEL_WORD_CHARS`] or more characters are level (a page whose text runs sideways is read, and
+/// turned, by OCR).
 pub(crate) fn trustworthy(text: &CarriedText) -> bool {
     let words: Vec<&CarriedWord> = text.lines.iter().flatten().collect();
     let chars = || words.iter().flat_map(|w| w.text.chars()).filter(|c| !c.is_whitespace());
@@ -294,7 +300,7 @@ pub(crate) fn trustworthy(text: &CarriedText) -> bool {
     let total = chars().count();
     let letters = chars().filter(|c| c.is_alphabetic() && latin(*c)).count();
     let readable = chars().filter(|c| latin(*c) || matches!(c, '\u{300}'..='\u{36F}')).count();
-    let long: Vec<&&CarriedWord> = words.iter().filter(|w| w.text.chars().count() >= 2).collect();
+    let long: Vec<&&CarriedWord> = words.iter().filter(|w| w.text.chars().count() >= LEVEL_WORD_CHARS).collect();
     let level = long.iter().filter(|w| w.width >= w.height).count();
     letters >= MIN_LETTERS
         && readable as f32 >= MIN_READABLE_SHARE * total as f32
@@ -340,7 +346,8 @@ mod tests {
         assert!(!trustworthy(&page(&[("Cộng", 40, 10), ("h\u{FFFD}a", 30, 10)])));
         // Mostly symbols: glyph names mapped to nonsense.
         assert!(!trustworthy(&page(&[("abc", 30, 10), ("#$%&*@!?", 60, 10)])));
-        // Running top to bottom: the page is sideways as shown.
-        assert!(!trustworthy(&page(&[("Cộng", 10, 40), ("hòa", 10, 30), ("xã", 10, 20)])));
+        // Running top to bottom: the page is sideways as shown. Short words prove nothing either way.
+        assert!(!trustworthy(&page(&[("Cộng", 10, 40), ("hòa", 10, 30), ("đồng", 10, 40)])));
+        assert!(trustworthy(&page(&[("Cộng", 40, 10), ("it;", 8, 10), ("hòa", 30, 10)])));
     }
 }

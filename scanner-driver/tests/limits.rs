@@ -104,7 +104,11 @@ fn raw_page_of(content: Vec<u8>, media_box: &[i64], user_unit: Option<f32>) -> V
 }
 
 /// A one-page PDF: an image drawn over the page, text, or raw content, on a page of this media box.
-fn page_of(image: Option<(lopdf::Dictionary, Vec<u8>)>, media_box: &[i64], raw: Option<(Vec<u8>, Option<f32>)>) -> Vec<u8> {
+fn page_of(
+    image: Option<(lopdf::Dictionary, Vec<u8>)>,
+    media_box: &[i64],
+    raw: Option<(Vec<u8>, Option<f32>)>,
+) -> Vec<u8> {
     use lopdf::{Document, Object, Stream, content::Content, content::Operation, dictionary};
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
@@ -202,8 +206,16 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("jbig2.pdf", pdf_of(Some((gray_dict(64, 64, Some("JBIG2Decode")), vec![0; 16]))), "JBIG2"),
         // Renderer bombs: pages asking for a render of billions of pixels, by their size or by
         // their user unit, are refused before Poppler runs.
-        ("huge-page.pdf", raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 14_400, 14_400], None), "rendered at 300 dpi: width in pixels 60000 exceeds the limit"),
-        ("user-unit.pdf", raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 595, 842], Some(75.0)), "rendered at 300 dpi: width in pixels 185938 exceeds the limit"),
+        (
+            "huge-page.pdf",
+            raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 14_400, 14_400], None),
+            "rendered at 300 dpi: width in pixels 60000 exceeds the limit",
+        ),
+        (
+            "user-unit.pdf",
+            raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 595, 842], Some(75.0)),
+            "rendered at 300 dpi: width in pixels 185938 exceeds the limit",
+        ),
         // A content stream nested a hundred thousand levels deep (arrays in arrays).
         ("empty.tif", Vec::new(), "empty"),
     ]
@@ -285,5 +297,9 @@ fn a_render_past_its_time_is_stopped_and_refused() {
     let pages = importer.pages(Path::new("slow.pdf"), raw_page_of(b"0 0 m 9 9 l S".to_vec(), &[0, 0, 595, 842], None));
     let e = pages.unwrap()[0].decode().unwrap_err();
     assert!(matches!(e, sohoa_scanner_driver::DriverError::TooLarge { .. }), "{e}");
-    assert!(e.to_string().contains("slow.pdf: refused before decoding: page 1: pdftoppm") && e.to_string().contains("renderer"), "{e}");
+    assert!(
+        e.to_string().contains("slow.pdf: refused before decoding: page 1: pdftoppm")
+            && e.to_string().contains("renderer"),
+        "{e}"
+    );
 }
