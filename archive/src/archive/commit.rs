@@ -208,4 +208,41 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].0, 2);
     }
+
+    #[test]
+    fn an_original_file_is_a_counted_blob_and_records_of_the_first_form_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let slot = reserve(&archive);
+        let original = b"%PDF-1.7 as the citizen brought it".to_vec();
+        let mut doc = new_document(&slot, &[b"rendered page"]);
+        doc.record.originals.push(crate::OriginalFile {
+            blob: BlobHash::of(&original),
+            size: 0,
+            name: "e-service.pdf".into(),
+            pages: vec![1],
+            text_pages: vec![1],
+        });
+        // An original named in the record but not handed over is refused whole.
+        let missing = doc.clone();
+        let e = archive.commit(missing).unwrap_err().to_string();
+        assert!(e.contains("1 original file records but 0 original files"), "{e}");
+        doc.originals.push(original.clone());
+        let code = doc.record.code.clone();
+        archive.commit(doc).unwrap();
+        let record = archive.record(&code).unwrap().unwrap();
+        assert_eq!(record.originals[0].size, original.len() as u64, "the archive measures it");
+        assert_eq!(archive.read_blob(&record.originals[0].blob).unwrap(), original);
+        let refs = archive.store.get(Table::BlobRefs, BlobHash::of(&original).as_bytes()).unwrap().unwrap();
+        assert_eq!(i64::from_le_bytes(refs.try_into().unwrap()), 1);
+        assert!(record.blobs().any(|b| b == BlobHash::of(&original)), "fixity and destruction see it");
+
+        // A record stored before originals were kept is the same encoding without the last field
+        // (an empty list is one byte in postcard): it reads, with no originals.
+        let mut first_form = record.clone();
+        first_form.originals.clear();
+        let bytes = crate::encoding::encode(&first_form);
+        let read = crate::records::decode_record(b"old", &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(read, first_form);
+    }
 }
