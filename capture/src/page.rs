@@ -366,3 +366,28 @@ fn review_flags(dpi: Dpi, blank: bool, text: &PageText) -> Vec<PageFlag> {
     }
     flags
 }
+
+#[cfg(test)]
+mod tests {
+    use scanner_driver::{CarriedText, CarriedWord};
+
+    use super::*;
+
+    fn word(text: &str, left: u32, top: u32, height: u32) -> CarriedWord {
+        CarriedWord { text: text.into(), left, top, width: 40, height }
+    }
+
+    #[test]
+    fn a_files_text_becomes_the_page_text_fully_confident_lines_spanning_their_words() {
+        let carried = CarriedText {
+            lines: vec![vec![word("Giấy", 10, 20, 30), word("phép", 60, 15, 40)], vec![word("số", 10, 80, 30)]],
+        };
+        let text = carried_text(carried);
+        assert_eq!(text.plain(), "Giấy phép\nsố\n");
+        assert_eq!((text.lines[0].top, text.lines[0].height), (15, 40));
+        assert_eq!(text.mean_confidence(), Some(100.0));
+        // Fully confident and not blank: nothing for an operator to review at 300 dpi.
+        let dpi = Dpi { x: 300.0, y: 300.0, stated: true };
+        assert!(review_flags(dpi, false, &text).is_empty());
+    }
+}

@@ -44,7 +44,7 @@ const SCAN_DPI: std::ops::RangeInclusive<f32> = 72.0..=1200.0;
 pub(crate) struct PdfPage {
     /// The page number, from 1.
     pub number: usize,
-    /// Width and height of the page as shown, in points: what a render of it covers.
+    /// Width and height of the page's box in points, before `/Rotate`: what a render of it covers.
     size: (f64, f64),
     kind: PageKind,
     /// The file, for Poppler.
@@ -316,8 +316,8 @@ fn render(
         }
         other => other,
     })?;
-    let rendered = page.file.render(page.number, dpi, u64::from(w) * u64::from(h))?;
-    let mut raw = importer.decode_image(path, rendered.png)?;
+    let png = page.file.render(page.number, dpi, u64::from(w) * u64::from(h))?;
+    let mut raw = importer.decode_image(path, png)?;
     raw.dpi = Dpi { x: dpi, y: dpi, stated: true };
     if read_text {
         raw.text = page.file.text(page.number, dpi)?;
@@ -339,8 +339,8 @@ impl From<DriverError> for ScanFault {
     }
 }
 
-/// The undecodable from a stream's decoding: a limit stays a refusal, damage lopdf sees is left to
-/// Poppler.
+/// What a refusal to decode a scan's stream means here: a limit stays a refusal, damage lopdf sees
+/// is left to Poppler to judge.
 fn stream_fault(path: &Path, r: Refusal) -> ScanFault {
     match r {
         Refusal::Damaged(_) => ScanFault::Undecodable,

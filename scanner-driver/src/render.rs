@@ -12,9 +12,10 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::{CarriedText, CarriedWord, DriverError};
@@ -41,24 +42,26 @@ const POLL: Duration = Duration::from_millis(5);
 const DAMAGE: [&str; 4] = ["Syntax Error", "Internal Error", "I/O Error", "Permission Error"];
 
 /// One PDF file handed to Poppler: written once into a private directory on its first page's
-/// render, shared by the pages of the file (they are rendered on capture's threads).
-#[derive(Debug)]
+/// render, shared by the pages of the file (they are rendered on capture's threads). The directory
+/// goes when the last page is done with it.
 pub(crate) struct RenderFile {
     path: PathBuf,
-    bytes: std::sync::Arc<Vec<u8>>,
+    bytes: Arc<Vec<u8>>,
     written: OnceLock<Result<tempfile::TempDir, String>>,
     /// Wall-clock and CPU seconds one run of a tool may take.
     seconds: u64,
 }
 
-/// A rendered page: its PNG bytes, as the page's original.
-pub(crate) struct Rendered {
-    pub png: Vec<u8>,
+impl std::fmt::Debug for RenderFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The file's bytes are the pending page's to show; here only what names the file.
+        f.debug_struct("RenderFile").field("path", &self.path).field("seconds", &self.seconds).finish_non_exhaustive()
+    }
 }
 
 impl RenderFile {
     /// A file to render from, `path` naming it in messages; nothing is written before a page needs it.
-    pub(crate) fn new(path: &Path, bytes: std::sync::Arc<Vec<u8>>, seconds: u64) -> Self {
+    pub(crate) fn new(path: &Path, bytes: Arc<Vec<u8>>, seconds: u64) -> Self {
         RenderFile { path: path.to_owned(), bytes, written: OnceLock::new(), seconds }
     }
 
@@ -81,7 +84,7 @@ impl RenderFile {
     /// Renders page `number` at `dpi` to a PNG of at most `pixels` pixels (already checked against
     /// the importer's limits from the page's box). The page comes out as a reader shows it, its
     /// `/Rotate` applied.
-    pub(crate) fn render(&self, number: usize, dpi: f32, pixels: u64) -> Result<Rendered, DriverError> {
+    pub(crate) fn render(&self, number: usize, dpi: f32, pixels: u64) -> Result<Vec<u8>, DriverError> {
         let dir = self.dir()?;
         let stem = format!("page-{number}");
         let page = number.to_string();
@@ -94,7 +97,7 @@ impl RenderFile {
         let result = self.run("pdftoppm", &args, number, memory, file_limit);
         let png = result.and_then(|()| read_bounded(&out, file_limit).map_err(|e| self.failed(number, e)));
         let _ = std::fs::remove_file(&out);
-        Ok(Rendered { png: png? })
+        png
     }
 
     /// The text page `number` carries, its boxes in the pixels of the page rendered at `dpi`, or
@@ -161,7 +164,6 @@ impl RenderFile {
         if status.success() {
             return Ok(());
         }
-        use std::os::unix::process::ExitStatusExt;
         match status.signal() {
             // SIGXCPU at the CPU limit, SIGXFSZ at the file size limit, SIGKILL past the CPU hard
             // limit, SIGSEGV or SIGABRT when an allocation failed under the address space limit.
