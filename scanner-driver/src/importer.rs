@@ -31,6 +31,8 @@ pub struct ImportLimits {
     /// Most seconds, of wall-clock time and of CPU time alike, the PDF renderer may spend on one page
     /// (rendering it, or reading its text).
     pub max_render_seconds: u64,
+    /// Most seconds of wall-clock time the PDF renderer may spend on all the pages of one file.
+    pub max_render_file_seconds: u64,
 }
 
 impl Default for ImportLimits {
@@ -48,6 +50,8 @@ impl Default for ImportLimits {
             // Poppler renders an A4 page at 300 dpi in well under a second; a minute is a page
             // built to exhaust it.
             max_render_seconds: 60,
+            // An hour: a thousand born-digital pages render in about half of it on two cores.
+            max_render_file_seconds: 3600,
         }
     }
 }

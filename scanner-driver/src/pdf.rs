@@ -116,7 +116,9 @@ fn load(
 pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &Arc<Vec<u8>>) -> Result<Vec<PdfPage>, DriverError> {
     let budget = Arc::new(DecodeBudget::new(importer.limits().max_pdf_decoded_bytes));
     let doc = load(importer, path, bytes, &budget)?;
-    let file = Arc::new(RenderFile::new(path, bytes.clone(), importer.limits().max_render_seconds));
+    let limits = importer.limits();
+    let file =
+        Arc::new(RenderFile::new(path, bytes.clone(), limits.max_render_seconds, limits.max_render_file_seconds));
     let pages = doc.get_pages();
     if pages.len() > importer.limits().max_pages {
         return Err(importer.too_many_pages(path, pages.len()));

@@ -15,6 +15,7 @@ use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,11 @@ pub(crate) struct RenderFile {
     written: OnceLock<Result<tempfile::TempDir, String>>,
     /// Wall-clock and CPU seconds one run of a tool may take.
     seconds: u64,
+    /// Wall-clock seconds all runs on this file may take together, so that many pages each under
+    /// their limit cannot add up to hours.
+    file_seconds: u64,
+    /// Milliseconds of wall-clock time the runs on this file have taken so far.
+    spent_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for RenderFile {
@@ -60,9 +66,11 @@ impl std::fmt::Debug for RenderFile {
 }
 
 impl RenderFile {
-    /// A file to render from, `path` naming it in messages; nothing is written before a page needs it.
-    pub(crate) fn new(path: &Path, bytes: Arc<Vec<u8>>, seconds: u64) -> Self {
-        RenderFile { path: path.to_owned(), bytes, written: OnceLock::new(), seconds }
+    /// A file to render from, `path` naming it in messages, each run of a tool limited to `seconds`
+    /// and all of them to `file_seconds`; nothing is written before a page needs it.
+    pub(crate) fn new(path: &Path, bytes: Arc<Vec<u8>>, seconds: u64, file_seconds: u64) -> Self {
+        let spent_ms = AtomicU64::new(0);
+        RenderFile { path: path.to_owned(), bytes, written: OnceLock::new(), seconds, file_seconds, spent_ms }
     }
 
     /// The private directory holding `in.pdf`, written on first use.
@@ -118,6 +126,16 @@ impl RenderFile {
 
     /// Runs a Poppler tool in the file's directory under the limits, and judges its outcome.
     fn run(&self, tool: &str, args: &[&str], number: usize, memory: u64, file_limit: u64) -> Result<(), DriverError> {
+        let left_ms = (self.file_seconds * 1000).saturating_sub(self.spent_ms.load(Ordering::SeqCst));
+        if left_ms == 0 {
+            return Err(self.too_large(
+                number,
+                format!(
+                    "rendering this file has taken more than {} seconds in all (max_render_file_seconds)",
+                    self.file_seconds
+                ),
+            ));
+        }
         let dir = self.dir()?;
         let messages_path = dir.join(format!("page-{number}-{tool}.log"));
         let messages = File::create(&messages_path).map_err(|e| self.failed(number, e))?;
@@ -138,7 +156,8 @@ impl RenderFile {
                 path: self.path.clone(),
                 what: format!("cannot start {tool}: {e}"),
             })?;
-        let deadline = Instant::now() + Duration::from_secs(self.seconds);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(self.seconds).min(Duration::from_millis(left_ms));
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
@@ -147,14 +166,19 @@ impl RenderFile {
                     let _ = child.kill();
                     let _ = child.wait();
                     let _ = std::fs::remove_file(&messages_path);
+                    self.spent_ms.fetch_add(started.elapsed().as_millis() as u64, Ordering::SeqCst);
                     return Err(self.too_large(
                         number,
-                        format!("{tool} took more than {} seconds on it (the renderer's time limit)", self.seconds),
+                        format!(
+                            "{tool} took more than {:.1} seconds on it (the renderer's time limit, max_render_seconds and max_render_file_seconds)",
+                            (deadline - started).as_secs_f32()
+                        ),
                     ));
                 }
                 Err(e) => return Err(self.failed(number, e)),
             }
         };
+        self.spent_ms.fetch_add(started.elapsed().as_millis() as u64, Ordering::SeqCst);
         let said = read_bounded(&messages_path, MESSAGES_LIMIT).unwrap_or_default();
         let _ = std::fs::remove_file(&messages_path);
         let said = String::from_utf8_lossy(&said);

@@ -303,3 +303,17 @@ fn a_render_past_its_time_is_stopped_and_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn the_pages_of_one_file_share_a_time_limit() {
+    // Each page of this file would be allowed a minute, but the file as a whole nothing at all: the
+    // first page's render is already past it.
+    let limits = ImportLimits { max_render_file_seconds: 0, ..ImportLimits::default() };
+    let importer = FileImporter::new(limits, 300.0);
+    let pages = importer.pages(Path::new("many.pdf"), raw_page_of(b"0 0 m 9 9 l S".to_vec(), &[0, 0, 595, 842], None));
+    let e = pages.unwrap()[0].decode().unwrap_err().to_string();
+    assert!(
+        e.contains("many.pdf: refused before decoding: page 1: rendering this file has taken more than 0 seconds in all (max_render_file_seconds)"),
+        "{e}"
+    );
+}
