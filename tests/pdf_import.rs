@@ -3,7 +3,7 @@
 //! `/Rotate`, and scans in encodings the importer leaves to Poppler (JBIG2, JPEG 2000, Flate over DCT,
 //! indexed and ICC colour), all from `tests/data/pdf` (made by `scripts/make_test_pdfs.py`). Each is
 //! captured by `sohoa ingest`, verifies, keeps its original file as a blob of the record, and is found
-//! by the words it holds.
+//! by the words it holds; a bag carries the original to another appliance.
 
 use std::path::PathBuf;
 
@@ -118,4 +118,18 @@ fn pdfs_of_every_kind_are_captured_verify_keep_their_original_and_are_found_by_t
     // Fixity covers the originals with the rest.
     let fixity = s.ok(&["fixity"]);
     assert!(fixity.trim_end().ends_with("intact"), "{fixity}");
+
+    // A bag carries the original file, and the appliance that imports it keeps it too.
+    let bag = s.dir.path().join("bag");
+    s.ok(&["export", &codes[4], "-o", bag.to_str().unwrap()]);
+    let bagged = std::fs::read(bag.join("data").join(&codes[4]).join("original-001")).unwrap();
+    assert_eq!(bagged, std::fs::read(test_pdf("mixed.pdf")).unwrap());
+    let other = Sohoa::new();
+    let config = other.dir.path().join("sohoa.toml");
+    let anchor = s.data().join("keys/x509/development-root.pem");
+    std::fs::write(&config, format!("[signature]\ntrust_anchors = [{:?}]\n", anchor.to_str().unwrap())).unwrap();
+    let key = std::fs::read_to_string(s.data().join("keys/current")).unwrap().trim().to_owned();
+    other.ok(&["--config", config.to_str().unwrap(), "import", "--trust-key", &key, bag.to_str().unwrap()]);
+    let imported = open_archive(&other.data()).record(&codes[4].parse().unwrap()).unwrap().unwrap();
+    assert_eq!(imported.originals, mixed.originals);
 }
