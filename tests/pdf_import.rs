@@ -1,7 +1,7 @@
 //! Every PDF a citizen brings: born-digital files from several producers (Chromium, Ghostscript,
 //! cairo, ReportLab with a form and annotations), a mixed scanned-and-digital file, a page turned by
-//! `/Rotate`, and scans in encodings the importer leaves to Poppler (JBIG2, JPEG 2000, Flate over DCT,
-//! indexed and ICC colour), all from `tests/data/pdf` (made by `scripts/make_test_pdfs.py`). Each is
+//! `/Rotate`, scans in encodings the importer leaves to Poppler (JBIG2, JPEG 2000, indexed and ICC
+//! colour) and a JPEG scan behind Flate, which it takes out as it is, all from `tests/data/pdf` (made by `scripts/make_test_pdfs.py`). Each is
 //! captured by `sohoa ingest`, verifies, keeps its original file as a blob of the record, and is found
 //! by the words it holds; a bag carries the original to another appliance.
 
