@@ -7,7 +7,7 @@ packages=(
   pkg-config clang libclang-dev          # bindgen for RocksDB's bindings
   libtesseract-dev libleptonica-dev      # OCR engine, linked through tesseract-rs
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd
-  poppler-utils qpdf                     # independent PDF checks in the tests
+  poppler-utils qpdf                     # the PDF renderer (pdftoppm, pdftotext); independent PDF checks in the tests
   ghostscript                            # OCRmyPDF's PDF/A output, the capture benchmark's peer
   softhsm2 openssl                       # the PKCS #11 token, test PKI and local TSA of the signing tests
   zbar-tools                             # reads the QR code of signed copies back in the tests

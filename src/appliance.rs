@@ -22,6 +22,7 @@ use crate::config::{ConfigInForce, ImportConfig};
 use crate::hotfolder::HotFiles;
 use crate::metrics::{IngestTimer, Metrics, Outcome};
 use crate::ops::dashboard::DashboardCache;
+use crate::originals::Originals;
 use crate::queue::{ReadingQueue, Stage, Taken};
 use crate::seals::FOREIGN_DIR;
 use crate::seals::{SealKeys, seal_record};
@@ -145,11 +146,13 @@ fn create_data_dir(data: &Path) -> Result<(), ApplianceError> {
     Ok(())
 }
 
-/// What a capture keeps of a decoded page: the bytes as delivered, where it came from, its resolution.
+/// What a capture keeps of a decoded page: the bytes as delivered (or as rendered), where it came
+/// from, its resolution, and whether it carries its own text (a born-digital page).
 struct CheckedPage {
     original: Vec<u8>,
     origin: String,
     dpi: scanner_driver::Dpi,
+    carries_text: bool,
 }
 
 /// Decodes every page on up to `threads` threads, in order, keeping of each what a capture stores
@@ -166,6 +169,7 @@ fn decode_pages(pending: &[scanner_driver::PendingPage], threads: usize) -> Resu
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(page) = pending.get(i) else { break };
                     let checked = page.decode().map(|raw: RawPage| CheckedPage {
+                        carries_text: raw.text.is_some(),
                         original: raw.original,
                         origin: raw.origin,
                         dpi: raw.dpi,
@@ -408,11 +412,15 @@ impl Appliance {
         }
         let metadata = DocumentMetadata::new(request.metadata)?;
         let mut pending = Vec::new();
+        let mut originals = Originals::default();
         for (path, bytes) in request.pages {
-            pending.extend(self.importer.pages(&path, bytes)?);
+            let pages = self.importer.pages(&path, bytes)?;
+            originals.note(&path, pending.len(), &pages);
+            pending.extend(pages);
         }
         let pages = decode_pages(&pending, self.capture.workers())?;
         drop(pending);
+        let (originals, original_bytes) = originals.into_records(|n| pages[n as usize - 1].carries_text);
         // The code is taken by the capture's own batch; until then it is only reserved, so a refused
         // capture burns no number.
         let reservation = self.archive.reserve_document_code(metadata.owner(), metadata.doc_type())?;
@@ -455,6 +463,7 @@ impl Appliance {
             metadata,
             pages: captured_pages,
             token: token.to_string(),
+            originals,
             actor: request.actor,
             source: request.source,
             captured_at,
@@ -466,7 +475,7 @@ impl Appliance {
         if !*taking {
             return Err(ApplianceError::Busy("the appliance is stopping; nothing was captured: send it again".into()));
         }
-        self.archive.capture(NewCapture { document: document.clone(), page_images })?;
+        self.archive.capture(NewCapture { document: document.clone(), page_images, originals: original_bytes })?;
         drop(taking);
         drop(reservation);
         self.metrics.captured(started.elapsed());
@@ -564,21 +573,39 @@ impl Appliance {
     ) -> Result<IngestReport, ApplianceError> {
         let entry = &taken.document;
         let (code, metadata, token) = (entry.code.clone(), entry.metadata.clone(), entry.token()?);
+        // The pages of a kept original file are taken from it again, as at capture, so that a
+        // born-digital page keeps the text it carries; the others from their captured images.
+        let mut original_bytes = Vec::new();
+        let mut from_originals = std::collections::HashMap::new();
+        for original in &entry.originals {
+            let bytes = self.archive.read_blob(&original.blob)?;
+            let split = self.importer.pages(Path::new(&original.name), bytes.clone())?;
+            from_originals.extend(original.pages.iter().copied().zip(split));
+            original_bytes.push(bytes);
+        }
         let mut sources: Vec<PageSource> = Vec::new();
-        for (page, before) in entry.pages.iter().zip(0..) {
-            let bytes = self.archive.read_blob(&page.image)?;
+        for (page, number) in entry.pages.iter().zip(1u32..) {
             let (stopping, reading) = (self.queue.stopping(), format!("reading {code}"));
+            let cancelled = move || {
+                stopping
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                    .then(|| scanner_driver::DriverError::Cancelled { device: reading, pages: number - 1 })
+            };
+            if let Some(pending) = from_originals.remove(&number) {
+                sources.push(Box::new(move || cancelled().map_or_else(|| pending.decode(), Err)));
+                continue;
+            }
             let (dpi, origin) =
                 (scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated }, page.origin.clone());
-            let mut split = self.importer.pages(Path::new(&origin), bytes)?;
+            let mut split = self.importer.pages(Path::new(&origin), self.archive.read_blob(&page.image)?)?;
             let (Some(pending), true) = (split.pop(), split.is_empty()) else {
                 return Err(ApplianceError::Internal(anyhow::anyhow!(
                     "captured page {origin} of {code} is not one page"
                 )));
             };
             sources.push(Box::new(move || {
-                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                    return Err(scanner_driver::DriverError::Cancelled { device: reading, pages: before });
+                if let Some(e) = cancelled() {
+                    return Err(e);
                 }
                 let mut raw = pending.decode()?;
                 (raw.origin, raw.dpi) = (origin, dpi);
@@ -647,6 +674,7 @@ impl Appliance {
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
             lifecycle: Lifecycle::default(),
+            originals: entry.originals.clone(),
         };
         drop(ring);
         let page_images = captured.pages.into_iter().map(|p| p.image).collect();
@@ -660,6 +688,7 @@ impl Appliance {
             record,
             page_images,
             pdf,
+            originals: original_bytes,
             actor: entry.actor.clone(),
             source: entry.source.clone(),
             verification: Some(token),

@@ -6,9 +6,10 @@
 //! the public seal keys, which the receiving appliance trusts only once they are pinned out of band
 //! (a bag cannot vouch for itself).
 //!
-//! Layout: `data/<document code>/{document.pdf, page-NNN.<ext>, record.json, metadata.xml,
-//! audit.json, proof.json}`, `data/keys.json`, with `manifest-sha256.txt` and
-//! `tagmanifest-sha256.txt`.
+//! Layout: `data/<document code>/{document.pdf, page-NNN.<ext>, original-NNN, record.json,
+//! metadata.xml, audit.json, proof.json}` (one `original-NNN` per file the document was captured
+//! from and keeps whole, in the order of the record's `originals`), `data/keys.json`, with
+//! `manifest-sha256.txt` and `tagmanifest-sha256.txt`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -290,6 +291,9 @@ impl Appliance {
                     &self.archive().read_blob(&page.image)?,
                 )?;
             }
+            for (i, original) in record.originals.iter().enumerate() {
+                bag.payload(&format!("{base}/original-{:03}", i + 1), &self.archive().read_blob(&original.blob)?)?;
+            }
             bag.payload(&format!("{base}/record.json"), pretty(&record).as_bytes())?;
             bag.payload(&format!("{base}/metadata.xml"), metadata_xml(&record).as_bytes())?;
             bag.payload(
@@ -400,7 +404,7 @@ impl Appliance {
         drop(ring);
         let from = format!("BagIt bag {}", dir.display());
         let mut codes = Vec::new();
-        for BaggedDocument { mut record, pages, pdf, .. } in documents {
+        for BaggedDocument { mut record, pages, pdf, originals, .. } in documents {
             let revocation = match std::mem::replace(&mut record.status, DocumentStatus::Active) {
                 DocumentStatus::Revoked(r) => Some(Revocation {
                     at: domain::vietnam_now(),
@@ -417,6 +421,7 @@ impl Appliance {
                 record,
                 page_images: pages,
                 pdf,
+                originals,
                 actor: actor.to_owned(),
                 source: None,
                 verification: None,
@@ -498,10 +503,12 @@ struct BaggedDocument {
     record: DocumentRecord,
     pages: Vec<Vec<u8>>,
     pdf: Vec<u8>,
+    /// The original files, checked against the record's hashes by the archive's commit.
+    originals: Vec<Vec<u8>>,
     proof: InclusionProof,
 }
 
-/// Reads one bagged document: its record, page images, PDF and proof.
+/// Reads one bagged document: its record, page images, PDF, original files and proof.
 fn read_document(files: &BTreeMap<String, Vec<u8>>, base: &str) -> Result<BaggedDocument, ApplianceError> {
     let file = |name: &str| {
         files.get(&format!("{base}/{name}")).ok_or_else(|| input(format!("{base}/{name} is missing from the bag")))
@@ -519,9 +526,12 @@ fn read_document(files: &BTreeMap<String, Vec<u8>>, base: &str) -> Result<Bagged
     let pages = (0..record.pages.len())
         .map(|i| file(&format!("page-{:03}.{}", i + 1, extension(&record.pages[i].mime))).cloned())
         .collect::<Result<_, _>>()?;
+    let originals = (0..record.originals.len())
+        .map(|i| file(&format!("original-{:03}", i + 1)).cloned())
+        .collect::<Result<_, _>>()?;
     let proof: InclusionProof =
         serde_json::from_slice(file("proof.json")?).map_err(|e| input(format!("{base}/proof.json: {e}")))?;
-    Ok(BaggedDocument { record, pages, pdf, proof })
+    Ok(BaggedDocument { record, pages, pdf, originals, proof })
 }
 
 impl BaggedDocument {

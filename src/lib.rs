@@ -20,6 +20,7 @@ pub mod input;
 pub mod jobs;
 pub mod metrics;
 pub mod ops;
+mod originals;
 mod progress_bar;
 pub mod queue;
 pub mod reuse;

@@ -181,6 +181,7 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
             record,
             page_images,
             pdf,
+            originals: Vec::new(),
             actor: "intruder".into(),
             source: None,
             verification: None,

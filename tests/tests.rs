@@ -24,6 +24,7 @@ mod lan_service;
 mod lan_signer;
 mod lan_verify;
 mod ops_parity;
+mod pdf_import;
 mod reuse;
 mod scanning;
 mod signing;

@@ -37,8 +37,8 @@ pub use error::ArchiveError;
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
     AuditEntry, CapturedDocument, CapturedPage, CouncilDecision, Destruction, Disposition, DocumentRecord,
-    DocumentStatus, Event, Hold, HoldScope, Lifecycle, NewCapture, NewDocument, PageRecord, Revocation, SealRecord,
-    SessionRecord, UserRecord,
+    DocumentStatus, Event, Hold, HoldScope, Lifecycle, NewCapture, NewDocument, OriginalFile, PageRecord, Revocation,
+    SealRecord, SessionRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;

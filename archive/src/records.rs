@@ -165,6 +165,68 @@ pub struct DocumentRecord {
     pub archived_at: DateTime<FixedOffset>,
     /// Retention, holds and disposition.
     pub lifecycle: Lifecycle,
+    /// The files the pages were taken from, kept whole where they are more than their pages (a
+    /// PDF, whose born-digital pages are rendered). Empty for a scan and for records written
+    /// before originals were kept. (`serde(default)` reads such records in JSON, as bags carry
+    /// them; the archive's own postcard form is read by [`decode_record`].)
+    #[serde(default)]
+    pub originals: Vec<OriginalFile>,
+}
+
+/// A file a document was captured from, kept as a blob of the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalFile {
+    /// BLAKE3 of the file (the blob's address).
+    pub blob: BlobHash,
+    /// Size in bytes.
+    pub size: u64,
+    /// The file's name as it was given (for people; never a path the archive opens).
+    pub name: String,
+    /// The document's page numbers (from 1) that came from this file.
+    pub pages: Vec<u32>,
+    /// Those of its pages whose text is the file's own, trusted instead of OCR.
+    pub text_pages: Vec<u32>,
+}
+
+/// A document record as stored before originals were kept. postcard has no optional trailing
+/// fields, so such a record is read as this and upgraded.
+#[derive(Deserialize)]
+struct DocumentRecordV1 {
+    code: DocumentCode,
+    metadata: DocumentMetadata,
+    pages: Vec<PageRecord>,
+    pdf: BlobHash,
+    pdf_size: u64,
+    seal: SealRecord,
+    status: DocumentStatus,
+    archived_at: DateTime<FixedOffset>,
+    lifecycle: Lifecycle,
+}
+
+impl From<DocumentRecordV1> for DocumentRecord {
+    fn from(v1: DocumentRecordV1) -> Self {
+        let DocumentRecordV1 { code, metadata, pages, pdf, pdf_size, seal, status, archived_at, lifecycle } = v1;
+        DocumentRecord {
+            code,
+            metadata,
+            pages,
+            pdf,
+            pdf_size,
+            seal,
+            status,
+            archived_at,
+            lifecycle,
+            originals: Vec::new(),
+        }
+    }
+}
+
+/// Decodes a stored document record, of the current form or the first one.
+pub(crate) fn decode_record(key: &[u8], bytes: &[u8]) -> Result<DocumentRecord, crate::ArchiveError> {
+    match postcard::from_bytes::<DocumentRecord>(bytes) {
+        Ok(record) => Ok(record),
+        Err(_) => crate::encoding::decode::<DocumentRecordV1>("document record", key, bytes).map(Into::into),
+    }
 }
 
 impl DocumentRecord {
@@ -173,9 +235,10 @@ impl DocumentRecord {
         !self.lifecycle.holds.is_empty()
     }
 
-    /// The content blobs the record refers to: every page image and the PDF (a hash once per use).
+    /// The content blobs the record refers to: every page image, the PDF and the original files (a
+    /// hash once per use).
     pub fn blobs(&self) -> impl Iterator<Item = BlobHash> + '_ {
-        self.pages.iter().map(|p| p.image).chain(std::iter::once(self.pdf))
+        self.pages.iter().map(|p| p.image).chain(std::iter::once(self.pdf)).chain(self.originals.iter().map(|o| o.blob))
     }
 }
 
@@ -188,6 +251,8 @@ pub struct NewDocument {
     pub page_images: Vec<Vec<u8>>,
     /// The PDF bytes.
     pub pdf: Vec<u8>,
+    /// The original files' bytes, in the order of `record.originals`.
+    pub originals: Vec<Vec<u8>>,
     /// Who committed it, for the audit trail.
     pub actor: String,
     /// What it was made from, if the caller must be able to tell later whether that was archived
@@ -213,6 +278,8 @@ pub struct CapturedDocument {
     /// The verification token the signed copy will carry, already printed on the receipt. Kept here
     /// until the signed copy carries it: the record keeps only its lookup key.
     pub token: String,
+    /// The files kept whole beside the pages (a PDF's original), with the pages that came from each.
+    pub originals: Vec<OriginalFile>,
     /// Who captured it, for the audit trail and the archived record's entry.
     pub actor: String,
     /// What it was made from (see [`NewDocument::source`]).
@@ -222,6 +289,11 @@ pub struct CapturedDocument {
 }
 
 impl CapturedDocument {
+    /// The content blobs the entry refers to: every page image and original file (a hash once per use).
+    pub fn blobs(&self) -> impl Iterator<Item = BlobHash> + '_ {
+        self.pages.iter().map(|p| p.image).chain(self.originals.iter().map(|o| o.blob))
+    }
+
     /// The verification token, as it was drawn.
     pub fn token(&self) -> Result<VerificationToken, crate::ArchiveError> {
         self.token.parse().map_err(|e: domain::DomainError| crate::ArchiveError::Corrupt {
@@ -254,6 +326,8 @@ pub struct NewCapture {
     pub document: CapturedDocument,
     /// Page image bytes, in the order of `document.pages`.
     pub page_images: Vec<Vec<u8>>,
+    /// The bytes of the original files, in the order of `document.originals`.
+    pub originals: Vec<Vec<u8>>,
 }
 
 /// Something that happened to the archive's content, in commit order; search follows these.

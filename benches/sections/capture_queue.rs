@@ -88,6 +88,7 @@ fn open(dir: &Path) -> Appliance {
 pub fn capture_queue_section() {
     let batches = env("SOHOA_BENCH_QUEUE_BATCHES", 10).max(1);
     let pages = env("SOHOA_BENCH_QUEUE_PAGES", 50).max(1);
+    let _config = crate::scanner_section::test_backend();
     let sane = Sane::get().expect("SANE initialises");
     let dirs = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
     println!("\n## capture-queue: {batches} batches of {pages} pages from SANE's test scanner (A4, 300 dpi, gray)");

@@ -32,7 +32,7 @@ mod test_files;
 
 pub use error::CaptureError;
 pub use ocr::{Line, OcrConfig, PageText, Word};
-pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE};
+pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE, TextSource};
 pub use pdf::{DOCUMENT_CODE_KEY, image_streams};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

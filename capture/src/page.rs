@@ -5,12 +5,12 @@ use std::io::Cursor;
 
 use domain::BlobHash;
 use image::{GrayImage, ImageEncoder, codecs::jpeg::JpegEncoder, codecs::png::PngEncoder};
-use scanner_driver::{Dpi, Pixels, RawPage, SourceFormat};
+use scanner_driver::{CarriedText, Dpi, Pixels, RawPage, SourceFormat};
 
 use crate::ocr::Engine;
 use crate::preprocess::TextLines;
 use crate::split::Crew;
-use crate::{CaptureError, PageText, pdf, preprocess};
+use crate::{CaptureError, Line, PageText, Word, pdf, preprocess};
 
 /// Resolution below which a page does not meet the legal minimum (R1).
 pub const MIN_DPI: f32 = 200.0;
@@ -61,6 +61,17 @@ pub struct Correction {
     pub deskew_degrees: f32,
 }
 
+/// Where a page's text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextSource {
+    /// Recognised by OCR from the page image.
+    #[default]
+    Ocr,
+    /// The text the file carries for the page (a born-digital PDF page), trusted as its visible
+    /// content by the importer's rule, so not read again by OCR.
+    File,
+}
+
 /// One page as capture hands it on: the archival image, its text, its hashes and its flags.
 #[derive(Debug, Clone)]
 pub struct CapturedPage {
@@ -86,6 +97,8 @@ pub struct CapturedPage {
     pub correction: Correction,
     /// The recognised text, boxes in the pixels of `image`.
     pub text: PageText,
+    /// Whether `text` was recognised or taken from the file.
+    pub text_source: TextSource,
     /// Reasons for operator review.
     pub flags: Vec<PageFlag>,
     /// Rows of `image` from its top edge that hold no ink: where page 1's signature blocks can go
@@ -143,34 +156,22 @@ pub(crate) fn process(
     stage: &mut dyn FnMut(PageStage),
 ) -> Result<CapturedPage, CaptureError> {
     stage(PageStage::Preprocessing);
-    let RawPage { origin, original, format, components, pixels, dpi } = raw;
-    let gray = preprocess::analysis_gray(&pixels);
-    let lines = preprocess::text_lines(&gray);
-    // Which way up the page is comes from its ink alone: a page on its side (vertical lines) is
-    // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
-    // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
-    let start = Start {
-        quarter_turns: u8::from(lines.vertical),
-        lines: (!lines.vertical).then_some(lines),
-        check_upside: true,
-    };
-    let mut reading =
-        read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
-    if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
-        // Doubt is rare, so the page's gray is made again here rather than kept for every page.
-        let gray = preprocess::analysis_gray(&pixels);
-        let turns = engine.orientation(&gray, dpi.y)?;
-        if turns != reading.correction.quarter_turns {
-            let start = Start { quarter_turns: turns, lines: None, check_upside: false };
-            let second =
-                read(engine, crew, &pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, &origin, e))?;
-            if second.text.mean_confidence() > reading.text.mean_confidence() {
-                reading = second;
-            }
+    let RawPage { origin, original, format, components, pixels, dpi, text } = raw;
+    let (corrected, correction, dpi, text, flags, text_source) = match text {
+        // A page drawn by a renderer from a born-digital file is upright and level as drawn, and
+        // its own text is what it says: neither turning nor OCR can do better.
+        Some(carried) => {
+            let text = carried_text(carried);
+            let flags = review_flags(dpi, false, &text);
+            (None, Correction::default(), dpi, text, flags, TextSource::File)
         }
-    }
-    let Reading { corrected, correction, dpi, text, blank } = reading;
-    let flags = review_flags(dpi, blank, &text);
+        None => {
+            let Reading { corrected, correction, dpi, text, blank } =
+                recognise(engine, crew, &pixels, dpi, number, &origin, stage)?;
+            let flags = review_flags(dpi, blank, &text);
+            (corrected, correction, dpi, text, flags, TextSource::Ocr)
+        }
+    };
 
     let as_delivered = corrected.is_none() && pdf::embeds_as_is(format, &original, components, &pixels);
     let pixels = corrected.unwrap_or(pixels);
@@ -190,9 +191,74 @@ pub(crate) fn process(
         dpi,
         correction,
         text,
+        text_source,
         flags,
         blank_top,
     })
+}
+
+/// Turns the page upright and level and reads it: from its ink first, and by Tesseract's
+/// orientation detection when that reading is doubtful.
+fn recognise(
+    engine: &mut Engine,
+    crew: &Crew,
+    pixels: &Pixels,
+    dpi: Dpi,
+    number: u32,
+    origin: &str,
+    stage: &mut dyn FnMut(PageStage),
+) -> Result<Reading, CaptureError> {
+    let gray = preprocess::analysis_gray(pixels);
+    let lines = preprocess::text_lines(&gray);
+    // Which way up the page is comes from its ink alone: a page on its side (vertical lines) is
+    // turned a quarter, and `read` turns it a half more if it then proves upside down. Tesseract's
+    // orientation detection costs a third of an OCR pass, so it runs only for pages read with doubt.
+    let start = Start {
+        quarter_turns: u8::from(lines.vertical),
+        lines: (!lines.vertical).then_some(lines),
+        check_upside: true,
+    };
+    let mut reading = read(engine, crew, pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, origin, e))?;
+    if !reading.blank && reading.text.mean_confidence().unwrap_or(0.0) < ORIENTATION_DOUBT {
+        // Doubt is rare, so the page's gray is made again here rather than kept for every page.
+        let gray = preprocess::analysis_gray(pixels);
+        let turns = engine.orientation(&gray, dpi.y)?;
+        if turns != reading.correction.quarter_turns {
+            let start = Start { quarter_turns: turns, lines: None, check_upside: false };
+            let second =
+                read(engine, crew, pixels, gray, dpi, start, stage).map_err(|e| ocr_error(number, origin, e))?;
+            if second.text.mean_confidence() > reading.text.mean_confidence() {
+                reading = second;
+            }
+        }
+    }
+    Ok(reading)
+}
+
+/// The text a file carries as a page's text, every word fully confident; a line's box is its
+/// words' together.
+fn carried_text(carried: CarriedText) -> PageText {
+    let lines = carried
+        .lines
+        .into_iter()
+        .map(|words| {
+            let top = words.iter().map(|w| w.top).min().unwrap_or(0);
+            let bottom = words.iter().map(|w| w.top + w.height).max().unwrap_or(top);
+            let words = words
+                .into_iter()
+                .map(|w| Word {
+                    text: w.text,
+                    left: w.left,
+                    top: w.top,
+                    width: w.width,
+                    height: w.height,
+                    confidence: 100.0,
+                })
+                .collect();
+            Line { top, height: bottom - top, words }
+        })
+        .collect();
+    PageText { lines }
 }
 
 fn ocr_error(page: u32, origin: &str, reason: impl std::fmt::Display) -> CaptureError {
@@ -305,4 +371,29 @@ fn review_flags(dpi: Dpi, blank: bool, text: &PageText) -> Vec<PageFlag> {
         Some(_) => {}
     }
     flags
+}
+
+#[cfg(test)]
+mod tests {
+    use scanner_driver::{CarriedText, CarriedWord};
+
+    use super::*;
+
+    fn word(text: &str, left: u32, top: u32, height: u32) -> CarriedWord {
+        CarriedWord { text: text.into(), left, top, width: 40, height }
+    }
+
+    #[test]
+    fn a_files_text_becomes_the_page_text_fully_confident_lines_spanning_their_words() {
+        let carried = CarriedText {
+            lines: vec![vec![word("Giấy", 10, 20, 30), word("phép", 60, 15, 40)], vec![word("số", 10, 80, 30)]],
+        };
+        let text = carried_text(carried);
+        assert_eq!(text.plain(), "Giấy phép\nsố\n");
+        assert_eq!((text.lines[0].top, text.lines[0].height), (15, 40));
+        assert_eq!(text.mean_confidence(), Some(100.0));
+        // Fully confident and not blank: nothing for an operator to review at 300 dpi.
+        let dpi = Dpi { x: 300.0, y: 300.0, stated: true };
+        assert!(review_flags(dpi, false, &text).is_empty());
+    }
 }

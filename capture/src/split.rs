@@ -483,6 +483,7 @@ mod tests {
             components: 1,
             pixels: scanner_driver::Pixels::Gray(both),
             dpi: scanner_driver::Dpi { x: 300.0, y: 300.0, stated: true },
+            text: None,
         };
         let (text, split, _) = Readers::new().compare("two columns", page);
         assert!(!split, "columns side by side were cut");

@@ -47,15 +47,14 @@ pub enum DriverError {
         /// The decoder's explanation.
         reason: String,
     },
-    /// A page of a PDF is not a scanned image and cannot be taken as one.
-    #[error("{path}: page {page}: {reason}")]
-    NotScanned {
+    /// The PDF renderer (Poppler) could not be run, or its output not read: a fault of the machine
+    /// (Poppler missing, no room for its files), not of the file.
+    #[error("{path}: the PDF renderer failed: {what}")]
+    Renderer {
         /// The file.
         path: PathBuf,
-        /// The page, from 1.
-        page: usize,
-        /// What the page holds instead of one image.
-        reason: String,
+        /// What failed.
+        what: String,
     },
     /// No scanner of that name.
     #[error("no scanner named {name:?}{}", if known.is_empty() { " (SANE sees no scanner)".to_owned() } else { format!(" (SANE sees: {})", known.join(", ")) })]
@@ -188,7 +187,6 @@ impl DriverError {
             | DriverError::UnsupportedFormat { .. }
             | DriverError::TooLarge { .. }
             | DriverError::Corrupt { .. }
-            | DriverError::NotScanned { .. }
             | DriverError::LowResolution { .. } => Fault::Input,
             DriverError::Read { source, .. } | DriverError::HotFolder { source, .. } => io_fault(source),
             DriverError::NoDevice { .. }
@@ -199,7 +197,10 @@ impl DriverError {
             | DriverError::CoverOpen { .. }
             | DriverError::FeederEmpty { .. }
             | DriverError::Cancelled { .. } => Fault::Device,
-            DriverError::Busy { .. } | DriverError::DeviceIo { .. } | DriverError::NoMemory { .. } => Fault::Transient,
+            DriverError::Busy { .. }
+            | DriverError::DeviceIo { .. }
+            | DriverError::NoMemory { .. }
+            | DriverError::Renderer { .. } => Fault::Transient,
         }
     }
 

@@ -25,7 +25,7 @@ enum PageAt {
     Image,
     /// The image file directory of this index.
     Tiff(usize),
-    /// The one image of a scanned PDF page.
+    /// A page of a PDF.
     Pdf(crate::pdf::PdfPage),
 }
 
@@ -37,6 +37,12 @@ impl PendingPage {
             PageAt::Tiff(i) => format!("{} page {}", self.path.display(), i + 1),
             PageAt::Pdf(p) => format!("{} page {}", self.path.display(), p.number),
         }
+    }
+
+    /// The whole file the page came from, when it is a PDF: its pages are taken apart (and some
+    /// rendered), so the file itself is what shows the document as it came.
+    pub fn pdf_file(&self) -> Option<&Arc<Vec<u8>>> {
+        matches!(self.at, PageAt::Pdf(_)).then_some(&self.bytes)
     }
 
     /// Decodes the page fully, so that a damaged page fails now, before anything downstream has
@@ -69,14 +75,14 @@ impl FileImporter {
     }
 
     /// Splits the bytes of a file (`path` names it in messages) into its pages: one for PNG and
-    /// JPEG, one per image file directory of a TIFF, one per page of a scanned PDF. The structure is
-    /// checked here: a file with no pages, too many, or a PDF page that is not one scanned image is
-    /// refused before any page is decoded.
+    /// JPEG, one per image file directory of a TIFF, one per page of a PDF. The structure is checked
+    /// here: a file with no pages or too many is refused before any page is decoded.
     pub fn pages(&self, path: &Path, bytes: Vec<u8>) -> Result<Vec<PendingPage>, DriverError> {
         if bytes.is_empty() {
             return Err(DriverError::Empty { path: path.into() });
         }
         self.check_file_size(path, bytes.len() as u64)?;
+        let bytes = Arc::new(bytes);
         let at: Vec<PageAt> = if sniff(&bytes).is_some() {
             vec![PageAt::Image]
         } else if bytes.starts_with(b"II*\0")
@@ -93,7 +99,6 @@ impl FileImporter {
         if at.is_empty() {
             return Err(DriverError::Corrupt { path: path.into(), format: "file", reason: "it holds no pages".into() });
         }
-        let bytes = Arc::new(bytes);
         Ok(at
             .into_iter()
             .map(|at| PendingPage { importer: self.clone(), path: path.to_owned(), bytes: bytes.clone(), at })

@@ -28,6 +28,11 @@ pub struct ImportLimits {
     /// Most bytes decoded from one PDF file in all: every stage of every stream's filter chain,
     /// page images included, so that many streams each under their bound cannot add up to a bomb.
     pub max_pdf_decoded_bytes: u64,
+    /// Most seconds, of wall-clock time and of CPU time alike, the PDF renderer may spend on one page
+    /// (rendering it, or reading its text).
+    pub max_render_seconds: u64,
+    /// Most seconds of wall-clock time the PDF renderer may spend on all the pages of one file.
+    pub max_render_file_seconds: u64,
 }
 
 impl Default for ImportLimits {
@@ -42,6 +47,11 @@ impl Default for ImportLimits {
             max_pdf_stream_bytes: 8 << 20,
             // 2000 bilevel A4 pages at 300 dpi, or 230 gray ones stored with Flate.
             max_pdf_decoded_bytes: 2 << 30,
+            // Poppler renders an A4 page at 300 dpi in well under a second; a minute is a page
+            // built to exhaust it.
+            max_render_seconds: 60,
+            // An hour: a thousand born-digital pages render in about half of it on two cores.
+            max_render_file_seconds: 3600,
         }
     }
 }
@@ -152,6 +162,7 @@ impl FileImporter {
             format,
             components,
             dpi,
+            text: None,
         })
     }
 

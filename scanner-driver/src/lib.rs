@@ -21,6 +21,7 @@ mod import;
 mod importer;
 mod pdf;
 mod quirks;
+mod render;
 mod sane;
 mod scanned;
 mod stream;
@@ -117,4 +118,30 @@ pub struct RawPage {
     pub pixels: Pixels,
     /// The resolution.
     pub dpi: Dpi,
+    /// The text the file carries for this page, when it can stand for the page's visible content
+    /// (a born-digital PDF page); capture takes it instead of OCR. `None` for every scan.
+    pub text: Option<CarriedText>,
+}
+
+/// Text a file carries for one page (a born-digital PDF page's own text), lines in the file's
+/// reading order, boxes in the pixels of the page's image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CarriedText {
+    /// The lines, each its words left to right.
+    pub lines: Vec<Vec<CarriedWord>>,
+}
+
+/// One word of [`CarriedText`] and its box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CarriedWord {
+    /// The text, as the file maps its glyphs to Unicode.
+    pub text: String,
+    /// Left edge, pixels from the left of the page image.
+    pub left: u32,
+    /// Top edge, pixels from the top of the page image.
+    pub top: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
 }

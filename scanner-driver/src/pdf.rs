@@ -1,8 +1,11 @@
-//! PDF import for scanned PDFs: each page must be exactly one image drawn over the page (an
-//! invisible OCR text layer, as scanners' "searchable PDF" adds, is allowed). A JPEG page image is
-//! taken out byte for byte; Flate, LZW and CCITT Group 4 images are decoded and kept as lossless
-//! PNG. A page that is anything else (text, drawings, several images) is refused with what it holds:
-//! it is a born-digital document, not a scan, and capturing it as an image would lose its text.
+//! PDF import. A page that is exactly one image drawn over the page (an invisible OCR text layer, as
+//! scanners' "searchable PDF" adds, is allowed) in an encoding sohoa decodes is taken as the scan it
+//! is: a JPEG page image byte for byte, a Flate, LZW or CCITT Group 4 image decoded and kept as a
+//! lossless PNG. Every other page is rendered by Poppler (`render`): a born-digital or mixed page at
+//! the importer's resolution, with the text it carries when that text can be trusted; a scan in an
+//! encoding sohoa does not decode (JBIG2, JPEG 2000, chained filters, indexed colour) or whose data
+//! lopdf cannot inflate, at the resolution of its image, so that nothing is invented or lost and a
+//! scan under the legal minimum is still seen as one.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,22 +15,54 @@ use lopdf::{Dictionary, Document, Object, Stream};
 
 use crate::decode_budget::{DecodeBudget, Refusal, STREAM_LIMIT, decode_object_streams, filter_names};
 use crate::importer::FileImporter;
+use crate::render::RenderFile;
 use crate::scanned::{Samples, raw_page};
 use crate::{Dpi, DriverError, RawPage};
 
 /// Bytes a page image may decode to beyond its declared size: some encoders pad the end of the data.
 const IMAGE_SLACK: usize = 4096;
 
-/// The image of one scanned page, taken out of the document when it is split.
+/// Pixels from which an image on a born-digital page is taken for a scan pasted in: the text the
+/// page carries does not hold what is in it, so such a page is read by OCR. A logo or a signature
+/// picture is smaller; a tenth of an A4 page at 300 dpi is 870,000 pixels.
+const SCAN_PIXELS: i64 = 500_000;
+
+/// The page size a PDF reader assumes when a page has none: US Letter, in points.
+const DEFAULT_PAGE: (f64, f64) = (612.0, 792.0);
+
+/// Levels of `/Parent` followed for an inherited page attribute: a page tree deeper than this is
+/// not a document but a trap.
+const MAX_TREE_DEPTH: usize = 64;
+
+/// The resolutions a scan's image is rendered at, whatever the resolution its drawing implies: a
+/// stamp-sized drawing of a huge image must not ask for a giant render, nor a page-sized one of a
+/// thumbnail for a useless one.
+const SCAN_DPI: std::ops::RangeInclusive<f32> = 72.0..=1200.0;
+
+/// One page of a PDF, as found when the file is split.
 #[derive(Debug, Clone)]
 pub(crate) struct PdfPage {
     /// The page number, from 1.
     pub number: usize,
-    image: Arc<Stream>,
-    /// Resolution from the image's size in pixels and its size drawn on the page.
-    dpi: Option<(f32, f32)>,
-    /// What is left to decode from the file this page is in.
-    budget: Arc<DecodeBudget>,
+    /// Width and height of the page's box in points, before `/Rotate`: what a render of it covers.
+    size: (f64, f64),
+    kind: PageKind,
+    /// The file, for Poppler.
+    file: Arc<RenderFile>,
+}
+
+#[derive(Debug, Clone)]
+enum PageKind {
+    /// One image drawn over the page: a scan.
+    Scan {
+        image: Arc<Stream>,
+        /// Resolution from the image's size in pixels and its size drawn on the page.
+        dpi: Option<(f32, f32)>,
+        /// What is left to decode from the file this page is in.
+        budget: Arc<DecodeBudget>,
+    },
+    /// Anything else: rendered; the text it carries is read when it has no image the size of a scan.
+    Drawn { read_text: bool },
 }
 
 fn corrupt(path: &Path, reason: impl std::fmt::Display) -> DriverError {
@@ -78,9 +113,12 @@ fn load(
 /// The scanned pages of a PDF, each checked to be one image. Every stream decoded from the file,
 /// here and when its pages are decoded, is charged to one budget of
 /// [`ImportLimits::max_pdf_decoded_bytes`](crate::ImportLimits).
-pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &[u8]) -> Result<Vec<PdfPage>, DriverError> {
+pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &Arc<Vec<u8>>) -> Result<Vec<PdfPage>, DriverError> {
     let budget = Arc::new(DecodeBudget::new(importer.limits().max_pdf_decoded_bytes));
     let doc = load(importer, path, bytes, &budget)?;
+    let limits = importer.limits();
+    let file =
+        Arc::new(RenderFile::new(path, bytes.clone(), limits.max_render_seconds, limits.max_render_file_seconds));
     let pages = doc.get_pages();
     if pages.len() > importer.limits().max_pages {
         return Err(importer.too_many_pages(path, pages.len()));
@@ -89,7 +127,7 @@ pub(crate) fn pages(importer: &FileImporter, path: &Path, bytes: &[u8]) -> Resul
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         pages
             .iter()
-            .map(|(&number, &id)| page(&doc, path, number as usize, id, &budget, bound))
+            .map(|(&number, &id)| page(&doc, path, number as usize, id, (&budget, &file), bound))
             .collect::<Result<Vec<_>, _>>()
     }));
     analysed.map_err(|_| corrupt(path, "the PDF parser failed on this file"))?
@@ -116,7 +154,7 @@ fn operand(o: &Object) -> Option<f64> {
 }
 
 /// The content of a page: its content streams decoded under the file's budget, together at most
-/// `bound` bytes.
+/// `bound` bytes; `None` when lopdf cannot inflate or parse it (Poppler may: the page is rendered).
 fn page_content(
     doc: &Document,
     path: &Path,
@@ -124,23 +162,53 @@ fn page_content(
     id: lopdf::ObjectId,
     budget: &DecodeBudget,
     bound: u64,
-) -> Result<Content, DriverError> {
+) -> Result<Option<Content>, DriverError> {
     let mut data = Vec::new();
     for stream_id in doc.get_page_contents(id) {
         let Ok(stream) = doc.get_object(stream_id).and_then(Object::as_stream) else { continue };
         let left = bound.saturating_sub(data.len() as u64);
-        data.extend(
-            budget
-                .decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content"))
-                .map_err(|r| refusal(path, r))?,
-        );
+        match budget.decode(stream, left, STREAM_LIMIT, &format!("page {number}'s content")) {
+            Ok(decoded) => data.extend(decoded),
+            Err(Refusal::Damaged(_)) => return Ok(None),
+            Err(limit) => return Err(refusal(path, limit)),
+        }
         data.push(b'\n');
     }
-    Content::decode(&data).map_err(|e| DriverError::NotScanned {
-        path: path.into(),
-        page: number,
-        reason: format!("cannot read its content: {e}"),
-    })
+    Ok(Content::decode(&data).ok())
+}
+
+/// A page attribute, from the page or the nearest of its ancestors that has it.
+fn inherited<'a>(doc: &'a Document, id: lopdf::ObjectId, key: &[u8]) -> Option<&'a Object> {
+    let mut dict = doc.get_dictionary(id).ok()?;
+    for _ in 0..MAX_TREE_DEPTH {
+        if let Ok(value) = dict.get(key) {
+            return doc.dereference(value).ok().map(|(_, o)| o);
+        }
+        dict = doc.get_dictionary(dict.get(b"Parent").ok()?.as_reference().ok()?).ok()?;
+    }
+    None
+}
+
+/// Width and height of a page box in points, if it is a valid one.
+fn box_size(doc: &Document, value: Option<&Object>) -> Option<(f64, f64)> {
+    let corners: Vec<f64> =
+        value?.as_array().ok()?.iter().filter_map(|o| doc.dereference(o).ok().and_then(|(_, o)| operand(o))).collect();
+    let [x0, y0, x1, y1] = <[f64; 4]>::try_from(corners).ok()?;
+    let size = ((x1 - x0).abs(), (y1 - y0).abs());
+    (size.0.is_finite() && size.1.is_finite()).then_some(size)
+}
+
+/// The size of a page as a reader shows it, in points: its crop box within its media box, in user
+/// units. An upper bound of what Poppler renders, so that the render can be refused on it.
+fn shown_size(doc: &Document, id: lopdf::ObjectId) -> (f64, f64) {
+    let media = box_size(doc, inherited(doc, id, b"MediaBox")).unwrap_or(DEFAULT_PAGE);
+    let (w, h) = match box_size(doc, inherited(doc, id, b"CropBox")) {
+        Some((w, h)) => (w.min(media.0), h.min(media.1)),
+        None => media,
+    };
+    let unit = doc.get_dictionary(id).ok().and_then(|d| d.get(b"UserUnit").ok()).and_then(operand).unwrap_or(1.0);
+    let unit = if unit.is_finite() { unit.max(1.0) } else { 1.0 };
+    (w * unit, h * unit)
 }
 
 fn page(
@@ -148,12 +216,16 @@ fn page(
     path: &Path,
     number: usize,
     id: lopdf::ObjectId,
-    budget: &Arc<DecodeBudget>,
+    (budget, file): (&Arc<DecodeBudget>, &Arc<RenderFile>),
     bound: u64,
 ) -> Result<PdfPage, DriverError> {
-    let not_scanned = |reason: String| DriverError::NotScanned { path: path.into(), page: number, reason };
-    let images = doc.get_page_images(id).map_err(|e| not_scanned(format!("cannot read its images: {e}")))?;
-    let content = page_content(doc, path, number, id, budget, bound)?;
+    let size = shown_size(doc, id);
+    let drawn = |read_text: bool| PdfPage { number, size, kind: PageKind::Drawn { read_text }, file: file.clone() };
+    // A page lopdf cannot analyse is left to Poppler, which reads more damaged files than lopdf
+    // and refuses what it cannot read.
+    let Ok(images) = doc.get_page_images(id) else { return Ok(drawn(true)) };
+    let read_text = !images.iter().any(|i| i.width.saturating_mul(i.height) >= SCAN_PIXELS);
+    let Some(content) = page_content(doc, path, number, id, budget, bound)? else { return Ok(drawn(read_text)) };
     let (mut draws, mut visible_text, mut paths) = (0, 0, 0);
     let mut ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
     let mut stack = Vec::new();
@@ -180,71 +252,153 @@ fn page(
             _ => {}
         }
     }
-    if images.len() != 1 || draws != 1 || visible_text > 0 || paths > 0 {
-        let mut holds = vec![format!("{} image{}", images.len(), if images.len() == 1 { "" } else { "s" })];
-        if visible_text > 0 {
-            holds.push("text".into());
-        }
-        if paths > 0 {
-            holds.push("drawings".into());
-        }
-        return Err(not_scanned(format!(
-            "not a scanned page (it holds {}); print it to images or import the original images instead",
-            holds.join(", ")
-        )));
-    }
+    let single = images.len() == 1 && draws == 1 && visible_text == 0 && paths == 0;
+    let stream = single.then(|| doc.get_object(images[0].id).and_then(Object::as_stream).ok()).flatten();
+    let Some(stream) = stream else { return Ok(drawn(read_text)) };
     let image = &images[0];
-    let stream = doc
-        .get_object(image.id)
-        .and_then(Object::as_stream)
-        .map_err(|e| not_scanned(format!("cannot read its image: {e}")))?;
     let (w_pt, h_pt) = (drawn_at[0].hypot(drawn_at[1]), drawn_at[2].hypot(drawn_at[3]));
     let dpi = (w_pt > 1.0 && h_pt > 1.0)
         .then(|| ((image.width as f64 * 72.0 / w_pt) as f32, (image.height as f64 * 72.0 / h_pt) as f32));
-    Ok(PdfPage { number, image: Arc::new(stream.clone()), dpi, budget: budget.clone() })
+    let kind = PageKind::Scan { image: Arc::new(stream.clone()), dpi, budget: budget.clone() };
+    Ok(PdfPage { number, size, kind, file: file.clone() })
 }
 
 fn int(dict: &Dictionary, key: &[u8]) -> Option<i64> {
     dict.get(key).ok().and_then(|o| o.as_i64().ok())
 }
 
-/// Colour components of the image's colour space, if sohoa can take it.
-fn components(doc_dict: &Dictionary) -> Result<usize, String> {
-    match doc_dict.get(b"ColorSpace") {
-        Ok(Object::Name(n)) if n == b"DeviceGray" || n == b"CalGray" => Ok(1),
-        Ok(Object::Name(n)) if n == b"DeviceRGB" || n == b"CalRGB" => Ok(3),
-        Ok(Object::Array(a)) if a.first().and_then(|o| o.as_name().ok()) == Some(b"ICCBased") => match a.get(1) {
-            // The profile's stream is not at hand here; its colours are those of a gray or RGB scan.
-            Some(_) => Ok(3),
-            None => Err("an ICC colour space without a profile".into()),
-        },
-        Ok(Object::Array(a)) if a.first().and_then(|o| o.as_name().ok()) == Some(b"CalGray") => Ok(1),
-        Ok(Object::Array(a)) if a.first().and_then(|o| o.as_name().ok()) == Some(b"CalRGB") => Ok(3),
-        Ok(other) => Err(format!("colour space {other:?} is not supported")),
-        Err(_) => Err("the image has no colour space".into()),
+/// Colour components of the image's colour space, if sohoa decodes it itself. An ICC-based space
+/// is not: its profile's number of components is in a stream not at hand here, so Poppler, which
+/// reads the profile, renders such a scan.
+fn components(doc_dict: &Dictionary) -> Option<usize> {
+    let family = match doc_dict.get(b"ColorSpace").ok()? {
+        Object::Name(n) => n.as_slice(),
+        Object::Array(a) => a.first()?.as_name().ok()?,
+        _ => return None,
+    };
+    match family {
+        b"DeviceGray" | b"CalGray" => Some(1),
+        b"DeviceRGB" | b"CalRGB" => Some(3),
+        _ => None,
     }
 }
 
-/// Decodes a page's image.
+/// Decodes a page: a scan's image as it is when sohoa decodes its encoding, else the page rendered
+/// by Poppler.
 pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Result<RawPage, DriverError> {
-    let refuse = |reason: String| DriverError::NotScanned { path: path.into(), page: page.number, reason };
-    let dict = &page.image.dict;
+    match &page.kind {
+        PageKind::Scan { image, dpi, budget } => match decode_scan(importer, path, page.number, image, *dpi, budget) {
+            Ok(raw) => Ok(raw),
+            Err(ScanFault::Refused(e)) => Err(e),
+            Err(ScanFault::Undecodable) => {
+                // Rendered at the image's own resolution: no pixel invented, none lost.
+                let scan_dpi = dpi.map_or(importer.default_dpi(), |(x, y)| x.min(y));
+                render(importer, path, page, scan_dpi.clamp(*SCAN_DPI.start(), *SCAN_DPI.end()), false)
+            }
+        },
+        PageKind::Drawn { read_text } => render(importer, path, page, importer.default_dpi(), *read_text),
+    }
+}
+
+/// Renders a page at `dpi` as the reader shows it, refused before Poppler runs when the render
+/// would pass the importer's limits; with the text it carries when `read_text` and it can be
+/// trusted.
+fn render(
+    importer: &FileImporter,
+    path: &Path,
+    page: &PdfPage,
+    dpi: f32,
+    read_text: bool,
+) -> Result<RawPage, DriverError> {
+    let pixels = |points: f64| (points * f64::from(dpi) / 72.0).ceil().min(f64::from(u32::MAX)) as u32;
+    let (w, h) = (pixels(page.size.0), pixels(page.size.1));
+    importer.check_dimensions(path, w, h).map_err(|e| match e {
+        DriverError::TooLarge { path, reason } => {
+            DriverError::TooLarge { path, reason: format!("page {} rendered at {dpi:.0} dpi: {reason}", page.number) }
+        }
+        other => other,
+    })?;
+    let png = page.file.render(page.number, dpi, u64::from(w) * u64::from(h))?;
+    let mut raw = importer.decode_image(path, png)?;
+    raw.dpi = Dpi { x: dpi, y: dpi, stated: true };
+    if read_text {
+        raw.text = page.file.text(page.number, dpi)?;
+    }
+    Ok(raw)
+}
+
+/// Why a scan's image was not decoded here.
+enum ScanFault {
+    /// Its encoding is not one sohoa decodes, or lopdf cannot decode its data: Poppler renders it.
+    Undecodable,
+    /// It is refused: a limit, or damage that no reader could mend.
+    Refused(DriverError),
+}
+
+impl From<DriverError> for ScanFault {
+    fn from(e: DriverError) -> Self {
+        ScanFault::Refused(e)
+    }
+}
+
+/// What a refusal to decode a scan's stream means here: a limit stays a refusal, damage lopdf sees
+/// is left to Poppler to judge.
+fn stream_fault(path: &Path, r: Refusal) -> ScanFault {
+    match r {
+        Refusal::Damaged(_) => ScanFault::Undecodable,
+        limit => ScanFault::Refused(refusal(path, limit)),
+    }
+}
+
+/// Decodes a scan's image, page `number`, drawn at `dpi`.
+fn decode_scan(
+    importer: &FileImporter,
+    path: &Path,
+    number: usize,
+    image: &Stream,
+    dpi: Option<(f32, f32)>,
+    budget: &DecodeBudget,
+) -> Result<RawPage, ScanFault> {
+    let dict = &image.dict;
     let (w, h) = (int(dict, b"Width").unwrap_or(0), int(dict, b"Height").unwrap_or(0));
     let (w, h) = (
-        u32::try_from(w).map_err(|_| refuse(format!("image width {w}")))?,
-        u32::try_from(h).map_err(|_| refuse(format!("image height {h}")))?,
+        u32::try_from(w).map_err(|_| corrupt(path, format!("page {number}: image width {w}")))?,
+        u32::try_from(h).map_err(|_| corrupt(path, format!("page {number}: image height {h}")))?,
     );
     importer.check_dimensions(path, w, h)?;
-    let dpi = page.dpi.map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| {
-        Dpi { x, y, stated: true }
+    let dpi = dpi.map_or(Dpi { x: importer.default_dpi(), y: importer.default_dpi(), stated: false }, |(x, y)| Dpi {
+        x,
+        y,
+        stated: true,
     });
     let filters = filter_names(dict);
     let names: Vec<&[u8]> = filters.iter().map(Vec::as_slice).collect();
-    let origin = format!("{} page {}", path.display(), page.number);
+    let origin = format!("{} page {number}", path.display());
     match names.as_slice() {
-        [b"DCTDecode"] => {
-            // The JPEG as the scanner made it, byte for byte.
-            let mut raw = importer.decode_image(path, page.image.content.clone())?;
+        [transport @ .., b"DCTDecode"] => {
+            // The JPEG as the scanner made it, byte for byte, once out of the lossless transport
+            // filters some writers wrap it in (ASCII85, Flate).
+            let jpeg = if transport.is_empty() {
+                image.content.clone()
+            } else {
+                let mut outer = image.clone();
+                let names = transport.iter().map(|n| Object::Name(n.to_vec())).collect::<Vec<_>>();
+                outer.dict.set("Filter", names);
+                if let Ok(Object::Array(params)) = dict.get(b"DecodeParms") {
+                    outer.dict.set("DecodeParms", params[..params.len().saturating_sub(1)].to_vec());
+                }
+                // A JPEG is smaller than its samples; four bytes a pixel is more than any holds.
+                let bound = u64::from(w) * u64::from(h) * 4 + IMAGE_SLACK as u64;
+                budget
+                    .decode(&outer, bound, "four bytes a pixel of its declared size", &format!("page {number}'s image"))
+                    .map_err(|r| stream_fault(path, r))?
+            };
+            let mut raw = match importer.decode_image(path, jpeg) {
+                Ok(raw) => raw,
+                Err(e @ DriverError::TooLarge { .. }) => return Err(e.into()),
+                // A JPEG the decoder does not read (arithmetic coding, 12 bits) may still be sound.
+                Err(_) => return Err(ScanFault::Undecodable),
+            };
             if dpi.stated {
                 raw.dpi = dpi;
             }
@@ -254,21 +408,21 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
             let params = dict.get(b"DecodeParms").ok().and_then(|o| o.as_dict().ok());
             let k = params.and_then(|p| int(p, b"K")).unwrap_or(0);
             if k >= 0 {
-                return Err(refuse("CCITT Group 3 page images are not supported (Group 4 is)".into()));
+                return Err(ScanFault::Undecodable);
             }
             let columns = params.and_then(|p| int(p, b"Columns")).unwrap_or(1728);
             let black_is_1 =
                 params.and_then(|p| p.get(b"BlackIs1").ok()).and_then(|o| o.as_bool().ok()).unwrap_or(false);
             if columns != i64::from(w) || w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
-                return Err(refuse(format!("a Group 4 image of {columns} columns drawn {w} pixels wide")));
+                return Err(ScanFault::Undecodable);
             }
             let stride = (w as usize).div_ceil(8);
-            page.budget
-                .charge((stride * h as usize) as u64, &format!("page {}'s image", page.number))
+            budget
+                .charge((stride * h as usize) as u64, &format!("page {number}'s image"))
                 .map_err(|r| refusal(path, r))?;
             let mut bits = Vec::with_capacity(stride * h as usize);
             let decoded =
-                fax::decoder::decode_g4(page.image.content.iter().copied(), w as u16, Some(h as u16), |transitions| {
+                fax::decoder::decode_g4(image.content.iter().copied(), w as u16, Some(h as u16), |transitions| {
                     let mut row = vec![0u8; stride];
                     for (x, color) in fax::decoder::pels(transitions, w as u16).enumerate() {
                         // A black run shows black unless BlackIs1 maps it to 1, which DeviceGray shows white.
@@ -279,35 +433,31 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
                     bits.extend_from_slice(&row);
                 });
             if decoded.is_none() || bits.len() < stride * h as usize {
-                return Err(corrupt(path, format!("page {}: the Group 4 image is damaged", page.number)));
+                // The decoder sohoa links may fail where Poppler's reads the image, or says why not.
+                return Err(ScanFault::Undecodable);
             }
             Ok(raw_page(origin, w, h, dpi, Samples::Bits(bits)))
         }
         [] | [b"FlateDecode"] | [b"LZWDecode"] => {
-            let channels = components(dict).map_err(refuse)?;
+            let channels = components(dict).ok_or(ScanFault::Undecodable)?;
             let depth = int(dict, b"BitsPerComponent").unwrap_or(8);
             let row = match depth {
                 1 | 8 | 16 => (w as usize * channels * depth as usize).div_ceil(8),
-                other => return Err(refuse(format!("{other} bits per component is not supported"))),
+                _ => return Err(ScanFault::Undecodable),
             };
             let limit = row * h as usize;
             // The declared size bounds the decoding, with one byte a row for PNG predictors and a
             // little for encoders that pad the end.
             let bound = (limit + h as usize + IMAGE_SLACK) as u64;
-            let data = page
-                .budget
-                .decode(
-                    &page.image,
-                    bound,
-                    "what its declared size and depth need",
-                    &format!("page {}'s image", page.number),
-                )
-                .map_err(|r| refusal(path, r))?;
+            let data = budget
+                .decode(image, bound, "what its declared size and depth need", &format!("page {number}'s image"))
+                .map_err(|r| stream_fault(path, r))?;
             if data.len() < limit {
                 return Err(corrupt(
                     path,
-                    format!("page {}: the image holds {} bytes of the {limit} its size needs", page.number, data.len()),
-                ));
+                    format!("page {number}: the image holds {} bytes of the {limit} its size needs", data.len()),
+                )
+                .into());
             }
             let inverted =
                 matches!(dict.get(b"Decode"), Ok(Object::Array(d)) if d.first().and_then(operand) == Some(1.0));
@@ -315,7 +465,7 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
             let samples = match (depth, channels) {
                 // DeviceGray shows 0 as black; sohoa's line art sets a bit for black.
                 (1, 1) => Samples::Bits(rows.flatten().map(|b| if inverted { *b } else { !b }).collect()),
-                (1, _) => return Err(refuse("1-bit colour images are not supported".into())),
+                (1, _) => return Err(ScanFault::Undecodable),
                 (8, 1) => Samples::Gray8(rows.flatten().copied().collect()),
                 (8, _) => Samples::Rgb8(rows.flatten().copied().collect()),
                 (_, 1) => Samples::Gray16(
@@ -327,10 +477,7 @@ pub(crate) fn decode(importer: &FileImporter, path: &Path, page: &PdfPage) -> Re
             };
             Ok(raw_page(origin, w, h, dpi, samples))
         }
-        other => {
-            let names: Vec<String> = other.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
-            Err(refuse(format!("page images encoded with {} are not supported", names.join(" + "))))
-        }
+        _ => Err(ScanFault::Undecodable),
     }
 }
 
@@ -443,11 +590,51 @@ mod tests {
         assert_eq!(g.get_pixel(7, 0)[0], 7);
     }
 
+    /// A born-digital page: Helvetica text over a small picture, on a page turned by `/Rotate`.
+    fn born_digital(rotate: i64) -> Vec<u8> {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+        let image = doc.add_object(gray_image(20, 10));
+        let text = "q 40 0 0 20 10 10 cm /Im0 Do Q BT /F1 14 Tf 10 40 Td (Hello born digital) Tj ET";
+        let content = doc.add_object(Stream::new(dictionary! {}, text.as_bytes().to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 144.into(), 72.into()], "Rotate" => rotate,
+            "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image }, "Font" => dictionary! { "F1" => font } },
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
     #[test]
-    fn a_page_with_text_is_refused_with_what_it_holds() {
-        let file = pdf(&[(gray_image(20, 10), false), (gray_image(20, 10), true)]);
-        let e = FileImporter::new(ImportLimits::default(), 300.0).pages(Path::new("mixed.pdf"), file).unwrap_err();
-        assert!(e.to_string().contains("page 2: not a scanned page (it holds 1 image, text)"), "{e}");
+    fn a_born_digital_page_is_rendered_with_the_text_it_carries() {
+        let importer = FileImporter::new(ImportLimits::default(), 300.0);
+        let page = importer.pages(Path::new("digital.pdf"), born_digital(0)).unwrap()[0].decode().unwrap();
+        // 2 by 1 inches at 300 dpi, as a PNG of the render.
+        assert_eq!(page.pixels.dimensions(), (600, 300));
+        assert_eq!((page.format, page.dpi.x, page.dpi.stated), (crate::SourceFormat::Png, 300.0, true));
+        let text = page.text.expect("Helvetica's text is real Unicode text");
+        let words: Vec<&str> = text.lines.iter().flatten().map(|w| w.text.as_str()).collect();
+        assert_eq!(words, ["Hello", "born", "digital"]);
+        // The baseline is 40 points up a 72-point page: the words' boxes end about 32 points down.
+        let hello = &text.lines[0][0];
+        assert!(hello.left.abs_diff(10 * 300 / 72) < 8, "{hello:?}");
+        assert!((hello.top + hello.height).abs_diff(32 * 300 / 72) < 20, "{hello:?}");
+    }
+
+    #[test]
+    fn a_page_turned_by_rotate_comes_out_as_shown_and_sideways_text_is_left_to_ocr() {
+        let importer = FileImporter::new(ImportLimits::default(), 300.0);
+        let page = importer.pages(Path::new("turned.pdf"), born_digital(90)).unwrap()[0].decode().unwrap();
+        assert_eq!(page.pixels.dimensions(), (300, 600));
+        assert_eq!(page.text, None, "the text runs top to bottom as the page is shown");
     }
 
     #[test]

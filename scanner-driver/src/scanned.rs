@@ -188,7 +188,7 @@ pub(crate) fn raw_page(origin: String, width: u32, height: u32, dpi: Dpi, sample
             3,
         ),
     };
-    RawPage { origin, original, format: SourceFormat::Png, components, pixels, dpi }
+    RawPage { origin, original, format: SourceFormat::Png, components, pixels, dpi, text: None }
 }
 
 fn reverse_pixels<T: Copy>(data: &mut [T], channels: usize) {

@@ -95,6 +95,20 @@ fn tiff_of(pages: usize, w: u32, h: u32) -> Vec<u8> {
 
 /// A one-page PDF drawing an image stream with this dictionary and data, or drawing only text.
 fn pdf_of(image: Option<(lopdf::Dictionary, Vec<u8>)>) -> Vec<u8> {
+    page_of(image, &[0, 0, 595, 842], None)
+}
+
+/// A one-page PDF of these content operations (raw), on a page of this media box.
+fn raw_page_of(content: Vec<u8>, media_box: &[i64], user_unit: Option<f32>) -> Vec<u8> {
+    page_of(None, media_box, Some((content, user_unit)))
+}
+
+/// A one-page PDF: an image drawn over the page, text, or raw content, on a page of this media box.
+fn page_of(
+    image: Option<(lopdf::Dictionary, Vec<u8>)>,
+    media_box: &[i64],
+    raw: Option<(Vec<u8>, Option<f32>)>,
+) -> Vec<u8> {
     use lopdf::{Document, Object, Stream, content::Content, content::Operation, dictionary};
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
@@ -118,8 +132,16 @@ fn pdf_of(image: Option<(lopdf::Dictionary, Vec<u8>)>) -> Vec<u8> {
             dictionary! {},
         ),
     };
-    let content = doc.add_object(Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap()));
-    let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content, "Resources" => resources });
+    let (content, user_unit) = match raw {
+        Some((content, user_unit)) => (content, user_unit),
+        None => (Content { operations: ops }.encode().unwrap(), None),
+    };
+    let content = doc.add_object(Stream::new(dictionary! {}, content));
+    let media_box: Vec<Object> = media_box.iter().map(|&v| v.into()).collect();
+    let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => media_box, "Contents" => content, "Resources" => resources });
+    if let Some(unit) = user_unit {
+        doc.get_dictionary_mut(page).unwrap().set("UserUnit", unit);
+    }
     doc.objects.insert(
         pages_id,
         Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
@@ -178,12 +200,23 @@ fn malformed() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         ("short-image.pdf", pdf_of(Some((gray_dict(64, 64, None), vec![7; 100]))), "bytes of the"),
         ("wrong-magic.png", b"GIF89a not what the name says".to_vec(), "not a PNG, JPEG, TIFF or PDF"),
-        ("text-only.pdf", pdf_of(None), "not a scanned page (it holds 0 images, text)"),
+        // Text shown before any font is chosen: Poppler, which renders a page sohoa cannot take
+        // as one image, says what is wrong.
+        ("no-font.pdf", pdf_of(None), "No font in show"),
+        ("jbig2.pdf", pdf_of(Some((gray_dict(64, 64, Some("JBIG2Decode")), vec![0; 16]))), "JBIG2"),
+        // Renderer bombs: pages asking for a render of billions of pixels, by their size or by
+        // their user unit, are refused before Poppler runs.
         (
-            "jbig2.pdf",
-            pdf_of(Some((gray_dict(64, 64, Some("JBIG2Decode")), vec![0; 16]))),
-            "JBIG2Decode are not supported",
+            "huge-page.pdf",
+            raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 14_400, 14_400], None),
+            "rendered at 300 dpi: width in pixels 60000 exceeds the limit",
         ),
+        (
+            "user-unit.pdf",
+            raw_page_of(b"0 0 m 10 10 l S".to_vec(), &[0, 0, 595, 842], Some(75.0)),
+            "rendered at 300 dpi: width in pixels 185938 exceeds the limit",
+        ),
+        // A content stream nested a hundred thousand levels deep (arrays in arrays).
         ("empty.tif", Vec::new(), "empty"),
     ]
 }
@@ -236,4 +269,51 @@ fn mutated_files_never_panic_nor_allocate_a_gibibyte() {
     }
     let largest = LARGEST.load(Ordering::Relaxed);
     assert!(largest < 1 << 30, "a mutated file made the importer allocate {largest} bytes at once");
+}
+
+#[test]
+fn deeply_nested_pages_are_rendered_within_the_renderers_bounds() {
+    // Arrays nested a hundred thousand deep, and a hundred thousand graphics states saved and never
+    // restored: Poppler is the one to parse them, in a process of its own under its limits, and
+    // what comes back is an ordinary A4 page image.
+    let nested = [b"[".repeat(100_000), b"]".repeat(100_000), b" pop".to_vec()].concat();
+    let states = b"q 0 0 m 9 9 l S ".repeat(100_000);
+    for (name, content) in [("nested.pdf", nested), ("states.pdf", states)] {
+        LARGEST.store(0, Ordering::Relaxed);
+        let importer = FileImporter::new(ImportLimits::default(), 300.0);
+        let pages = importer.pages(Path::new(name), raw_page_of(content, &[0, 0, 595, 842], None)).unwrap();
+        let page = pages[0].decode().unwrap();
+        assert_eq!(page.pixels.dimensions(), (2480, 3509), "{name}");
+        let largest = LARGEST.load(Ordering::Relaxed);
+        assert!(largest < 1 << 30, "{name}: allocated {largest} bytes at once");
+    }
+}
+
+#[test]
+fn a_render_past_its_time_is_stopped_and_refused() {
+    // No time at all: the renderer is stopped by its CPU limit or killed at its deadline, whichever
+    // comes first, and the page is refused as too much to render.
+    let importer = FileImporter::new(ImportLimits { max_render_seconds: 0, ..ImportLimits::default() }, 300.0);
+    let pages = importer.pages(Path::new("slow.pdf"), raw_page_of(b"0 0 m 9 9 l S".to_vec(), &[0, 0, 595, 842], None));
+    let e = pages.unwrap()[0].decode().unwrap_err();
+    assert!(matches!(e, sohoa_scanner_driver::DriverError::TooLarge { .. }), "{e}");
+    assert!(
+        e.to_string().contains("slow.pdf: refused before decoding: page 1: pdftoppm")
+            && e.to_string().contains("renderer"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_pages_of_one_file_share_a_time_limit() {
+    // Each page of this file would be allowed a minute, but the file as a whole nothing at all: the
+    // first page's render is already past it.
+    let limits = ImportLimits { max_render_file_seconds: 0, ..ImportLimits::default() };
+    let importer = FileImporter::new(limits, 300.0);
+    let pages = importer.pages(Path::new("many.pdf"), raw_page_of(b"0 0 m 9 9 l S".to_vec(), &[0, 0, 595, 842], None));
+    let e = pages.unwrap()[0].decode().unwrap_err().to_string();
+    assert!(
+        e.contains("many.pdf: refused before decoding: page 1: rendering this file has taken more than 0 seconds in all (max_render_file_seconds)"),
+        "{e}"
+    );
 }

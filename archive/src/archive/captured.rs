@@ -18,16 +18,23 @@ impl<S: Store> Archive<S> {
     /// this returns, the document survives a crash and [`captured_documents`](Self::captured_documents)
     /// lists it until its record is committed.
     pub fn capture(&self, doc: NewCapture) -> Result<(), ArchiveError> {
-        let NewCapture { document, page_images } = doc;
-        if document.pages.len() != page_images.len() {
+        let NewCapture { document, page_images, originals } = doc;
+        if document.pages.len() != page_images.len() || document.originals.len() != originals.len() {
             return Err(ArchiveError::Corrupt {
                 what: "captured document",
                 key: document.code.to_string(),
-                reason: format!("{} pages but {} page images", document.pages.len(), page_images.len()),
+                reason: format!(
+                    "{} pages but {} page images, {} original files but {} given",
+                    document.pages.len(),
+                    page_images.len(),
+                    document.originals.len(),
+                    originals.len()
+                ),
             });
         }
-        let contents: Vec<_> =
+        let mut contents: Vec<_> =
             document.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
+        contents.extend(document.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice)));
         super::commit::check_hashes(&contents)?;
         let code = document.code.to_string();
         let code_key = code.as_bytes().to_vec();

@@ -134,17 +134,25 @@ impl<S: Store> Archive<S> {
     }
 
     fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
-        let NewDocument { mut record, page_images, pdf, actor, source, verification } = doc;
+        let NewDocument { mut record, page_images, pdf, originals, actor, source, verification } = doc;
+        let mismatch = |what: &str, records: usize, bytes: usize| ArchiveError::Corrupt {
+            what: "new document",
+            key: record.code.to_string(),
+            reason: format!("{records} {what} records but {bytes} {what}s"),
+        };
         if record.pages.len() != page_images.len() {
-            return Err(ArchiveError::Corrupt {
-                what: "new document",
-                key: record.code.to_string(),
-                reason: format!("{} page records but {} page images", record.pages.len(), page_images.len()),
-            });
+            return Err(mismatch("page image", record.pages.len(), page_images.len()));
+        }
+        if record.originals.len() != originals.len() {
+            return Err(mismatch("original file", record.originals.len(), originals.len()));
+        }
+        for (original, bytes) in record.originals.iter_mut().zip(&originals) {
+            original.size = bytes.len() as u64;
         }
         let mut contents: Vec<(BlobHash, &[u8])> =
             record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
         contents.push((record.pdf, &pdf));
+        contents.extend(record.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice)));
         check_hashes(&contents)?;
         record.status = DocumentStatus::Active;
         record.pdf_size = pdf.len() as u64;
@@ -188,7 +196,7 @@ impl<S: Store> Archive<S> {
                 }
                 Arrival::Ingest | Arrival::Import { .. } => None,
             };
-            let released: Vec<BlobHash> = captured.iter().flat_map(|c| c.pages.iter().map(|p| p.image)).collect();
+            let released: Vec<BlobHash> = captured.iter().flat_map(CapturedDocument::blobs).collect();
             let blobs = this.blob_changes(contents, &released)?;
             record.lifecycle.holds = s.state.holds.iter().filter(|h| h.scope.matches(&record)).map(|h| h.id).collect();
             let seq = s.state.next_event;
@@ -290,5 +298,42 @@ mod tests {
             .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].0, 2);
+    }
+
+    #[test]
+    fn an_original_file_is_a_counted_blob_and_records_of_the_first_form_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let slot = reserve(&archive);
+        let original = b"%PDF-1.7 as the citizen brought it".to_vec();
+        let mut doc = new_document(&slot, &[b"rendered page"]);
+        doc.record.originals.push(crate::OriginalFile {
+            blob: BlobHash::of(&original),
+            size: 0,
+            name: "e-service.pdf".into(),
+            pages: vec![1],
+            text_pages: vec![1],
+        });
+        // An original named in the record but not handed over is refused whole.
+        let missing = doc.clone();
+        let e = archive.commit(missing).unwrap_err().to_string();
+        assert!(e.contains("1 original file records but 0 original files"), "{e}");
+        doc.originals.push(original.clone());
+        let code = doc.record.code.clone();
+        archive.commit(doc).unwrap();
+        let record = archive.record(&code).unwrap().unwrap();
+        assert_eq!(record.originals[0].size, original.len() as u64, "the archive measures it");
+        assert_eq!(archive.read_blob(&record.originals[0].blob).unwrap(), original);
+        let refs = archive.store.get(Table::BlobRefs, BlobHash::of(&original).as_bytes()).unwrap().unwrap();
+        assert_eq!(i64::from_le_bytes(refs.try_into().unwrap()), 1);
+        assert!(record.blobs().any(|b| b == BlobHash::of(&original)), "fixity and destruction see it");
+
+        // A record stored before originals were kept is the same encoding without the last field
+        // (an empty list is one byte in postcard): it reads, with no originals.
+        let mut first_form = record.clone();
+        first_form.originals.clear();
+        let bytes = crate::encoding::encode(&first_form);
+        let read = crate::records::decode_record(b"old", &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(read, first_form);
     }
 }

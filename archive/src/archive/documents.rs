@@ -7,22 +7,20 @@ use domain::{BlobHash, DocumentCode};
 
 use super::Archive;
 use crate::encoding::{decode, seq_from_key};
+use crate::records::decode_record;
 use crate::{ArchiveError, DocumentRecord, Event, Store, Table};
 
 impl<S: Store> Archive<S> {
     /// The record of a document.
     pub fn record(&self, code: &DocumentCode) -> Result<Option<DocumentRecord>, ArchiveError> {
         let key = code.to_string();
-        self.store
-            .get(Table::Documents, key.as_bytes())?
-            .map(|v| decode("document record", key.as_bytes(), &v))
-            .transpose()
+        self.store.get(Table::Documents, key.as_bytes())?.map(|v| decode_record(key.as_bytes(), &v)).transpose()
     }
 
     /// Visits every document record in code order until `visit` breaks.
     pub fn each_record(&self, visit: &mut dyn FnMut(DocumentRecord) -> ControlFlow<()>) -> Result<(), ArchiveError> {
         let mut failure = None;
-        self.store.scan(Table::Documents, &[], &[], &mut |k, v| match decode("document record", k, v) {
+        self.store.scan(Table::Documents, &[], &[], &mut |k, v| match decode_record(k, v) {
             Ok(record) => visit(record),
             Err(e) => {
                 failure = Some(e);

@@ -156,7 +156,7 @@ impl<S: Store> Archive<S> {
         refs: &mut BTreeMap<BlobHash, i64>,
     ) -> Result<(), ArchiveError> {
         view.scan(Table::Documents, &[], &[], &mut |k, v| {
-            match decode::<DocumentRecord>("document record", k, v) {
+            match crate::records::decode_record(k, v) {
                 Ok(record) => {
                     report.documents += 1;
                     self.check_seals(report, &record);
@@ -237,7 +237,9 @@ impl<S: Store> Archive<S> {
                 Ok(captured) => {
                     for (page, n) in captured.pages.iter().zip(1..) {
                         self.check_page_seal(report, &captured.code, n, &page.seal, &page.image);
-                        *refs.entry(page.image).or_default() += 1;
+                    }
+                    for hash in captured.blobs() {
+                        *refs.entry(hash).or_default() += 1;
                     }
                     match view.get(Table::Documents, k) {
                         Ok(None) => {}

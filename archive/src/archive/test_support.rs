@@ -87,11 +87,13 @@ pub(crate) fn capture_of(reservation: &CodeReservation<'_>, pages: &[&[u8]], sou
                 })
                 .collect(),
             token: VerificationToken::from_random([7; 16]).to_string(),
+            originals: Vec::new(),
             actor: "op".into(),
             source: source.map(str::to_owned),
             captured_at: vietnam_now(),
         },
         page_images: doc.page_images,
+        originals: Vec::new(),
     }
 }
 
@@ -138,9 +140,11 @@ pub(crate) fn new_document_coded(code: DocumentCode, pages: &[&[u8]]) -> NewDocu
             status: DocumentStatus::Active,
             archived_at: vietnam_now(),
             lifecycle: Lifecycle::default(),
+            originals: Vec::new(),
         },
         page_images: pages.iter().map(|p| p.to_vec()).collect(),
         pdf,
+        originals: Vec::new(),
         actor: "test".into(),
         source: None,
         verification: None,
