@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod blob_files;
 mod encoding;
 mod error;
 mod log;

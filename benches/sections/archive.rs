@@ -1,8 +1,10 @@
 //! The archive section of `make bench`: synced ingest of already-OCRed documents from two clients,
-//! bytes on disk per logical byte under a 20%-duplicate workload, and random reads with hash
-//! verification at `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000). The peer is what an
-//! archive of plain files does with the same bytes on the same disk: one file per page and PDF,
-//! each fsynced, read back and hashed.
+//! at each document size of `SOHOA_BENCH_ARCHIVE_DOC_KB` (a comma-separated list, default
+//! 200, 2000 and 20000 KB), with bytes on disk per logical byte under a 20%-duplicate workload; the
+//! peak memory of committing one document of `SOHOA_BENCH_ARCHIVE_BIG_PAGES` scanned pages (default
+//! 500); and random reads with hash verification at `SOHOA_BENCH_ARCHIVE_PAGES` stored pages
+//! (default 1,000,000). The peer is what an archive of plain files does with the same bytes on the
+//! same disk: one file per page and PDF, each fsynced, read back and hashed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -93,15 +95,39 @@ pub fn owner(i: usize) -> domain::OwnerId {
     format!("001099{:06}", i / 50).parse().expect("valid owner id")
 }
 
+/// The logical bytes each ingest case writes when `SOHOA_BENCH_ARCHIVE_DOCS` does not say how many
+/// documents: enough for the disk's write-back to count, at most 2000 documents.
+const CASE_BYTES: usize = 800 << 20;
+
 pub fn archive_section() {
-    let docs: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let doc_bytes: usize =
-        std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB").ok().and_then(|v| v.parse().ok()).unwrap_or(200) * 1024;
+    let docs: Option<usize> = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok());
+    let sizes_kb: Vec<usize> = std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB")
+        .unwrap_or_else(|_| "200,2000,20000".into())
+        .split(',')
+        .map(|kb| kb.trim().parse().expect("SOHOA_BENCH_ARCHIVE_DOC_KB: a comma-separated list of sizes in KB"))
+        .collect();
+    let big_pages: usize =
+        std::env::var("SOHOA_BENCH_ARCHIVE_BIG_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let read_pages: usize =
         std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let work = tempfile::tempdir_in(crate::util::repo())
         .expect("temporary directory beside the checkout (same disk as ./var)");
     let w = work.path();
+    for kb in sizes_kb {
+        let doc_bytes = kb * 1024;
+        ingest(w, docs.unwrap_or((CASE_BYTES / doc_bytes).clamp(20, 2000)), doc_bytes);
+    }
+    if big_pages > 0 {
+        big_document_memory(w, big_pages);
+    }
+    if read_pages > 0 {
+        read_latency(w, read_pages);
+    }
+}
+
+/// Ingest of `docs` documents of `doc_bytes` by sohoa and by plain files with fsync, one after the
+/// other on the same disk, and the bytes each leaves on it.
+fn ingest(w: &Path, docs: usize, doc_bytes: usize) {
 
     // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
     // one page in five repeats an earlier one.
@@ -204,7 +230,37 @@ pub fn archive_section() {
     );
     std::fs::remove_dir_all(&files).ok();
     std::fs::remove_dir_all(w.join("sohoa")).ok();
-    read_latency(w, read_pages);
+}
+
+/// The argument that makes the bench binary the child committing one big document.
+pub const BIG_DOCUMENT_CHILD: &str = "archive-big-document-child";
+
+/// The peak resident memory of a process that makes and commits one document of `pages` scanned
+/// pages of 300 KB to 1 MB (what an A4 page at 300 dpi weighs), with a PDF as large as its pages.
+fn big_document_memory(w: &Path, pages: usize) {
+    let usage = crate::measure(
+        std::process::Command::new(std::env::current_exe().expect("bench binary"))
+            .arg(BIG_DOCUMENT_CHILD)
+            .arg(w.join("big"))
+            .arg(pages.to_string()),
+    );
+    std::fs::remove_dir_all(w.join("big")).ok();
+    let rss = usage.max_rss_kib as f64 / 1024.0;
+    println!("\n## archive, one document of {pages} pages of 300 KB to 1 MB, and its PDF");
+    println!("| what | sohoa | target |\n|---|---:|---:|");
+    println!("| peak RSS, MiB (making the document and committing it) | {rss:.0} | < 1024 |");
+    println!("| wall time, s | {:.1} | |", usage.wall.as_secs_f64());
+}
+
+/// The child of [`big_document_memory`]: the pages and the PDF are held in memory, as capture hands
+/// them to the archive, and committed in one `Archive::commit`.
+pub fn big_document_child(dir: &Path, pages: usize) {
+    let mut noise = crate::Rng(0x51_7cc1_b727_220a);
+    let images: Vec<Vec<u8>> = (0..pages).map(|_| noise.fill(300_000 + noise.below(700_000))).collect();
+    let pdf = noise.fill(images.iter().map(Vec::len).sum());
+    let (archive, keys) = open(dir);
+    let reservation = archive.reserve_document_code(Some(&owner(0)), &"HS".parse().unwrap()).expect("code");
+    archive.commit(document(reservation.code().clone(), &keys, images, pdf)).expect("commit");
 }
 
 /// Random reads with hash verification at `total` stored pages of 4 KiB, beside the same reads from

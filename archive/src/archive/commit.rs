@@ -1,5 +1,8 @@
-//! Archiving a document: checking its content against its declared hashes and writing blobs,
-//! record, keys, event, log leaf and audit entry in one grouped batch; imports arrive the same way.
+//! Archiving a document: checking its content against its declared hashes, writing its large blobs
+//! as files of their own, then the small blobs, record, keys, event, log leaf and audit entry in one
+//! grouped batch; imports arrive the same way.
+
+use std::sync::atomic::Ordering;
 
 use domain::AuditAction;
 use domain::{BlobHash, VerificationToken};
@@ -16,11 +19,21 @@ enum Arrival<'a> {
     Import { from: &'a str, revocation: Option<Revocation> },
 }
 
+/// Blobs of at least this many bytes are files of their own ([`Store::put_blob_files`]); smaller
+/// ones go into the batch. Measured (BENCHMARKS.md, "Blob files"): a file costs a data sync of its
+/// own, which a 200 KB document of 18 KB pages pays twelve times where the batch shares one sync
+/// among every commit waiting; from pages of about 180 KB on, the files' single write beats the
+/// write-ahead log's two (log, then blob file at flush).
+pub(crate) const FILE_BLOB_MIN_BYTES: usize = 64 << 10;
+
 /// A document whose content matched its declared hashes and whose record is complete, ready to be
-/// staged.
+/// staged; its large blobs are already durable files.
 struct Checked<'a> {
     record: DocumentRecord,
     contents: &'a [(BlobHash, &'a [u8])],
+    /// The blob files removed by disposition (`Archive::blob_removals`) before its files were
+    /// written.
+    removals_seen: u64,
     actor: &'a str,
     source: Option<&'a str>,
     verification: Option<&'a VerificationToken>,
@@ -73,9 +86,17 @@ impl<S: Store> Archive<S> {
                 record.lifecycle.retention_class
             )));
         }
+        // Written before the batch, outside the writer lock, so that committers write their files in
+        // parallel and the batch that refers to them is applied only once they are durable. The
+        // count is read first: a file found here and removed by a destruction before the batch is
+        // staged shows as a count that moved.
+        let removals_seen = self.blob_removals.load(Ordering::SeqCst);
+        let files = file_blobs(&contents);
+        self.store.put_blob_files(&files)?;
         let checked = Checked {
             record,
             contents: &contents,
+            removals_seen,
             actor: &actor,
             source: source.as_deref(),
             verification: verification.as_ref(),
@@ -85,13 +106,19 @@ impl<S: Store> Archive<S> {
 
     /// Stages a checked document in a group (see [`Archive::grouped`]).
     fn commit_checked(&self, checked: Checked<'_>, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
-        let Checked { mut record, contents, actor, source, verification } = checked;
+        let Checked { mut record, contents, removals_seen, actor, source, verification } = checked;
         let code = record.code.to_string();
         let code = code.as_str();
         let code_key = code.as_bytes().to_vec();
         self.grouped(|this, s| {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
                 return Err(ArchiveError::DuplicateDocument(record.code.clone()));
+            }
+            if this.blob_removals.load(Ordering::SeqCst) != removals_seen {
+                // A destruction removed blob files since ours were written, perhaps one this
+                // document found already there: write what is missing again (rare; under the lock,
+                // where no removal runs).
+                this.store.put_blob_files(&file_blobs(contents))?;
             }
             let mut existing = Vec::with_capacity(contents.len());
             for (hash, _) in contents {
@@ -101,8 +128,9 @@ impl<S: Store> Archive<S> {
             let seq = s.state.next_event;
             let mut new_blobs = Vec::new();
             for ((hash, bytes), exists) in contents.iter().zip(existing) {
-                // Content-addressed: identical content is stored once; only its count goes up.
-                if !exists && !new_blobs.contains(hash) {
+                // Content-addressed: identical content is stored once; only its count goes up. A
+                // large blob's content is its file, already durable.
+                if !exists && bytes.len() < FILE_BLOB_MIN_BYTES && !new_blobs.contains(hash) {
                     s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
                     new_blobs.push(*hash);
                 }
@@ -146,6 +174,17 @@ impl<S: Store> Archive<S> {
             Ok(seq)
         })
     }
+}
+
+/// The blobs of a document that are files of their own, each once.
+fn file_blobs<'a>(contents: &[(BlobHash, &'a [u8])]) -> Vec<(BlobHash, &'a [u8])> {
+    let mut files: Vec<(BlobHash, &[u8])> = Vec::new();
+    for (hash, bytes) in contents {
+        if bytes.len() >= FILE_BLOB_MIN_BYTES && !files.iter().any(|(h, _)| h == hash) {
+            files.push((*hash, bytes));
+        }
+    }
+    files
 }
 
 #[cfg(test)]
