@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,6 +26,10 @@ use crate::ArchiveError;
 
 /// The directory, inside the store's, that holds the blob files.
 pub(crate) const BLOB_DIR: &str = "blobs";
+
+/// How many blob files are written and synced together: enough for one journal commit to cover a
+/// typical document's pages, few enough that the open files and threads stay bounded.
+const PARALLEL_SYNCS: usize = 16;
 
 /// Scratch files start with this; an address never does (it is hexadecimal).
 const SCRATCH_PREFIX: &str = ".scratch-";
@@ -70,38 +74,74 @@ impl BlobFiles {
     /// writer that renamed it may not have synced it yet. The caller vouches that each content
     /// hashes to its address.
     pub(crate) fn put(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let mut missing = Vec::with_capacity(blobs.len());
         for (hash, content) in blobs {
             let name = hash.to_hex();
             match rustix::fs::statat(&self.dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(_) => continue,
-                Err(Errno::NOENT) => {}
+                Ok(_) => {}
+                Err(Errno::NOENT) => missing.push((name, *content)),
                 Err(e) => return Err(self.error(&name, e.into())),
             }
-            let scratch = format!("{SCRATCH_PREFIX}{name}.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
-            let written = self.write_synced(&scratch, content).and_then(|()| {
-                // Replaces the name itself (a link planted there included), never what it names.
-                Ok(rustix::fs::renameat(&self.dir, scratch.as_str(), &self.dir, name.as_str())?)
-            });
-            if let Err(e) = written {
-                let _ = rustix::fs::unlinkat(&self.dir, scratch.as_str(), AtFlags::empty());
-                return Err(self.error(&scratch, e));
-            }
+        }
+        for chunk in missing.chunks(PARALLEL_SYNCS) {
+            self.put_chunk(chunk)?;
         }
         rustix::fs::fsync(&self.dir).map_err(|e| self.error("", e.into()))
     }
 
-    /// Creates `name` exclusively (never through a link or over a file), writes `content` and
-    /// syncs its data.
-    fn write_synced(&self, name: &str, content: &[u8]) -> std::io::Result<()> {
+    /// Writes each blob of `chunk` under a scratch name, syncs their data concurrently (the file
+    /// system commits its journal once for syncs that wait together, where one after the other
+    /// each would pay for a commit), then renames each to its address. On failure, removes the
+    /// scratch files.
+    fn put_chunk(&self, chunk: &[(String, &[u8])]) -> Result<(), ArchiveError> {
+        let mut scratch = Vec::with_capacity(chunk.len());
+        let written = (|| {
+            let mut files = Vec::with_capacity(chunk.len());
+            for (name, content) in chunk {
+                let path = format!("{SCRATCH_PREFIX}{name}.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
+                let file = self.create_new(&path).map_err(|e| self.error(&path, e))?;
+                scratch.push(path);
+                files.push(file);
+                let (file, path) = (files.last_mut().expect("just pushed"), scratch.last().expect("just pushed"));
+                file.write_all(content).map_err(|e| self.error(path, e))?;
+            }
+            std::thread::scope(|threads| {
+                let syncs: Vec<_> = files
+                    .iter()
+                    .zip(&scratch)
+                    .map(|(file, path)| {
+                        threads.spawn(move || rustix::fs::fdatasync(file).map_err(|e| self.error(path, e.into())))
+                    })
+                    .collect();
+                syncs.into_iter().try_for_each(|sync| sync.join().expect("an fdatasync does not panic"))
+            })?;
+            for ((name, _), path) in chunk.iter().zip(&scratch) {
+                // Replaces the name itself (a link planted there included), never what it names.
+                rustix::fs::renameat(&self.dir, path.as_str(), &self.dir, name.as_str())
+                    .map_err(|e| self.error(path, e.into()))?;
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            for path in &scratch {
+                let _ = rustix::fs::unlinkat(&self.dir, path.as_str(), AtFlags::empty());
+            }
+        }
+        written
+    }
+
+    /// Creates `name` exclusively, for writing: never through a link or over a file.
+    fn create_new(&self, name: &str) -> std::io::Result<File> {
         let fd = rustix::fs::openat(
             &self.dir,
             name,
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
         )?;
-        let mut file = File::from(fd);
-        file.write_all(content)?;
-        Ok(rustix::fs::fdatasync(file.as_fd())?)
+        Ok(File::from(fd))
     }
 
     /// Opens the file of `hash` for reading, if there is one: only a regular file, never through a

@@ -1371,7 +1371,11 @@ fn a_backup_carries_blob_files_as_copies_and_a_damaged_one_is_refused() {
     for page in &pages {
         let copy = backup.join("blobs").join(BlobHash::of(page).to_hex());
         assert_eq!(std::fs::read(&copy).unwrap(), *page);
-        assert_eq!(std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&copy).unwrap()), 1, "shared with the live store");
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&copy).unwrap()),
+            1,
+            "shared with the live store"
+        );
     }
     let options = || ArchiveOptions { sealer: f.ring.clone(), schedule: schedule(), origin: "sohoa/test".into() };
     let (restored, report) = Archive::restore(&backup, &dir.path().join("restored"), options(), "admin").unwrap();

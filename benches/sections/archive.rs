@@ -24,15 +24,26 @@ pub fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
 
 /// A sealed document of `pages`, as capture hands it to the archive.
 pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u8>) -> NewDocument {
+    let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
+    let pdf_hash = BlobHash::of(&pdf);
+    hashed_document(code, keys, (pages, hashes), (pdf, pdf_hash))
+}
+
+/// [`document`] of pages and a PDF whose hashes capture computed when it sealed them.
+fn hashed_document(
+    code: DocumentCode,
+    keys: &SealKeys,
+    (pages, hashes): (Vec<Vec<u8>>, Vec<BlobHash>),
+    (pdf, pdf_hash): (Vec<u8>, BlobHash),
+) -> NewDocument {
     let metadata = DocumentMetadata::new(crate::util::draft("Nguyễn Văn An")).expect("metadata");
     let ring = keys.ring();
     let sealed_at = vietnam_now();
-    let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
     let manifest = Manifest {
         document: code.clone(),
         metadata: signer::metadata_digest(&metadata),
         pages: hashes.iter().map(|h| ManifestPage { image: *h, stream: *h }).collect(),
-        pdf: BlobHash::of(&pdf),
+        pdf: pdf_hash,
         operator: "Nguyễn Văn An".into(),
         sealed_at,
     };
@@ -60,7 +71,7 @@ pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: V
             code,
             metadata,
             pages: records,
-            pdf: BlobHash::of(&pdf),
+            pdf: pdf_hash,
             pdf_size: pdf.len() as u64,
             seal: seal_record(ring.seal(&manifest)),
             status: DocumentStatus::Active,
@@ -89,6 +100,28 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 const PAGES_PER_DOC: usize = 10;
 const CLIENTS: usize = 2;
+/// The turns sohoa and the peer take at ingest, each a slice of the documents.
+const ROUNDS: usize = 4;
+
+/// Runs `ingest` on each document index of `docs` from [`CLIENTS`] threads; returns the time taken.
+fn from_clients(docs: std::ops::Range<usize>, ingest: impl Fn(usize) + Sync) -> Duration {
+    let next = AtomicUsize::new(docs.start);
+    let start = Instant::now();
+    std::thread::scope(|clients| {
+        for _ in 0..CLIENTS {
+            clients.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= docs.end {
+                        break;
+                    }
+                    ingest(i);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
 
 /// The owner of the `i`th bench document: 50 documents per owner, so no code counter runs out.
 pub fn owner(i: usize) -> domain::OwnerId {
@@ -128,9 +161,9 @@ pub fn archive_section() {
 /// Ingest of `docs` documents of `doc_bytes` by sohoa and by plain files with fsync, one after the
 /// other on the same disk, and the bytes each leaves on it.
 fn ingest(w: &Path, docs: usize, doc_bytes: usize) {
-
-    // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
-    // one page in five repeats an earlier one.
+    // The workload: documents of 10 pages and a PDF, of `doc_bytes` in all; one page in five
+    // repeats an earlier one. The hashes are computed here: capture computes them when it seals
+    // the pages, before the archive sees them.
     let mut noise = crate::Rng(0x9e37_79b9_7f4a_7c15);
     let page_bytes = doc_bytes / (PAGES_PER_DOC + 1);
     let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
@@ -150,67 +183,44 @@ fn ingest(w: &Path, docs: usize, doc_bytes: usize) {
             .collect();
         let pdf = noise.fill(page_bytes);
         logical += (pages.iter().map(|p| p.len()).sum::<usize>() + pdf.len()) as u64;
-        workload.push((pages, pdf));
+        let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
+        let pdf_hash = BlobHash::of(&pdf);
+        workload.push((pages, hashes, pdf, pdf_hash));
     }
-    let workload = Arc::new(workload);
 
-    // sohoa: allocate the code, seal, commit (synced, grouped), from two clients.
+    // sohoa (allocate the code, seal, commit: synced, grouped) and the peer (each page and PDF a
+    // file, fsynced, the document's directory fsynced), a slice of the documents each in turn,
+    // so that the load of a shared machine changing during the run weighs on both alike.
     let (archive, keys) = open(&w.join("sohoa"));
-    let archive = Arc::new(archive);
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (archive, keys, workload, next) = (archive.clone(), keys.clone(), workload.clone(), next.clone());
-            std::thread::spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((pages, pdf)) = workload.get(i) else { break };
-                    let reservation =
-                        archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
-                    let pages = pages.iter().map(|p| p.as_ref().clone()).collect();
-                    archive.commit(document(reservation.code().clone(), &keys, pages, pdf.clone())).expect("commit");
-                }
-            })
-        })
-        .collect();
-    for c in clients {
-        c.join().expect("client");
+    let files = w.join("files");
+    let (mut ours, mut peer) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        let slice = round * docs / ROUNDS..(round + 1) * docs / ROUNDS;
+        ours += from_clients(slice.clone(), |i| {
+            let (pages, hashes, pdf, pdf_hash) = &workload[i];
+            let reservation = archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
+            let pages = (pages.iter().map(|p| p.as_ref().clone()).collect(), hashes.clone());
+            archive
+                .commit(hashed_document(reservation.code().clone(), &keys, pages, (pdf.clone(), *pdf_hash)))
+                .expect("commit");
+        });
+        peer += from_clients(slice, |i| {
+            let (pages, _, pdf, _) = &workload[i];
+            let dir = files.join(i.to_string());
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            for (n, page) in pages.iter().enumerate() {
+                write_synced(&dir.join(format!("page-{n}.jpg")), page);
+            }
+            write_synced(&dir.join("document.pdf"), pdf);
+            std::fs::File::open(&dir).and_then(|d| d.sync_all()).expect("fsync dir");
+        });
     }
-    let ours = start.elapsed();
     drop(archive);
     let ours_disk = crate::disk_bytes(&w.join("sohoa/archive"));
-
-    // The peer: each page and PDF a file, fsynced, the document's directory fsynced.
-    let files = w.join("files");
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (workload, next, files) = (workload.clone(), next.clone(), files.clone());
-            std::thread::spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((pages, pdf)) = workload.get(i) else { break };
-                    let dir = files.join(i.to_string());
-                    std::fs::create_dir_all(&dir).expect("mkdir");
-                    for (n, page) in pages.iter().enumerate() {
-                        write_synced(&dir.join(format!("page-{n}.jpg")), page);
-                    }
-                    write_synced(&dir.join("document.pdf"), pdf);
-                    std::fs::File::open(&dir).and_then(|d| d.sync_all()).expect("fsync dir");
-                }
-            })
-        })
-        .collect();
-    for c in clients {
-        c.join().expect("client");
-    }
-    let peer = start.elapsed();
     let peer_disk = crate::disk_bytes(&files);
     let mb = logical as f64 / 1e6;
     println!(
-        "\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)",
+        "\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced, {ROUNDS} turns each)",
         doc_bytes / 1024
     );
     println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
@@ -256,7 +266,12 @@ fn big_document_memory(w: &Path, pages: usize) {
 /// them to the archive, and committed in one `Archive::commit`.
 pub fn big_document_child(dir: &Path, pages: usize) {
     let mut noise = crate::Rng(0x51_7cc1_b727_220a);
-    let images: Vec<Vec<u8>> = (0..pages).map(|_| noise.fill(300_000 + noise.below(700_000))).collect();
+    let images: Vec<Vec<u8>> = (0..pages)
+        .map(|_| {
+            let size = 300_000 + noise.below(700_000);
+            noise.fill(size)
+        })
+        .collect();
     let pdf = noise.fill(images.iter().map(Vec::len).sum());
     let (archive, keys) = open(dir);
     let reservation = archive.reserve_document_code(Some(&owner(0)), &"HS".parse().unwrap()).expect("code");

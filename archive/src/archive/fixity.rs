@@ -144,7 +144,9 @@ fn name_users(view: &dyn Snapshot, report: &mut FixityReport, damaged: &[usize])
     })?;
     for &i in damaged {
         let problem = &mut report.problems[i];
-        let Some((named, count)) = problem.object.strip_prefix("blob ").and_then(|h| h.parse().ok()).and_then(|h: BlobHash| users.get(&h)) else {
+        let Some((named, count)) =
+            problem.object.strip_prefix("blob ").and_then(|h| h.parse().ok()).and_then(|h: BlobHash| users.get(&h))
+        else {
             continue;
         };
         if !named.is_empty() {
