@@ -23,7 +23,8 @@ use crate::blob_files::{BLOB_DIR, BlobFiles};
 pub enum Table {
     /// BLAKE3 hash → content, for small blobs, and for every blob of an archive written before
     /// large blobs became files of their own ([`Store::put_blob_files`]); a blob is in this table
-    /// or has a file, and readers look for the file first. Write-once: a key is written with the
+    /// or has a file (both, when a blob of such an archive is archived again), and readers look
+    /// here first. Write-once: a key is written with the
     /// content that hashes to it, and is only ever removed whole (by disposition), never changed.
     Blobs,
     /// BLAKE3 hash → reference count (i64, little-endian), changed only by [`Batch::add`].
