@@ -92,31 +92,33 @@ impl BlobFiles {
         rustix::fs::fsync(&self.dir).map_err(|e| self.error("", e.into()))
     }
 
-    /// Writes each blob of `chunk` under a scratch name, syncs their data concurrently (the file
-    /// system commits its journal once for syncs that wait together, where one after the other
-    /// each would pay for a commit), then renames each to its address. On failure, removes the
-    /// scratch files.
+    /// Writes each blob of `chunk` under a scratch name and syncs its data, all concurrently (the
+    /// file system commits its journal once for syncs that wait together, where one after the
+    /// other each would pay for a commit), then renames each to its address. On failure, removes
+    /// the scratch files.
     fn put_chunk(&self, chunk: &[(String, &[u8])]) -> Result<(), ArchiveError> {
         let mut scratch = Vec::with_capacity(chunk.len());
         let written = (|| {
             let mut files = Vec::with_capacity(chunk.len());
-            for (name, content) in chunk {
+            for (name, _) in chunk {
                 let path = format!("{SCRATCH_PREFIX}{name}.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
-                let file = self.create_new(&path).map_err(|e| self.error(&path, e))?;
+                files.push(self.create_new(&path).map_err(|e| self.error(&path, e))?);
                 scratch.push(path);
-                files.push(file);
-                let (file, path) = (files.last_mut().expect("just pushed"), scratch.last().expect("just pushed"));
-                file.write_all(content).map_err(|e| self.error(path, e))?;
             }
             std::thread::scope(|threads| {
                 let syncs: Vec<_> = files
-                    .iter()
+                    .into_iter()
+                    .zip(chunk)
                     .zip(&scratch)
-                    .map(|(file, path)| {
-                        threads.spawn(move || rustix::fs::fdatasync(file).map_err(|e| self.error(path, e.into())))
+                    .map(|((mut file, (_, content)), path)| {
+                        threads.spawn(move || {
+                            file.write_all(content)
+                                .and_then(|()| Ok(rustix::fs::fdatasync(&file)?))
+                                .map_err(|e| self.error(path, e))
+                        })
                     })
                     .collect();
-                syncs.into_iter().try_for_each(|sync| sync.join().expect("an fdatasync does not panic"))
+                syncs.into_iter().try_for_each(|sync| sync.join().expect("a write does not panic"))
             })?;
             for ((name, _), path) in chunk.iter().zip(&scratch) {
                 // Replaces the name itself (a link planted there included), never what it names.
