@@ -48,23 +48,24 @@ impl BlobFiles {
     /// without following a link.
     pub(crate) fn open(store: &Path) -> Result<Self, ArchiveError> {
         let path = store.join(BLOB_DIR);
-        let io = io_error(&path);
-        let parent = rustix::fs::open(store, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| io(e.into()))?;
-        match rustix::fs::mkdirat(&parent, BLOB_DIR, Mode::from_raw_mode(0o700)) {
-            // A new directory's name must be durable before a batch refers to a file in it.
-            Ok(()) => rustix::fs::fsync(&parent).map_err(|e| io(e.into()))?,
-            Err(Errno::EXIST) => {}
-            Err(e) => return Err(io(e.into())),
-        }
-        let dir = rustix::fs::openat(
-            &parent,
-            BLOB_DIR,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| io(e.into()))?;
-        drop(io);
+        let dir = {
+            let io = io_error(&path);
+            let parent = rustix::fs::open(store, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| io(e.into()))?;
+            match rustix::fs::mkdirat(&parent, BLOB_DIR, Mode::from_raw_mode(0o700)) {
+                // A new directory's name must be durable before a batch refers to a file in it.
+                Ok(()) => rustix::fs::fsync(&parent).map_err(|e| io(e.into()))?,
+                Err(Errno::EXIST) => {}
+                Err(e) => return Err(io(e.into())),
+            }
+            rustix::fs::openat(
+                &parent,
+                BLOB_DIR,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| io(e.into()))?
+        };
         Ok(BlobFiles { path, dir, scratch: AtomicU64::new(0) })
     }
 

@@ -20,10 +20,10 @@ enum Arrival<'a> {
 }
 
 /// Blobs of at least this many bytes are files of their own ([`Store::put_blob_files`]); smaller
-/// ones go into the batch. Measured (BENCHMARKS.md, "Blob files"): a file costs a data sync of its
-/// own, which a 200 KB document of 18 KB pages pays twelve times where the batch shares one sync
-/// among every commit waiting; from pages of about 180 KB on, the files' single write beats the
-/// write-ahead log's two (log, then blob file at flush).
+/// ones go into the batch. A file costs a data sync of its own, which a 200 KB document of 18 KB
+/// pages would pay eleven times where its batch shares one sync with every commit waiting; pages of
+/// 186 KB (a 2 MB document) and more gain from being written once instead of twice (BENCHMARKS.md,
+/// "Blob files"). Sizes between were not measured.
 pub(crate) const FILE_BLOB_MIN_BYTES: usize = 64 << 10;
 
 /// A document whose content matched its declared hashes and whose record is complete, ready to be
