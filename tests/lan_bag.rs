@@ -434,8 +434,13 @@ fn hole08_a_backup_on_the_same_file_system_shares_no_inode_with_the_live_archive
         inodes(&copy).is_disjoint(&inodes(&live)),
         "the backup shares files with the live archive: {shared_names:?}"
     );
-    for name in file_names(&copy) {
-        assert_eq!(std::fs::metadata(copy.join(&name)).unwrap().nlink(), 1, "{name} has other links");
+    // The blob files too, in their directory.
+    assert!(inodes(&copy.join("blobs")).is_disjoint(&inodes(&live.join("blobs"))), "the backup shares blob files");
+    for dir in [copy.clone(), copy.join("blobs")] {
+        for name in file_names(&dir) {
+            let meta = std::fs::metadata(dir.join(&name)).unwrap();
+            assert!(meta.is_dir() || meta.nlink() == 1, "{name} has other links");
+        }
     }
     let restored = Sohoa::new();
     let key = std::fs::read_to_string(s.data().join("keys/current")).unwrap();

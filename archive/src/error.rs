@@ -43,6 +43,14 @@ pub enum ArchiveError {
         /// The hash of what is there now.
         actual: BlobHash,
     },
+    /// The file of a blob could not be read.
+    #[error("reading the file of blob {hash}: {source}")]
+    BlobFile {
+        /// The blob.
+        hash: BlobHash,
+        /// The error.
+        source: std::io::Error,
+    },
     /// A document with this code is already archived.
     #[error("document {0} is already archived")]
     DuplicateDocument(DocumentCode),

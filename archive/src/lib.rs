@@ -1,6 +1,6 @@
 //! The archive: the single source of truth for everything sohoa keeps. It owns the RocksDB database
-//! and, in it, content-addressed blobs (page images and PDFs keyed by BLAKE3, each stored once and
-//! reference-counted), document records (R3 metadata, page hashes, OCR text, the seal, the status),
+//! and, in it and beside it (large ones as files of their own), content-addressed blobs (page images
+//! and PDFs keyed by BLAKE3, each stored once and reference-counted), document records (R3 metadata, page hashes, OCR text, the seal, the status),
 //! secondary keys, the atomic per-unit daily dossier counters, the event sequence that search follows,
 //! the hash-chained audit trail and the user accounts.
 //!
@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod blob_files;
 mod encoding;
 mod error;
 mod log;

@@ -4,6 +4,8 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
+use domain::BlobHash;
+
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, MergeOperands, Options, WriteBatch,
     WriteOptions,
@@ -14,12 +16,16 @@ use rocksdb::{
 const BLOCK_CACHE_BYTES: usize = 256 << 20;
 
 use crate::ArchiveError;
+use crate::blob_files::{BLOB_DIR, BlobFiles};
 
 /// The tables of the archive, one RocksDB column family each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
-    /// BLAKE3 hash → content. Write-once: a key is written with the content that hashes to it, and
-    /// is only ever removed whole (by disposition), never changed.
+    /// BLAKE3 hash → content, for small blobs, and for every blob of an archive written before
+    /// large blobs became files of their own ([`Store::put_blob_files`]); a blob is in this table
+    /// or has a file (both, when a blob of such an archive is archived again), and readers look
+    /// here first. Write-once: a key is written with the
+    /// content that hashes to it, and is only ever removed whole (by disposition), never changed.
     Blobs,
     /// BLAKE3 hash → reference count (i64, little-endian), changed only by [`Batch::add`].
     BlobRefs,
@@ -182,9 +188,23 @@ pub trait Store: Send + Sync {
     fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError>;
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
+    /// Stores each blob as a file of its own, outside any batch, unless it has one already; when
+    /// this returns, every one of them is durable (data, name and directory synced), so that a
+    /// batch applied afterwards may refer to them. The caller vouches that each content hashes to
+    /// its hash. A file that no [`Table::BlobRefs`] count refers to (a crash came between the file
+    /// and its batch) is removed when the store is next opened.
+    fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError>;
+    /// The file of a blob, opened for reading with its size, if it has one; a link or anything but a
+    /// regular file in its place is an error, never followed.
+    fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError>;
+    /// Removes the file of a blob (absent is fine). Only after the batch that removed the blob's
+    /// last reference is durable.
+    fn remove_blob_file(&self, hash: &BlobHash) -> Result<(), ArchiveError>;
     /// Writes a consistent copy of the whole store, as of one instant, into `dir` (which must not
-    /// exist), while the store stays in use. Files that never change may be shared with the store
-    /// (hard links); [`Archive::backup`](crate::Archive::backup) then makes them copies.
+    /// exist), while the store stays in use: the tables, and the file of every blob they count a
+    /// reference to. No batch may be applied, nor blob file removed, while it runs. Files that never
+    /// change may be shared with the store (hard links); [`Archive::backup`](crate::Archive::backup)
+    /// then makes them copies.
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError>;
     /// A read-only view of the whole store as of now: batches applied after this call are not seen
     /// through it, however long it is kept.
@@ -203,10 +223,12 @@ pub trait Snapshot {
     fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError>;
 }
 
-/// The RocksDB implementation of [`Store`]: one column family per table, large blobs in RocksDB's
-/// blob files (so that compaction does not rewrite page images), every write synced.
+/// The RocksDB implementation of [`Store`]: one column family per table, blobs in RocksDB's blob
+/// files (so that compaction does not rewrite page images) or, for large ones, in files of their
+/// own in its `blobs/` directory; every write synced.
 pub struct RocksStore {
     db: DB,
+    files: BlobFiles,
 }
 
 fn add_counts(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
@@ -216,7 +238,8 @@ fn add_counts(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) ->
 }
 
 impl RocksStore {
-    /// Opens (creating if needed) the database in `path`.
+    /// Opens (creating if needed) the database in `path`, and removes the blob files that a crash
+    /// left without a reference (see [`Store::put_blob_files`]).
     pub fn open(path: &Path) -> Result<Self, ArchiveError> {
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
@@ -255,7 +278,17 @@ impl RocksStore {
                 ArchiveError::storage(format!("opening {}", path.display()), e)
             }
         })?;
-        Ok(RocksStore { db })
+        let files = BlobFiles::open(path)?;
+        let store = RocksStore { db, files };
+        // Nothing commits yet: a file without a reference now is one whose batch never came.
+        store.files.sweep(&mut |hash| store.is_referenced(hash))?;
+        Ok(store)
+    }
+
+    /// Whether the stored reference count of a blob is above zero.
+    fn is_referenced(&self, hash: &BlobHash) -> Result<bool, ArchiveError> {
+        let count = self.get(Table::BlobRefs, hash.as_bytes())?;
+        Ok(count.and_then(|v| <[u8; 8]>::try_from(v).ok()).is_some_and(|v| i64::from_le_bytes(v) > 0))
     }
 
     fn cf(&self, table: Table) -> &rocksdb::ColumnFamily {
@@ -305,6 +338,18 @@ impl Store for RocksStore {
         self.db.write_opt(wb, &opts).map_err(|e| ArchiveError::storage("committing a write batch", e))
     }
 
+    fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
+        self.files.put(blobs)
+    }
+
+    fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError> {
+        self.files.open_blob(hash)
+    }
+
+    fn remove_blob_file(&self, hash: &BlobHash) -> Result<(), ArchiveError> {
+        self.files.remove(hash)
+    }
+
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
         // A RocksDB checkpoint: SST and blob files hard-linked (copied across file systems), the WAL
         // flushed first, so the copy opens as the database stood at one instant.
@@ -312,7 +357,12 @@ impl Store for RocksStore {
             .map_err(|e| ArchiveError::storage("preparing a backup", e))?;
         checkpoint
             .create_checkpoint(dir)
-            .map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))
+            .map_err(|e| ArchiveError::storage(format!("writing a backup to {}", dir.display()), e))?;
+        // Then the files of the blobs it counts: since no batch is applied meanwhile, those are
+        // the ones the live store counts now. A file of a commit whose batch is still to come is
+        // left out.
+        self.files.link_into(&dir.join(BLOB_DIR), &mut |hash| self.is_referenced(hash))?;
+        Ok(())
     }
 
     fn snapshot(&self) -> Box<dyn Snapshot + '_> {
@@ -379,9 +429,10 @@ fn visit_items(
     Ok(())
 }
 
-/// Replaces every file in `dir` that has other hard links by a copy of its own. A checkpoint on the
-/// store's file system hard-links the store's SST and blob files: one inode, so a bit flipped in a
-/// live file, or a file truncated by a failing disk, would be in the backup too.
+/// Replaces every file in `dir` and its subdirectories that has other hard links by a copy of its
+/// own. A checkpoint on the store's file system hard-links the store's SST, RocksDB blob files and
+/// blob files: one inode, so a bit flipped in a live file, or a file truncated by a failing disk,
+/// would be in the backup too.
 pub(crate) fn unshare_files(dir: &Path) -> Result<(), ArchiveError> {
     use std::os::unix::fs::MetadataExt;
     let io = |path: &Path| {
@@ -391,6 +442,10 @@ pub(crate) fn unshare_files(dir: &Path) -> Result<(), ArchiveError> {
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let path = entry.map_err(io(dir))?.path();
         let meta = std::fs::symlink_metadata(&path).map_err(io(&path))?;
+        if meta.is_dir() {
+            unshare_files(&path)?;
+            continue;
+        }
         if !meta.is_file() || meta.nlink() == 1 {
             continue;
         }

@@ -227,7 +227,9 @@ fn crash_child() {
                 for n in 0u32.. {
                     // Each owner takes at most 50 documents, so the 99 numbers of a code never run out.
                     let owner: &'static str = format!("001099{:02}{t}{:03}", round % 100, n / 50).leak();
-                    let page = format!("round {round} thread {t} document {n}").repeat(200);
+                    // Every other document has a page large enough to be a blob file, so that kills
+                    // also land between a file and the batch that refers to it.
+                    let page = format!("round {round} thread {t} document {n} ").repeat(200 + 2000 * (n % 2) as usize);
                     let shared = b"a page every document shares".repeat(100);
                     let code = commit(&f, &Doc { owner, ..PLAIN }, &[page.as_bytes(), &shared]);
                     let mut out = std::io::stdout().lock();
@@ -281,6 +283,11 @@ fn every_acknowledged_document_survives_sigkill_and_the_archive_stays_consistent
         acknowledged.extend(reader.join().unwrap());
 
         let f = open_in(dir.path());
+        // Opening swept what the kill left between a blob file and its batch.
+        for (name, hash) in blob_files(dir.path()) {
+            let hash = hash.unwrap_or_else(|| panic!("round {round}: {name} left in the blob directory"));
+            assert!(f.archive.blob_refs(&hash).unwrap() > 0, "round {round}: blob file {name} has no reference");
+        }
         for code in &acknowledged {
             let record = f
                 .archive
@@ -615,6 +622,19 @@ impl Store for Counting {
 
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {
         self.inner.apply(batch)
+    }
+
+    fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
+        self.inner.put_blob_files(blobs)
+    }
+
+    fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.open_blob_file(hash)
+    }
+
+    fn remove_blob_file(&self, hash: &BlobHash) -> Result<(), ArchiveError> {
+        self.inner.remove_blob_file(hash)
     }
 
     fn snapshot_to(&self, dir: &Path) -> Result<(), ArchiveError> {
@@ -1100,8 +1120,9 @@ fn hole08_fixity_during_ingests_and_destructions_reports_no_false_problem() {
     let dir = tempfile::tempdir().unwrap();
     let f = open_in(dir.path());
     let old = Doc { doc_type: "QD", issue_date: Some(day(2001, 5, 1)), ..PLAIN };
+    // The doomed pages are large enough to be blob files, which fixity reads outside its snapshot.
     let doomed: Vec<DocumentCode> =
-        (0..4).map(|i| commit(&f, &old, &[format!("doomed {i}").as_bytes(), b"shared page"])).collect();
+        (0..4).map(|i| commit(&f, &old, &[format!("doomed {i} ").repeat(8000).as_bytes(), b"shared page"])).collect();
     commit(&f, &PLAIN, &[b"kept", b"shared page"]);
     assert_eq!(f.archive.mark_eligible(vietnam_now().date_naive(), "system").unwrap(), doomed);
     let council = CouncilDecision { number: "07/QĐ-HĐXĐGTTL".into(), date: day(2026, 2, 1) };
@@ -1168,4 +1189,204 @@ fn hole08_early_eligibility_does_not_allow_destruction() {
     let e = f.archive.confirm_destruction(&other, "bob").unwrap_err().to_string();
     assert!(e.contains("has not ended"), "{e}");
     assert!(f.archive.read_blob(&BlobHash::of(b"also 5 years from capture")).is_ok(), "nothing was destroyed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 21: large blobs as files of their own.
+
+/// A page large enough to be a blob file, different for each `seed`.
+fn large_page(seed: &str) -> Vec<u8> {
+    format!("{seed} ").repeat(80_000 / (seed.len() + 1) + 1).into_bytes()
+}
+
+/// The entries of the blob directory of the archive in `dir`: each name, with its hash when it
+/// is one.
+fn blob_files(dir: &Path) -> Vec<(String, Option<BlobHash>)> {
+    std::fs::read_dir(dir.join("db/blobs"))
+        .unwrap()
+        .map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let hash = name.parse().ok();
+            (name, hash)
+        })
+        .collect()
+}
+
+fn blob_file(dir: &Path, hash: &BlobHash) -> PathBuf {
+    dir.join("db/blobs").join(hash.to_hex())
+}
+
+#[test]
+fn large_blobs_are_files_written_once_and_small_ones_stay_in_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let (big, shared) = (large_page("big"), large_page("shared"));
+    commit(&f, &PLAIN, &[&big, &shared, b"a small page"]);
+    for hash in [BlobHash::of(&big), BlobHash::of(&shared)] {
+        assert!(blob_file(dir.path(), &hash).is_file(), "no file for {hash}");
+    }
+    let shared_file = blob_file(dir.path(), &BlobHash::of(&shared));
+    let written = std::fs::metadata(&shared_file).unwrap().modified().unwrap();
+    let second = commit(&f, &PLAIN, &[&shared]);
+    assert_eq!(f.archive.blob_refs(&BlobHash::of(&shared)).unwrap(), 2);
+    assert_eq!(std::fs::metadata(&shared_file).unwrap().modified().unwrap(), written, "written again");
+
+    let f = f.reopen();
+    assert_eq!(f.archive.read_blob(&BlobHash::of(&big)).unwrap(), big);
+    assert_eq!(f.archive.read_blob(&BlobHash::of(b"a small page")).unwrap(), b"a small page");
+    let f = f.tamper(|store| {
+        assert!(store.get(Table::Blobs, BlobHash::of(&big).as_bytes()).unwrap().is_none(), "written twice");
+        assert!(store.get(Table::Blobs, BlobHash::of(b"a small page").as_bytes()).unwrap().is_some());
+    });
+    // The test documents' PDFs are small, so the files are exactly the two large pages'.
+    let files: BTreeSet<BlobHash> = blob_files(dir.path()).into_iter().filter_map(|(_, h)| h).collect();
+    assert_eq!(files, BTreeSet::from([BlobHash::of(&big), BlobHash::of(&shared)]));
+    assert!(f.archive.record(&second).unwrap().is_some());
+    assert_clean(&f);
+}
+
+/// A kill between a blob file and its batch leaves a file nothing refers to, or a scratch file;
+/// opening removes both, and keeps every referenced file and anything that is not a blob's.
+#[test]
+fn opening_sweeps_unreferenced_and_scratch_blob_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let kept = large_page("kept");
+    commit(&f, &PLAIN, &[&kept]);
+    drop(f);
+    // What a kill after the file and before the batch leaves.
+    let orphan = large_page("its batch never came");
+    let store = RocksStore::open(&dir.path().join("db")).unwrap();
+    store.put_blob_files(&[(BlobHash::of(&orphan), &orphan)]).unwrap();
+    drop(store);
+    let blobs = dir.path().join("db/blobs");
+    assert!(blob_file(dir.path(), &BlobHash::of(&orphan)).is_file());
+    std::fs::write(blobs.join(format!(".scratch-{}.7", BlobHash::of(b"cut short").to_hex())), b"cut").unwrap();
+    std::fs::write(blobs.join("README"), b"not a blob").unwrap();
+    let f = open_in(dir.path());
+    let mut names: Vec<String> = blob_files(dir.path()).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    assert_eq!(names, [BlobHash::of(&kept).to_hex(), "README".to_owned()]);
+    assert_clean(&f);
+}
+
+#[test]
+fn fixity_names_the_document_and_page_of_a_damaged_blob_file_and_reads_refuse_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let pages = [large_page("one"), large_page("two"), large_page("three"), large_page("four")];
+    let code = commit(&f, &PLAIN, &[&pages[0], &pages[1], &pages[2], &pages[3]]);
+    let [flipped, truncated, removed, linked] = pages.each_ref().map(|p| BlobHash::of(p));
+    assert_clean(&f);
+    drop(f);
+    let path = |h: &BlobHash| blob_file(dir.path(), h);
+    let mut bytes = std::fs::read(path(&flipped)).unwrap();
+    bytes[40_000] ^= 0x01;
+    std::fs::write(path(&flipped), bytes).unwrap();
+    let bytes = std::fs::read(path(&truncated)).unwrap();
+    std::fs::write(path(&truncated), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::remove_file(path(&removed)).unwrap();
+    // A link to a file that does hash right is still damage: links are never followed.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::rename(path(&linked), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, path(&linked)).unwrap();
+    let f = open_in(dir.path());
+
+    let report = f.archive.fixity(None, "test").unwrap();
+    let about = |kind: ProblemKind, hash: &BlobHash| {
+        let p = report.problems.iter().find(|p| p.kind == kind && p.object == format!("blob {hash}"));
+        p.unwrap_or_else(|| panic!("no {kind:?} problem about {hash}: {:#?}", report.problems)).detail.clone()
+    };
+    let flipped_detail = about(ProblemKind::Altered, &flipped);
+    assert!(flipped_detail.contains("now hashes to") && flipped_detail.contains(&format!("document {code} page 1")));
+    let truncated_detail = about(ProblemKind::Altered, &truncated);
+    assert!(truncated_detail.contains(&format!("{} bytes", pages[1].len() / 2)), "{truncated_detail}");
+    assert!(truncated_detail.contains(&format!("document {code} page 2")), "{truncated_detail}");
+    assert!(about(ProblemKind::Missing, &removed).contains(&format!("document {code} page 3")));
+    let linked_detail = about(ProblemKind::Altered, &linked);
+    assert!(linked_detail.contains("symbolic link") && linked_detail.contains("page 4"), "{linked_detail}");
+    assert_eq!(report.problems.len(), 4, "{:#?}", report.problems);
+
+    assert!(matches!(f.archive.read_blob(&flipped), Err(ArchiveError::AlteredBlob { .. })));
+    assert!(matches!(f.archive.read_blob(&truncated), Err(ArchiveError::AlteredBlob { .. })));
+    assert!(matches!(f.archive.read_blob(&removed), Err(ArchiveError::MissingBlob(_))));
+    let e = f.archive.read_blob(&linked).unwrap_err().to_string();
+    assert!(e.contains("symbolic link"), "{e}");
+}
+
+/// An archive from before blob files keeps its large blobs in the table: they still read, verify
+/// and count, and a new document with the same content makes it a file.
+#[test]
+fn blobs_in_the_table_from_before_blob_files_still_read_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let old = large_page("archived by the previous version");
+    let code = commit(&f, &PLAIN, &[&old]);
+    let hash = BlobHash::of(&old);
+    // As the previous version stored it: in the table, no file.
+    let f = f.tamper(|store| {
+        let mut batch = Batch::default();
+        batch.put(Table::Blobs, hash.as_bytes().to_vec(), old.clone());
+        store.apply(batch).unwrap();
+        store.remove_blob_file(&hash).unwrap();
+    });
+    assert!(!blob_file(dir.path(), &hash).exists());
+    assert_eq!(f.archive.read_blob(&hash).unwrap(), old);
+    assert_clean(&f);
+    commit(&f, &PLAIN, &[&old]);
+    assert_eq!(f.archive.blob_refs(&hash).unwrap(), 2);
+    assert_eq!(f.archive.read_blob(&hash).unwrap(), old);
+    assert!(f.archive.record(&code).unwrap().is_some());
+    assert_clean(&f.reopen());
+}
+
+#[test]
+fn destruction_removes_a_blob_file_after_its_last_reference_and_keeps_shared_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let doc = Doc { doc_type: "QD", issue_date: Some(day(2001, 5, 1)), ..PLAIN };
+    let (own, shared) = (large_page("own page"), large_page("shared page"));
+    let doomed = commit(&f, &doc, &[&own, &shared]);
+    commit(&f, &PLAIN, &[&shared]);
+    f.archive.mark_eligible(day(2011, 5, 2), "system").unwrap();
+    f.archive.review(&doomed, Review::Approve, "archivist").unwrap();
+    let council = CouncilDecision { number: "07/QĐ-HĐXĐGTTL".into(), date: day(2026, 2, 1) };
+    f.archive.request_destruction(&doomed, council, "archivist").unwrap();
+    f.archive.confirm_destruction(&doomed, "director").unwrap();
+    assert!(!blob_file(dir.path(), &BlobHash::of(&own)).exists(), "the destroyed page's file is still there");
+    assert!(matches!(f.archive.read_blob(&BlobHash::of(&own)), Err(ArchiveError::MissingBlob(_))));
+    assert_eq!(f.archive.read_blob(&BlobHash::of(&shared)).unwrap(), shared);
+    // The same content archived again after its destruction is written again.
+    commit(&f, &PLAIN, &[&own]);
+    assert_eq!(f.archive.read_blob(&BlobHash::of(&own)).unwrap(), own);
+    assert_clean(&f.reopen());
+}
+
+#[test]
+fn a_backup_carries_blob_files_as_copies_and_a_damaged_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = open_in(dir.path());
+    let pages = [large_page("backed up one"), large_page("backed up two")];
+    let code = commit(&f, &PLAIN, &[&pages[0], &pages[1]]);
+    let backup = dir.path().join("backup");
+    f.archive.backup(&backup, "admin").unwrap();
+    for page in &pages {
+        let copy = backup.join("blobs").join(BlobHash::of(page).to_hex());
+        assert_eq!(std::fs::read(&copy).unwrap(), *page);
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&copy).unwrap()),
+            1,
+            "shared with the live store"
+        );
+    }
+    let options = || ArchiveOptions { sealer: f.ring.clone(), schedule: schedule(), origin: "sohoa/test".into() };
+    let (restored, report) = Archive::restore(&backup, &dir.path().join("restored"), options(), "admin").unwrap();
+    assert!(report.is_clean(), "{:#?}", report.problems);
+    assert_eq!(restored.read_blob(&BlobHash::of(&pages[1])).unwrap(), pages[1]);
+    drop(restored);
+
+    // A blob file lost from the backup: the restore is refused, naming the document and page.
+    std::fs::remove_file(backup.join("blobs").join(BlobHash::of(&pages[1]).to_hex())).unwrap();
+    let e = Archive::restore(&backup, &dir.path().join("restored-2"), options(), "admin").err().unwrap().to_string();
+    assert!(e.contains("did not verify") && e.contains(&format!("document {code} page 2")), "{e}");
 }

@@ -1,8 +1,10 @@
 //! The archive section of `make bench`: synced ingest of already-OCRed documents from two clients,
-//! bytes on disk per logical byte under a 20%-duplicate workload, and random reads with hash
-//! verification at `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000). The peer is what an
-//! archive of plain files does with the same bytes on the same disk: one file per page and PDF,
-//! each fsynced, read back and hashed.
+//! at each document size of `SOHOA_BENCH_ARCHIVE_DOC_KB` (a comma-separated list, default
+//! 200, 2000 and 20000 KB), with bytes on disk per logical byte under a 20%-duplicate workload; the
+//! peak memory of committing one document of `SOHOA_BENCH_ARCHIVE_BIG_PAGES` scanned pages (default
+//! 500); and random reads with hash verification at `SOHOA_BENCH_ARCHIVE_PAGES` stored pages
+//! (default 1,000,000). The peer is what an archive of plain files does with the same bytes on the
+//! same disk: one file per page and PDF, each fsynced, read back and hashed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,15 +24,26 @@ pub fn open(dir: &Path) -> (Archive, Arc<SealKeys>) {
 
 /// A sealed document of `pages`, as capture hands it to the archive.
 pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: Vec<u8>) -> NewDocument {
+    let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
+    let pdf_hash = BlobHash::of(&pdf);
+    hashed_document(code, keys, (pages, hashes), (pdf, pdf_hash))
+}
+
+/// [`document`] of pages and a PDF whose hashes capture computed when it sealed them.
+fn hashed_document(
+    code: DocumentCode,
+    keys: &SealKeys,
+    (pages, hashes): (Vec<Vec<u8>>, Vec<BlobHash>),
+    (pdf, pdf_hash): (Vec<u8>, BlobHash),
+) -> NewDocument {
     let metadata = DocumentMetadata::new(crate::util::draft("Nguyễn Văn An")).expect("metadata");
     let ring = keys.ring();
     let sealed_at = vietnam_now();
-    let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
     let manifest = Manifest {
         document: code.clone(),
         metadata: signer::metadata_digest(&metadata),
         pages: hashes.iter().map(|h| ManifestPage { image: *h, stream: *h }).collect(),
-        pdf: BlobHash::of(&pdf),
+        pdf: pdf_hash,
         operator: "Nguyễn Văn An".into(),
         sealed_at,
     };
@@ -58,7 +71,7 @@ pub fn document(code: DocumentCode, keys: &SealKeys, pages: Vec<Vec<u8>>, pdf: V
             code,
             metadata,
             pages: records,
-            pdf: BlobHash::of(&pdf),
+            pdf: pdf_hash,
             pdf_size: pdf.len() as u64,
             seal: seal_record(ring.seal(&manifest)),
             status: DocumentStatus::Active,
@@ -89,24 +102,72 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 const PAGES_PER_DOC: usize = 10;
 const CLIENTS: usize = 2;
+/// The turns sohoa and the peer take at ingest, each a slice of the documents.
+const ROUNDS: usize = 4;
+
+/// Runs `ingest` on each document index of `docs` from [`CLIENTS`] threads; returns the time taken.
+fn from_clients(docs: std::ops::Range<usize>, ingest: impl Fn(usize) + Sync) -> Duration {
+    let next = AtomicUsize::new(docs.start);
+    let start = Instant::now();
+    std::thread::scope(|clients| {
+        for _ in 0..CLIENTS {
+            clients.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= docs.end {
+                        break;
+                    }
+                    ingest(i);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
 
 /// The owner of the `i`th bench document: 50 documents per owner, so no code counter runs out.
 pub fn owner(i: usize) -> domain::OwnerId {
     format!("001099{:06}", i / 50).parse().expect("valid owner id")
 }
 
+/// The logical bytes each ingest case writes when `SOHOA_BENCH_ARCHIVE_DOCS` does not say how many
+/// documents: enough for the disk's write-back to count (51 of 20 MB), at most 2000 documents.
+const CASE_BYTES: usize = 1 << 30;
+
 pub fn archive_section() {
-    let docs: usize = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let doc_bytes: usize =
-        std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB").ok().and_then(|v| v.parse().ok()).unwrap_or(200) * 1024;
+    let docs: Option<usize> = std::env::var("SOHOA_BENCH_ARCHIVE_DOCS").ok().and_then(|v| v.parse().ok());
+    let sizes_kb: Vec<usize> = std::env::var("SOHOA_BENCH_ARCHIVE_DOC_KB")
+        .unwrap_or_else(|_| "200,2000,20000".into())
+        .split(',')
+        .map(|kb| kb.trim().parse().expect("SOHOA_BENCH_ARCHIVE_DOC_KB: a comma-separated list of sizes in KB"))
+        .collect();
+    let big_pages: usize =
+        std::env::var("SOHOA_BENCH_ARCHIVE_BIG_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let read_pages: usize =
         std::env::var("SOHOA_BENCH_ARCHIVE_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let work = tempfile::tempdir_in(crate::util::repo())
         .expect("temporary directory beside the checkout (same disk as ./var)");
     let w = work.path();
+    // First, while this process is small: a child's peak memory as the kernel reports it includes
+    // the parent's resident memory at the fork (it is kept across exec).
+    if big_pages > 0 {
+        big_document_memory(w, big_pages);
+    }
+    for kb in sizes_kb {
+        let doc_bytes = kb * 1024;
+        ingest(w, docs.unwrap_or((CASE_BYTES / doc_bytes).clamp(20, 2000)), doc_bytes);
+    }
+    if read_pages > 0 {
+        read_latency(w, read_pages);
+    }
+}
 
-    // The workload: documents of 10 pages and a PDF, 200 KB in all (`SOHOA_BENCH_ARCHIVE_DOC_KB`);
-    // one page in five repeats an earlier one.
+/// Ingest of `docs` documents of `doc_bytes` by sohoa and by plain files with fsync, one after the
+/// other on the same disk, and the bytes each leaves on it.
+fn ingest(w: &Path, docs: usize, doc_bytes: usize) {
+    // The workload: documents of 10 pages and a PDF, of `doc_bytes` in all; one page in five
+    // repeats an earlier one. The hashes are computed here: capture computes them when it seals
+    // the pages, before the archive sees them.
     let mut noise = crate::Rng(0x9e37_79b9_7f4a_7c15);
     let page_bytes = doc_bytes / (PAGES_PER_DOC + 1);
     let mut pool: Vec<Arc<Vec<u8>>> = Vec::new();
@@ -126,67 +187,44 @@ pub fn archive_section() {
             .collect();
         let pdf = noise.fill(page_bytes);
         logical += (pages.iter().map(|p| p.len()).sum::<usize>() + pdf.len()) as u64;
-        workload.push((pages, pdf));
+        let hashes: Vec<BlobHash> = pages.iter().map(|p| BlobHash::of(p)).collect();
+        let pdf_hash = BlobHash::of(&pdf);
+        workload.push((pages, hashes, pdf, pdf_hash));
     }
-    let workload = Arc::new(workload);
 
-    // sohoa: allocate the code, seal, commit (synced, grouped), from two clients.
+    // sohoa (allocate the code, seal, commit: synced, grouped) and the peer (each page and PDF a
+    // file, fsynced, the document's directory fsynced), a slice of the documents each in turn,
+    // so that the load of a shared machine changing during the run weighs on both alike.
     let (archive, keys) = open(&w.join("sohoa"));
-    let archive = Arc::new(archive);
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (archive, keys, workload, next) = (archive.clone(), keys.clone(), workload.clone(), next.clone());
-            std::thread::spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((pages, pdf)) = workload.get(i) else { break };
-                    let reservation =
-                        archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
-                    let pages = pages.iter().map(|p| p.as_ref().clone()).collect();
-                    archive.commit(document(reservation.code().clone(), &keys, pages, pdf.clone())).expect("commit");
-                }
-            })
-        })
-        .collect();
-    for c in clients {
-        c.join().expect("client");
+    let files = w.join("files");
+    let (mut ours, mut peer) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        let slice = round * docs / ROUNDS..(round + 1) * docs / ROUNDS;
+        ours += from_clients(slice.clone(), |i| {
+            let (pages, hashes, pdf, pdf_hash) = &workload[i];
+            let reservation = archive.reserve_document_code(Some(&owner(i)), &"HS".parse().unwrap()).expect("code");
+            let pages = (pages.iter().map(|p| p.as_ref().clone()).collect(), hashes.clone());
+            archive
+                .commit(hashed_document(reservation.code().clone(), &keys, pages, (pdf.clone(), *pdf_hash)))
+                .expect("commit");
+        });
+        peer += from_clients(slice, |i| {
+            let (pages, _, pdf, _) = &workload[i];
+            let dir = files.join(i.to_string());
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            for (n, page) in pages.iter().enumerate() {
+                write_synced(&dir.join(format!("page-{n}.jpg")), page);
+            }
+            write_synced(&dir.join("document.pdf"), pdf);
+            std::fs::File::open(&dir).and_then(|d| d.sync_all()).expect("fsync dir");
+        });
     }
-    let ours = start.elapsed();
     drop(archive);
     let ours_disk = crate::disk_bytes(&w.join("sohoa/archive"));
-
-    // The peer: each page and PDF a file, fsynced, the document's directory fsynced.
-    let files = w.join("files");
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (workload, next, files) = (workload.clone(), next.clone(), files.clone());
-            std::thread::spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((pages, pdf)) = workload.get(i) else { break };
-                    let dir = files.join(i.to_string());
-                    std::fs::create_dir_all(&dir).expect("mkdir");
-                    for (n, page) in pages.iter().enumerate() {
-                        write_synced(&dir.join(format!("page-{n}.jpg")), page);
-                    }
-                    write_synced(&dir.join("document.pdf"), pdf);
-                    std::fs::File::open(&dir).and_then(|d| d.sync_all()).expect("fsync dir");
-                }
-            })
-        })
-        .collect();
-    for c in clients {
-        c.join().expect("client");
-    }
-    let peer = start.elapsed();
     let peer_disk = crate::disk_bytes(&files);
     let mb = logical as f64 / 1e6;
     println!(
-        "\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced)",
+        "\n## archive ({docs} documents of {PAGES_PER_DOC} pages, {} KB each, 20% duplicate pages, {CLIENTS} clients, every commit synced, {ROUNDS} turns each)",
         doc_bytes / 1024
     );
     println!("| what | sohoa | peer: files + fsync | ratio |\n|---|---:|---:|---:|");
@@ -206,7 +244,42 @@ pub fn archive_section() {
     );
     std::fs::remove_dir_all(&files).ok();
     std::fs::remove_dir_all(w.join("sohoa")).ok();
-    read_latency(w, read_pages);
+}
+
+/// The argument that makes the bench binary the child committing one big document.
+pub const BIG_DOCUMENT_CHILD: &str = "archive-big-document-child";
+
+/// The peak resident memory of a process that makes and commits one document of `pages` scanned
+/// pages of 300 KB to 1 MB (what an A4 page at 300 dpi weighs), with a PDF as large as its pages.
+fn big_document_memory(w: &Path, pages: usize) {
+    let usage = crate::measure(
+        std::process::Command::new(std::env::current_exe().expect("bench binary"))
+            .arg(BIG_DOCUMENT_CHILD)
+            .arg(w.join("big"))
+            .arg(pages.to_string()),
+    );
+    std::fs::remove_dir_all(w.join("big")).ok();
+    let rss = usage.max_rss_kib as f64 / 1024.0;
+    println!("\n## archive, one document of {pages} pages of 300 KB to 1 MB, and its PDF");
+    println!("| what | sohoa | target |\n|---|---:|---:|");
+    println!("| peak RSS, MiB (making the document and committing it) | {rss:.0} | < 1024 |");
+    println!("| wall time, s | {:.1} | |", usage.wall.as_secs_f64());
+}
+
+/// The child of [`big_document_memory`]: the pages and the PDF are held in memory, as capture hands
+/// them to the archive, and committed in one `Archive::commit`.
+pub fn big_document_child(dir: &Path, pages: usize) {
+    let mut noise = crate::Rng(0x51_7cc1_b727_220a);
+    let images: Vec<Vec<u8>> = (0..pages)
+        .map(|_| {
+            let size = 300_000 + noise.below(700_000);
+            noise.fill(size)
+        })
+        .collect();
+    let pdf = noise.fill(images.iter().map(Vec::len).sum());
+    let (archive, keys) = open(dir);
+    let reservation = archive.reserve_document_code(Some(&owner(0)), &"HS".parse().unwrap()).expect("code");
+    archive.commit(document(reservation.code().clone(), &keys, images, pdf)).expect("commit");
 }
 
 /// Random reads with hash verification at `total` stored pages of 4 KiB, beside the same reads from

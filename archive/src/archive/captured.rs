@@ -38,6 +38,7 @@ impl<S: Store> Archive<S> {
         super::commit::check_hashes(&contents)?;
         let code = document.code.to_string();
         let code_key = code.as_bytes().to_vec();
+        let removals_seen = self.write_blob_files(&contents)?;
         self.grouped(|this, s| {
             if s.state.in_flight.contains(&code)
                 || this.store.get(Table::Documents, &code_key)?.is_some()
@@ -45,8 +46,9 @@ impl<S: Store> Archive<S> {
             {
                 return Err(ArchiveError::DuplicateDocument(document.code.clone()));
             }
-            let blobs = this.blob_changes(&contents, &[])?;
-            blobs.stage(s);
+            this.keep_blob_files(&contents, removals_seen)?;
+            // A capture releases nothing, so no blob goes.
+            this.blob_changes(&contents, &[])?.stage(s);
             s.batch.put(Table::Captured, code_key.clone(), encode(&document));
             s.audit(
                 &document.actor,

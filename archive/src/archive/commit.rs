@@ -1,8 +1,10 @@
-//! Archiving a document: checking its content against its declared hashes and writing blobs,
-//! record, keys, event, log leaf and audit entry in one grouped batch; imports and the documents of
-//! the reading queue arrive the same way. [`BlobChanges`] is how any write changes the blobs.
+//! Archiving a document: checking its content against its declared hashes, writing its large blobs
+//! as files of their own, then the small blobs, record, keys, event, log leaf and audit entry in one
+//! grouped batch; imports and the documents of the reading queue arrive the same way. [`BlobChanges`]
+//! is how any write changes the blobs.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 use domain::AuditAction;
 use domain::{BlobHash, VerificationToken};
@@ -23,6 +25,13 @@ enum Arrival<'a> {
     Captured,
     Import { from: &'a str, revocation: Option<Revocation> },
 }
+
+/// Blobs of at least this many bytes are files of their own ([`Store::put_blob_files`]); smaller
+/// ones go into the batch. A file costs a data sync of its own, which a 200 KB document of 18 KB
+/// pages would pay eleven times where its batch shares one sync with every commit waiting; pages of
+/// 186 KB (a 2 MB document) and more gain from being written once instead of twice (BENCHMARKS.md,
+/// "Blob files"). Sizes between were not measured.
+pub(crate) const FILE_BLOB_MIN_BYTES: usize = 64 << 10;
 
 /// Checks that each content hashes to its declared address.
 pub(crate) fn check_hashes(contents: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
@@ -46,27 +55,33 @@ pub(crate) struct BlobChanges<'a> {
 }
 
 impl BlobChanges<'_> {
-    /// Stages the changes.
-    pub(crate) fn stage(self, s: &mut super::Staged<'_>) {
-        // Content-addressed: identical content is stored once; only its count goes up.
-        for (hash, bytes) in self.new {
+    /// Stages the changes; returns the blobs whose last reference goes, whose files are removed once
+    /// the batch is durable ([`Archive::remove_released_files`]).
+    pub(crate) fn stage(self, s: &mut super::Staged<'_>) -> Vec<BlobHash> {
+        // Content-addressed: identical content is stored once; only its count goes up. A large
+        // blob's content is its file, already durable.
+        for (hash, bytes) in self.new.into_iter().filter(|(_, bytes)| bytes.len() < FILE_BLOB_MIN_BYTES) {
             s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
         }
         for (hash, n) in self.counts {
             s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), n);
         }
-        for hash in self.gone {
+        for hash in &self.gone {
             s.batch.delete(Table::Blobs, hash.as_bytes().to_vec());
             s.batch.delete(Table::BlobRefs, hash.as_bytes().to_vec());
         }
+        self.gone
     }
 }
 
 /// A document whose content matched its declared hashes and whose record is complete, ready to be
-/// staged.
+/// staged; its large blobs are already durable files.
 struct Checked<'a> {
     record: DocumentRecord,
     contents: &'a [(BlobHash, &'a [u8])],
+    /// The blob files removed by disposition (`Archive::blob_removals`) before its files were
+    /// written.
+    removals_seen: u64,
     actor: &'a str,
     source: Option<&'a str>,
     verification: Option<&'a VerificationToken>,
@@ -165,9 +180,11 @@ impl<S: Store> Archive<S> {
                 record.lifecycle.retention_class
             )));
         }
+        let removals_seen = self.write_blob_files(&contents)?;
         let checked = Checked {
             record,
             contents: &contents,
+            removals_seen,
             actor: &actor,
             source: source.as_deref(),
             verification: verification.as_ref(),
@@ -179,7 +196,7 @@ impl<S: Store> Archive<S> {
     /// ([`Archive::exclusive`]), since its batch may remove blobs that a commit in the same group
     /// could be counting on.
     fn commit_checked(&self, checked: Checked<'_>, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
-        let Checked { mut record, contents, actor, source, verification } = checked;
+        let Checked { mut record, contents, removals_seen, actor, source, verification } = checked;
         let code = record.code.to_string();
         let code = code.as_str();
         let code_key = code.as_bytes().to_vec();
@@ -188,6 +205,7 @@ impl<S: Store> Archive<S> {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
                 return Err(ArchiveError::DuplicateDocument(record.code.clone()));
             }
+            this.keep_blob_files(contents, removals_seen)?;
             let captured = match arrival {
                 Arrival::Captured => {
                     let found = this.store.get(Table::Captured, &code_key)?;
@@ -200,7 +218,7 @@ impl<S: Store> Archive<S> {
             let blobs = this.blob_changes(contents, &released)?;
             record.lifecycle.holds = s.state.holds.iter().filter(|h| h.scope.matches(&record)).map(|h| h.id).collect();
             let seq = s.state.next_event;
-            blobs.stage(s);
+            let gone = blobs.stage(s);
             if captured.is_some() {
                 s.batch.delete(Table::Captured, code_key.clone());
             }
@@ -241,10 +259,50 @@ impl<S: Store> Archive<S> {
                 s.codes.push(code.to_owned());
                 s.state.in_flight.insert(code.to_owned());
             }
-            Ok(seq)
+            Ok((seq, gone))
         };
-        if alone { self.exclusive(prepare) } else { self.grouped(prepare) }
+        let (seq, gone) = if alone { self.exclusive(prepare)? } else { self.grouped(prepare)? };
+        if !gone.is_empty() {
+            self.remove_released_files(&gone);
+        }
+        Ok(seq)
     }
+
+    /// Writes the large blobs of `contents` as files of their own, before the batch that refers to
+    /// them and outside the writer lock, so that committers write theirs in parallel and a batch is
+    /// applied only once its files are durable. Returns the count of blob-file removals read first:
+    /// a file found here and removed by a destruction before the batch is staged shows as a count
+    /// that moved ([`keep_blob_files`](Self::keep_blob_files)).
+    pub(crate) fn write_blob_files(&self, contents: &[(BlobHash, &[u8])]) -> Result<u64, ArchiveError> {
+        let removals_seen = self.blob_removals.load(Ordering::SeqCst);
+        self.store.put_blob_files(&file_blobs(contents))?;
+        Ok(removals_seen)
+    }
+
+    /// Under the writer lock, where no removal runs: when a destruction removed blob files since
+    /// `removals_seen`, perhaps one of `contents` that was found already there, writes what is
+    /// missing again (rare).
+    pub(crate) fn keep_blob_files(
+        &self,
+        contents: &[(BlobHash, &[u8])],
+        removals_seen: u64,
+    ) -> Result<(), ArchiveError> {
+        if self.blob_removals.load(Ordering::SeqCst) != removals_seen {
+            self.store.put_blob_files(&file_blobs(contents))?;
+        }
+        Ok(())
+    }
+}
+
+/// The blobs of a document that are files of their own, each once.
+fn file_blobs<'a>(contents: &[(BlobHash, &'a [u8])]) -> Vec<(BlobHash, &'a [u8])> {
+    let mut files: Vec<(BlobHash, &[u8])> = Vec::new();
+    for (hash, bytes) in contents {
+        if bytes.len() >= FILE_BLOB_MIN_BYTES && !files.iter().any(|(h, _)| h == hash) {
+            files.push((*hash, bytes));
+        }
+    }
+    files
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Reading what is stored: records, blobs (checked against their hash), the event sequence search
 //! follows, counts.
 
+use std::io::Read;
 use std::ops::ControlFlow;
 
 use domain::{BlobHash, DocumentCode};
@@ -30,9 +31,24 @@ impl<S: Store> Archive<S> {
         failure.map_or(Ok(()), Err)
     }
 
-    /// Reads a blob and checks that it still hashes to its address.
+    /// Reads a blob and checks that it still hashes to its address: from [`Table::Blobs`] (a small
+    /// blob, or any blob archived before large ones became files), else from its file. The table
+    /// is asked first: a miss there is a lookup in memory (its bloom filter), where a file
+    /// looked for in vain would cost every small page a system call.
     pub fn read_blob(&self, hash: &BlobHash) -> Result<Vec<u8>, ArchiveError> {
-        let bytes = self.store.get(Table::Blobs, hash.as_bytes())?.ok_or(ArchiveError::MissingBlob(*hash))?;
+        let bytes = match self.store.get(Table::Blobs, hash.as_bytes())? {
+            Some(bytes) => bytes,
+            None => {
+                let (file, size) = self.store.open_blob_file(hash)?.ok_or(ArchiveError::MissingBlob(*hash))?;
+                // At most the size it had when opened, so that a file growing under the reader
+                // cannot make it read without end.
+                let mut bytes = Vec::with_capacity(size as usize);
+                file.take(size)
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| ArchiveError::BlobFile { hash: *hash, source })?;
+                bytes
+            }
+        };
         let actual = BlobHash::of(&bytes);
         if actual != *hash {
             return Err(ArchiveError::AlteredBlob { expected: *hash, actual });

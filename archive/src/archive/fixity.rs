@@ -1,17 +1,22 @@
 //! Fixity: proof, not belief, that nothing in the archive was altered or silently removed. One run
-//! re-hashes every blob (at a configurable rate), checks every reference count against the records,
+//! re-hashes every blob, in its table or its file (at a configurable rate), checks every reference
+//! count against the records,
 //! every seal, every secondary key, the archive log against its signed checkpoints, the log's stored
 //! tree and document index against its leaves, and the audit chain against the heads those
 //! checkpoints signed, and names each object that is wrong.
 //!
 //! A run reads through one [`Snapshot`] of the store, so that documents archived or destroyed
 //! while it runs (it is throttled, and takes hours on a large archive) are never half seen: a record
-//! read before a destruction and its blobs read after it would be a false "missing blob". Records
+//! read before a destruction and its blobs read after it would be a false "missing blob". Blob files
+//! are outside the snapshot: one found missing counts only if the live store still counts a
+//! reference to it. Records
 //! are checked as they stream past; what a run keeps in memory is one reference count per blob and
-//! the latest log leaf of each document.
+//! the latest log leaf of each document; the documents using a damaged blob are found by a second
+//! pass, so that its problem names them and their pages.
 
 use domain::AuditAction;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -104,6 +109,56 @@ impl Throttle {
             }
         }
     }
+}
+
+/// How many documents a damaged blob's problem names; a blob that many use (a blank page) says how
+/// many more there are.
+const USERS_NAMED: usize = 3;
+
+/// Adds to each of the `damaged` problems (indexes into the report, about `blob <hash>`) the
+/// documents and pages that use the blob, read in a second pass over the records so that a clean
+/// run keeps no more than a count per blob.
+fn name_users(view: &dyn Snapshot, report: &mut FixityReport, damaged: &[usize]) -> Result<(), ArchiveError> {
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    let mut users: BTreeMap<BlobHash, (Vec<String>, usize)> = BTreeMap::new();
+    for &i in damaged {
+        if let Some(hash) = report.problems[i].object.strip_prefix("blob ").and_then(|h| h.parse().ok()) {
+            users.insert(hash, (Vec::new(), 0));
+        }
+    }
+    view.scan(Table::Documents, &[], &[], &mut |k, v| {
+        let Ok(record) = decode::<DocumentRecord>("document record", k, v) else { return ControlFlow::Continue(()) };
+        if matches!(record.status, DocumentStatus::Destroyed(_)) {
+            return ControlFlow::Continue(());
+        }
+        let uses = record.pages.iter().enumerate().map(|(i, p)| (p.image, format!("page {}", i + 1)));
+        for (hash, what) in uses.chain(std::iter::once((record.pdf, "PDF".to_owned()))) {
+            if let Some((named, count)) = users.get_mut(&hash) {
+                *count += 1;
+                if named.len() < USERS_NAMED {
+                    named.push(format!("document {} {what}", record.code));
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    for &i in damaged {
+        let problem = &mut report.problems[i];
+        let Some((named, count)) =
+            problem.object.strip_prefix("blob ").and_then(|h| h.parse().ok()).and_then(|h: BlobHash| users.get(&h))
+        else {
+            continue;
+        };
+        if !named.is_empty() {
+            problem.detail.push_str(&format!("; used by {}", named.join(", ")));
+            if *count > named.len() {
+                problem.detail.push_str(&format!(" and {} more", count - named.len()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a seal text contains `line` as a whole line.
@@ -281,6 +336,8 @@ impl<S: Store> Archive<S> {
             total += 1;
             ControlFlow::Continue(())
         })?;
+        // Blobs whose content is wrong or gone, to be named with the documents that use them.
+        let mut damaged = Vec::new();
         view.scan(Table::Blobs, &[], &[], &mut |k, v| {
             throttle.account(v.len());
             report.blobs += 1;
@@ -294,6 +351,7 @@ impl<S: Store> Archive<S> {
             seen.insert(hash);
             let actual = BlobHash::of(v);
             if actual != hash {
+                damaged.push(report.problems.len());
                 report.problem(
                     ProblemKind::Altered,
                     format!("blob {hash}"),
@@ -305,11 +363,36 @@ impl<S: Store> Archive<S> {
             }
             ControlFlow::Continue(())
         })?;
+        // Then the blob files: every blob a record uses is read from its file when it has one, as
+        // `read_blob` does. A file nothing refers to is not reported: it is either a commit's whose
+        // batch is still to come or a crash's, removed at the next open.
         for (hash, n) in expected {
-            if !seen.contains(hash) {
-                report.problem(ProblemKind::Missing, format!("blob {hash}"), format!("{n} references, no content"));
+            let object = format!("blob {hash}");
+            match self.hash_blob_file(hash, &mut throttle) {
+                Ok(Some((actual, size))) => {
+                    report.blobs += 1;
+                    progress(report.blobs, total.max(report.blobs));
+                    report.bytes += size;
+                    if actual != *hash {
+                        damaged.push(report.problems.len());
+                        let detail = format!("its file ({size} bytes) now hashes to {actual}");
+                        report.problem(ProblemKind::Altered, object, detail);
+                    }
+                }
+                // The file is read live, not through the snapshot: a blob destroyed since the
+                // snapshot was taken has lost its count too, and is not missing.
+                Ok(None) if !seen.contains(hash) && self.blob_refs(hash)? > 0 => {
+                    damaged.push(report.problems.len());
+                    report.problem(ProblemKind::Missing, object, format!("{n} references, no content"));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    damaged.push(report.problems.len());
+                    report.problem(ProblemKind::Altered, object, format!("its file cannot be read: {e}"));
+                }
             }
         }
+        name_users(view, report, &damaged)?;
         let mut stored = BTreeMap::new();
         view.scan(Table::BlobRefs, &[], &[], &mut |k, v| {
             if let (Ok(key), Ok(count)) = (<[u8; 32]>::try_from(k), <[u8; 8]>::try_from(v)) {
@@ -328,6 +411,29 @@ impl<S: Store> Archive<S> {
             }
         }
         Ok(())
+    }
+
+    /// Re-hashes the file of a blob, if it has one, at the throttled rate and in constant memory;
+    /// returns the hash and the size read.
+    fn hash_blob_file(
+        &self,
+        hash: &BlobHash,
+        throttle: &mut Throttle,
+    ) -> Result<Option<(BlobHash, u64)>, ArchiveError> {
+        let Some((mut file, _)) = self.store.open_blob_file(hash)? else { return Ok(None) };
+        let mut hasher = blake3::Hasher::new();
+        let mut buffer = vec![0; 1 << 20];
+        let mut size = 0;
+        loop {
+            let n = file.read(&mut buffer).map_err(|source| ArchiveError::BlobFile { hash: *hash, source })?;
+            if n == 0 {
+                break;
+            }
+            throttle.account(n);
+            hasher.update(&buffer[..n]);
+            size += n as u64;
+        }
+        Ok(Some((BlobHash::from_bytes(*hasher.finalize().as_bytes()), size)))
     }
 
     /// Checks that every secondary key, PDF key and event names a record.

@@ -334,9 +334,10 @@ impl<S: Store> Archive<S> {
     /// Confirms a requested destruction as the second person: the content blobs lose this
     /// document's references (a blob goes only when nothing else uses it), the record becomes a
     /// tombstone keeping metadata, hashes and the decision (the OCR text is removed), a log leaf is
-    /// appended and a sealed report is returned.
+    /// appended and a sealed report is returned. The files of the blobs that went are removed once
+    /// that batch is durable.
     pub fn confirm_destruction(&self, code: &DocumentCode, actor: &str) -> Result<DestructionReport, ArchiveError> {
-        self.exclusive(|a, s| {
+        let (report, released) = self.exclusive(|a, s| {
             let mut record = a.record_or_refuse(code)?;
             if matches!(record.status, DocumentStatus::Destroyed(_)) {
                 return Err(refuse(code, "it is already destroyed"));
@@ -381,10 +382,12 @@ impl<S: Store> Archive<S> {
             })
             .to_string();
             let seal = s.seal(json.clone());
+            let mut released = Vec::new();
             for (hash, n, stored) in releases {
                 if stored <= n {
                     s.batch.delete(Table::Blobs, hash.as_bytes().to_vec());
                     s.batch.delete(Table::BlobRefs, hash.as_bytes().to_vec());
+                    released.push(hash);
                 } else {
                     s.batch.add(Table::BlobRefs, hash.as_bytes().to_vec(), -n);
                 }
@@ -408,8 +411,27 @@ impl<S: Store> Archive<S> {
                 &code.to_string(),
                 &format!("council decision {} of {}", decision.number, decision.date),
             );
-            Ok(DestructionReport { json, seal })
-        })
+            Ok((DestructionReport { json, seal }, released))
+        })?;
+        self.remove_released_files(&released);
+        Ok(report)
+    }
+
+    /// Removes the files of blobs whose last reference a durable destruction removed, unless a
+    /// commit staged since has given one a reference again; then counts the removal, under the
+    /// writer lock, so that a commit that found one of these files before it went writes it again
+    /// (see `commit`). A file that cannot be removed now is not an error of the destruction, which
+    /// stands: with no reference, it is removed when the archive is next opened.
+    pub(crate) fn remove_released_files(&self, released: &[BlobHash]) {
+        let _ = self.exclusive(|a, _| {
+            for hash in released {
+                if a.blob_refs(hash).is_ok_and(|n| n <= 0) {
+                    let _ = a.store.remove_blob_file(hash);
+                }
+            }
+            a.blob_removals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
     }
 
     /// The stored reference count of a blob (0 when it has none).

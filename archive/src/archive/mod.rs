@@ -24,6 +24,7 @@ mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 pub use audit::AuditQuery;
 pub use counters::CodeReservation;
@@ -60,6 +61,10 @@ pub struct Archive<S: Store = RocksStore> {
     pub(crate) schedule: RetentionSchedule,
     origin: String,
     writer: Writer,
+    /// How many times disposition has removed blob files (after the batch that dropped their last
+    /// reference, under the writer lock). A commit compares it before writing its blob files and
+    /// when staging its batch: a change means a file it found may have gone since.
+    blob_removals: AtomicU64,
 }
 
 impl Archive<RocksStore> {
@@ -74,7 +79,14 @@ impl<S: Store> Archive<S> {
     pub fn with_store(store: S, options: ArchiveOptions) -> Result<Self, ArchiveError> {
         options.schedule.validate()?;
         let writer = Writer::new(writer::read_state(&store)?);
-        Ok(Archive { store, sealer: options.sealer, schedule: options.schedule, origin: options.origin, writer })
+        Ok(Archive {
+            store,
+            sealer: options.sealer,
+            schedule: options.schedule,
+            origin: options.origin,
+            writer,
+            blob_removals: AtomicU64::new(0),
+        })
     }
 
     /// The retention schedule.
