@@ -309,6 +309,17 @@ impl ReadingQueue {
         self.changed(state);
     }
 
+    /// Waits until no document is being read, or `limit` passes: after [`stop`](Self::stop), each
+    /// reading ends after the pages already in the OCR engines, those of requests that read their
+    /// document themselves (`wait=archived`) included.
+    pub fn wait_idle(&self, limit: Duration) {
+        let state = self.lock();
+        let _ = self
+            .changed
+            .wait_timeout_while(state, limit, |s| s.entries.iter().any(|e| e.reading))
+            .unwrap_or_else(|p| p.into_inner());
+    }
+
     /// What a reading checks before each page: set once the appliance stops, so that a long
     /// document's reading ends after the pages already in the OCR engines rather than after all of
     /// them (it stays captured, and is read again from the start at the next start).

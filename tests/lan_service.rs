@@ -340,8 +340,9 @@ struct Stopped {
     events: Vec<Value>,
 }
 
-/// Four stations scan at once, one page after another, and the server gets SIGTERM once some documents
-/// are acknowledged, while the next ones are being read; `http` is the `[http]` configuration.
+/// Four stations scan at once, one page after another, each waiting for its document to be archived,
+/// and the server gets SIGTERM once some documents are acknowledged, while the next ones are being
+/// read; `http` is the `[http]` configuration.
 fn sigterm_during_a_batch(http: &str) -> Stopped {
     let s = Sohoa::new();
     s.add_users(&[("admin", "admin")]);
@@ -374,7 +375,9 @@ fn sigterm_during_a_batch(http: &str) -> Stopped {
                         .args(["-F", "owner=001099012345", "-F", "type=GPXD", "-F", "name=Giấy phép"])
                         .arg("-F")
                         .arg(format!("page=@{}", page.display()))
-                        .arg(format!("{url}/api/documents"))
+                        // Each request reads its document before it answers, so that requests are
+                        // in flight, reading, when the signal comes.
+                        .arg(format!("{url}/api/documents?wait=archived"))
                         .output()
                         .unwrap();
                     match serde_json::from_slice::<Value>(&out.stdout)

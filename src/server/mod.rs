@@ -284,6 +284,9 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
             for reader in readers {
                 let _ = reader.join();
             }
+            // A request that reads its own document, abandoned after the grace period, ends its
+            // reading the same way; its pages are out of the engines before the process ends.
+            appliance.reading_queue().wait_idle(READINGS_END_WITHIN);
         })
         .await
         .context("stopping ingests")?;
@@ -299,6 +302,10 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
     runtime.shutdown_background();
     Ok(served?)
 }
+
+/// How long a stopping server waits for the readings in progress to end (each ends after the pages
+/// already in the OCR engines, a few seconds).
+const READINGS_END_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 async fn shutdown() {
     let ctrl_c = async {
