@@ -1,6 +1,6 @@
 //! The capture-queue section of `make bench`: feeder batches from SANE's `test` backend (A4, 300 dpi,
 //! gray, `SOHOA_BENCH_QUEUE_PAGES` pages a batch, default 50, in loads of the test feeder's ten
-//! sheets) are captured one after the other, as at a counter, by a served appliance's operations:
+//! sheets, each scanned to its end) are captured one after the other, as at a counter, by a served appliance's operations:
 //! `Appliance::capture` acknowledges each batch while the readers of the reading queue work through
 //! the backlog. Measured: the time from the last sheet of a batch (scanned and kept as its PNG, as
 //! the station keeps it) to the acknowledgement, p50 and p99 over `SOHOA_BENCH_QUEUE_BATCHES`
@@ -22,9 +22,6 @@ use sohoa::{Appliance, IngestRequest};
 
 use crate::archive_section::percentile;
 
-/// Sheets the test backend's feeder holds.
-const FEEDER_SHEETS: usize = 10;
-
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -42,9 +39,14 @@ fn scan_batch(sane: &Sane, batch: usize, pages: usize) -> (Vec<(PathBuf, Vec<u8>
     let mut kept = Vec::with_capacity(pages);
     while kept.len() < pages {
         let scanner = sane.open("test:0", &[]).expect("the test scanner opens");
-        for page in scanner.scan(&settings).expect("the scan starts").take(FEEDER_SHEETS.min(pages - kept.len())) {
+        // Each load of the feeder is scanned to its end (the scan stops when the feeder is empty);
+        // pages beyond the batch's are left out.
+        for page in scanner.scan(&settings).expect("the scan starts") {
             let mut page = page.expect("a page");
             let n = kept.len();
+            if n == pages {
+                continue;
+            }
             if let Samples::Gray8(samples) = &mut page.samples {
                 // A mark of a few pixels for the batch and the page: no two pages are the same.
                 for (i, byte) in format!("{batch:04}{n:04}").bytes().enumerate() {
