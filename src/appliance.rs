@@ -509,7 +509,7 @@ impl Appliance {
             Ok(report) => {
                 let seconds = crate::queue::seconds_since(taken.document.captured_at);
                 self.metrics.archived_after_capture(seconds);
-                taken.archived(report.clone(), seconds);
+                taken.archived(seconds);
                 Ok(report)
             }
             Err(e) => {

@@ -4,8 +4,8 @@
 //! capture is acknowledged once its entry is synced, and the batch that writes the record removes it,
 //! so a restart resumes from the archive alone and a document is archived exactly once. What this
 //! module adds is what the running appliance knows besides: which documents are being read and how
-//! far, which failed and when they are tried again, and what finished lately, for whoever waits on
-//! a document (`POST /api/documents?wait=archived`) and for the scanning station's events.
+//! far, which failed and when they are tried again, and what finished lately, for the queue's report
+//! and the scanning station's events.
 //!
 //! Readers take documents oldest capture first, several at a time (see [`readers`]): every
 //! document's pages go through the capture pool's one bounded queue, so the pages of a 500-page
@@ -23,7 +23,7 @@ use chrono::{DateTime, FixedOffset};
 use domain::DocumentCode;
 use serde::Serialize;
 
-use crate::{Appliance, ApplianceError, IngestReport};
+use crate::{Appliance, ApplianceError};
 
 /// Reading the queue: whoever captures, and the officers and auditors who follow the work.
 pub const READ: crate::ops::Permit = crate::ops::Permit {
@@ -37,7 +37,7 @@ pub const READ: crate::ops::Permit = crate::ops::Permit {
     ],
 };
 
-/// How many finished documents are remembered for those who wait on one.
+/// How many documents archived lately the queue's report lists.
 const FINISHED_KEPT: usize = 256;
 /// The wait after a document's first failed reading; it doubles up to [`RETRY_CAP`].
 const RETRY_FIRST: Duration = Duration::from_secs(5);
@@ -131,7 +131,6 @@ struct Finished {
     code: String,
     operator: String,
     seconds: f64,
-    report: Option<IngestReport>,
 }
 
 #[derive(Default)]
@@ -179,12 +178,13 @@ impl Taken<'_> {
         self.queue.update(&self.document.code, |e| e.pages_read += 1);
     }
 
-    /// The document is archived: it leaves the queue, remembered with `report` for whoever waits.
-    pub fn archived(mut self, report: IngestReport, seconds: f64) {
+    /// The document is archived `seconds` after its capture: it leaves the queue, and is listed
+    /// among those archived lately.
+    pub fn archived(mut self, seconds: f64) {
         self.done = true;
         let code = self.document.code.to_string();
         let operator = self.document.actor.clone();
-        self.queue.finish(&code, Finished { code: code.clone(), operator, seconds, report: Some(report) });
+        self.queue.finish(&code, Finished { code: code.clone(), operator, seconds });
     }
 
     /// The reading failed: the document stays captured, to be read again after a delay that grows
@@ -325,30 +325,6 @@ impl ReadingQueue {
     /// them (it stays captured, and is read again from the start at the next start).
     pub fn stopping(&self) -> Arc<AtomicBool> {
         self.stopping.clone()
-    }
-
-    /// Waits until `code` leaves the queue or `limit` passes: its report if it was archived here
-    /// lately, and the stage it is in.
-    pub fn wait_for(&self, code: &DocumentCode, limit: Duration) -> (Stage, Option<IngestReport>) {
-        let text = code.to_string();
-        let deadline = Instant::now() + limit;
-        let mut state = self.lock();
-        loop {
-            match state.entries.iter().find(|e| &e.document.code == code) {
-                None => {
-                    let report = state.finished.iter().find(|f| f.code == text).and_then(|f| f.report.clone());
-                    return (Stage::Archived, report);
-                }
-                Some(entry) => {
-                    let stage = if entry.reading { Stage::Reading } else { Stage::Captured };
-                    let now = Instant::now();
-                    if now >= deadline || state.stopped {
-                        return (stage, None);
-                    }
-                    state = self.changed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
-                }
-            }
-        }
     }
 
     /// The stage of `code` if it is captured and not yet archived.
