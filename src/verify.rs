@@ -166,7 +166,7 @@ impl Appliance {
         if let Some(captured) = self.archive().captured(code)? {
             // A captured document's token is kept in its entry until the signed copy carries it; the
             // comparison is of the lookup keys, as for an archived one, at a constant cost.
-            let matches = captured.token().is_ok_and(|t| t.lookup_key(code) == token.lookup_key(code));
+            let matches = captured.has_token(token);
             return Ok(matches.then(|| {
                 let checks = vec![self.stage_check(&captured)];
                 (

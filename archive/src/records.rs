@@ -294,6 +294,12 @@ impl CapturedDocument {
         self.pages.iter().map(|p| p.image).chain(self.originals.iter().map(|o| o.blob))
     }
 
+    /// Whether `token` is the one drawn for this document, compared by their lookup keys as an
+    /// archived document's token is ([`Archive::record_by_token`](crate::Archive::record_by_token)).
+    pub fn has_token(&self, token: &VerificationToken) -> bool {
+        self.token().is_ok_and(|t| t.lookup_key(&self.code) == token.lookup_key(&self.code))
+    }
+
     /// The verification token, as it was drawn.
     pub fn token(&self) -> Result<VerificationToken, crate::ArchiveError> {
         self.token.parse().map_err(|e: domain::DomainError| crate::ArchiveError::Corrupt {

@@ -347,8 +347,7 @@ impl Appliance {
     ) -> Result<Receipt, ApplianceError> {
         let (metadata, pages, stage, token_is_its) = match self.archive().captured(code)? {
             Some(captured) => {
-                let is_its =
-                    token.is_some_and(|t| captured.token().is_ok_and(|c| c.lookup_key(code) == t.lookup_key(code)));
+                let is_its = token.is_some_and(|t| captured.has_token(t));
                 (captured.metadata, captured.pages.len(), Stage::Captured, is_its)
             }
             None => {
