@@ -571,8 +571,10 @@ fn signer_section() {
     let page = importer.pages(&page, bytes).expect("a corpus page").remove(0);
     let pages = capture.capture(vec![Box::new(move || page.decode())], &mut |_| {}).expect("capture");
     let metadata = domain::DocumentMetadata::new(util::draft("Nguyễn Văn An")).unwrap();
-    let captured = capture.assemble(&manifest.document, &metadata, pages).expect("assemble");
-    let (pdf, blank_top) = (captured.pdf, captured.pages[0].blank_top_points());
+    let mut writer = capture.pdf_writer(Vec::new(), 1).expect("a PDF writer");
+    writer.add(&pages[0]).expect("the page is written");
+    let (pdf, blank_top) =
+        (writer.finish(&manifest.document, &metadata).expect("assembled").out, pages[0].blank_top_points());
     let pdf_file = w.join("page.pdf");
     std::fs::write(&pdf_file, &pdf).unwrap();
     let time = domain::vietnam_now();

@@ -1,5 +1,7 @@
 //! The operations of the appliance over one data directory, shared by the CLI and the HTTP server.
 
+use std::collections::HashSet;
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
@@ -7,14 +9,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use archive::{
-    Archive, ArchiveOptions, CapturedDocument, CapturedPage, DocumentRecord, Event, Lifecycle, NewCapture, NewDocument,
-    PageRecord,
+    Archive, ArchiveOptions, CapturedDocument, CapturedPage, Content, DocumentRecord, Event, Lifecycle, NewCapture,
+    NewDocument, PageRecord,
 };
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
 use domain::{BlobHash, DocumentMetadata, MetadataDraft, vietnam_now};
 use scanner_driver::{FileImporter, ImportLimits, RawPage};
 use search::{IndexDocument, IndexStatus, SearchIndex};
-use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, metadata_digest};
+use signer::{KeyId, KeyRing, Manifest, ManifestPage, PageSeal, PdfBase, metadata_digest};
 
 use crate::ApplianceError;
 use crate::config::{ArchiveConfig, Config, HotFolderConfig, HttpConfig, ScannerConfig, TlsConfig};
@@ -192,7 +194,9 @@ fn decode_pages(pending: &[scanner_driver::PendingPage], threads: usize) -> Resu
 /// The appliance opened on a data directory: `archive/` (RocksDB), `search/` (tantivy), `keys/`.
 pub struct Appliance {
     data: PathBuf,
-    archive: Archive,
+    /// Shared with the page sources of a reading, which read each captured image when a worker
+    /// takes its page, not before.
+    archive: Arc<Archive>,
     search: SearchIndex,
     keys: Arc<SealKeys>,
     archive_config: ArchiveConfig,
@@ -240,7 +244,7 @@ impl Appliance {
         let importer = if config.scanner.refuse_low_dpi { importer.refusing_below(capture::MIN_DPI) } else { importer };
         let appliance = Appliance {
             data: data.to_owned(),
-            archive,
+            archive: Arc::new(archive),
             search,
             keys,
             archive_config: config.archive.clone(),
@@ -573,55 +577,46 @@ impl Appliance {
     ) -> Result<IngestReport, ApplianceError> {
         let entry = &taken.document;
         let (code, metadata, token) = (entry.code.clone(), entry.metadata.clone(), entry.token()?);
-        // The pages of a kept original file are taken from it again, as at capture, so that a
-        // born-digital page keeps the text it carries; the others from their captured images.
-        let mut original_bytes = Vec::new();
-        let mut from_originals = std::collections::HashMap::new();
-        for original in &entry.originals {
-            let bytes = self.archive.read_blob(&original.blob)?;
-            let split = self.importer.pages(Path::new(&original.name), bytes.clone())?;
-            from_originals.extend(original.pages.iter().copied().zip(split));
-            original_bytes.push(bytes);
-        }
-        let mut sources: Vec<PageSource> = Vec::new();
-        for (page, number) in entry.pages.iter().zip(1u32..) {
-            let (stopping, reading) = (self.queue.stopping(), format!("reading {code}"));
-            let cancelled = move || {
-                stopping
-                    .load(std::sync::atomic::Ordering::SeqCst)
-                    .then(|| scanner_driver::DriverError::Cancelled { device: reading, pages: number - 1 })
+        let sources = self.reading_sources(entry)?;
+        // The PDF/A goes to a spooled file page by page as the pages are read, and each page
+        // keeps only its text and hashes: a long document is never held whole in memory.
+        let count = u32::try_from(sources.len()).map_err(|_| ApplianceError::Input("too many pages".into()))?;
+        let mut pdf = self.capture.pdf_writer(self.archive.spool()?, count)?;
+        let captured_images: HashSet<BlobHash> = entry.pages.iter().map(|p| p.image).collect();
+        let mut read: Vec<Option<(capture::CapturedPage, Content)>> = (0..count).map(|_| None).collect();
+        self.capture.capture_each(sources, progress, &mut |mut page| -> Result<(), ApplianceError> {
+            pdf.add(&page)?;
+            let image = std::mem::take(&mut page.image);
+            // A page reading did not turn is the captured scan, already in the archive.
+            let content = if captured_images.contains(&page.image_hash) {
+                Content::Captured(page.image_hash)
+            } else {
+                self.archive.stage(image)?
             };
-            if let Some(pending) = from_originals.remove(&number) {
-                sources.push(Box::new(move || cancelled().map_or_else(|| pending.decode(), Err)));
-                continue;
-            }
-            let (dpi, origin) =
-                (scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated }, page.origin.clone());
-            let mut split = self.importer.pages(Path::new(&origin), self.archive.read_blob(&page.image)?)?;
-            let (Some(pending), true) = (split.pop(), split.is_empty()) else {
-                return Err(ApplianceError::Internal(anyhow::anyhow!(
-                    "captured page {origin} of {code} is not one page"
-                )));
-            };
-            sources.push(Box::new(move || {
-                if let Some(e) = cancelled() {
-                    return Err(e);
-                }
-                let mut raw = pending.decode()?;
-                (raw.origin, raw.dpi) = (origin, dpi);
-                Ok(raw)
-            }));
-        }
-        let pages = self.capture.capture(sources, progress)?;
-        let captured = self.capture.assemble(&code, &metadata, pages)?;
-        let pdf = self.signing.sign(&captured.pdf, &code, &token, &metadata, captured.pages[0].blank_top_points())?;
-        let pdf_hash = BlobHash::of(&pdf);
+            let slot = page.number as usize - 1;
+            read[slot] = Some((page, content));
+            Ok(())
+        })?;
+        let (pages, page_images): (Vec<capture::CapturedPage>, Vec<Content>) = read.into_iter().flatten().unzip();
+        let written = pdf.finish(&code, &metadata)?;
+        let mut file = written.out;
+        let base = PdfBase {
+            objects: &written.skeleton,
+            len: written.len,
+            startxref: written.startxref,
+            ends_with_newline: true,
+        };
+        let update =
+            self.signing.sign(&base, &mut file.written()?, &code, &token, &metadata, pages[0].blank_top_points())?;
+        file.write_all(&update).context("cannot append the signature to the spooled PDF")?;
+        let pdf = file.finish()?;
+        let pdf_hash = pdf.hash();
 
         let sealed_at = vietnam_now();
         let manifest = Manifest {
             document: code.clone(),
             metadata: metadata_digest(&metadata),
-            pages: captured.pages.iter().map(|p| ManifestPage { image: p.image_hash, stream: p.stream_hash }).collect(),
+            pages: pages.iter().map(|p| ManifestPage { image: p.image_hash, stream: p.stream_hash }).collect(),
             pdf: pdf_hash,
             operator: metadata.operator().to_owned(),
             sealed_at,
@@ -633,8 +628,7 @@ impl Appliance {
             stage: Stage::Archived,
             pdf_hash: Some(pdf_hash.to_hex()),
             verification_token: token.to_string(),
-            pages: captured
-                .pages
+            pages: pages
                 .iter()
                 .map(|p| PageReport {
                     number: p.number,
@@ -645,8 +639,7 @@ impl Appliance {
             search: SearchState::Pending,
             reading_error: None,
         };
-        let pages: Vec<PageRecord> = captured
-            .pages
+        let page_records: Vec<PageRecord> = pages
             .iter()
             .map(|p| PageRecord {
                 image: p.image_hash,
@@ -666,10 +659,10 @@ impl Appliance {
             .collect();
         let record = DocumentRecord {
             code,
-            pages,
+            pages: page_records,
             metadata,
             pdf: pdf_hash,
-            pdf_size: pdf.len() as u64,
+            pdf_size: pdf.len(),
             seal: seal_record(sealed),
             status: archive::DocumentStatus::Active,
             archived_at: vietnam_now(),
@@ -677,7 +670,7 @@ impl Appliance {
             originals: entry.originals.clone(),
         };
         drop(ring);
-        let page_images = captured.pages.into_iter().map(|p| p.image).collect();
+        let originals = entry.originals.iter().map(|o| Content::Captured(o.blob)).collect();
         // Held across the commit, as for a capture: a reading finished after the server stopped
         // taking ingests is not committed, and the document stays captured for the next start.
         let taking = self.taking_ingests.read().unwrap_or_else(|p| p.into_inner());
@@ -687,8 +680,8 @@ impl Appliance {
         self.archive.commit_captured(NewDocument {
             record,
             page_images,
-            pdf,
-            originals: original_bytes,
+            pdf: Content::Spooled(pdf),
+            originals,
             actor: entry.actor.clone(),
             source: entry.source.clone(),
             verification: Some(token),
@@ -696,6 +689,56 @@ impl Appliance {
         drop(taking);
         report.search = self.index_committed();
         Ok(report)
+    }
+
+    /// The pages of a captured document as the capture pool reads them, each obtained when a
+    /// worker takes it: a page of a kept original file is split from it again, as at capture, so
+    /// that a born-digital page keeps the text it carries; any other page is read from its
+    /// captured image. Every source gives up once the appliance is stopping.
+    fn reading_sources(&self, entry: &archive::CapturedDocument) -> Result<Vec<PageSource>, ApplianceError> {
+        let code = &entry.code;
+        let mut from_originals = std::collections::HashMap::new();
+        for original in &entry.originals {
+            let bytes = self.archive.read_blob(&original.blob)?;
+            let split = self.importer.pages(Path::new(&original.name), bytes)?;
+            from_originals.extend(original.pages.iter().copied().zip(split));
+        }
+        let mut sources: Vec<PageSource> = Vec::new();
+        for (page, number) in entry.pages.iter().zip(1u32..) {
+            let (stopping, reading) = (self.queue.stopping(), format!("reading {code}"));
+            let cancelled = move || {
+                stopping
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                    .then(|| scanner_driver::DriverError::Cancelled { device: reading, pages: number - 1 })
+            };
+            if let Some(pending) = from_originals.remove(&number) {
+                sources.push(Box::new(move || cancelled().map_or_else(|| pending.decode(), Err)));
+                continue;
+            }
+            let (dpi, origin) =
+                (scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated }, page.origin.clone());
+            let (archive, importer, image, code) =
+                (Arc::clone(&self.archive), self.importer.clone(), page.image, code.clone());
+            sources.push(Box::new(move || {
+                if let Some(e) = cancelled() {
+                    return Err(e);
+                }
+                let unreadable = |reason: String| scanner_driver::DriverError::Read {
+                    path: origin.clone().into(),
+                    source: std::io::Error::other(reason),
+                };
+                let bytes =
+                    archive.read_blob(&image).map_err(|e| unreadable(format!("captured page of {code}: {e}")))?;
+                let mut split = importer.pages(Path::new(&origin), bytes)?;
+                let (Some(pending), true) = (split.pop(), split.is_empty()) else {
+                    return Err(unreadable(format!("captured page of {code} is not one page")));
+                };
+                let mut raw = pending.decode()?;
+                (raw.origin, raw.dpi) = (origin, dpi);
+                Ok(raw)
+            }));
+        }
+        Ok(sources)
     }
 
     /// Brings search up to date after a change that is already durable in the archive. The change

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use archive::{DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, LogLeaf, NewDocument, Revocation};
+use archive::{Content, DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, LogLeaf, NewDocument, Revocation};
 use domain::{AuditAction, BlobHash, DocumentCode, DossierCode};
 use sha2::{Digest, Sha256};
 use signer::{KeyId, KeyRing, Manifest, PageSeal, PublicSealKey, Sealed, SignerError, metadata_digest};
@@ -419,9 +419,9 @@ impl Appliance {
             // can answer for that token), so here the document is publicly verifiable by its file.
             let document = NewDocument {
                 record,
-                page_images: pages,
-                pdf,
-                originals,
+                page_images: pages.into_iter().map(Content::from).collect(),
+                pdf: pdf.into(),
+                originals: originals.into_iter().map(Content::from).collect(),
                 actor: actor.to_owned(),
                 source: None,
                 verification: None,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::{DocumentCode, DocumentMetadata, VerificationToken, vietnam_now};
 use signer::{
-    Certificate, DevelopmentSigner, PdfSigner, Revocation, SignatureRequest, SoftwareSigner, TimestampAuthority,
-    TokenConfig, TokenSigner, read_pem_certificates, sign_pdf, verify_pdf_signatures_with,
+    Certificate, DevelopmentSigner, PdfBase, PdfSigner, Revocation, SignatureRequest, SoftwareSigner,
+    TimestampAuthority, TokenConfig, TokenSigner, read_pem_certificates, sign_update, verify_pdf_signatures_with,
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -141,10 +141,12 @@ impl Signing {
     /// Signs a document's PDF/A as the agency: PAdES with the operator's block and the QR code
     /// (carrying the document's verification link with `token`) top-left and the agency's block
     /// top-right of page 1, in the `blank_top` points of page 1's image that hold no ink, or in a
-    /// margin added above it.
+    /// margin added above it. `base` describes the PDF/A and `content` reads it; returns the
+    /// incremental update to append to it ([`signer::sign_update`]).
     pub fn sign(
         &self,
-        pdf: &[u8],
+        base: &PdfBase<'_>,
+        content: &mut dyn std::io::Read,
         code: &DocumentCode,
         token: &VerificationToken,
         metadata: &DocumentMetadata,
@@ -175,7 +177,7 @@ impl Signing {
             link: self.verification_link(code, token),
             blank_top,
         };
-        Ok(sign_pdf(pdf, &request, self.signer.as_ref(), self.tsa.as_ref())?)
+        Ok(sign_update(base, content, &request, self.signer.as_ref(), self.tsa.as_ref())?)
     }
 
     /// Every check of every PDF signature in `pdf`, named `PDF signature: <check>` (with the field's

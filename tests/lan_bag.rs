@@ -173,8 +173,8 @@ fn hole01_a_bag_imports_only_with_its_senders_key_pinned_and_that_key_stays_fore
     // archive past the import, an audit entry and a checkpoint sealed with X's key.
     let x_archive = open_archive(&x.data());
     let record = x_archive.record(&not_bagged.parse().unwrap()).unwrap().unwrap();
-    let page_images = record.pages.iter().map(|p| x_archive.read_blob(&p.image).unwrap()).collect();
-    let pdf = x_archive.read_blob(&record.pdf).unwrap();
+    let page_images = record.pages.iter().map(|p| x_archive.read_blob(&p.image).unwrap().into()).collect();
+    let pdf = x_archive.read_blob(&record.pdf).unwrap().into();
     drop(x_archive);
     open_archive(&a.data())
         .commit(archive::NewDocument {

@@ -10,12 +10,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use capture::{Capture, OcrConfig};
+use capture::{Capture, OcrConfig, WrittenPdf};
 use domain::{DocumentCode, DocumentMetadata};
 use scanner_driver::{FileImporter, ImportLimits};
 use signer::{
-    PdfSigner, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner, read_pem_certificates,
-    sign_pdf, verify_pdf_signatures,
+    PdfBase, PdfSigner, SignatureRequest, SoftwareSigner, TimestampAuthority, TokenConfig, TokenSigner,
+    read_pem_certificates, sign_pdf, sign_update, verify_pdf_signatures,
 };
 
 use crate::util::{assert_pdfa, corpus, corpus_pages, draft, qr_text, repo, venv_python};
@@ -168,7 +168,12 @@ fn software(name: &str) -> SoftwareSigner {
 
 /// One corpus page captured into an unsigned PDF/A, made once.
 fn unsigned_pdfa() -> &'static [u8] {
-    static PDF: OnceLock<Vec<u8>> = OnceLock::new();
+    &written_pdfa().out
+}
+
+/// The PDF/A of one corpus page as capture writes it, with the skeleton that signing reads.
+fn written_pdfa() -> &'static WrittenPdf<Vec<u8>> {
+    static PDF: OnceLock<WrittenPdf<Vec<u8>>> = OnceLock::new();
     PDF.get_or_init(|| {
         let capture = Capture::new(OcrConfig::system_default()).unwrap();
         let path = corpus(&corpus_pages()[0]);
@@ -178,7 +183,9 @@ fn unsigned_pdfa() -> &'static [u8] {
         let pages = capture.capture(vec![Box::new(move || page.decode())], &mut |_| {}).unwrap();
         let metadata = DocumentMetadata::new(draft("Nguyễn Văn An")).unwrap();
         let code = DocumentCode::new(metadata.owner().cloned(), metadata.doc_type().clone(), None).unwrap();
-        capture.assemble(&code, &metadata, pages).unwrap().pdf
+        let mut writer = capture.pdf_writer(Vec::new(), 1).unwrap();
+        writer.add(&pages[0]).unwrap();
+        writer.finish(&code, &metadata).unwrap()
     })
 }
 
@@ -303,6 +310,32 @@ fn ecdsa_from_a_pem_key_with_a_timestamp_validates_in_pyhanko() {
     let signer = software("ec");
     assert_eq!(signer.algorithm(), signer::SignatureAlgorithm::EcdsaP256Sha256);
     assert_valid_everywhere("ec-pem-tsa", &sign(&signer, true), true);
+}
+
+/// What ingest does with a long document, whose PDF is never held: the update is made from the
+/// writer's skeleton and the file read once. It is the update that signing the whole file in
+/// memory appends, byte for byte but for the signature value itself.
+#[test]
+fn a_pdf_signed_from_its_skeleton_is_the_pdf_signed_from_its_bytes() {
+    let written = written_pdfa();
+    let (signer, request) = (software("ec"), request());
+    let whole = sign_pdf(&written.out, &request, &signer, None).unwrap();
+    let base =
+        PdfBase { objects: &written.skeleton, len: written.len, startxref: written.startxref, ends_with_newline: true };
+    assert_eq!(written.out.len() as u64, written.len);
+    let update = sign_update(&base, &mut written.out.as_slice(), &request, &signer, None).unwrap();
+    let streamed = [written.out.as_slice(), &update].concat();
+    let blank = |pdf: &[u8]| {
+        let (start, end, _) = contents(pdf);
+        [&pdf[..start], &pdf[end..]].concat()
+    };
+    assert_eq!(contents(&whole).0, contents(&streamed).0, "the same byte range");
+    assert!(blank(&whole) == blank(&streamed), "the same update around the signature value");
+    assert_valid_everywhere("streamed", &streamed, false);
+    // A base that is not the file it describes is refused, not signed.
+    let short = &written.out[..written.out.len() - 1];
+    let e = sign_update(&base, &mut &short[..], &request, &signer, None).unwrap_err().to_string();
+    assert!(e.contains("bytes, not the"), "{e}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use domain::BlobHash;
@@ -23,6 +24,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::ArchiveError;
+use crate::spool::{Scratch, SpoolFile, Spooled};
 
 /// The directory, inside the store's, that holds the blob files.
 pub(crate) const BLOB_DIR: &str = "blobs";
@@ -37,7 +39,8 @@ const SCRATCH_PREFIX: &str = ".scratch-";
 /// The blob files of one store (see the module's documentation).
 pub(crate) struct BlobFiles {
     path: PathBuf,
-    dir: OwnedFd,
+    /// Shared with the scratch files of [`SpoolFile`]s, which remove themselves when dropped.
+    dir: Arc<OwnedFd>,
     /// Numbers scratch names: the store's lock keeps other processes out, so a name unique within
     /// this process is unique.
     scratch: AtomicU64,
@@ -66,7 +69,7 @@ impl BlobFiles {
             )
             .map_err(|e| io(e.into()))?
         };
-        Ok(BlobFiles { path, dir, scratch: AtomicU64::new(0) })
+        Ok(BlobFiles { path, dir: Arc::new(dir), scratch: AtomicU64::new(0) })
     }
 
     /// Writes each blob that has no file yet as its file, and returns once all of them are durable:
@@ -93,6 +96,28 @@ impl BlobFiles {
         rustix::fs::fsync(&self.dir).map_err(|e| self.error("", e.into()))
     }
 
+    /// A new scratch file for content streamed before its commit (see [`crate::spool`]).
+    pub(crate) fn spool(&self) -> Result<SpoolFile, ArchiveError> {
+        let name = format!("{SCRATCH_PREFIX}spool.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
+        let file = self.create_new(&name, OFlags::RDWR).map_err(|e| self.error(&name, e))?;
+        Ok(SpoolFile::new(file, Scratch { dir: Arc::clone(&self.dir), name, path: self.path.clone() }))
+    }
+
+    /// Gives each spooled blob its address (replacing a file already there, which holds the same
+    /// content) and syncs the directory, so that a batch applied afterwards may refer to them.
+    /// Called under the writer lock, where no blob file is removed.
+    pub(crate) fn adopt(&self, spooled: &[&Spooled]) -> Result<(), ArchiveError> {
+        if spooled.is_empty() {
+            return Ok(());
+        }
+        for blob in spooled {
+            let scratch = &blob.scratch;
+            rustix::fs::renameat(&scratch.dir, scratch.name.as_str(), &self.dir, blob.hash().to_hex().as_str())
+                .map_err(|e| scratch.error(e.into()))?;
+        }
+        rustix::fs::fsync(&self.dir).map_err(|e| self.error("", e.into()))
+    }
+
     /// Writes each blob of `chunk` under a scratch name and syncs its data, all concurrently (the
     /// file system commits its journal once for syncs that wait together, where one after the
     /// other each would pay for a commit), then renames each to its address. On failure, removes
@@ -103,7 +128,7 @@ impl BlobFiles {
             let mut files = Vec::with_capacity(chunk.len());
             for (name, _) in chunk {
                 let path = format!("{SCRATCH_PREFIX}{name}.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
-                files.push(self.create_new(&path).map_err(|e| self.error(&path, e))?);
+                files.push(self.create_new(&path, OFlags::WRONLY).map_err(|e| self.error(&path, e))?);
                 scratch.push(path);
             }
             std::thread::scope(|threads| {
@@ -136,12 +161,13 @@ impl BlobFiles {
         written
     }
 
-    /// Creates `name` exclusively, for writing: never through a link or over a file.
-    fn create_new(&self, name: &str) -> std::io::Result<File> {
+    /// Creates `name` exclusively, for writing (`access` WRONLY) or also for reading back (RDWR):
+    /// never through a link or over a file.
+    fn create_new(&self, name: &str, access: OFlags) -> std::io::Result<File> {
         let fd = rustix::fs::openat(
             &self.dir,
             name,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            access | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
         )?;
         Ok(File::from(fd))

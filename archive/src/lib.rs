@@ -28,6 +28,7 @@ pub mod merkle;
 mod records;
 mod retention;
 mod sealer;
+mod spool;
 mod store;
 
 pub use archive::{
@@ -37,10 +38,11 @@ pub use archive::{
 pub use error::ArchiveError;
 pub use log::{Checkpoint, ConsistencyProof, InclusionProof, LeafKind, LogLeaf};
 pub use records::{
-    AuditEntry, CapturedDocument, CapturedPage, CouncilDecision, Destruction, Disposition, DocumentRecord,
+    AuditEntry, CapturedDocument, CapturedPage, Content, CouncilDecision, Destruction, Disposition, DocumentRecord,
     DocumentStatus, Event, Hold, HoldScope, Lifecycle, NewCapture, NewDocument, OriginalFile, PageRecord, Revocation,
     SealRecord, SessionRecord, UserRecord,
 };
 pub use retention::{ClockStart, RetentionClass, RetentionPeriod, RetentionSchedule};
 pub use sealer::Sealer;
+pub use spool::{SpoolFile, Spooled, WrittenReader};
 pub use store::{Batch, KeyValue, RocksStore, Snapshot, Store, Table, Visit};

@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use domain::{BlobHash, DocumentCode, DocumentMetadata, DocumentTypeCode, DossierCode, OwnerId, VerificationToken};
 use serde::{Deserialize, Serialize};
 
+use crate::Spooled;
 use crate::encoding::encode;
 
 /// Where a document stands in its life (R7, R9). Whether it is held is not a status of its own: a
@@ -242,17 +243,48 @@ impl DocumentRecord {
     }
 }
 
+/// The content of one blob of a [`NewDocument`], as its maker holds it.
+#[derive(Debug)]
+pub enum Content {
+    /// Its bytes, in memory.
+    Bytes(Vec<u8>),
+    /// A file already written and synced ([`Archive::spool`](crate::Archive::spool)): content too
+    /// large to hold in memory, such as the PDF of a long document.
+    Spooled(Spooled),
+    /// A blob of the captured entry that the commit replaces, kept as it is: a page image that
+    /// reading did not turn, or an original file. Only [`Archive::commit_captured`](crate::Archive::commit_captured)
+    /// takes it, and only for a blob that entry refers to.
+    Captured(BlobHash),
+}
+
+impl From<Vec<u8>> for Content {
+    fn from(bytes: Vec<u8>) -> Self {
+        Content::Bytes(bytes)
+    }
+}
+
+impl Content {
+    /// Its size in bytes; `None` for a captured blob, whose size its record keeps.
+    pub(crate) fn len(&self) -> Option<u64> {
+        match self {
+            Content::Bytes(bytes) => Some(bytes.len() as u64),
+            Content::Spooled(spooled) => Some(spooled.len()),
+            Content::Captured(_) => None,
+        }
+    }
+}
+
 /// A document to commit: its record and the content the record refers to.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NewDocument {
     /// The record; its status is set by the archive.
     pub record: DocumentRecord,
-    /// Page image bytes, in the order of `record.pages`.
-    pub page_images: Vec<Vec<u8>>,
-    /// The PDF bytes.
-    pub pdf: Vec<u8>,
-    /// The original files' bytes, in the order of `record.originals`.
-    pub originals: Vec<Vec<u8>>,
+    /// Page images, in the order of `record.pages`.
+    pub page_images: Vec<Content>,
+    /// The PDF.
+    pub pdf: Content,
+    /// The original files, in the order of `record.originals`.
+    pub originals: Vec<Content>,
     /// Who committed it, for the audit trail.
     pub actor: String,
     /// What it was made from, if the caller must be able to tell later whether that was archived

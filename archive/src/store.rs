@@ -17,6 +17,7 @@ const BLOCK_CACHE_BYTES: usize = 256 << 20;
 
 use crate::ArchiveError;
 use crate::blob_files::{BLOB_DIR, BlobFiles};
+use crate::spool::{SpoolFile, Spooled};
 
 /// The tables of the archive, one RocksDB column family each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +195,11 @@ pub trait Store: Send + Sync {
     /// its hash. A file that no [`Table::BlobRefs`] count refers to (a crash came between the file
     /// and its batch) is removed when the store is next opened.
     fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError>;
+    /// A new scratch file for a blob streamed before its commit ([`crate::spool`]).
+    fn spool(&self) -> Result<SpoolFile, ArchiveError>;
+    /// Gives each spooled blob its address as a blob file and syncs the names, so that a batch
+    /// applied afterwards may refer to them. Only under the writer lock.
+    fn adopt_spooled(&self, spooled: &[&Spooled]) -> Result<(), ArchiveError>;
     /// The file of a blob, opened for reading with its size, if it has one; a link or anything but a
     /// regular file in its place is an error, never followed.
     fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError>;
@@ -340,6 +346,14 @@ impl Store for RocksStore {
 
     fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
         self.files.put(blobs)
+    }
+
+    fn spool(&self) -> Result<SpoolFile, ArchiveError> {
+        self.files.spool()
+    }
+
+    fn adopt_spooled(&self, spooled: &[&Spooled]) -> Result<(), ArchiveError> {
+        self.files.adopt(spooled)
     }
 
     fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError> {

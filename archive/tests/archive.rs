@@ -19,7 +19,8 @@ use sohoa_archive as archive;
 use archive::{
     Archive, ArchiveError, ArchiveOptions, Batch, ClockStart, CodeReservation, CouncilDecision, Disposition,
     DocumentRecord, DocumentStatus, HoldScope, Lifecycle, NewDocument, PageRecord, ProblemKind, RetentionClass,
-    RetentionPeriod, RetentionSchedule, Review, RocksStore, SealRecord, Sealer, Snapshot, Store, Table,
+    RetentionPeriod, RetentionSchedule, Review, RocksStore, SealRecord, Sealer, Snapshot, SpoolFile, Spooled, Store,
+    Table,
 };
 use archive::{KeyValue, LeafKind, LogLeaf, Visit, merkle};
 
@@ -180,8 +181,8 @@ fn document(f: &Fixture, code: &DocumentCode, doc: &Doc, pages: &[&[u8]]) -> New
             lifecycle: Lifecycle::default(),
             originals: Vec::new(),
         },
-        page_images: pages.iter().map(|p| p.to_vec()).collect(),
-        pdf,
+        page_images: pages.iter().map(|p| p.to_vec().into()).collect(),
+        pdf: pdf.into(),
         originals: Vec::new(),
         actor: "operator".into(),
         source: None,
@@ -626,6 +627,14 @@ impl Store for Counting {
 
     fn put_blob_files(&self, blobs: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
         self.inner.put_blob_files(blobs)
+    }
+
+    fn spool(&self) -> Result<SpoolFile, ArchiveError> {
+        self.inner.spool()
+    }
+
+    fn adopt_spooled(&self, spooled: &[&Spooled]) -> Result<(), ArchiveError> {
+        self.inner.adopt_spooled(spooled)
     }
 
     fn open_blob_file(&self, hash: &BlobHash) -> Result<Option<(std::fs::File, u64)>, ArchiveError> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use archive::{Archive, DocumentRecord, DocumentStatus, Lifecycle, NewDocument, PageRecord};
+use archive::{Archive, Content, DocumentRecord, DocumentStatus, Lifecycle, NewDocument, PageRecord};
 use domain::{BlobHash, DocumentCode, DocumentMetadata, vietnam_now};
 use signer::{Manifest, ManifestPage, PageSeal};
 use sohoa::seals::{SealKeys, seal_record};
@@ -79,8 +79,8 @@ fn hashed_document(
             lifecycle: Lifecycle::default(),
             originals: Vec::new(),
         },
-        page_images: pages,
-        pdf,
+        page_images: pages.into_iter().map(Content::from).collect(),
+        pdf: pdf.into(),
         originals: Vec::new(),
         actor: "bench".into(),
         source: None,

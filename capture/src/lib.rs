@@ -8,7 +8,8 @@
 //! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue, which
 //! splits a lone page's OCR across its idle workers),
 //! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
-//! [`CapturedPage`] and [`CapturedDocument`] (what goes on to sealing and the archive).
+//! [`CapturedPage`] (what goes on to sealing and the archive) and [`PdfWriter`] (the PDF/A, written
+//! page by page as pages are read).
 //!
 //! The archived page image is the faithful scan: only orientation and deskew are ever applied to it,
 //! never the clean-up made for OCR, because seals and colour are part of the legal copy. Capture never
@@ -33,7 +34,7 @@ mod test_files;
 pub use error::CaptureError;
 pub use ocr::{Line, OcrConfig, PageText, Word};
 pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE, TextSource};
-pub use pdf::{DOCUMENT_CODE_KEY, image_streams};
+pub use pdf::{DOCUMENT_CODE_KEY, PdfWriter, WrittenPdf, image_streams};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +42,6 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use domain::{BlobHash, DocumentCode, DocumentMetadata};
 use scanner_driver::{DriverError, RawPage};
 
 /// A page waiting to be captured: how to obtain its pixels. Decoding runs on a worker, so that only
@@ -55,17 +55,6 @@ pub struct PageProgress {
     pub page: u32,
     /// Where the page is.
     pub stage: PageStage,
-}
-
-/// A document ready to be sealed and archived.
-#[derive(Debug, Clone)]
-pub struct CapturedDocument {
-    /// Pages in physical order.
-    pub pages: Vec<CapturedPage>,
-    /// The PDF/A-2b with the page images and the text layer.
-    pub pdf: Vec<u8>,
-    /// BLAKE3 of `pdf`.
-    pub pdf_hash: BlobHash,
 }
 
 /// One page of work for the pool.
@@ -86,7 +75,7 @@ enum Task {
 /// What a worker tells the document waiting on it.
 enum Message {
     Stage(u32, PageStage),
-    Done(u32, Box<Result<CapturedPage, CaptureError>>),
+    Done(Box<Result<CapturedPage, CaptureError>>),
 }
 
 /// The capture stage: a pool of OCR workers, one Tesseract engine each, fed through a bounded queue,
@@ -148,6 +137,27 @@ impl Capture {
         pages: Vec<PageSource>,
         progress: &mut dyn FnMut(PageProgress),
     ) -> Result<Vec<CapturedPage>, CaptureError> {
+        let mut done: Vec<Option<CapturedPage>> = vec![None; pages.len()];
+        self.capture_each(pages, progress, &mut |page| {
+            let slot = page.number as usize - 1;
+            done[slot] = Some(page);
+            Ok(())
+        })?;
+        // Every page was handed over once `capture_each` succeeds.
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// Captures the pages of one document through the pool, handing each to `done` as soon as it
+    /// is read, in the order they finish, so that the caller keeps only what it needs of each (a
+    /// long document is never held whole). `progress` hears every page's stages. The first page
+    /// that fails, or the first error of `done`, stops the document's remaining pages and is
+    /// returned; a page the pool did not process (it stopped) is an error too.
+    pub fn capture_each<E: From<CaptureError>>(
+        &self,
+        pages: Vec<PageSource>,
+        progress: &mut dyn FnMut(PageProgress),
+        done: &mut dyn FnMut(CapturedPage) -> Result<(), E>,
+    ) -> Result<(), E> {
         let count = pages.len();
         let jobs = self.jobs.as_ref().expect("the pool runs until the capture stage is dropped");
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -155,8 +165,8 @@ impl Capture {
         for page in 1..=count as u32 {
             progress(PageProgress { page, stage: PageStage::Queued });
         }
-        let mut done: Vec<Option<CapturedPage>> = vec![None; count];
-        let mut first_error = None;
+        let mut handed = 0;
+        let mut first_error: Option<E> = None;
         std::thread::scope(|scope| {
             let cancelled_feed = Arc::clone(&cancelled);
             // The feeder blocks while the queue is full; replies keep flowing to this thread meanwhile.
@@ -183,40 +193,37 @@ impl Capture {
             for message in replies {
                 match message {
                     Message::Stage(page, stage) => progress(PageProgress { page, stage }),
-                    Message::Done(page, result) => match *result {
-                        Ok(captured) => done[page as usize - 1] = Some(captured),
-                        Err(e) => {
-                            cancelled.store(true, Ordering::Relaxed);
-                            first_error.get_or_insert(e);
+                    Message::Done(result) if first_error.is_none() => {
+                        match (*result).map_err(E::from).and_then(&mut *done) {
+                            Ok(()) => handed += 1,
+                            Err(e) => {
+                                cancelled.store(true, Ordering::Relaxed);
+                                first_error = Some(e);
+                            }
                         }
-                    },
+                    }
+                    // After the first failure, pages still in flight are dropped as they come.
+                    Message::Done(_) => {}
                 }
             }
         });
         if let Some(e) = first_error {
             return Err(e);
         }
-        done.into_iter()
-            .enumerate()
-            .map(|(i, page)| {
-                page.ok_or_else(|| CaptureError::Setup {
-                    what: format!("page {} was not processed: the OCR pool stopped", i + 1),
-                    source: None,
-                })
-            })
-            .collect()
+        if handed != count {
+            return Err(CaptureError::Setup {
+                what: format!("{} of {count} pages were not processed: the OCR pool stopped", count - handed),
+                source: None,
+            }
+            .into());
+        }
+        Ok(())
     }
 
-    /// Builds the captured document: the PDF/A-2b under `code` with `metadata` in its XMP and document
-    /// information, and its hash.
-    pub fn assemble(
-        &self,
-        code: &DocumentCode,
-        metadata: &DocumentMetadata,
-        pages: Vec<CapturedPage>,
-    ) -> Result<CapturedDocument, CaptureError> {
-        let pdf = pdf::build(code, metadata, &pages, &self.glyphless_font)?;
-        Ok(CapturedDocument { pdf_hash: BlobHash::of(&pdf), pages, pdf })
+    /// A writer of the PDF/A-2b of a document of `pages` pages to `out`, which takes each page as it
+    /// is read ([`capture_each`](Self::capture_each)).
+    pub fn pdf_writer<W: std::io::Write>(&self, out: W, pages: u32) -> Result<PdfWriter<W>, CaptureError> {
+        PdfWriter::start(out, pages, &self.glyphless_font)
     }
 }
 
@@ -277,7 +284,7 @@ fn work(queue: &Mutex<Receiver<Task>>, crew: &split::Crew, config: &OcrConfig) {
                 source: None,
             })
         });
-        let _ = reply.send(Message::Done(number, Box::new(result)));
+        let _ = reply.send(Message::Done(Box::new(result)));
     }
 }
 

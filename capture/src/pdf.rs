@@ -9,9 +9,9 @@
 
 use std::io::Write;
 
-use domain::{DocumentCode, DocumentMetadata};
+use domain::{BlobHash, DocumentCode, DocumentMetadata};
 use flate2::{Compression, write::ZlibEncoder};
-use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat, dictionary};
 use scanner_driver::{Pixels, SourceFormat};
 
 use crate::{CaptureError, CapturedPage, PageText};
@@ -33,69 +33,265 @@ const GLYPH_ADVANCE: f32 = 500.0;
 /// without restriction (see `data/sRGB2014.icc.LICENSE`).
 const SRGB_ICC: &[u8] = include_bytes!("../data/sRGB2014.icc");
 
-/// Builds the PDF/A-2b of `pages`, which carry their archival images and texts.
-pub(crate) fn build(
-    code: &DocumentCode,
-    metadata: &DocumentMetadata,
-    pages: &[CapturedPage],
-    glyphless_font: &[u8],
-) -> Result<Vec<u8>, CaptureError> {
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let font_id = add_font(&mut doc, glyphless_font)?;
-    let mut kids = Vec::new();
-    for page in pages {
-        let image_id = doc.add_object(image_xobject(page)?);
+/// Objects before the pages: the page tree's root, then the glyphless font's six.
+const PAGES_ID: u32 = 1;
+const FONT_OBJECTS: u32 = 6;
+/// The first object of page 1; page n has three from here: its image, its content and itself.
+const FIRST_PAGE_ID: u32 = PAGES_ID + FONT_OBJECTS + 1;
+const PER_PAGE: u32 = 3;
+
+/// Writes the PDF/A-2b of a document as its pages come, in any order, to `W` (a file of the
+/// archive's spool): each page's image and text go out when the page is read, so that only one
+/// page is ever held, whatever the document's length. What stays in memory is the page
+/// dictionaries, the objects' offsets and the image hashes; [`finish`](Self::finish) writes the
+/// page tree, the catalog, the metadata and the cross-reference table after them.
+///
+/// The text uses Tesseract's approach (see the module's documentation); object numbers are laid
+/// out in advance, so that a page's objects can be written before the pages ahead of it are read.
+pub struct PdfWriter<W: Write> {
+    out: W,
+    written: u64,
+    /// Offset of each object, by number (0 unused until written).
+    offsets: Vec<u64>,
+    /// Every dictionary of the file that is not a stream: what signing reads to append to it.
+    skeleton: Document,
+    font_id: ObjectId,
+    /// BLAKE3 of each page's image, by page number, once it is written.
+    pages: Vec<Option<BlobHash>>,
+}
+
+/// A finished PDF: where it went, and what an incremental update needs of it (see `signer::PdfBase`).
+pub struct WrittenPdf<W> {
+    /// Where it was written.
+    pub out: W,
+    /// Its dictionaries (catalog, page tree, pages, fonts, information) with its trailer and
+    /// highest object number: the file without its streams.
+    pub skeleton: Document,
+    /// Its length in bytes; it ends with an end of line.
+    pub len: u64,
+    /// The offset of its cross-reference table.
+    pub startxref: u64,
+}
+
+impl<W: Write> PdfWriter<W> {
+    /// Starts the PDF of a document of `pages` pages: its header and its font.
+    pub(crate) fn start(out: W, pages: u32, glyphless_font: &[u8]) -> Result<Self, CaptureError> {
+        if pages == 0 {
+            return Err(CaptureError::Pdf("a document has at least one page".into()));
+        }
+        let max_id = FIRST_PAGE_ID + PER_PAGE * pages + 3;
+        let mut skeleton = Document::with_version("1.7");
+        skeleton.max_id = max_id;
+        let mut writer = PdfWriter {
+            out,
+            written: 0,
+            offsets: vec![0; max_id as usize + 1],
+            skeleton,
+            font_id: (PAGES_ID + FONT_OBJECTS, 0),
+            pages: vec![None; pages as usize],
+        };
+        // The binary comment tells transfer programs that the file is binary (PDF/A-2 6.1.2).
+        writer.raw(b"%PDF-1.7\n%\xBB\xAD\xC0\xDE\n")?;
+        writer.font(glyphless_font)?;
+        Ok(writer)
+    }
+
+    /// Writes page `page.number`: its image over the archived image's own compressed data, and
+    /// its words in invisible text.
+    pub fn add(&mut self, page: &CapturedPage) -> Result<(), CaptureError> {
+        let number = page.number;
+        let slot = number
+            .checked_sub(1)
+            .and_then(|i| self.pages.get_mut(i as usize))
+            .ok_or_else(|| CaptureError::Pdf(format!("page {number} is not a page of this document")))?;
+        if slot.replace(page.image_hash).is_some() {
+            return Err(CaptureError::Pdf(format!("page {number} was written twice")));
+        }
+        let first = FIRST_PAGE_ID + PER_PAGE * (number - 1);
+        let (image_id, content_id, page_id) = ((first, 0), (first + 1, 0), (first + 2, 0));
+        let (image_dict, image_data) = image_xobject(page)?;
+        self.stream(image_id.0, image_dict, &image_data)?;
+        drop(image_data);
         let (w, h) = page.size;
         let (pt_w, pt_h) = (w as f32 * 72.0 / page.dpi.x, h as f32 * 72.0 / page.dpi.y);
-        let content = page_content(pt_w, pt_h, 72.0 / page.dpi.x, 72.0 / page.dpi.y, &page.text);
-        let content_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&content)?));
-        let page_id = doc.add_object(dictionary! {
+        let content = deflate(&page_content(pt_w, pt_h, 72.0 / page.dpi.x, 72.0 / page.dpi.y, &page.text))?;
+        self.stream(content_id.0, dictionary! { "Filter" => "FlateDecode" }, &content)?;
+        let dict = dictionary! {
             "Type" => "Page",
-            "Parent" => pages_id,
+            "Parent" => (PAGES_ID, 0),
             "MediaBox" => vec![0.into(), 0.into(), real(pt_w), real(pt_h)],
             "Contents" => content_id,
             "Resources" => dictionary! {
                 "XObject" => dictionary! { "Im0" => image_id },
-                "Font" => dictionary! { "F0" => font_id },
+                "Font" => dictionary! { "F0" => self.font_id },
             },
-        });
-        kids.push(Object::Reference(page_id));
+        };
+        self.object(page_id.0, Object::Dictionary(dict))
     }
-    let count = kids.len() as i64;
-    doc.objects
-        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
-    let mut xmp =
-        Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp(code, metadata).into_bytes());
-    // PDF/A wants the XMP readable by tools that do not parse PDF filters.
-    xmp.allows_compression = false;
-    let xmp_id = doc.add_object(xmp);
-    let icc_id = doc.add_object(Stream::new(dictionary! { "N" => 3, "Filter" => "FlateDecode" }, deflate(SRGB_ICC)?));
-    let catalog_id = doc.add_object(dictionary! {
-        "Type" => "Catalog",
-        "Pages" => pages_id,
-        "Metadata" => xmp_id,
-        "Lang" => Object::string_literal("vi-VN"),
-        "OutputIntents" => vec![Object::Dictionary(dictionary! {
-            "Type" => "OutputIntent",
-            "S" => "GTS_PDFA1",
-            "OutputConditionIdentifier" => Object::string_literal("sRGB IEC61966-2.1"),
-            "RegistryName" => Object::string_literal("http://www.color.org"),
-            "Info" => Object::string_literal("sRGB IEC61966-2.1"),
-            "DestOutputProfile" => icc_id,
-        })],
-    });
-    let info_id = doc.add_object(info(code, metadata));
-    doc.trailer.set("Root", catalog_id);
-    doc.trailer.set("Info", info_id);
-    let id = file_id(code, pages);
-    doc.trailer.set(
-        "ID",
-        vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)],
-    );
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).map_err(|e| CaptureError::Pdf(e.to_string()))?;
-    Ok(bytes)
+
+    /// Writes what follows the pages: the page tree, the XMP metadata, the output intent's profile,
+    /// the catalog, the document information with `code` and `metadata`, and the cross-reference
+    /// table with the trailer. Every page must have been written.
+    pub fn finish(mut self, code: &DocumentCode, metadata: &DocumentMetadata) -> Result<WrittenPdf<W>, CaptureError> {
+        let mut hashes = Vec::with_capacity(self.pages.len());
+        for (number, page) in self.pages.iter().enumerate() {
+            hashes.push(page.ok_or_else(|| CaptureError::Pdf(format!("page {} was never written", number + 1)))?);
+        }
+        let count = hashes.len() as u32;
+        let kids: Vec<Object> = (0..count).map(|i| Object::Reference((FIRST_PAGE_ID + PER_PAGE * i + 2, 0))).collect();
+        self.object(
+            PAGES_ID,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => i64::from(count) }),
+        )?;
+        let after = FIRST_PAGE_ID + PER_PAGE * count;
+        let (xmp_id, icc_id, catalog_id, info_id) = (after, after + 1, after + 2, after + 3);
+        // PDF/A wants the XMP readable by tools that do not parse PDF filters: it is not compressed.
+        self.stream(xmp_id, dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp(code, metadata).as_bytes())?;
+        self.stream(icc_id, dictionary! { "N" => 3, "Filter" => "FlateDecode" }, &deflate(SRGB_ICC)?)?;
+        let catalog = dictionary! {
+            "Type" => "Catalog",
+            "Pages" => (PAGES_ID, 0),
+            "Metadata" => (xmp_id, 0),
+            "Lang" => Object::string_literal("vi-VN"),
+            "OutputIntents" => vec![Object::Dictionary(dictionary! {
+                "Type" => "OutputIntent",
+                "S" => "GTS_PDFA1",
+                "OutputConditionIdentifier" => Object::string_literal("sRGB IEC61966-2.1"),
+                "RegistryName" => Object::string_literal("http://www.color.org"),
+                "Info" => Object::string_literal("sRGB IEC61966-2.1"),
+                "DestOutputProfile" => (icc_id, 0),
+            })],
+        };
+        self.object(catalog_id, Object::Dictionary(catalog))?;
+        self.object(info_id, Object::Dictionary(info(code, metadata)))?;
+        let id = file_id(code, &hashes);
+        let trailer = dictionary! {
+            "Size" => i64::from(info_id + 1),
+            "Root" => (catalog_id, 0),
+            "Info" => (info_id, 0),
+            "ID" => vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)],
+        };
+        let startxref = self.written;
+        let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", info_id + 1);
+        for (number, offset) in self.offsets.iter().enumerate().skip(1) {
+            if *offset == 0 {
+                return Err(CaptureError::Pdf(format!("object {number} was never written")));
+            }
+            table.push_str(&format!("{offset:010} 00000 n \n"));
+        }
+        table.push_str("trailer\n");
+        self.raw(table.as_bytes())?;
+        let mut bytes = Vec::new();
+        lopdf::Writer::write_object(&mut bytes, &Object::Dictionary(trailer.clone())).map_err(pdf_error)?;
+        bytes.extend_from_slice(format!("\nstartxref\n{startxref}\n%%EOF\n").as_bytes());
+        self.raw(&bytes)?;
+        self.out.flush().map_err(pdf_error)?;
+        self.skeleton.trailer = trailer;
+        Ok(WrittenPdf { out: self.out, skeleton: self.skeleton, len: self.written, startxref })
+    }
+
+    /// The glyphless Type0 font of the text layer, objects 2 to 7.
+    fn font(&mut self, glyphless_font: &[u8]) -> Result<(), CaptureError> {
+        let [cid_to_gid_id, font_file_id, descriptor_id, cid_font_id, to_unicode_id, type0_id] =
+            std::array::from_fn(|i| PAGES_ID + 1 + i as u32);
+        debug_assert_eq!((type0_id, 0), self.font_id);
+        // Every CID maps to glyph 1, the font's one (empty) glyph.
+        let cid_to_gid: Vec<u8> = std::iter::repeat_n([0u8, 1u8], 65536).flatten().collect();
+        self.stream(cid_to_gid_id, dictionary! { "Filter" => "FlateDecode" }, &deflate(&cid_to_gid)?)?;
+        self.stream(
+            font_file_id,
+            dictionary! { "Length1" => glyphless_font.len() as i64, "Filter" => "FlateDecode" },
+            &deflate(glyphless_font)?,
+        )?;
+        self.object(
+            descriptor_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "FontDescriptor",
+                "FontName" => "GlyphLessFont",
+                "Flags" => 5,
+                "FontBBox" => vec![0.into(), 0.into(), (GLYPH_ADVANCE as i64).into(), 1000.into()],
+                "ItalicAngle" => 0,
+                "Ascent" => 1000,
+                "Descent" => 0,
+                "CapHeight" => 1000,
+                "StemV" => 80,
+                "FontFile2" => (font_file_id, 0),
+            }),
+        )?;
+        self.object(
+            cid_font_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Font",
+                "Subtype" => "CIDFontType2",
+                "BaseFont" => "GlyphLessFont",
+                "CIDSystemInfo" => dictionary! {
+                    "Registry" => Object::string_literal("Adobe"),
+                    "Ordering" => Object::string_literal("Identity"),
+                    "Supplement" => 0,
+                },
+                "FontDescriptor" => (descriptor_id, 0),
+                "DW" => GLYPH_ADVANCE as i64,
+                "CIDToGIDMap" => (cid_to_gid_id, 0),
+            }),
+        )?;
+        self.stream(to_unicode_id, dictionary! { "Filter" => "FlateDecode" }, &deflate(to_unicode_cmap().as_bytes())?)?;
+        self.object(
+            type0_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Font",
+                "Subtype" => "Type0",
+                "BaseFont" => "GlyphLessFont",
+                "Encoding" => "Identity-H",
+                "DescendantFonts" => vec![Object::Reference((cid_font_id, 0))],
+                "ToUnicode" => (to_unicode_id, 0),
+            }),
+        )
+    }
+
+    /// Writes object `id`, a dictionary or another object without a stream, and keeps it for the
+    /// skeleton.
+    fn object(&mut self, id: u32, object: Object) -> Result<(), CaptureError> {
+        let mut bytes = format!("{id} 0 obj\n").into_bytes();
+        lopdf::Writer::write_object(&mut bytes, &object).map_err(pdf_error)?;
+        bytes.extend_from_slice(b"\nendobj\n");
+        self.at(id)?;
+        self.raw(&bytes)?;
+        self.skeleton.objects.insert((id, 0), object);
+        Ok(())
+    }
+
+    /// Writes stream object `id`: `dict` with the data's length, then the data as it is.
+    fn stream(&mut self, id: u32, mut dict: Dictionary, data: &[u8]) -> Result<(), CaptureError> {
+        dict.set("Length", data.len() as i64);
+        let mut head = format!("{id} 0 obj\n").into_bytes();
+        lopdf::Writer::write_object(&mut head, &Object::Dictionary(dict)).map_err(pdf_error)?;
+        head.extend_from_slice(b"\nstream\n");
+        self.at(id)?;
+        self.raw(&head)?;
+        self.raw(data)?;
+        self.raw(b"\nendstream\nendobj\n")
+    }
+
+    /// Notes that object `id` starts here.
+    fn at(&mut self, id: u32) -> Result<(), CaptureError> {
+        match self.offsets.get_mut(id as usize) {
+            Some(offset) if *offset == 0 => {
+                *offset = self.written;
+                Ok(())
+            }
+            _ => Err(CaptureError::Pdf(format!("object {id} is out of place or written twice"))),
+        }
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<(), CaptureError> {
+        self.out.write_all(bytes).map_err(pdf_error)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+fn pdf_error(e: impl std::fmt::Display) -> CaptureError {
+    CaptureError::Pdf(format!("cannot write the PDF: {e}"))
 }
 
 /// The raw (still encoded) bytes of each page's image stream, in page order, for verification. Only
@@ -193,8 +389,9 @@ fn png_layout(bytes: &[u8]) -> Option<PngLayout> {
     Some(PngLayout { components: components?, data })
 }
 
-/// The page image as an image XObject over the archived image's own compressed data.
-fn image_xobject(page: &CapturedPage) -> Result<Stream, CaptureError> {
+/// The page image as an image XObject's dictionary and data: the archived image's own compressed
+/// data.
+fn image_xobject(page: &CapturedPage) -> Result<(Dictionary, Vec<u8>), CaptureError> {
     let (w, h) = page.size;
     let space = if page.components == 1 { "DeviceGray" } else { "DeviceRGB" };
     let mut dict = dictionary! {
@@ -215,9 +412,7 @@ fn image_xobject(page: &CapturedPage) -> Result<Stream, CaptureError> {
             );
         }
     }
-    let mut stream = Stream::new(dict, image_stream_data(page.format, &page.image)?);
-    stream.allows_compression = false;
-    Ok(stream)
+    Ok((dict, image_stream_data(page.format, &page.image)?))
 }
 
 /// The content stream of one page: the image over the whole page, then the words in invisible text.
@@ -259,52 +454,6 @@ fn page_content(pt_w: f32, pt_h: f32, sx: f32, sy: f32, text: &PageText) -> Vec<
         out.push_str("ET\n");
     }
     out.into_bytes()
-}
-
-/// The glyphless Type0 font of the text layer.
-fn add_font(doc: &mut Document, glyphless_font: &[u8]) -> Result<ObjectId, CaptureError> {
-    // Every CID maps to glyph 1, the font's one (empty) glyph.
-    let cid_to_gid: Vec<u8> = std::iter::repeat_n([0u8, 1u8], 65536).flatten().collect();
-    let cid_to_gid_id = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&cid_to_gid)?));
-    let font_file_id = doc.add_object(Stream::new(
-        dictionary! { "Length1" => glyphless_font.len() as i64, "Filter" => "FlateDecode" },
-        deflate(glyphless_font)?,
-    ));
-    let descriptor_id = doc.add_object(dictionary! {
-        "Type" => "FontDescriptor",
-        "FontName" => "GlyphLessFont",
-        "Flags" => 5,
-        "FontBBox" => vec![0.into(), 0.into(), (GLYPH_ADVANCE as i64).into(), 1000.into()],
-        "ItalicAngle" => 0,
-        "Ascent" => 1000,
-        "Descent" => 0,
-        "CapHeight" => 1000,
-        "StemV" => 80,
-        "FontFile2" => font_file_id,
-    });
-    let cid_font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "CIDFontType2",
-        "BaseFont" => "GlyphLessFont",
-        "CIDSystemInfo" => dictionary! {
-            "Registry" => Object::string_literal("Adobe"),
-            "Ordering" => Object::string_literal("Identity"),
-            "Supplement" => 0,
-        },
-        "FontDescriptor" => descriptor_id,
-        "DW" => GLYPH_ADVANCE as i64,
-        "CIDToGIDMap" => cid_to_gid_id,
-    });
-    let to_unicode_id =
-        doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(to_unicode_cmap().as_bytes())?));
-    Ok(doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type0",
-        "BaseFont" => "GlyphLessFont",
-        "Encoding" => "Identity-H",
-        "DescendantFonts" => vec![Object::Reference(cid_font_id)],
-        "ToUnicode" => to_unicode_id,
-    }))
 }
 
 /// Maps every two-byte code to the same UTF-16 code unit, in ranges of 256 codes (a range may only
@@ -422,13 +571,13 @@ fn xmp(code: &DocumentCode, m: &DocumentMetadata) -> String {
     )
 }
 
-/// The trailer's file identifier: a digest of the code and the page contents, so that two different
+/// The trailer's file identifier: a digest of the code and the page images, so that two different
 /// documents never share one.
-fn file_id(code: &DocumentCode, pages: &[CapturedPage]) -> Vec<u8> {
+fn file_id(code: &DocumentCode, pages: &[BlobHash]) -> Vec<u8> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(code.to_string().as_bytes());
     for page in pages {
-        hasher.update(page.image_hash.as_bytes());
+        hasher.update(page.as_bytes());
     }
     hasher.finalize().as_bytes()[..16].to_vec()
 }
@@ -436,6 +585,93 @@ fn file_id(code: &DocumentCode, pages: &[CapturedPage]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Correction, Line, TextSource, Word};
+
+    fn page(number: u32) -> CapturedPage {
+        // The image stream is the JPEG's bytes as they are, so any bytes stand for one here.
+        let image = format!("image of page {number}").into_bytes();
+        let word =
+            |text: &str, left| Word { text: text.into(), left, top: 100, width: 80, height: 30, confidence: 95.0 };
+        CapturedPage {
+            number,
+            image_hash: BlobHash::of(&image),
+            stream_hash: BlobHash::of(&image),
+            image,
+            format: SourceFormat::Jpeg,
+            components: 1,
+            size: (2480, 3508),
+            dpi: scanner_driver::Dpi { x: 300.0, y: 300.0, stated: true },
+            correction: Correction::default(),
+            text: PageText {
+                lines: vec![Line {
+                    top: 100,
+                    height: 30,
+                    words: vec![word("Trang", 100), word(&number.to_string(), 200)],
+                }],
+            },
+            text_source: TextSource::Ocr,
+            flags: Vec::new(),
+            blank_top: 0,
+        }
+    }
+
+    fn document() -> (DocumentCode, DocumentMetadata) {
+        let metadata = DocumentMetadata::new(domain::MetadataDraft {
+            doc_type: "HS".parse().unwrap(),
+            owner: Some("001099012345".parse().unwrap()),
+            name: "Hồ sơ".into(),
+            number_symbol: None,
+            issue_date: None,
+            issuing_body: None,
+            summary: None,
+            validity: domain::Validity::Permanent,
+            validity_scope: None,
+            dossier: None,
+            procedure: None,
+            operator: "Nguyễn Văn An".into(),
+            captured_at: domain::vietnam_now(),
+        })
+        .unwrap();
+        let code = DocumentCode::new(metadata.owner().cloned(), metadata.doc_type().clone(), None).unwrap();
+        (code, metadata)
+    }
+
+    #[test]
+    fn pages_written_in_the_order_they_are_read_come_out_in_page_order() {
+        let (code, metadata) = document();
+        let mut writer = PdfWriter::start(Vec::new(), 3, b"a font").unwrap();
+        for number in [3, 1, 2] {
+            writer.add(&page(number)).unwrap();
+        }
+        let written = writer.finish(&code, &metadata).unwrap();
+        assert_eq!(written.len, written.out.len() as u64);
+        assert!(written.out.ends_with(b"%%EOF\n"));
+        let images = image_streams(&written.out).unwrap();
+        assert_eq!(images, [page(1).image, page(2).image, page(3).image]);
+        // The file parses by its cross-reference table, which the skeleton agrees with.
+        let doc = Document::load_mem(&written.out).unwrap();
+        assert_eq!(doc.max_id, written.skeleton.max_id);
+        assert_eq!(doc.trailer.get(b"Root").unwrap(), written.skeleton.trailer.get(b"Root").unwrap());
+        assert_eq!(doc.get_pages(), written.skeleton.get_pages());
+        let first = doc.get_pages()[&1];
+        assert_eq!(doc.get_dictionary(first).unwrap(), written.skeleton.get_dictionary(first).unwrap());
+        assert!(!written.skeleton.objects.values().any(|o| o.as_stream().is_ok()), "no stream is kept");
+        let startxref = &written.out[written.startxref as usize..];
+        assert!(startxref.starts_with(b"xref\n0 "));
+    }
+
+    #[test]
+    fn a_page_twice_a_stranger_page_or_a_missing_page_is_refused() {
+        let (code, metadata) = document();
+        let mut writer = PdfWriter::start(Vec::new(), 2, b"a font").unwrap();
+        writer.add(&page(1)).unwrap();
+        assert!(writer.add(&page(1)).unwrap_err().to_string().contains("page 1 was written twice"));
+        assert!(writer.add(&page(3)).unwrap_err().to_string().contains("page 3 is not a page of this document"));
+        assert!(writer.add(&page(0)).is_err());
+        let e = writer.finish(&code, &metadata).err().unwrap().to_string();
+        assert!(e.contains("page 2 was never written"), "{e}");
+        assert!(PdfWriter::start(Vec::new(), 0, b"a font").is_err());
+    }
 
     #[test]
     fn cmap_ranges_stay_within_one_high_byte_and_100_entries() {

@@ -45,7 +45,7 @@ pub use error::SignerError;
 pub use foreign::{ForeignKey, ForeignKeys};
 pub use keys::{KeyId, KeyRing, PublicSealKey};
 pub use manifest::{Manifest, ManifestPage, Sealed, metadata_digest};
-pub use pades::{SignatureRequest, sign_pdf};
+pub use pades::{PdfBase, SignatureRequest, sign_pdf, sign_update};
 pub use page_seal::PageSeal;
 pub use pdf_signer::{PdfSigner, SoftwareSigner};
 pub use pdf_verify::{PdfSignatureReport, SignatureCheck, verify_pdf_signatures, verify_pdf_signatures_with};

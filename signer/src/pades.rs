@@ -4,7 +4,7 @@
 //! the result is still PDF/A-2b.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 
 use chrono::{DateTime, FixedOffset};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
@@ -48,7 +48,23 @@ pub struct SignatureRequest {
     pub blank_top: f32,
 }
 
-/// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature.
+/// What an incremental update needs of the PDF it extends, without the PDF's bytes: the objects it
+/// reads (the trailer, the catalog with its form, the page tree and page 1 with its resources,
+/// boxes and annotations; content streams may be left out), the highest object number, the
+/// offset of the last cross-reference section, and where the file ends.
+pub struct PdfBase<'a> {
+    /// The objects, with the trailer and `max_id` of the whole file.
+    pub objects: &'a Document,
+    /// The file's length in bytes.
+    pub len: u64,
+    /// The offset of its last cross-reference section (`startxref`).
+    pub startxref: u64,
+    /// Whether its last byte is an end of line; the update starts with one when it is not.
+    pub ends_with_newline: bool,
+}
+
+/// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature. Returns the
+/// signed file.
 pub fn sign_pdf(
     pdf: &[u8],
     request: &SignatureRequest,
@@ -56,7 +72,27 @@ pub fn sign_pdf(
     tsa: Option<&TimestampAuthority>,
 ) -> Result<Vec<u8>, SignerError> {
     let doc = Document::load_mem(pdf).map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
-    let previous_xref = startxref(pdf)?;
+    let base = PdfBase {
+        objects: &doc,
+        len: pdf.len() as u64,
+        startxref: startxref(pdf)? as u64,
+        ends_with_newline: pdf.last() == Some(&b'\n'),
+    };
+    let update = sign_update(&base, &mut &pdf[..], request, signer, tsa)?;
+    Ok([pdf, &update].concat())
+}
+
+/// Signs the PDF that `base` describes and `content` reads, from its first byte to its last, as
+/// [`sign_pdf`] does; returns only the incremental update, to append to the file. The file is read
+/// once, to hash it, and never held: a PDF of any size costs what its objects of `base` cost.
+pub fn sign_update(
+    base: &PdfBase<'_>,
+    content: &mut dyn Read,
+    request: &SignatureRequest,
+    signer: &dyn PdfSigner,
+    tsa: Option<&TimestampAuthority>,
+) -> Result<Vec<u8>, SignerError> {
+    let doc = base.objects;
     let root_id = doc
         .trailer
         .get(b"Root")
@@ -64,7 +100,7 @@ pub fn sign_pdf(
         .map_err(|_| SignerError::Pdf("the trailer has no /Root".into()))?;
     let page_id = *doc.get_pages().get(&1).ok_or_else(|| SignerError::Pdf("the PDF has no page".into()))?;
     let media =
-        page_box(&doc, page_id, b"MediaBox")?.ok_or_else(|| SignerError::Pdf("page 1 has no MediaBox".into()))?;
+        page_box(doc, page_id, b"MediaBox")?.ok_or_else(|| SignerError::Pdf("page 1 has no MediaBox".into()))?;
 
     let mut next_id = doc.max_id + 1;
     let mut take = || {
@@ -104,7 +140,7 @@ pub fn sign_pdf(
         // Every box of the page grows upwards by the added margin: the page's own content keeps its
         // coordinates, and a crop box does not hide the margin.
         for key in [&b"MediaBox"[..], b"CropBox", b"BleedBox", b"TrimBox", b"ArtBox"] {
-            if let Some([x0, y0, x1, y1]) = page_box(&doc, page_id, key)? {
+            if let Some([x0, y0, x1, y1]) = page_box(doc, page_id, key)? {
                 page.set(key, vec![Object::Real(x0), Object::Real(y0), Object::Real(x1), Object::Real(y1 + added)]);
             }
         }
@@ -165,7 +201,7 @@ pub fn sign_pdf(
     ));
 
     // The signature field, merged with its widget; PDF/A wants the print flag and an appearance.
-    let field_name = format!("Signature{}", count_signature_fields(&doc) + 1);
+    let field_name = format!("Signature{}", count_signature_fields(doc) + 1);
     objects.push((
         widget_id,
         Object::Dictionary(dictionary! {
@@ -225,20 +261,22 @@ pub fn sign_pdf(
         }),
     ));
 
-    let mut out = pdf.to_vec();
-    if out.last() != Some(&b'\n') {
+    // The update, at the file's end; offsets in the file are `at` plus offsets in `out`.
+    let mut out = Vec::new();
+    if !base.ends_with_newline {
         out.push(b'\n');
     }
+    let at = base.len as usize;
     let objects: BTreeMap<u32, Object> = objects.into_iter().collect();
     let size = objects.keys().max().map_or(doc.max_id, |m| (*m).max(doc.max_id)) + 1;
     let mut offsets = BTreeMap::new();
     for (id, object) in &objects {
-        offsets.insert(*id, out.len());
+        offsets.insert(*id, at + out.len());
         writeln!(out, "{id} 0 obj").expect("writing to memory");
         lopdf::Writer::write_object(&mut out, object).map_err(|e| SignerError::Pdf(e.to_string()))?;
         out.extend_from_slice(b"\nendobj\n");
     }
-    let xref = out.len();
+    let xref = at + out.len();
     out.extend_from_slice(b"xref\n");
     let ids: Vec<u32> = offsets.keys().copied().collect();
     for run in ids.chunk_by(|a, b| b == &(a + 1)) {
@@ -247,8 +285,11 @@ pub fn sign_pdf(
             writeln!(out, "{:010} 00000 n ", offsets[id]).expect("writing to memory");
         }
     }
-    let mut trailer =
-        dictionary! { "Size" => i64::from(size), "Root" => Object::Reference(root_id), "Prev" => previous_xref as i64 };
+    let mut trailer = dictionary! {
+        "Size" => i64::from(size),
+        "Root" => Object::Reference(root_id),
+        "Prev" => base.startxref as i64,
+    };
     for key in [&b"Info"[..], b"ID"] {
         if let Ok(value) = doc.trailer.get(key) {
             trailer.set(key, value.clone());
@@ -259,16 +300,21 @@ pub fn sign_pdf(
     write!(out, "\nstartxref\n{xref}\n%%EOF\n").expect("writing to memory");
 
     // Fill in the byte range, hash everything but /Contents, sign, and write the CMS in.
-    let contents_at = find_after(&out, &serialized(&placeholder_contents)?, pdf.len())?;
+    let contents_at = find_in(&out, &serialized(&placeholder_contents)?)?;
     let contents_end = contents_at + 2 + 2 * reserved;
     let range_text = serialized(&placeholder_range)?;
-    let range_at = find_after(&out, &range_text, pdf.len())?;
-    let range = format!("[0 {contents_at} {contents_end} {}", out.len() - contents_end);
+    let range_at = find_in(&out, &range_text)?;
+    let range = format!("[0 {} {} {}", at + contents_at, at + contents_end, out.len() - contents_end);
     let mut filled = range.into_bytes();
     filled.resize(range_text.len() - 1, b' ');
     filled.push(b']');
     out[range_at..range_at + range_text.len()].copy_from_slice(&filled);
     let mut hasher = Sha256::new();
+    let read = std::io::copy(&mut content.take(base.len), &mut hasher)
+        .map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
+    if read != base.len {
+        return Err(SignerError::Pdf(format!("the PDF to sign has {read} bytes, not the {} expected", base.len)));
+    }
     hasher.update(&out[..contents_at]);
     hasher.update(&out[contents_end..]);
     let cms = crate::cms::sign_digest(&hasher.finalize().into(), signer, tsa)?;
@@ -304,11 +350,10 @@ fn serialized(object: &Object) -> Result<Vec<u8>, SignerError> {
     Ok(bytes)
 }
 
-fn find_after(haystack: &[u8], needle: &[u8], from: usize) -> Result<usize, SignerError> {
-    haystack[from..]
+fn find_in(haystack: &[u8], needle: &[u8]) -> Result<usize, SignerError> {
+    haystack
         .windows(needle.len())
         .position(|w| w == needle)
-        .map(|p| p + from)
         .ok_or_else(|| SignerError::Pdf("the signature placeholder was not written as expected".into()))
 }
 

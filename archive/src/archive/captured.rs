@@ -32,9 +32,14 @@ impl<S: Store> Archive<S> {
                 ),
             });
         }
-        let mut contents: Vec<_> =
-            document.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
-        contents.extend(document.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice)));
+        let contents = super::commit::held_bytes(
+            document
+                .pages
+                .iter()
+                .map(|p| p.image)
+                .zip(page_images.iter().map(Vec::as_slice))
+                .chain(document.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice))),
+        );
         super::commit::check_hashes(&contents)?;
         let code = document.code.to_string();
         let code_key = code.as_bytes().to_vec();
@@ -108,7 +113,7 @@ mod tests {
     use domain::BlobHash;
 
     use super::super::test_support::{capture_of, new_document_coded, open, reserve};
-    use crate::ArchiveError;
+    use crate::{ArchiveError, NewDocument};
 
     #[test]
     fn a_captured_document_keeps_its_number_and_its_record_replaces_it_exactly_once() {
@@ -132,9 +137,11 @@ mod tests {
         assert_eq!(archive.blob_refs(&BlobHash::of(b"scan one")).unwrap(), 1);
 
         // Archived with page two turned upright: the unturned scan goes, the kept one counts once.
-        let mut done = new_document_coded(code.clone(), &[b"scan one", b"scan two, turned"]);
-        done.source = Some("file:abc".into());
-        archive.commit_captured(done.clone()).unwrap();
+        let done = || NewDocument {
+            source: Some("file:abc".into()),
+            ..new_document_coded(code.clone(), &[b"scan one", b"scan two, turned"])
+        };
+        archive.commit_captured(done()).unwrap();
         assert!(archive.captured(&code).unwrap().is_none());
         assert!(archive.record(&code).unwrap().is_some());
         assert_eq!(archive.blob_refs(&BlobHash::of(b"scan one")).unwrap(), 1);
@@ -143,7 +150,7 @@ mod tests {
         assert_eq!(archive.find_by_source("file:abc").unwrap(), Some(code.clone()));
         // Exactly once: a second reading of the same capture is refused, and so is a capture of
         // an archived code.
-        assert!(matches!(archive.commit_captured(done), Err(ArchiveError::DuplicateDocument(_))));
+        assert!(matches!(archive.commit_captured(done()), Err(ArchiveError::DuplicateDocument(_))));
         let actions: Vec<String> =
             archive.audit_trail(Some(&code.to_string())).unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(actions, ["capture", "ingest"]);

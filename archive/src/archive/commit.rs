@@ -4,6 +4,7 @@
 //! is how any write changes the blobs.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::atomic::Ordering;
 
 use domain::AuditAction;
@@ -14,7 +15,8 @@ use super::keys::index_keys;
 use crate::encoding::decode;
 use crate::log::LeafKind;
 use crate::{
-    ArchiveError, CapturedDocument, DocumentRecord, DocumentStatus, Event, NewDocument, Revocation, Store, Table,
+    ArchiveError, CapturedDocument, Content, DocumentRecord, DocumentStatus, Event, NewDocument, Revocation, SpoolFile,
+    Spooled, Store, Table,
 };
 
 /// How a document comes into the archive: captured and read here at once, read from the reading
@@ -33,10 +35,35 @@ enum Arrival<'a> {
 /// "Blob files"). Sizes between were not measured.
 pub(crate) const FILE_BLOB_MIN_BYTES: usize = 64 << 10;
 
-/// Checks that each content hashes to its declared address.
-pub(crate) fn check_hashes(contents: &[(BlobHash, &[u8])]) -> Result<(), ArchiveError> {
-    for (declared, bytes) in contents {
-        let actual = BlobHash::of(bytes);
+/// One blob of a write as the archive holds it until its batch (see [`Content`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Held<'a> {
+    Bytes(&'a [u8]),
+    Spooled(&'a Spooled),
+    /// Counted by the captured entry the write replaces, under the address given; checked against
+    /// that entry under the writer lock.
+    Captured(BlobHash),
+}
+
+impl<'a> Held<'a> {
+    fn of(content: &'a Content) -> Self {
+        match content {
+            Content::Bytes(bytes) => Held::Bytes(bytes),
+            Content::Spooled(spooled) => Held::Spooled(spooled),
+            Content::Captured(hash) => Held::Captured(*hash),
+        }
+    }
+}
+
+/// Checks that each content hashes to its declared address: bytes are hashed, a spooled file was
+/// hashed as it was written, and a captured blob must be declared under its own address.
+pub(crate) fn check_hashes(contents: &[(BlobHash, Held<'_>)]) -> Result<(), ArchiveError> {
+    for (declared, held) in contents {
+        let actual = match held {
+            Held::Bytes(bytes) => BlobHash::of(bytes),
+            Held::Spooled(spooled) => spooled.hash(),
+            Held::Captured(hash) => *hash,
+        };
         if actual != *declared {
             return Err(ArchiveError::HashMismatch { declared: *declared, actual });
         }
@@ -44,11 +71,17 @@ pub(crate) fn check_hashes(contents: &[(BlobHash, &[u8])]) -> Result<(), Archive
     Ok(())
 }
 
+/// `contents` of bytes, as a capture brings them.
+pub(crate) fn held_bytes<'a>(contents: impl IntoIterator<Item = (BlobHash, &'a [u8])>) -> Vec<(BlobHash, Held<'a>)> {
+    contents.into_iter().map(|(hash, bytes)| (hash, Held::Bytes(bytes))).collect()
+}
+
 /// What one write does to the blobs, worked out from the store before anything is staged: the
 /// content to store (blobs new to the archive), the net change of each reference count, and the
 /// blobs whose last reference goes (a captured scan that its reading replaced by the page turned
 /// upright).
 pub(crate) struct BlobChanges<'a> {
+    /// Content to put in the table: small blobs new to the archive.
     new: Vec<(BlobHash, &'a [u8])>,
     counts: Vec<(BlobHash, i64)>,
     gone: Vec<BlobHash>,
@@ -60,7 +93,7 @@ impl BlobChanges<'_> {
     pub(crate) fn stage(self, s: &mut super::Staged<'_>) -> Vec<BlobHash> {
         // Content-addressed: identical content is stored once; only its count goes up. A large
         // blob's content is its file, already durable.
-        for (hash, bytes) in self.new.into_iter().filter(|(_, bytes)| bytes.len() < FILE_BLOB_MIN_BYTES) {
+        for (hash, bytes) in self.new {
             s.batch.put(Table::Blobs, hash.as_bytes().to_vec(), bytes.to_vec());
         }
         for (hash, n) in self.counts {
@@ -78,7 +111,7 @@ impl BlobChanges<'_> {
 /// staged; its large blobs are already durable files.
 struct Checked<'a> {
     record: DocumentRecord,
-    contents: &'a [(BlobHash, &'a [u8])],
+    contents: &'a [(BlobHash, Held<'a>)],
     /// The blob files removed by disposition (`Archive::blob_removals`) before its files were
     /// written.
     removals_seen: u64,
@@ -114,18 +147,41 @@ impl<S: Store> Archive<S> {
         self.commit_as(doc, Arrival::Captured)
     }
 
+    /// A new file for content streamed before its commit: a document's PDF as its pages are read,
+    /// or a large page image as soon as it is made. Finish it and hand the blob to a commit as
+    /// [`Content::Spooled`]; until then it is scratch, removed when dropped (see [`crate::spool`]).
+    pub fn spool(&self) -> Result<SpoolFile, ArchiveError> {
+        self.store.spool()
+    }
+
+    /// `bytes` as the content of a new document: in memory when small, since the commit puts it in
+    /// its batch; else written to a spooled file now, so that the caller need not keep it.
+    pub fn stage(&self, bytes: Vec<u8>) -> Result<Content, ArchiveError> {
+        if bytes.len() < FILE_BLOB_MIN_BYTES {
+            return Ok(Content::Bytes(bytes));
+        }
+        let mut file = self.spool()?;
+        file.write_all(&bytes).map_err(|source| ArchiveError::Io { path: "spooled page".into(), source })?;
+        Ok(Content::Spooled(file.finish()?))
+    }
+
     /// What writing `adds` (content with its address, once per use) and dropping one use of each
     /// of `releases` does to the blobs, read from the store. Reads only: stage the result.
     pub(crate) fn blob_changes<'c>(
         &self,
-        adds: &[(BlobHash, &'c [u8])],
+        adds: &[(BlobHash, Held<'c>)],
         releases: &[BlobHash],
     ) -> Result<BlobChanges<'c>, ArchiveError> {
+        // Only small bytes go into the batch: a large blob's content is its file.
         let mut net: BTreeMap<BlobHash, (i64, Option<&'c [u8]>)> = BTreeMap::new();
-        for (hash, bytes) in adds {
+        for (hash, held) in adds {
             let entry = net.entry(*hash).or_default();
             entry.0 += 1;
-            entry.1 = Some(bytes);
+            if let Held::Bytes(bytes) = held
+                && bytes.len() < FILE_BLOB_MIN_BYTES
+            {
+                entry.1 = Some(bytes);
+            }
         }
         for hash in releases {
             net.entry(*hash).or_default().0 -= 1;
@@ -150,10 +206,10 @@ impl<S: Store> Archive<S> {
 
     fn commit_as(&self, doc: NewDocument, arrival: Arrival<'_>) -> Result<u64, ArchiveError> {
         let NewDocument { mut record, page_images, pdf, originals, actor, source, verification } = doc;
-        let mismatch = |what: &str, records: usize, bytes: usize| ArchiveError::Corrupt {
+        let mismatch = |what: &str, records: usize, contents: usize| ArchiveError::Corrupt {
             what: "new document",
             key: record.code.to_string(),
-            reason: format!("{records} {what} records but {bytes} {what}s"),
+            reason: format!("{records} {what} records but {contents} {what}s"),
         };
         if record.pages.len() != page_images.len() {
             return Err(mismatch("page image", record.pages.len(), page_images.len()));
@@ -161,16 +217,16 @@ impl<S: Store> Archive<S> {
         if record.originals.len() != originals.len() {
             return Err(mismatch("original file", record.originals.len(), originals.len()));
         }
-        for (original, bytes) in record.originals.iter_mut().zip(&originals) {
-            original.size = bytes.len() as u64;
+        for (original, content) in record.originals.iter_mut().zip(&originals) {
+            original.size = content.len().unwrap_or(original.size);
         }
-        let mut contents: Vec<(BlobHash, &[u8])> =
-            record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Vec::as_slice)).collect();
-        contents.push((record.pdf, &pdf));
-        contents.extend(record.originals.iter().map(|o| o.blob).zip(originals.iter().map(Vec::as_slice)));
+        record.pdf_size = pdf.len().unwrap_or(record.pdf_size);
+        let mut contents: Vec<(BlobHash, Held<'_>)> =
+            record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Held::of)).collect();
+        contents.push((record.pdf, Held::of(&pdf)));
+        contents.extend(record.originals.iter().map(|o| o.blob).zip(originals.iter().map(Held::of)));
         check_hashes(&contents)?;
         record.status = DocumentStatus::Active;
-        record.pdf_size = pdf.len() as u64;
         if record.lifecycle.retention_class.is_empty() {
             record.lifecycle.retention_class =
                 self.schedule.class_for_type(record.metadata.doc_type().as_str()).to_owned();
@@ -205,7 +261,6 @@ impl<S: Store> Archive<S> {
             if s.state.in_flight.contains(code) || this.store.get(Table::Documents, &code_key)?.is_some() {
                 return Err(ArchiveError::DuplicateDocument(record.code.clone()));
             }
-            this.keep_blob_files(contents, removals_seen)?;
             let captured = match arrival {
                 Arrival::Captured => {
                     let found = this.store.get(Table::Captured, &code_key)?;
@@ -215,6 +270,14 @@ impl<S: Store> Archive<S> {
                 Arrival::Ingest | Arrival::Import { .. } => None,
             };
             let released: Vec<BlobHash> = captured.iter().flat_map(CapturedDocument::blobs).collect();
+            // A captured blob is kept only from the entry this batch removes, whose count holds it
+            // until the batch moves it to the record.
+            if let Some((hash, _)) =
+                contents.iter().find(|(hash, held)| matches!(held, Held::Captured(_)) && !released.contains(hash))
+            {
+                return Err(ArchiveError::MissingBlob(*hash));
+            }
+            this.keep_blob_files(contents, removals_seen)?;
             let blobs = this.blob_changes(contents, &released)?;
             record.lifecycle.holds = s.state.holds.iter().filter(|h| h.scope.matches(&record)).map(|h| h.id).collect();
             let seq = s.state.next_event;
@@ -268,12 +331,12 @@ impl<S: Store> Archive<S> {
         Ok(seq)
     }
 
-    /// Writes the large blobs of `contents` as files of their own, before the batch that refers to
-    /// them and outside the writer lock, so that committers write theirs in parallel and a batch is
-    /// applied only once its files are durable. Returns the count of blob-file removals read first:
-    /// a file found here and removed by a destruction before the batch is staged shows as a count
-    /// that moved ([`keep_blob_files`](Self::keep_blob_files)).
-    pub(crate) fn write_blob_files(&self, contents: &[(BlobHash, &[u8])]) -> Result<u64, ArchiveError> {
+    /// Writes the large blobs of `contents` held as bytes as files of their own, before the batch
+    /// that refers to them and outside the writer lock, so that committers write theirs in parallel
+    /// and a batch is applied only once its files are durable. Returns the count of blob-file
+    /// removals read first: a file found here and removed by a destruction before the batch is
+    /// staged shows as a count that moved ([`keep_blob_files`](Self::keep_blob_files)).
+    pub(crate) fn write_blob_files(&self, contents: &[(BlobHash, Held<'_>)]) -> Result<u64, ArchiveError> {
         let removals_seen = self.blob_removals.load(Ordering::SeqCst);
         self.store.put_blob_files(&file_blobs(contents))?;
         Ok(removals_seen)
@@ -281,24 +344,34 @@ impl<S: Store> Archive<S> {
 
     /// Under the writer lock, where no removal runs: when a destruction removed blob files since
     /// `removals_seen`, perhaps one of `contents` that was found already there, writes what is
-    /// missing again (rare).
+    /// missing again (rare); then gives the spooled files their addresses.
     pub(crate) fn keep_blob_files(
         &self,
-        contents: &[(BlobHash, &[u8])],
+        contents: &[(BlobHash, Held<'_>)],
         removals_seen: u64,
     ) -> Result<(), ArchiveError> {
         if self.blob_removals.load(Ordering::SeqCst) != removals_seen {
             self.store.put_blob_files(&file_blobs(contents))?;
         }
-        Ok(())
+        let spooled: Vec<&Spooled> = contents
+            .iter()
+            .filter_map(|(_, held)| match held {
+                Held::Spooled(spooled) => Some(*spooled),
+                Held::Bytes(_) | Held::Captured(_) => None,
+            })
+            .collect();
+        self.store.adopt_spooled(&spooled)
     }
 }
 
-/// The blobs of a document that are files of their own, each once.
-fn file_blobs<'a>(contents: &[(BlobHash, &'a [u8])]) -> Vec<(BlobHash, &'a [u8])> {
+/// The blobs of a write held as bytes that are files of their own, each once.
+fn file_blobs<'a>(contents: &[(BlobHash, Held<'a>)]) -> Vec<(BlobHash, &'a [u8])> {
     let mut files: Vec<(BlobHash, &[u8])> = Vec::new();
-    for (hash, bytes) in contents {
-        if bytes.len() >= FILE_BLOB_MIN_BYTES && !files.iter().any(|(h, _)| h == hash) {
+    for (hash, held) in contents {
+        if let Held::Bytes(bytes) = held
+            && bytes.len() >= FILE_BLOB_MIN_BYTES
+            && !files.iter().any(|(h, _)| h == hash)
+        {
             files.push((*hash, bytes));
         }
     }
@@ -312,7 +385,84 @@ mod tests {
     use domain::{BlobHash, OwnerId};
 
     use super::super::test_support::{new_document, open, reserve};
-    use crate::{ArchiveError, Store, Table};
+    use crate::{ArchiveError, Content, Store, Table};
+
+    /// The names in the blob directory that are not addresses: scratch files.
+    fn scratch_files(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir.join("db").join(crate::blob_files::BLOB_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.parse::<BlobHash>().is_err())
+            .collect()
+    }
+
+    #[test]
+    fn spooled_content_is_committed_by_its_file_and_no_scratch_outlives_its_use() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        // A PDF streamed in pieces, read back while it is written, and a page too large to keep.
+        let pdf: Vec<u8> = (0..200_000u32).flat_map(u32::to_le_bytes).collect();
+        let mut file = archive.spool().unwrap();
+        for piece in pdf.chunks(4096) {
+            file.write_all(piece).unwrap();
+        }
+        let mut back = Vec::new();
+        file.written().unwrap().read_to_end(&mut back).unwrap();
+        assert!(back == pdf);
+        let spooled = file.finish().unwrap();
+        assert_eq!((spooled.hash(), spooled.len()), (BlobHash::of(&pdf), pdf.len() as u64));
+        let big_page = vec![7u8; 100_000];
+        let staged = archive.stage(big_page.clone()).unwrap();
+        assert!(matches!(staged, Content::Spooled(_)));
+        assert!(matches!(archive.stage(b"small".to_vec()).unwrap(), Content::Bytes(_)));
+        assert_eq!(scratch_files(dir.path()).len(), 2, "the PDF and the page wait as scratch");
+
+        let first = reserve(&archive);
+        let mut doc = new_document(&first, &[b"placeholder"]);
+        doc.record.pages[0].image = BlobHash::of(&big_page);
+        doc.page_images = vec![staged];
+        doc.record.pdf = BlobHash::of(&pdf);
+        doc.pdf = Content::Spooled(spooled);
+        let code = doc.record.code.clone();
+        archive.commit(doc).unwrap();
+        drop(first);
+        let record = archive.record(&code).unwrap().unwrap();
+        assert_eq!(record.pdf_size, pdf.len() as u64);
+        assert!(archive.read_blob(&record.pdf).unwrap() == pdf);
+        assert!(archive.read_blob(&BlobHash::of(&big_page)).unwrap() == big_page);
+        assert_eq!(archive.blob_refs(&record.pdf).unwrap(), 1);
+        assert!(scratch_files(dir.path()).is_empty(), "{:?}", scratch_files(dir.path()));
+
+        // A spooled file whose hash is not the one declared is refused, and leaves nothing.
+        let slot = reserve(&archive);
+        let mut doc = new_document(&slot, &[b"page"]);
+        let mut file = archive.spool().unwrap();
+        file.write_all(b"not the declared PDF").unwrap();
+        doc.pdf = Content::Spooled(file.finish().unwrap());
+        assert!(matches!(archive.commit(doc), Err(ArchiveError::HashMismatch { .. })));
+        // A captured blob is taken only from the captured entry that the commit replaces.
+        let mut doc = new_document(&slot, &[b"page"]);
+        doc.page_images = vec![Content::Captured(BlobHash::of(b"page"))];
+        assert!(matches!(archive.commit(doc), Err(ArchiveError::MissingBlob(_))));
+        drop(slot);
+        // Dropped unfinished or uncommitted, a spool leaves nothing.
+        archive.spool().unwrap().write_all(b"half").unwrap();
+        let mut file = archive.spool().unwrap();
+        file.write_all(b"finished, never committed").unwrap();
+        drop(file.finish().unwrap());
+        assert!(scratch_files(dir.path()).is_empty(), "{:?}", scratch_files(dir.path()));
+
+        // A crash leaves the scratch of a document being read; the next opening removes it.
+        let mut file = archive.spool().unwrap();
+        file.write_all(b"the PDF of a reading cut short").unwrap();
+        std::mem::forget(file.finish().unwrap());
+        assert_eq!(scratch_files(dir.path()).len(), 1);
+        drop(archive);
+        let archive = open(dir.path());
+        assert!(scratch_files(dir.path()).is_empty(), "{:?}", scratch_files(dir.path()));
+        assert!(archive.read_blob(&BlobHash::of(&pdf)).unwrap() == pdf);
+    }
 
     #[test]
     fn commit_stores_shared_content_once_and_chains_the_audit() {
@@ -334,7 +484,7 @@ mod tests {
         // A document whose content does not match its declared hash is refused whole.
         let bad_slot = reserve(&archive);
         let mut bad = new_document(&bad_slot, &[b"x"]);
-        bad.page_images[0] = b"y".to_vec();
+        bad.page_images[0] = b"y".to_vec().into();
         assert!(matches!(archive.commit(bad), Err(ArchiveError::HashMismatch { .. })));
         assert_eq!(archive.document_count().unwrap(), 2);
         drop((first_slot, second_slot, bad_slot));
@@ -364,19 +514,22 @@ mod tests {
         let archive = open(dir.path());
         let slot = reserve(&archive);
         let original = b"%PDF-1.7 as the citizen brought it".to_vec();
-        let mut doc = new_document(&slot, &[b"rendered page"]);
-        doc.record.originals.push(crate::OriginalFile {
-            blob: BlobHash::of(&original),
-            size: 0,
-            name: "e-service.pdf".into(),
-            pages: vec![1],
-            text_pages: vec![1],
-        });
+        let with_original = || {
+            let mut doc = new_document(&slot, &[b"rendered page"]);
+            doc.record.originals.push(crate::OriginalFile {
+                blob: BlobHash::of(&original),
+                size: 0,
+                name: "e-service.pdf".into(),
+                pages: vec![1],
+                text_pages: vec![1],
+            });
+            doc
+        };
         // An original named in the record but not handed over is refused whole.
-        let missing = doc.clone();
-        let e = archive.commit(missing).unwrap_err().to_string();
+        let e = archive.commit(with_original()).unwrap_err().to_string();
         assert!(e.contains("1 original file records but 0 original files"), "{e}");
-        doc.originals.push(original.clone());
+        let mut doc = with_original();
+        doc.originals.push(original.clone().into());
         let code = doc.record.code.clone();
         archive.commit(doc).unwrap();
         let record = archive.record(&code).unwrap().unwrap();

@@ -92,7 +92,7 @@ pub(crate) fn capture_of(reservation: &CodeReservation<'_>, pages: &[&[u8]], sou
             source: source.map(str::to_owned),
             captured_at: vietnam_now(),
         },
-        page_images: doc.page_images,
+        page_images: pages.iter().map(|p| p.to_vec()).collect(),
         originals: Vec::new(),
     }
 }
@@ -142,8 +142,8 @@ pub(crate) fn new_document_coded(code: DocumentCode, pages: &[&[u8]]) -> NewDocu
             lifecycle: Lifecycle::default(),
             originals: Vec::new(),
         },
-        page_images: pages.iter().map(|p| p.to_vec()).collect(),
-        pdf,
+        page_images: pages.iter().map(|p| p.to_vec().into()).collect(),
+        pdf: pdf.into(),
         originals: Vec::new(),
         actor: "test".into(),
         source: None,
