@@ -18,7 +18,7 @@
 //! - `archive`: synced ingest of already-OCRed documents (10 pages and a PDF, of 200 KB, 2 MB and
 //!   20 MB each, or the list in `SOHOA_BENCH_ARCHIVE_DOC_KB`; two clients; `SOHOA_BENCH_ARCHIVE_DOCS`
 //!   each, by default 800 MB's worth, at most 2000) beside plain files with fsync, bytes on disk per
-//!   logical byte with 20% duplicate pages, the peak memory of committing one document of
+//!   logical byte with 20% duplicate pages, the peak memory of `sohoa ingest` of one document of
 //!   `SOHOA_BENCH_ARCHIVE_BIG_PAGES` pages (default 500), and random reads with hash verification at
 //!   `SOHOA_BENCH_ARCHIVE_PAGES` stored pages (default 1,000,000) beside one file per page.
 //! - `search`: `SOHOA_BENCH_SEARCH_PAGES` generated pages (default 1,000,000) indexed by sohoa and
@@ -73,10 +73,6 @@ fn main() {
     }
     if args.first().map(String::as_str) == Some(latency_section::LATENCY_CHILD) {
         latency_section::latency_child();
-        return;
-    }
-    if args.first().map(String::as_str) == Some(archive_section::BIG_DOCUMENT_CHILD) {
-        archive_section::big_document_child(Path::new(&args[1]), args[2].parse().expect("page count"));
         return;
     }
     let sections = if args.is_empty() {

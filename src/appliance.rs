@@ -160,17 +160,21 @@ struct CheckedPage {
 /// Decodes every page on up to `threads` threads, in order, keeping of each what a capture stores
 /// and dropping its pixels as soon as it is checked, so that a long batch costs its files' size,
 /// not its pixels'.
-fn decode_pages(pending: &[scanner_driver::PendingPage], threads: usize) -> Result<Vec<CheckedPage>, ApplianceError> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
+fn decode_pages(pending: Vec<scanner_driver::PendingPage>, threads: usize) -> Result<Vec<CheckedPage>, ApplianceError> {
+    let count = pending.len();
+    // Each page is taken by the thread that decodes it and dropped once decoded, so that a one-image
+    // file's bytes move into its checked page instead of being held twice.
+    let queue = Mutex::new(pending.into_iter().enumerate());
     let decoded: Mutex<Vec<Option<Result<CheckedPage, scanner_driver::DriverError>>>> =
-        Mutex::new(pending.iter().map(|_| None).collect());
+        Mutex::new((0..count).map(|_| None).collect());
     std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, pending.len().max(1)) {
+        for _ in 0..threads.clamp(1, count.max(1)) {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(page) = pending.get(i) else { break };
-                    let checked = page.decode().map(|raw: RawPage| CheckedPage {
+                    // Taken in its own statement, so that the lock is not held while decoding.
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some((i, page)) = next else { break };
+                    let checked = page.into_decoded().map(|raw: RawPage| CheckedPage {
                         carries_text: raw.text.is_some(),
                         original: raw.original,
                         origin: raw.origin,
@@ -422,8 +426,7 @@ impl Appliance {
             originals.note(&path, pending.len(), &pages);
             pending.extend(pages);
         }
-        let pages = decode_pages(&pending, self.capture.workers())?;
-        drop(pending);
+        let pages = decode_pages(pending, self.capture.workers())?;
         let (originals, original_bytes) = originals.into_records(|n| pages[n as usize - 1].carries_text);
         // The code is taken by the capture's own batch; until then it is only reserved, so a refused
         // capture burns no number.

@@ -48,13 +48,24 @@ impl PendingPage {
     /// Decodes the page fully, so that a damaged page fails now, before anything downstream has
     /// started on the document.
     pub fn decode(&self) -> Result<RawPage, DriverError> {
-        let importer = &self.importer;
-        let mut page = match &self.at {
-            PageAt::Image => importer.decode_image(&self.path, (*self.bytes).clone())?,
-            PageAt::Tiff(index) => crate::tiff::decode(importer, &self.path, &self.bytes, *index)?,
-            PageAt::Pdf(p) => crate::pdf::decode(importer, &self.path, p)?,
+        self.clone().into_decoded()
+    }
+
+    /// [`decode`](Self::decode), giving the page up: a one-image file's bytes become the page's
+    /// original without a copy when nothing else holds them, so that decoding a batch does not
+    /// hold it twice.
+    pub fn into_decoded(self) -> Result<RawPage, DriverError> {
+        let origin = self.origin();
+        let PendingPage { importer, path, bytes, at } = self;
+        let importer = &importer;
+        let mut page = match &at {
+            PageAt::Image => {
+                importer.decode_image(&path, Arc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone()))?
+            }
+            PageAt::Tiff(index) => crate::tiff::decode(importer, &path, &bytes, *index)?,
+            PageAt::Pdf(p) => crate::pdf::decode(importer, &path, p)?,
         };
-        page.origin = self.origin();
+        page.origin = origin;
         if let Some(min) = importer.refuse_below_dpi() {
             let dpi = page.dpi.x.min(page.dpi.y);
             if page.dpi.stated && dpi < min {
