@@ -567,7 +567,7 @@ impl Appliance {
         let mut sources: Vec<PageSource> = Vec::new();
         for (path, bytes) in pages {
             for page in self.importer.pages(&path, bytes)? {
-                sources.push(Box::new(move || page.decode()));
+                sources.push(Box::new(move || page.into_decoded()));
             }
         }
         Ok(self.capture.capture(sources, progress)?.into_iter().map(|p| p.flags).collect())
@@ -583,7 +583,9 @@ impl Appliance {
         let sources = self.reading_sources(entry)?;
         // The PDF/A goes to a spooled file page by page as the pages are read, and each page
         // keeps only its text and hashes: a long document is never held whole in memory.
-        let count = u32::try_from(sources.len()).map_err(|_| ApplianceError::Input("too many pages".into()))?;
+        let count = u32::try_from(sources.len()).map_err(|_| {
+            ApplianceError::Internal(anyhow::anyhow!("{code} has {} pages, past any page number", sources.len()))
+        })?;
         let mut pdf = self.capture.pdf_writer(self.archive.spool()?, count)?;
         let captured_images: HashSet<BlobHash> = entry.pages.iter().map(|p| p.image).collect();
         let mut read: Vec<Option<(capture::CapturedPage, Content)>> = (0..count).map(|_| None).collect();
@@ -603,12 +605,7 @@ impl Appliance {
         let (pages, page_images): (Vec<capture::CapturedPage>, Vec<Content>) = read.into_iter().flatten().unzip();
         let written = pdf.finish(&code, &metadata)?;
         let mut file = written.out;
-        let base = PdfBase {
-            objects: &written.skeleton,
-            len: written.len,
-            startxref: written.startxref,
-            ends_with_newline: true,
-        };
+        let base = PdfBase { objects: &written.skeleton, len: written.len, startxref: written.startxref };
         let update =
             self.signing.sign(&base, &mut file.written()?, &code, &token, &metadata, pages[0].blank_top_points())?;
         file.write_all(&update).context("cannot append the signature to the spooled PDF")?;
@@ -715,7 +712,7 @@ impl Appliance {
                     .then(|| scanner_driver::DriverError::Cancelled { device: reading, pages: number - 1 })
             };
             if let Some(pending) = from_originals.remove(&number) {
-                sources.push(Box::new(move || cancelled().map_or_else(|| pending.decode(), Err)));
+                sources.push(Box::new(move || cancelled().map_or_else(|| pending.into_decoded(), Err)));
                 continue;
             }
             let (dpi, origin) =
@@ -736,7 +733,7 @@ impl Appliance {
                 let (Some(pending), true) = (split.pop(), split.is_empty()) else {
                     return Err(unreadable(format!("captured page of {code} is not one page")));
                 };
-                let mut raw = pending.decode()?;
+                let mut raw = pending.into_decoded()?;
                 (raw.origin, raw.dpi) = (origin, dpi);
                 Ok(raw)
             }));

@@ -320,8 +320,7 @@ fn a_pdf_signed_from_its_skeleton_is_the_pdf_signed_from_its_bytes() {
     let written = written_pdfa();
     let (signer, request) = (software("ec"), request());
     let whole = sign_pdf(&written.out, &request, &signer, None).unwrap();
-    let base =
-        PdfBase { objects: &written.skeleton, len: written.len, startxref: written.startxref, ends_with_newline: true };
+    let base = PdfBase { objects: &written.skeleton, len: written.len, startxref: written.startxref };
     assert_eq!(written.out.len() as u64, written.len);
     let update = sign_update(&base, &mut written.out.as_slice(), &request, &signer, None).unwrap();
     let streamed = [written.out.as_slice(), &update].concat();
@@ -332,10 +331,13 @@ fn a_pdf_signed_from_its_skeleton_is_the_pdf_signed_from_its_bytes() {
     assert_eq!(contents(&whole).0, contents(&streamed).0, "the same byte range");
     assert!(blank(&whole) == blank(&streamed), "the same update around the signature value");
     assert_valid_everywhere("streamed", &streamed, false);
-    // A base that is not the file it describes is refused, not signed.
+    // A file that is not the one the base describes is refused, not signed.
     let short = &written.out[..written.out.len() - 1];
     let e = sign_update(&base, &mut &short[..], &request, &signer, None).unwrap_err().to_string();
     assert!(e.contains("bytes, not the"), "{e}");
+    let long = [written.out.as_slice(), b"%"].concat();
+    let e = sign_update(&base, &mut long.as_slice(), &request, &signer, None).unwrap_err().to_string();
+    assert!(e.contains("longer than the"), "{e}");
 }
 
 #[test]

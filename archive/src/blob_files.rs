@@ -44,6 +44,9 @@ pub(crate) struct BlobFiles {
     /// Numbers scratch names: the store's lock keeps other processes out, so a name unique within
     /// this process is unique.
     scratch: AtomicU64,
+    /// Tells this opening's spool files from those of an earlier opening in the same process, whose
+    /// handles may outlive it: dropped, one of those must not remove a file of this one.
+    opening: String,
 }
 
 impl BlobFiles {
@@ -69,7 +72,9 @@ impl BlobFiles {
             )
             .map_err(|e| io(e.into()))?
         };
-        Ok(BlobFiles { path, dir: Arc::new(dir), scratch: AtomicU64::new(0) })
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let opening = format!("{:x}", since_epoch.as_nanos());
+        Ok(BlobFiles { path, dir: Arc::new(dir), scratch: AtomicU64::new(0), opening })
     }
 
     /// Writes each blob that has no file yet as its file, and returns once all of them are durable:
@@ -98,7 +103,7 @@ impl BlobFiles {
 
     /// A new scratch file for content streamed before its commit (see [`crate::spool`]).
     pub(crate) fn spool(&self) -> Result<SpoolFile, ArchiveError> {
-        let name = format!("{SCRATCH_PREFIX}spool.{}", self.scratch.fetch_add(1, Ordering::Relaxed));
+        let name = format!("{SCRATCH_PREFIX}spool.{}.{}", self.opening, self.scratch.fetch_add(1, Ordering::Relaxed));
         let file = self.create_new(&name, OFlags::RDWR).map_err(|e| self.error(&name, e))?;
         Ok(SpoolFile::new(file, Scratch { dir: Arc::clone(&self.dir), name, path: self.path.clone() }))
     }
@@ -112,6 +117,11 @@ impl BlobFiles {
         }
         for blob in spooled {
             let scratch = &blob.scratch;
+            // A spooled file of another store would move across directories, and the sync below
+            // would not cover the directory it left.
+            if !Arc::ptr_eq(&scratch.dir, &self.dir) {
+                return Err(scratch.error(std::io::Error::other("spooled by another archive, not this one")));
+            }
             rustix::fs::renameat(&scratch.dir, scratch.name.as_str(), &self.dir, blob.hash().to_hex().as_str())
                 .map_err(|e| scratch.error(e.into()))?;
         }

@@ -35,6 +35,12 @@ impl Scratch {
     pub(crate) fn error(&self, source: std::io::Error) -> ArchiveError {
         ArchiveError::Io { path: self.path.join(&self.name), source }
     }
+
+    /// `source` with this file's path in its message, for callers that see only I/O errors (a
+    /// writer or a reader).
+    fn named(&self, source: std::io::Error) -> std::io::Error {
+        std::io::Error::new(source.kind(), format!("{}: {source}", self.path.join(&self.name).display()))
+    }
 }
 
 impl Drop for Scratch {
@@ -61,21 +67,19 @@ impl SpoolFile {
         SpoolFile { out: BufWriter::with_capacity(256 << 10, file), hasher: blake3::Hasher::new(), len: 0, scratch }
     }
 
-    /// How many bytes have been written.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether nothing has been written yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// Writes all of `bytes`, as the archive reports errors.
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), ArchiveError> {
+        self.out.write_all(bytes).map_err(|e| self.scratch.error(e))?;
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(())
     }
 
     /// A reader over everything written so far, from its first byte, which leaves the writing
     /// where it is: what a signature hashes before its own bytes are appended.
     pub fn written(&mut self) -> Result<WrittenReader<'_>, ArchiveError> {
         self.out.flush().map_err(|e| self.scratch.error(e))?;
-        Ok(WrittenReader { file: self.out.get_ref(), at: 0, end: self.len })
+        Ok(WrittenReader { file: self.out.get_ref(), at: 0, end: self.len, scratch: &self.scratch })
     }
 
     /// Syncs the file's data and returns the blob, addressed by the hash of everything written.
@@ -89,14 +93,14 @@ impl SpoolFile {
 
 impl Write for SpoolFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
+        let n = self.out.write(buf).map_err(|e| self.scratch.named(e))?;
         self.hasher.update(&buf[..n]);
         self.len += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+        self.out.flush().map_err(|e| self.scratch.named(e))
     }
 }
 
@@ -105,6 +109,7 @@ pub struct WrittenReader<'a> {
     file: &'a File,
     at: u64,
     end: u64,
+    scratch: &'a Scratch,
 }
 
 impl Read for WrittenReader<'_> {
@@ -113,12 +118,13 @@ impl Read for WrittenReader<'_> {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        let n = self.file.read_at(&mut buf[..want], self.at).map_err(|e| self.scratch.named(e))?;
         if n == 0 {
-            return Err(std::io::Error::new(
+            let short = std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                "the spool file is shorter than written",
-            ));
+                format!("{} bytes were written, but the file ends at {}", self.end, self.at),
+            );
+            return Err(self.scratch.named(short));
         }
         self.at += n as u64;
         Ok(n)

@@ -57,6 +57,10 @@ pub struct PageProgress {
     pub stage: PageStage,
 }
 
+/// How many pages of one document may be between the feeder and the caller per worker: queued,
+/// being read, or read and not yet taken. Three keep the shared queue (two per worker) full.
+const PAGES_IN_FLIGHT_PER_WORKER: usize = 3;
+
 /// One page of work for the pool.
 struct Job {
     number: u32,
@@ -167,12 +171,18 @@ impl Capture {
         }
         let mut handed = 0;
         let mut first_error: Option<E> = None;
+        // Permits for the pages of this document between the feeder and `done`: one is taken for
+        // each page sent and given back once `done` has it, so that pages read faster than `done`
+        // takes them (a slow disk) wait as sources, not as images in the reply channel.
+        let (permit, permits) = mpsc::sync_channel::<()>(PAGES_IN_FLIGHT_PER_WORKER * self.workers.len());
+        let mut permits = Some(permits);
         std::thread::scope(|scope| {
             let cancelled_feed = Arc::clone(&cancelled);
-            // The feeder blocks while the queue is full; replies keep flowing to this thread meanwhile.
+            // The feeder blocks while the queue is full, or while this document has all its
+            // permits out; replies keep flowing to this thread meanwhile.
             scope.spawn(move || {
                 for (i, source) in pages.into_iter().enumerate() {
-                    if cancelled_feed.load(Ordering::Relaxed) {
+                    if cancelled_feed.load(Ordering::Relaxed) || permit.send(()).is_err() {
                         break;
                     }
                     let job = Job {
@@ -195,10 +205,18 @@ impl Capture {
                     Message::Stage(page, stage) => progress(PageProgress { page, stage }),
                     Message::Done(result) if first_error.is_none() => {
                         match (*result).map_err(E::from).and_then(&mut *done) {
-                            Ok(()) => handed += 1,
+                            Ok(()) => {
+                                handed += 1;
+                                if let Some(permits) = &permits {
+                                    let _ = permits.recv();
+                                }
+                            }
                             Err(e) => {
                                 cancelled.store(true, Ordering::Relaxed);
                                 first_error = Some(e);
+                                // A cancelled page is dropped without a reply, so its permit never
+                                // comes back: a feeder waiting for one is let go instead.
+                                permits = None;
                             }
                         }
                     }

@@ -48,10 +48,10 @@ pub struct SignatureRequest {
     pub blank_top: f32,
 }
 
-/// What an incremental update needs of the PDF it extends, without the PDF's bytes: the objects it
+/// What an incremental update needs of the PDF it extends, besides reading it once: the objects it
 /// reads (the trailer, the catalog with its form, the page tree and page 1 with its resources,
 /// boxes and annotations; content streams may be left out), the highest object number, the
-/// offset of the last cross-reference section, and where the file ends.
+/// offset of the last cross-reference section, and the file's length.
 pub struct PdfBase<'a> {
     /// The objects, with the trailer and `max_id` of the whole file.
     pub objects: &'a Document,
@@ -59,8 +59,6 @@ pub struct PdfBase<'a> {
     pub len: u64,
     /// The offset of its last cross-reference section (`startxref`).
     pub startxref: u64,
-    /// Whether its last byte is an end of line; the update starts with one when it is not.
-    pub ends_with_newline: bool,
 }
 
 /// Signs `pdf` with `signer`: PAdES B-B, or B-T when `tsa` timestamps the signature. Returns the
@@ -72,19 +70,15 @@ pub fn sign_pdf(
     tsa: Option<&TimestampAuthority>,
 ) -> Result<Vec<u8>, SignerError> {
     let doc = Document::load_mem(pdf).map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
-    let base = PdfBase {
-        objects: &doc,
-        len: pdf.len() as u64,
-        startxref: startxref(pdf)? as u64,
-        ends_with_newline: pdf.last() == Some(&b'\n'),
-    };
+    let base = PdfBase { objects: &doc, len: pdf.len() as u64, startxref: startxref(pdf)? as u64 };
     let update = sign_update(&base, &mut &pdf[..], request, signer, tsa)?;
     Ok([pdf, &update].concat())
 }
 
 /// Signs the PDF that `base` describes and `content` reads, from its first byte to its last, as
 /// [`sign_pdf`] does; returns only the incremental update, to append to the file. The file is read
-/// once, to hash it, and never held: a PDF of any size costs what its objects of `base` cost.
+/// once, to hash it, and never held: a PDF of any size costs what its objects of `base` cost. A
+/// reader that does not give exactly `base.len` bytes is refused.
 pub fn sign_update(
     base: &PdfBase<'_>,
     content: &mut dyn Read,
@@ -93,6 +87,7 @@ pub fn sign_update(
     tsa: Option<&TimestampAuthority>,
 ) -> Result<Vec<u8>, SignerError> {
     let doc = base.objects;
+    let (mut hasher, last_byte) = hash_exactly(content, base.len)?;
     let root_id = doc
         .trailer
         .get(b"Root")
@@ -263,7 +258,7 @@ pub fn sign_update(
 
     // The update, at the file's end; offsets in the file are `at` plus offsets in `out`.
     let mut out = Vec::new();
-    if !base.ends_with_newline {
+    if last_byte != Some(b'\n') {
         out.push(b'\n');
     }
     let at = base.len as usize;
@@ -299,22 +294,19 @@ pub fn sign_update(
     lopdf::Writer::write_object(&mut out, &Object::Dictionary(trailer)).map_err(|e| SignerError::Pdf(e.to_string()))?;
     write!(out, "\nstartxref\n{xref}\n%%EOF\n").expect("writing to memory");
 
-    // Fill in the byte range, hash everything but /Contents, sign, and write the CMS in.
-    let contents_at = find_in(&out, &serialized(&placeholder_contents)?)?;
+    // Fill in the byte range, hash everything but /Contents, sign, and write the CMS in. The
+    // placeholders are looked for in the signature dictionary only, which the update writes last
+    // but for its cross-reference section: a page dictionary before it may hold any text.
+    let signature_at = offsets[&signature_id] - at;
+    let contents_at = signature_at + find_in(&out[signature_at..], &serialized(&placeholder_contents)?)?;
     let contents_end = contents_at + 2 + 2 * reserved;
     let range_text = serialized(&placeholder_range)?;
-    let range_at = find_in(&out, &range_text)?;
+    let range_at = signature_at + find_in(&out[signature_at..], &range_text)?;
     let range = format!("[0 {} {} {}", at + contents_at, at + contents_end, out.len() - contents_end);
     let mut filled = range.into_bytes();
     filled.resize(range_text.len() - 1, b' ');
     filled.push(b']');
     out[range_at..range_at + range_text.len()].copy_from_slice(&filled);
-    let mut hasher = Sha256::new();
-    let read = std::io::copy(&mut content.take(base.len), &mut hasher)
-        .map_err(|e| SignerError::Pdf(format!("cannot read the PDF to sign: {e}")))?;
-    if read != base.len {
-        return Err(SignerError::Pdf(format!("the PDF to sign has {read} bytes, not the {} expected", base.len)));
-    }
     hasher.update(&out[..contents_at]);
     hasher.update(&out[contents_end..]);
     let cms = crate::cms::sign_digest(&hasher.finalize().into(), signer, tsa)?;
@@ -327,6 +319,34 @@ pub fn sign_update(
     let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
     out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
     Ok(out)
+}
+
+/// The SHA-256 state of exactly `len` bytes of `content`, and the last of them.
+fn hash_exactly(content: &mut dyn Read, len: u64) -> Result<(Sha256, Option<u8>), SignerError> {
+    let unreadable = |e: std::io::Error| SignerError::Pdf(format!("cannot read the PDF to sign: {e}"));
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 << 10];
+    let (mut read, mut last) = (0u64, None);
+    loop {
+        let n = match content.read(&mut buffer) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        };
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        if read > len {
+            return Err(SignerError::Pdf(format!("the PDF to sign is longer than the {len} bytes described")));
+        }
+        hasher.update(&buffer[..n]);
+        last = Some(buffer[n - 1]);
+    }
+    if read != len {
+        return Err(SignerError::Pdf(format!("the PDF to sign has {read} bytes, not the {len} described")));
+    }
+    Ok((hasher, last))
 }
 
 fn form(content: String, bbox: [f32; 4], resources: Dictionary) -> Object {

@@ -113,7 +113,28 @@ mod tests {
     use domain::BlobHash;
 
     use super::super::test_support::{capture_of, new_document_coded, open, reserve};
-    use crate::{ArchiveError, NewDocument};
+    use crate::{ArchiveError, Batch, Content, NewDocument, Store, Table};
+
+    #[test]
+    fn a_scan_kept_by_its_reading_is_never_counted_out_even_by_a_drifted_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let slot = reserve(&archive);
+        let code = slot.code().clone();
+        archive.capture(capture_of(&slot, &[b"scan one"], None)).unwrap();
+        drop(slot);
+        let scan = BlobHash::of(b"scan one");
+        // Damage: the count of the captured scan drifts to none.
+        let mut drift = Batch::default();
+        drift.add(Table::BlobRefs, scan.as_bytes().to_vec(), -1);
+        archive.store.apply(drift).unwrap();
+        let mut doc = new_document_coded(code.clone(), &[b"scan one"]);
+        doc.page_images = vec![Content::Captured(scan)];
+        let e = archive.commit_captured(doc).unwrap_err().to_string();
+        assert!(e.contains("references stored for a blob that this write keeps"), "{e}");
+        assert_eq!(archive.read_blob(&scan).unwrap(), b"scan one", "the scan is still there");
+        assert!(archive.captured(&code).unwrap().is_some(), "and its document still captured");
+    }
 
     #[test]
     fn a_captured_document_keeps_its_number_and_its_record_replaces_it_exactly_once() {

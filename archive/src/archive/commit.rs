@@ -4,7 +4,6 @@
 //! is how any write changes the blobs.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::atomic::Ordering;
 
 use domain::AuditAction;
@@ -108,7 +107,8 @@ impl BlobChanges<'_> {
 }
 
 /// A document whose content matched its declared hashes and whose record is complete, ready to be
-/// staged; its large blobs are already durable files.
+/// staged; its large blobs held as bytes are already durable files, and its spooled ones synced
+/// files that the staging gives their addresses.
 struct Checked<'a> {
     record: DocumentRecord,
     contents: &'a [(BlobHash, Held<'a>)],
@@ -161,7 +161,7 @@ impl<S: Store> Archive<S> {
             return Ok(Content::Bytes(bytes));
         }
         let mut file = self.spool()?;
-        file.write_all(&bytes).map_err(|source| ArchiveError::Io { path: "spooled page".into(), source })?;
+        file.put(&bytes)?;
         Ok(Content::Spooled(file.finish()?))
     }
 
@@ -172,23 +172,35 @@ impl<S: Store> Archive<S> {
         adds: &[(BlobHash, Held<'c>)],
         releases: &[BlobHash],
     ) -> Result<BlobChanges<'c>, ArchiveError> {
-        // Only small bytes go into the batch: a large blob's content is its file.
-        let mut net: BTreeMap<BlobHash, (i64, Option<&'c [u8]>)> = BTreeMap::new();
+        // Per blob: the net change of its count, whether this write keeps it, and its bytes when
+        // they go into the batch (small ones; a large blob's content is its file).
+        let mut net: BTreeMap<BlobHash, (i64, bool, Option<&'c [u8]>)> = BTreeMap::new();
         for (hash, held) in adds {
             let entry = net.entry(*hash).or_default();
             entry.0 += 1;
+            entry.1 = true;
             if let Held::Bytes(bytes) = held
                 && bytes.len() < FILE_BLOB_MIN_BYTES
             {
-                entry.1 = Some(bytes);
+                entry.2 = Some(bytes);
             }
         }
         for hash in releases {
             net.entry(*hash).or_default().0 -= 1;
         }
         let mut changes = BlobChanges { new: Vec::new(), counts: Vec::new(), gone: Vec::new() };
-        for (hash, (delta, bytes)) in net {
+        for (hash, (delta, kept, bytes)) in net {
             let stored = self.blob_refs(&hash)?;
+            // A blob this write keeps is never counted out: only a drifted count (a captured scan
+            // kept by its reading, counted none) gets here, and going by it would destroy content
+            // that the record is about to refer to. The write is refused; fixity names the count.
+            if kept && stored + delta <= 0 {
+                return Err(ArchiveError::Corrupt {
+                    what: "blob reference count",
+                    key: hash.to_hex(),
+                    reason: format!("{stored} references stored for a blob that this write keeps"),
+                });
+            }
             match bytes {
                 Some(bytes) if stored == 0 => changes.new.push((hash, bytes)),
                 _ if stored + delta <= 0 => {
@@ -217,10 +229,16 @@ impl<S: Store> Archive<S> {
         if record.originals.len() != originals.len() {
             return Err(mismatch("original file", record.originals.len(), originals.len()));
         }
+        // A kept original's size is the captured entry's, set when that entry is read.
         for (original, content) in record.originals.iter_mut().zip(&originals) {
             original.size = content.len().unwrap_or(original.size);
         }
-        record.pdf_size = pdf.len().unwrap_or(record.pdf_size);
+        // The PDF is made by reading, so it is never one of the captured blobs.
+        record.pdf_size = pdf.len().ok_or_else(|| ArchiveError::Corrupt {
+            what: "new document",
+            key: record.code.to_string(),
+            reason: "its PDF is named as a captured blob, which a captured entry never holds".into(),
+        })?;
         let mut contents: Vec<(BlobHash, Held<'_>)> =
             record.pages.iter().map(|p| p.image).zip(page_images.iter().map(Held::of)).collect();
         contents.push((record.pdf, Held::of(&pdf)));
@@ -275,7 +293,16 @@ impl<S: Store> Archive<S> {
             if let Some((hash, _)) =
                 contents.iter().find(|(hash, held)| matches!(held, Held::Captured(_)) && !released.contains(hash))
             {
-                return Err(ArchiveError::MissingBlob(*hash));
+                return Err(ArchiveError::Corrupt {
+                    what: "new document",
+                    key: record.code.to_string(),
+                    reason: format!("blob {hash} is kept as captured, but no captured entry of it refers to it"),
+                });
+            }
+            for original in &mut record.originals {
+                if let Some(kept) = captured.iter().flat_map(|c| &c.originals).find(|o| o.blob == original.blob) {
+                    original.size = kept.size;
+                }
             }
             this.keep_blob_files(contents, removals_seen)?;
             let blobs = this.blob_changes(contents, &released)?;
@@ -444,7 +471,8 @@ mod tests {
         // A captured blob is taken only from the captured entry that the commit replaces.
         let mut doc = new_document(&slot, &[b"page"]);
         doc.page_images = vec![Content::Captured(BlobHash::of(b"page"))];
-        assert!(matches!(archive.commit(doc), Err(ArchiveError::MissingBlob(_))));
+        let e = archive.commit(doc).unwrap_err().to_string();
+        assert!(e.contains("kept as captured, but no captured entry of it refers to it"), "{e}");
         drop(slot);
         // Dropped unfinished or uncommitted, a spool leaves nothing.
         archive.spool().unwrap().write_all(b"half").unwrap();
