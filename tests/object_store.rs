@@ -40,12 +40,13 @@ struct Ports {
     filer: u16,
     filer_grpc: u16,
     s3: u16,
+    s3_grpc: u16,
 }
 
 impl Ports {
     /// Free ports on loopback, held all at once while they are chosen so that no two are the same.
     fn free() -> Ports {
-        let listeners: Vec<TcpListener> = (0..7).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+        let listeners: Vec<TcpListener> = (0..8).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
         let p: Vec<u16> = listeners.iter().map(|l| l.local_addr().unwrap().port()).collect();
         Ports {
             master: p[0],
@@ -55,6 +56,7 @@ impl Ports {
             filer: p[4],
             filer_grpc: p[5],
             s3: p[6],
+            s3_grpc: p[7],
         }
     }
 }
@@ -103,6 +105,9 @@ impl Weed {
             .arg(format!("-filer.port.grpc={}", p.filer_grpc))
             .arg("-s3")
             .arg(format!("-s3.port={}", p.s3))
+            .arg(format!("-s3.port.grpc={}", p.s3_grpc))
+            // Its Iceberg and Lance endpoints are not used.
+            .args(["-s3.port.iceberg=0", "-s3.port.lance=0"])
             .arg(format!("-s3.config={}", self.dir.path().join("s3.json").display()))
             .args(["-master.volumeSizeLimitMB=64", "-volume.max=16"])
             .stdout(Stdio::null())

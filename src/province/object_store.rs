@@ -8,8 +8,8 @@
 //! server), never an async task. The credentials are read from the environment when the store is
 //! opened and kept by the SDK, whose `Debug` redacts them; they are never logged.
 //!
-//! What the store answers is not trusted: an object's bytes are hashed as they stream, and a read
-//! stops with an error past the bound the caller gives.
+//! What the store answers is not trusted: a read hands the bytes on as they stream, for the caller to
+//! hash, and stops at the bound the caller gives.
 
 use anyhow::{Context, anyhow, bail};
 use aws_sdk_s3::Client;
@@ -25,8 +25,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::ReplicationConfig;
 
-/// How long one request may take before it counts as failed (and is retried by the next pass).
-const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long the store may take to start answering a request before it counts as failed (and the
+/// pass is tried again later). Not a bound on the whole request: a long PDF takes its time to send.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long connecting may take: an unreachable store is told quickly.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The most keys one listing returns: evidence prefixes hold one object, rarely a few.
@@ -44,8 +45,6 @@ pub struct Lock {
 /// What the store says of an object's latest version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectState {
-    /// Its size in bytes.
-    pub size: u64,
     /// Until when it is retained, if it is.
     pub retain_until: Option<DateTime<Utc>>,
     /// Whether its retention is in COMPLIANCE mode (nobody can shorten it).
@@ -57,13 +56,11 @@ pub struct ObjectState {
 impl ObjectState {
     /// The state from the headers of a HEAD or GET answer.
     fn of(
-        size: Option<i64>,
         retain_until: Option<&SdkDateTime>,
         mode: Option<&ObjectLockMode>,
         hold: Option<&ObjectLockLegalHoldStatus>,
     ) -> Self {
         ObjectState {
-            size: size.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
             retain_until: retain_until.and_then(to_chrono),
             compliance: mode == Some(&ObjectLockMode::Compliance),
             legal_hold: hold == Some(&ObjectLockLegalHoldStatus::On),
@@ -86,7 +83,8 @@ pub enum Read {
 pub struct ObjectStore {
     client: Client,
     bucket: String,
-    runtime: tokio::runtime::Runtime,
+    /// Always there until the store is dropped (see its `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl ObjectStore {
@@ -108,14 +106,18 @@ impl ObjectStore {
             .enable_all()
             .build()
             .context("cannot start the object store's runtime")?;
-        Ok(ObjectStore { client: sdk_client(config, credentials), bucket: config.bucket.clone(), runtime })
+        Ok(ObjectStore { client: sdk_client(config, credentials), bucket: config.bucket.clone(), runtime: Some(runtime) })
+    }
+
+    /// Runs a request on the store's runtime, blocking the calling thread.
+    fn block_on<F: std::future::Future>(&self, request: F) -> F::Output {
+        self.runtime.as_ref().expect("the runtime lives as long as the store").block_on(request)
     }
 
     /// Checks that the bucket has Object Lock enabled: without it, nothing sohoa writes would be
     /// protected, so replication refuses to start.
     pub fn check_bucket(&self) -> anyhow::Result<()> {
         let answer = self
-            .runtime
             .block_on(self.client.get_object_lock_configuration().bucket(&self.bucket).send())
             .map_err(|e| failed("reading the Object Lock configuration of the bucket", &self.bucket, e))?;
         let enabled = answer.object_lock_configuration().and_then(|c| c.object_lock_enabled());
@@ -127,9 +129,8 @@ impl ObjectStore {
 
     /// The state of an object's latest version, or `None` when there is none (or it is deleted).
     pub fn head(&self, key: &str) -> anyhow::Result<Option<ObjectState>> {
-        match self.runtime.block_on(self.client.head_object().bucket(&self.bucket).key(key).send()) {
+        match self.block_on(self.client.head_object().bucket(&self.bucket).key(key).send()) {
             Ok(o) => Ok(Some(ObjectState::of(
-                o.content_length(),
                 o.object_lock_retain_until_date(),
                 o.object_lock_mode(),
                 o.object_lock_legal_hold_status(),
@@ -151,7 +152,7 @@ impl ObjectStore {
             .object_lock_mode(ObjectLockMode::Compliance)
             .object_lock_retain_until_date(to_sdk(lock.retain_until))
             .object_lock_legal_hold_status(hold_status(lock.legal_hold));
-        self.runtime.block_on(request.send()).map_err(|e| failed("PUT", key, e))?;
+        self.block_on(request.send()).map_err(|e| failed("PUT", key, e))?;
         Ok(())
     }
 
@@ -161,7 +162,7 @@ impl ObjectStore {
         let retention =
             ObjectLockRetention::builder().mode(ObjectLockRetentionMode::Compliance).retain_until_date(to_sdk(until)).build();
         let request = self.client.put_object_retention().bucket(&self.bucket).key(key).retention(retention);
-        self.runtime.block_on(request.send()).map_err(|e| failed("PUT retention of", key, e))?;
+        self.block_on(request.send()).map_err(|e| failed("PUT retention of", key, e))?;
         Ok(())
     }
 
@@ -169,21 +170,20 @@ impl ObjectStore {
     pub fn set_legal_hold(&self, key: &str, on: bool) -> anyhow::Result<()> {
         let hold = ObjectLockLegalHold::builder().status(hold_status(on)).build();
         let request = self.client.put_object_legal_hold().bucket(&self.bucket).key(key).legal_hold(hold);
-        self.runtime.block_on(request.send()).map_err(|e| failed("PUT legal hold of", key, e))?;
+        self.block_on(request.send()).map_err(|e| failed("PUT legal hold of", key, e))?;
         Ok(())
     }
 
     /// Reads an object's latest version, handing its bytes to `sink` as they arrive. The read stops
     /// after `max_bytes`: the store does not choose how much is read.
     pub fn read(&self, key: &str, max_bytes: u64, sink: &mut dyn FnMut(&[u8])) -> anyhow::Result<Read> {
-        self.runtime.block_on(async {
+        self.block_on(async {
             let o = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
                 Ok(o) => o,
                 Err(e) if status(&e) == Some(404) => return Ok(Read::Missing),
                 Err(e) => return Err(failed("GET", key, e)),
             };
             let state = ObjectState::of(
-                o.content_length(),
                 o.object_lock_retain_until_date(),
                 o.object_lock_mode(),
                 o.object_lock_legal_hold_status(),
@@ -204,8 +204,18 @@ impl ObjectStore {
     /// The keys under `prefix`, at most a thousand.
     pub fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
         let request = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).max_keys(MAX_LISTED as i32);
-        let answer = self.runtime.block_on(request.send()).map_err(|e| failed("LIST", prefix, e))?;
+        let answer = self.block_on(request.send()).map_err(|e| failed("LIST", prefix, e))?;
         Ok(answer.contents().iter().filter_map(|o| o.key().map(str::to_owned)).take(MAX_LISTED).collect())
+    }
+}
+
+impl Drop for ObjectStore {
+    /// Shuts the runtime down without waiting: the appliance may be dropped on a thread of the
+    /// server's own runtime, where a blocking shutdown would panic.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -216,7 +226,7 @@ pub fn sdk_client(config: &ReplicationConfig, credentials: Credentials) -> Clien
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(REQUEST_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
         .build();
     let sdk = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())

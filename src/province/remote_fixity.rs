@@ -104,7 +104,10 @@ impl Replicator {
         if keys.is_empty() {
             report.problem(&prefix, "missing: no evidence of the document's last replicated event");
         }
-        let expected = serde_json::to_value(record)
+        // Compared as JSON text read back, as the evidence's record is: a resolution such as 299.99
+        // dpi is an f32 that only its text form gives back the same.
+        let expected = serde_json::to_vec(record)
+            .and_then(|text| serde_json::from_slice::<serde_json::Value>(&text))
             .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("record of {code} as JSON: {e}")))?;
         let until = self.retention(appliance).permanent(record.archived_at);
         for key in keys {
