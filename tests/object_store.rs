@@ -110,6 +110,8 @@ impl Weed {
             .args(["-s3.port.iceberg=0", "-s3.port.lance=0"])
             .arg(format!("-s3.config={}", self.dir.path().join("s3.json").display()))
             .args(["-master.volumeSizeLimitMB=64", "-volume.max=16"])
+            // No statistics leave the machine: tests reach loopback only.
+            .arg("-master.telemetry=false")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -33,14 +33,13 @@ fn retained_until(weed: &Weed, key: &str) -> i64 {
 
 const YEAR: i64 = 365 * 86400;
 
-/// A data directory whose configuration replicates to `weed`, with an admin, an archivist and an
-/// auditor.
+/// A data directory whose configuration replicates to `weed`, with an admin and an archivist.
 fn appliance(weed: &Weed) -> (Sohoa, std::path::PathBuf) {
     let mut s = Sohoa::new();
     s.env = weed.env();
     let config = s.dir.path().join("sohoa.toml");
     std::fs::write(&config, weed.config(BUCKET)).unwrap();
-    s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("audrey", "auditor")]);
+    s.add_users(&[("admin", "admin"), ("alice", "archivist")]);
     (s, config)
 }
 
