@@ -609,10 +609,10 @@ impl Config {
             hot_folder: self.hot_folder.clone(),
             import: self.import.clone(),
             http: self.http.clone(),
-            replication: self.replication.as_ref().map(|r| ReplicationConfig {
-                endpoint: url_without_credentials(&r.endpoint),
-                ..r.clone()
-            }),
+            replication: self
+                .replication
+                .as_ref()
+                .map(|r| ReplicationConfig { endpoint: url_without_credentials(&r.endpoint), ..r.clone() }),
         }
     }
 

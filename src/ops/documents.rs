@@ -391,7 +391,12 @@ impl Appliance {
     /// proof are still given. The access is audited.
     pub fn evidence(&self, code: &DocumentCode, actor: &str) -> Result<Evidence, ApplianceError> {
         let evidence = self.evidence_bundle(code)?;
-        self.audit(actor, AuditAction::Download, &code.to_string(), &format!("evidence, leaf {}", evidence.proof.index))?;
+        self.audit(
+            actor,
+            AuditAction::Download,
+            &code.to_string(),
+            &format!("evidence, leaf {}", evidence.proof.index),
+        )?;
         Ok(evidence)
     }
 

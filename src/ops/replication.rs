@@ -38,9 +38,9 @@ pub struct RemoteFixity {
 impl Appliance {
     /// Replication, if `[replication]` is configured.
     pub(crate) fn replicator(&self) -> Result<&Replicator, ApplianceError> {
-        self.replication
-            .as_ref()
-            .ok_or_else(|| ApplianceError::Input("no object store is configured ([replication] in the configuration)".into()))
+        self.replication.as_ref().ok_or_else(|| {
+            ApplianceError::Input("no object store is configured ([replication] in the configuration)".into())
+        })
     }
 
     /// How far the store is behind the archive.

@@ -93,7 +93,8 @@ impl ObjectStore {
     /// sent yet.
     pub fn connect(config: &ReplicationConfig) -> anyhow::Result<Self> {
         let variable = |name: &str| {
-            std::env::var(name).map_err(|_| anyhow!("[replication] is configured but {name} is not set in the environment"))
+            std::env::var(name)
+                .map_err(|_| anyhow!("[replication] is configured but {name} is not set in the environment"))
         };
         let credentials = Credentials::new(
             variable("AWS_ACCESS_KEY_ID")?,
@@ -106,7 +107,11 @@ impl ObjectStore {
             .enable_all()
             .build()
             .context("cannot start the object store's runtime")?;
-        Ok(ObjectStore { client: sdk_client(config, credentials), bucket: config.bucket.clone(), runtime: Some(runtime) })
+        Ok(ObjectStore {
+            client: sdk_client(config, credentials),
+            bucket: config.bucket.clone(),
+            runtime: Some(runtime),
+        })
     }
 
     /// Runs a request on the store's runtime, blocking the calling thread.
@@ -159,8 +164,10 @@ impl ObjectStore {
     /// Sets an object's COMPLIANCE retention to `until`; the store refuses a date earlier than the
     /// one it has.
     pub fn retain_until(&self, key: &str, until: DateTime<Utc>) -> anyhow::Result<()> {
-        let retention =
-            ObjectLockRetention::builder().mode(ObjectLockRetentionMode::Compliance).retain_until_date(to_sdk(until)).build();
+        let retention = ObjectLockRetention::builder()
+            .mode(ObjectLockRetentionMode::Compliance)
+            .retain_until_date(to_sdk(until))
+            .build();
         let request = self.client.put_object_retention().bucket(&self.bucket).key(key).retention(retention);
         self.block_on(request.send()).map_err(|e| failed("PUT retention of", key, e))?;
         Ok(())

@@ -116,7 +116,8 @@ impl Replicator {
                 continue;
             };
             let mut bytes = Vec::new();
-            let Some(state) = self.read(&key, MAX_EVIDENCE_BYTES, &mut |chunk| bytes.extend_from_slice(chunk), report)?
+            let Some(state) =
+                self.read(&key, MAX_EVIDENCE_BYTES, &mut |chunk| bytes.extend_from_slice(chunk), report)?
             else {
                 continue;
             };
@@ -125,7 +126,9 @@ impl Replicator {
                 report.problem(&key, format!("altered: its content hashes to {actual}"));
                 continue;
             }
-            let carried = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|mut v| v.get_mut("record").map(std::mem::take));
+            let carried = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|mut v| v.get_mut("record").map(std::mem::take));
             if carried.as_ref() != Some(&expected) {
                 report.problem(&key, "its record is not the archive's record of the document");
             }
@@ -144,9 +147,15 @@ impl Replicator {
         for hash in record.blobs().collect::<BTreeSet<BlobHash>>() {
             let key = layout::blob_key(&hash);
             let mut hasher = blake3::Hasher::new();
-            let Some(state) = self.read(&key, MAX_BLOB_BYTES, &mut |chunk| {
-                hasher.update(chunk);
-            }, report)? else {
+            let Some(state) = self.read(
+                &key,
+                MAX_BLOB_BYTES,
+                &mut |chunk| {
+                    hasher.update(chunk);
+                },
+                report,
+            )?
+            else {
                 continue;
             };
             let actual = BlobHash::from_bytes(*hasher.finalize().as_bytes());
