@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use archive::{
-    Archive, ArchiveOptions, CapturedDocument, CapturedPage, Content, DocumentRecord, Event, Lifecycle, NewCapture,
+    Archive, ArchiveOptions, CapturedDocument, CapturedPage, Content, DocumentRecord, Lifecycle, NewCapture,
     NewDocument, PageRecord,
 };
 use capture::{Capture, OcrConfig, PageProgress, PageSource};
@@ -226,6 +226,8 @@ pub struct Appliance {
     configuration: ConfigInForce,
     /// The dashboard's last counts (see [`crate::ops::dashboard`]).
     dashboard_cache: DashboardCache,
+    /// Replication to the province's object store, when `[replication]` is configured.
+    pub(crate) replication: Option<crate::province::Replicator>,
 }
 
 impl Appliance {
@@ -267,6 +269,11 @@ impl Appliance {
             queue: ReadingQueue::default(),
             configuration: config.in_force(),
             dashboard_cache: DashboardCache::default(),
+            replication: config
+                .replication
+                .as_ref()
+                .map(|r| crate::province::Replicator::open(r, &config.archive.origin))
+                .transpose()?,
         };
         // The queue resumes where it stopped: every document captured and not archived is read again.
         appliance.queue.push(appliance.archive.captured_documents()?);
@@ -767,14 +774,11 @@ impl Appliance {
             ControlFlow::Continue(())
         })?;
         let Some(&(last, _)) = pending.last() else { return Ok(()) };
-        for (_, event) in pending {
-            match event {
-                Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code) => {
-                    // The record as it is now: a destroyed one keeps its metadata in the index,
-                    // without any text.
-                    self.search.add(&index_document(&self.record(&code)?))?;
-                }
-            }
+        // A checkpoint names no document: search only moves its cursor past it.
+        for code in pending.iter().filter_map(|(_, event)| event.document()) {
+            // The record as it is now: a destroyed one keeps its metadata in the index, without any
+            // text.
+            self.search.add(&index_document(&self.record(code)?))?;
         }
         self.search.commit(last)?;
         Ok(())

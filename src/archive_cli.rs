@@ -1,5 +1,6 @@
 //! The archive's commands: revocation, holds, retention, disposition, fixity, the
-//! archive log, the audit trail, backup and restore, BagIt export and import. Each parses its
+//! archive log, the audit trail, backup and restore, BagIt export and import, replication to the
+//! province's object store. Each parses its
 //! arguments, runs the operation of [`crate::ops`] and shows its result (see [`crate::cli_output`]).
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use domain::DocumentCode;
 use signer::KeyId;
 
 use crate::cli_output::{Output, write_file};
-use crate::ops::{Permit, disposition, integrity, lifecycle, transfer};
+use crate::ops::{Permit, disposition, integrity, lifecycle, replication, transfer};
 use crate::progress_bar::Progress;
 use crate::{Appliance, ApplianceError};
 
@@ -65,11 +66,19 @@ pub enum ArchiveCommand {
         command: DisposeCommand,
     },
     /// Re-hash every blob, check every seal, the log and the audit chain; exit 1 on any problem.
+    /// With --remote, check the object store's copies against the archive instead.
     Fixity {
         /// Read blobs at most this many bytes per second (default: unlimited).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "remote")]
         rate: Option<u64>,
+        /// Check the copies in the province's object store ([replication]): every replicated object
+        /// present, hashing to its key, locked and held as the archive says.
+        #[arg(long)]
+        remote: bool,
     },
+    /// Copy to the province's object store ([replication]) every archived change it lacks, once
+    /// (`sohoa serve` does it in the background); exit 1 if the store could not take everything.
+    Replicate,
     /// The archive log: checkpoints and proofs.
     Log {
         /// What to do.
@@ -146,7 +155,9 @@ impl ArchiveCommand {
             ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => disposition::REVIEW,
             ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => disposition::REQUEST,
             ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => disposition::CONFIRM,
-            ArchiveCommand::Fixity { .. } => integrity::FIXITY,
+            ArchiveCommand::Fixity { remote: false, .. } => integrity::FIXITY,
+            ArchiveCommand::Fixity { remote: true, .. } => replication::REMOTE_FIXITY,
+            ArchiveCommand::Replicate => replication::REPLICATE,
             ArchiveCommand::Log { command: LogCommand::Checkpoint } => integrity::CHECKPOINT,
             ArchiveCommand::Log { command: LogCommand::Prove { .. } | LogCommand::Consistency { .. } } => {
                 integrity::PROOFS
@@ -292,7 +303,13 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Out
             out.show(&appliance.set_retention_class(&parse_code(&code)?, &class, &reason, actor)?)?
         }
         ArchiveCommand::Dispose { command } => dispose(appliance, command, actor, out)?,
-        ArchiveCommand::Fixity { rate } => {
+        ArchiveCommand::Fixity { remote: true, .. } => {
+            let fixity = appliance.remote_fixity(actor)?;
+            out.show(&fixity)?;
+            return Ok(fixity.intact);
+        }
+        ArchiveCommand::Replicate => out.show(&appliance.replicate(actor)?)?,
+        ArchiveCommand::Fixity { rate, remote: false } => {
             let mut progress = Progress::new("fixity", "blobs");
             let fixity = appliance.fixity(rate, actor, &mut |done, total| progress.update(done, total))?;
             drop(progress);

@@ -18,8 +18,10 @@ use crate::ops::dossiers::DossierAllocated;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
+use crate::ops::replication::{RemoteFixity, Replicated};
 use crate::ops::sessions::{IssuedToken, TokenInfo, TokenList, TokenRevoked};
 use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
+use crate::province::Lag;
 use crate::reuse::{ReuseLookup, ReuseRecorded, ReuseReport};
 use crate::verify::VerifyReport;
 use crate::{ApplianceError, SearchState};
@@ -293,6 +295,47 @@ impl Show for Fixity {
         out.push_str(if self.intact { "\nintact" } else { "\nDAMAGED" });
         out
     }
+}
+
+impl Show for Replicated {
+    fn text(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "{} documents, {} checkpoints replicated: {} objects ({} bytes) written, {} retentions extended, {} legal holds changed\n{}",
+            c.documents,
+            c.checkpoints,
+            c.objects_written,
+            c.bytes_written,
+            c.retention_extended,
+            c.holds_changed,
+            lag_line(&self.lag)
+        )
+    }
+}
+
+impl Show for RemoteFixity {
+    fn text(&self) -> String {
+        let r = &self.report;
+        let mut out = format!(
+            "{} documents, {} checkpoints, {} objects ({} bytes) checked in the object store",
+            r.documents, r.checkpoints, r.objects, r.bytes
+        );
+        for p in &r.problems {
+            out.push_str(&format!("\nPROBLEM {}: {}", p.key, p.problem));
+        }
+        out.push('\n');
+        out.push_str(&lag_line(&self.lag));
+        out.push_str(if self.intact { "\nintact" } else { "\nDAMAGED" });
+        out
+    }
+}
+
+/// How far the object store is behind, in one line.
+fn lag_line(lag: &Lag) -> String {
+    format!(
+        "replicated to event {} of {}: {} behind, the oldest waiting {} s",
+        lag.replicated_to, lag.last_event, lag.events_behind, lag.oldest_pending_seconds
+    )
 }
 
 impl Show for AuditEntries {

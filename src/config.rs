@@ -60,6 +60,13 @@
 //! doc_type = "KHAC"                         # for files not named OWNER_TYPE_name.ext
 //! keep_done_days = 30                       # archived files are kept in DATA/hotfolder/done this long
 //!
+//! [replication]                             # unset: nothing leaves the appliance (DEPLOYMENT.md)
+//! endpoint = "https://s3.tinh.example.gov.vn"   # the province's S3-compatible store
+//! bucket = "sohoa-ben-thanh"                # made with Object Lock enabled
+//! region = "us-east-1"
+//! permanent_years = 100                     # retain-until of permanent content, from its archiving
+//! # credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, never in this file
+//!
 //! [import]                                  # bags from other appliances: whose seal keys to trust,
 //! trusted_keys = [                          # each id compared with the sender's `sohoa keys export`
 //!     { id = "0123456789abcdef", sender = "UBND phường Bến Nghé" },
@@ -102,6 +109,36 @@ pub struct Config {
     /// Request sizes, uploads and the public page's rate.
     #[serde(default)]
     pub http: HttpConfig,
+    /// The province's object store that every archived document is copied to, if any.
+    pub replication: Option<ReplicationConfig>,
+}
+
+/// `[replication]`: the province's S3-compatible object store with Object Lock, where every archived
+/// document and its evidence are copied (see [`crate::province`]). Its credentials are not here:
+/// they come from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` in the environment, so this
+/// struct has no secret to show.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationConfig {
+    /// The store's URL, e.g. `https://s3.tinh.example.gov.vn`; the bucket is addressed by path.
+    pub endpoint: String,
+    /// The bucket, made with Object Lock enabled.
+    pub bucket: String,
+    /// The region the store signs requests for.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// How many years after its archiving a permanent document, every evidence object and every
+    /// checkpoint stay locked.
+    #[serde(default = "default_permanent_years")]
+    pub permanent_years: u16,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn default_permanent_years() -> u16 {
+    100
 }
 
 /// Bags from other appliances.
@@ -438,6 +475,9 @@ pub struct ConfigInForce {
     pub import: ImportConfig,
     /// `[http]`.
     pub http: HttpConfig,
+    /// `[replication]`, the endpoint without credentials; absent when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication: Option<ReplicationConfig>,
 }
 
 /// `[agency]` as shown.
@@ -569,6 +609,10 @@ impl Config {
             hot_folder: self.hot_folder.clone(),
             import: self.import.clone(),
             http: self.http.clone(),
+            replication: self
+                .replication
+                .as_ref()
+                .map(|r| ReplicationConfig { endpoint: url_without_credentials(&r.endpoint), ..r.clone() }),
         }
     }
 

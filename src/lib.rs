@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod ops;
 mod originals;
 mod progress_bar;
+pub mod province;
 pub mod queue;
 pub mod reuse;
 pub mod scan;

@@ -1,7 +1,8 @@
 //! The appliance's numbers for an operations team, in the Prometheus text format (served at
 //! `/metrics`): pages and documents by stage, the work in flight, OCR and ingest time, HTTP latency
-//! by route, failed logins, and the size of the archive and the search index. Counters and histograms
-//! are kept as things happen; sizes and queue depths are read when the metrics are asked for.
+//! by route, failed logins, the size of the archive and the search index, and the replication lag.
+//! Counters and histograms are kept as things happen; sizes, queue depths and the lag are read when
+//! the metrics are asked for.
 //! Labels take values from fixed sets only (stages, route patterns, status classes), so that no
 //! client can grow the series.
 
@@ -68,6 +69,8 @@ pub struct Metrics {
     http: Histograms<Request>,
     failed_logins: Counter,
     storage: Family<Store, Gauge<u64, AtomicU64>>,
+    replication_events_behind: Gauge<u64, AtomicU64>,
+    replication_oldest_pending: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -113,8 +116,22 @@ impl Default for Metrics {
             "Size on disk of the archive (RocksDB) and the search index (tantivy)",
             storage.clone(),
         );
+        let replication_events_behind = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "replication_events_behind",
+            "Archive events not yet copied to the province's object store",
+            replication_events_behind.clone(),
+        );
+        let replication_oldest_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "replication_oldest_pending_seconds",
+            "How long the oldest event not yet copied to the object store has waited",
+            replication_oldest_pending.clone(),
+        );
         Metrics {
             registry,
+            replication_events_behind,
+            replication_oldest_pending,
             pages,
             documents,
             ocr_seconds,
@@ -175,6 +192,12 @@ impl Metrics {
     /// Records the time from a document's capture to its archiving.
     pub fn archived_after_capture(&self, seconds: f64) {
         self.capture_to_archive_seconds.observe(seconds);
+    }
+
+    /// Sets the replication lag read from the archive (see [`crate::province::Lag`]).
+    pub fn set_replication_lag(&self, events_behind: u64, oldest_pending_seconds: u64) {
+        self.replication_events_behind.set(events_behind);
+        self.replication_oldest_pending.set(oldest_pending_seconds);
     }
 
     /// Counts a refused login.

@@ -1,10 +1,11 @@
 //! End-to-end tests of the whole appliance, by theme. They run the real components: Tesseract, RocksDB,
 //! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
-//! PDF/A validator.
+//! PDF/A validator; SeaweedFS as the province's object store.
 
 mod api;
 mod cer;
 mod files;
+mod object_store;
 mod util;
 
 mod archive_commands;
@@ -25,6 +26,7 @@ mod lan_signer;
 mod lan_verify;
 mod ops_parity;
 mod pdf_import;
+mod replication;
 mod reuse;
 mod scanning;
 mod signing;

@@ -100,11 +100,13 @@ pub fn ground_truth(page: &str) -> String {
 /// A fresh data directory and the `sohoa` binary.
 pub struct Sohoa {
     pub dir: tempfile::TempDir,
+    /// Variables every command gets in its environment (the object store's credentials).
+    pub env: Vec<(String, String)>,
 }
 
 impl Sohoa {
     pub fn new() -> Self {
-        Sohoa { dir: tempfile::tempdir().expect("temporary directory") }
+        Sohoa { dir: tempfile::tempdir().expect("temporary directory"), env: Vec::new() }
     }
 
     pub fn data(&self) -> PathBuf {
@@ -114,7 +116,7 @@ impl Sohoa {
     /// `sohoa --data <this data directory>`, to add arguments and environment to.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sohoa"));
-        command.arg("--data").arg(self.data());
+        command.arg("--data").arg(self.data()).envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 

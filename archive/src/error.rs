@@ -89,6 +89,16 @@ pub enum ArchiveError {
     /// The archive log cannot answer.
     #[error("archive log: {0}")]
     Log(String),
+    /// A follower of the event sequence asked to move its position back.
+    #[error("follower {follower} cannot go back from event {from} to event {to}")]
+    CursorBackwards {
+        /// The follower.
+        follower: String,
+        /// Its position.
+        from: u64,
+        /// The position asked for.
+        to: u64,
+    },
     /// A restored archive did not pass fixity; nothing was kept.
     #[error("the backup in {path} did not verify: {}", problems.join("; "))]
     RestoreFailed {

@@ -1,7 +1,8 @@
 //! The archive: the single source of truth for everything sohoa keeps. It owns the RocksDB database
 //! and, in it and beside it (large ones as files of their own), content-addressed blobs (page images
 //! and PDFs keyed by BLAKE3, each stored once and reference-counted), document records (R3 metadata, page hashes, OCR text, the seal, the status),
-//! secondary keys, the atomic per-unit daily dossier counters, the event sequence that search follows,
+//! secondary keys, the atomic per-unit daily dossier counters, the event sequence that search and
+//! replication follow (replication from a durable cursor of its own),
 //! the hash-chained audit trail and the user accounts.
 //!
 //! Main types: [`Archive`] (the operations, each one atomic), [`Store`] (the storage contract it is

@@ -368,7 +368,8 @@ pub struct NewCapture {
     pub originals: Vec<Vec<u8>>,
 }
 
-/// Something that happened to the archive's content, in commit order; search follows these.
+/// Something that happened to the archive's content, in commit order; search and replication
+/// follow these. New kinds go at the end: postcard stores the variant's position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A document was archived.
@@ -377,6 +378,26 @@ pub enum Event {
     Changed(DocumentCode),
     /// A document was destroyed: its text must leave every index.
     Destroyed(DocumentCode),
+    /// A signed checkpoint of the archive log was stored (see [`Archive::checkpoint_at`]); it names
+    /// no document, and search has nothing to do with it.
+    ///
+    /// [`Archive::checkpoint_at`]: crate::Archive::checkpoint_at
+    Checkpointed {
+        /// The log's size at the checkpoint.
+        size: u64,
+        /// The audit trail's last entry at the checkpoint.
+        audit_seq: u64,
+    },
+}
+
+impl Event {
+    /// The document the event is about, if it is about one.
+    pub fn document(&self) -> Option<&DocumentCode> {
+        match self {
+            Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code) => Some(code),
+            Event::Checkpointed { .. } => None,
+        }
+    }
 }
 
 /// One entry of the audit trail. Each entry's hash covers its content and the previous entry's hash,

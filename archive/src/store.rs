@@ -75,10 +75,14 @@ pub enum Table {
     /// waiting to be read, signed and archived (the reading queue). The entry goes in the batch that
     /// writes its record.
     Captured,
+    /// Follower name (who reads the event sequence from outside the archive, such as replication)
+    /// → the sequence number (u64, big-endian) of the last event it has applied; written by the
+    /// follower after it has applied them, so that a restart resumes where it stopped.
+    Cursors,
 }
 
 impl Table {
-    const ALL: [Table; 20] = [
+    const ALL: [Table; 21] = [
         Table::Blobs,
         Table::BlobRefs,
         Table::Documents,
@@ -99,6 +103,7 @@ impl Table {
         Table::VerificationKeys,
         Table::Sessions,
         Table::Captured,
+        Table::Cursors,
     ];
 
     fn name(self) -> &'static str {
@@ -123,6 +128,7 @@ impl Table {
             Table::VerificationKeys => "verification_keys",
             Table::Sessions => "sessions",
             Table::Captured => "captured",
+            Table::Cursors => "cursors",
         }
     }
 }

@@ -104,11 +104,15 @@ pub enum AuditAction {
     HotfolderReject,
     /// A dossier code was allocated to a dossier being received.
     DossierAllocate,
+    /// Archived documents were copied to the province's object store.
+    Replicate,
+    /// The object store's copies were checked against the archive.
+    RemoteFixity,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 46] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::Ingest,
         AuditAction::Capture,
         AuditAction::Import,
@@ -155,6 +159,8 @@ impl AuditAction {
         AuditAction::HotfolderRefused,
         AuditAction::HotfolderReject,
         AuditAction::DossierAllocate,
+        AuditAction::Replicate,
+        AuditAction::RemoteFixity,
     ];
 
     /// The word stored in the trail.
@@ -206,6 +212,8 @@ impl AuditAction {
             AuditAction::HotfolderReject => "hotfolder-reject",
             AuditAction::DossierAllocate => "dossier-allocate",
             AuditAction::Capture => "capture",
+            AuditAction::Replicate => "replicate",
+            AuditAction::RemoteFixity => "remote-fixity",
         }
     }
 }

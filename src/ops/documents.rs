@@ -390,11 +390,23 @@ impl Appliance {
     /// destroyed document has a tombstone and no leaf to prove of its content, but its record and
     /// proof are still given. The access is audited.
     pub fn evidence(&self, code: &DocumentCode, actor: &str) -> Result<Evidence, ApplianceError> {
+        let evidence = self.evidence_bundle(code)?;
+        self.audit(
+            actor,
+            AuditAction::Download,
+            &code.to_string(),
+            &format!("evidence, leaf {}", evidence.proof.index),
+        )?;
+        Ok(evidence)
+    }
+
+    /// A document's evidence bundle, unaudited: for [`evidence`](Self::evidence), and for
+    /// replication, which records its pass as one audit entry.
+    pub(crate) fn evidence_bundle(&self, code: &DocumentCode) -> Result<Evidence, ApplianceError> {
         let record = self.record(code)?;
         let proof = self.archive().prove(code)?;
         let sealed_by: BTreeSet<String> =
             std::iter::once(&record.seal).chain(record.pages.iter().map(|p| &p.seal)).map(|s| s.key.clone()).collect();
-        self.audit(actor, AuditAction::Download, &code.to_string(), &format!("evidence, leaf {}", proof.index))?;
         Ok(Evidence {
             code: code.to_string(),
             proof_verifies: proof.verifies(),

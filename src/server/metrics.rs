@@ -27,6 +27,11 @@ pub(crate) async fn metrics(State(state): State<AppState>, user: AuthUser) -> Re
         let reading = appliance.reading_queue().report();
         appliance.metrics().set_queue("reading_documents", reading.depth);
         appliance.metrics().set_queue("reading_pages", reading.pages);
+        // Events the object store lacks, and how long the oldest has waited (none when replication
+        // is not configured).
+        if let Ok(lag) = appliance.replication_lag() {
+            appliance.metrics().set_replication_lag(lag.events_behind, lag.oldest_pending_seconds);
+        }
         appliance.metrics().render(appliance.data_dir())
     })
     .await

@@ -224,6 +224,7 @@ pub fn serve(appliance: Appliance, listen: SocketAddr) -> Result<(), ApplianceEr
         let local = listener.local_addr().context("the listening address")?;
         let state = AppState::new(appliance);
         crate::jobs::spawn(state.appliance.clone());
+        crate::province::task::spawn(state.appliance.clone());
         let readers =
             crate::queue::spawn_readers(state.appliance.clone()).context("cannot start the readers of the queue")?;
         let auditor = state.clone();

@@ -466,9 +466,10 @@ impl<S: Store> Archive<S> {
             names_a_record(&String::from_utf8_lossy(v), report, "its PDF key".into())
         })?;
         view.scan(Table::Events, &[], &[], &mut |k, v| match decode::<Event>("event", k, v) {
-            Ok(Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code)) => {
-                names_a_record(&code.to_string(), report, format!("event {} naming it", seq_from_key(k)))
-            }
+            Ok(event) => match event.document() {
+                Some(code) => names_a_record(&code.to_string(), report, format!("event {} naming it", seq_from_key(k))),
+                None => ControlFlow::Continue(()),
+            },
             Err(e) => {
                 report.problem(ProblemKind::Altered, format!("event {}", seq_from_key(k)), e.to_string());
                 ControlFlow::Continue(())

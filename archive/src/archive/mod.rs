@@ -1,7 +1,8 @@
 //! The [`Archive`]: the operations over a [`Store`], one concern per module. [`writer`] is the one
 //! writer every change goes through (grouped or exclusive); [`captured`] holds documents captured and
 //! waiting to be read (the reading queue); [`commit`] archives documents;
-//! [`documents`] and [`keys`] read records, blobs, events and secondary keys; [`counters`] hands out
+//! [`documents`] and [`keys`] read records, blobs, events and secondary keys; [`cursors`] keeps where
+//! each follower of the events outside the archive (replication) stands; [`counters`] hands out
 //! dossier numbers and reserves document codes; [`audit`] is the sealed, chained trail; [`users`]
 //! the accounts; [`sessions`] the logged-in sessions and access tokens; [`proofs`] the log's checkpoints and proofs; [`lifecycle`] revocation, holds and
 //! destruction; [`fixity`] the full check; [`backup`] online backup and verified restore.
@@ -11,6 +12,7 @@ mod backup;
 mod captured;
 mod commit;
 mod counters;
+mod cursors;
 mod documents;
 mod fixity;
 mod keys;

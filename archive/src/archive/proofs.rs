@@ -10,7 +10,7 @@ use crate::encoding::{decode, decode_all, encode};
 use crate::log::{Checkpoint, ConsistencyProof, InclusionProof, LogLeaf};
 use crate::log_tree::{node_key, node_name, node_value};
 use crate::merkle::{self, Hash, Subtree};
-use crate::{ArchiveError, Store, Table};
+use crate::{ArchiveError, Event, Store, Table};
 
 impl<S: Store> Archive<S> {
     /// Signs a checkpoint of the archive log (its size and root) and of the audit trail's head, and
@@ -35,6 +35,7 @@ impl<S: Store> Archive<S> {
                 seal: s.seal(body),
             };
             s.batch.put(Table::Checkpoints, checkpoint_key(size, audit_seq), encode(&checkpoint));
+            s.event(&Event::Checkpointed { size, audit_seq });
             s.state.last_checkpoint = Some((size, s.state.next_audit));
             Ok(Some(checkpoint))
         })?;
@@ -49,6 +50,13 @@ impl<S: Store> Archive<S> {
     /// The most recent checkpoint, if any.
     pub fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, ArchiveError> {
         self.store.last(Table::Checkpoints)?.map(|(k, v)| decode("checkpoint", &k, &v)).transpose()
+    }
+
+    /// The checkpoint stored at log size `size` and audit entry `audit_seq` (as an
+    /// [`Event::Checkpointed`] names it), if there is one.
+    pub fn checkpoint_at(&self, size: u64, audit_seq: u64) -> Result<Option<Checkpoint>, ArchiveError> {
+        let key = checkpoint_key(size, audit_seq);
+        self.store.get(Table::Checkpoints, &key)?.map(|v| decode("checkpoint", &key, &v)).transpose()
     }
 
     /// Every checkpoint, oldest first.

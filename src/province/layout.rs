@@ -1,0 +1,114 @@
+//! What goes where in the province's bucket, and how long each object is locked.
+//!
+//! - `blobs/<BLAKE3 hex>`: a content blob (page image, PDF, original file), under its own hash, so
+//!   that writing it again writes the same bytes under the same key. Locked until the end of the
+//!   retention of the document that keeps it longest, with a legal hold while a document using it is
+//!   held.
+//! - `documents/<code>/<event, 20 digits>-<BLAKE3 hex>.json`: a document's evidence as of that event
+//!   (the record with its seals, or its tombstone; the inclusion proof of its latest log leaf with
+//!   the signed checkpoint it leads to; the public seal keys), named by the event and by its own
+//!   hash. Locked for the permanent period: the archive never removes a record either.
+//! - `checkpoints/<origin>/<size, 20 digits>-<audit entry, 20 digits>.txt`: a signed checkpoint of
+//!   the archive log as a signed note. Locked for the permanent period.
+
+use chrono::{DateTime, FixedOffset, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
+use domain::{BlobHash, DocumentCode};
+
+use archive::{Disposition, DocumentRecord, RetentionSchedule};
+
+/// The key of a content blob.
+pub fn blob_key(hash: &BlobHash) -> String {
+    format!("blobs/{hash}")
+}
+
+/// What the keys of a document's evidence as of event `seq` start with.
+pub fn evidence_prefix(code: &DocumentCode, seq: u64) -> String {
+    format!("documents/{code}/{seq:020}-")
+}
+
+/// The key of a document's evidence as of event `seq`, whose bytes hash to `hash`.
+pub fn evidence_key(code: &DocumentCode, seq: u64, hash: &BlobHash) -> String {
+    format!("{}{hash}.json", evidence_prefix(code, seq))
+}
+
+/// The hash a key listed under [`evidence_prefix`] names, if the key is one sohoa writes.
+pub fn evidence_hash(key: &str, prefix: &str) -> Option<BlobHash> {
+    key.strip_prefix(prefix)?.strip_suffix(".json")?.parse().ok()
+}
+
+/// The key of a signed checkpoint.
+pub fn checkpoint_key(origin: &str, size: u64, audit_seq: u64) -> String {
+    format!("checkpoints/{origin}/{size:020}-{audit_seq:020}.txt")
+}
+
+/// How long objects are locked: a document's content by its retention class, everything kept for
+/// ever by the archive for the permanent period.
+pub struct Retention<'a> {
+    /// The archive's schedule.
+    pub schedule: &'a RetentionSchedule,
+    /// `[replication] permanent_years`.
+    pub permanent_years: u16,
+}
+
+impl Retention<'_> {
+    /// The permanent period from `from`: deterministic for each object, so that writing it again
+    /// asks for the same date and never extends a lock for nothing.
+    pub fn permanent(&self, from: DateTime<FixedOffset>) -> DateTime<Utc> {
+        let from = whole_second(from.with_timezone(&Utc));
+        from.checked_add_months(Months::new(12 * u32::from(self.permanent_years))).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// Until when a document's content blobs stay locked: the first day it may be destroyed (at
+    /// midnight in Vietnam), later if a review kept it longer; the permanent period when it is
+    /// permanent. A document whose retention has already ended stays locked for a day from `now`,
+    /// since the store takes no retention in the past and it is not destroyed yet.
+    pub fn content(&self, record: &DocumentRecord, now: DateTime<Utc>) -> DateTime<Utc> {
+        let Some(eligible) = self.schedule.eligible_from(&record.lifecycle.retention_class, &record.metadata) else {
+            return self.permanent(record.archived_at);
+        };
+        let kept = match &record.lifecycle.disposition {
+            Disposition::KeptUntil { until, .. } => until.succ_opt().unwrap_or(NaiveDate::MAX),
+            _ => eligible,
+        };
+        vietnam_midnight(eligible.max(kept)).max(whole_second(now) + TimeDelta::days(1))
+    }
+}
+
+/// An instant without its fraction of a second: the store keeps retention dates to the second, so a
+/// date asked for must compare equal to the one read back.
+fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}
+
+/// The start of `day` in Vietnam (UTC+7, no daylight saving).
+fn vietnam_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let vietnam = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
+    // A fixed offset has exactly one instant for every local time.
+    day.and_time(NaiveTime::MIN)
+        .and_local_timezone(vietnam)
+        .single()
+        .map_or(DateTime::<Utc>::MAX_UTC, |at| at.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_evidence_key_gives_back_its_hash_and_no_other_name_does() {
+        let code: DocumentCode = "001099012345.HS".parse().unwrap();
+        let hash = BlobHash::of(b"evidence");
+        let prefix = evidence_prefix(&code, 7);
+        assert_eq!(prefix, "documents/001099012345.HS/00000000000000000007-");
+        assert_eq!(evidence_hash(&evidence_key(&code, 7, &hash), &prefix), Some(hash));
+        assert_eq!(evidence_hash(&format!("{prefix}{hash}.json.bak"), &prefix), None);
+        assert_eq!(evidence_hash(&format!("{prefix}../{hash}.json"), &prefix), None);
+        assert_eq!(blob_key(&hash), format!("blobs/{hash}"));
+    }
+
+    #[test]
+    fn midnight_in_vietnam_is_five_in_the_afternoon_before_in_utc() {
+        let day = NaiveDate::from_ymd_opt(2030, 1, 2).unwrap();
+        assert_eq!(vietnam_midnight(day).to_rfc3339(), "2030-01-01T17:00:00+00:00");
+    }
+}

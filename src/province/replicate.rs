@@ -1,0 +1,260 @@
+//! Replication: copying what the archive keeps to the province's object store, following the
+//! archive's events from replication's own durable cursor (`Archive::cursor`). Events are written
+//! in the batch of each change, so the events after the cursor are the outbox: a crash, an
+//! unreachable store or a week offline leaves them there, and the next pass copies them.
+//!
+//! A pass takes the events in chunks. For each document a chunk names (once, at its last event in
+//! the chunk) it writes the content blobs the record refers to, then the evidence of the record as
+//! it is now; for each checkpoint, its signed note. Only when everything of a chunk is in the store
+//! does the cursor move past it, so a pass cut short is done again, and since every key is a
+//! content address or names the event, doing it again writes nothing new: an object already there
+//! is only checked for its lock (extended, never shortened) and legal hold.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::ControlFlow;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use archive::{DocumentStatus, Event};
+use chrono::Utc;
+use domain::{BlobHash, DocumentCode};
+use serde::Serialize;
+
+use super::layout::{self, Retention};
+use super::object_store::{Lock, ObjectStore};
+use crate::config::ReplicationConfig;
+use crate::{Appliance, ApplianceError};
+
+/// The name replication's cursor is kept under in the archive.
+pub const FOLLOWER: &str = "replication";
+/// Events taken at a time: the cursor moves after each chunk.
+const CHUNK: usize = 64;
+/// Observations of the event sequence kept to date the oldest pending event (see [`Lag`]).
+const MAX_OBSERVATIONS: usize = 4096;
+
+/// How far the store is behind the archive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lag {
+    /// The last event whose objects are all in the store.
+    pub replicated_to: u64,
+    /// The archive's last event.
+    pub last_event: u64,
+    /// Events not yet replicated.
+    pub events_behind: u64,
+    /// How long the oldest of them has waited, as this process saw it: from when it first saw the
+    /// event sequence reach it, so at most since the process started.
+    pub oldest_pending_seconds: u64,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PassCounts {
+    /// Documents whose evidence was written or found in the store.
+    pub documents: u64,
+    /// Checkpoints written or found.
+    pub checkpoints: u64,
+    /// Objects written (blobs, evidence, checkpoints).
+    pub objects_written: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Objects already there whose lock was extended to a later date.
+    pub retention_extended: u64,
+    /// Objects whose legal hold was put on or taken off.
+    pub holds_changed: u64,
+}
+
+/// Replication to one bucket, and what the running process knows of its lag.
+pub struct Replicator {
+    store: ObjectStore,
+    permanent_years: u16,
+    origin: String,
+    /// One pass at a time: the background task and an operation never interleave.
+    passes: Mutex<()>,
+    /// (last event seen, when first seen), oldest first: the oldest pending event is dated by the
+    /// first observation that had reached it.
+    observations: Mutex<VecDeque<(u64, Instant)>>,
+}
+
+impl Replicator {
+    /// Replication as configured, to the log of `origin`. Nothing is sent yet.
+    pub fn open(config: &ReplicationConfig, origin: &str) -> anyhow::Result<Self> {
+        Ok(Replicator {
+            store: ObjectStore::connect(config)?,
+            permanent_years: config.permanent_years,
+            origin: origin.to_owned(),
+            passes: Mutex::new(()),
+            observations: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// The bucket.
+    pub fn store(&self) -> &ObjectStore {
+        &self.store
+    }
+
+    /// The lock periods of `appliance`'s archive.
+    pub(super) fn retention<'a>(&self, appliance: &'a Appliance) -> Retention<'a> {
+        Retention { schedule: appliance.archive().schedule(), permanent_years: self.permanent_years }
+    }
+
+    /// The key of the signed checkpoint at `size` and `audit_seq` of this appliance's log.
+    pub(super) fn checkpoint_key(&self, size: u64, audit_seq: u64) -> String {
+        layout::checkpoint_key(&self.origin, size, audit_seq)
+    }
+
+    /// How far the store is behind, noting what the event sequence has reached now.
+    pub fn lag(&self, appliance: &Appliance) -> Result<Lag, ApplianceError> {
+        let archive = appliance.archive();
+        let replicated_to = archive.cursor(FOLLOWER)?;
+        let last_event = archive.last_event();
+        let mut seen = self.observations.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.back().is_none_or(|&(last, _)| last < last_event) && seen.len() < MAX_OBSERVATIONS {
+            seen.push_back((last_event, Instant::now()));
+        }
+        // An observation that the cursor has passed dates nothing pending any more; the first one
+        // left is the first that had reached the oldest pending event.
+        while seen.front().is_some_and(|&(last, _)| last <= replicated_to) {
+            seen.pop_front();
+        }
+        let oldest_pending_seconds = match seen.front() {
+            Some(&(_, since)) if last_event > replicated_to => since.elapsed().as_secs(),
+            _ => 0,
+        };
+        Ok(Lag {
+            replicated_to,
+            last_event,
+            events_behind: last_event.saturating_sub(replicated_to),
+            oldest_pending_seconds,
+        })
+    }
+
+    /// Copies every event after the cursor to the store, moving the cursor after each chunk.
+    pub fn pass(&self, appliance: &Appliance) -> Result<PassCounts, ApplianceError> {
+        let _one = self.passes.lock().unwrap_or_else(|p| p.into_inner());
+        self.store.check_bucket()?;
+        let archive = appliance.archive();
+        let mut counts = PassCounts::default();
+        loop {
+            let cursor = archive.cursor(FOLLOWER)?;
+            let mut chunk = Vec::new();
+            archive.events_after(cursor, &mut |seq, event| {
+                chunk.push((seq, event));
+                if chunk.len() == CHUNK { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            })?;
+            let Some(&(last, _)) = chunk.last() else { return Ok(counts) };
+            // Each document once, as of its last event here: its record as it is now says
+            // everything its earlier events did.
+            let mut documents = BTreeMap::new();
+            let mut checkpoints = Vec::new();
+            for (seq, event) in chunk {
+                match event {
+                    Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code) => {
+                        documents.insert(code, seq);
+                    }
+                    Event::Checkpointed { size, audit_seq } => checkpoints.push((size, audit_seq)),
+                }
+            }
+            for (code, seq) in &documents {
+                self.document(appliance, code, *seq, &mut counts)?;
+            }
+            for (size, audit_seq) in checkpoints {
+                self.checkpoint(appliance, size, audit_seq, &mut counts)?;
+            }
+            archive.advance_cursor(FOLLOWER, last)?;
+        }
+    }
+
+    /// Writes a document's content blobs (unless destroyed: the archive has none left) and its
+    /// evidence as of event `seq`.
+    fn document(
+        &self,
+        appliance: &Appliance,
+        code: &DocumentCode,
+        seq: u64,
+        counts: &mut PassCounts,
+    ) -> Result<(), ApplianceError> {
+        let record = appliance.record(code)?;
+        let retention = self.retention(appliance);
+        if !matches!(record.status, DocumentStatus::Destroyed(_)) {
+            let lock = Lock { retain_until: retention.content(&record, Utc::now()), legal_hold: record.is_held() };
+            for hash in record.blobs().collect::<BTreeSet<BlobHash>>() {
+                self.blob(appliance, &hash, lock, counts)?;
+            }
+        }
+        let evidence = serde_json::to_vec_pretty(&appliance.evidence_bundle(code)?)
+            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("evidence of {code} as JSON: {e}")))?;
+        let key = layout::evidence_key(code, seq, &BlobHash::of(&evidence));
+        let lock = Lock { retain_until: retention.permanent(record.archived_at), legal_hold: false };
+        self.write_once(&key, evidence, "application/json", lock, counts)?;
+        counts.documents += 1;
+        Ok(())
+    }
+
+    /// Makes sure a content blob is in the store with at least `lock`: written when absent (read
+    /// from the archive, its hash checked), its retention extended when shorter, its legal hold put
+    /// on, or taken off unless another document may share it.
+    fn blob(
+        &self,
+        appliance: &Appliance,
+        hash: &BlobHash,
+        lock: Lock,
+        counts: &mut PassCounts,
+    ) -> Result<(), ApplianceError> {
+        let key = layout::blob_key(hash);
+        let Some(state) = self.store.head(&key)? else {
+            let bytes = appliance.archive().read_blob(hash)?;
+            counts.bytes_written += bytes.len() as u64;
+            self.store.put(&key, bytes, "application/octet-stream", lock)?;
+            counts.objects_written += 1;
+            return Ok(());
+        };
+        if state.retain_until.is_none_or(|until| until < lock.retain_until) {
+            self.store.retain_until(&key, lock.retain_until)?;
+            counts.retention_extended += 1;
+        }
+        // A blob used by two documents (the same page archived twice) keeps the hold of either:
+        // it is taken off only while this document is the blob's one user.
+        if state.legal_hold != lock.legal_hold && (lock.legal_hold || appliance.archive().blob_refs(hash)? <= 1) {
+            self.store.set_legal_hold(&key, lock.legal_hold)?;
+            counts.holds_changed += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes a signed checkpoint's note.
+    fn checkpoint(
+        &self,
+        appliance: &Appliance,
+        size: u64,
+        audit_seq: u64,
+        counts: &mut PassCounts,
+    ) -> Result<(), ApplianceError> {
+        let checkpoint = appliance.archive().checkpoint_at(size, audit_seq)?.ok_or_else(|| {
+            ApplianceError::Internal(anyhow::anyhow!(
+                "an event names the checkpoint at log size {size}, audit entry {audit_seq}, which is not stored (run fixity)"
+            ))
+        })?;
+        let lock = Lock { retain_until: self.retention(appliance).permanent(checkpoint.at), legal_hold: false };
+        let key = self.checkpoint_key(size, audit_seq);
+        self.write_once(&key, checkpoint.to_note().into_bytes(), "text/plain; charset=utf-8", lock, counts)?;
+        counts.checkpoints += 1;
+        Ok(())
+    }
+
+    /// Writes an object whose key names its content, unless it is there already.
+    fn write_once(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        lock: Lock,
+        counts: &mut PassCounts,
+    ) -> Result<(), ApplianceError> {
+        if self.store.head(key)?.is_none() {
+            counts.bytes_written += bytes.len() as u64;
+            self.store.put(key, bytes, content_type, lock)?;
+            counts.objects_written += 1;
+        }
+        Ok(())
+    }
+}
