@@ -29,6 +29,9 @@
 //! - `load`: the served appliance under 200 concurrent clients mixing password guessing, searches and
 //!   verifications for 60 s while a batch is captured; every legitimate request must succeed, and the
 //!   server's memory is sampled (`benches/sections/load.rs`).
+//! - `province`: replication of `SOHOA_BENCH_PROVINCE_DOCS` archived documents of 2 MB (default 200)
+//!   to SeaweedFS on loopback by `sohoa replicate`, beside `rclone copy` of the same blob files to the
+//!   same store.
 //! - `verify`: the public page's log and seal checks of one document at `SOHOA_BENCH_VERIFY_LEAVES`
 //!   archive log leaves (default 1,000,000), beside the previous proof that read every leaf.
 //!
@@ -49,6 +52,11 @@ mod files;
 mod latency_section;
 #[path = "sections/load.rs"]
 mod load_section;
+#[path = "../tests/object_store.rs"]
+#[allow(dead_code)]
+mod object_store;
+#[path = "sections/province.rs"]
+mod province_section;
 #[path = "sections/scanner.rs"]
 mod scanner_section;
 #[path = "sections/search.rs"]
@@ -86,6 +94,7 @@ fn main() {
             "scanner".to_owned(),
             "verify".to_owned(),
             "load".to_owned(),
+            "province".to_owned(),
         ]
     } else {
         args
@@ -102,9 +111,10 @@ fn main() {
             "scanner" => scanner_section::scanner_section(),
             "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
+            "province" => province_section::province_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load"
+                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province"
                 );
                 std::process::exit(2);
             }

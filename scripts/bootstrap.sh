@@ -15,6 +15,7 @@ packages=(
   curl                                   # the browser-style HTTPS client of the LAN service tests
   chromium fonts-dejavu-core             # the web UI's browser tests (driven by Playwright from .venv)
   postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
+  rclone                                 # the province benchmark's peer (an S3 copy of the same files)
   libsane-dev libsane1 sane-utils        # scanners through libsane (bindgen reads sane.h); the test backend; scanimage
 )
 
