@@ -260,14 +260,21 @@ fn thirty_kills_while_capturing_and_reading_lose_nothing_and_archive_each_docume
 fn a_long_document_does_not_hold_back_the_short_ones_captured_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let appliance = std::sync::Arc::new(sohoa::Appliance::open(dir.path()).unwrap());
-    let request = |name: &str, pages: std::ops::Range<u32>| sohoa::IngestRequest {
+    let request = |name: &str, pages: Vec<Vec<u8>>| sohoa::IngestRequest {
         metadata: domain::MetadataDraft { name: name.into(), ..crate::util::draft("operator") },
-        pages: pages.map(|n| (std::path::PathBuf::from(format!("{n}.png")), page_png(n))).collect(),
+        pages: pages
+            .into_iter()
+            .enumerate()
+            .map(|(n, png)| (std::path::PathBuf::from(format!("{n}.png")), png))
+            .collect(),
         actor: "operator".into(),
         source: None,
     };
-    let long = appliance.capture(request("Hồ sơ dày", 0..60)).unwrap();
-    let short = appliance.capture(request("Giấy tờ ngắn", 100..102)).unwrap();
+    // The long document's pages are real scans, each read for about a second: its run lasts long
+    // enough that the order says how the pages were shared, not how threads happened to start.
+    let scan = std::fs::read(crate::util::corpus("clean300-001.png")).unwrap();
+    let long = appliance.capture(request("Hồ sơ dày", vec![scan; 8])).unwrap();
+    let short = appliance.capture(request("Giấy tờ ngắn", (100..102).map(page_png).collect())).unwrap();
     let readers = sohoa::queue::spawn_readers(appliance.clone()).unwrap();
     let started = Instant::now();
     while appliance.reading_queue().report().depth > 0 {

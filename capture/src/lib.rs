@@ -58,8 +58,11 @@ pub struct PageProgress {
 }
 
 /// How many pages of one document may be between the feeder and the caller per worker: queued,
-/// being read, or read and not yet taken. Three keep the shared queue (two per worker) full.
-const PAGES_IN_FLIGHT_PER_WORKER: usize = 3;
+/// being read, or read and not yet taken. One lets every worker read a page of it, and leaves at
+/// least half the shared queue (two per worker) to the pages of other documents, which are so read
+/// in turn: with more, a long document filled the queue and its feeder, woken first each time a
+/// page finished, took every freed place, so a short document's last page waited for its end.
+const PAGES_IN_FLIGHT_PER_WORKER: usize = 1;
 
 /// One page of work for the pool.
 struct Job {
