@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use domain::{MetadataDraft, Validity, vietnam_now};
+use domain::MetadataDraft;
 use scanner_driver::{ColorMode, Samples, Sane, ScanSettings, Source};
 use sohoa::{Appliance, IngestRequest};
 
@@ -65,16 +65,7 @@ fn request(batch: usize, pages: Vec<(PathBuf, Vec<u8>)>) -> IngestRequest {
             doc_type: domain::DocumentTypeCode::parse("GPXD").expect("type"),
             owner: Some(domain::OwnerId::parse(&format!("001099{batch:06}")).expect("owner")),
             name: format!("Hồ sơ {batch}"),
-            number_symbol: None,
-            issue_date: None,
-            issuing_body: None,
-            summary: None,
-            validity: Validity::Permanent,
-            validity_scope: None,
-            dossier: None,
-            procedure: None,
-            operator: "bench".into(),
-            captured_at: vietnam_now(),
+            ..crate::util::draft("bench")
         },
         pages,
         actor: "bench".into(),
