@@ -67,6 +67,16 @@
 //! permanent_years = 100                     # retain-until of permanent content, from its archiving
 //! # credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, never in this file
 //!
+//! [province]                                # unset: this appliance works alone (DEPLOYMENT.md)
+//! office = "UBND phường Bến Thành"          # how the province's index and the other offices name this one
+//! index = "host=db.tinh.example.gov.vn dbname=sohoa user=ben_thanh"   # the province's PostgreSQL
+//! # its password: PGPASSWORD in the environment, never in this file
+//! [[province.peers]]                        # another office: whose evidence and log to trust
+//! office = "UBND phường Bến Nghé"
+//! origin = "ben-nghe.example.gov.vn/sohoa"  # its [archive] origin
+//! keys = ["0123456789abcdef"]               # its seal key ids, compared with its `sohoa keys export`
+//! bucket = "sohoa-ben-nghe"                 # where its replication writes, in the same store
+//!
 //! [import]                                  # bags from other appliances: whose seal keys to trust,
 //! trusted_keys = [                          # each id compared with the sender's `sohoa keys export`
 //!     { id = "0123456789abcdef", sender = "UBND phường Bến Nghé" },
@@ -111,6 +121,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The province's object store that every archived document is copied to, if any.
     pub replication: Option<ReplicationConfig>,
+    /// The other offices of the province and its index, if this appliance is part of one.
+    pub province: Option<ProvinceConfig>,
 }
 
 /// `[replication]`: the province's S3-compatible object store with Object Lock, where every archived
@@ -139,6 +151,79 @@ fn default_region() -> String {
 
 fn default_permanent_years() -> u16 {
     100
+}
+
+/// `[province]`: this appliance as one office of a province, beside the others. What the other
+/// offices send (their index rows, their evidence in the object store, their checkpoints) is trusted
+/// only as far as it verifies against what is pinned here: each peer's log origin and seal key ids,
+/// compared out of band, never a key that arrives with the data.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceConfig {
+    /// How the province names this office.
+    pub office: String,
+    /// The province index, a PostgreSQL connection string (`key=value` or `postgresql://` form)
+    /// without a password: the password comes from `PGPASSWORD`, so that the configuration shown
+    /// has nothing secret. Unset: nothing is published and nothing asked of the index.
+    pub index: Option<String>,
+    /// The other offices.
+    #[serde(default)]
+    pub peers: Vec<PeerOffice>,
+}
+
+/// Another office of the province, as this one trusts it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerOffice {
+    /// Its name, as its hits are shown.
+    pub office: String,
+    /// Its archive log's origin (its `[archive] origin`).
+    pub origin: String,
+    /// Its seal key ids, current and rotated, as its `sohoa keys export` shows them.
+    pub keys: Vec<signer::KeyId>,
+    /// The bucket its replication writes to, in the store of `[replication]`.
+    pub bucket: String,
+}
+
+impl ProvinceConfig {
+    /// The peer whose log is `origin`.
+    pub fn peer(&self, origin: &str) -> Option<&PeerOffice> {
+        self.peers.iter().find(|p| p.origin == origin)
+    }
+
+    /// Why the section cannot be used, if it cannot: `own_origin` is this appliance's log origin.
+    fn check(&self, own_origin: &str, replication: bool) -> anyhow::Result<()> {
+        if !self.peers.is_empty() && !replication {
+            bail!("[province] peers are read from the object store: [replication] must be configured too");
+        }
+        if let Some(index) = &self.index
+            && conninfo_has_password(index)
+        {
+            bail!("[province] index must not carry a password: put it in PGPASSWORD");
+        }
+        let mut origins = std::collections::BTreeSet::from([own_origin]);
+        for peer in &self.peers {
+            if !origins.insert(peer.origin.as_str()) {
+                bail!("[province] peer origin {:?} is named twice, or is this appliance's own", peer.origin);
+            }
+            if peer.keys.is_empty() {
+                bail!("[province] peer {:?} pins no seal key", peer.office);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a PostgreSQL connection string carries a password: a `password=` setting, or a
+/// `user:password@` in the URL form.
+fn conninfo_has_password(conninfo: &str) -> bool {
+    if let Some(rest) = conninfo.strip_prefix("postgresql://").or_else(|| conninfo.strip_prefix("postgres://")) {
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        let user_info = authority.rsplit_once('@').map(|(user, _)| user).unwrap_or_default();
+        user_info.contains(':') || rest.contains("password=")
+    } else {
+        conninfo.split_whitespace().any(|setting| setting.trim_start().starts_with("password"))
+    }
 }
 
 /// Bags from other appliances.
@@ -478,6 +563,9 @@ pub struct ConfigInForce {
     /// `[replication]`, the endpoint without credentials; absent when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replication: Option<ReplicationConfig>,
+    /// `[province]` (its index carries no password); absent when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province: Option<ProvinceConfig>,
 }
 
 /// `[agency]` as shown.
@@ -613,6 +701,7 @@ impl Config {
                 .replication
                 .as_ref()
                 .map(|r| ReplicationConfig { endpoint: url_without_credentials(&r.endpoint), ..r.clone() }),
+            province: self.province.clone(),
         }
     }
 
@@ -658,6 +747,11 @@ impl Config {
         if let Some(url) = &config.agency.public_url {
             check_public_url(url).with_context(|| format!("configuration {}", path.display()))?;
         }
+        if let Some(province) = &config.province {
+            province
+                .check(&config.archive.origin, config.replication.is_some())
+                .with_context(|| format!("configuration {}", path.display()))?;
+        }
         Ok(config)
     }
 }
@@ -693,5 +787,40 @@ key = "/etc/sohoa/tls/key.pem"
         assert!(shown.contains(r#""signer":"pkcs12""#) && shown.contains("/etc/sohoa/tls/key.pem"), "{shown}");
         assert_eq!(url_without_credentials("https://a@b@host:8443/x"), "https://host:8443/x");
         assert_eq!(url_without_credentials("host/path?k=v"), "host/path");
+    }
+
+    #[test]
+    fn a_province_index_with_a_password_or_an_untrusted_peer_is_refused() {
+        assert!(conninfo_has_password("host=db dbname=sohoa password=SECRET"));
+        assert!(conninfo_has_password("postgresql://office:SECRET@db/sohoa"));
+        assert!(conninfo_has_password("postgres://db/sohoa?password=SECRET"));
+        assert!(!conninfo_has_password("host=db dbname=sohoa user=ben_thanh"));
+        assert!(!conninfo_has_password("postgresql://office@db:5432/sohoa"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sohoa.toml");
+        let replication = "[replication]\nendpoint = \"http://127.0.0.1:1\"\nbucket = \"b\"\n";
+        let peer = "[[province.peers]]\noffice = \"B\"\norigin = \"b/sohoa\"\nbucket = \"sohoa-b\"\n";
+        for (text, why) in [
+            (format!("[province]\noffice = \"A\"\n{peer}keys = [\"0123456789abcdef\"]\n"), "[replication]"),
+            (format!("{replication}[province]\noffice = \"A\"\n{peer}keys = []\n"), "pins no seal key"),
+            (format!("{replication}[province]\noffice = \"A\"\nindex = \"host=db password=x\"\n"), "PGPASSWORD"),
+            (
+                format!(
+                    "{replication}[archive]\norigin = \"b/sohoa\"\n[province]\noffice = \"A\"\n{peer}keys = [\"0123456789abcdef\"]\n"
+                ),
+                "named twice",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+            assert!(error.contains(why), "{error}");
+        }
+        std::fs::write(
+            &path,
+            format!("{replication}[province]\noffice = \"A\"\n{peer}keys = [\"0123456789abcdef\"]\n"),
+        )
+        .unwrap();
+        let province = Config::load(Some(&path)).unwrap().province.unwrap();
+        assert_eq!(province.peer("b/sohoa").unwrap().office, "B");
     }
 }
