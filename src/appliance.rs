@@ -228,6 +228,8 @@ pub struct Appliance {
     dashboard_cache: DashboardCache,
     /// Replication to the province's object store, when `[replication]` is configured.
     pub(crate) replication: Option<crate::province::Replicator>,
+    /// The witness of the other offices' logs, when `[province]` names peers.
+    pub(crate) witness: Option<crate::province::Witness>,
 }
 
 impl Appliance {
@@ -274,6 +276,12 @@ impl Appliance {
                 .as_ref()
                 .map(|r| crate::province::Replicator::open(r, &config.archive.origin))
                 .transpose()?,
+            witness: match (&config.replication, &config.province) {
+                (Some(replication), Some(province)) if !province.peers.is_empty() => {
+                    Some(crate::province::Witness::open(replication, province, data)?)
+                }
+                _ => None,
+            },
         };
         // The queue resumes where it stopped: every document captured and not archived is read again.
         appliance.queue.push(appliance.archive.captured_documents()?);

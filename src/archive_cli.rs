@@ -66,15 +66,21 @@ pub enum ArchiveCommand {
         command: DisposeCommand,
     },
     /// Re-hash every blob, check every seal, the log and the audit chain; exit 1 on any problem.
-    /// With --remote, check the object store's copies against the archive instead.
+    /// With --remote, check the object store's copies against the archive instead; with
+    /// --province, the other offices' logs.
     Fixity {
         /// Read blobs at most this many bytes per second (default: unlimited).
-        #[arg(long, conflicts_with = "remote")]
+        #[arg(long, conflicts_with_all = ["remote", "province"])]
         rate: Option<u64>,
         /// Check the copies in the province's object store ([replication]): every replicated object
         /// present, hashing to its key, locked and held as the archive says.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "province")]
         remote: bool,
+        /// Witness the other offices' logs ([province] peers): every checkpoint each published since
+        /// the last run signed by its pinned keys and extending the history witnessed before, with
+        /// no fork.
+        #[arg(long)]
+        province: bool,
     },
     /// Copy to the province's object store ([replication]) every archived change it lacks, once
     /// (`sohoa serve` does it in the background); exit 1 if the store could not take everything.
@@ -155,8 +161,9 @@ impl ArchiveCommand {
             ArchiveCommand::Dispose { command: DisposeCommand::Review { .. } } => disposition::REVIEW,
             ArchiveCommand::Dispose { command: DisposeCommand::Request { .. } } => disposition::REQUEST,
             ArchiveCommand::Dispose { command: DisposeCommand::Confirm { .. } } => disposition::CONFIRM,
-            ArchiveCommand::Fixity { remote: false, .. } => integrity::FIXITY,
             ArchiveCommand::Fixity { remote: true, .. } => replication::REMOTE_FIXITY,
+            ArchiveCommand::Fixity { province: true, .. } => replication::PROVINCE_FIXITY,
+            ArchiveCommand::Fixity { .. } => integrity::FIXITY,
             ArchiveCommand::Replicate => replication::REPLICATE,
             ArchiveCommand::Log { command: LogCommand::Checkpoint } => integrity::CHECKPOINT,
             ArchiveCommand::Log { command: LogCommand::Prove { .. } | LogCommand::Consistency { .. } } => {
@@ -308,8 +315,13 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Out
             out.show(&fixity)?;
             return Ok(fixity.intact);
         }
+        ArchiveCommand::Fixity { province: true, .. } => {
+            let fixity = appliance.province_fixity(actor)?;
+            out.show(&fixity)?;
+            return Ok(fixity.intact);
+        }
         ArchiveCommand::Replicate => out.show(&appliance.replicate(actor)?)?,
-        ArchiveCommand::Fixity { rate, remote: false } => {
+        ArchiveCommand::Fixity { rate, .. } => {
             let mut progress = Progress::new("fixity", "blobs");
             let fixity = appliance.fixity(rate, actor, &mut |done, total| progress.update(done, total))?;
             drop(progress);

@@ -18,7 +18,7 @@ use crate::ops::dossiers::DossierAllocated;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
-use crate::ops::replication::{RemoteFixity, Replicated};
+use crate::ops::replication::{ProvinceFixity, RemoteFixity, Replicated};
 use crate::ops::sessions::{IssuedToken, TokenInfo, TokenList, TokenRevoked};
 use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
 use crate::province::Lag;
@@ -326,6 +326,24 @@ impl Show for RemoteFixity {
         out.push('\n');
         out.push_str(&lag_line(&self.lag));
         out.push_str(if self.intact { "\nintact" } else { "\nDAMAGED" });
+        out
+    }
+}
+
+impl Show for ProvinceFixity {
+    fn text(&self) -> String {
+        let mut out = String::new();
+        for peer in &self.peers {
+            let witnessed = peer.witnessed_size.map_or("nothing yet".to_owned(), |size| format!("log size {size}"));
+            out.push_str(&format!(
+                "{} ({}): {} checkpoints checked, witnessed to {witnessed}\n",
+                peer.office, peer.origin, peer.checkpoints
+            ));
+            for p in &peer.problems {
+                out.push_str(&format!("PROBLEM {}: {}\n", p.key, p.problem));
+            }
+        }
+        out.push_str(if self.intact { "intact" } else { "DAMAGED" });
         out
     }
 }

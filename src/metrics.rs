@@ -1,6 +1,7 @@
 //! The appliance's numbers for an operations team, in the Prometheus text format (served at
 //! `/metrics`): pages and documents by stage, the work in flight, OCR and ingest time, HTTP latency
-//! by route, failed logins, the size of the archive and the search index, and the replication lag.
+//! by route, failed logins, the size of the archive and the search index, the replication lag, and
+//! the problems found in the other offices' logs.
 //! Counters and histograms are kept as things happen; sizes, queue depths and the lag are read when
 //! the metrics are asked for.
 //! Labels take values from fixed sets only (stages, route patterns, status classes), so that no
@@ -71,6 +72,7 @@ pub struct Metrics {
     storage: Family<Store, Gauge<u64, AtomicU64>>,
     replication_events_behind: Gauge<u64, AtomicU64>,
     replication_oldest_pending: Gauge<u64, AtomicU64>,
+    province_log_problems: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -128,9 +130,16 @@ impl Default for Metrics {
             "How long the oldest event not yet copied to the object store has waited",
             replication_oldest_pending.clone(),
         );
+        let province_log_problems = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "province_log_problems",
+            "Problems the last witness of the other offices' logs found: forks, rewritten history, bad signatures",
+            province_log_problems.clone(),
+        );
         Metrics {
             registry,
             replication_events_behind,
+            province_log_problems,
             replication_oldest_pending,
             pages,
             documents,
@@ -198,6 +207,11 @@ impl Metrics {
     pub fn set_replication_lag(&self, events_behind: u64, oldest_pending_seconds: u64) {
         self.replication_events_behind.set(events_behind);
         self.replication_oldest_pending.set(oldest_pending_seconds);
+    }
+
+    /// Sets what the last witness of the other offices' logs found wrong.
+    pub fn set_province_log_problems(&self, problems: u64) {
+        self.province_log_problems.set(problems);
     }
 
     /// Counts a refused login.

@@ -18,7 +18,7 @@ use crate::util::{Server, Sohoa, corpus, open_archive};
 const BUCKET: &str = "sohoa-replication";
 
 /// Ingests one corpus page as a document of type `doc_type`; returns its code.
-fn ingest(s: &Sohoa, owner: &str, doc_type: &str) -> String {
+pub(crate) fn ingest(s: &Sohoa, owner: &str, doc_type: &str) -> String {
     let page = corpus("clean300-001.png");
     s.ok(&["ingest", "--owner", owner, "--type", doc_type, "--name", "Hồ sơ", page.to_str().unwrap()]).trim().to_owned()
 }
@@ -44,12 +44,12 @@ fn appliance(weed: &Weed) -> (Sohoa, std::path::PathBuf) {
 }
 
 /// `sohoa --config CONFIG ARGS`.
-fn with_config(s: &Sohoa, config: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn with_config(s: &Sohoa, config: &std::path::Path, args: &[&str]) -> std::process::Output {
     s.command().arg("--config").arg(config).args(args).output().expect("sohoa runs")
 }
 
 /// `sohoa --config CONFIG --json replicate`, which must succeed; its report.
-fn replicate(s: &Sohoa, config: &std::path::Path) -> serde_json::Value {
+pub(crate) fn replicate(s: &Sohoa, config: &std::path::Path) -> serde_json::Value {
     let out = with_config(s, config, &["--json", "replicate"]);
     assert!(out.status.success(), "replicate: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()

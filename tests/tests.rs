@@ -32,3 +32,4 @@ mod scanning;
 mod signing;
 mod tidy;
 mod web_ui;
+mod witness;

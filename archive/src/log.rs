@@ -117,6 +117,54 @@ impl Checkpoint {
         let b64 = base64::engine::general_purpose::STANDARD;
         format!("{}\n— {} {}\n", self.seal.text, self.seal.key, b64.encode(&self.seal.signature))
     }
+
+    /// Reads a signed note back, exactly as [`to_note`](Self::to_note) writes it: anything else (a
+    /// second signature line, text after it, a field out of its form) is refused, saying what. The
+    /// signature is not checked here: that takes the signer's key, which the caller must know.
+    pub fn from_note(note: &str) -> Result<Checkpoint, String> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (body, signature) = note.split_once("\n\n— ").ok_or("no signature line after a blank line")?;
+        let body = format!("{body}\n");
+        let signature = signature.strip_suffix('\n').ok_or("the signature line does not end the note")?;
+        let (key, signature) = signature.split_once(' ').ok_or("the signature line has no key")?;
+        let signature = b64.decode(signature).map_err(|e| format!("the signature is not base64: {e}"))?;
+        let lines: Vec<&str> = body.lines().collect();
+        let [origin, size, root, audit, time] = lines[..] else {
+            return Err(format!("the body has {} lines instead of 5", lines.len()));
+        };
+        let size = size.parse().map_err(|_| format!("size {size:?} is not a number"))?;
+        let root: Hash = b64
+            .decode(root)
+            .ok()
+            .and_then(|root| root.try_into().ok())
+            .ok_or_else(|| format!("root {root:?} is not 32 bytes of base64"))?;
+        let (audit_seq, audit_hash) = audit
+            .strip_prefix("audit ")
+            .and_then(|a| a.split_once(' '))
+            .ok_or_else(|| format!("{audit:?} is not `audit <seq> <hash>`"))?;
+        let audit_seq = audit_seq.parse().map_err(|_| format!("audit entry {audit_seq:?} is not a number"))?;
+        let audit_hash: BlobHash =
+            audit_hash.parse().map_err(|_| format!("audit hash {audit_hash:?} is not a hash"))?;
+        let at = time
+            .strip_prefix("time ")
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or_else(|| format!("{time:?} is not `time <RFC 3339>`"))?;
+        let checkpoint = Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            audit_seq,
+            audit_hash: *audit_hash.as_bytes(),
+            at,
+            seal: SealRecord { text: body, signature, key: key.to_owned() },
+        };
+        // The body is rebuilt from the fields: a note that writes a field otherwise (a sign, leading
+        // zeros, another time zone spelling) does not say what its signature covers in one way only.
+        if !checkpoint.body_matches() || checkpoint.to_note() != note {
+            return Err("the note is not in its canonical form".into());
+        }
+        Ok(checkpoint)
+    }
 }
 
 /// The proof that a leaf is in the log as of a checkpoint.

@@ -193,6 +193,8 @@ pub trait Store: Send + Sync {
     fn scan(&self, table: Table, prefix: &[u8], from: &[u8], visit: &mut Visit<'_>) -> Result<(), ArchiveError>;
     /// The last key and value of a table.
     fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError>;
+    /// The last key and value of a table whose key sorts strictly before `key`.
+    fn last_before(&self, table: Table, key: &[u8]) -> Result<Option<KeyValue>, ArchiveError>;
     /// Applies a batch atomically and durably.
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError>;
     /// Stores each blob as a file of its own, outside any batch, unless it has one already; when
@@ -334,6 +336,12 @@ impl Store for RocksStore {
 
     fn last(&self, table: Table) -> Result<Option<KeyValue>, ArchiveError> {
         first_item(table, self.db.iterator_cf(self.cf(table), IteratorMode::End))
+    }
+
+    fn last_before(&self, table: Table, key: &[u8]) -> Result<Option<KeyValue>, ArchiveError> {
+        // A reverse iterator from `key` starts at the last key at or before it.
+        let items = self.db.iterator_cf(self.cf(table), IteratorMode::From(key, Direction::Reverse));
+        first_item(table, items.filter(|item| !matches!(item, Ok((k, _)) if **k == *key)))
     }
 
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {

@@ -621,6 +621,11 @@ impl Store for Counting {
         self.inner.last(table)
     }
 
+    fn last_before(&self, table: Table, key: &[u8]) -> Result<Option<KeyValue>, ArchiveError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.last_before(table, key)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), ArchiveError> {
         self.inner.apply(batch)
     }

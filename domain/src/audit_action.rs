@@ -108,11 +108,13 @@ pub enum AuditAction {
     Replicate,
     /// The object store's copies were checked against the archive.
     RemoteFixity,
+    /// The other offices' archive logs were witnessed from their published checkpoints.
+    ProvinceFixity,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::Ingest,
         AuditAction::Capture,
         AuditAction::Import,
@@ -161,6 +163,7 @@ impl AuditAction {
         AuditAction::DossierAllocate,
         AuditAction::Replicate,
         AuditAction::RemoteFixity,
+        AuditAction::ProvinceFixity,
     ];
 
     /// The word stored in the trail.
@@ -214,6 +217,7 @@ impl AuditAction {
             AuditAction::Capture => "capture",
             AuditAction::Replicate => "replicate",
             AuditAction::RemoteFixity => "remote-fixity",
+            AuditAction::ProvinceFixity => "province-fixity",
         }
     }
 }

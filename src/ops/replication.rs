@@ -1,17 +1,20 @@
-//! Replication to the province's object store (see [`crate::province`]): one pass now, the lag, and
-//! the check of the store's copies (`sohoa replicate`, `sohoa fixity --remote`, `/metrics`).
+//! Replication to the province's object store (see [`crate::province`]): one pass now, the lag, the
+//! check of the store's copies, and the witness of the other offices' logs (`sohoa replicate`,
+//! `sohoa fixity --remote`, `sohoa fixity --province`, `/metrics`).
 
 use domain::AuditAction;
 use serde::Serialize;
 
 use super::{ADMINS, AUDITORS, Permit};
-use crate::province::{Lag, PassCounts, RemoteReport, Replicator};
+use crate::province::{Lag, PassCounts, PeerReport, RemoteReport, Replicator};
 use crate::{Appliance, ApplianceError};
 
 /// Replicating now.
 pub const REPLICATE: Permit = Permit { what: "replicate to the object store", roles: ADMINS };
 /// Checking the store's copies.
 pub const REMOTE_FIXITY: Permit = Permit { what: "check the object store's copies", roles: AUDITORS };
+/// Witnessing the other offices' logs.
+pub const PROVINCE_FIXITY: Permit = Permit { what: "check the other offices' logs", roles: AUDITORS };
 
 /// What a pass did, and how far behind the store is after it.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +36,24 @@ pub struct RemoteFixity {
     pub lag: Lag,
     /// Whether nothing was found wrong.
     pub intact: bool,
+}
+
+/// The outcome of witnessing the other offices' logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvinceFixity {
+    /// Each peer's log, as `[province] peers` lists them.
+    pub peers: Vec<PeerReport>,
+    /// Whether nothing was found wrong.
+    pub intact: bool,
+}
+
+impl ProvinceFixity {
+    /// What was checked and found, in one line.
+    pub fn summary(&self) -> String {
+        let checked: u64 = self.peers.iter().map(|p| p.checkpoints).sum();
+        let problems: usize = self.peers.iter().map(|p| p.problems.len()).sum();
+        format!("{} offices, {checked} checkpoints, {problems} problems", self.peers.len())
+    }
 }
 
 impl Appliance {
@@ -78,5 +99,29 @@ impl Appliance {
         let detail = format!("{} objects, {} problems", report.objects, report.problems.len());
         self.audit(actor, AuditAction::RemoteFixity, "object store", &detail)?;
         Ok(RemoteFixity { report, lag, intact })
+    }
+
+    /// Witnesses the other offices' logs: reads the checkpoints each published since the last run
+    /// and checks that they are signed by its pinned keys and extend what was witnessed before (see
+    /// [`crate::province::witness`]).
+    pub fn province_fixity(&self, actor: &str) -> Result<ProvinceFixity, ApplianceError> {
+        let fixity = self.witness_peers()?;
+        self.audit(actor, AuditAction::ProvinceFixity, "province", &fixity.summary())?;
+        Ok(fixity)
+    }
+
+    /// [`province_fixity`](Self::province_fixity) unaudited, for the background witness, which
+    /// records only what it finds wrong: an audit entry of every run would make a checkpoint,
+    /// which the other offices would witness in turn, and so on for ever.
+    pub(crate) fn witness_peers(&self) -> Result<ProvinceFixity, ApplianceError> {
+        let witness = self.witness.as_ref().ok_or_else(|| {
+            ApplianceError::Input(
+                "no other office to witness ([province] peers and [replication] in the configuration)".into(),
+            )
+        })?;
+        let peers = witness.run()?;
+        let problems = peers.iter().map(|p| p.problems.len() as u64).sum();
+        self.metrics().set_province_log_problems(problems);
+        Ok(ProvinceFixity { intact: problems == 0, peers })
     }
 }

@@ -10,6 +10,12 @@
 //!   hash. Locked for the permanent period: the archive never removes a record either.
 //! - `checkpoints/<origin>/<size, 20 digits>-<audit entry, 20 digits>.txt`: a signed checkpoint of
 //!   the archive log as a signed note. Locked for the permanent period.
+//! - `consistency/<origin>/<size>-<audit entry>.json`, named as the checkpoint: the proof that the
+//!   log of the latest earlier checkpoint of a smaller size is a prefix of this checkpoint's, so
+//!   that the other offices, witnessing the checkpoints one after the other, see any fork or
+//!   rewritten history. Written before the note. Locked for the permanent period.
+//! - `keys/<origin>/<key id>.json`: a public seal key that signed a checkpoint, which a witness takes
+//!   only if its id is pinned in its own configuration. Locked for the permanent period.
 
 use chrono::{DateTime, FixedOffset, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
 use domain::{BlobHash, DocumentCode};
@@ -39,6 +45,29 @@ pub fn evidence_hash(key: &str, prefix: &str) -> Option<BlobHash> {
 /// The key of a signed checkpoint.
 pub fn checkpoint_key(origin: &str, size: u64, audit_seq: u64) -> String {
     format!("checkpoints/{origin}/{size:020}-{audit_seq:020}.txt")
+}
+
+/// What the keys of a log's checkpoint notes start with.
+pub fn checkpoints_prefix(origin: &str) -> String {
+    format!("checkpoints/{origin}/")
+}
+
+/// The size and audit entry a checkpoint key listed under [`checkpoints_prefix`] names, if the key
+/// is one sohoa writes.
+pub fn checkpoint_of(key: &str, prefix: &str) -> Option<(u64, u64)> {
+    let (size, audit_seq) = key.strip_prefix(prefix)?.strip_suffix(".txt")?.split_once('-')?;
+    let digits = |s: &str| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(size) && digits(audit_seq)).then(|| Some((size.parse().ok()?, audit_seq.parse().ok()?)))?
+}
+
+/// The key of the consistency proof published with the checkpoint of `size` and `audit_seq`.
+pub fn consistency_key(origin: &str, size: u64, audit_seq: u64) -> String {
+    format!("consistency/{origin}/{size:020}-{audit_seq:020}.json")
+}
+
+/// The key of a public seal key of the log of `origin`.
+pub fn seal_key_key(origin: &str, id: &signer::KeyId) -> String {
+    format!("keys/{origin}/{id}.json")
 }
 
 /// How long objects are locked: a document's content by its retention class, everything kept for

@@ -6,7 +6,8 @@
 //! One file per concern: [`object_store`] (the bucket, through `aws-sdk-s3`), [`layout`] (which
 //! key holds what, locked until when), [`replicate`] (the pass that follows the archive's events
 //! from its own cursor, and the lag), [`remote_fixity`] (the store's copies checked against the
-//! archive) and [`task`] (replication in the background of `sohoa serve`). The operations are in
+//! archive), [`witness`] (the other offices' logs checked from their published checkpoints) and
+//! [`task`] (replication in the background of `sohoa serve`). The operations are in
 //! [`crate::ops::replication`].
 
 pub mod layout;
@@ -14,6 +15,8 @@ pub mod object_store;
 pub mod remote_fixity;
 pub mod replicate;
 pub mod task;
+pub mod witness;
 
 pub use remote_fixity::{RemoteProblem, RemoteReport};
 pub use replicate::{Lag, PassCounts, Replicator};
+pub use witness::{PeerReport, Witness};

@@ -210,7 +210,19 @@ impl ObjectStore {
 
     /// The keys under `prefix`, at most a thousand.
     pub fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let request = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).max_keys(MAX_LISTED as i32);
+        self.list_after(prefix, None)
+    }
+
+    /// The keys under `prefix` that sort after `after` (from the first when `None`), at most a
+    /// thousand: a long listing is read page by page, each page from the last key of the one before.
+    pub fn list_after(&self, prefix: &str, after: Option<&str>) -> anyhow::Result<Vec<String>> {
+        let request = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_start_after(after.map(str::to_owned))
+            .max_keys(MAX_LISTED as i32);
         let answer = self.block_on(request.send()).map_err(|e| failed("LIST", prefix, e))?;
         Ok(answer.contents().iter().filter_map(|o| o.key().map(str::to_owned)).take(MAX_LISTED).collect())
     }

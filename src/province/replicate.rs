@@ -181,8 +181,7 @@ impl Replicator {
                 self.blob(appliance, &hash, lock, counts)?;
             }
         }
-        let evidence = serde_json::to_vec_pretty(&appliance.evidence_bundle(code)?)
-            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("evidence of {code} as JSON: {e}")))?;
+        let evidence = to_json(&format!("evidence of {code}"), &appliance.evidence_bundle(code)?)?;
         let key = layout::evidence_key(code, seq, &BlobHash::of(&evidence));
         let lock = Lock { retain_until: retention.permanent(record.archived_at), legal_hold: false };
         self.write_once(&key, evidence, "application/json", lock, counts)?;
@@ -221,7 +220,8 @@ impl Replicator {
         Ok(())
     }
 
-    /// Writes a signed checkpoint's note.
+    /// Writes a signed checkpoint's note, after the public key that signed it and the proof that
+    /// the checkpoint before it is a prefix of it, so that a witness that sees the note finds both.
     fn checkpoint(
         &self,
         appliance: &Appliance,
@@ -235,6 +235,21 @@ impl Replicator {
             ))
         })?;
         let lock = Lock { retain_until: self.retention(appliance).permanent(checkpoint.at), legal_hold: false };
+        let sealed_by = appliance.carried_keys(&BTreeSet::from([checkpoint.seal.key.clone()]));
+        let Some(key) = sealed_by.iter().find(|k| k.id.as_str() == checkpoint.seal.key) else {
+            return Err(ApplianceError::Internal(anyhow::anyhow!(
+                "checkpoint {size} is sealed by key {}, which the key ring does not hold",
+                checkpoint.seal.key
+            )));
+        };
+        let key_json = to_json("a public seal key", key)?;
+        self.write_once(&layout::seal_key_key(&self.origin, &key.id), key_json, "application/json", lock, counts)?;
+        if let Some(before) = appliance.archive().checkpoint_before(size)? {
+            let proof = appliance.archive().prove_consistency_between(before, checkpoint.clone())?;
+            let proof = to_json("a consistency proof", &proof)?;
+            let key = layout::consistency_key(&self.origin, size, audit_seq);
+            self.write_once(&key, proof, "application/json", lock, counts)?;
+        }
         let key = self.checkpoint_key(size, audit_seq);
         self.write_once(&key, checkpoint.to_note().into_bytes(), "text/plain; charset=utf-8", lock, counts)?;
         counts.checkpoints += 1;
@@ -257,4 +272,9 @@ impl Replicator {
         }
         Ok(())
     }
+}
+
+/// An object's JSON, as it is written to the store.
+fn to_json(what: &str, value: &impl Serialize) -> Result<Vec<u8>, ApplianceError> {
+    serde_json::to_vec_pretty(value).map_err(|e| ApplianceError::Internal(anyhow::anyhow!("{what} as JSON: {e}")))
 }

@@ -59,6 +59,17 @@ impl<S: Store> Archive<S> {
         self.store.get(Table::Checkpoints, &key)?.map(|v| decode("checkpoint", &key, &v)).transpose()
     }
 
+    /// The latest checkpoint of a smaller log than `size`, if any: the one a checkpoint of `size`
+    /// is proved consistent with when it is published.
+    pub fn checkpoint_before(&self, size: u64) -> Result<Option<Checkpoint>, ArchiveError> {
+        // Checkpoint keys are 16 bytes, size first: every key of a smaller size sorts before the
+        // 8 bytes of `size`, and every key of `size` or more after them.
+        self.store
+            .last_before(Table::Checkpoints, &size.to_be_bytes())?
+            .map(|(k, v)| decode("checkpoint", &k, &v))
+            .transpose()
+    }
+
     /// Every checkpoint, oldest first.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, ArchiveError> {
         decode_all(&self.store, Table::Checkpoints, "checkpoint")
@@ -137,7 +148,80 @@ impl<S: Store> Archive<S> {
         let newer = self
             .latest_checkpoint()?
             .ok_or_else(|| ArchiveError::Log("no checkpoint stored although one was read".into()))?;
-        let path = merkle::consistency_path(from, newer.size, |s| self.node(s, newer.size))?;
+        self.prove_consistency_between(older, newer)
+    }
+
+    /// Proves that the log at checkpoint `older` is a prefix of the log at checkpoint `newer`, two
+    /// checkpoints of this log with `older` the smaller. Reads O(log n) stored values.
+    pub fn prove_consistency_between(
+        &self,
+        older: Checkpoint,
+        newer: Checkpoint,
+    ) -> Result<ConsistencyProof, ArchiveError> {
+        if older.size > newer.size {
+            return Err(ArchiveError::Log(format!(
+                "no consistency proof from checkpoint {} back to the smaller {}",
+                older.size, newer.size
+            )));
+        }
+        let path = merkle::consistency_path(older.size, newer.size, |s| self.node(s, newer.size))?;
         Ok(ConsistencyProof { path, from: older, to: newer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{new_document, open, reserve};
+    use domain::AuditAction;
+
+    use crate::Checkpoint;
+
+    #[test]
+    fn each_checkpoint_is_proved_consistent_with_the_latest_of_a_smaller_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let mut made = Vec::new();
+        for i in 0..3u8 {
+            let reservation = reserve(&archive);
+            archive.commit(new_document(&reservation, &[&[i; 40]])).unwrap();
+            made.push(archive.checkpoint().unwrap());
+            // A checkpoint of the same log size, after the audit trail moved on.
+            archive.audit("test", AuditAction::View, "x", "").unwrap();
+            made.push(archive.checkpoint().unwrap());
+        }
+        assert_eq!(made.iter().map(|c| c.size).collect::<Vec<_>>(), [1, 1, 2, 2, 3, 3]);
+        assert_eq!(archive.checkpoint_before(1).unwrap(), None);
+        // The latest checkpoint of the smaller log: the second of size 1, not the first.
+        assert_eq!(archive.checkpoint_before(2).unwrap().as_ref(), Some(&made[1]));
+        assert_eq!(archive.checkpoint_before(3).unwrap().as_ref(), Some(&made[3]));
+        assert_eq!(archive.checkpoint_before(40).unwrap().as_ref(), Some(&made[5]));
+        let proof = archive.prove_consistency_between(made[1].clone(), made[4].clone()).unwrap();
+        assert!(proof.verifies());
+        let mut forged = made[4].clone();
+        forged.root[0] ^= 1;
+        assert!(!archive.prove_consistency_between(made[1].clone(), forged).unwrap().verifies());
+        assert!(archive.prove_consistency_between(made[4].clone(), made[1].clone()).is_err());
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_from_its_note_and_only_from_its_canonical_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = open(dir.path());
+        let reservation = reserve(&archive);
+        archive.commit(new_document(&reservation, &[b"page"])).unwrap();
+        let checkpoint = archive.checkpoint().unwrap();
+        let note = checkpoint.to_note();
+        assert_eq!(Checkpoint::from_note(&note).unwrap(), checkpoint);
+        let size = checkpoint.size.to_string();
+        for (altered, why) in [
+            (note.replacen(&format!("\n{size}\n"), &format!("\n0{size}\n"), 1), "canonical"),
+            (format!("{note}— other AAAA\n"), "signature"),
+            (note.replacen("\n\n— ", "\n— ", 1), "no signature line"),
+            (note.replacen("audit ", "audit x", 1), "audit entry"),
+            (note.trim_end().to_owned(), "does not end"),
+        ] {
+            let error = Checkpoint::from_note(&altered).unwrap_err();
+            assert!(error.contains(why), "{why}: {error}");
+        }
     }
 }
