@@ -17,7 +17,7 @@ pub const REMOTE_FIXITY: Permit = Permit { what: "check the object store's copie
 pub const PROVINCE_FIXITY: Permit = Permit { what: "check the other offices' logs", roles: AUDITORS };
 
 /// What a pass did, and how far behind the store is after it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Replicated {
     /// What was written or checked.
     #[serde(flatten)]
@@ -27,7 +27,7 @@ pub struct Replicated {
 }
 
 /// The outcome of checking the store's copies.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RemoteFixity {
     /// What was checked and every problem found.
     #[serde(flatten)]
@@ -39,7 +39,7 @@ pub struct RemoteFixity {
 }
 
 /// The outcome of witnessing the other offices' logs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProvinceFixity {
     /// Each peer's log, as `[province] peers` lists them.
     pub peers: Vec<PeerReport>,

@@ -28,7 +28,7 @@ const MAX_NOTE_BYTES: u64 = 64 << 10;
 const MAX_BLOB_BYTES: u64 = 64 << 30;
 
 /// One thing found wrong in the store.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RemoteProblem {
     /// The object's key.
     pub key: String,
@@ -37,7 +37,7 @@ pub struct RemoteProblem {
 }
 
 /// What the check covered and found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct RemoteReport {
     /// Documents whose copies were checked.
     pub documents: u64,

@@ -33,7 +33,7 @@ const CHUNK: usize = 64;
 const MAX_OBSERVATIONS: usize = 4096;
 
 /// How far the store is behind the archive.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lag {
     /// The last event whose objects are all in the store.
     pub replicated_to: u64,
@@ -47,7 +47,7 @@ pub struct Lag {
 }
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct PassCounts {
     /// Documents whose evidence was written or found in the store.
     pub documents: u64,

@@ -48,7 +48,7 @@ pub struct Witnessed {
 }
 
 /// What was found of one peer's log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PeerReport {
     /// The office, as `[province] peers` names it.
     pub office: String,

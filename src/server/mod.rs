@@ -22,6 +22,7 @@ mod openapi;
 mod progress;
 mod public;
 mod queue;
+mod replication;
 mod reuse;
 mod search;
 mod session;
@@ -152,6 +153,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(dashboard::router())
         .merge(queue::router())
+        .merge(replication::router())
         .merge(openapi::router())
         .merge(metrics::router())
         .merge(verify::router(&http))

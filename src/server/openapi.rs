@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppError, AppState, AuthUser, accounts, admin, archive, auth, dashboard, documents, dossiers, hotfolder, metrics,
-    progress, queue, reuse, search, ui, verify,
+    progress, queue, replication, reuse, search, ui, verify,
 };
 
 /// The API's document.
@@ -30,6 +30,7 @@ use super::{
         archive::confirm_destruction, archive::place_hold, archive::holds, archive::release,
         archive::retention_classes, archive::disposition, archive::mark, archive::fixity, archive::audit,
         archive::checkpoint, archive::proof, archive::consistency, archive::export, archive::import, archive::backup,
+        replication::replicate, replication::lag, replication::remote_fixity, replication::province_fixity,
     ),
     modifiers(&BearerToken),
     security(("bearer" = []))
