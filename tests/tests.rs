@@ -26,6 +26,7 @@ mod lan_signer;
 mod lan_verify;
 mod ops_parity;
 mod pdf_import;
+mod province;
 mod replication;
 mod reuse;
 mod scanning;

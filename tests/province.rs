@@ -1,0 +1,266 @@
+//! One province end to end: three offices (three data directories, three `sohoa serve` processes),
+//! each replicating to its own locked bucket in a real object store and naming the other two as
+//! peers. What one office archives reaches the store locked, survives the store's outage and a
+//! `kill -9` of the office with its outbox full, and at the end every office finds the store's
+//! copies intact (`fixity --remote`) and the other offices' logs consistent (`fixity --province`).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use serde_json::Value;
+
+use crate::object_store::Weed;
+use crate::util::{PASSWORD, Server, Sohoa, corpus};
+
+/// The offices, by the letter that names their origin and bucket.
+const OFFICES: [&str; 3] = ["a", "b", "c"];
+
+/// One office: its data directory, configuration, key id and the tokens its tests use.
+struct Office {
+    s: Sohoa,
+    letter: &'static str,
+    config: PathBuf,
+    log: PathBuf,
+    /// The current seal key's id, which the other offices pin.
+    key: String,
+    /// A station token, to capture.
+    station: String,
+    server: Option<Server>,
+}
+
+impl Office {
+    fn new(weed: &Weed, letter: &'static str) -> Office {
+        let mut s = Sohoa::new();
+        s.env = weed.env();
+        s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("aud", "auditor")]);
+        let keys: Value = serde_json::from_str(&s.ok(&["--json", "keys", "export"])).unwrap();
+        let issued = s.ok_as("admin", &["--json", "tokens", "issue", "quay-1", "--purpose", "station"]);
+        let station = serde_json::from_str::<Value>(&issued).unwrap()["token"].as_str().unwrap().to_owned();
+        weed.make_locked_bucket(&Office::bucket_of(letter));
+        Office {
+            config: s.dir.path().join("sohoa.toml"),
+            log: s.dir.path().join("serve.log"),
+            key: keys["current"].as_str().unwrap().to_owned(),
+            s,
+            letter,
+            station,
+            server: None,
+        }
+    }
+
+    fn bucket_of(letter: &str) -> String {
+        format!("sohoa-office-{letter}")
+    }
+
+    fn origin_of(letter: &str) -> String {
+        format!("{letter}.tinh.example.gov.vn/sohoa")
+    }
+
+    fn name_of(letter: &str) -> String {
+        format!("UBND phường {}", letter.to_uppercase())
+    }
+
+    /// Writes the configuration: this office's log and bucket, and the others as its peers.
+    fn configure(&self, weed: &Weed, offices: &[(&str, String)]) {
+        let mut text = format!(
+            "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n[archive]\norigin = \"{}\"\ncheckpoint_seconds = 2\n{}[province]\noffice = \"{}\"\n",
+            Office::origin_of(self.letter),
+            weed.config(&Office::bucket_of(self.letter)),
+            Office::name_of(self.letter),
+        );
+        for (letter, key) in offices.iter().filter(|(letter, _)| *letter != self.letter) {
+            text.push_str(&format!(
+                "[[province.peers]]\noffice = \"{}\"\norigin = \"{}\"\nkeys = [\"{key}\"]\nbucket = \"{}\"\n",
+                Office::name_of(letter),
+                Office::origin_of(letter),
+                Office::bucket_of(letter),
+            ));
+        }
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    fn serve(&mut self) {
+        assert!(self.server.is_none());
+        self.server = Some(Server::start(&self.s, &self.config, &self.log));
+    }
+
+    fn url(&self) -> &str {
+        &self.server.as_ref().expect("the office is serving").url
+    }
+
+    /// SIGKILL.
+    fn kill(&mut self) {
+        self.server.take().expect("the office is serving").kill();
+    }
+
+    /// SIGTERM, which must end the server cleanly.
+    fn stop(&mut self) {
+        assert!(self.server.take().expect("the office is serving").stop().success());
+    }
+
+    /// `curl` against the server with `token`; the JSON answer.
+    fn curl(&self, token: &str, args: &[&str]) -> Value {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "300", "-H", &format!("authorization: Bearer {token}")])
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        })
+    }
+
+    /// A session of `user`.
+    fn login(&self, user: &str) -> String {
+        let out = Command::new("curl")
+            .args(["-sS", "-H", "content-type: application/json", "-d"])
+            .arg(serde_json::json!({ "username": user, "password": PASSWORD }).to_string())
+            .arg(format!("{}/api/login", self.url()))
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Captures a document of the given test pages for `owner` at the station; its code.
+    fn capture(&self, owner: &str, pages: &[&str]) -> String {
+        let mut args: Vec<String> = ["-F", &format!("owner={owner}"), "-F", "type=GKS", "-F", "name=Giấy khai sinh"]
+            .map(str::to_owned)
+            .to_vec();
+        for page in pages {
+            args.extend(["-F".to_owned(), format!("page=@{}", corpus(page).display())]);
+        }
+        args.push(format!("{}/api/documents", self.url()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let answer = self.curl(&self.station, &args);
+        answer["code"].as_str().unwrap_or_else(|| panic!("capture refused: {answer}")).to_owned()
+    }
+
+    /// The replication lag, as an auditor reads it.
+    fn lag(&self, auditor: &str) -> Value {
+        self.curl(auditor, &[&format!("{}/api/replication", self.url())])
+    }
+
+    /// Waits until nothing is left to read and replication has caught up, for at most five minutes.
+    fn settled(&self, auditor: &str) {
+        let started = Instant::now();
+        loop {
+            let queue = self.curl(&self.station, &[&format!("{}/api/queue", self.url())]);
+            let lag = self.lag(auditor);
+            if queue["depth"] == 0 && lag["events_behind"] == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "office {} never settled: {queue} {lag}",
+                self.letter
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// `sohoa --config CONFIG --json ARGS` with the office stopped: whether it passed, and its report.
+    fn command(&self, args: &[&str]) -> (bool, Value) {
+        let out = self.s.command().arg("--config").arg(&self.config).arg("--json").args(args).output().unwrap();
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.success(), report)
+    }
+}
+
+#[test]
+fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills() {
+    let mut weed = Weed::start();
+    let mut offices: Vec<Office> = OFFICES.iter().map(|letter| Office::new(&weed, letter)).collect();
+    let keys: Vec<(&str, String)> = offices.iter().map(|o| (o.letter, o.key.clone())).collect();
+    for office in &mut offices {
+        office.configure(&weed, &keys);
+        office.serve();
+    }
+    let [a, b, c] = &mut offices[..] else { unreachable!() };
+    let a_auditor = a.login("aud");
+
+    // A archives a citizen's birth certificate; it reaches A's bucket locked.
+    let first = a.capture("079099001234", &["clean300-001.png", "clean300-002.png"]);
+    a.settled(&a_auditor);
+    let client = weed.client();
+    let evidence = weed
+        .runtime
+        .block_on(client.list_objects_v2().bucket(Office::bucket_of("a")).prefix(format!("documents/{first}/")).send())
+        .unwrap();
+    let key = evidence.contents()[0].key().unwrap().to_owned();
+    let versions = weed
+        .runtime
+        .block_on(client.list_object_versions().bucket(Office::bucket_of("a")).prefix(&key).send())
+        .unwrap();
+    let version = versions.versions()[0].version_id().unwrap().to_owned();
+    // Deleting its evidence in the store is refused by Object Lock.
+    let delete = client.delete_object().bucket(Office::bucket_of("a")).key(&key).version_id(&version);
+    let refused = weed.runtime.block_on(delete.send());
+    assert!(refused.is_err(), "the store deleted a locked version of {key}");
+    let error = DisplayErrorContext(refused.unwrap_err()).to_string();
+    assert!(error.contains("AccessDenied") || error.contains("locked") || error.contains("retention"), "{error}");
+
+    // The store stopped while A archives: nothing is lost, the lag is reported, then caught up.
+    weed.stop();
+    let during = a.capture("079099005678", &["skew-001.png"]);
+    let started = Instant::now();
+    while a.lag(&a_auditor)["events_behind"] == 0 {
+        assert!(started.elapsed() < Duration::from_secs(300), "no lag reported with the store down");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    weed.resume();
+    a.settled(&a_auditor);
+
+    // A killed -9 with its outbox full (the store down), started again with the store back.
+    weed.stop();
+    let killed = a.capture("079099009012", &["stamped-001.png"]);
+    let started = Instant::now();
+    while a.curl(&a.station, &[&format!("{}/api/queue", a.url())])["depth"] != 0
+        || a.lag(&a_auditor)["events_behind"] == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(300), "the document was never read with the store down");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    a.kill();
+    weed.resume();
+    a.serve();
+    let a_auditor = a.login("aud");
+    a.settled(&a_auditor);
+
+    // Revoked at A: the revocation reaches A's bucket as evidence too.
+    let archivist = a.login("alice");
+    let revoked = a.curl(
+        &archivist,
+        &[
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"reason":"cấp sai"}"#,
+            &format!("{}/api/documents/{first}/revoke", a.url()),
+        ],
+    );
+    assert!(revoked.get("error").is_none(), "{revoked}");
+    a.settled(&a_auditor);
+
+    // At the end, with every office stopped: each finds its copies in the store intact and the other
+    // offices' logs consistent.
+    for office in [&mut *a, &mut *b, &mut *c] {
+        office.stop();
+    }
+    for office in [&*a, &*b, &*c] {
+        let (intact, report) = office.command(&["fixity", "--remote"]);
+        assert!(intact, "office {}: {report}", office.letter);
+        let (intact, report) = office.command(&["fixity", "--province"]);
+        assert!(intact, "office {}: {report}", office.letter);
+        for peer in report["peers"].as_array().unwrap() {
+            assert!(peer["witnessed_size"].is_u64(), "office {} witnessed nothing of {peer}", office.letter);
+        }
+    }
+    let (_, a_report) = b.command(&["fixity", "--province"]);
+    let of_a = a_report["peers"].as_array().unwrap().iter().find(|p| p["office"] == Office::name_of("a")).unwrap();
+    assert!(of_a["witnessed_size"].as_u64().unwrap() >= 4, "{a_report}");
+    let _ = (during, killed);
+}
