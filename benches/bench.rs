@@ -42,6 +42,8 @@
 mod archive_section;
 #[path = "sections/capture_queue.rs"]
 mod capture_queue_section;
+#[path = "sections/ceph.rs"]
+mod ceph;
 #[path = "../tests/cer.rs"]
 #[allow(dead_code)]
 mod cer;

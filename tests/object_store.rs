@@ -172,22 +172,30 @@ impl Weed {
 
     /// A client of the tests' own.
     pub fn client(&self) -> Client {
-        let config = sohoa::config::ReplicationConfig {
-            endpoint: self.endpoint(),
-            bucket: String::new(),
-            region: "us-east-1".into(),
-            permanent_years: 100,
-        };
-        sohoa::province::object_store::sdk_client(&config, Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
+        client(&self.endpoint(), ACCESS_KEY, SECRET_KEY)
     }
 
     /// Makes a bucket with Object Lock enabled.
     pub fn make_locked_bucket(&self, bucket: &str) {
-        let made = self
-            .runtime
-            .block_on(self.client().create_bucket().bucket(bucket).object_lock_enabled_for_bucket(true).send());
-        made.unwrap_or_else(|e| panic!("creating bucket {bucket}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
+        make_locked_bucket(&self.runtime, &self.client(), bucket);
     }
+}
+
+/// A client of the tests' own for the store at `endpoint`.
+pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
+    let config = sohoa::config::ReplicationConfig {
+        endpoint: endpoint.to_owned(),
+        bucket: String::new(),
+        region: "us-east-1".into(),
+        permanent_years: 100,
+    };
+    sohoa::province::object_store::sdk_client(&config, Credentials::new(access_key, secret_key, None, None, "test"))
+}
+
+/// Makes a bucket with Object Lock enabled.
+pub fn make_locked_bucket(runtime: &tokio::runtime::Runtime, client: &Client, bucket: &str) {
+    let made = runtime.block_on(client.create_bucket().bucket(bucket).object_lock_enabled_for_bucket(true).send());
+    made.unwrap_or_else(|e| panic!("creating bucket {bucket}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)));
 }
 
 impl Drop for Weed {

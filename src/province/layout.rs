@@ -79,12 +79,22 @@ pub struct Retention<'a> {
     pub permanent_years: u16,
 }
 
+/// The latest retain-until date asked of a store: 2106-02-07 06:28:15 UTC, the last second a 32-bit
+/// count of seconds holds. Ceph RGW keeps the date in one and wraps a later one round to the past
+/// (a hundred years from 2026 came back as 1990, which locks nothing), as the conformance run of
+/// `make bench BENCH=province` found. A lock capped here is extended by a later replication when
+/// stores hold later dates; until then the province renews nothing before 2106.
+pub const LATEST_RETAIN_UNTIL: i64 = u32::MAX as i64;
+
 impl Retention<'_> {
     /// The permanent period from `from`: deterministic for each object, so that writing it again
     /// asks for the same date and never extends a lock for nothing.
     pub fn permanent(&self, from: DateTime<FixedOffset>) -> DateTime<Utc> {
         let from = whole_second(from.with_timezone(&Utc));
-        from.checked_add_months(Months::new(12 * u32::from(self.permanent_years))).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        capped(
+            from.checked_add_months(Months::new(12 * u32::from(self.permanent_years)))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
     }
 
     /// Until when a document's content blobs stay locked: the first day it may be destroyed (at
@@ -99,8 +109,13 @@ impl Retention<'_> {
             Disposition::KeptUntil { until, .. } => until.succ_opt().unwrap_or(NaiveDate::MAX),
             _ => eligible,
         };
-        vietnam_midnight(eligible.max(kept)).max(whole_second(now) + TimeDelta::days(1))
+        capped(vietnam_midnight(eligible.max(kept)).max(whole_second(now) + TimeDelta::days(1)))
     }
+}
+
+/// A retain-until date no later than [`LATEST_RETAIN_UNTIL`].
+fn capped(until: DateTime<Utc>) -> DateTime<Utc> {
+    until.min(DateTime::from_timestamp(LATEST_RETAIN_UNTIL, 0).expect("2106 is a valid date"))
 }
 
 /// An instant without its fraction of a second: the store keeps retention dates to the second, so a
@@ -133,6 +148,16 @@ mod tests {
         assert_eq!(evidence_hash(&format!("{prefix}{hash}.json.bak"), &prefix), None);
         assert_eq!(evidence_hash(&format!("{prefix}../{hash}.json"), &prefix), None);
         assert_eq!(blob_key(&hash), format!("blobs/{hash}"));
+    }
+
+    #[test]
+    fn no_lock_is_asked_beyond_what_a_32_bit_store_holds() {
+        let schedule = crate::config::RetentionConfig::default().load().unwrap();
+        let retention = Retention { schedule: &schedule, permanent_years: 100 };
+        let from = DateTime::parse_from_rfc3339("2026-12-01T10:00:00+07:00").unwrap();
+        assert_eq!(retention.permanent(from).to_rfc3339(), "2106-02-07T06:28:15+00:00");
+        let soon = Retention { schedule: &schedule, permanent_years: 10 };
+        assert_eq!(soon.permanent(from).to_rfc3339(), "2036-12-01T03:00:00+00:00");
     }
 
     #[test]
