@@ -10,6 +10,7 @@
 pub mod appliance;
 pub mod archive_cli;
 mod bag;
+mod foreign_record;
 pub mod cli;
 pub mod cli_login;
 pub mod cli_output;

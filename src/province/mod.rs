@@ -9,6 +9,7 @@
 //! archive) and [`task`] (replication in the background of `sohoa serve`). The operations are in
 //! [`crate::ops::replication`].
 
+pub mod follow;
 pub mod layout;
 pub mod object_store;
 pub mod remote_fixity;
@@ -16,4 +17,5 @@ pub mod replicate;
 pub mod task;
 
 pub use remote_fixity::{RemoteProblem, RemoteReport};
-pub use replicate::{Lag, PassCounts, Replicator};
+pub use follow::Lag;
+pub use replicate::{PassCounts, Replicator};
