@@ -228,6 +228,12 @@ pub struct Appliance {
     dashboard_cache: DashboardCache,
     /// Replication to the province's object store, when `[replication]` is configured.
     pub(crate) replication: Option<crate::province::Replicator>,
+    /// Publication to the province index, when `[province] index` is configured.
+    pub(crate) publication: Option<crate::province::Publisher>,
+    /// The other offices pinned in `[province] peers`, with their buckets.
+    pub(crate) peers: crate::province::Peers,
+    /// This office's name in the province (`[province] office`).
+    pub(crate) province_office: Option<String>,
 }
 
 impl Appliance {
@@ -274,6 +280,22 @@ impl Appliance {
                 .as_ref()
                 .map(|r| crate::province::Replicator::open(r, &config.archive.origin))
                 .transpose()?,
+            publication: config
+                .province
+                .as_ref()
+                .and_then(|p| Some((p, p.index.as_deref()?)))
+                .map(|(p, index)| {
+                    let index = crate::province::ProvinceIndex::open(index)?;
+                    anyhow::Ok(crate::province::Publisher::open(index, &p.office, &config.archive.origin))
+                })
+                .transpose()?,
+            peers: config
+                .province
+                .as_ref()
+                .map(|p| crate::province::Peers::open(p, config.replication.as_ref()))
+                .transpose()?
+                .unwrap_or_default(),
+            province_office: config.province.as_ref().map(|p| p.office.clone()),
         };
         // The queue resumes where it stopped: every document captured and not archived is read again.
         appliance.queue.push(appliance.archive.captured_documents()?);

@@ -18,6 +18,7 @@ use crate::ops::dossiers::DossierAllocated;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
+use crate::ops::province::{ProvinceOffer, ProvinceRefusal, ProvinceReuse, ProvinceSearch, Published};
 use crate::ops::replication::{RemoteFixity, Replicated};
 use crate::ops::sessions::{IssuedToken, TokenInfo, TokenList, TokenRevoked};
 use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
@@ -313,6 +314,18 @@ impl Show for Replicated {
     }
 }
 
+impl Show for Published {
+    fn text(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "{} documents published to the province index, {} rows written\n{}",
+            c.documents,
+            c.rows_written,
+            lag_line(&self.lag)
+        )
+    }
+}
+
 impl Show for RemoteFixity {
     fn text(&self) -> String {
         let r = &self.report;
@@ -490,6 +503,31 @@ impl Show for ReuseLookup {
             };
             format!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status)
         })
+    }
+}
+
+/// One line per offer of another office, then one per refusal.
+fn province_lines(offers: &[ProvinceOffer], refused: &[ProvinceRefusal]) -> String {
+    let offers = offers.iter().map(|o| {
+        let until = o.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
+        format!("{}\t{}\t{until}\t{}\tverified", o.code, o.name, o.office)
+    });
+    let refused = refused.iter().map(|r| format!("{}\t{}\tREFUSED: {}", r.code, r.office, r.reason));
+    offers.chain(refused).collect::<Vec<_>>().join("\n")
+}
+
+impl Show for ProvinceReuse {
+    fn text(&self) -> String {
+        let local = self.local.text();
+        let local = local.lines().map(|l| format!("{l}\t{}", self.office));
+        let province = province_lines(&self.offers, &self.refused);
+        local.chain(province.lines().map(str::to_owned)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Show for ProvinceSearch {
+    fn text(&self) -> String {
+        province_lines(&self.offers, &self.refused)
     }
 }
 

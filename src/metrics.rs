@@ -1,6 +1,7 @@
 //! The appliance's numbers for an operations team, in the Prometheus text format (served at
 //! `/metrics`): pages and documents by stage, the work in flight, OCR and ingest time, HTTP latency
-//! by route, failed logins, the size of the archive and the search index, and the replication lag.
+//! by route, failed logins, the size of the archive and the search index, and the replication and
+//! publication lags.
 //! Counters and histograms are kept as things happen; sizes, queue depths and the lag are read when
 //! the metrics are asked for.
 //! Labels take values from fixed sets only (stages, route patterns, status classes), so that no
@@ -71,6 +72,8 @@ pub struct Metrics {
     storage: Family<Store, Gauge<u64, AtomicU64>>,
     replication_events_behind: Gauge<u64, AtomicU64>,
     replication_oldest_pending: Gauge<u64, AtomicU64>,
+    publication_events_behind: Gauge<u64, AtomicU64>,
+    publication_oldest_pending: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -128,10 +131,24 @@ impl Default for Metrics {
             "How long the oldest event not yet copied to the object store has waited",
             replication_oldest_pending.clone(),
         );
+        let publication_events_behind = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "publication_events_behind",
+            "Archive events not yet published to the province index",
+            publication_events_behind.clone(),
+        );
+        let publication_oldest_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "publication_oldest_pending_seconds",
+            "How long the oldest event not yet published to the province index has waited",
+            publication_oldest_pending.clone(),
+        );
         Metrics {
             registry,
             replication_events_behind,
             replication_oldest_pending,
+            publication_events_behind,
+            publication_oldest_pending,
             pages,
             documents,
             ocr_seconds,
@@ -198,6 +215,12 @@ impl Metrics {
     pub fn set_replication_lag(&self, events_behind: u64, oldest_pending_seconds: u64) {
         self.replication_events_behind.set(events_behind);
         self.replication_oldest_pending.set(oldest_pending_seconds);
+    }
+
+    /// Sets the publication lag read from the archive (see [`crate::province::Lag`]).
+    pub fn set_publication_lag(&self, events_behind: u64, oldest_pending_seconds: u64) {
+        self.publication_events_behind.set(events_behind);
+        self.publication_oldest_pending.set(oldest_pending_seconds);
     }
 
     /// Counts a refused login.

@@ -108,11 +108,15 @@ pub enum AuditAction {
     Replicate,
     /// The object store's copies were checked against the archive.
     RemoteFixity,
+    /// Archived documents were published to the province index.
+    Publish,
+    /// The province was asked for documents of other offices (reuse lookup or full text).
+    ProvinceLookup,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::Ingest,
         AuditAction::Capture,
         AuditAction::Import,
@@ -161,6 +165,8 @@ impl AuditAction {
         AuditAction::DossierAllocate,
         AuditAction::Replicate,
         AuditAction::RemoteFixity,
+        AuditAction::Publish,
+        AuditAction::ProvinceLookup,
     ];
 
     /// The word stored in the trail.
@@ -214,6 +220,8 @@ impl AuditAction {
             AuditAction::Capture => "capture",
             AuditAction::Replicate => "replicate",
             AuditAction::RemoteFixity => "remote-fixity",
+            AuditAction::Publish => "publish",
+            AuditAction::ProvinceLookup => "province-lookup",
         }
     }
 }

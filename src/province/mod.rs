@@ -10,12 +10,18 @@
 //! [`crate::ops::replication`].
 
 pub mod follow;
+pub mod index;
 pub mod layout;
 pub mod object_store;
+pub mod offers;
+pub mod publish;
 pub mod remote_fixity;
 pub mod replicate;
 pub mod task;
 
 pub use remote_fixity::{RemoteProblem, RemoteReport};
 pub use follow::Lag;
+pub use index::ProvinceIndex;
+pub use offers::{Peers, Verified};
+pub use publish::Publisher;
 pub use replicate::{PassCounts, Replicator};
