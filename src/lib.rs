@@ -10,12 +10,12 @@
 pub mod appliance;
 pub mod archive_cli;
 mod bag;
-mod foreign_record;
 pub mod cli;
 pub mod cli_login;
 pub mod cli_output;
 pub mod config;
 pub mod error;
+mod foreign_record;
 pub mod hotfolder;
 pub mod input;
 pub mod jobs;

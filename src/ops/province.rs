@@ -141,7 +141,10 @@ impl Appliance {
         })?;
         let lag = publisher.lag(self)?;
         if counts.documents > 0 {
-            let detail = format!("{} documents, {} rows written, to event {}", counts.documents, counts.rows_written, lag.replicated_to);
+            let detail = format!(
+                "{} documents, {} rows written, to event {}",
+                counts.documents, counts.rows_written, lag.replicated_to
+            );
             self.audit(actor, AuditAction::Publish, "province index", &detail)?;
         }
         Ok(Published { counts, lag })
@@ -149,7 +152,12 @@ impl Appliance {
 
     /// The owner's documents in force on `valid_on`: this office's from the local lookup, the other
     /// offices' from the province index, each verified here from its evidence before it is offered.
-    pub fn province_reuse(&self, owner: &OwnerId, valid_on: NaiveDate, actor: &str) -> Result<ProvinceReuse, ApplianceError> {
+    pub fn province_reuse(
+        &self,
+        owner: &OwnerId,
+        valid_on: NaiveDate,
+        actor: &str,
+    ) -> Result<ProvinceReuse, ApplianceError> {
         let publisher = self.publisher()?;
         let local = self.reuse(owner, None, valid_on, actor)?;
         let found = publisher.index().reuse(owner.as_str(), publisher.origin(), valid_on)?;

@@ -168,7 +168,12 @@ pub fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
 
 /// An owner's active documents in force on `valid_on` held by other offices than `asker`'s origin,
 /// newest issue first. Public for the benchmark, which measures this very query.
-pub fn reuse(client: &mut Client, owner: &str, asker: &str, valid_on: NaiveDate) -> Result<Vec<Found>, postgres::Error> {
+pub fn reuse(
+    client: &mut Client,
+    owner: &str,
+    asker: &str,
+    valid_on: NaiveDate,
+) -> Result<Vec<Found>, postgres::Error> {
     Ok(client.query(REUSE, &[&owner, &asker, &valid_on, &MAX_HITS])?.iter().map(found).collect())
 }
 

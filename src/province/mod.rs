@@ -19,9 +19,9 @@ pub mod remote_fixity;
 pub mod replicate;
 pub mod task;
 
-pub use remote_fixity::{RemoteProblem, RemoteReport};
 pub use follow::Lag;
 pub use index::ProvinceIndex;
 pub use offers::{Peers, Verified};
 pub use publish::Publisher;
+pub use remote_fixity::{RemoteProblem, RemoteReport};
 pub use replicate::{PassCounts, Replicator};

@@ -48,7 +48,8 @@ impl Peers {
     pub fn open(province: &ProvinceConfig, replication: Option<&ReplicationConfig>) -> anyhow::Result<Self> {
         let Some(replication) = replication else { return Ok(Peers::default()) };
         let peers = province.peers.iter().map(|peer| {
-            let store = ObjectStore::connect(&ReplicationConfig { bucket: peer.bucket.clone(), ..replication.clone() })?;
+            let store =
+                ObjectStore::connect(&ReplicationConfig { bucket: peer.bucket.clone(), ..replication.clone() })?;
             Ok(Peer { config: peer.clone(), store })
         });
         Ok(Peers(peers.collect::<anyhow::Result<_>>()?))
@@ -64,7 +65,8 @@ impl Peer {
     /// Fetches document `code`'s latest evidence from the office's bucket and verifies it; the error
     /// is the reason it is not offered.
     pub fn verify(&self, code: &DocumentCode) -> Result<Verified, String> {
-        let listed = self.store.list(&layout::evidence_dir(code)).map_err(|e| format!("cannot list its evidence: {e}"))?;
+        let listed =
+            self.store.list(&layout::evidence_dir(code)).map_err(|e| format!("cannot list its evidence: {e}"))?;
         let Some((key, hash)) = listed
             .iter()
             .filter_map(|key| layout::evidence_event(key, code).map(|(seq, hash)| (seq, key, hash)))

@@ -35,12 +35,7 @@ pub struct Publisher {
 impl Publisher {
     /// Publication to `index` as `office`, whose archive log is `origin`. Nothing is sent yet.
     pub fn open(index: ProvinceIndex, office: &str, origin: &str) -> Self {
-        Publisher {
-            index,
-            office: office.to_owned(),
-            origin: origin.to_owned(),
-            follower: Follower::new(FOLLOWER),
-        }
+        Publisher { index, office: office.to_owned(), origin: origin.to_owned(), follower: Follower::new(FOLLOWER) }
     }
 
     /// The index, which province lookups ask too.

@@ -34,7 +34,11 @@ pub fn spawn(appliance: Arc<Appliance>) {
             lag: Appliance::replication_lag,
             pass: |a, actor| a.replicate(actor).map(drop),
         },
-        Background { what: "publication", lag: Appliance::publication_lag, pass: |a, actor| a.publish(actor).map(drop) },
+        Background {
+            what: "publication",
+            lag: Appliance::publication_lag,
+            pass: |a, actor| a.publish(actor).map(drop),
+        },
     ];
     for follower in followers {
         if (follower.lag)(&appliance).is_err() {
