@@ -217,8 +217,8 @@ pub struct ReuseArgs {
     /// (`[province] index`), each of theirs verified here from its evidence in the object store.
     #[arg(long, value_name = "OWNER")]
     province: Option<String>,
-    /// With --owner: only documents of this type.
-    #[arg(long = "type", requires = "owner")]
+    /// With --owner or --province: only documents of this type.
+    #[arg(long = "type")]
     doc_type: Option<String>,
     /// With --owner or --province: in force on this day (default: today).
     #[arg(long)]
@@ -594,7 +594,8 @@ fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, out: Output) -> Re
         let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
         out.show(&appliance.reuse(&owner, doc_type.as_ref(), valid_on, actor)?)
     } else if let Some(owner) = args.province {
-        out.show(&appliance.province_reuse(&owner.parse()?, valid_on, actor)?)
+        let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
+        out.show(&appliance.province_reuse(&owner.parse()?, doc_type.as_ref(), valid_on, actor)?)
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
         out.show(&appliance.record_reuse(&code.parse()?, &dossier.parse()?, actor)?)
     } else {

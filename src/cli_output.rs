@@ -521,7 +521,8 @@ impl Show for ProvinceReuse {
         let local = self.local.text();
         let local = local.lines().map(|l| format!("{l}\t{}", self.office));
         let province = province_lines(&self.offers, &self.refused);
-        local.chain(province.lines().map(str::to_owned)).collect::<Vec<_>>().join("\n")
+        let unavailable = self.province_unavailable.iter().map(|why| format!("PROVINCE NOT ASKED: {why}"));
+        local.chain(province.lines().map(str::to_owned)).chain(unavailable).collect::<Vec<_>>().join("\n")
     }
 }
 

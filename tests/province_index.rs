@@ -6,12 +6,14 @@
 //! up after PostgreSQL was down; an office not pinned and a forged evidence object are refused with
 //! their reason; and a revocation at A takes the document off B's offers.
 
+use std::process::Command;
+
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
 
 use crate::object_store::Weed;
 use crate::postgres::Postgres;
-use crate::util::{Sohoa, corpus};
+use crate::util::{PASSWORD, Server, Sohoa, corpus};
 
 /// One office's appliance, its configuration in `SOHOA_CONFIG`.
 struct Office {
@@ -192,6 +194,48 @@ fn a_document_archived_at_one_office_is_offered_at_another_only_while_it_verifie
     assert_eq!(offered, vec![first.clone()], "{answer}");
     let reason = &refused.iter().find(|(code, _)| *code == second).expect("the forged one is refused").1;
     assert!(reason.contains("does not cover this record"), "{reason}");
+
+    // The same over HTTP at B: the API route, and the officer's screen, which shows the offer with
+    // A's office and the mark that it verified, and the forged one with its reason.
+    let config = b.sohoa.dir.path().join("sohoa.toml");
+    let server = Server::start(&b.sohoa, &config, &b.sohoa.dir.path().join("serve.log"));
+    let jar = b.sohoa.dir.path().join("cookies");
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "-b", jar.to_str().unwrap(), "-c", jar.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let login = serde_json::json!({ "username": "olga", "password": PASSWORD }).to_string();
+    let login: Value = serde_json::from_str(&curl(&[
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &login,
+        &format!("{}/api/login", server.url),
+    ]))
+    .unwrap();
+    let bearer = format!("Authorization: Bearer {}", login["token"].as_str().unwrap());
+    let api: Value =
+        serde_json::from_str(&curl(&["-H", &bearer, &format!("{}/api/province/reuse?owner={OWNER}", server.url)]))
+            .unwrap();
+    assert_eq!(codes(&api).0, vec![first.clone()], "{api}");
+    curl(&[
+        "--data-urlencode",
+        "username=olga",
+        "--data-urlencode",
+        &format!("password={PASSWORD}"),
+        &format!("{}/login", server.url),
+    ]);
+    let screen = curl(&["-H", "Accept-Language: vi", &format!("{}/reuse?owner={OWNER}", server.url)]);
+    let offered = screen.split("province-offer").nth(1).unwrap_or_else(|| panic!("no offer on the screen: {screen}"));
+    assert!(offered.contains("Phường a") && offered.contains("Đã xác minh") && offered.contains(&first), "{offered}");
+    let refused = screen.split("province-refused").skip(1).collect::<String>();
+    assert!(refused.contains(&second) && refused.contains("does not cover this record"), "{refused}");
+    server.stop();
 
     // Revoked at A: once published, B no longer offers it.
     a.sohoa.ok_as("alice", &["revoke", &first, "--reason", "cấp sai"]);

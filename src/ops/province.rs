@@ -8,7 +8,7 @@
 //! a document the index still shows as active but whose evidence says revoked is refused.
 
 use chrono::NaiveDate;
-use domain::{AuditAction, DocumentCode, OwnerId, Validity};
+use domain::{AuditAction, DocumentCode, DocumentTypeCode, OwnerId, Validity};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -103,6 +103,9 @@ pub struct ProvinceReuse {
     /// Hits not offered, with the reason.
     #[schema(value_type = Vec<Object>)]
     pub refused: Vec<ProvinceRefusal>,
+    /// Why the province index could not be asked, if it could not: this office's documents are
+    /// still given.
+    pub province_unavailable: Option<String>,
 }
 
 /// The other offices' documents that match a query.
@@ -150,17 +153,36 @@ impl Appliance {
         Ok(Published { counts, lag })
     }
 
-    /// The owner's documents in force on `valid_on`: this office's from the local lookup, the other
-    /// offices' from the province index, each verified here from its evidence before it is offered.
+    /// The owner's documents (of `doc_type` if given) in force on `valid_on`: this office's from
+    /// the local lookup, the other offices' from the province index, each verified here from its
+    /// evidence before it is offered. An index that cannot be asked leaves this office's documents
+    /// and says so.
     pub fn province_reuse(
         &self,
         owner: &OwnerId,
+        doc_type: Option<&DocumentTypeCode>,
         valid_on: NaiveDate,
         actor: &str,
     ) -> Result<ProvinceReuse, ApplianceError> {
         let publisher = self.publisher()?;
-        let local = self.reuse(owner, None, valid_on, actor)?;
-        let found = publisher.index().reuse(owner.as_str(), publisher.origin(), valid_on)?;
+        let local = self.reuse(owner, doc_type, valid_on, actor)?;
+        let doc_type = doc_type.map(DocumentTypeCode::as_str);
+        let found = match publisher.index().reuse(owner.as_str(), doc_type, publisher.origin(), valid_on) {
+            Ok(found) => found,
+            Err(e) => {
+                // The details (host, socket) are for the log; the officer is told the index is down.
+                tracing::warn!("province reuse lookup: {e:#}");
+                let province_unavailable = Some("the province index cannot be reached; try again later".to_owned());
+                let office = self.office().to_owned();
+                return Ok(ProvinceReuse {
+                    office,
+                    local,
+                    offers: Vec::new(),
+                    refused: Vec::new(),
+                    province_unavailable,
+                });
+            }
+        };
         let (offers, refused) = self.verify_found(found, |v| {
             if v.record.metadata.owner() != Some(owner) {
                 return Err("its evidence names another owner".to_owned());
@@ -172,7 +194,7 @@ impl Appliance {
         });
         let detail = format!("reuse, valid on {valid_on}: {} offered, {} refused", offers.len(), refused.len());
         self.audit(actor, AuditAction::ProvinceLookup, owner.as_str(), &detail)?;
-        Ok(ProvinceReuse { office: self.office().to_owned(), local, offers, refused })
+        Ok(ProvinceReuse { office: self.office().to_owned(), local, offers, refused, province_unavailable: None })
     }
 
     /// The other offices' documents whose name or text matches `query` (diacritics ignored), each
@@ -191,6 +213,11 @@ impl Appliance {
         let detail = format!("full text: {} offered, {} refused", offers.len(), refused.len());
         self.audit(actor, AuditAction::ProvinceLookup, query, &detail)?;
         Ok(ProvinceSearch { query: query.to_owned(), offers, refused })
+    }
+
+    /// Whether the province index is configured: the officer's screen asks it beside the archive.
+    pub fn has_province_index(&self) -> bool {
+        self.publication.is_some()
     }
 
     /// This office's name in the province, or its log origin when `[province]` is not configured.

@@ -78,11 +78,13 @@ ON CONFLICT (origin, code) DO UPDATE SET
     pages = EXCLUDED.pages, pdf = EXCLUDED.pdf, body = EXCLUDED.body, tsv = EXCLUDED.tsv
 WHERE d.seq < EXCLUDED.seq";
 
-/// Reuse: an owner's active documents in force on a day, at other offices than the asker's.
+/// Reuse: an owner's active documents (of a type, if given) in force on a day, at other offices
+/// than the asker's.
 const REUSE: &str = "
 SELECT origin, office, code, doc_type, owner, name, issue_date, valid_until, held, pdf, NULL::real AS rank
 FROM sohoa_documents
 WHERE owner = $1 AND status = 'active' AND origin <> $2 AND (valid_until IS NULL OR valid_until >= $3)
+  AND ($5::text IS NULL OR doc_type = $5)
 ORDER BY issue_date DESC NULLS LAST, origin, code
 LIMIT $4";
 
@@ -166,15 +168,17 @@ pub fn create_schema(client: &mut Client) -> Result<(), postgres::Error> {
     client.batch_execute(SCHEMA)
 }
 
-/// An owner's active documents in force on `valid_on` held by other offices than `asker`'s origin,
-/// newest issue first. Public for the benchmark, which measures this very query.
+/// An owner's active documents (of `doc_type` if given) in force on `valid_on` held by other offices
+/// than `asker`'s origin, newest issue first. Public for the benchmark, which measures this very
+/// query.
 pub fn reuse(
     client: &mut Client,
     owner: &str,
+    doc_type: Option<&str>,
     asker: &str,
     valid_on: NaiveDate,
 ) -> Result<Vec<Found>, postgres::Error> {
-    Ok(client.query(REUSE, &[&owner, &asker, &valid_on, &MAX_HITS])?.iter().map(found).collect())
+    Ok(client.query(REUSE, &[&owner, &asker, &valid_on, &MAX_HITS, &doc_type])?.iter().map(found).collect())
 }
 
 /// Active documents of other offices than `asker`'s whose name or text matches `query` (web search
@@ -296,8 +300,14 @@ impl ProvinceIndex {
     }
 
     /// See [`reuse`].
-    pub fn reuse(&self, owner: &str, asker: &str, valid_on: NaiveDate) -> anyhow::Result<Vec<Found>> {
-        self.with("reuse lookup", |client| reuse(client, owner, asker, valid_on))
+    pub fn reuse(
+        &self,
+        owner: &str,
+        doc_type: Option<&str>,
+        asker: &str,
+        valid_on: NaiveDate,
+    ) -> anyhow::Result<Vec<Found>> {
+        self.with("reuse lookup", |client| reuse(client, owner, doc_type, asker, valid_on))
     }
 
     /// See [`search`].
