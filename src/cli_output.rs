@@ -343,11 +343,11 @@ impl Show for RemoteFixity {
     }
 }
 
-/// How far the object store is behind, in one line.
+/// How far the object store or the province index is behind, in one line.
 fn lag_line(lag: &Lag) -> String {
     format!(
-        "replicated to event {} of {}: {} behind, the oldest waiting {} s",
-        lag.replicated_to, lag.last_event, lag.events_behind, lag.oldest_pending_seconds
+        "at event {} of {}: {} behind, the oldest waiting {} s",
+        lag.followed_to, lag.last_event, lag.events_behind, lag.oldest_pending_seconds
     )
 }
 

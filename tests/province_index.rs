@@ -160,6 +160,33 @@ fn a_document_archived_at_one_office_is_offered_at_another_only_while_it_verifie
     assert_eq!((offered, refused), (expected, vec![]), "{answer}");
     assert!(!answer.to_string().contains(&third), "another owner's document is offered");
 
+    // A chunk published again (a crash between the commit and the cursor), or late, writes nothing
+    // over a newer row: each row is guarded by its event.
+    let stale = sohoa::province::index::Row {
+        origin: "a.example/sohoa".into(),
+        code: second.clone(),
+        office: "Phường a".into(),
+        seq: 1,
+        doc_type: "GPXD".into(),
+        owner: Some(OWNER.into()),
+        name: "cũ".into(),
+        number: None,
+        issuing_body: None,
+        issue_date: None,
+        valid_until: None,
+        archived_at: chrono::Utc::now().fixed_offset(),
+        status: "revoked",
+        held: false,
+        pages: 1,
+        pdf: String::new(),
+        body: None,
+    };
+    let index = sohoa::province::ProvinceIndex::open(&pg.conninfo()).unwrap();
+    assert_eq!(index.publish(&[stale]).unwrap(), 0, "a stale row was written");
+    let status: String =
+        pg.connect().query_one("SELECT status FROM sohoa_documents WHERE code = $1", &[&second]).unwrap().get(0);
+    assert_eq!(status, "active");
+
     // An office the index names but B does not pin is never offered.
     pg.connect()
         .execute(

@@ -146,7 +146,7 @@ impl Appliance {
         if counts.documents > 0 {
             let detail = format!(
                 "{} documents, {} rows written, to event {}",
-                counts.documents, counts.rows_written, lag.replicated_to
+                counts.documents, counts.rows_written, lag.followed_to
             );
             self.audit(actor, AuditAction::Publish, "province index", &detail)?;
         }

@@ -62,7 +62,7 @@ impl Appliance {
         if counts.documents > 0 {
             let detail = format!(
                 "{} documents, {} checkpoints, {} objects written, to event {}",
-                counts.documents, counts.checkpoints, counts.objects_written, lag.replicated_to
+                counts.documents, counts.checkpoints, counts.objects_written, lag.followed_to
             );
             self.audit(actor, AuditAction::Replicate, "object store", &detail)?;
         }

@@ -38,7 +38,7 @@ pub struct Chunk {
 #[derive(Debug, Clone, Serialize)]
 pub struct Lag {
     /// The last event the follower has done.
-    pub replicated_to: u64,
+    pub followed_to: u64,
     /// The archive's last event.
     pub last_event: u64,
     /// Events not yet done.
@@ -82,7 +82,7 @@ impl Follower {
             _ => 0,
         };
         Ok(Lag {
-            replicated_to: done_to,
+            followed_to: done_to,
             last_event,
             events_behind: last_event.saturating_sub(done_to),
             oldest_pending_seconds,
