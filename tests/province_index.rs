@@ -262,6 +262,10 @@ fn a_document_archived_at_one_office_is_offered_at_another_only_while_it_verifie
     assert!(offered.contains("Phường a") && offered.contains("Đã xác minh") && offered.contains(&first), "{offered}");
     let refused = screen.split("province-refused").skip(1).collect::<String>();
     assert!(refused.contains(&second) && refused.contains("does not cover this record"), "{refused}");
+    let screen = curl(&["-H", "Accept-Language: vi", &format!("{}/search?q=nguyen+van+duc", server.url)]);
+    let offered =
+        screen.split("province-offer").nth(1).unwrap_or_else(|| panic!("no offer on the search screen: {screen}"));
+    assert!(offered.contains("Phường a") && offered.contains(&first), "{offered}");
     server.stop();
 
     // Revoked at A: once published, B no longer offers it.

@@ -20,6 +20,7 @@ use super::document::{badge, status_badge};
 use super::error::WebError;
 use super::lang::{self, Lang};
 use super::layout::{self, Screen};
+use super::province;
 use super::user::WebUser;
 use crate::ops::documents::READ;
 use crate::ops::province::ProvinceReuse;
@@ -127,7 +128,10 @@ async fn screen(
         (error(day_error, "valid-on-error", lang.t("Ngày không hợp lệ, cần dạng dd/mm/yyyy", "Not a day, dd/mm/yyyy")))
         @if let Some(found) = &found {
             (results(&user, &asked, found.local()))
-            @if let Found::Province(province) = found { (offers(lang, province)) }
+            @if let Found::Province(p) = found {
+                (province::offers(lang, &p.offers, &p.refused, p.province_unavailable.is_some(),
+                    lang.t("Các cơ quan khác chưa có tài liệu nào còn hiệu lực của công dân.", "The other offices hold no document of this citizen in force.")))
+            }
         }
     };
     Ok(Html(layout::page(&user, Some(Screen::Reuse), title, content).into_string()))
@@ -144,54 +148,6 @@ impl Found {
         match self {
             Found::Local(local) => local,
             Found::Province(province) => &province.local,
-        }
-    }
-}
-
-/// The other offices' documents: each offered one with its office and the mark that it was verified
-/// here, each refused one with the reason.
-fn offers(lang: Lang, province: &ProvinceReuse) -> Markup {
-    html! {
-        section #province aria-labelledby="province-heading" {
-            h2 #province-heading { (lang.t("Tại các cơ quan khác trong tỉnh", "At the province's other offices")) }
-            @if province.province_unavailable.is_some() {
-                p.flash.bad role="alert" {
-                    (lang.t("Chưa tra cứu được chỉ mục của tỉnh; hãy thử lại sau.", "The province index could not be asked; try again later."))
-                }
-            } @else if province.offers.is_empty() && province.refused.is_empty() {
-                p.muted { (lang.t("Các cơ quan khác chưa có tài liệu nào còn hiệu lực của công dân.", "The other offices hold no document of this citizen in force.")) }
-            }
-            @for o in &province.offers {
-                article.card.province-offer {
-                    h3 { (o.name) }
-                    p {
-                        (badge(true, lang.t("Đã xác minh", "Verified"))) " "
-                        (lang.t("Nơi lưu giữ", "Held by")) ": " strong.office { (o.office) }
-                    }
-                    dl.facts {
-                        dt { (lang.t("Mã tài liệu", "Document code")) } dd { code { (o.code) } }
-                        dt { (lang.t("Loại", "Type")) } dd { (o.doc_type) }
-                        @if let Some(day) = o.issue_date { dt { (lang.t("Ngày ban hành", "Issued on")) } dd { (lang::date(day)) } }
-                        dt { (lang.t("Hiệu lực", "Valid")) }
-                        dd {
-                            @match o.valid_until {
-                                Some(day) => { (lang.t("đến hết ngày", "until the end of")) " " (lang::date(day)) },
-                                None => (lang.t("không thời hạn", "without end")),
-                            }
-                        }
-                    }
-                }
-            }
-            @for r in &province.refused {
-                article.card.province-refused {
-                    h3 { code { (r.code) } }
-                    p {
-                        (badge(false, lang.t("Không xác minh được, không đề xuất", "Not verified, not offered"))) " "
-                        (lang.t("Theo chỉ mục, nơi lưu giữ", "Held, says the index, by")) ": " (r.office)
-                    }
-                    p.bad { (r.reason) }
-                }
-            }
         }
     }
 }
