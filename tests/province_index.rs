@@ -3,8 +3,9 @@
 //! publishing to one private PostgreSQL cluster (see `postgres`), each pinning the other's log
 //! origin and seal key. A document archived at A is offered at B, verified there from A's
 //! evidence in the store, and found by full text with or without diacritics; publication catches
-//! up after PostgreSQL was down; an office not pinned and a forged evidence object are refused with
-//! their reason; and a revocation at A takes the document off B's offers.
+//! up after PostgreSQL was down, by hand and in the background of `sohoa serve`; an office not
+//! pinned and a forged evidence object are refused with their reason; and a revocation at A takes
+//! the document off B's offers.
 
 use std::process::Command;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use crate::object_store::Weed;
 use crate::postgres::Postgres;
+use crate::replication::wait_for_metric;
 use crate::util::{PASSWORD, Server, Sohoa, corpus};
 
 /// One office's appliance, its configuration in `SOHOA_CONFIG`.
@@ -273,4 +275,20 @@ fn a_document_archived_at_one_office_is_offered_at_another_only_while_it_verifie
     a.send();
     let answer = b.json("olga", &["reuse", "--province", OWNER]);
     assert!(!codes(&answer).0.contains(&first), "a revoked document is offered: {answer}");
+
+    // `sohoa serve` publishes in the background: a document archived while PostgreSQL is down waits,
+    // /metrics says so, and it is published once the index is back.
+    let token = a.sohoa.ok_as("admin", &["--json", "tokens", "issue", "prometheus", "--purpose", "monitor"]);
+    let token = serde_json::from_str::<Value>(&token).unwrap()["token"].as_str().unwrap().to_owned();
+    pg.stop();
+    let fourth = a.ingest(OWNER, "KS", "Giấy kết hôn");
+    let config = a.sohoa.dir.path().join("sohoa.toml");
+    let server = Server::start(&a.sohoa, &config, &a.sohoa.dir.path().join("serve.log"));
+    assert!(wait_for_metric(&server, &token, "sohoa_publication_events_behind", |v| v > 0.0) >= 1.0);
+    pg.resume();
+    wait_for_metric(&server, &token, "sohoa_publication_events_behind", |v| v == 0.0);
+    let published: i64 =
+        pg.connect().query_one("SELECT count(*) FROM sohoa_documents WHERE code = $1", &[&fourth]).unwrap().get(0);
+    assert_eq!(published, 1, "the document archived while the index was down is not published");
+    server.stop();
 }
