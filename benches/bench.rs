@@ -32,6 +32,9 @@
 //! - `province`: replication of `SOHOA_BENCH_PROVINCE_DOCS` archived documents of 2 MB (default 200)
 //!   to SeaweedFS on loopback by `sohoa replicate`, beside `rclone copy` of the same blob files to the
 //!   same store.
+//! - `province-index`: reuse lookup at the province through the appliance's own query and schema, at
+//!   `SOHOA_BENCH_PROVINCE_ROWS` documents (default 1,000,000) in PostgreSQL
+//!   (`benches/sections/province_index.rs`).
 //! - `verify`: the public page's log and seal checks of one document at `SOHOA_BENCH_VERIFY_LEAVES`
 //!   archive log leaves (default 1,000,000), beside the previous proof that read every leaf.
 //!
@@ -57,6 +60,11 @@ mod load_section;
 #[path = "../tests/object_store.rs"]
 #[allow(dead_code)]
 mod object_store;
+#[path = "../tests/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+#[path = "sections/province_index.rs"]
+mod province_index_section;
 #[path = "sections/province.rs"]
 mod province_section;
 #[path = "sections/scanner.rs"]
@@ -97,6 +105,7 @@ fn main() {
             "verify".to_owned(),
             "load".to_owned(),
             "province".to_owned(),
+            "province-index".to_owned(),
         ]
     } else {
         args
@@ -114,9 +123,10 @@ fn main() {
             "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
             "province" => province_section::province_section(),
+            "province-index" => province_index_section::province_index_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province"
+                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province, province-index"
                 );
                 std::process::exit(2);
             }

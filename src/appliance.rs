@@ -228,7 +228,14 @@ pub struct Appliance {
     dashboard_cache: DashboardCache,
     /// Replication to the province's object store, when `[replication]` is configured.
     pub(crate) replication: Option<crate::province::Replicator>,
-    /// The witness of the other offices' logs, when `[province]` names peers.
+    /// Publication to the province index, when `[province] index` is configured.
+    pub(crate) publication: Option<crate::province::Publisher>,
+    /// The other offices pinned in `[province] peers`, with their buckets.
+    pub(crate) peers: crate::province::Peers,
+    /// This office's name in the province (`[province] office`).
+    pub(crate) province_office: Option<String>,
+    /// The witness of the other offices' logs ([`peers`](Self::peers)), when `[province]` names
+    /// some.
     pub(crate) witness: Option<crate::province::Witness>,
 }
 
@@ -276,12 +283,27 @@ impl Appliance {
                 .as_ref()
                 .map(|r| crate::province::Replicator::open(r, &config.archive.origin))
                 .transpose()?,
-            witness: match (&config.replication, &config.province) {
-                (Some(replication), Some(province)) if !province.peers.is_empty() => {
-                    Some(crate::province::Witness::open(replication, province, data)?)
-                }
-                _ => None,
-            },
+            publication: config
+                .province
+                .as_ref()
+                .and_then(|p| Some((p, p.index.as_deref()?)))
+                .map(|(p, index)| {
+                    let index = crate::province::ProvinceIndex::open(index)?;
+                    anyhow::Ok(crate::province::Publisher::open(index, &p.office, &config.archive.origin))
+                })
+                .transpose()?,
+            peers: config
+                .province
+                .as_ref()
+                .map(|p| crate::province::Peers::open(p, config.replication.as_ref()))
+                .transpose()?
+                .unwrap_or_default(),
+            province_office: config.province.as_ref().map(|p| p.office.clone()),
+            witness: config
+                .province
+                .as_ref()
+                .is_some_and(|p| !p.peers.is_empty() && config.replication.is_some())
+                .then(|| crate::province::Witness::new(data)),
         };
         // The queue resumes where it stopped: every document captured and not archived is read again.
         appliance.queue.push(appliance.archive.captured_documents()?);

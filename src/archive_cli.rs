@@ -12,7 +12,7 @@ use domain::DocumentCode;
 use signer::KeyId;
 
 use crate::cli_output::{Output, write_file};
-use crate::ops::{Permit, disposition, integrity, lifecycle, replication, transfer};
+use crate::ops::{Permit, disposition, integrity, lifecycle, province, replication, transfer};
 use crate::progress_bar::Progress;
 use crate::{Appliance, ApplianceError};
 
@@ -85,6 +85,9 @@ pub enum ArchiveCommand {
     /// Copy to the province's object store ([replication]) every archived change it lacks, once
     /// (`sohoa serve` does it in the background); exit 1 if the store could not take everything.
     Replicate,
+    /// Publish to the province index ([province] index) every archived change it lacks, once
+    /// (`sohoa serve` does it in the background); exit 1 if the index could not take everything.
+    Publish,
     /// The archive log: checkpoints and proofs.
     Log {
         /// What to do.
@@ -165,6 +168,7 @@ impl ArchiveCommand {
             ArchiveCommand::Fixity { province: true, .. } => replication::PROVINCE_FIXITY,
             ArchiveCommand::Fixity { .. } => integrity::FIXITY,
             ArchiveCommand::Replicate => replication::REPLICATE,
+            ArchiveCommand::Publish => province::PUBLISH,
             ArchiveCommand::Log { command: LogCommand::Checkpoint } => integrity::CHECKPOINT,
             ArchiveCommand::Log { command: LogCommand::Prove { .. } | LogCommand::Consistency { .. } } => {
                 integrity::PROOFS
@@ -321,6 +325,7 @@ pub fn run(appliance: &Appliance, command: ArchiveCommand, actor: &str, out: Out
             return Ok(fixity.intact);
         }
         ArchiveCommand::Replicate => out.show(&appliance.replicate(actor)?)?,
+        ArchiveCommand::Publish => out.show(&appliance.publish(actor)?)?,
         ArchiveCommand::Fixity { rate, .. } => {
             let mut progress = Progress::new("fixity", "blobs");
             let fixity = appliance.fixity(rate, actor, &mut |done, total| progress.update(done, total))?;

@@ -16,12 +16,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use archive::{Content, DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, LogLeaf, NewDocument, Revocation};
+use archive::{Content, DocumentRecord, DocumentStatus, InclusionProof, Lifecycle, NewDocument, Revocation};
 use domain::{AuditAction, BlobHash, DocumentCode, DossierCode};
 use sha2::{Digest, Sha256};
-use signer::{KeyId, KeyRing, Manifest, PageSeal, PublicSealKey, Sealed, SignerError, metadata_digest};
+use signer::{KeyId, KeyRing, PublicSealKey, Sealed, SignerError};
 
-use crate::seals::sealed;
+use crate::foreign_record::{self, PinnedKeys};
 use crate::{Appliance, ApplianceError};
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -447,8 +447,7 @@ struct BagKeys<'a> {
     pinned: BTreeMap<KeyId, Pin>,
 }
 
-impl BagKeys<'_> {
-    /// The text of a seal, checked with the key it names.
+impl PinnedKeys for BagKeys<'_> {
     fn text<'s>(&self, seal: &'s Sealed) -> Result<&'s str, SignerError> {
         match self.pinned.get(&seal.key) {
             Some(pin) => pin.key.verified_text(seal),
@@ -463,21 +462,7 @@ fn carried_keys(files: &BTreeMap<String, Vec<u8>>) -> Result<BTreeMap<KeyId, Pub
     let listed: Vec<CarriedKey> = serde_json::from_slice(json).map_err(|e| input(format!("data/keys.json: {e}")))?;
     let mut keys = BTreeMap::new();
     for entry in listed {
-        if entry.algorithm != "Ed25519" {
-            return Err(input(format!(
-                "data/keys.json: key {} is {}, not an Ed25519 seal key",
-                entry.id, entry.algorithm
-            )));
-        }
-        let key = PublicSealKey::from_hex(&entry.public_key)
-            .map_err(|e| input(format!("data/keys.json: key {}: {e}", entry.id)))?;
-        if *key.id() != entry.id {
-            return Err(input(format!(
-                "data/keys.json: the key listed as {} hashes to id {} (the key or its id was altered)",
-                entry.id,
-                key.id()
-            )));
-        }
+        let key = foreign_record::carried_key(&entry).map_err(|e| input(format!("data/keys.json: {e}")))?;
         keys.insert(entry.id, key);
     }
     Ok(keys)
@@ -553,8 +538,8 @@ impl BaggedDocument {
             .map(|s| (&self.record.code, BlobHash::of(s.text.as_bytes())))
     }
 
-    /// Verifies the document with `keys`: content against the record's hashes, every seal and that
-    /// it covers the record, and the inclusion proof.
+    /// Verifies the document with `keys`: content against the record's hashes, then the record as
+    /// [`foreign_record::check`] does.
     fn verify(&self, keys: &BagKeys<'_>) -> Result<(), ApplianceError> {
         let record = &self.record;
         let code = &record.code;
@@ -575,57 +560,11 @@ impl BaggedDocument {
                     page.image
                 )));
             }
-            let seal = sealed(&page.seal)
-                .and_then(|s| PageSeal::parse(keys.text(&s)?))
-                .map_err(|e| bad(format!("page {} seal: {e}", i + 1)))?;
-            if seal.document != *code || seal.page != i as u32 + 1 || seal.image != page.image {
-                return Err(bad(format!("the seal of page {} does not cover this page", i + 1)));
-            }
         }
-        let manifest = sealed(&record.seal)
-            .and_then(|s| Manifest::parse(keys.text(&s)?))
-            .map_err(|e| bad(format!("seal: {e}")))?;
-        let sealed_pages: Vec<BlobHash> = manifest.pages.iter().map(|p| p.image).collect();
-        let record_pages: Vec<BlobHash> = record.pages.iter().map(|p| p.image).collect();
-        if manifest.document != *code
-            || manifest.pdf != record.pdf
-            || manifest.metadata != metadata_digest(&record.metadata)
-            || sealed_pages != record_pages
-        {
-            return Err(bad("the seal does not cover this record (code, PDF, metadata or pages differ)".into()));
-        }
-        let proof = &self.proof;
-        if !proof.verifies() {
-            return Err(bad("its inclusion proof does not lead to the checkpoint's root".into()));
-        }
-        if !proof.checkpoint.body_matches() {
-            return Err(bad("the checkpoint is not what its seal signed".into()));
-        }
-        sealed(&proof.checkpoint.seal)
-            .and_then(|s| keys.text(&s).map(|_| ()))
-            .map_err(|e| bad(format!("checkpoint seal: {e}")))?;
-        let leaf_has = |line: String| proof.leaf.lines().any(|l| l == line);
-        if LogLeaf::document_of(&proof.leaf).is_none_or(|(_, c)| c != code.to_string())
-            || !leaf_has(format!("pdf: {}", record.pdf))
-            || !leaf_has(format!("seal: {}", BlobHash::of(record.seal.text.as_bytes())))
-        {
-            return Err(bad("the proven log leaf is about another document, PDF or seal".into()));
-        }
-        // The status is not sealed, but the kind of the document's latest leaf is: a revocation
-        // cannot be dropped from record.json without the proof saying so.
-        let kind = match record.status {
-            DocumentStatus::Revoked(_) => "revoked",
-            _ => "archived",
-        };
-        if !leaf_has(format!("kind: {kind}")) {
-            return Err(bad(format!(
-                "record.json says {}, but the document's latest log leaf is not of kind {kind}",
-                record.status.name()
-            )));
-        }
-        Ok(())
+        foreign_record::check(record, &self.proof, keys).map_err(bad)
     }
 }
+
 /// Pretty JSON of an archive value.
 fn pretty<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("archive values serialise to JSON")

@@ -185,6 +185,10 @@ pub struct SearchArgs {
     /// Order: relevance, newest, oldest.
     #[arg(long, default_value = "relevance")]
     sort: search::SortOrder,
+    /// Search the province's other offices instead (`[province] index`): each hit verified here
+    /// from its office's evidence in the object store before it is offered.
+    #[arg(long, conflicts_with_all = ["offset", "doc_type", "issuer", "year"])]
+    province: bool,
 }
 
 impl SearchArgs {
@@ -204,16 +208,20 @@ impl SearchArgs {
 
 /// What `sohoa reuse` does: one of `--owner`, `--record`, `--report`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["owner", "record", "report"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["owner", "province", "record", "report"])))]
 pub struct ReuseArgs {
     /// Look up this owner's documents in force.
     #[arg(long)]
     owner: Option<String>,
-    /// With --owner: only documents of this type.
-    #[arg(long = "type", requires = "owner")]
+    /// Look up this owner's documents in force here and at the province's other offices
+    /// (`[province] index`), each of theirs verified here from its evidence in the object store.
+    #[arg(long, value_name = "OWNER")]
+    province: Option<String>,
+    /// With --owner or --province: only documents of this type.
+    #[arg(long = "type")]
     doc_type: Option<String>,
-    /// With --owner: in force on this day (default: today).
-    #[arg(long, requires = "owner")]
+    /// With --owner or --province: in force on this day (default: today).
+    #[arg(long)]
     valid_on: Option<chrono::NaiveDate>,
     /// Record that --dossier reuses this document.
     #[arg(long, requires = "dossier")]
@@ -396,12 +404,13 @@ impl Command {
             Command::Ingest(_) | Command::ReadPages { .. } | Command::Scan(_) | Command::Scanners { .. } => {
                 Some(INGEST)
             }
+            Command::Search(args) if args.province => Some(crate::ops::province::SEARCH),
             Command::Search(_) => Some(documents::SEARCH),
             Command::Get { .. } | Command::Evidence { .. } | Command::Text { .. } => Some(documents::READ),
             Command::Verify { .. } => Some(crate::verify::VERIFY),
             Command::Keys { command: KeysCommand::Export } => Some(keys::EXPORT),
             Command::Keys { command: KeysCommand::Rotate } => Some(keys::ROTATE),
-            Command::Reuse(args) if args.owner.is_some() => Some(crate::reuse::LOOKUP),
+            Command::Reuse(args) if args.owner.is_some() || args.province.is_some() => Some(crate::reuse::LOOKUP),
             Command::Reuse(args) if args.record.is_some() => Some(crate::reuse::RECORD),
             Command::Reuse(_) => Some(crate::reuse::REPORT),
             Command::Reindex => Some(REINDEX),
@@ -498,6 +507,7 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
                 })?;
             out.show(&report)?;
         }
+        Command::Search(args) if args.province => out.show(&appliance.province_search(&args.query, &actor)?)?,
         Command::Search(args) => out.show(&appliance.search(args.request(), role, &actor)?)?,
         Command::Get { code, output } => {
             let code: DocumentCode = code.parse()?;
@@ -578,11 +588,14 @@ fn users(appliance: &Appliance, command: UsersCommand, actor: &str, out: Output)
 
 fn reuse(appliance: &Appliance, args: ReuseArgs, actor: &str, out: Output) -> Result<(), ApplianceError> {
     let start_of = crate::reuse::start_of_day;
+    let valid_on = args.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
     if let Some(owner) = args.owner {
         let owner = owner.parse()?;
         let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
-        let valid_on = args.valid_on.unwrap_or_else(|| domain::vietnam_now().date_naive());
         out.show(&appliance.reuse(&owner, doc_type.as_ref(), valid_on, actor)?)
+    } else if let Some(owner) = args.province {
+        let doc_type = args.doc_type.map(|t| t.parse()).transpose()?;
+        out.show(&appliance.province_reuse(&owner.parse()?, doc_type.as_ref(), valid_on, actor)?)
     } else if let (Some(code), Some(dossier)) = (args.record, args.dossier) {
         out.show(&appliance.record_reuse(&code.parse()?, &dossier.parse()?, actor)?)
     } else {

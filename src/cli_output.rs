@@ -18,6 +18,7 @@ use crate::ops::dossiers::DossierAllocated;
 use crate::ops::integrity::{AuditEntries, CheckpointView, ConsistencyView, Fixity, InclusionView};
 use crate::ops::keys::{PublicKeys, Rotated};
 use crate::ops::lifecycle::{HoldPlaced, HoldReleased, Holds, RetentionClasses, RetentionSet, StatusChanged};
+use crate::ops::province::{ProvinceOffer, ProvinceRefusal, ProvinceReuse, ProvinceSearch, Published};
 use crate::ops::replication::{ProvinceFixity, RemoteFixity, Replicated};
 use crate::ops::sessions::{IssuedToken, TokenInfo, TokenList, TokenRevoked};
 use crate::ops::transfer::{BackupWritten, Exported, Imported, Restored};
@@ -313,6 +314,18 @@ impl Show for Replicated {
     }
 }
 
+impl Show for Published {
+    fn text(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "{} documents published to the province index, {} rows written\n{}",
+            c.documents,
+            c.rows_written,
+            lag_line(&self.lag)
+        )
+    }
+}
+
 impl Show for RemoteFixity {
     fn text(&self) -> String {
         let r = &self.report;
@@ -348,11 +361,11 @@ impl Show for ProvinceFixity {
     }
 }
 
-/// How far the object store is behind, in one line.
+/// How far the object store or the province index is behind, in one line.
 fn lag_line(lag: &Lag) -> String {
     format!(
-        "replicated to event {} of {}: {} behind, the oldest waiting {} s",
-        lag.replicated_to, lag.last_event, lag.events_behind, lag.oldest_pending_seconds
+        "at event {} of {}: {} behind, the oldest waiting {} s",
+        lag.followed_to, lag.last_event, lag.events_behind, lag.oldest_pending_seconds
     )
 }
 
@@ -508,6 +521,32 @@ impl Show for ReuseLookup {
             };
             format!("{}\t{}\t{}\t{until}\t{}\t{verdict}", d.code, d.name, d.number, d.status)
         })
+    }
+}
+
+/// One line per offer of another office, then one per refusal.
+fn province_lines(offers: &[ProvinceOffer], refused: &[ProvinceRefusal]) -> String {
+    let offers = offers.iter().map(|o| {
+        let until = o.valid_until.map_or("permanent".to_owned(), |day| format!("until {day}"));
+        format!("{}\t{}\t{until}\t{}\tverified", o.code, o.name, o.office)
+    });
+    let refused = refused.iter().map(|r| format!("{}\t{}\tREFUSED: {}", r.code, r.office, r.reason));
+    offers.chain(refused).collect::<Vec<_>>().join("\n")
+}
+
+impl Show for ProvinceReuse {
+    fn text(&self) -> String {
+        let local = self.local.text();
+        let local = local.lines().map(|l| format!("{l}\t{}", self.office));
+        let province = province_lines(&self.offers, &self.refused);
+        let unavailable = self.province_unavailable.iter().map(|why| format!("PROVINCE NOT ASKED: {why}"));
+        local.chain(province.lines().map(str::to_owned)).chain(unavailable).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Show for ProvinceSearch {
+    fn text(&self) -> String {
+        province_lines(&self.offers, &self.refused)
     }
 }
 

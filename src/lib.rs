@@ -15,6 +15,7 @@ pub mod cli_login;
 pub mod cli_output;
 pub mod config;
 pub mod error;
+mod foreign_record;
 pub mod hotfolder;
 pub mod input;
 pub mod jobs;

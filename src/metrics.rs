@@ -1,7 +1,7 @@
 //! The appliance's numbers for an operations team, in the Prometheus text format (served at
 //! `/metrics`): pages and documents by stage, the work in flight, OCR and ingest time, HTTP latency
-//! by route, failed logins, the size of the archive and the search index, the replication lag, and
-//! the problems found in the other offices' logs.
+//! by route, failed logins, the size of the archive and the search index, the replication and
+//! publication lags, and the problems found in the other offices' logs.
 //! Counters and histograms are kept as things happen; sizes, queue depths and the lag are read when
 //! the metrics are asked for.
 //! Labels take values from fixed sets only (stages, route patterns, status classes), so that no
@@ -73,6 +73,8 @@ pub struct Metrics {
     replication_events_behind: Gauge<u64, AtomicU64>,
     replication_oldest_pending: Gauge<u64, AtomicU64>,
     province_log_problems: Gauge<u64, AtomicU64>,
+    publication_events_behind: Gauge<u64, AtomicU64>,
+    publication_oldest_pending: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -136,11 +138,25 @@ impl Default for Metrics {
             "Problems the last witness of the other offices' logs found: forks, rewritten history, bad signatures",
             province_log_problems.clone(),
         );
+        let publication_events_behind = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "publication_events_behind",
+            "Archive events not yet published to the province index",
+            publication_events_behind.clone(),
+        );
+        let publication_oldest_pending = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "publication_oldest_pending_seconds",
+            "How long the oldest event not yet published to the province index has waited",
+            publication_oldest_pending.clone(),
+        );
         Metrics {
             registry,
             replication_events_behind,
             province_log_problems,
             replication_oldest_pending,
+            publication_events_behind,
+            publication_oldest_pending,
             pages,
             documents,
             ocr_seconds,
@@ -212,6 +228,12 @@ impl Metrics {
     /// Sets what the last witness of the other offices' logs found wrong.
     pub fn set_province_log_problems(&self, problems: u64) {
         self.province_log_problems.set(problems);
+    }
+
+    /// Sets the publication lag read from the archive (see [`crate::province::Lag`]).
+    pub fn set_publication_lag(&self, events_behind: u64, oldest_pending_seconds: u64) {
+        self.publication_events_behind.set(events_behind);
+        self.publication_oldest_pending.set(oldest_pending_seconds);
     }
 
     /// Counts a refused login.

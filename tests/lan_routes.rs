@@ -55,6 +55,8 @@ const ROUTES: &[(Method, &str, &[Role])] = &[
     (Method::GET, "/api/reuse?owner=001099012345", &[Operator, Officer, Admin]),
     (Method::POST, "/api/reuse", &[Operator, Officer, Admin]),
     (Method::GET, "/api/reuse/report", &[Officer, Auditor, Admin]),
+    (Method::GET, "/api/province/reuse?owner=001099012345", &[Operator, Officer, Admin]),
+    (Method::GET, "/api/province/search?q=a", &[Officer, Archivist, Auditor, Admin]),
     (Method::POST, "/api/verify", ALL),
     (Method::GET, "/api/verify/001099012345.GPXD.01", ALL),
     (Method::GET, "/api/keys", ALL),

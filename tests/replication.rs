@@ -75,7 +75,7 @@ fn legal_hold(weed: &Weed, key: &str) -> bool {
 }
 
 /// The metrics of a served appliance, read with a monitoring token.
-fn metric(server: &Server, token: &str, name: &str) -> f64 {
+pub fn metric(server: &Server, token: &str, name: &str) -> f64 {
     let out = Command::new("curl")
         .args(["-sS", "-H", &format!("Authorization: Bearer {token}"), &format!("{}/metrics", server.url)])
         .output()
@@ -86,7 +86,7 @@ fn metric(server: &Server, token: &str, name: &str) -> f64 {
 }
 
 /// Waits until a metric of a served appliance satisfies `done`, for at most two minutes.
-fn wait_for_metric(server: &Server, token: &str, name: &str, done: impl Fn(f64) -> bool) -> f64 {
+pub fn wait_for_metric(server: &Server, token: &str, name: &str, done: impl Fn(f64) -> bool) -> f64 {
     let started = Instant::now();
     loop {
         let value = metric(server, token, name);

@@ -1,11 +1,12 @@
 //! End-to-end tests of the whole appliance, by theme. They run the real components: Tesseract, RocksDB,
 //! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
-//! PDF/A validator; SeaweedFS as the province's object store.
+//! PDF/A validator; SeaweedFS as the province's object store, PostgreSQL as the province index.
 
 mod api;
 mod cer;
 mod files;
 mod object_store;
+mod postgres;
 mod util;
 
 mod archive_commands;
@@ -27,6 +28,7 @@ mod lan_verify;
 mod ops_parity;
 mod pdf_import;
 mod province;
+mod province_index;
 mod replication;
 mod reuse;
 mod scanning;

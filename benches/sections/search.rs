@@ -4,13 +4,14 @@
 //! PostgreSQL (Debian's server in a private cluster, `unaccent` + GIN over a `tsvector`) in the same
 //! run; then reuse lookups and 2–4 word full-text queries from 8 concurrent clients against both.
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use search::{IndexDocument, IndexStatus, SearchIndex, SearchRequest};
+
+use crate::postgres::Postgres;
 
 const PAGES_PER_DOC: usize = 10;
 const WORDS_PER_PAGE: usize = 250;
@@ -202,78 +203,6 @@ fn ask(
     client.2.recv().expect("an answer");
 }
 
-/// A private PostgreSQL cluster, run as the `postgres` user on a socket in its directory.
-struct Postgres {
-    dir: std::path::PathBuf,
-    bin: std::path::PathBuf,
-}
-
-impl Postgres {
-    fn start(dir: &Path) -> Postgres {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("Debian's PostgreSQL server (installed by the bootstrap)")
-            .filter_map(|e| Some(e.ok()?.path().join("bin")))
-            .max()
-            .expect("a PostgreSQL version");
-        std::fs::create_dir_all(dir).unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new("runuser").args(["-u", "postgres", "--"]).args(args).output().expect("runuser");
-            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        };
-        let status = Command::new("chown").args(["postgres:postgres"]).arg(dir).status().unwrap();
-        assert!(status.success());
-        let data = dir.join("data");
-        run(&[
-            bin.join("initdb").to_str().unwrap(),
-            "-D",
-            data.to_str().unwrap(),
-            "-E",
-            "UTF8",
-            "--locale",
-            "C.UTF-8",
-            "-A",
-            "trust",
-        ]);
-        let options = format!(
-            "-k {} -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB -c fsync=off",
-            dir.display()
-        );
-        run(&[
-            bin.join("pg_ctl").to_str().unwrap(),
-            "-D",
-            data.to_str().unwrap(),
-            "-o",
-            &options,
-            "-w",
-            "-l",
-            dir.join("log").to_str().unwrap(),
-            "start",
-        ]);
-        Postgres { dir: dir.to_owned(), bin }
-    }
-
-    fn connect(dir: &Path) -> postgres::Client {
-        postgres::Config::new()
-            .host_path(dir)
-            .user("postgres")
-            .dbname("postgres")
-            .connect(postgres::NoTls)
-            .expect("connects to the private cluster")
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D"])
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-    }
-}
-
 pub fn search_section() {
     let pages: usize = std::env::var("SOHOA_BENCH_SEARCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let docs = pages / PAGES_PER_DOC;
@@ -300,9 +229,8 @@ pub fn search_section() {
     let ours_bytes = crate::disk_bytes(&work.path().join("tantivy"));
 
     // PostgreSQL: the same documents, one row per page, tsvector of the unaccented text.
-    let pg_dir = work.path().join("pg");
-    let _server = Postgres::start(&pg_dir);
-    let mut pg = Postgres::connect(&pg_dir);
+    let server = Postgres::start_in(work.path(), "-c shared_buffers=1GB -c max_wal_size=4GB -c fsync=off");
+    let mut pg = server.connect();
     pg.batch_execute(
         "CREATE EXTENSION unaccent;
          CREATE TABLE documents (code text PRIMARY KEY, owner text, doc_type text, status text, valid_until date, name text, number text, issue_date date);
@@ -389,10 +317,10 @@ pub fn search_section() {
         });
         concurrent(QUERIES_PER_CLIENT, connect, ask)
     };
-    let dir = pg_dir.clone();
+    let conninfo = server.conninfo();
     let peer = concurrent(
         QUERIES_PER_CLIENT,
-        move || Postgres::connect(&dir),
+        move || postgres::Client::connect(&conninfo, postgres::NoTls).expect("connects to the private cluster"),
         move |c: &mut postgres::Client, i| {
             let rows = c
             .query("SELECT code, name, number FROM documents WHERE owner = $1 AND status IN ('active', 'held') AND valid_until >= $2 ORDER BY issue_date DESC", &[&owners(i), &today])
@@ -417,11 +345,11 @@ pub fn search_section() {
         std::hint::black_box(index.search(&request).unwrap());
     });
     let ours = concurrent(text_queries, connect, ask);
-    let dir = pg_dir.clone();
+    let conninfo = server.conninfo();
     let timed_out = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = timed_out.clone();
     let connect = move || {
-        let mut c = Postgres::connect(&dir);
+        let mut c = postgres::Client::connect(&conninfo, postgres::NoTls).expect("connects to the private cluster");
         c.batch_execute(&format!("SET statement_timeout = {PG_TIMEOUT_MS}")).unwrap();
         c
     };

@@ -110,11 +110,15 @@ pub enum AuditAction {
     RemoteFixity,
     /// The other offices' archive logs were witnessed from their published checkpoints.
     ProvinceFixity,
+    /// Archived documents were published to the province index.
+    Publish,
+    /// The province was asked for documents of other offices (reuse lookup or full text).
+    ProvinceLookup,
 }
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 51] = [
         AuditAction::Ingest,
         AuditAction::Capture,
         AuditAction::Import,
@@ -164,6 +168,8 @@ impl AuditAction {
         AuditAction::Replicate,
         AuditAction::RemoteFixity,
         AuditAction::ProvinceFixity,
+        AuditAction::Publish,
+        AuditAction::ProvinceLookup,
     ];
 
     /// The word stored in the trail.
@@ -218,6 +224,8 @@ impl AuditAction {
             AuditAction::Replicate => "replicate",
             AuditAction::RemoteFixity => "remote-fixity",
             AuditAction::ProvinceFixity => "province-fixity",
+            AuditAction::Publish => "publish",
+            AuditAction::ProvinceLookup => "province-lookup",
         }
     }
 }

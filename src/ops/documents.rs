@@ -189,7 +189,7 @@ pub struct PageImage {
 /// What proves a document without trusting the appliance that serves it: its record with the seal
 /// over its manifest and each page's seal, the inclusion proof of its latest leaf in the archive log
 /// with the signed checkpoint it leads to, and the public keys that check the seals.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct Evidence {
     /// The document code.
     pub code: String,

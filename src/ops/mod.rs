@@ -19,6 +19,7 @@ pub mod dossiers;
 pub mod integrity;
 pub mod keys;
 pub mod lifecycle;
+pub mod province;
 pub mod replication;
 pub mod sessions;
 pub mod transfer;

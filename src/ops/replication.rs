@@ -83,7 +83,7 @@ impl Appliance {
         if counts.documents > 0 {
             let detail = format!(
                 "{} documents, {} checkpoints, {} objects written, to event {}",
-                counts.documents, counts.checkpoints, counts.objects_written, lag.replicated_to
+                counts.documents, counts.checkpoints, counts.objects_written, lag.followed_to
             );
             self.audit(actor, AuditAction::Replicate, "object store", &detail)?;
         }
@@ -119,7 +119,7 @@ impl Appliance {
                 "no other office to witness ([province] peers and [replication] in the configuration)".into(),
             )
         })?;
-        let peers = witness.run()?;
+        let peers = witness.run(&self.peers)?;
         let problems = peers.iter().map(|p| p.problems.len() as u64).sum();
         self.metrics().set_province_log_problems(problems);
         Ok(ProvinceFixity { intact: problems == 0, peers })

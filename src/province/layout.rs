@@ -42,6 +42,21 @@ pub fn evidence_hash(key: &str, prefix: &str) -> Option<BlobHash> {
     key.strip_prefix(prefix)?.strip_suffix(".json")?.parse().ok()
 }
 
+/// What the keys of all of a document's evidence start with.
+pub fn evidence_dir(code: &DocumentCode) -> String {
+    format!("documents/{code}/")
+}
+
+/// The event and hash a key listed under [`evidence_dir`] names, if the key is one sohoa writes.
+pub fn evidence_event(key: &str, code: &DocumentCode) -> Option<(u64, BlobHash)> {
+    let (seq, _) = key.strip_prefix(&evidence_dir(code))?.split_once('-')?;
+    if seq.len() != 20 || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seq = seq.parse().ok()?;
+    Some((seq, evidence_hash(key, &evidence_prefix(code, seq))?))
+}
+
 /// The key of a signed checkpoint.
 pub fn checkpoint_key(origin: &str, size: u64, audit_seq: u64) -> String {
     format!("checkpoints/{origin}/{size:020}-{audit_seq:020}.txt")
@@ -148,6 +163,9 @@ mod tests {
         assert_eq!(evidence_hash(&format!("{prefix}{hash}.json.bak"), &prefix), None);
         assert_eq!(evidence_hash(&format!("{prefix}../{hash}.json"), &prefix), None);
         assert_eq!(blob_key(&hash), format!("blobs/{hash}"));
+        assert_eq!(evidence_event(&evidence_key(&code, 7, &hash), &code), Some((7, hash)));
+        assert_eq!(evidence_event(&format!("documents/{code}/7-{hash}.json"), &code), None);
+        assert_eq!(evidence_event(&format!("documents/{code}/+0000000000000000007-{hash}.json"), &code), None);
     }
 
     #[test]

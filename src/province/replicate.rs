@@ -10,16 +10,14 @@
 //! content address or names the event, doing it again writes nothing new: an object already there
 //! is only checked for its lock (extended, never shortened) and legal hold.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::ops::ControlFlow;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::collections::BTreeSet;
 
-use archive::{DocumentStatus, Event};
+use archive::DocumentStatus;
 use chrono::Utc;
 use domain::{BlobHash, DocumentCode};
 use serde::Serialize;
 
+use super::follow::{Follower, Lag};
 use super::layout::{self, Retention};
 use super::object_store::{Lock, ObjectStore};
 use crate::config::ReplicationConfig;
@@ -27,24 +25,6 @@ use crate::{Appliance, ApplianceError};
 
 /// The name replication's cursor is kept under in the archive.
 pub const FOLLOWER: &str = "replication";
-/// Events taken at a time: the cursor moves after each chunk.
-const CHUNK: usize = 64;
-/// Observations of the event sequence kept to date the oldest pending event (see [`Lag`]).
-const MAX_OBSERVATIONS: usize = 4096;
-
-/// How far the store is behind the archive.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Lag {
-    /// The last event whose objects are all in the store.
-    pub replicated_to: u64,
-    /// The archive's last event.
-    pub last_event: u64,
-    /// Events not yet replicated.
-    pub events_behind: u64,
-    /// How long the oldest of them has waited, as this process saw it: from when it first saw the
-    /// event sequence reach it, so at most since the process started.
-    pub oldest_pending_seconds: u64,
-}
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -68,11 +48,7 @@ pub struct Replicator {
     store: ObjectStore,
     permanent_years: u16,
     origin: String,
-    /// One pass at a time: the background task and an operation never interleave.
-    passes: Mutex<()>,
-    /// (last event seen, when first seen), oldest first: the oldest pending event is dated by the
-    /// first observation that had reached it.
-    observations: Mutex<VecDeque<(u64, Instant)>>,
+    follower: Follower,
 }
 
 impl Replicator {
@@ -82,8 +58,7 @@ impl Replicator {
             store: ObjectStore::connect(config)?,
             permanent_years: config.permanent_years,
             origin: origin.to_owned(),
-            passes: Mutex::new(()),
-            observations: Mutex::new(VecDeque::new()),
+            follower: Follower::new(FOLLOWER),
         })
     }
 
@@ -104,64 +79,23 @@ impl Replicator {
 
     /// How far the store is behind, noting what the event sequence has reached now.
     pub fn lag(&self, appliance: &Appliance) -> Result<Lag, ApplianceError> {
-        let archive = appliance.archive();
-        let replicated_to = archive.cursor(FOLLOWER)?;
-        let last_event = archive.last_event();
-        let mut seen = self.observations.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.back().is_none_or(|&(last, _)| last < last_event) && seen.len() < MAX_OBSERVATIONS {
-            seen.push_back((last_event, Instant::now()));
-        }
-        // An observation that the cursor has passed dates nothing pending any more; the first one
-        // left is the first that had reached the oldest pending event.
-        while seen.front().is_some_and(|&(last, _)| last <= replicated_to) {
-            seen.pop_front();
-        }
-        let oldest_pending_seconds = match seen.front() {
-            Some(&(_, since)) if last_event > replicated_to => since.elapsed().as_secs(),
-            _ => 0,
-        };
-        Ok(Lag {
-            replicated_to,
-            last_event,
-            events_behind: last_event.saturating_sub(replicated_to),
-            oldest_pending_seconds,
-        })
+        self.follower.lag(appliance.archive())
     }
 
     /// Copies every event after the cursor to the store, moving the cursor after each chunk.
     pub fn pass(&self, appliance: &Appliance) -> Result<PassCounts, ApplianceError> {
-        let _one = self.passes.lock().unwrap_or_else(|p| p.into_inner());
         self.store.check_bucket()?;
-        let archive = appliance.archive();
         let mut counts = PassCounts::default();
-        loop {
-            let cursor = archive.cursor(FOLLOWER)?;
-            let mut chunk = Vec::new();
-            archive.events_after(cursor, &mut |seq, event| {
-                chunk.push((seq, event));
-                if chunk.len() == CHUNK { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-            })?;
-            let Some(&(last, _)) = chunk.last() else { return Ok(counts) };
-            // Each document once, as of its last event here: its record as it is now says
-            // everything its earlier events did.
-            let mut documents = BTreeMap::new();
-            let mut checkpoints = Vec::new();
-            for (seq, event) in chunk {
-                match event {
-                    Event::Archived(code) | Event::Changed(code) | Event::Destroyed(code) => {
-                        documents.insert(code, seq);
-                    }
-                    Event::Checkpointed { size, audit_seq } => checkpoints.push((size, audit_seq)),
-                }
-            }
-            for (code, seq) in &documents {
+        self.follower.pass(appliance.archive(), &mut |chunk, _| {
+            for (code, seq) in &chunk.documents {
                 self.document(appliance, code, *seq, &mut counts)?;
             }
-            for (size, audit_seq) in checkpoints {
+            for &(size, audit_seq) in &chunk.checkpoints {
                 self.checkpoint(appliance, size, audit_seq, &mut counts)?;
             }
-            archive.advance_cursor(FOLLOWER, last)?;
-        }
+            Ok(())
+        })?;
+        Ok(counts)
     }
 
     /// Writes a document's content blobs (unless destroyed: the archive has none left) and its

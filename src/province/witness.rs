@@ -25,9 +25,10 @@ use signer::{KeyId, PublicSealKey, Sealed};
 use super::RemoteProblem;
 use super::layout;
 use super::object_store::{ObjectStore, Read};
+use super::offers::Peers;
 use crate::ApplianceError;
 use crate::bag::CarriedKey;
-use crate::config::{PeerOffice, ProvinceConfig, ReplicationConfig};
+use crate::config::PeerOffice;
 
 /// The largest checkpoint note read.
 const MAX_NOTE_BYTES: u64 = 64 << 10;
@@ -62,35 +63,25 @@ pub struct PeerReport {
     pub problems: Vec<RemoteProblem>,
 }
 
-/// The witness of the peers' logs, when `[province]` names peers.
+/// The witness of the peers' logs: where it keeps what it witnessed.
 pub struct Witness {
-    peers: Vec<(PeerOffice, ObjectStore)>,
     state: PathBuf,
     /// One run at a time, so that two never write the state file over each other.
     runs: std::sync::Mutex<()>,
 }
 
 impl Witness {
-    /// The witness of `province`'s peers, whose buckets are in the store of `replication`; its state
-    /// is kept under `data`. Nothing is sent yet.
-    pub fn open(replication: &ReplicationConfig, province: &ProvinceConfig, data: &Path) -> anyhow::Result<Self> {
-        let peers = province
-            .peers
-            .iter()
-            .map(|peer| {
-                let config = ReplicationConfig { bucket: peer.bucket.clone(), ..replication.clone() };
-                Ok((peer.clone(), ObjectStore::connect(&config)?))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(Witness { peers, state: data.join("province").join("witnessed.json"), runs: Default::default() })
+    /// The witness whose state is kept under `data`.
+    pub fn new(data: &Path) -> Self {
+        Witness { state: data.join("province").join("witnessed.json"), runs: Default::default() }
     }
 
-    /// Reads and checks every peer's checkpoints published since the last run.
-    pub fn run(&self) -> Result<Vec<PeerReport>, ApplianceError> {
+    /// Reads and checks the checkpoints each of `peers` published since the last run.
+    pub fn run(&self, peers: &Peers) -> Result<Vec<PeerReport>, ApplianceError> {
         let _one = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         let mut state = self.load()?;
         let mut reports = Vec::new();
-        for (peer, store) in &self.peers {
+        for (peer, store) in peers.iter().map(|p| (&p.config, p.store())) {
             let mut report = PeerReport {
                 office: peer.office.clone(),
                 origin: peer.origin.clone(),

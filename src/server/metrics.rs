@@ -32,6 +32,10 @@ pub(crate) async fn metrics(State(state): State<AppState>, user: AuthUser) -> Re
         if let Ok(lag) = appliance.replication_lag() {
             appliance.metrics().set_replication_lag(lag.events_behind, lag.oldest_pending_seconds);
         }
+        // The same for the province index (none when it is not configured).
+        if let Ok(lag) = appliance.publication_lag() {
+            appliance.metrics().set_publication_lag(lag.events_behind, lag.oldest_pending_seconds);
+        }
         appliance.metrics().render(appliance.data_dir())
     })
     .await

@@ -20,6 +20,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod progress;
+mod province;
 mod public;
 mod queue;
 mod replication;
@@ -147,6 +148,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hotfolder::router())
         .merge(dossiers::router())
         .merge(progress::router())
+        .merge(province::router())
         .merge(reuse::router())
         .merge(search::router())
         .merge(accounts::router())

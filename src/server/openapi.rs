@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     AppError, AppState, AuthUser, accounts, admin, archive, auth, dashboard, documents, dossiers, hotfolder, metrics,
-    progress, queue, replication, reuse, search, ui, verify,
+    progress, province, queue, replication, reuse, search, ui, verify,
 };
 
 /// The API's document.
@@ -24,7 +24,7 @@ use super::{
         accounts::enable, accounts::tokens, accounts::issue, accounts::revoke, admin::rotate, admin::reindex, admin::config, metrics::metrics, dashboard::dashboard, queue::queue,
         documents::ingest, documents::read_pages, documents::record, documents::pdf, documents::text, documents::page, documents::evidence, progress::show,
         search::search, hotfolder::list, hotfolder::confirm, hotfolder::reject, dossiers::allocate,
-        reuse::lookup, reuse::record, reuse::report,
+        reuse::lookup, reuse::record, reuse::report, province::reuse, province::search,
         verify::verify_code, verify::verify_file, verify::keys, ui::verify::public_page, ui::verify::public_upload,
         archive::revoke, archive::set_retention, archive::review, archive::request_destruction,
         archive::confirm_destruction, archive::place_hold, archive::holds, archive::release,

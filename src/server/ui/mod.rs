@@ -27,6 +27,7 @@ mod layout;
 mod login;
 pub mod metadata;
 mod notice;
+mod province;
 mod qr;
 mod receipt;
 mod reuse;

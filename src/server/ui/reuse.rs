@@ -1,7 +1,9 @@
 //! The reuse screen (`/reuse`, R10): a citizen's personal ID (and, if wanted, a document type and the
 //! day they must be in force on) lists what that citizen already handed in or was issued that is
 //! still in force, each verified now; a form under each records that a new dossier reuses it instead
-//! of a resubmitted copy (`POST /reuse`), and the screen then says it was recorded.
+//! of a resubmitted copy (`POST /reuse`), and the screen then says it was recorded. With a province
+//! index configured, the province's other offices are asked too: their documents are shown beside,
+//! each with its office and the mark that it verified here, and those that did not with the reason.
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -18,8 +20,10 @@ use super::document::{badge, status_badge};
 use super::error::WebError;
 use super::lang::{self, Lang};
 use super::layout::{self, Screen};
+use super::province;
 use super::user::WebUser;
 use crate::ops::documents::READ;
+use crate::ops::province::ProvinceReuse;
 use crate::reuse::{LOOKUP, RECORD, ReuseCandidate, ReuseLookup};
 
 /// The screen's query: the lookup, and the outcome of a reuse just posted. Every field is text, so
@@ -76,11 +80,12 @@ async fn screen(
     let found = match &fields {
         Some(Fields { owner: Ok(owner), doc_type: Ok(doc_type), valid_on: Ok(day) }) => {
             let (owner, doc_type, day, actor) = (owner.clone(), doc_type.clone(), *day, user.user.name.clone());
-            Some(
-                blocking(&state, move |a| a.reuse(&owner, doc_type.as_ref(), day, &actor))
-                    .await
-                    .map_err(|e| user.error(e))?,
-            )
+            // With a province index, the other offices are asked too, beside the archive.
+            let lookup = move |a: &crate::Appliance| match a.has_province_index() {
+                true => a.province_reuse(&owner, doc_type.as_ref(), day, &actor).map(Found::Province),
+                false => a.reuse(&owner, doc_type.as_ref(), day, &actor).map(Found::Local),
+            };
+            Some(blocking(&state, lookup).await.map_err(|e| user.error(e))?)
         }
         _ => None,
     };
@@ -121,9 +126,30 @@ async fn screen(
         (error(owner_error, "owner-error", lang.t("Số định danh không hợp lệ", "Not a personal ID or tax code")))
         (error(type_error, "type-error", lang.t("Mã loại tài liệu không hợp lệ", "Not a document type code")))
         (error(day_error, "valid-on-error", lang.t("Ngày không hợp lệ, cần dạng dd/mm/yyyy", "Not a day, dd/mm/yyyy")))
-        @if let Some(found) = &found { (results(&user, &asked, found)) }
+        @if let Some(found) = &found {
+            (results(&user, &asked, found.local()))
+            @if let Found::Province(p) = found {
+                (province::offers(lang, &p.offers, &p.refused, p.province_unavailable.is_some(),
+                    lang.t("Các cơ quan khác chưa có tài liệu nào còn hiệu lực của công dân.", "The other offices hold no document of this citizen in force.")))
+            }
+        }
     };
     Ok(Html(layout::page(&user, Some(Screen::Reuse), title, content).into_string()))
+}
+
+/// What a lookup found: in the archive, and at the province's other offices when it is asked.
+enum Found {
+    Local(ReuseLookup),
+    Province(ProvinceReuse),
+}
+
+impl Found {
+    fn local(&self) -> &ReuseLookup {
+        match self {
+            Found::Local(local) => local,
+            Found::Province(province) => &province.local,
+        }
+    }
 }
 
 /// What became of the reuse just posted, if one was.

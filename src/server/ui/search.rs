@@ -18,6 +18,7 @@ use super::document::status_badge;
 use super::error::WebError;
 use super::lang::{self, Lang};
 use super::layout::{self, Screen};
+use super::province;
 use super::user::WebUser;
 use crate::ops::documents::{HitView, READ, SEARCH, SearchOutput};
 
@@ -92,7 +93,18 @@ async fn screen(
             limit: PER_PAGE,
         };
         let (role, actor) = (user.user.role, user.user.name.clone());
-        match blocking(&state, move |a| a.search(request, Some(role), &actor)).await {
+        // The province's other offices are asked too on the first page, by the roles that may.
+        let province = asked.offset() == 0 && user.may(crate::ops::province::SEARCH);
+        let search = move |a: &crate::Appliance| {
+            let text = request.text.clone();
+            let found = a.search(request, Some(role), &actor)?;
+            // The officer is told the province could not be asked; why is for the log.
+            let asked = |a: &crate::Appliance| {
+                a.province_search(&text, &actor).inspect_err(|e| tracing::warn!("province search: {e}"))
+            };
+            Ok((found, (province && a.has_province_index()).then(|| asked(a))))
+        };
+        match blocking(&state, search).await {
             Ok(found) => Some(Ok(found)),
             // A query the operation refuses (only signs, say) is said next to the box.
             Err(AppError::BadRequest(why)) => Some(Err(why)),
@@ -120,7 +132,14 @@ async fn screen(
             }
         }
         @match &found {
-            Some(Ok(found)) => (results(&user, &asked, found)),
+            Some(Ok((found, province))) => {
+                (results(&user, &asked, found))
+                @if let Some(p) = province {
+                    @let (offers, refused) = p.as_ref().map_or((&[][..], &[][..]), |p| (&p.offers[..], &p.refused[..]));
+                    (province::offers(lang, offers, refused, p.is_err(),
+                        lang.t("Các cơ quan khác không có văn bản nào khớp.", "No document of the other offices matches.")))
+                }
+            },
             Some(Err(_)) => {},
             None => p.muted { (lang.t("Nhập từ khóa, số hiệu văn bản hoặc số định danh của công dân.", "Enter words, a document number or a citizen's personal ID.")) },
         }
