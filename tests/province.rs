@@ -1,7 +1,9 @@
 //! One province end to end: three offices (three data directories, three `sohoa serve` processes),
-//! each replicating to its own locked bucket in a real object store and naming the other two as
-//! peers. What one office archives reaches the store locked, survives the store's outage and a
-//! `kill -9` of the office with its outbox full, and at the end every office finds the store's
+//! each replicating to its own locked bucket in a real object store, publishing to one real
+//! PostgreSQL index and naming the other two as peers. What one office archives reaches the store
+//! locked and is offered for reuse at another office once verified there from the store's evidence,
+//! and no longer once revoked; nothing is lost to the store's outage, the index's restart or a
+//! `kill -9` of the office with its outbox full; and at the end every office finds the store's
 //! copies intact (`fixity --remote`) and the other offices' logs consistent (`fixity --province`).
 
 use std::path::PathBuf;
@@ -12,6 +14,7 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use serde_json::Value;
 
 use crate::object_store::Weed;
+use crate::postgres::Postgres;
 use crate::util::{PASSWORD, Server, Sohoa, corpus};
 
 /// The offices, by the letter that names their origin and bucket.
@@ -34,7 +37,7 @@ impl Office {
     fn new(weed: &Weed, letter: &'static str) -> Office {
         let mut s = Sohoa::new();
         s.env = weed.env();
-        s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("aud", "auditor")]);
+        s.add_users(&[("admin", "admin"), ("alice", "archivist"), ("aud", "auditor"), ("olga", "officer")]);
         let keys: Value = serde_json::from_str(&s.ok(&["--json", "keys", "export"])).unwrap();
         let issued = s.ok_as("admin", &["--json", "tokens", "issue", "quay-1", "--purpose", "station"]);
         let station = serde_json::from_str::<Value>(&issued).unwrap()["token"].as_str().unwrap().to_owned();
@@ -62,13 +65,15 @@ impl Office {
         format!("UBND phường {}", letter.to_uppercase())
     }
 
-    /// Writes the configuration: this office's log and bucket, and the others as its peers.
-    fn configure(&self, weed: &Weed, offices: &[(&str, String)]) {
+    /// Writes the configuration: this office's log and bucket, the province index, and the other
+    /// offices as its peers.
+    fn configure(&self, weed: &Weed, index: &Postgres, offices: &[(&str, String)]) {
         let mut text = format!(
-            "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n[archive]\norigin = \"{}\"\ncheckpoint_seconds = 2\n{}[province]\noffice = \"{}\"\n",
+            "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n[archive]\norigin = \"{}\"\ncheckpoint_seconds = 2\n{}[province]\noffice = \"{}\"\nindex = \"{}\"\n",
             Office::origin_of(self.letter),
             weed.config(&Office::bucket_of(self.letter)),
             Office::name_of(self.letter),
+            index.conninfo(),
         );
         for (letter, key) in offices.iter().filter(|(letter, _)| *letter != self.letter) {
             text.push_str(&format!(
@@ -160,6 +165,26 @@ impl Office {
         }
     }
 
+    /// Waits until the province reuse lookup for `owner`, asked of this office by `officer`, offers
+    /// document `code` (or, with `offered` false, no longer does), for at most two minutes; the last
+    /// answer.
+    fn wait_for_offer(&self, officer: &str, owner: &str, code: &str, offered: bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let answer = self.curl(officer, &[&format!("{}/api/province/reuse?owner={owner}", self.url())]);
+            let offers = answer["offers"].as_array().cloned().unwrap_or_default();
+            if offers.iter().any(|o| o["code"] == code) == offered {
+                return answer;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "office {}: {code} offered is not {offered}: {answer}",
+                self.letter
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// `sohoa --config CONFIG --json ARGS` with the office stopped: whether it passed, and its report.
     fn command(&self, args: &[&str]) -> (bool, Value) {
         let out = self.s.command().arg("--config").arg(&self.config).arg("--json").args(args).output().unwrap();
@@ -173,18 +198,27 @@ impl Office {
 #[test]
 fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills() {
     let mut weed = Weed::start();
+    let province_dir = tempfile::tempdir().unwrap();
+    let mut index = Postgres::start_in(province_dir.path(), "");
     let mut offices: Vec<Office> = OFFICES.iter().map(|letter| Office::new(&weed, letter)).collect();
     let keys: Vec<(&str, String)> = offices.iter().map(|o| (o.letter, o.key.clone())).collect();
     for office in &mut offices {
-        office.configure(&weed, &keys);
+        office.configure(&weed, &index, &keys);
         office.serve();
     }
     let [a, b, c] = &mut offices[..] else { unreachable!() };
     let a_auditor = a.login("aud");
+    let (b_officer, c_officer) = (b.login("olga"), c.login("olga"));
 
-    // A archives a citizen's birth certificate; it reaches A's bucket locked.
+    // A archives a citizen's birth certificate; it reaches A's bucket locked, and B and C offer it
+    // for reuse, verified from A's evidence in the store, naming A.
     let first = a.capture("079099001234", &["clean300-001.png", "clean300-002.png"]);
     a.settled(&a_auditor);
+    let answer = b.wait_for_offer(&b_officer, "079099001234", &first, true);
+    let offer = answer["offers"].as_array().unwrap().iter().find(|o| o["code"] == first).unwrap();
+    assert_eq!(offer["office"], Office::name_of("a"), "{answer}");
+    assert!(answer["refused"].as_array().unwrap().is_empty(), "{answer}");
+    c.wait_for_offer(&c_officer, "079099001234", &first, true);
     let client = weed.client();
     let evidence = weed
         .runtime
@@ -213,9 +247,20 @@ fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills(
     }
     weed.resume();
     a.settled(&a_auditor);
+    b.wait_for_offer(&b_officer, "079099005678", &during, true);
 
-    // A killed -9 with its outbox full (the store down), started again with the store back.
+    // The index restarted while A publishes: what A archived meanwhile is offered once it is back.
+    index.stop();
+    let unpublished = a.capture("079099003456", &["jpeg200-001.jpg"]);
+    a.settled(&a_auditor);
+    let answer = b.curl(&b_officer, &[&format!("{}/api/province/reuse?owner=079099003456", b.url())]);
+    assert!(answer["province_unavailable"].is_string(), "{answer}");
+    index.resume();
+    b.wait_for_offer(&b_officer, "079099003456", &unpublished, true);
+
+    // A killed -9 with its outbox full (the store and the index down), started again with both back.
     weed.stop();
+    index.stop();
     let killed = a.capture("079099009012", &["stamped-001.png"]);
     let started = Instant::now();
     while a.curl(&a.station, &[&format!("{}/api/queue", a.url())])["depth"] != 0
@@ -226,9 +271,11 @@ fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills(
     }
     a.kill();
     weed.resume();
+    index.resume();
     a.serve();
     let a_auditor = a.login("aud");
     a.settled(&a_auditor);
+    c.wait_for_offer(&c_officer, "079099009012", &killed, true);
 
     // Revoked at A: the revocation reaches A's bucket as evidence too.
     let archivist = a.login("alice");
@@ -244,6 +291,8 @@ fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills(
     );
     assert!(revoked.get("error").is_none(), "{revoked}");
     a.settled(&a_auditor);
+    // Revoked at A, it is no longer offered at B.
+    b.wait_for_offer(&b_officer, "079099001234", &first, false);
 
     // At the end, with every office stopped: each finds its copies in the store intact and the other
     // offices' logs consistent.
@@ -261,6 +310,5 @@ fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills(
     }
     let (_, a_report) = b.command(&["fixity", "--province"]);
     let of_a = a_report["peers"].as_array().unwrap().iter().find(|p| p["office"] == Office::name_of("a")).unwrap();
-    assert!(of_a["witnessed_size"].as_u64().unwrap() >= 4, "{a_report}");
-    let _ = (during, killed);
+    assert!(of_a["witnessed_size"].as_u64().unwrap() >= 5, "{a_report}");
 }
