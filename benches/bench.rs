@@ -31,7 +31,9 @@
 //!   server's memory is sampled (`benches/sections/load.rs`).
 //! - `province`: replication of `SOHOA_BENCH_PROVINCE_DOCS` archived documents of 2 MB (default 200)
 //!   to SeaweedFS on loopback by `sohoa replicate`, beside `rclone copy` of the same blob files to the
-//!   same store.
+//!   same store; then the OCR offload: pages/s with 0 to 3 `sohoa worker` processes on a NATS
+//!   JetStream cluster on loopback, and the overhead per offloaded page
+//!   (`benches/sections/offload.rs`).
 //! - `verify`: the public page's log and seal checks of one document at `SOHOA_BENCH_VERIFY_LEAVES`
 //!   archive log leaves (default 1,000,000), beside the previous proof that read every leaf.
 //!
@@ -52,9 +54,14 @@ mod files;
 mod latency_section;
 #[path = "sections/load.rs"]
 mod load_section;
+#[path = "../tests/nats.rs"]
+#[allow(dead_code)]
+mod nats;
 #[path = "../tests/object_store.rs"]
 #[allow(dead_code)]
 mod object_store;
+#[path = "sections/offload.rs"]
+mod offload_section;
 #[path = "sections/province.rs"]
 mod province_section;
 #[path = "sections/scanner.rs"]
@@ -111,7 +118,10 @@ fn main() {
             "scanner" => scanner_section::scanner_section(),
             "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
-            "province" => province_section::province_section(),
+            "province" => {
+                province_section::province_section();
+                offload_section::offload_section();
+            }
             other => {
                 eprintln!(
                     "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province"
