@@ -628,7 +628,6 @@ impl Appliance {
             Some(offloaded) => self.read_offloaded(entry, offloaded, sources, progress, &mut take)?,
             None => self.capture.capture_each(sources, progress, &mut take)?,
         }
-        drop(take);
         let (pages, page_images): (Vec<capture::CapturedPage>, Vec<Content>) = read.into_iter().flatten().unzip();
         let written = pdf.finish(&code, &metadata)?;
         let mut file = written.out;
@@ -753,7 +752,7 @@ impl Appliance {
         }
         self.read_here(&mut sources, &here, progress, take)?;
         let mut again = Vec::new();
-        while let Some((number, delivered)) = offloaded.next() {
+        while let Some((number, delivered)) = offloaded.next_result() {
             let source = sources[number as usize - 1].take().expect("each page is read once");
             let applied = match delivered {
                 crate::offload::Delivered::Read(reading) => {

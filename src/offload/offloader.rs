@@ -257,7 +257,7 @@ impl Offloaded<'_> {
 
     /// Waits for the next result of this document's pages; `None` once every page sent is answered,
     /// or the deadline passed (then [`unanswered`](Self::unanswered) names the pages to read here).
-    pub fn next(&mut self) -> Option<(u32, Delivered)> {
+    pub fn next_result(&mut self) -> Option<(u32, Delivered)> {
         while !self.jobs.is_empty() {
             let left = self.deadline.saturating_duration_since(Instant::now());
             match self.replies.recv_timeout(left) {
