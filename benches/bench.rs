@@ -33,7 +33,7 @@
 //!   to SeaweedFS on loopback by `sohoa replicate`, beside `rclone copy` of the same blob files to the
 //!   same store; then the OCR offload: pages/s with 0 to 3 `sohoa worker` processes on a NATS
 //!   JetStream cluster on loopback, and the overhead per offloaded page
-//!   (`benches/sections/offload.rs`).
+//!   (`benches/sections/offload.rs`; `BENCH=offload` runs that half alone).
 //! - `verify`: the public page's log and seal checks of one document at `SOHOA_BENCH_VERIFY_LEAVES`
 //!   archive log leaves (default 1,000,000), beside the previous proof that read every leaf.
 //!
@@ -122,9 +122,10 @@ fn main() {
                 province_section::province_section();
                 offload_section::offload_section();
             }
+            "offload" => offload_section::offload_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province"
+                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province, offload (province's second half)"
                 );
                 std::process::exit(2);
             }
