@@ -96,6 +96,11 @@ struct Shop {
 
 impl Shop {
     fn open(nats: &Nats, result_seconds: u64) -> Shop {
+        Shop::with(&nats.offload_config(0, result_seconds))
+    }
+
+    /// A served appliance with `offload` as its `[offload]` section.
+    fn with(offload: &str) -> Shop {
         let s = Sohoa::new();
         s.add_users(&[("admin", "admin")]);
         let issued: Value =
@@ -103,7 +108,6 @@ impl Shop {
                 .unwrap();
         let station = issued["token"].as_str().unwrap().to_owned();
         let config = s.dir.path().join("sohoa.toml");
-        let offload = nats.offload_config(0, result_seconds);
         std::fs::write(&config, format!("[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n{offload}"))
             .unwrap();
         let server = Server::start(&s, &config, &s.dir.path().join("serve.log"));
@@ -277,4 +281,34 @@ fn forged_results_are_refused_and_their_pages_read_on_the_appliance() {
     shop.drained();
     assert_eq!((shop.offloaded("invalid"), shop.offloaded("applied")), (PAGES.len() as u64, 0));
     assert_eq!(shop.archived(&code), read_alone(), "the forged texts must not be archived");
+}
+
+#[test]
+fn pages_without_a_result_in_time_are_read_here_and_late_results_are_dropped() {
+    let nats = Nats::start();
+    // No worker yet: every page waits past its deadline and is read by the appliance.
+    let mut shop = Shop::open(&nats, 2);
+    let code = shop.capture();
+    shop.drained();
+    assert_eq!((shop.offloaded("sent"), shop.offloaded("timed_out")), (PAGES.len() as u64, PAGES.len() as u64));
+    // A worker that comes later reads the jobs still queued; their results find nobody waiting.
+    let worker = Worker::start(&nats, 30);
+    let started = Instant::now();
+    while shop.offloaded("duplicate") < PAGES.len() as u64 {
+        assert!(started.elapsed() < Duration::from_secs(300), "late results not dropped: {:?}", worker.lines());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(shop.offloaded("applied"), 0);
+    assert_eq!(shop.archived(&code), read_alone());
+}
+
+#[test]
+fn an_unreachable_cluster_leaves_every_page_to_the_appliance() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut shop = Shop::with(&format!("[offload]\nservers = [\"nats://127.0.0.1:{port}\"]\nwhen_pages_waiting = 0\n"));
+    let code = shop.capture();
+    shop.drained();
+    assert_eq!(shop.offloaded("sent"), 0);
+    assert_eq!(shop.archived(&code).len(), PAGES.len());
 }
