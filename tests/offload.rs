@@ -4,7 +4,8 @@
 //! for the same image and engine, and the appliance re-applies the worker's correction to its own
 //! scan, so even the archived images are the same bytes); a worker killed mid-page leaves its page
 //! to another, and each page is applied once; forged results are refused and their pages read on
-//! the appliance.
+//! the appliance; pages without a result in time are read on the appliance and the late results
+//! dropped; an unreachable cluster leaves every page to the appliance.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
