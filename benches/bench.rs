@@ -31,7 +31,10 @@
 //!   server's memory is sampled (`benches/sections/load.rs`).
 //! - `province`: replication of `SOHOA_BENCH_PROVINCE_DOCS` archived documents of 2 MB (default 200)
 //!   to SeaweedFS on loopback by `sohoa replicate`, beside `rclone copy` of the same blob files to the
-//!   same store.
+//!   same store, and the same against Ceph RGW as a conformance run (its locks must refuse a
+//!   deletion and a shorter retention); then the OCR offload: pages/s with 0 to 3 `sohoa worker` processes on a NATS
+//!   JetStream cluster on loopback, and the overhead per offloaded page
+//!   (`benches/sections/offload.rs`; `BENCH=offload` runs that half alone).
 //! - `province-index`: reuse lookup at the province through the appliance's own query and schema, at
 //!   `SOHOA_BENCH_PROVINCE_ROWS` documents (default 1,000,000) in PostgreSQL
 //!   (`benches/sections/province_index.rs`).
@@ -57,9 +60,14 @@ mod files;
 mod latency_section;
 #[path = "sections/load.rs"]
 mod load_section;
+#[path = "../tests/nats.rs"]
+#[allow(dead_code)]
+mod nats;
 #[path = "../tests/object_store.rs"]
 #[allow(dead_code)]
 mod object_store;
+#[path = "sections/offload.rs"]
+mod offload_section;
 #[path = "../tests/postgres.rs"]
 #[allow(dead_code)]
 mod postgres;
@@ -122,11 +130,15 @@ fn main() {
             "scanner" => scanner_section::scanner_section(),
             "verify" => verify_section::verify_section(),
             "load" => load_section::load_section(),
-            "province" => province_section::province_section(),
+            "province" => {
+                province_section::province_section();
+                offload_section::offload_section();
+            }
             "province-index" => province_index_section::province_index_section(),
+            "offload" => offload_section::offload_section(),
             other => {
                 eprintln!(
-                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province, province-index"
+                    "unknown bench section {other:?}; known: capture, capture-queue, latency, signer, archive, search, scanner, verify, load, province, province-index, offload (province's second half)"
                 );
                 std::process::exit(2);
             }

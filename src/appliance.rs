@@ -237,6 +237,8 @@ pub struct Appliance {
     /// The witness of the other offices' logs ([`peers`](Self::peers)), when `[province]` names
     /// some.
     pub(crate) witness: Option<crate::province::Witness>,
+    /// The OCR workers on other machines, when `[offload]` is configured.
+    offload: Option<crate::offload::Offloader>,
 }
 
 impl Appliance {
@@ -257,6 +259,13 @@ impl Appliance {
         let capture = Capture::new(OcrConfig::system_default())?;
         let importer = FileImporter::new(ImportLimits::default(), config.scanner.default_dpi);
         let importer = if config.scanner.refuse_low_dpi { importer.refusing_below(capture::MIN_DPI) } else { importer };
+        let metrics = Metrics::default();
+        let offload = config
+            .offload
+            .as_ref()
+            .map(|o| crate::offload::Offloader::start(o, &config.archive.origin, metrics.offload_counter()))
+            .transpose()
+            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("{e}")))?;
         let appliance = Appliance {
             data: data.to_owned(),
             archive: Arc::new(archive),
@@ -268,7 +277,7 @@ impl Appliance {
             import_config: config.import.clone(),
             http_config: config.http.clone(),
             tls_config: config.tls.clone(),
-            metrics: Metrics::default(),
+            metrics,
             capture,
             importer,
             signing,
@@ -304,6 +313,7 @@ impl Appliance {
                 .as_ref()
                 .is_some_and(|p| !p.peers.is_empty() && config.replication.is_some())
                 .then(|| crate::province::Witness::new(data)),
+            offload,
         };
         // The queue resumes where it stopped: every document captured and not archived is read again.
         appliance.queue.push(appliance.archive.captured_documents()?);
@@ -588,6 +598,11 @@ impl Appliance {
         self.capture.workers()
     }
 
+    /// The OCR offload, when `[offload]` is configured.
+    pub fn offload(&self) -> Option<&crate::offload::Offloader> {
+        self.offload.as_ref()
+    }
+
     /// Reads staged pages before they are sealed, as the scanning station shows them: each page goes
     /// through the same capture pipeline as an ingest (decode, upright, deskew, OCR) and comes back
     /// with the flags an ingest would record, so that an operator sees a blank or unreadable sheet
@@ -626,7 +641,7 @@ impl Appliance {
         let mut pdf = self.capture.pdf_writer(self.archive.spool()?, count)?;
         let captured_images: HashSet<BlobHash> = entry.pages.iter().map(|p| p.image).collect();
         let mut read: Vec<Option<(capture::CapturedPage, Content)>> = (0..count).map(|_| None).collect();
-        self.capture.capture_each(sources, progress, &mut |mut page| -> Result<(), ApplianceError> {
+        let mut take = |mut page: capture::CapturedPage| -> Result<(), ApplianceError> {
             pdf.add(&page)?;
             let image = std::mem::take(&mut page.image);
             // A page reading did not turn is the captured scan, already in the archive.
@@ -638,7 +653,11 @@ impl Appliance {
             let slot = page.number as usize - 1;
             read[slot] = Some((page, content));
             Ok(())
-        })?;
+        };
+        match self.offload.as_ref().and_then(|o| o.begin(self.queue.pages_waiting())) {
+            Some(offloaded) => self.read_offloaded(entry, offloaded, sources, progress, &mut take)?,
+            None => self.capture.capture_each(sources, progress, &mut take)?,
+        }
         let (pages, page_images): (Vec<capture::CapturedPage>, Vec<Content>) = read.into_iter().flatten().unzip();
         let written = pdf.finish(&code, &metadata)?;
         let mut file = written.out;
@@ -726,6 +745,105 @@ impl Appliance {
         drop(taking);
         report.search = self.index_committed();
         Ok(report)
+    }
+
+    /// Reads a document's pages with the OCR workers' help (see [`crate::offload`]): each captured
+    /// scan is sent as a job, the pages that cannot be sent are read here meanwhile, and each reading
+    /// that comes back is applied to the appliance's own copy of the scan, which is what `take` gets;
+    /// a page whose result is refused, failed, or does not come within the deadline is read here.
+    fn read_offloaded(
+        &self,
+        entry: &archive::CapturedDocument,
+        mut offloaded: crate::offload::Offloaded<'_>,
+        sources: Vec<PageSource>,
+        progress: &mut dyn FnMut(PageProgress),
+        take: &mut dyn FnMut(capture::CapturedPage) -> Result<(), ApplianceError>,
+    ) -> Result<(), ApplianceError> {
+        let code = entry.code.to_string();
+        // Pages split from a kept original carry their file's text and are read here.
+        let from_originals: HashSet<u32> = entry.originals.iter().flat_map(|o| o.pages.iter().copied()).collect();
+        let mut sources: Vec<Option<PageSource>> = sources.into_iter().map(Some).collect();
+        let mut here = Vec::new();
+        for (page, number) in entry.pages.iter().zip(1u32..) {
+            progress(PageProgress { page: number, stage: capture::PageStage::Queued });
+            let sent = !from_originals.contains(&number)
+                && self.archive.read_blob(&page.image).is_ok_and(|image| {
+                    offloaded.send(crate::offload::PageJob {
+                        document: &code,
+                        page: number,
+                        origin: &page.origin,
+                        dpi: scanner_driver::Dpi { x: page.dpi.0, y: page.dpi.1, stated: page.dpi_stated },
+                        image: &image,
+                    })
+                });
+            if !sent {
+                here.push(number);
+            }
+        }
+        self.read_here(&mut sources, &here, progress, take)?;
+        let mut again = Vec::new();
+        while let Some((number, delivered)) = offloaded.next_result() {
+            let source = sources[number as usize - 1].take().expect("each page is read once");
+            let applied = match delivered {
+                crate::offload::Delivered::Read(reading) => {
+                    let raw = source().map_err(|source| capture::CaptureError::Input { page: number, source })?;
+                    capture::apply_reading(raw, number, reading).map_err(|e| ("invalid", e.to_string()))
+                }
+                crate::offload::Delivered::Failed(reason) => Err(("failed", reason)),
+                crate::offload::Delivered::Invalid(reason) => Err(("invalid", reason)),
+            };
+            match applied {
+                Ok(page) => {
+                    offloaded.count("applied");
+                    let stage = if page.flags.is_empty() {
+                        capture::PageStage::Done
+                    } else {
+                        capture::PageStage::Flagged(page.flags.clone())
+                    };
+                    take(page)?;
+                    progress(PageProgress { page: number, stage });
+                }
+                Err((outcome, reason)) => {
+                    offloaded.count(outcome);
+                    tracing::warn!(
+                        code,
+                        page = number,
+                        "a worker's reading is not applied ({reason}); the page is read here"
+                    );
+                    // Its source was used to check the reading: a new one reads it here.
+                    sources[number as usize - 1] = self.reading_sources(entry)?.into_iter().nth(number as usize - 1);
+                    again.push(number);
+                }
+            }
+        }
+        again.extend(offloaded.unanswered());
+        drop(offloaded);
+        self.read_here(&mut sources, &again, progress, take)
+    }
+
+    /// Reads pages `numbers` of a document here, through the capture pool, with their numbers in
+    /// the document.
+    fn read_here(
+        &self,
+        sources: &mut [Option<PageSource>],
+        numbers: &[u32],
+        progress: &mut dyn FnMut(PageProgress),
+        take: &mut dyn FnMut(capture::CapturedPage) -> Result<(), ApplianceError>,
+    ) -> Result<(), ApplianceError> {
+        if numbers.is_empty() {
+            return Ok(());
+        }
+        let chosen: Vec<PageSource> =
+            numbers.iter().map(|&n| sources[n as usize - 1].take().expect("each page is read once")).collect();
+        let number = |i: u32| numbers[i as usize - 1];
+        self.capture.capture_each(
+            chosen,
+            &mut |p| progress(PageProgress { page: number(p.page), stage: p.stage }),
+            &mut |mut page| {
+                page.number = number(page.number);
+                take(page)
+            },
+        )
     }
 
     /// The pages of a captured document as the capture pool reads them, each obtained when a

@@ -55,6 +55,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text", env = "SOHOA_LOG_FORMAT")]
         log_format: crate::server::LogFormat,
     },
+    /// Read pages for appliances whose reading queue is long: pull page jobs from a NATS JetStream
+    /// cluster, read them with the appliance's OCR pipeline, send back text and boxes; until SIGTERM
+    /// or SIGINT. Needs no data directory and holds no key.
+    Worker {
+        /// The cluster's NATS servers, comma-separated (credentials: SOHOA_NATS_USER and
+        /// SOHOA_NATS_PASSWORD, or SOHOA_NATS_TOKEN).
+        #[arg(long, value_delimiter = ',', required = true, env = "SOHOA_NATS")]
+        nats: Vec<String>,
+        /// The jobs stream, as the appliances' `[offload] stream`.
+        #[arg(long, default_value = "SOHOA_OCR")]
+        stream: String,
+        /// Pages read at once, one OCR engine each (default: one per core).
+        #[arg(long)]
+        engines: Option<usize>,
+        /// Seconds a job may go unacknowledged before another worker gets it (a worker that died
+        /// mid-page); a live worker acknowledges progress at a third of it.
+        #[arg(long, default_value_t = 30)]
+        ack_seconds: u64,
+    },
     /// Capture files (PNG, JPEG, multi-page TIFF, scanned PDF) as one document, pages in the order given.
     Ingest(IngestArgs),
     /// Read page files as an ingest would (OCR and review flags) without archiving anything.
@@ -423,7 +442,7 @@ impl Command {
             Command::Archive(command) => command.permit(),
             Command::Users { .. } => Some(accounts::MANAGE_USERS),
             Command::Tokens { .. } => Some(crate::ops::sessions::MANAGE_TOKENS),
-            Command::Serve { .. } => None,
+            Command::Serve { .. } | Command::Worker { .. } => None,
         }
     }
 }
@@ -436,6 +455,21 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     if let Command::Serve { listen, .. } = cli.command {
         let appliance = Appliance::open_with(&cli.data, &Config::load(cli.config.as_deref())?)?;
         crate::server::serve(appliance, listen)?;
+        return Ok(true);
+    }
+    if let Command::Worker { nats, stream, engines, ack_seconds } = cli.command {
+        let engines = engines.unwrap_or_else(|| capture::OcrConfig::system_default().workers);
+        let options = crate::offload::WorkerOptions {
+            servers: nats,
+            stream,
+            engines,
+            ack_wait: std::time::Duration::from_secs(ack_seconds.max(1)),
+        };
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| ApplianceError::Internal(e.into()))?;
+        let report = runtime
+            .block_on(crate::offload::run_worker(options, crate::offload::stop_signal()))
+            .map_err(|e| ApplianceError::Internal(anyhow::anyhow!("{e}")))?;
+        out.show(&report)?;
         return Ok(true);
     }
     if let Command::Ingest(args) = &cli.command {
@@ -483,7 +517,9 @@ pub fn run(cli: Cli) -> Result<bool, ApplianceError> {
     };
     let cli_login::Actor { name: actor, role } = cli_login::actor(&appliance, user.as_deref(), permit, required)?;
     match cli.command {
-        Command::Serve { .. } | Command::Ingest(_) | Command::Hotfolder => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Worker { .. } | Command::Ingest(_) | Command::Hotfolder => {
+            unreachable!("handled above")
+        }
         Command::ReadPages { files } => {
             let pages = files
                 .into_iter()

@@ -667,3 +667,9 @@ impl Show for ConfigInForce {
             .join("\n\n")
     }
 }
+
+impl Show for crate::offload::WorkerReport {
+    fn text(&self) -> String {
+        format!("{} pages read, {} could not be read here", self.pages_read, self.pages_failed)
+    }
+}

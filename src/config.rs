@@ -77,6 +77,15 @@
 //! keys = ["0123456789abcdef"]               # its seal key ids, compared with its `sohoa keys export`
 //! bucket = "sohoa-ben-nghe"                 # where its replication writes, in the same store
 //!
+//! [offload]                                 # unset: every page is read here (DEPLOYMENT.md)
+//! servers = ["nats://10.0.0.5:4222", "nats://10.0.0.6:4222", "nats://10.0.0.7:4222"]
+//! stream = "SOHOA_OCR"                      # the JetStream work queue of page jobs shared with `sohoa worker`
+//! replicas = 3                              # its copies in the NATS cluster (1 for a single server)
+//! when_pages_waiting = 16                   # pages go to workers only while more wait to be read here
+//! result_seconds = 120                      # a page without a result this long is read here
+//! documents_at_once = 2                     # documents whose pages are with workers at once
+//! # credentials: SOHOA_NATS_USER and SOHOA_NATS_PASSWORD, or SOHOA_NATS_TOKEN, in the environment
+//!
 //! [import]                                  # bags from other appliances: whose seal keys to trust,
 //! trusted_keys = [                          # each id compared with the sender's `sohoa keys export`
 //!     { id = "0123456789abcdef", sender = "UBND phường Bến Nghé" },
@@ -123,6 +132,8 @@ pub struct Config {
     pub replication: Option<ReplicationConfig>,
     /// The other offices of the province and its index, if this appliance is part of one.
     pub province: Option<ProvinceConfig>,
+    /// The NATS cluster that OCR is offloaded to when the reading queue is long, if any.
+    pub offload: Option<OffloadConfig>,
 }
 
 /// `[replication]`: the province's S3-compatible object store with Object Lock, where every archived
@@ -823,4 +834,60 @@ key = "/etc/sohoa/tls/key.pem"
         let province = Config::load(Some(&path)).unwrap().province.unwrap();
         assert_eq!(province.peer("b/sohoa").unwrap().office, "B");
     }
+}
+
+/// `[offload]`: reading pages on other machines when this one's reading queue is long (see
+/// [`crate::offload`]). Pages go as jobs to a JetStream work queue that `sohoa worker` processes on
+/// other machines pull; their readings come back and are applied here, where the document is
+/// assembled, sealed and signed. Its credentials are not here: they come from `SOHOA_NATS_USER` and
+/// `SOHOA_NATS_PASSWORD`, or `SOHOA_NATS_TOKEN`, in the environment, so this struct has no secret.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffloadConfig {
+    /// The NATS servers of the cluster, e.g. `nats://10.0.0.5:4222`; any one that answers will do.
+    pub servers: Vec<String>,
+    /// The name of the JetStream stream of page jobs, which the workers are started with too; the
+    /// results come back on the stream of the same name with `_RESULTS` added.
+    #[serde(default = "default_offload_stream")]
+    pub stream: String,
+    /// How many servers keep a copy of each stream: 3 for a three-server cluster, so that a job
+    /// outlives any one server; 1 for a single server.
+    #[serde(default = "default_offload_replicas")]
+    pub replicas: usize,
+    /// A document's pages go to workers only while more pages than this wait in the reading queue:
+    /// below it this machine keeps up alone, and a page read here costs no transfer.
+    #[serde(default = "default_offload_when_pages_waiting")]
+    pub when_pages_waiting: usize,
+    /// Seconds a page sent to the workers may take to come back; then it is read here, and a late
+    /// result is dropped.
+    #[serde(default = "default_offload_result_seconds")]
+    pub result_seconds: u64,
+    /// How many documents may have their pages with the workers at once; each holds a reader while it
+    /// waits, and the readers that read here are as many as without offloading.
+    #[serde(default = "default_offload_documents_at_once")]
+    pub documents_at_once: usize,
+    /// This appliance's name on the results stream, letters, digits, `-` and `_`; default: the
+    /// archive's origin with every other character replaced by `_`.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn default_offload_stream() -> String {
+    "SOHOA_OCR".into()
+}
+
+fn default_offload_replicas() -> usize {
+    3
+}
+
+fn default_offload_when_pages_waiting() -> usize {
+    16
+}
+
+fn default_offload_result_seconds() -> u64 {
+    120
+}
+
+fn default_offload_documents_at_once() -> usize {
+    2
 }

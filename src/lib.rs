@@ -20,6 +20,7 @@ pub mod hotfolder;
 pub mod input;
 pub mod jobs;
 pub mod metrics;
+pub mod offload;
 pub mod ops;
 mod originals;
 mod progress_bar;

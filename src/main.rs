@@ -41,6 +41,9 @@ fn main() -> ExitCode {
     if let sohoa::cli::Command::Serve { log_format, .. } = cli.command {
         sohoa::server::init_tracing(log_format);
     }
+    if let sohoa::cli::Command::Worker { .. } = cli.command {
+        sohoa::server::init_tracing(sohoa::server::LogFormat::Text);
+    }
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -42,6 +42,12 @@ struct Queue {
     queue: &'static str,
 }
 
+/// What became of a page offered to the OCR workers (see [`crate::offload`]).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Offload {
+    outcome: &'static str,
+}
+
 /// An HTTP request, by route pattern (never the raw path), method and status class.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Request {
@@ -75,6 +81,7 @@ pub struct Metrics {
     province_log_problems: Gauge<u64, AtomicU64>,
     publication_events_behind: Gauge<u64, AtomicU64>,
     publication_oldest_pending: Gauge<u64, AtomicU64>,
+    offload_pages: Family<Offload, Counter>,
 }
 
 impl Default for Metrics {
@@ -150,8 +157,16 @@ impl Default for Metrics {
             "How long the oldest event not yet published to the province index has waited",
             publication_oldest_pending.clone(),
         );
+        let offload_pages = Family::<Offload, Counter>::default();
+        registry.register(
+            "offload_pages",
+            "Pages sent to the OCR workers, and what became of their results: applied, duplicate (dropped), \
+             invalid or failed (read here), timed out (read here)",
+            offload_pages.clone(),
+        );
         Metrics {
             registry,
+            offload_pages,
             replication_events_behind,
             province_log_problems,
             replication_oldest_pending,
@@ -236,6 +251,11 @@ impl Metrics {
         self.publication_oldest_pending.set(oldest_pending_seconds);
     }
 
+    /// The counter of offloaded pages, which the offload's own threads count into.
+    pub fn offload_counter(&self) -> OffloadCounter {
+        OffloadCounter(self.offload_pages.clone())
+    }
+
     /// Counts a refused login.
     pub fn failed_login(&self) {
         self.failed_logins.inc();
@@ -249,6 +269,23 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+}
+
+/// `sohoa_offload_pages_total{outcome}`, shared with the offload (see [`crate::offload`]).
+#[derive(Clone, Default)]
+pub struct OffloadCounter(Family<Offload, Counter>);
+
+impl OffloadCounter {
+    /// Counts one page with `outcome`: `sent`, `applied`, `duplicate`, `invalid`, `failed` or
+    /// `timed_out`.
+    pub fn count(&self, outcome: &'static str) {
+        self.0.get_or_create(&Offload { outcome }).inc();
+    }
+
+    /// The pages counted with `outcome` so far.
+    pub fn get(&self, outcome: &'static str) -> u64 {
+        self.0.get_or_create(&Offload { outcome }).get()
     }
 }
 

@@ -336,6 +336,12 @@ impl ReadingQueue {
             .map(|e| if e.reading { Stage::Reading } else { Stage::Captured })
     }
 
+    /// Pages of the queue's documents not read yet: those waiting and those of readings under way
+    /// not done, which is how far behind reading is (the offload's threshold).
+    pub fn pages_waiting(&self) -> usize {
+        self.lock().entries.iter().map(|e| e.document.pages.len().saturating_sub(e.pages_read)).sum()
+    }
+
     /// Follows the queue's changes: the receiver sees a new value after each.
     pub fn follow(&self) -> tokio::sync::watch::Receiver<u64> {
         self.versions.subscribe()
@@ -405,7 +411,10 @@ pub fn seconds_since(captured_at: DateTime<FixedOffset>) -> f64 {
 /// Join them after [`Appliance::stop_ingests`], so that no page is in an OCR engine when the process
 /// ends (Tesseract's shared data is torn down at exit).
 pub fn spawn_readers(appliance: Arc<Appliance>) -> std::io::Result<Vec<JoinHandle<()>>> {
-    (0..readers(appliance.capture_workers()))
+    // A document whose pages are with the OCR workers holds a reader while it waits: there are as
+    // many more readers, so that as many as without offloading keep the pool busy.
+    let offloading = appliance.offload().map_or(0, |o| o.documents_at_once());
+    (0..readers(appliance.capture_workers()) + offloading)
         .map(|n| {
             let appliance = appliance.clone();
             std::thread::Builder::new().name(format!("reader {n}")).spawn(move || {

@@ -1,10 +1,12 @@
 //! End-to-end tests of the whole appliance, by theme. They run the real components: Tesseract, RocksDB,
 //! tantivy, and independent checkers of the PDFs: poppler's `pdftotext`, `qpdf --check` and pikepdf's
-//! PDF/A validator; SeaweedFS as the province's object store, PostgreSQL as the province index.
+//! PDF/A validator; SeaweedFS as the province's object store, PostgreSQL as the province index;
+//! a three-server NATS JetStream cluster for the OCR offload.
 
 mod api;
 mod cer;
 mod files;
+mod nats;
 mod object_store;
 mod postgres;
 mod util;
@@ -25,6 +27,7 @@ mod lan_routes;
 mod lan_service;
 mod lan_signer;
 mod lan_verify;
+mod offload;
 mod ops_parity;
 mod pdf_import;
 mod province;

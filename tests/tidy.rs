@@ -58,6 +58,8 @@ fn each_crate_depends_only_on_what_its_invariant_allows() {
         ("domain", &sohoa_crates, "domain depends on no other sohoa crate"),
         ("search", &["rocksdb", "archive"], "search never opens RocksDB: it is fed from archive events"),
         ("capture", &["archive"], "capture knows nothing of storage"),
+        ("capture", &["async-nats"], "capture knows nothing of NATS: the offload is the binary's"),
+        ("archive", &["async-nats"], "archive knows nothing of the OCR offload"),
         ("archive", &["aws-sdk-s3", "aws-smithy-http-client"], "archive knows nothing of the province's object store"),
     ];
     for (krate, deps, why) in forbidden {

@@ -33,6 +33,9 @@ pub enum CaptureError {
         /// Tesseract's explanation.
         reason: String,
     },
+    /// A page's reading made elsewhere cannot be applied to its scan (see [`crate::apply_reading`]).
+    #[error(transparent)]
+    Reading(#[from] crate::InvalidReading),
     /// The PDF could not be assembled.
     #[error("PDF assembly failed: {0}")]
     Pdf(String),

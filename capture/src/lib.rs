@@ -8,8 +8,9 @@
 //! Main types: [`Capture`] (a pool of OCR workers, one engine each, behind a bounded queue, which
 //! splits a lone page's OCR across its idle workers),
 //! [`PageSource`] (a page not yet decoded), [`PageProgress`] (what the operator's screen shows),
-//! [`CapturedPage`] (what goes on to sealing and the archive) and [`PdfWriter`] (the PDF/A, written
-//! page by page as pages are read).
+//! [`CapturedPage`] (what goes on to sealing and the archive), [`PdfWriter`] (the PDF/A, written
+//! page by page as pages are read) and [`PageReading`] (a page's reading without its image, which
+//! another process makes and [`apply_reading`] applies to this process's own scan).
 //!
 //! The archived page image is the faithful scan: only orientation and deskew are ever applied to it,
 //! never the clean-up made for OCR, because seals and colour are part of the legal copy. Capture never
@@ -23,6 +24,7 @@ mod ocr;
 mod page;
 mod pdf;
 mod preprocess;
+mod reading;
 mod split;
 
 // Where the unit tests find the test pages: the root's std-only test helpers, the same file every test uses.
@@ -35,6 +37,10 @@ pub use error::CaptureError;
 pub use ocr::{Line, OcrConfig, PageText, Word};
 pub use page::{CapturedPage, Correction, MIN_DPI, PageFlag, PageStage, REVIEW_CONFIDENCE, TextSource};
 pub use pdf::{DOCUMENT_CODE_KEY, PdfWriter, WrittenPdf, image_streams};
+pub use reading::{
+    InvalidReading, MAX_DESKEW_DEGREES, MAX_LINES, MAX_TEXT_BYTES, MAX_WORD_BYTES, MAX_WORDS, PageReading,
+    apply_reading,
+};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,7 +151,7 @@ impl Capture {
         progress: &mut dyn FnMut(PageProgress),
     ) -> Result<Vec<CapturedPage>, CaptureError> {
         let mut done: Vec<Option<CapturedPage>> = vec![None; pages.len()];
-        self.capture_each(pages, progress, &mut |page| {
+        self.capture_each::<CaptureError>(pages, progress, &mut |page| {
             let slot = page.number as usize - 1;
             done[slot] = Some(page);
             Ok(())

@@ -37,7 +37,7 @@ impl OcrConfig {
 }
 
 /// One recognised word: its text, its box in page pixels and Tesseract's confidence.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Word {
     /// The text, NFC as Tesseract produces it.
     pub text: String,
@@ -54,7 +54,7 @@ pub struct Word {
 }
 
 /// A text line: its box and its words, left to right.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// Top edge in pixels.
     pub top: u32,
@@ -65,7 +65,7 @@ pub struct Line {
 }
 
 /// The text of one page, lines in Tesseract's reading order.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PageText {
     /// The lines.
     pub lines: Vec<Line>,

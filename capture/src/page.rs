@@ -53,12 +53,17 @@ impl std::fmt::Display for PageFlag {
 }
 
 /// What was done to make the page upright and level; the archived image has it applied.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Correction {
     /// Quarter turns clockwise (0-3) that made the page upright.
     pub quarter_turns: u8,
     /// Degrees turned counter-clockwise to level the text lines; 0 when under a tenth of a degree.
     pub deskew_degrees: f32,
+    /// Whether a half of `quarter_turns` was made after deskewing, because the level page proved
+    /// upside down. Deskewing resamples, so the order decides the exact archived bytes: whoever
+    /// applies a correction again ([`crate::apply_reading`]) follows it, and gets the same image.
+    #[serde(default)]
+    pub half_turn_after_deskew: bool,
 }
 
 /// Where a page's text comes from.
@@ -173,13 +178,46 @@ pub(crate) fn process(
         }
     };
 
+    stage(if flags.is_empty() { PageStage::Done } else { PageStage::Flagged(flags.clone()) });
+    let scan = Scan { origin, original, format, components, pixels };
+    finish(number, scan, corrected, Read { correction, dpi, text, text_source, flags })
+}
+
+/// A page's scan as delivered, decoded.
+pub(crate) struct Scan {
+    pub(crate) origin: String,
+    pub(crate) original: Vec<u8>,
+    pub(crate) format: SourceFormat,
+    pub(crate) components: u8,
+    pub(crate) pixels: Pixels,
+}
+
+/// What reading a page found.
+pub(crate) struct Read {
+    pub(crate) correction: Correction,
+    pub(crate) dpi: Dpi,
+    pub(crate) text: PageText,
+    pub(crate) text_source: TextSource,
+    pub(crate) flags: Vec<PageFlag>,
+}
+
+/// The archival image of a read page (the scan as delivered, or `corrected` encoded in its family),
+/// its hashes and the blank band at its top: the same whether this process read the page or applied
+/// another's reading of it ([`crate::apply_reading`]).
+pub(crate) fn finish(
+    number: u32,
+    scan: Scan,
+    corrected: Option<Pixels>,
+    read: Read,
+) -> Result<CapturedPage, CaptureError> {
+    let Scan { origin, original, format, components, pixels } = scan;
+    let Read { correction, dpi, text, text_source, flags } = read;
     let as_delivered = corrected.is_none() && pdf::embeds_as_is(format, &original, components, &pixels);
     let pixels = corrected.unwrap_or(pixels);
     let blank_top = preprocess::blank_top(&pixels);
     let image =
         if as_delivered { original } else { encode(&pixels, format).map_err(|e| ocr_error(number, &origin, e))? };
     let stream_hash = BlobHash::of(&pdf::image_stream_data(format, &image)?);
-    stage(if flags.is_empty() { PageStage::Done } else { PageStage::Flagged(flags.clone()) });
     Ok(CapturedPage {
         number,
         image_hash: BlobHash::of(&image),
@@ -261,7 +299,7 @@ fn carried_text(carried: CarriedText) -> PageText {
     PageText { lines }
 }
 
-fn ocr_error(page: u32, origin: &str, reason: impl std::fmt::Display) -> CaptureError {
+pub(crate) fn ocr_error(page: u32, origin: &str, reason: impl std::fmt::Display) -> CaptureError {
     CaptureError::Ocr { page, origin: origin.to_owned(), reason: reason.to_string() }
 }
 
@@ -316,8 +354,10 @@ fn read(
     // The level page may still be upside down; its ink tells. Turning by a half after deskewing is
     // the same as before: rotations about the centre commute.
     let mut quarter_turns = quarter_turns;
+    let mut half_turn_after_deskew = false;
     if check_upside && preprocess::upside_down(&gray) == Some(true) {
         quarter_turns = (quarter_turns + 2) % 4;
+        half_turn_after_deskew = deskew_degrees != 0.0;
         gray = preprocess::turn_gray(gray, 2);
         corrected = Some(preprocess::turn(corrected.unwrap_or_else(|| pixels.clone()), 2));
     }
@@ -328,12 +368,18 @@ fn read(
         stage(PageStage::Ocr);
         crew.read(engine, &ocr.gray, ocr.dpi)?.scaled(ocr.scale_back)
     };
-    Ok(Reading { corrected, correction: Correction { quarter_turns, deskew_degrees }, dpi, text, blank: ocr.blank })
+    Ok(Reading {
+        corrected,
+        correction: Correction { quarter_turns, deskew_degrees, half_turn_after_deskew },
+        dpi,
+        text,
+        blank: ocr.blank,
+    })
 }
 
 /// Encodes corrected pixels in the family of the source encoding: a lossy source stays lossy at high
 /// quality, a lossless one stays lossless.
-fn encode(pixels: &Pixels, source: SourceFormat) -> Result<Vec<u8>, String> {
+pub(crate) fn encode(pixels: &Pixels, source: SourceFormat) -> Result<Vec<u8>, String> {
     let (w, h) = pixels.dimensions();
     let (raw, color) = match pixels {
         Pixels::Gray(g) => (g.as_raw(), image::ExtendedColorType::L8),
@@ -355,7 +401,7 @@ fn encode(pixels: &Pixels, source: SourceFormat) -> Result<Vec<u8>, String> {
     Ok(out.into_inner())
 }
 
-fn review_flags(dpi: Dpi, blank: bool, text: &PageText) -> Vec<PageFlag> {
+pub(crate) fn review_flags(dpi: Dpi, blank: bool, text: &PageText) -> Vec<PageFlag> {
     let mut flags = Vec::new();
     let dpi = dpi.x.min(dpi.y);
     if dpi < MIN_DPI {
