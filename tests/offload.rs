@@ -22,13 +22,13 @@ use crate::util::{PASSWORD, Server, Sohoa, corpus, open_archive};
 const PAGES: [&str; 3] = ["clean300-001.png", "sideways-001.png", "skew-001.png"];
 
 /// A `sohoa worker` process and the lines it printed.
-struct Worker {
+pub(crate) struct Worker {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Worker {
-    fn start(nats: &Nats, ack_seconds: u64) -> Worker {
+    pub(crate) fn start(nats: &Nats, ack_seconds: u64) -> Worker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sohoa"))
             .args(["worker", "--nats", &nats.urls().join(","), "--engines", "1"])
             .args(["--ack-seconds", &ack_seconds.to_string()])
@@ -51,7 +51,7 @@ impl Worker {
     }
 
     /// Waits until the worker prints a line starting with `prefix`; the line.
-    fn wait_for(&self, prefix: &str) -> String {
+    pub(crate) fn wait_for(&self, prefix: &str) -> String {
         let started = Instant::now();
         loop {
             if let Some(line) = self.lines().into_iter().find(|l| l.starts_with(prefix)) {
@@ -67,13 +67,13 @@ impl Worker {
     }
 
     /// The pages of `code` it read and answered.
-    fn pages_read(&self, code: &str) -> Vec<u32> {
+    pub(crate) fn pages_read(&self, code: &str) -> Vec<u32> {
         let prefix = format!("read {code} page ");
         self.lines().iter().filter_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok()).collect()
     }
 
     /// SIGKILL, in the middle of whatever it does.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }

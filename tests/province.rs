@@ -2,9 +2,11 @@
 //! each replicating to its own locked bucket in a real object store, publishing to one real
 //! PostgreSQL index and naming the other two as peers. What one office archives reaches the store
 //! locked and is offered for reuse at another office once verified there from the store's evidence,
-//! and no longer once revoked; nothing is lost to the store's outage, the index's restart or a
-//! `kill -9` of the office with its outbox full; and at the end every office finds the store's
-//! copies intact (`fixity --remote`) and the other offices' logs consistent (`fixity --province`).
+//! and no longer once revoked; `sohoa worker` processes on a NATS JetStream cluster read some of
+//! its pages, one of them killed mid-page; nothing is lost to the store's outage, the index's
+//! restart or a `kill -9` of the office with its outbox full; and at the end every office finds the
+//! store's copies intact (`fixity --remote`) and the other offices' logs consistent
+//! (`fixity --province`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +15,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::error::DisplayErrorContext;
 use serde_json::Value;
 
+use crate::nats::Nats;
 use crate::object_store::Weed;
+use crate::offload::Worker;
 use crate::postgres::Postgres;
 use crate::util::{PASSWORD, Server, Sohoa, corpus};
 
@@ -65,9 +69,9 @@ impl Office {
         format!("UBND phường {}", letter.to_uppercase())
     }
 
-    /// Writes the configuration: this office's log and bucket, the province index, and the other
-    /// offices as its peers.
-    fn configure(&self, weed: &Weed, index: &Postgres, offices: &[(&str, String)]) {
+    /// Writes the configuration: this office's log and bucket, the province index, the other
+    /// offices as its peers, and `extra` (another section).
+    fn configure(&self, weed: &Weed, index: &Postgres, offices: &[(&str, String)], extra: &str) {
         let mut text = format!(
             "[scanner]\ntest_scanner = false\n[hot_folder]\nenabled = false\n[archive]\norigin = \"{}\"\ncheckpoint_seconds = 2\n{}[province]\noffice = \"{}\"\nindex = \"{}\"\n",
             Office::origin_of(self.letter),
@@ -83,12 +87,26 @@ impl Office {
                 Office::bucket_of(letter),
             ));
         }
+        text.push_str(extra);
         std::fs::write(&self.config, text).unwrap();
     }
 
     fn serve(&mut self) {
         assert!(self.server.is_none());
         self.server = Some(Server::start(&self.s, &self.config, &self.log));
+    }
+
+    /// `sohoa_offload_pages_total{outcome}` now, as `admin` reads `/metrics`.
+    fn offloaded(&self, admin: &str, outcome: &str) -> u64 {
+        let out = Command::new("curl")
+            .args(["-sS", "-H", &format!("authorization: Bearer {admin}"), &format!("{}/metrics", self.url())])
+            .output()
+            .unwrap();
+        let line = format!("sohoa_offload_pages_total{{outcome=\"{outcome}\"}} ");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| Some(l.strip_prefix(&line)?.parse().unwrap()))
+            .unwrap_or(0)
     }
 
     fn url(&self) -> &str {
@@ -200,20 +218,37 @@ fn three_offices_of_a_province_keep_each_other_honest_through_outages_and_kills(
     let mut weed = Weed::start();
     let province_dir = tempfile::tempdir().unwrap();
     let mut index = Postgres::start_in(province_dir.path(), "");
+    let nats = Nats::start();
     let mut offices: Vec<Office> = OFFICES.iter().map(|letter| Office::new(&weed, letter)).collect();
     let keys: Vec<(&str, String)> = offices.iter().map(|o| (o.letter, o.key.clone())).collect();
     for office in &mut offices {
-        office.configure(&weed, &index, &keys);
+        // A sends its pages to the workers as soon as one waits.
+        let offload = if office.letter == "a" { nats.offload_config(0, 600) } else { String::new() };
+        office.configure(&weed, &index, &keys, &offload);
         office.serve();
     }
     let [a, b, c] = &mut offices[..] else { unreachable!() };
     let a_auditor = a.login("aud");
     let (b_officer, c_officer) = (b.login("olga"), c.login("olga"));
+    let a_admin = a.login("admin");
 
-    // A archives a citizen's birth certificate; it reaches A's bucket locked, and B and C offer it
-    // for reuse, verified from A's evidence in the store, naming A.
-    let first = a.capture("079099001234", &["clean300-001.png", "clean300-002.png"]);
+    // A archives a citizen's birth certificate, whose pages a worker reads: the first worker is
+    // killed in the middle of a page, which a second one reads again once its ack wait is over, and
+    // every page is applied once.
+    let mut killed_worker = Worker::start(&nats, 3);
+    let first = a.capture("079099001234", &["clean300-001.png", "sideways-001.png"]);
+    let reading = killed_worker.wait_for(&format!("reading {first} page "));
+    killed_worker.kill();
+    let killed_on: u32 = reading.split(' ').nth(3).unwrap().parse().unwrap();
+    let worker = Worker::start(&nats, 3);
     a.settled(&a_auditor);
+    let (by_killed, by_worker) = (killed_worker.pages_read(&first), worker.pages_read(&first));
+    assert!(!by_killed.contains(&killed_on) && by_worker.contains(&killed_on), "{by_killed:?} {by_worker:?}");
+    assert_eq!(a.offloaded(&a_admin, "applied"), 2, "every page applied once");
+    assert_eq!((a.offloaded(&a_admin, "invalid"), a.offloaded(&a_admin, "timed_out")), (0, 0));
+
+    // It reaches A's bucket locked, and B and C offer it for reuse, verified from A's evidence in
+    // the store, naming A.
     let answer = b.wait_for_offer(&b_officer, "079099001234", &first, true);
     let offer = answer["offers"].as_array().unwrap().iter().find(|o| o["code"] == first).unwrap();
     assert_eq!(offer["office"], Office::name_of("a"), "{answer}");
