@@ -577,6 +577,9 @@ pub struct ConfigInForce {
     /// `[province]` (its index carries no password); absent when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province: Option<ProvinceConfig>,
+    /// `[offload]`, the servers without credentials; absent when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offload: Option<OffloadConfig>,
 }
 
 /// `[agency]` as shown.
@@ -713,6 +716,10 @@ impl Config {
                 .as_ref()
                 .map(|r| ReplicationConfig { endpoint: url_without_credentials(&r.endpoint), ..r.clone() }),
             province: self.province.clone(),
+            offload: self.offload.as_ref().map(|o| OffloadConfig {
+                servers: o.servers.iter().map(|s| url_without_credentials(s)).collect(),
+                ..o.clone()
+            }),
         }
     }
 
@@ -788,6 +795,8 @@ tsa_url = "http://tsauser:SECRET-2@tsa.example.vn/tsa?apikey=SECRET-3#SECRET-4"
 [tls]
 cert = "/etc/sohoa/tls/fullchain.pem"
 key = "/etc/sohoa/tls/key.pem"
+[offload]
+servers = ["nats://ocr:SECRET-5@10.0.0.5:4222"]
 "#,
         )
         .unwrap();
@@ -795,6 +804,7 @@ key = "/etc/sohoa/tls/key.pem"
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains(r#""tsa_url":"http://tsa.example.vn/tsa""#), "{shown}");
         assert!(shown.contains(r#""public_url":"https://motcua.example.gov.vn/sohoa""#), "{shown}");
+        assert!(shown.contains(r#""servers":["nats://10.0.0.5:4222"]"#), "{shown}");
         assert!(shown.contains(r#""signer":"pkcs12""#) && shown.contains("/etc/sohoa/tls/key.pem"), "{shown}");
         assert_eq!(url_without_credentials("https://a@b@host:8443/x"), "https://host:8443/x");
         assert_eq!(url_without_credentials("host/path?k=v"), "host/path");
