@@ -5,29 +5,14 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::NaiveDate;
-use domain::{DocumentTypeCode, OwnerId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::extract::AppQuery;
+use super::reuse::Lookup;
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::ops::province::{ProvinceReuse, ProvinceSearch, SEARCH};
 use crate::reuse::LOOKUP;
-
-/// Whose documents, of which type, in force on which day.
-#[derive(Deserialize, IntoParams)]
-pub(crate) struct Lookup {
-    /// The owner's personal ID or tax code.
-    #[param(value_type = String)]
-    owner: OwnerId,
-    /// Only this document type.
-    #[serde(rename = "type")]
-    #[param(value_type = Option<String>)]
-    doc_type: Option<DocumentTypeCode>,
-    /// In force on this day (default today).
-    valid_on: Option<NaiveDate>,
-}
 
 /// `GET /api/province/reuse`: the owner's documents in force here and at the other offices, theirs
 /// verified here from their evidence.

@@ -13,18 +13,19 @@ use super::extract::{AppJson, AppQuery};
 use super::{AppError, AppState, AuthUser, blocking};
 use crate::reuse::{LOOKUP, RECORD, REPORT, ReuseLookup, ReuseRecorded, ReuseReport};
 
-/// Whose documents, of which type, in force on which day.
+/// Whose documents, of which type, in force on which day: asked of this office, or of the province
+/// (`super::province`).
 #[derive(Deserialize, IntoParams)]
 pub(crate) struct Lookup {
     /// The owner's personal ID or tax code.
     #[param(value_type = String)]
-    owner: OwnerId,
+    pub(crate) owner: OwnerId,
     /// Only this document type.
     #[serde(rename = "type")]
     #[param(value_type = Option<String>)]
-    doc_type: Option<DocumentTypeCode>,
+    pub(crate) doc_type: Option<DocumentTypeCode>,
     /// In force on this day (default today).
-    valid_on: Option<NaiveDate>,
+    pub(crate) valid_on: Option<NaiveDate>,
 }
 
 /// `GET /api/reuse`: the owner's documents in force, verified.
