@@ -143,8 +143,12 @@ fn a_hot_folder_captures_each_file_exactly_once_across_a_kill() {
     server.kill().unwrap();
     server.wait().unwrap();
     let mut server = serve(&s, &config);
+    // Done means nothing left in `processing/` either: a file's check-in-progress marker there goes
+    // just after the file reaches `pending/`, and a kill between the two would leave it behind.
     wait_until("every file", Duration::from_secs(600), || {
-        count(&state.join("pending")) == 200 && count(&state.join("failed")) == 2
+        count(&state.join("pending")) == 200
+            && count(&state.join("failed")) == 2
+            && count(&state.join("processing")) == 0
     });
     server.kill().unwrap();
     server.wait().unwrap();
