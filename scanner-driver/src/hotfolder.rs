@@ -400,8 +400,22 @@ impl HotState {
     }
 
     /// Files taken before a restart and not finished: they are checked again, in the order taken.
+    /// The check counts of files no longer in `processing/` are forgotten: a stop between a file's
+    /// move on and the removal of its count leaves one, which would otherwise count against the
+    /// same content taken again.
     pub fn recover(&self) -> Result<Vec<HotFileId>, DriverError> {
-        Ok(self.list(Stage::Processing)?.into_iter().map(|e| e.id).collect())
+        let unfinished: Vec<HotFileId> = self.list(Stage::Processing)?.into_iter().map(|e| e.id).collect();
+        let dir = self.dir(Stage::Processing);
+        let listing = rustix::fs::Dir::read_from(dir).map_err(|e| self.error(Stage::Processing, "")(e.into()))?;
+        for entry in listing {
+            let entry = entry.map_err(|e| self.error(Stage::Processing, "")(e.into()))?;
+            let name = entry.file_name().to_str().unwrap_or_default();
+            let Some(Ok(id)) = name.strip_suffix(".checks").map(str::parse::<HotFileId>) else { continue };
+            if !unfinished.contains(&id) {
+                remove_at(dir, name).map_err(self.error(Stage::Processing, name))?;
+            }
+        }
+        Ok(unfinished)
     }
 
     /// Removes from `done/` the files archived more than `keep` ago, with their names; returns how

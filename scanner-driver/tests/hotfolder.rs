@@ -266,4 +266,12 @@ fn checks_that_never_ended_are_counted_across_restarts() {
     assert_eq!(restarted.begin_check(&id).unwrap(), 2);
     restarted.end_check(&id).unwrap();
     assert_eq!(restarted.begin_check(&id).unwrap(), 1);
+    // Stopped after the file moved on but before its count went: the next start forgets the count,
+    // so the same content taken again starts from one.
+    restarted.move_to(&id, Stage::Processing, Stage::Pending).unwrap();
+    let again = HotState::open(&state_dir).unwrap();
+    assert!(again.recover().unwrap().is_empty());
+    assert!(std::fs::read_dir(state_dir.join("processing")).unwrap().next().is_none(), "a count was left behind");
+    again.move_to(&id, Stage::Pending, Stage::Processing).unwrap();
+    assert_eq!(again.begin_check(&id).unwrap(), 1);
 }
