@@ -208,6 +208,18 @@ impl ObjectStore {
         })
     }
 
+    /// An object's latest version whole, at most `max_bytes` of it, for what is read to be parsed;
+    /// the error says in words what went wrong (missing, too long, or the request failed).
+    pub fn read_whole(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
+        let mut bytes = Vec::new();
+        match self.read(key, max_bytes, &mut |chunk| bytes.extend_from_slice(chunk)) {
+            Ok(Read::Whole(_)) => Ok(bytes),
+            Ok(Read::Missing) => Err(format!("{key} is missing")),
+            Ok(Read::TooLong) => Err(format!("{key} is longer than {max_bytes} bytes")),
+            Err(e) => Err(format!("cannot read {key}: {e:#}")),
+        }
+    }
+
     /// The keys under `prefix`, at most a thousand.
     pub fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
         self.list_after(prefix, None)

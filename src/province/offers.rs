@@ -12,7 +12,7 @@ use archive::{DocumentRecord, DocumentStatus};
 use domain::{BlobHash, DocumentCode};
 
 use super::layout;
-use super::object_store::{ObjectStore, Read};
+use super::object_store::ObjectStore;
 use crate::config::{PeerOffice, ProvinceConfig, ReplicationConfig};
 use crate::foreign_record;
 use crate::ops::documents::Evidence;
@@ -85,13 +85,7 @@ impl Peer {
         else {
             return Err("the office's bucket holds no evidence of it (not replicated yet)".into());
         };
-        let mut bytes = Vec::new();
-        let read = self.store.read(key, MAX_EVIDENCE, &mut |chunk| bytes.extend_from_slice(chunk));
-        match read.map_err(|e| format!("cannot read {key}: {e}"))? {
-            Read::Whole(_) => {}
-            Read::Missing => return Err(format!("{key} was listed but cannot be read")),
-            Read::TooLong => return Err(format!("{key} is larger than {MAX_EVIDENCE} bytes")),
-        }
+        let bytes = self.store.read_whole(key, MAX_EVIDENCE)?;
         if BlobHash::of(&bytes) != hash {
             return Err(format!("{key} does not hash to its name (BLAKE3 {})", BlobHash::of(&bytes)));
         }

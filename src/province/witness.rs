@@ -24,7 +24,7 @@ use signer::{KeyId, PublicSealKey, Sealed};
 
 use super::RemoteProblem;
 use super::layout;
-use super::object_store::{ObjectStore, Read};
+use super::object_store::ObjectStore;
 use super::offers::Peers;
 use crate::ApplianceError;
 use crate::bag::CarriedKey;
@@ -195,7 +195,7 @@ impl PeerLog<'_> {
     /// Checks the checkpoint at `key` against the last one witnessed, and returns it as witnessed.
     fn next(&mut self, key: &str, prefix: &str, last: Option<&Witnessed>) -> Result<Witnessed, String> {
         let (size, audit_seq) = layout::checkpoint_of(key, prefix).ok_or("not a name sohoa writes for a checkpoint")?;
-        let note = self.read(key, MAX_NOTE_BYTES)?;
+        let note = self.store.read_whole(key, MAX_NOTE_BYTES)?;
         let note = String::from_utf8(note).map_err(|_| "the note is not UTF-8".to_owned())?;
         let checkpoint = Checkpoint::from_note(&note)?;
         if checkpoint.origin != self.peer.origin {
@@ -218,7 +218,7 @@ impl PeerLog<'_> {
             };
         }
         let proof_key = layout::consistency_key(&self.peer.origin, size, audit_seq);
-        let proof: ConsistencyProof = serde_json::from_slice(&self.read(&proof_key, MAX_PROOF_BYTES)?)
+        let proof: ConsistencyProof = serde_json::from_slice(&self.store.read_whole(&proof_key, MAX_PROOF_BYTES)?)
             .map_err(|e| format!("its consistency proof {proof_key} is not one: {e}"))?;
         if (proof.to.size, proof.to.root) != (size, checkpoint.root) {
             return Err(format!("its consistency proof {proof_key} leads to another checkpoint"));
@@ -246,7 +246,7 @@ impl PeerLog<'_> {
         }
         if !self.keys.contains_key(&id) {
             let key_key = layout::seal_key_key(&self.peer.origin, &id);
-            let carried: CarriedKey = serde_json::from_slice(&self.read(&key_key, MAX_KEY_BYTES)?)
+            let carried: CarriedKey = serde_json::from_slice(&self.store.read_whole(&key_key, MAX_KEY_BYTES)?)
                 .map_err(|e| format!("{key_key} is not a public key: {e}"))?;
             let key = PublicSealKey::from_hex(&carried.public_key).map_err(|e| format!("{key_key}: {e}"))?;
             if key.id() != &id {
@@ -259,17 +259,6 @@ impl PeerLog<'_> {
         let sealed = Sealed { text: checkpoint.seal.text.clone(), signature, key: id.clone() };
         self.keys[&id].verified_text(&sealed).map_err(|e| format!("the signature does not verify: {e}"))?;
         Ok(())
-    }
-
-    /// An object's bytes, at most `max` of them.
-    fn read(&self, key: &str, max: u64) -> Result<Vec<u8>, String> {
-        let mut bytes = Vec::new();
-        match self.store.read(key, max, &mut |chunk| bytes.extend_from_slice(chunk)) {
-            Ok(Read::Whole(_)) => Ok(bytes),
-            Ok(Read::Missing) => Err(format!("{key} is missing")),
-            Ok(Read::TooLong) => Err(format!("{key} is longer than {max} bytes")),
-            Err(e) => Err(format!("{e:#}")),
-        }
     }
 
     fn problem(&mut self, key: &str, problem: impl Into<String>) {
