@@ -197,11 +197,6 @@ pub struct PeerOffice {
 }
 
 impl ProvinceConfig {
-    /// The peer whose log is `origin`.
-    pub fn peer(&self, origin: &str) -> Option<&PeerOffice> {
-        self.peers.iter().find(|p| p.origin == origin)
-    }
-
     /// Why the section cannot be used, if it cannot: `own_origin` is this appliance's log origin.
     fn check(&self, own_origin: &str, replication: bool) -> anyhow::Result<()> {
         if !self.peers.is_empty() && !replication {
@@ -842,7 +837,7 @@ servers = ["nats://ocr:SECRET-5@10.0.0.5:4222"]
         )
         .unwrap();
         let province = Config::load(Some(&path)).unwrap().province.unwrap();
-        assert_eq!(province.peer("b/sohoa").unwrap().office, "B");
+        assert_eq!(province.peers.iter().find(|p| p.origin == "b/sohoa").unwrap().office, "B");
     }
 }
 
