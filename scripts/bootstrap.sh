@@ -16,6 +16,7 @@ packages=(
   chromium fonts-dejavu-core             # the web UI's browser tests (driven by Playwright from .venv)
   postgresql                             # the search benchmark's peer (unaccent + GIN), in a private cluster
   rclone                                 # the province benchmark's peer (an S3 copy of the same files)
+  nats-server                            # JetStream for the OCR offload: the tests start three on loopback
   libsane-dev libsane1 sane-utils        # scanners through libsane (bindgen reads sane.h); the test backend; scanimage
 )
 

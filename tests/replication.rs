@@ -184,6 +184,17 @@ fn archived_documents_reach_the_store_locked_and_nothing_is_lost_to_an_outage_or
     assert!(stderr.contains("events behind"), "the failure does not say the lag: {stderr}");
     assert!(!stderr.contains(crate::object_store::SECRET_KEY), "the secret is in an error message");
     weed.resume();
+
+    // A store that refuses the appliance's credentials is named in one line: the request, the
+    // status and the store's error code, not the SDK's dump of the whole response.
+    let refused =
+        s.command().arg("--config").arg(&config).arg("replicate").env("AWS_SECRET_ACCESS_KEY", "not-it").output();
+    let refused = refused.expect("sohoa runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "replication succeeded with a wrong secret key");
+    assert!(stderr.contains("the store answered HTTP 403"), "{stderr}");
+    assert!(!stderr.contains("SdkBody") && stderr.lines().count() == 1, "{stderr}");
+
     let report = replicate(&s, &config);
     assert_eq!(report["lag"]["events_behind"], 0, "{report}");
     assert!(report["documents"].as_u64().unwrap() >= 2, "{report}");

@@ -14,7 +14,7 @@
 use anyhow::{Context, anyhow, bail};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::{ByteStream, DateTime as SdkDateTime};
 use aws_sdk_s3::types::{
     ObjectLockEnabled, ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention,
@@ -276,10 +276,35 @@ fn status<E>(error: &SdkError<E>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
 }
 
-/// A failed request as one line: what, on which key, and the SDK's whole chain of causes (which
-/// names no credential).
-fn failed<E: std::error::Error + Send + Sync + 'static>(what: &str, key: &str, error: SdkError<E>) -> anyhow::Error {
-    anyhow!("object store: {what} {key}: {}", DisplayErrorContext(&error))
+/// At most this many characters of a store's error code and of its message are repeated.
+const STORE_WORDS: usize = 200;
+
+/// A failed request as one line: what, on which key, and why. When the store answered, why is its
+/// HTTP status with the error code and message of its body, which is what an administrator can act
+/// on; the SDK's own chain of causes would add the whole response, headers and body, as debug
+/// output. When it did not answer (refused, timed out), why is the SDK's chain of causes, which
+/// names no credential.
+fn failed<E>(what: &str, key: &str, error: SdkError<E>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            // A HEAD answer has no body, hence neither code nor message. What the store says is
+            // untrusted and ends up in a log: it is cut short and its control characters escaped,
+            // so that it stays on its one line.
+            let meta = service.err();
+            let words = |text: &str| text.chars().take(STORE_WORDS).collect::<String>().escape_debug().to_string();
+            let (code, message) = (meta.code().map(words), meta.message().map(words));
+            let said = match (code, message) {
+                (Some(code), Some(message)) => format!(" {code}: {message}"),
+                (Some(one), None) | (None, Some(one)) => format!(" {one}"),
+                (None, None) => String::new(),
+            };
+            anyhow!("object store: {what} {key}: the store answered HTTP {}{said}", service.raw().status().as_u16())
+        }
+        _ => anyhow!("object store: {what} {key}: {}", DisplayErrorContext(&error)),
+    }
 }
 
 fn hold_status(on: bool) -> ObjectLockLegalHoldStatus {
@@ -292,4 +317,38 @@ fn to_sdk(at: DateTime<Utc>) -> SdkDateTime {
 
 fn to_chrono(at: &SdkDateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(at.secs(), at.subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::{ErrorMetadata, SdkError};
+    use aws_sdk_s3::operation::put_object::PutObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    use super::failed;
+
+    #[test]
+    fn a_stores_refusal_is_one_bounded_line_whatever_the_store_writes() {
+        // A store whose message would start a forged log line, clear a terminal, and go on and on.
+        let message = format!("Access Denied\n2026-12-01T00:00:00Z INFO all is well\u{1b}[2J{}", "x".repeat(100_000));
+        let meta = ErrorMetadata::builder().code("AccessDenied").message(message).build();
+        let raw = HttpResponse::new(403.try_into().unwrap(), SdkBody::from("<Error>…</Error>"));
+        let line = failed("PUT", "blobs/ab", SdkError::service_error(PutObjectError::generic(meta), raw)).to_string();
+        assert!(
+            line.starts_with("object store: PUT blobs/ab: the store answered HTTP 403 AccessDenied: Access Denied\\n"),
+            "{line}"
+        );
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(!line.contains('\u{1b}') && !line.contains("<Error>"), "{line}");
+        assert!(line.len() < 600, "{} characters", line.len());
+
+        // A HEAD answer has no body: the status alone.
+        let raw = HttpResponse::new(404.try_into().unwrap(), SdkBody::empty());
+        let none = PutObjectError::generic(ErrorMetadata::builder().build());
+        assert_eq!(
+            failed("HEAD", "blobs/ab", SdkError::service_error(none, raw)).to_string(),
+            "object store: HEAD blobs/ab: the store answered HTTP 404"
+        );
+    }
 }
