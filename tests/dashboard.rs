@@ -122,7 +122,8 @@ async fn the_cli_the_api_and_the_page_show_the_same_dashboard() {
     assert_eq!((status, week.matches(".pages\" data-value=").count()), (StatusCode::OK, 7), "{week}");
     assert_eq!(api.send(get("/api/dashboard?days=0", &token)).await.0, StatusCode::BAD_REQUEST);
 
-    // Reading it again costs no recount: the counts are the same, counted at the same time.
+    // Reading it again costs no recount, even after another period was asked for: the counts are
+    // the same, counted at the same time.
     let (_, again) = api.json(get("/api/dashboard", &token)).await;
     assert_eq!(again["counted_at"], json["counted_at"]);
 

@@ -13,7 +13,10 @@
 //! checked on the way). That is seconds at a million records, so the counts are kept and reused while
 //! nothing was archived or audited since, and in any case for [`RECOUNT_AFTER`]: reloading the page
 //! costs nothing, and a busy office (where every document viewed adds an audit entry) pays at most one
-//! scan per half-minute. The OCR queue is read live each time, since it is a gauge in memory.
+//! scan per half-minute and period. The counts of the last [`PERIODS_KEPT`] periods asked for are
+//! kept, each on its own, so that a wall screen showing the default period and an admin looking at
+//! last week do not make each other recount. The OCR queue is read live each time, since it is a
+//! gauge in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
@@ -43,6 +46,8 @@ pub const DOSSIERS_PER_OPERATOR_YEAR: u32 = 2_000;
 pub const REUSE_TARGETS: [u32; 2] = [30, 80];
 /// How long counts are reused even though something was recorded since (see the module's comment).
 pub const RECOUNT_AFTER: Duration = Duration::from_secs(30);
+/// How many periods' counts are kept at once; the one counted longest ago makes room for a new one.
+pub const PERIODS_KEPT: usize = 4;
 
 /// The period asked for: its last day (Vietnam's calendar; today when not given) and its length.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
@@ -197,9 +202,9 @@ pub struct Dashboard {
     pub scan_to_archive: ScanToArchive,
 }
 
-/// The counts last made, with what they were made of.
+/// The counts last made for each of the last periods asked for, with what they were made of.
 #[derive(Default)]
-pub struct DashboardCache(Mutex<Option<Counted>>);
+pub struct DashboardCache(Mutex<Vec<Counted>>);
 
 struct Counted {
     period: Period,
@@ -227,14 +232,19 @@ impl Appliance {
         let seen = (self.archive().last_event(), self.archive().last_audit());
         let mut cache = self.dashboard_cache().0.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = cache
-            .as_ref()
-            .filter(|c| c.period == period && (c.seen == seen || c.at.elapsed() < RECOUNT_AFTER))
+            .iter()
+            .find(|c| c.period == period && (c.seen == seen || c.at.elapsed() < RECOUNT_AFTER))
             .map(|c| c.dashboard.clone());
         let mut dashboard = match fresh {
             Some(dashboard) => dashboard,
             None => {
                 let dashboard = self.count_dashboard(period)?;
-                *cache = Some(Counted { period, seen, at: Instant::now(), dashboard: dashboard.clone() });
+                cache.retain(|c| c.period != period);
+                if cache.len() == PERIODS_KEPT {
+                    // Counted in order, so the first is the one counted longest ago.
+                    cache.remove(0);
+                }
+                cache.push(Counted { period, seen, at: Instant::now(), dashboard: dashboard.clone() });
                 dashboard
             }
         };
