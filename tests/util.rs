@@ -301,3 +301,13 @@ impl Server {
         self.child.wait().unwrap()
     }
 }
+
+/// A server that a test neither killed nor stopped (it ended, or it failed) is killed with it: the
+/// process would otherwise outlive the test binary, serving from a data directory already deleted.
+impl Drop for Server {
+    fn drop(&mut self) {
+        // After `kill` or `stop` the child is reaped, and std sends no signal to a reaped child.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
